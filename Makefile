@@ -1,0 +1,56 @@
+# One entry point for newcomers, CI and operators. `make up` runs the stack; `make test` tests it.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export UV_PYTHON_DOWNLOADS := never
+BOOTSTRAP := .local/bootstrap
+UV := $(BOOTSTRAP)/bin/uv
+PY := .venv/bin/python
+ENV := eval "$$(scripts/infra/env.sh)"
+
+include mk/infra.mk
+
+help:  ## list the targets
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-16s %s\n", $$1, $$2}'
+
+$(UV):
+	python3 -m venv $(BOOTSTRAP)
+	$(BOOTSTRAP)/bin/pip install -q uv==0.13.9
+
+install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, locked)
+	$(UV) sync --frozen --python python3
+
+up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
+	@mkdir -p .local/log
+	@$(ENV); for svc in order; do \
+	  if [ -f .local/$$svc.pid ] && kill -0 $$(cat .local/$$svc.pid) 2>/dev/null; then echo "$$svc already running"; continue; fi; \
+	  nohup $(PY) -m $${svc}_service >> .local/log/$$svc.log 2>&1 & echo $$! > .local/$$svc.pid; \
+	done
+	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz
+	@echo "order service: http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
+
+down:  ## stop the services and the local infrastructure
+	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true
+	@$(MAKE) --no-print-directory infra-down
+
+test: install infra-up  ## run every check: architecture, schemas, unit, integration and end-to-end tests
+	$(MAKE) --no-print-directory lint
+	@$(ENV); ECOMOPS_INFRA_TESTS=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+unit: install  ## unit tests only (no Kafka, no PostgreSQL)
+	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
+
+lint: install  ## import contracts, ruff, schemas up to date
+	.venv/bin/lint-imports
+	.venv/bin/ruff check libs services tests tools
+	.venv/bin/ecomops-schemas check
+
+schemas: install  ## regenerate schemas/ from the contracts (refuses incompatible changes)
+	.venv/bin/ecomops-schemas generate
+
+bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptance -> OrderPlaced
+	@$(ENV); $(PY) tools/bench_intake.py $(BENCH_ARGS)
+
+dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
+	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)
+
+.PHONY: help install up down test unit lint schemas bench-intake dlq

@@ -1,0 +1,36 @@
+"""Contracts between services: Pydantic models, published as JSON Schemas under schemas/.
+
+REGISTRY lists every message type per topic; `ecomops-schemas` generates and checks schemas/ from it.
+"""
+
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from ecomops_common.contracts.channel import ChannelOrder
+from ecomops_common.contracts.orders import OrderPlaced, OrderRejected
+
+CHANNEL_ORDERS = "channel.orders.v1"
+ORDER_EVENTS = "order.events.v1"
+
+
+@dataclass(frozen=True)
+class ContractSpec:
+    topic: str
+    message_type: str
+    model: type[BaseModel]
+    enveloped: bool = True  # channel topics carry the bare document; internal topics the envelope
+
+
+REGISTRY: tuple[ContractSpec, ...] = (
+    ContractSpec(CHANNEL_ORDERS, "ChannelOrder", ChannelOrder, enveloped=False),
+    ContractSpec(ORDER_EVENTS, "OrderPlaced", OrderPlaced),
+    ContractSpec(ORDER_EVENTS, "OrderRejected", OrderRejected),
+)
+
+
+def payload_model(topic: str, message_type: str) -> type[BaseModel] | None:
+    for spec in REGISTRY:
+        if spec.topic == topic and spec.message_type == message_type:
+            return spec.model
+    return None

@@ -1,0 +1,88 @@
+"""The HTTP side every service shares: health, readiness, metrics, tracing and correlation ids."""
+
+import time
+from collections.abc import Iterable
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from opentelemetry import trace
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from ecomops_common import metrics, telemetry
+from ecomops_common.ids import new_id
+from ecomops_common.runtime import ServiceRuntime
+
+CORRELATION_HEADER = "x-correlation-id"
+
+
+def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRouter]) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI):
+        await runtime.start()
+        try:
+            yield
+        finally:
+            await runtime.stop()
+
+    app = FastAPI(title=title, lifespan=lifespan)
+    app.state.runtime = runtime
+    for router in routers:
+        app.include_router(router)
+
+    @app.get("/healthz", tags=["operations"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", tags=["operations"])
+    async def readyz() -> JSONResponse:
+        checks = await runtime.readiness()
+        ready = all(value == "ok" for value in checks.values())
+        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+    @app.get("/metrics", tags=["operations"], include_in_schema=False)
+    async def prometheus_metrics(_request: Request) -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(ObservabilityMiddleware)
+    return app
+
+
+class ObservabilityMiddleware:
+    """Pure ASGI (cheaper than BaseHTTPMiddleware): server span, correlation id, latency histogram."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = {name.decode("latin-1"): value.decode("latin-1") for name, value in scope["headers"]}
+        correlation = headers.get(CORRELATION_HEADER) or new_id()
+        token = telemetry.correlation_id.set(correlation)
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_correlation(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (CORRELATION_HEADER.encode(), correlation.encode())]
+            await send(message)
+
+        parent = telemetry.context_from_traceparent(headers.get("traceparent"))
+        with telemetry.tracer.start_as_current_span(
+            f"{scope['method']} {scope['path']}", context=parent, kind=trace.SpanKind.SERVER,
+            attributes={"http.request.method": scope["method"], "url.path": scope["path"]},
+        ) as span:
+            try:
+                await self.app(scope, receive, send_with_correlation)
+            finally:
+                route = scope.get("route")
+                template = getattr(route, "path", "unmatched")
+                span.update_name(f"{scope['method']} {template}")
+                span.set_attribute("http.response.status_code", status)
+                metrics.HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(
+                    time.perf_counter() - started)
+                telemetry.correlation_id.reset(token)

@@ -1,0 +1,287 @@
+"""Consuming: typed batch subscribers with manual commits, inbox-friendly deliveries, dead letters.
+
+Per batch: decode every record (bad ones go to `<topic>.dlq` with the reason), hand the good ones to
+the service's handler, which commits its database transaction (inbox included), then publish the
+dead letters and only then commit the Kafka offsets. A crash anywhere before the offset commit
+means redelivery, which the inbox turns into a no-op. Transient failures (database or broker down)
+are retried with backoff, never skipped; a handler error that is not transient isolates the message
+that causes it and dead-letters that one alone.
+"""
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from opentelemetry import trace
+from pydantic import BaseModel, ValidationError
+
+from ecomops_common import envelope as env
+from ecomops_common import metrics, telemetry
+from ecomops_common.resilience import Backoff, is_transient
+from ecomops_common.topics import dead_letter_topic
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+# Dead-letter headers: why, and where the message came from, so it can be inspected and redriven.
+DLQ_REASON = "dlq_reason"
+DLQ_ERROR = "dlq_error"
+DLQ_ORIGINAL_TOPIC = "dlq_original_topic"
+DLQ_ORIGINAL_PARTITION = "dlq_original_partition"
+DLQ_ORIGINAL_OFFSET = "dlq_original_offset"
+DLQ_CONSUMER = "dlq_consumer"
+DLQ_FAILED_AT = "dlq_failed_at"
+
+
+class MessageRejected(Exception):
+    """A message that can never be handled: reason is unparseable|schema_invalid|unknown_version|..."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason, self.detail = reason, detail
+
+
+IGNORED = object()  # a decoder's answer for a message this consumer has no interest in
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery(Generic[T]):
+    record: ConsumerRecord
+    headers: dict[str, str]
+    message: T
+    envelope: env.EventEnvelope | None = None
+
+    @property
+    def topic(self) -> str:
+        return self.record.topic
+
+    @property
+    def partition(self) -> int:
+        return self.record.partition
+
+    @property
+    def offset(self) -> int:
+        return self.record.offset
+
+    @property
+    def key(self) -> bytes | None:
+        return self.record.key
+
+    @property
+    def event_id(self) -> str:
+        """The inbox key: the envelope's event id, else the header, else the message's position."""
+        if self.envelope is not None:
+            return self.envelope.event_id
+        return self.headers.get(env.H_EVENT_ID) or f"{self.topic}:{self.partition}:{self.offset}"
+
+    @property
+    def traceparent(self) -> str | None:
+        return self.envelope.traceparent if self.envelope else self.headers.get(env.H_TRACEPARENT)
+
+    @property
+    def correlation_id(self) -> str | None:
+        return self.envelope.correlation_id if self.envelope else self.headers.get(env.H_CORRELATION_ID)
+
+
+def record_headers(record: ConsumerRecord) -> dict[str, str]:
+    return {name: (value or b"").decode("utf-8", "replace") for name, value in record.headers or ()}
+
+
+def _schema_error(error: ValidationError) -> str:
+    return "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or '<root>'}: {e['msg']}" for e in error.errors()[:20]
+    )
+
+
+def _check_version(headers: dict[str, str], major: int) -> None:
+    version = headers.get(env.H_EVENT_VERSION)
+    if version is not None and version != str(major):
+        raise MessageRejected("unknown_version", f"schema version {version!r}, this topic carries {major}")
+
+
+def bare_decoder(model: type[BaseModel], major: int) -> Callable[[ConsumerRecord], Any]:
+    """For channel topics, whose value is the document itself (connectors do not wrap it)."""
+
+    def decode(record: ConsumerRecord) -> BaseModel:
+        _check_version(record_headers(record), major)
+        if not record.value:
+            raise MessageRejected("unparseable", "empty message")
+        try:
+            return model.model_validate_json(record.value)
+        except ValidationError as error:
+            if any(e["type"] == "json_invalid" for e in error.errors()):
+                raise MessageRejected("unparseable", _schema_error(error)) from None
+            raise MessageRejected("schema_invalid", _schema_error(error)) from None
+
+    return decode
+
+
+def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> Callable[[ConsumerRecord], Any]:
+    """For internal topics: the envelope, its version, and the payload of the event types wanted."""
+
+    def decode(record: ConsumerRecord) -> Any:
+        try:
+            envelope = env.EventEnvelope.model_validate_json(record.value or b"")
+        except ValidationError as error:
+            reason = "unparseable" if any(e["type"] == "json_invalid" for e in error.errors()) else "schema_invalid"
+            raise MessageRejected(reason, _schema_error(error)) from None
+        if envelope.schema_version != major:
+            raise MessageRejected("unknown_version",
+                                  f"schema version {envelope.schema_version}, this topic carries {major}")
+        model = payload_models.get(envelope.event_type)
+        if model is None:
+            return IGNORED
+        try:
+            return envelope, model.model_validate(envelope.payload)
+        except ValidationError as error:
+            raise MessageRejected("schema_invalid", _schema_error(error)) from None
+
+    return decode
+
+
+class DeadLetters:
+    def __init__(self, broker: KafkaBroker, consumer_name: str) -> None:
+        self.broker, self.consumer_name = broker, consumer_name
+
+    async def send(self, record: ConsumerRecord, reason: str, detail: str) -> None:
+        headers = record_headers(record)
+        headers.update({
+            DLQ_REASON: reason,
+            DLQ_ERROR: detail[:2000],
+            DLQ_ORIGINAL_TOPIC: record.topic,
+            DLQ_ORIGINAL_PARTITION: str(record.partition),
+            DLQ_ORIGINAL_OFFSET: str(record.offset),
+            DLQ_CONSUMER: self.consumer_name,
+            DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
+        })
+        topic = dead_letter_topic(record.topic)
+        await self.broker.publish(record.value or b"", topic=topic, key=record.key, headers=headers)
+        metrics.DEAD_LETTERS.labels(topic=record.topic, reason=reason).inc()
+        log.warning("dead-lettered %s[%d]@%d: %s: %s", record.topic, record.partition, record.offset,
+                    reason, detail[:300])
+
+
+Handler = Callable[[list[Delivery[Any]]], Awaitable[None]]
+
+
+@dataclass
+class BatchConsumer:
+    """One consumer group on one topic; `handle` gets the decoded deliveries of each batch."""
+
+    name: str
+    topic: str
+    decode: Callable[[ConsumerRecord], Any]
+    handle: Handler
+    max_records: int = 500
+    batch_timeout_ms: int = 20
+    _dead_letters: DeadLetters | None = field(default=None, init=False)
+
+    def register(self, broker: KafkaBroker) -> None:
+        self._dead_letters = DeadLetters(broker, self.name)
+        subscriber = broker.subscriber(
+            self.topic,
+            group_id=self.name,
+            batch=True,
+            max_records=self.max_records,
+            batch_timeout_ms=self.batch_timeout_ms,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,  # offsets are committed by process(), after the DB commit
+            decoder=_undecoded,
+        )
+        subscriber(self._on_batch)
+
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        await self.process(message.raw_message, message.consumer)
+
+    async def process(self, records: tuple[ConsumerRecord, ...], consumer: AIOKafkaConsumer) -> None:
+        started = time.perf_counter()
+        deliveries, rejected = self._decode(records)
+        await self._handle_with_isolation(deliveries, rejected)
+        for record, reason, detail in rejected:
+            await self._retry(lambda r=record, why=reason, d=detail: self._dead_letters.send(r, why, d),
+                              "dead-lettering")
+        try:
+            await consumer.commit()
+        except KafkaError as error:  # e.g. a rebalance took the partition: it is redelivered, the inbox skips it
+            log.warning("%s: offset commit failed, batch will be redelivered: %r", self.name, error)
+        metrics.HANDLER_SECONDS.labels(consumer=self.name).observe(time.perf_counter() - started)
+        metrics.MESSAGES_HANDLED.labels(consumer=self.name).inc(len(records))
+        self._observe_lag(records, consumer)
+
+    def _decode(self, records) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str, str]]]:
+        deliveries: list[Delivery] = []
+        rejected: list[tuple[ConsumerRecord, str, str]] = []
+        for record in records:
+            try:
+                decoded = self.decode(record)
+            except MessageRejected as error:
+                rejected.append((record, error.reason, error.detail))
+                continue
+            if decoded is IGNORED:
+                continue
+            envelope, message = decoded if isinstance(decoded, tuple) else (None, decoded)
+            deliveries.append(Delivery(record, record_headers(record), message, envelope))
+        return deliveries, rejected
+
+    async def _handle_with_isolation(self, deliveries: list[Delivery], rejected: list) -> None:
+        if not deliveries:
+            return
+        try:
+            await self._retry(lambda: self._traced_handle(deliveries), "handling")
+        except Exception as error:
+            if len(deliveries) == 1:
+                delivery = deliveries[0]
+                log.exception("%s: handler failed on %s[%d]@%d", self.name, delivery.topic,
+                              delivery.partition, delivery.offset)
+                rejected.append((delivery.record, "handler_error", f"{type(error).__name__}: {error}"))
+                return
+            # Find the message that breaks the batch: handle one at a time.
+            for delivery in deliveries:
+                await self._handle_with_isolation([delivery], rejected)
+
+    async def _traced_handle(self, deliveries: list[Delivery]) -> None:
+        first = deliveries[0]
+        links = [trace.Link(span.get_span_context()) for span in (
+            trace.get_current_span(telemetry.context_from_traceparent(d.traceparent)) for d in deliveries
+        ) if span.get_span_context().is_valid]
+        parent = telemetry.context_from_traceparent(first.traceparent) if len(deliveries) == 1 else None
+        with telemetry.tracer.start_as_current_span(
+            f"{self.topic} process", context=parent, kind=trace.SpanKind.CONSUMER, links=links,
+            attributes={"messaging.system": "kafka", "messaging.destination.name": self.topic,
+                        "messaging.consumer.group.name": self.name, "messaging.batch.message_count": len(deliveries)},
+        ):
+            await self.handle(deliveries)
+
+    async def _retry(self, operation: Callable[[], Awaitable[None]], what: str) -> None:
+        backoff = Backoff()
+        while True:
+            try:
+                return await operation()
+            except Exception as error:
+                if not is_transient(error):
+                    raise
+                log.warning("%s: %s failed transiently, retrying in %.1fs: %r", self.name, what,
+                            backoff.delay, error)
+                await backoff.sleep()
+
+    def _observe_lag(self, records, consumer: AIOKafkaConsumer) -> None:
+        last_offsets: dict[TopicPartition, int] = {}
+        for record in records:
+            last_offsets[TopicPartition(record.topic, record.partition)] = record.offset
+        for partition, offset in last_offsets.items():
+            highwater = consumer.highwater(partition)
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(
+                    max(0, highwater - offset - 1))
+
+
+async def _undecoded(message: KafkaMessage) -> None:
+    """FastStream would JSON-decode each record; decoding (and dead-lettering) is ours."""
+    return None

@@ -1,0 +1,206 @@
+"""Outbox relay: publishes outbox rows to Kafka in order per aggregate, then marks them published.
+
+Several replicas may run: each claims rows with FOR UPDATE SKIP LOCKED, and a row is only claimable
+once every older row of its aggregate is published, so one aggregate's events never overtake each
+other even when two relays work side by side. Kafka being down rolls the claim back; the rows stay
+and are sent after a backoff (at least once: consumers de-duplicate by event id).
+"""
+
+import asyncio
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import aliased
+
+from ecomops_common import metrics
+from ecomops_common.db import Database
+from ecomops_common.inbox import ProcessedEvent
+from ecomops_common.outbox import OutboxMessage
+from ecomops_common.resilience import Backoff
+
+log = logging.getLogger(__name__)
+_table = OutboxMessage.__table__
+_older = aliased(OutboxMessage)
+
+
+def claim_statement(batch_size: int):
+    older_pending = (
+        select(_older.position)
+        .where(_older.aggregateid == OutboxMessage.aggregateid)
+        .where(_older.published_at.is_(None))
+        .where(_older.position < OutboxMessage.position)
+        .exists()
+    )
+    return (
+        select(_table.c.position, _table.c.aggregateid, _table.c.topic, _table.c.payload, _table.c.headers)
+        .where(_table.c.published_at.is_(None))
+        .where(~older_pending)
+        .order_by(_table.c.position)
+        .limit(batch_size)
+        .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite is single-writer anyway
+    )
+
+
+def kafka_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        bootstrap_servers=bootstrap_servers,
+        enable_idempotence=True,  # implies acks=all and ordered retries per partition
+        acks="all",
+        linger_ms=2,
+        max_batch_size=512 * 1024,
+        request_timeout_ms=10_000,
+    )
+
+
+class OutboxRelay:
+    def __init__(self, database: Database, bootstrap_servers: str, *, batch_size: int = 500,
+                 poll_interval_s: float = 0.05, retention_s: float = 7 * 86400,
+                 purge_interval_s: float = 60, inbox_retention_s: float | None = None) -> None:
+        self.database = database
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_interval_s = poll_interval_s
+        self.retention = timedelta(seconds=retention_s)
+        self.inbox_retention = timedelta(seconds=inbox_retention_s) if inbox_retention_s else None
+        self.purge_interval_s = purge_interval_s
+        self._claim = claim_statement(batch_size)
+        self._wake = asyncio.Event()
+        self._producer: AIOKafkaProducer | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+        self.connected = False
+
+    def wake(self) -> None:
+        """Called after a commit that wrote outbox rows, so they go out without waiting for a poll."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._publish_loop(), name="outbox-relay"),
+                       asyncio.create_task(self._housekeeping_loop(), name="outbox-housekeeping")]
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Lets the batch in flight finish (so it is not sent twice), then stops."""
+        self._stopping = True
+        self._wake.set()
+        publisher, *others = self._tasks or [None]
+        for task in others:
+            task.cancel()
+        if publisher is not None:
+            try:
+                await asyncio.wait_for(publisher, timeout)
+            except TimeoutError:
+                pass  # cancelled by wait_for: the claimed rows roll back and go out again later
+        await asyncio.gather(*others, return_exceptions=True)
+        await self._close_producer()
+
+    async def _producer_ready(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            producer = kafka_producer(self.bootstrap_servers)
+            try:
+                await producer.start()
+            except BaseException:
+                await producer.stop()
+                raise
+            self._producer = producer
+        return self._producer
+
+    async def _close_producer(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            try:
+                await producer.stop()
+            except Exception:  # a broken producer is replaced anyway
+                log.debug("error while stopping the relay producer", exc_info=True)
+
+    async def publish_batch(self) -> int:
+        """Publishes up to batch_size rows; returns how many. Raises when Kafka or the DB fails."""
+        async with self.database.sessions() as session, session.begin():
+            rows = (await session.execute(self._claim)).all()
+            if not rows:
+                return 0
+            producer = await self._producer_ready()
+            sends = [
+                await producer.send(
+                    row.topic,
+                    value=row.payload.encode(),
+                    key=row.aggregateid.encode(),
+                    headers=[(name, value.encode()) for name, value in json.loads(row.headers).items()],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*sends)
+            await session.execute(
+                update(_table)
+                .where(_table.c.position.in_([row.position for row in rows]))
+                .values(published_at=datetime.now(UTC))
+            )
+        metrics.OUTBOX_PUBLISHED.inc(len(rows))
+        return len(rows)
+
+    async def _publish_loop(self) -> None:
+        backoff = Backoff(cap=5.0)
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                published = await self.publish_batch()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                self.connected = False
+                metrics.OUTBOX_PUBLISH_ERRORS.inc()
+                log.warning("outbox relay failed, retrying in %.1fs: %r", backoff.delay, error)
+                await self._close_producer()  # a fresh idempotent producer after any failure
+                if not self._stopping:
+                    await backoff.sleep()
+                continue
+            self.connected = True
+            backoff.reset()
+            if published < self.batch_size and not self._stopping:
+                try:
+                    await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                except TimeoutError:
+                    pass
+
+    async def _housekeeping_loop(self) -> None:
+        """Keeps the backlog gauges fresh and purges published rows past retention."""
+        next_purge = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                await self.observe_backlog()
+                if loop.time() >= next_purge:
+                    await self.purge()
+                    next_purge = loop.time() + self.purge_interval_s
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                log.warning("outbox housekeeping failed: %r", error)
+            await asyncio.sleep(min(5.0, self.purge_interval_s))
+
+    async def observe_backlog(self) -> tuple[int, float]:
+        async with self.database.sessions() as session:
+            count, oldest = (await session.execute(
+                select(func.count(), func.min(_table.c.created_at)).where(_table.c.published_at.is_(None))
+            )).one()
+        age = 0.0
+        if oldest is not None:
+            oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
+            age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+        metrics.OUTBOX_BACKLOG.set(count)
+        metrics.OUTBOX_OLDEST_AGE.set(age)
+        return count, age
+
+    async def purge(self) -> int:
+        now = datetime.now(UTC)
+        async with self.database.sessions() as session, session.begin():
+            purged = (await session.execute(
+                delete(_table).where(_table.c.published_at < now - self.retention)
+            )).rowcount
+            if self.inbox_retention:
+                inbox = ProcessedEvent.__table__
+                await session.execute(delete(inbox).where(inbox.c.processed_at < now - self.inbox_retention))
+        metrics.OUTBOX_PURGED.inc(purged or 0)
+        return purged or 0

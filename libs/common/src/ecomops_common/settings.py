@@ -1,0 +1,80 @@
+"""Service settings: environment variables with a per-service prefix (ORDER_DATABASE_URL, ...).
+
+Kafka is shared by all services, so KAFKA_BOOTSTRAP_SERVERS has no prefix. With no configuration at
+all a service runs embedded on a SQLite file of its own; a PostgreSQL URL switches it to PostgreSQL.
+"""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+INSECURE_SECRETS = {"", "change-me", "dev", "dev-token", "secret", "password"}
+
+
+class ServiceSettings(BaseSettings):
+    """Subclass per service with `model_config = SettingsConfigDict(env_prefix="ORDER_")` and a name."""
+
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+
+    service_name: str = "service"
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = ""
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:19092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
+    )
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, validation_alias=AliasChoices("KAFKA_REPLICATION_FACTOR")
+    )
+    topic_prefix: str = Field(
+        default="",
+        description="Prepended to every topic name: isolates tenants or test runs on one cluster",
+        validation_alias=AliasChoices("ECOMOPS_TOPIC_PREFIX"),
+    )
+    topic_partitions: int = Field(default=6, ge=1)
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    api_token: str = Field(default="dev-token", description="Bearer token for supervisor/admin calls")
+    data_dir: Path = Path(".local/data")
+    log_level: str = "INFO"
+    otlp_endpoint: str | None = Field(
+        default=None, validation_alias=AliasChoices("OTEL_EXPORTER_OTLP_ENDPOINT")
+    )
+
+    # Consumers: batches bound the transaction size and so the latency of one batch.
+    consumer_max_records: int = Field(default=500, ge=1)
+    consumer_batch_timeout_ms: int = Field(default=20, ge=1)
+
+    # Outbox relay.
+    relay_enabled: bool = True
+    relay_batch_size: int = Field(default=500, ge=1)
+    relay_poll_interval_s: float = Field(default=0.05, gt=0, description="Fallback poll; commits wake it")
+    outbox_retention_s: float = Field(default=7 * 24 * 3600, gt=0)
+    inbox_retention_s: float = Field(default=14 * 24 * 3600, gt=0)
+    purge_interval_s: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _defaults_and_production_guard(self) -> "ServiceSettings":
+        if not self.database_url:
+            db_file = (self.data_dir / f"{self.service_name}.db").resolve()
+            self.database_url = f"sqlite+aiosqlite:///{db_file}"
+        if self.environment == "production":
+            problems = []
+            if self.api_token in INSECURE_SECRETS:
+                problems.append("api_token must be set to a real secret")
+            if self.database_url.startswith("sqlite"):
+                problems.append("database_url must point at PostgreSQL")
+            if f"{self.service_name}_service:{self.service_name}_service@" in self.database_url:
+                problems.append("database_url uses the development password")
+            if problems:
+                raise ValueError("insecure production settings: " + "; ".join(problems))
+        return self
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.database_url.startswith("postgresql")
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+

@@ -1,0 +1,165 @@
+"""pytest fixtures for every package's tests: real Kafka and PostgreSQL, isolated per test.
+
+Isolation without restarting anything: each test gets its own database on the shared server and
+its own topic prefix on the shared broker.
+"""
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
+from aiokafka.admin import AIOKafkaAdminClient
+
+from ecomops_common.testing.infrastructure import Infrastructure, repo_root
+
+
+@pytest.fixture(scope="session")
+def infrastructure():
+    infra = Infrastructure()
+    yield infra
+    infra.close()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infrastructure) -> str:
+    return infrastructure.kafka_bootstrap()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url(infrastructure) -> str:
+    return infrastructure.postgres_admin_url()
+
+
+@pytest.fixture
+def topic_prefix() -> str:
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+async def database_url(postgres_admin_url) -> str:
+    """A fresh PostgreSQL database for one test, dropped afterwards (SQLAlchemy asyncpg URL)."""
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    base = postgres_admin_url.rsplit("/", 1)[0]
+    yield base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]],
+                  headers: list[tuple[str, bytes]] | None = None) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        sends = [await producer.send(topic, value=value, key=key, headers=headers or []) for key, value in messages]
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+
+
+async def consume_until(bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool],
+                        timeout: float = 30.0) -> list[ConsumerRecord]:
+    """Reads `topic` from the beginning until `done(records)` or the timeout; returns what it read."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                enable_auto_commit=False, group_id=None)
+    await consumer.start()
+    records: list[ConsumerRecord] = []
+    deadline = time.monotonic() + timeout
+    try:
+        while not done(records) and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200, max_records=5000)
+            for partition_records in batch.values():
+                records.extend(partition_records)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def committed_offset_total(bootstrap: str, group: str, topic: str) -> int:
+    """Sum of the group's committed offsets on `topic`: how many messages it has finished with."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        offsets = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return sum(meta.offset for partition, meta in offsets.items() if partition.topic == topic and meta.offset > 0)
+
+
+class ServiceProcess:
+    """A service started as a real process (`python -m <module>`), as in production."""
+
+    def __init__(self, module: str, env: dict[str, str], port: int, log_path: Path) -> None:
+        self.module, self.env, self.port, self.log_path = module, env, port, log_path
+        self.process: subprocess.Popen | None = None
+        self.base_url = f"http://127.0.0.1:{port}"
+
+    def start(self, ready_timeout: float = 60.0) -> "ServiceProcess":
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen([sys.executable, "-m", self.module], env={**os.environ, **self.env},
+                                        stdout=log, stderr=subprocess.STDOUT, cwd=repo_root())
+        deadline = time.monotonic() + ready_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.module} exited: see {self.log_path}")
+            try:
+                if httpx.get(self.base_url + "/readyz", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise TimeoutError(f"{self.module} not ready after {ready_timeout}s: see {self.log_path}")
+
+    def kill(self) -> None:
+        """SIGKILL: no graceful shutdown, as when a node dies."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def service_process(tmp_path):
+    """Factory for services as real processes; all are killed at the end of the test."""
+    started: list[ServiceProcess] = []
+
+    def start(module: str, env: dict[str, str], port: int | None = None) -> ServiceProcess:
+        port = port or free_port()
+        service = ServiceProcess(module, env, port, tmp_path / f"{module}-{len(started)}.log")
+        started.append(service)
+        return service.start()
+
+    yield start
+    for service in started:
+        service.stop()

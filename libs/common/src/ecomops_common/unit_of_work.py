@@ -1,0 +1,46 @@
+"""Unit of work: one database transaction holding the state change, its outbox rows and inbox marks."""
+
+from collections.abc import Callable, Iterable
+from typing import Any, Self
+
+from ecomops_common.db import Database
+from ecomops_common.envelope import EventEnvelope
+from ecomops_common.inbox import claim_new_events
+from ecomops_common.outbox import add_to_outbox, outbox_row
+
+
+class SqlUnitOfWork:
+    """Subclass per service to add repositories over `self.session`."""
+
+    def __init__(self, database: Database, *, topic_prefix: str = "",
+                 on_commit: Callable[[], None] | None = None) -> None:
+        self.database = database
+        self.topic_prefix = topic_prefix
+        self.on_commit = on_commit
+
+    async def __aenter__(self) -> Self:
+        self.session = self.database.sessions()
+        self._outbox: list[dict[str, Any]] = []
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        # close() rolls back what was not committed; unlike rollback() it keeps loaded rows readable
+        await self.session.close()
+
+    def emit(self, envelope: EventEnvelope, topic: str) -> None:
+        self._outbox.append(outbox_row(envelope, self.topic_prefix + topic))
+
+    async def claim_new_events(self, consumer: str, event_ids: Iterable[str]) -> set[str]:
+        return await claim_new_events(self.session, consumer, event_ids)
+
+    async def commit(self) -> None:
+        emitted = bool(self._outbox)
+        await add_to_outbox(self.session, self._outbox)
+        self._outbox = []
+        await self.session.commit()
+        if emitted and self.on_commit:
+            self.on_commit()
+
+    async def rollback(self) -> None:
+        self._outbox = []
+        await self.session.rollback()

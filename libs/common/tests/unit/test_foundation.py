@@ -1,0 +1,119 @@
+import json
+import uuid
+
+import pytest
+from aiokafka import ConsumerRecord
+from ecomops_common.contracts.channel import ChannelOrder
+from ecomops_common.envelope import EventEnvelope
+from ecomops_common.ids import new_id, uuid7
+from ecomops_common.messaging import IGNORED, MessageRejected, bare_decoder, envelope_decoder
+from ecomops_common.settings import ServiceSettings
+from ecomops_common.topics import TopicSpec
+from pydantic import BaseModel, ValidationError
+
+
+def test_uuid7_is_version_7_and_monotonic():
+    ids = [uuid7() for _ in range(10_000)]
+    assert all(i.version == 7 for i in ids)
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)
+    assert uuid.UUID(new_id()).version == 7
+
+
+def test_envelope_headers_carry_type_version_id_and_trace():
+    envelope = EventEnvelope(event_type="OrderPlaced", schema_version=1, source="order", aggregate_type="order",
+                             aggregate_id="o1", traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+                             payload={"a": 1})
+    headers = dict(envelope.kafka_headers())
+    assert headers["event_type"] == b"OrderPlaced"
+    assert headers["event_version"] == b"1"
+    assert headers["event_id"] == envelope.event_id.encode()
+    assert headers["traceparent"].startswith(b"00-111")
+
+
+@pytest.mark.parametrize("name", ["orders", "order.events", "Order.events.v1", "order.events.v0", "a.b.c.v1"])
+def test_topic_names_must_be_context_stream_major(name):
+    with pytest.raises(ValueError):
+        TopicSpec(name)
+
+
+def test_topic_spec_knows_its_major_and_dead_letter_topic():
+    spec = TopicSpec("channel.orders.v12")
+    assert spec.major_version == 12 and spec.dead_letter == "channel.orders.v12.dlq"
+
+
+def test_settings_default_to_an_embedded_sqlite_file_per_service(monkeypatch, tmp_path):
+    monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
+    settings = ServiceSettings(service_name="order", data_dir=tmp_path)
+    assert settings.database_url == f"sqlite+aiosqlite:///{tmp_path / 'order.db'}"
+    assert not settings.is_postgres
+
+
+def test_production_refuses_insecure_defaults():
+    with pytest.raises(ValidationError, match="api_token.*PostgreSQL"):
+        ServiceSettings(service_name="order", environment="production")
+    ok = ServiceSettings(service_name="order", environment="production", api_token="s3cr3t-from-vault",
+                         database_url="postgresql+asyncpg://order_app:strong@db/order")
+    assert ok.is_postgres
+
+
+def test_shared_kafka_variable_and_prefixed_service_variables(monkeypatch):
+    from pydantic_settings import SettingsConfigDict
+
+    class OrderSettings(ServiceSettings):
+        model_config = SettingsConfigDict(env_prefix="ORDER_")
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", "kafka:9092")
+    monkeypatch.setenv("ORDER_DATABASE_URL", "postgresql+asyncpg://u:p@h/db")
+    settings = OrderSettings(service_name="order")
+    assert settings.kafka_bootstrap_servers == "kafka:9092"
+    assert settings.database_url == "postgresql+asyncpg://u:p@h/db"
+
+
+def record(value: bytes, headers=()) -> ConsumerRecord:
+    return ConsumerRecord("channel.orders.v1", 0, 7, 0, 0, b"k", value, None, len(value), 0, list(headers))
+
+
+def test_money_is_never_a_float():
+    with pytest.raises(ValidationError, match="decimal string"):
+        from ecomops_common.contracts.channel import Payment
+
+        Payment(status="authorized", amount=64.96, method="card")
+
+
+@pytest.mark.parametrize(("value", "reason"), [
+    (b"{not json", "unparseable"),
+    (b"", "unparseable"),
+    (json.dumps({"channel": "web"}).encode(), "schema_invalid"),
+])
+def test_bare_decoder_classifies_bad_messages(value, reason):
+    with pytest.raises(MessageRejected) as rejected:
+        bare_decoder(ChannelOrder, 1)(record(value))
+    assert rejected.value.reason == reason
+
+
+def test_bare_decoder_refuses_an_unknown_major_version():
+    with pytest.raises(MessageRejected) as rejected:
+        bare_decoder(ChannelOrder, 1)(record(b"{}", [("event_version", b"2")]))
+    assert rejected.value.reason == "unknown_version"
+
+
+class Thing(BaseModel):
+    n: int
+
+
+def envelope_bytes(event_type="ThingHappened", version=1, payload=None) -> bytes:
+    return EventEnvelope(event_type=event_type, schema_version=version, source="s", aggregate_type="thing",
+                         aggregate_id="t1", payload=payload or {"n": 1}).model_dump_json().encode()
+
+
+def test_envelope_decoder_validates_payload_and_ignores_other_event_types():
+    decode = envelope_decoder(1, {"ThingHappened": Thing})
+    envelope, thing = decode(record(envelope_bytes()))
+    assert thing == Thing(n=1) and envelope.aggregate_id == "t1"
+    assert decode(record(envelope_bytes(event_type="SomethingElse"))) is IGNORED
+    for bad, reason in [(envelope_bytes(version=2), "unknown_version"),
+                        (envelope_bytes(payload={"n": "x"}), "schema_invalid"),
+                        (b"[]", "schema_invalid")]:
+        with pytest.raises(MessageRejected) as rejected:
+            decode(record(bad))
+        assert rejected.value.reason == reason

@@ -1,0 +1,14 @@
+import uvicorn
+
+from order_service.bootstrap import build_app
+from order_service.settings import OrderSettings
+
+
+def main() -> None:
+    settings = OrderSettings()
+    uvicorn.run(build_app(settings), host=settings.http_host, port=settings.http_port,
+                log_config=None, access_log=False, timeout_graceful_shutdown=20)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,27 @@
+"""The order service's tables."""
+
+from datetime import datetime
+
+from ecomops_common.db import UtcDateTime
+from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class OrderRecord(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        # Idempotency: one order per channel order, however often and however concurrently it is sent.
+        UniqueConstraint("channel", "external_order_id", name="uq_orders_channel_external_id"),
+        Index("ix_orders_channel_status_id", "channel", "status", "id"),
+        Index("ix_orders_status_id", "status", "id"),
+    )
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True), description="UUIDv7: ordered by creation")
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    external_order_id: str = Field(sa_column=Column(String(128), nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    placed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False), description="The channel order as received")
+    rejections: str | None = Field(default=None, sa_column=Column(Text), description="JSON list of reasons")
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))

@@ -1,0 +1,29 @@
+"""Composition root: wires settings, database, topics, consumers, relay and HTTP into one service."""
+
+from functools import partial
+
+from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS
+from ecomops_common.http import create_app
+from ecomops_common.runtime import ServiceRuntime
+from ecomops_common.topics import TopicSpec
+from fastapi import FastAPI
+
+from order_service.entrypoints import http
+from order_service.entrypoints.kafka import channel_orders_consumer
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
+from order_service.settings import OrderSettings
+
+
+def build_app(settings: OrderSettings | None = None) -> FastAPI:
+    settings = settings or OrderSettings()
+    runtime = ServiceRuntime(settings)
+    runtime.topics = [
+        TopicSpec(CHANNEL_ORDERS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(ORDER_EVENTS, settings.topic_partitions),
+    ]
+    unit_of_work = partial(OrderUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
+                           on_commit=runtime.relay.wake)
+    runtime.consume(channel_orders_consumer(settings, unit_of_work))
+    app = create_app(runtime, title="Order service", routers=[http.router])
+    app.state.unit_of_work = unit_of_work
+    return app

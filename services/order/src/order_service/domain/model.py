@@ -1,0 +1,96 @@
+"""The order as the order service sees it at intake. Plain Python: no framework, no I/O."""
+
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+
+from order_service.domain.currencies import MINOR_UNITS
+
+
+class OrderStatus(StrEnum):
+    received = "received"
+    rejected = "rejected"
+
+
+@dataclass(frozen=True)
+class Rejection:
+    field: str
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+    @property
+    def amount(self) -> Decimal:
+        return self.unit_price * self.quantity
+
+
+@dataclass
+class Order:
+    id: str
+    channel: str
+    external_order_id: str
+    currency: str
+    lines: list[OrderLine]
+    shipping_fee: Decimal
+    tax: Decimal
+    payment_amount: Decimal
+    status: OrderStatus = OrderStatus.received
+    rejections: list[Rejection] = field(default_factory=list)
+
+    @property
+    def total(self) -> Decimal:
+        return sum((line.amount for line in self.lines), Decimal(0)) + self.shipping_fee + self.tax
+
+    def validate_for_intake(self) -> None:
+        """Applies the business rules; an order that breaks any of them is rejected with every reason."""
+        self.rejections = business_rule_violations(self)
+        self.status = OrderStatus.rejected if self.rejections else OrderStatus.received
+
+
+def business_rule_violations(order: Order) -> list[Rejection]:
+    problems: list[Rejection] = []
+    minor_units = MINOR_UNITS.get(order.currency)
+    if minor_units is None:
+        problems.append(Rejection("currency", "unknown_currency", f"{order.currency} is not an ISO 4217 currency"))
+    for index, line in enumerate(order.lines):
+        if line.quantity <= 0:
+            problems.append(Rejection(f"lines.{index}.quantity", "non_positive_quantity",
+                                      f"quantity must be at least 1, got {line.quantity}"))
+        if line.unit_price < 0:
+            problems.append(Rejection(f"lines.{index}.unit_price", "negative_amount", "unit price is negative"))
+    for line_id, count in Counter(line.line_id for line in order.lines).items():
+        if count > 1:
+            problems.append(Rejection("lines", "duplicate_line_id", f"line_id {line_id!r} appears {count} times"))
+    for name in ("shipping_fee", "tax", "payment_amount"):
+        if getattr(order, name) < 0:
+            problems.append(Rejection(_field_name(name), "negative_amount", f"{name} is negative"))
+    if minor_units is not None:
+        for name, amount in _amounts(order):
+            if amount.as_tuple().exponent < -minor_units:
+                problems.append(Rejection(name, "too_many_decimals",
+                                          f"{order.currency} has {minor_units} decimal places, got {amount}"))
+    if order.payment_amount != order.total:
+        problems.append(Rejection("payment.amount", "payment_amount_mismatch",
+                                  f"payment amount {order.payment_amount} does not equal lines + shipping + tax"
+                                  f" = {order.total}"))
+    return problems
+
+
+def _field_name(attribute: str) -> str:
+    return "payment.amount" if attribute == "payment_amount" else attribute
+
+
+def _amounts(order: Order):
+    yield "shipping_fee", order.shipping_fee
+    yield "tax", order.tax
+    yield "payment.amount", order.payment_amount
+    for index, line in enumerate(order.lines):
+        yield f"lines.{index}.unit_price", line.unit_price

@@ -1,0 +1,98 @@
+"""Order intake: the same use case behind POST /v1/orders and the channel.orders.v1 consumer."""
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.contracts.channel import ChannelOrder
+from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, RejectionReason
+from ecomops_common.envelope import new_event
+from ecomops_common.ids import new_id
+
+from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection
+
+SOURCE = "order"
+AGGREGATE = "order"
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    order_id: str
+    status: str
+    created: bool
+    rejections: list[Rejection]
+
+
+def to_domain(order_id: str, document: ChannelOrder) -> Order:
+    return Order(
+        id=order_id, channel=document.channel, external_order_id=document.external_order_id,
+        currency=document.currency,
+        lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in document.lines],
+        shipping_fee=document.shipping_fee, tax=document.tax, payment_amount=document.payment.amount,
+    )
+
+
+async def take_orders(uow, documents: list[ChannelOrder], *, correlation_ids: list[str | None] | None = None,
+                      causation_ids: list[str | None] | None = None) -> list[IntakeResult]:
+    """Stores each channel order once, accepted or rejected, and emits OrderPlaced or OrderRejected.
+
+    Resends (same channel and external id) get the stored order back and emit nothing, also when the
+    copies arrive in one batch or in two transactions at the same instant (the unique key decides).
+    """
+    now = datetime.now(UTC)
+    correlation_ids = correlation_ids or [None] * len(documents)
+    causation_ids = causation_ids or [None] * len(documents)
+    keys = [(document.channel, document.external_order_id) for document in documents]
+    first_index: dict[tuple[str, str], int] = {}
+    for index, key in enumerate(keys):
+        first_index.setdefault(key, index)
+
+    orders: dict[tuple[str, str], Order] = {}
+    rows = []
+    for key, index in first_index.items():
+        document = documents[index]
+        order = orders[key] = to_domain(new_id(), document)
+        order.validate_for_intake()
+        rows.append({
+            "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
+            "status": order.status.value, "placed_at": document.placed_at,
+            "document": document.model_dump_json(),
+            "rejections": json.dumps([vars(r) for r in order.rejections]) if order.rejections else None,
+            "created_at": now, "updated_at": now,
+        })
+
+    inserted = await uow.orders.add_new(rows)
+    for key, order in orders.items():
+        if order.id in inserted:
+            index = first_index[key]
+            event = _event_for(order, documents[index], correlation_ids[index], causation_ids[index])
+            uow.emit(event, ORDER_EVENTS)
+    stored = await uow.orders.get_by_channel_ids([key for key, order in orders.items() if order.id not in inserted])
+    await uow.commit()
+
+    results = []
+    for index, key in enumerate(keys):
+        order = orders[key]
+        if order.id in inserted:
+            results.append(IntakeResult(order.id, order.status.value, index == first_index[key], order.rejections))
+        else:
+            record = stored[key]
+            rejections = [Rejection(**r) for r in json.loads(record.rejections or "[]")]
+            results.append(IntakeResult(record.id, record.status, False, rejections))
+    return results
+
+
+def _event_for(order: Order, document: ChannelOrder, correlation_id: str | None, causation_id: str | None):
+    if order.status is OrderStatus.rejected:
+        payload = OrderRejected(
+            order_id=order.id, channel=order.channel, external_order_id=order.external_order_id,
+            reasons=[RejectionReason(field=r.field, code=r.code, message=r.message) for r in order.rejections],
+        )
+    else:
+        payload = OrderPlaced(
+            order_id=order.id, total=order.total, **document.model_dump(exclude={"channel", "external_order_id"}),
+            channel=order.channel, external_order_id=order.external_order_id,
+        )
+    return new_event(type(payload).__name__, 1, SOURCE, AGGREGATE, order.id, payload,
+                     correlation_id=correlation_id, causation_id=causation_id)

@@ -1,0 +1,63 @@
+from decimal import Decimal
+
+from order_service.domain.model import Order, OrderLine, OrderStatus
+
+
+def make_order(**changes) -> Order:
+    fields = dict(
+        id="o1", channel="web-eu", external_order_id="1", currency="EUR",
+        lines=[OrderLine("1", "SKU-RED-M", 3, Decimal("19.99"))],
+        shipping_fee=Decimal("4.99"), tax=Decimal("0.00"), payment_amount=Decimal("64.96"),
+    )
+    fields.update(changes)
+    return Order(**fields)
+
+
+def codes(order: Order) -> set[str]:
+    order.validate_for_intake()
+    return {rejection.code for rejection in order.rejections}
+
+
+def test_a_consistent_order_is_received():
+    order = make_order()
+    order.validate_for_intake()
+    assert order.status is OrderStatus.received
+    assert order.rejections == []
+    assert order.total == Decimal("64.96")
+
+
+def test_unknown_currency_rejects():
+    assert "unknown_currency" in codes(make_order(currency="XYZ"))
+
+
+def test_non_positive_quantity_rejects_with_the_line_path():
+    order = make_order(lines=[OrderLine("1", "S", 0, Decimal("1.00"))], payment_amount=Decimal("4.99"))
+    order.validate_for_intake()
+    assert order.status is OrderStatus.rejected
+    assert [(r.field, r.code) for r in order.rejections] == [("lines.0.quantity", "non_positive_quantity")]
+
+
+def test_payment_amount_must_equal_lines_shipping_and_tax():
+    order = make_order(payment_amount=Decimal("60.00"))
+    order.validate_for_intake()
+    (rejection,) = order.rejections
+    assert rejection.code == "payment_amount_mismatch"
+    assert "64.96" in rejection.message
+
+
+def test_duplicate_line_ids_and_negative_amounts_reject():
+    lines = [OrderLine("1", "A", 1, Decimal("1.00")), OrderLine("1", "B", 1, Decimal("1.00"))]
+    assert {"duplicate_line_id", "negative_amount"} <= codes(
+        make_order(lines=lines, shipping_fee=Decimal("-1.00"), payment_amount=Decimal("1.00")))
+
+
+def test_amounts_finer_than_the_currency_allows_reject():
+    assert "too_many_decimals" in codes(make_order(currency="JPY"))
+    order = make_order(currency="JPY", lines=[OrderLine("1", "S", 2, Decimal("500"))],
+                       shipping_fee=Decimal("0"), tax=Decimal("0"), payment_amount=Decimal("1000"))
+    assert codes(order) == set()
+
+
+def test_every_broken_rule_is_reported_at_once():
+    order = make_order(currency="XYZ", lines=[OrderLine("1", "S", -2, Decimal("1.00"))])
+    assert {"unknown_currency", "non_positive_quantity", "payment_amount_mismatch"} <= codes(order)
