@@ -148,11 +148,12 @@ async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicParti
     # All topics are described: asking for one by name could auto-create it on a lenient broker.
     for described in await admin.describe_topics():
         if described["topic"] == topic and not described["error_code"]:
-            return sorted(TopicPartition(topic, partition["partition"]) for partition in described["partitions"])
+            return sorted(TopicPartition(topic, entry["partition"]) for entry in described["partitions"])
     raise LookupError(f"topic {topic!r} does not exist")
 
 
-async def _read(consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[int, int]]) -> list[DeadLetterRecord]:
+async def _read(consumer: AIOKafkaConsumer,
+                ranges: dict[TopicPartition, tuple[int, int]]) -> list[DeadLetterRecord]:
     """The records at offsets [start, end) of each assigned partition."""
     for partition, (start, _) in ranges.items():
         consumer.seek(partition, start)
@@ -164,7 +165,8 @@ async def _read(consumer: AIOKafkaConsumer, ranges: dict[TopicPartition, tuple[i
             records += [DeadLetterRecord.from_record(record) for record in batch
                         if record.offset < ranges[partition][1]]
         # Positions, not record offsets, decide: offsets can have gaps (compaction, transaction markers).
-        pending = {partition for partition in pending if await consumer.position(partition) < ranges[partition][1]}
+        pending = {partition for partition in pending
+                   if await consumer.position(partition) < ranges[partition][1]}
     return sorted(records, key=lambda record: (record.partition, record.offset))
 
 
@@ -179,7 +181,8 @@ async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetterRe
         consumer.assign(partitions)
         beginning = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
-        return await _read(consumer, {partition: (beginning[partition], end[partition]) for partition in partitions})
+        return await _read(consumer, {partition: (beginning[partition], end[partition])
+                                      for partition in partitions})
     finally:
         await consumer.stop()
 
@@ -247,8 +250,9 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
         consumer.assign(partitions)  # manual assignment: the group is only a place to keep offsets
         log_start = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
-        progress = {partition: RedriveProgress.parse(*committed.get(partition, (-1, ""))[:2], log_start[partition])
-                    for partition in partitions}
+        progress = {
+            partition: RedriveProgress.parse(*committed.get(partition, (-1, ""))[:2], log_start[partition])
+            for partition in partitions}
 
         picked: set[tuple[int, int]] | None = None
         if offsets is None:
@@ -278,8 +282,9 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
             await producer.send_and_wait(
                 record.original_topic, record.value, key=record.key,
                 headers=[*record.original_headers, (REDRIVEN_FROM, record.redrive_marker.encode())])
-            progress[partition].mark_done(offset)
-            await consumer.commit({partition: (progress[partition].committed, progress[partition].metadata())})
+            done = progress[partition]
+            done.mark_done(offset)
+            await consumer.commit({partition: (done.committed, done.metadata())})
 
         if offsets is None and not dry_run:
             # Everything up to the end was read: skip past offset gaps a record-by-record advance leaves.
@@ -362,7 +367,8 @@ async def _redrive(args: argparse.Namespace, dlq_topic: str) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecomops-dlq", description=__doc__.split("\n\n")[0],
-                                     epilog=__doc__.split("\n\n", 2)[2], formatter_class=argparse.RawDescriptionHelpFormatter)
+                                     epilog=__doc__.split("\n\n", 2)[2],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_BOOTSTRAP),
                         help="Kafka bootstrap servers (env KAFKA_BOOTSTRAP_SERVERS)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -375,7 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     picks.add_argument("--all", action="store_true", help="every dead letter not redriven yet")
     picks.add_argument("--offset", type=parse_position, nargs="+", metavar="N",
                        help="these dead letters (N on partition 0, or PARTITION@N)")
-    redriving.add_argument("--dry-run", action="store_true", help="show what would be redriven, publish nothing")
+    redriving.add_argument("--dry-run", action="store_true",
+                           help="show what would be redriven, publish nothing")
     # --bootstrap is accepted after the subcommand too.
     for subparser in (listing, redriving):
         subparser.add_argument("--bootstrap", default=argparse.SUPPRESS, help=argparse.SUPPRESS)

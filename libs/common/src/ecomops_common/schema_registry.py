@@ -264,8 +264,8 @@ def run_check(root: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecomops-schemas", description=__doc__.split("\n\n")[0])
     parser.add_argument("command", choices=["generate", "check"],
-                        help="generate: write schemas/ (refusing breaking changes); check: verify it is current")
-    parser.add_argument("--root", type=Path, help="repository root (default: found from the current directory)")
+                        help="generate: write schemas/, refusing breaking changes; check: is it current?")
+    parser.add_argument("--root", type=Path, help="repository root (default: found from the working dir)")
     args = parser.parse_args(argv)
     root = args.root.resolve() if args.root else find_root()
     return run_generate(root) if args.command == "generate" else run_check(root)

@@ -28,7 +28,7 @@ def bootstrap() -> str:
     try:
         socket.create_connection((host, int(port)), timeout=2).close()
     except OSError as error:
-        message = f"no Kafka broker at {BOOTSTRAP} ({error}); start one with `bash scripts/infra/kafka.sh start`"
+        message = f"no Kafka broker at {BOOTSTRAP} ({error}); start it: `bash scripts/infra/kafka.sh start`"
         if os.environ.get("CI"):
             pytest.fail(message)
         pytest.skip(message)
@@ -36,7 +36,7 @@ def bootstrap() -> str:
 
 
 async def make_topics(bootstrap: str) -> tuple[str, str]:
-    """A fresh `<context>.orders.v1` (3 partitions) and its dead-letter topic (1, as ensure_topics makes it)."""
+    """A fresh `<context>.orders.v1` (3 partitions) and its dead-letter topic (1, like ensure_topics)."""
     topic = f"t{uuid.uuid4().hex[:10]}.orders.v1"
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
@@ -79,7 +79,7 @@ async def dead_letter(bootstrap: str, topic: str, messages: list[tuple[bytes, by
                 records += batch
         dead_letters = DeadLetters(broker, "order-service.channel-orders")
         for record in sorted(records, key=lambda record: record.value):
-            await dead_letters.send(record, "schema_invalid", f"lines.0.quantity: bad quantity in {record.value!r}")
+            await dead_letters.send(record, "schema_invalid", f"lines.0.quantity: bad in {record.value!r}")
     finally:
         await broker.stop()
         await consumer.stop()
@@ -104,10 +104,11 @@ async def test_list_then_redrive_all_once(bootstrap, topics):
     dead_letters = await read_dead_letters(bootstrap, dlq_topic)
     assert [(record.offset, record.reason, record.original_topic) for record in dead_letters] == [
         (0, "schema_invalid", topic), (1, "schema_invalid", topic)]
-    originals = {(record.partition, record.offset): record for record in await read_dead_letters(bootstrap, topic)}
+    originals = {(record.partition, record.offset): record
+                 for record in await read_dead_letters(bootstrap, topic)}
     for record in dead_letters:
         assert originals[record.original_partition, record.original_offset].key == record.key
-    assert "bad quantity" in dead_letters[0].error
+    assert "lines.0.quantity: bad in" in dead_letters[0].error
 
     result = await redrive(bootstrap, dlq_topic)
     assert ([record.position for record in result.redriven], result.skipped) == (["0@0", "0@1"], [])
@@ -129,7 +130,8 @@ async def test_list_then_redrive_all_once(bootstrap, topics):
 
 async def test_picked_offsets_dry_run_and_all_do_not_overlap(bootstrap, topics):
     topic, dlq_topic = topics
-    await dead_letter(bootstrap, topic, [(f"web:{n}".encode(), f'{{"order": {n}}}'.encode()) for n in range(3)])
+    messages = [(f"web:{n}".encode(), f'{{"order": {n}}}'.encode()) for n in range(3)]
+    await dead_letter(bootstrap, topic, messages)
 
     dry = await redrive(bootstrap, dlq_topic, offsets=[1], dry_run=True)
     assert [record.position for record in dry.redriven] == ["0@1"] and dry.dry_run
