@@ -12,10 +12,11 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from faststream.kafka import KafkaBroker
+
 from ecomops_common import dlq_cli
 from ecomops_common.dlq_cli import REDRIVEN_FROM, read_dead_letters, redrive
 from ecomops_common.messaging import DeadLetters
-from faststream.kafka import KafkaBroker
 
 pytestmark = pytest.mark.integration
 

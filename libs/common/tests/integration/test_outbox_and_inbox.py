@@ -6,6 +6,10 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from pydantic import BaseModel
+from sqlalchemy import text, update
+from sqlalchemy.exc import OperationalError
+
 from ecomops_common import metrics
 from ecomops_common.db import Database
 from ecomops_common.envelope import EventEnvelope
@@ -17,9 +21,6 @@ from ecomops_common.settings import ServiceSettings
 from ecomops_common.testing.plugin import committed_offset_total, consume_until, produce
 from ecomops_common.topics import TopicSpec, ensure_topics
 from ecomops_common.unit_of_work import SqlUnitOfWork
-from pydantic import BaseModel
-from sqlalchemy import text, update
-from sqlalchemy.exc import OperationalError
 
 pytestmark = pytest.mark.integration
 

@@ -3,13 +3,14 @@ import uuid
 
 import pytest
 from aiokafka import ConsumerRecord
+from pydantic import BaseModel, ValidationError
+
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.envelope import EventEnvelope
 from ecomops_common.ids import new_id, uuid7
 from ecomops_common.messaging import IGNORED, MessageRejected, bare_decoder, envelope_decoder
 from ecomops_common.settings import ServiceSettings
 from ecomops_common.topics import TopicSpec
-from pydantic import BaseModel, ValidationError
 
 
 def test_uuid7_is_version_7_and_monotonic():

@@ -9,9 +9,10 @@ from enum import StrEnum
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel, Field
+
 from ecomops_common import schema_registry
 from ecomops_common.schema_registry import compatibility_problems, generate, render
-from pydantic import BaseModel, Field
 
 REPO_ROOT = schema_registry.find_root(Path(__file__).resolve())
 

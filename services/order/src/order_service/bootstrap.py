@@ -2,12 +2,12 @@
 
 from functools import partial
 
+from fastapi import FastAPI
+
 from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
-from fastapi import FastAPI
-
 from order_service.entrypoints import http
 from order_service.entrypoints.kafka import channel_orders_consumer
 from order_service.service_layer.unit_of_work import OrderUnitOfWork

@@ -1,5 +1,6 @@
-from ecomops_common.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
+
+from ecomops_common.settings import ServiceSettings
 
 
 class OrderSettings(ServiceSettings):

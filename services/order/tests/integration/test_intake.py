@@ -5,10 +5,11 @@ import json
 
 import httpx
 import pytest
-from ecomops_common.telemetry import setup_tracing
-from ecomops_common.testing.plugin import consume_until, produce
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+from ecomops_common.telemetry import setup_tracing
+from ecomops_common.testing.plugin import consume_until, produce
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 

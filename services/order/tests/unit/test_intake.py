@@ -18,12 +18,7 @@ class FakeOrders:
         return inserted
 
     async def get_by_channel_ids(self, keys):
-        return {key: _Record(**self.rows[key]) for key in keys if key in self.rows}
-
-
-class _Record:
-    def __init__(self, **row) -> None:
-        self.__dict__.update(row)
+        return {key: self.rows[key] for key in keys if key in self.rows}
 
 
 class FakeUnitOfWork:

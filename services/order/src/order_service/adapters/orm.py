@@ -2,9 +2,10 @@
 
 from datetime import datetime
 
-from ecomops_common.db import UtcDateTime
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
+
+from ecomops_common.db import UtcDateTime
 
 
 class OrderRecord(SQLModel, table=True):

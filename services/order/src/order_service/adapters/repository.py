@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 from order_service.adapters.orm import OrderRecord
@@ -29,16 +29,13 @@ class OrderRepository:
     async def get(self, order_id: str) -> OrderRecord | None:
         return await self.session.get(OrderRecord, order_id)
 
-    async def get_by_channel_ids(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], OrderRecord]:
+    async def get_by_channel_ids(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """The stored rows (as column dicts) of these (channel, external_order_id) keys."""
         if not keys:
             return {}
-        statement = select(OrderRecord).where(
-            tuple_(OrderRecord.channel, OrderRecord.external_order_id).in_(keys)
-            if self.session.bind.dialect.name == "postgresql"
-            else or_(*(and_(OrderRecord.channel == c, OrderRecord.external_order_id == e) for c, e in keys))
-        )
-        records = (await self.session.execute(statement)).scalars().all()
-        return {(record.channel, record.external_order_id): record for record in records}
+        statement = select(_orders).where(tuple_(_orders.c.channel, _orders.c.external_order_id).in_(keys))
+        rows = (await self.session.execute(statement)).mappings().all()
+        return {(row["channel"], row["external_order_id"]): dict(row) for row in rows}
 
     async def list(self, *, channel: str | None, status: str | None, limit: int,
                    after_id: str | None) -> list[OrderRecord]:

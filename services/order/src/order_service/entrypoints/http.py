@@ -7,12 +7,11 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
-from ecomops_common.contracts.channel import ChannelOrder
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from order_service.adapters.orm import OrderRecord
+from ecomops_common.contracts.channel import ChannelOrder
 from order_service.domain.model import OrderStatus
 from order_service.service_layer.intake import take_orders
 
@@ -37,13 +36,8 @@ class OrderView(BaseModel):
     order: dict[str, Any]
 
     @classmethod
-    def of(cls, record: OrderRecord) -> "OrderView":
-        return cls(
-            id=record.id, channel=record.channel, external_order_id=record.external_order_id,
-            status=record.status, placed_at=record.placed_at, created_at=record.created_at,
-            updated_at=record.updated_at, rejections=json.loads(record.rejections or "[]"),
-            order=json.loads(record.document),
-        )
+    def of(cls, row: dict[str, Any]) -> "OrderView":
+        return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"])})
 
 
 class OrderPage(BaseModel):
@@ -70,11 +64,9 @@ async def place_order(document: ChannelOrder, response: Response, new_unit_of_wo
             "detail": [{"loc": ["body", *r.field.split(".")], "msg": r.message, "type": r.code}
                        for r in result.rejections],
         })
-    async with new_unit_of_work() as uow:
-        record = await uow.orders.get(result.order_id)
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/orders/{result.order_id}"
-    return OrderView.of(record)
+    return OrderView.of(result.row)
 
 
 @router.get("/{order_id}", response_model=OrderView)
@@ -83,7 +75,7 @@ async def get_order(order_id: str, new_unit_of_work: UnitOfWork):
         record = await uow.orders.get(order_id)
     if record is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
-    return OrderView.of(record)
+    return OrderView.of(record.model_dump())
 
 
 @router.get("", response_model=OrderPage)
@@ -98,7 +90,7 @@ async def list_orders(
     async with new_unit_of_work() as uow:
         records = await uow.orders.list(channel=channel, status=status_filter, limit=limit, after_id=after_id)
     next_cursor = _encode_cursor(records[-1].id) if len(records) == limit else None
-    return OrderPage(items=[OrderView.of(record) for record in records], next_cursor=next_cursor)
+    return OrderPage(items=[OrderView.of(record.model_dump()) for record in records], next_cursor=next_cursor)
 
 
 def _encode_cursor(order_id: str) -> str:

@@ -6,7 +6,6 @@ from ecomops_common.contracts import CHANNEL_ORDERS
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder
 from ecomops_common.settings import ServiceSettings
-
 from order_service.service_layer.intake import take_orders
 
 CONSUMER_NAME = "order-service.channel-orders"

@@ -3,13 +3,13 @@
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, RejectionReason
 from ecomops_common.envelope import new_event
 from ecomops_common.ids import new_id
-
 from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection
 
 SOURCE = "order"
@@ -18,10 +18,20 @@ AGGREGATE = "order"
 
 @dataclass(frozen=True)
 class IntakeResult:
-    order_id: str
-    status: str
     created: bool
-    rejections: list[Rejection]
+    row: dict[str, Any]  # the stored order's columns, so callers need not read it back
+
+    @property
+    def order_id(self) -> str:
+        return self.row["id"]
+
+    @property
+    def status(self) -> str:
+        return self.row["status"]
+
+    @property
+    def rejections(self) -> list[Rejection]:
+        return [Rejection(**reason) for reason in json.loads(self.row["rejections"] or "[]")]
 
 
 def to_domain(order_id: str, document: ChannelOrder) -> Order:
@@ -49,20 +59,20 @@ async def take_orders(uow, documents: list[ChannelOrder], *, correlation_ids: li
         first_index.setdefault(key, index)
 
     orders: dict[tuple[str, str], Order] = {}
-    rows = []
+    rows: dict[tuple[str, str], dict[str, Any]] = {}
     for key, index in first_index.items():
         document = documents[index]
         order = orders[key] = to_domain(new_id(), document)
         order.validate_for_intake()
-        rows.append({
+        rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
             "status": order.status.value, "placed_at": document.placed_at,
             "document": document.model_dump_json(),
             "rejections": json.dumps([vars(r) for r in order.rejections]) if order.rejections else None,
             "created_at": now, "updated_at": now,
-        })
+        }
 
-    inserted = await uow.orders.add_new(rows)
+    inserted = await uow.orders.add_new(list(rows.values()))
     for key, order in orders.items():
         if order.id in inserted:
             index = first_index[key]
@@ -71,16 +81,11 @@ async def take_orders(uow, documents: list[ChannelOrder], *, correlation_ids: li
     stored = await uow.orders.get_by_channel_ids([key for key, order in orders.items() if order.id not in inserted])
     await uow.commit()
 
-    results = []
-    for index, key in enumerate(keys):
-        order = orders[key]
-        if order.id in inserted:
-            results.append(IntakeResult(order.id, order.status.value, index == first_index[key], order.rejections))
-        else:
-            record = stored[key]
-            rejections = [Rejection(**r) for r in json.loads(record.rejections or "[]")]
-            results.append(IntakeResult(record.id, record.status, False, rejections))
-    return results
+    return [
+        IntakeResult(index == first_index[key], rows[key]) if orders[key].id in inserted
+        else IntakeResult(False, stored[key])
+        for index, key in enumerate(keys)
+    ]
 
 
 def _event_for(order: Order, document: ChannelOrder, correlation_id: str | None, causation_id: str | None):

@@ -1,7 +1,6 @@
 from typing import Self
 
 from ecomops_common.unit_of_work import SqlUnitOfWork
-
 from order_service.adapters.repository import OrderRepository
 
 
