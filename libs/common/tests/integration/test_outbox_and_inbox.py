@@ -138,3 +138,37 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     # at least the redelivered copy; a rebalance may redeliver more, which the inbox skips as well
     assert metrics.DUPLICATES_SKIPPED.labels(consumer=consumer_name)._value.get() - duplicates_before >= 1
 
+
+
+async def test_the_handler_runs_in_the_producers_trace(database, kafka_bootstrap, topic_prefix):
+    from opentelemetry import trace
+
+    from ecomops_common.telemetry import setup_tracing
+
+    setup_tracing("test", None)
+    topic = topic_prefix + "test.counted.v1"
+    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    seen: list[tuple[str, list[str]]] = []
+
+    async def handle(deliveries):
+        span = trace.get_current_span()
+        seen.append((format(span.get_span_context().trace_id, "032x"),
+                     [format(link.context.trace_id, "032x") for link in span.links]))
+
+    settings = ServiceSettings(service_name="test", database_url=database.url, kafka_bootstrap_servers=kafka_bootstrap,
+                               topic_prefix=topic_prefix, relay_enabled=False)
+    runtime = ServiceRuntime(settings, database)
+    runtime.topics = [TopicSpec("test.counted.v1", 1)]
+    runtime.consume(BatchConsumer(topic_prefix + "tracer", topic, envelope_decoder(1, {"Counted": Counted}), handle))
+    await runtime.start()
+    try:
+        traced = event("t", 1).model_copy(update={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
+        await produce(kafka_bootstrap, topic, [(b"t", traced.model_dump_json().encode())])
+        for _ in range(100):
+            if seen:
+                break
+            await asyncio.sleep(0.1)
+    finally:
+        await runtime.stop()
+    ((handler_trace_id, linked),) = seen
+    assert handler_trace_id == trace_id and linked == [trace_id]

@@ -1,6 +1,7 @@
-"""Where tests find Kafka and PostgreSQL: already running (environment), the project's local scripts,
-or (on a machine with a Docker engine) testcontainers. Never a mock."""
+"""Where tests find Kafka and PostgreSQL, in this order: already running (environment variables), a
+Docker engine's containers (testcontainers), or the project's own local scripts. Never a mock."""
 
+import functools
 import os
 import shutil
 import subprocess
@@ -14,6 +15,7 @@ def repo_root() -> Path:
     raise RuntimeError("run the tests from inside the repository")
 
 
+@functools.cache
 def docker_engine_available() -> bool:
     if not shutil.which("docker"):
         return False
@@ -33,7 +35,7 @@ class Infrastructure:
     def kafka_bootstrap(self) -> str:
         if servers := os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
             return servers
-        if not shutil.which("java") and docker_engine_available():
+        if docker_engine_available():
             from testcontainers.kafka import KafkaContainer
 
             container = KafkaContainer("apache/kafka:4.1.1").with_kraft()
@@ -47,7 +49,7 @@ class Infrastructure:
         """A superuser URL (libpq form) used to create a database per test module."""
         if url := os.environ.get("POSTGRES_ADMIN_URL"):
             return url
-        if not _postgres_installable() and docker_engine_available():
+        if docker_engine_available():
             from testcontainers.postgres import PostgresContainer
 
             container = PostgresContainer("postgres:16", driver=None)
@@ -61,6 +63,3 @@ class Infrastructure:
         for container in self._containers:
             container.stop()
 
-
-def _postgres_installable() -> bool:
-    return bool(shutil.which("apt-get") or list(Path("/usr/lib/postgresql").glob("*/bin/postgres")))

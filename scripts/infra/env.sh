@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Prints the connection settings of the local infrastructure started by
+# kafka.sh and postgres.sh, as shell exports:
+#
+#   eval "$(scripts/infra/env.sh)"
+#
+# A variable already set in the environment wins (and is printed unchanged),
+# so CI or a developer can point single services at other servers.
+# docker-compose.yml uses the same names (checked by tests/infra/test_compose.py).
+set -euo pipefail
+
+KAFKA_PORT="${KAFKA_PORT:-19092}"
+PG_PORT="${PG_PORT:-15432}"
+SERVICES=(order allocation warehouse returns finance)
+
+emit() {
+  local name="$1" default="$2"
+  printf 'export %s=%q\n' "$name" "${!name:-$default}"
+}
+
+emit KAFKA_BOOTSTRAP_SERVERS "127.0.0.1:$KAFKA_PORT"
+emit POSTGRES_ADMIN_URL "postgresql://postgres:postgres@127.0.0.1:$PG_PORT/postgres"
+for svc in "${SERVICES[@]}"; do
+  # Role, password and database are all <svc>_service (deploy/postgres/init.sql).
+  role="${svc}_service"
+  emit "${svc^^}_DATABASE_URL" "postgresql+asyncpg://$role:$role@127.0.0.1:$PG_PORT/$role"
+done

@@ -1,0 +1,165 @@
+"""Static checks of docker-compose.yml against the local (Docker-free) runner.
+
+No Docker engine is needed. The schema check uses check-jsonschema (a dev
+dependency), which ships the Compose Specification schema.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+ENV_SH = ROOT / "scripts" / "infra" / "env.sh"
+POSTGRES_SH = ROOT / "scripts" / "infra" / "postgres.sh"
+KAFKA_SH = ROOT / "scripts" / "infra" / "kafka.sh"
+INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
+SERVICES = ["order", "allocation", "warehouse", "returns", "finance"]
+
+# Per-process settings that the local runner passes on the command line or
+# leaves at defaults, so env.sh does not print them.
+ENV_ALLOW_LIST = {f"{svc.upper()}_HTTP_{part}" for svc in SERVICES for part in ("HOST", "PORT")} | {
+    "OTEL_SERVICE_NAME",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    # safe_load resolves the YAML merge keys (<<: *service) like Compose does.
+    return yaml.safe_load(COMPOSE.read_text())
+
+
+@pytest.fixture(scope="module")
+def app_services(compose: dict) -> dict:
+    """The services built from this repo's Dockerfile (not kafka/postgres)."""
+    apps = {name: svc for name, svc in compose["services"].items() if "build" in svc}
+    assert "order" in apps
+    return apps
+
+
+@pytest.fixture(scope="module")
+def local_env() -> dict[str, str]:
+    """What `eval "$(scripts/infra/env.sh)"` exports, with defaults only."""
+    clean = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
+    out = subprocess.run(
+        ["bash", "-c", f'eval "$({ENV_SH})"; env -0'], env=clean, check=True, capture_output=True, text=True
+    ).stdout
+    exported = dict(item.split("=", 1) for item in out.split("\0") if "=" in item)
+    names = re.findall(r"^export ([A-Z_][A-Z0-9_]*)=", subprocess.run(
+        [str(ENV_SH)], env=clean, check=True, capture_output=True, text=True
+    ).stdout, re.M)
+    return {name: exported[name] for name in names}
+
+
+def _environment(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):  # the "- NAME=value" form
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {k: str(v) for k, v in env.items()}
+
+
+# --- (a) Compose schema ------------------------------------------------------
+
+
+def test_compose_file_passes_the_compose_spec_schema() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(COMPOSE)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- (b) the same variable names as the local runner -------------------------
+
+
+def test_service_env_names_match_the_local_runner(app_services: dict, local_env: dict) -> None:
+    for name, service in app_services.items():
+        unknown = set(_environment(service)) - set(local_env) - ENV_ALLOW_LIST
+        assert not unknown, f"{name}: not printed by scripts/infra/env.sh nor allow-listed: {sorted(unknown)}"
+
+
+def test_service_env_values_differ_from_local_only_in_host(app_services: dict, local_env: dict) -> None:
+    for name, service in app_services.items():
+        env = _environment(service)
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+        db_var = f"{name.upper()}_DATABASE_URL"
+        compose_url, local_url = urlsplit(env[db_var]), urlsplit(local_env[db_var])
+        assert (compose_url.hostname, compose_url.port) == ("postgres", 5432)
+        # Same driver, role, password and database; only the server differs.
+        for part in ("scheme", "username", "password", "path"):
+            assert getattr(compose_url, part) == getattr(local_url, part), (db_var, part)
+
+
+def test_env_sh_keeps_variables_already_set() -> None:
+    env = {"PATH": os.environ.get("PATH", ""), "ORDER_DATABASE_URL": "postgresql+asyncpg://a:b@elsewhere:5432/c"}
+    out = subprocess.run(
+        ["bash", "-c", f'eval "$({ENV_SH})"; echo "$ORDER_DATABASE_URL $KAFKA_BOOTSTRAP_SERVERS"'],
+        env=env, check=True, capture_output=True, text=True,
+    ).stdout.split()
+    assert out == ["postgresql+asyncpg://a:b@elsewhere:5432/c", "127.0.0.1:19092"]
+
+
+# --- (c) health checks and start order ---------------------------------------
+
+
+def test_every_service_has_a_healthcheck(compose: dict) -> None:
+    for name, service in compose["services"].items():
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+
+
+def test_app_services_wait_for_healthy_infrastructure(app_services: dict) -> None:
+    for name, service in app_services.items():
+        depends = service.get("depends_on")
+        assert isinstance(depends, dict), f"{name}: depends_on needs the long form with conditions"
+        assert {"kafka", "postgres"} <= set(depends), name
+        for dep, spec in depends.items():
+            assert spec.get("condition") == "service_healthy", f"{name} -> {dep}"
+
+
+def test_kafka_matches_the_local_broker(compose: dict) -> None:
+    kafka = compose["services"]["kafka"]
+    local_version = re.search(r'KAFKA_VERSION="\$\{KAFKA_VERSION:-([0-9.]+)\}"', KAFKA_SH.read_text())[1]
+    assert kafka["image"] == f"apache/kafka:{local_version}"
+    env = _environment(kafka)
+    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"] == "1"
+    assert env["KAFKA_GROUP_INITIAL_REBALANCE_DELAY_MS"] == "0"
+    assert "kafka-broker-api-versions.sh" in str(kafka["healthcheck"]["test"])
+
+
+# --- (d) one list of roles and databases --------------------------------------
+
+
+def _init_sql_names() -> list[str]:
+    values = re.search(r"INSERT INTO ecomops_service_db \(name\) VALUES(.*?);", INIT_SQL.read_text(), re.S)
+    assert values, "init.sql: VALUES list of service databases not found"
+    return re.findall(r"\('([a-z_]+)'\)", values[1])
+
+
+def test_init_sql_creates_one_role_and_database_per_service() -> None:
+    assert _init_sql_names() == [f"{svc}_service" for svc in SERVICES]
+
+
+def test_postgres_sh_and_compose_use_the_same_init_sql(compose: dict) -> None:
+    # postgres.sh runs init.sql itself, so both setups get identical roles.
+    assert 'INIT_SQL="$ROOT/deploy/postgres/init.sql"' in POSTGRES_SH.read_text()
+    mounts = [v for v in compose["services"]["postgres"]["volumes"] if "docker-entrypoint-initdb.d" in v]
+    assert mounts and mounts[0].startswith("./deploy/postgres/init.sql:")
+
+
+def test_env_sh_urls_use_the_init_sql_roles(local_env: dict) -> None:
+    names = set(_init_sql_names())
+    for svc in SERVICES:
+        url = urlsplit(local_env[f"{svc.upper()}_DATABASE_URL"])
+        assert url.username == url.password == url.path.lstrip("/") == f"{svc}_service"
+        assert url.username in names
