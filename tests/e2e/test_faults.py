@@ -18,6 +18,7 @@ from ecomops_common.testing.plugin import consume_until
 from .conftest import channel_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+_LOCAL_PG = "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
 
 
 def order_placed_by_order(records) -> dict[str, set[str]]:
@@ -139,3 +140,42 @@ def _gauge(metrics_text: str, name: str) -> float:
         if line.startswith(name + " "):
             return float(line.split()[1])
     raise AssertionError(f"{name} not exposed")
+
+
+@pytest.mark.skipif(bool(os.environ.get("POSTGRES_ADMIN_URL", _LOCAL_PG) != _LOCAL_PG),
+                    reason="needs the project's own PostgreSQL, which the test stops and starts")
+async def test_database_down_consumer_retries_and_skips_nothing(service_process, order_service_env,
+                                                                  kafka_bootstrap, topic_prefix):
+    service = service_process("order_service", order_service_env, int(order_service_env["ORDER_HTTP_PORT"]))
+    postgres_script = str(repo_root() / "scripts" / "infra" / "postgres.sh")
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+    await producer.start()
+    try:
+        async def send(prefix: str, count: int):
+            for n in range(count):
+                document = channel_order(f"{prefix}{n}")
+                await producer.send(topic_prefix + "channel.orders.v1", json.dumps(document).encode(),
+                                    key=f"web-eu:{prefix}{n}".encode())
+                await asyncio.sleep(0.01)
+            await producer.flush()
+
+        await send("before", 50)
+        await asyncio.to_thread(subprocess.run, ["bash", postgres_script, "stop"], check=True)
+        try:
+            await send("during", 100)  # consumed while the database is down: retried, not skipped
+            async with httpx.AsyncClient(base_url=service.base_url) as client:
+                response = await client.post("/v1/orders", json=channel_order("http-during"))
+                assert response.status_code == 503 and response.headers["retry-after"] == "1"
+            await asyncio.sleep(3)
+        finally:
+            await asyncio.to_thread(subprocess.run, ["bash", postgres_script, "start"], check=True)
+        await send("after", 50)
+    finally:
+        await producer.stop()
+
+    records = await consume_until(kafka_bootstrap, topic_prefix + "order.events.v1",
+                                  lambda rs: len(external_ids(rs)) >= 200, timeout=120)
+    assert len(external_ids(records)) == 200
+    assert all(len(event_ids) == 1 for event_ids in order_placed_by_order(records).values())
+    dead = await consume_until(kafka_bootstrap, topic_prefix + "channel.orders.v1.dlq", lambda rs: False, timeout=1)
+    assert dead == [], "a transient failure must not dead-letter anything"

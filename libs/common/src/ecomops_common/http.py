@@ -11,6 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ecomops_common import metrics, telemetry
 from ecomops_common.ids import new_id
+from ecomops_common.resilience import is_transient
 from ecomops_common.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "x-correlation-id"
@@ -43,6 +44,14 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics(_request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.exception_handler(Exception)
+    async def unavailable(_request: Request, error: Exception) -> JSONResponse:
+        # A database or broker outage is the server's problem and worth a retry; anything else is a bug.
+        if is_transient(error):
+            return JSONResponse({"detail": "temporarily unavailable, retry"}, status_code=503,
+                                headers={"Retry-After": "1"})
+        raise error
 
     app.add_middleware(ObservabilityMiddleware)
     return app

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from ecomops_common import envelope as env
 from ecomops_common import metrics, telemetry
-from ecomops_common.resilience import Backoff, is_transient
+from ecomops_common.resilience import retry_transient
 from ecomops_common.topics import dead_letter_topic
 
 T = TypeVar("T")
@@ -205,8 +205,8 @@ class BatchConsumer:
         deliveries, rejected = self._decode(records)
         await self._handle_with_isolation(deliveries, rejected)
         for record, reason, detail in rejected:
-            await self._retry(lambda r=record, why=reason, d=detail: self._dead_letters.send(r, why, d),
-                              "dead-lettering")
+            await retry_transient(lambda r=record, why=reason, d=detail: self._dead_letters.send(r, why, d),
+                                  what=f"{self.name}: dead-lettering")
         try:
             await consumer.commit()
         except KafkaError as error:  # e.g. a rebalance took the partition: it is redelivered, the inbox skips it
@@ -234,7 +234,7 @@ class BatchConsumer:
         if not deliveries:
             return
         try:
-            await self._retry(lambda: self._traced_handle(deliveries), "handling")
+            await retry_transient(lambda: self._traced_handle(deliveries), what=f"{self.name}: handling")
         except Exception as error:
             if len(deliveries) == 1:
                 delivery = deliveries[0]
@@ -258,18 +258,6 @@ class BatchConsumer:
                         "messaging.consumer.group.name": self.name, "messaging.batch.message_count": len(deliveries)},
         ):
             await self.handle(deliveries)
-
-    async def _retry(self, operation: Callable[[], Awaitable[None]], what: str) -> None:
-        backoff = Backoff()
-        while True:
-            try:
-                return await operation()
-            except Exception as error:
-                if not is_transient(error):
-                    raise
-                log.warning("%s: %s failed transiently, retrying in %.1fs: %r", self.name, what,
-                            backoff.delay, error)
-                await backoff.sleep()
 
     def _observe_lag(self, records, consumer: AIOKafkaConsumer) -> None:
         last_offsets: dict[TopicPartition, int] = {}
