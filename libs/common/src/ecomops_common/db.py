@@ -15,7 +15,9 @@ class Database:
         self.is_postgres = url.startswith("postgresql")
         if self.is_postgres:
             self.engine: AsyncEngine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+                # No pre-ping: it costs three round trips per checkout on the hot path; a dead connection
+                # fails its transaction as a transient error, which callers retry (consumers) or answer 503.
+                url, pool_size=pool_size, max_overflow=pool_size
             )
         else:
             database_file = url.split("///", 1)[-1]

@@ -50,13 +50,13 @@ class EventEnvelope(BaseModel):
 
 
 def new_event(event_type: str, schema_version: int, source: str, aggregate_type: str, aggregate_id: str,
-              payload: BaseModel, *, causation_id: str | None = None,
-              correlation_id: str | None = None) -> EventEnvelope:
-    """An envelope carrying the current trace context and correlation id."""
+              payload: BaseModel | dict[str, Any], *, causation_id: str | None = None,
+              correlation_id: str | None = None, traceparent: str | None = None) -> EventEnvelope:
+    """An envelope carrying the given (else the current) trace context and correlation id."""
     return EventEnvelope(
         event_type=event_type, schema_version=schema_version, source=source,
         aggregate_type=aggregate_type, aggregate_id=aggregate_id,
         correlation_id=correlation_id or telemetry.correlation_id.get(),
-        causation_id=causation_id, traceparent=telemetry.current_traceparent(),
-        payload=payload.model_dump(mode="json"),
+        causation_id=causation_id, traceparent=traceparent or telemetry.current_traceparent(),
+        payload=payload if isinstance(payload, dict) else payload.model_dump(mode="json"),
     )

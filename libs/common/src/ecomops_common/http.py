@@ -26,7 +26,8 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
         finally:
             await runtime.stop()
 
-    app = FastAPI(title=title, lifespan=lifespan)
+    # FastAPI's own telemetry would add a second server span per request; ObservabilityMiddleware has it.
+    app = FastAPI(title=title, lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.runtime = runtime
     for router in routers:
         app.include_router(router)

@@ -58,11 +58,13 @@ def kafka_producer(bootstrap_servers: str) -> AIOKafkaProducer:
 class OutboxRelay:
     def __init__(self, database: Database, bootstrap_servers: str, *, batch_size: int = 500,
                  poll_interval_s: float = 0.05, retention_s: float = 7 * 86400,
-                 purge_interval_s: float = 60, inbox_retention_s: float | None = None) -> None:
+                 purge_interval_s: float = 60, inbox_retention_s: float | None = None,
+                 linger_s: float = 0.002) -> None:
         self.database = database
         self.bootstrap_servers = bootstrap_servers
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
+        self.linger_s = linger_s
         self.retention = timedelta(seconds=retention_s)
         self.inbox_retention = timedelta(seconds=inbox_retention_s) if inbox_retention_s else None
         self.purge_interval_s = purge_interval_s
@@ -161,6 +163,7 @@ class OutboxRelay:
             if published < self.batch_size and not self._stopping:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
+                    await asyncio.sleep(self.linger_s)  # commits landing together go out in one claim
                 except TimeoutError:
                     pass
 

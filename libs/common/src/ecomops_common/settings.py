@@ -78,3 +78,7 @@ class ServiceSettings(BaseSettings):
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 
+    def consumer_group(self, name: str) -> str:
+        """Prefixed like topics, so isolated instances never rebalance each other."""
+        return self.topic_prefix + name
+

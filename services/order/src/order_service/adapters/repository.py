@@ -19,12 +19,13 @@ class OrderRepository:
         if not rows:
             return set()
         dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+        # executemany form: compiled once and cached, sent as multi-row batches by SQLAlchemy
         statement = (
-            dialect.insert(_orders).values(rows)
+            dialect.insert(_orders)
             .on_conflict_do_nothing(index_elements=["channel", "external_order_id"])
             .returning(_orders.c.id)
         )
-        return set((await self.session.execute(statement)).scalars().all())
+        return set((await self.session.execute(statement, rows)).scalars().all())
 
     async def get(self, order_id: str) -> OrderRecord | None:
         return await self.session.get(OrderRecord, order_id)

@@ -11,9 +11,11 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response,
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from ecomops_common import telemetry
+from ecomops_common.batching import Coalescer
 from ecomops_common.contracts.channel import ChannelOrder
 from order_service.domain.model import OrderStatus
-from order_service.service_layer.intake import take_orders
+from order_service.service_layer.intake import IntakeResult, Submission
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -45,19 +47,24 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-def unit_of_work(request: Request) -> Callable:
+async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
     return request.app.state.unit_of_work
 
 
+async def intake(request: Request) -> Coalescer[Submission, IntakeResult]:
+    return request.app.state.intake
+
+
 UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+Intake = Annotated[Coalescer, Depends(intake)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderView,
              responses={200: {"description": "A resend: the order already stored"},
                         422: {"description": "Malformed, or well-formed but rejected by a business rule"}})
-async def place_order(document: ChannelOrder, response: Response, new_unit_of_work: UnitOfWork):
-    async with new_unit_of_work() as uow:
-        (result,) = await take_orders(uow, [document])
+async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake):
+    result = await orders_intake.submit(
+        Submission(document, telemetry.correlation_id.get(), telemetry.current_traceparent()))
     if result.rejections:
         return JSONResponse(status_code=422, content={
             "order_id": result.order_id, "status": result.status,
