@@ -36,6 +36,7 @@ from ecomops_common.messaging import (
     DLQ_ORIGINAL_TOPIC,
     DLQ_REASON,
 )
+from ecomops_common.resilience import retry_transient
 from ecomops_common.topics import DEAD_LETTER_SUFFIX
 
 REDRIVE_GROUP = "ecomops-dlq-redrive"
@@ -240,7 +241,8 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
     async with _admin_client(bootstrap) as admin:
         partitions = await _partitions(admin, dlq_topic)
         # The admin client, unlike the consumer, returns the commit's metadata too.
-        committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+        committed = await retry_transient(
+            lambda: admin.list_consumer_group_offsets(group, partitions=partitions), what="reading redrive offsets")
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")

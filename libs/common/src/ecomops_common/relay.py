@@ -73,7 +73,6 @@ class OutboxRelay:
         self._producer: AIOKafkaProducer | None = None
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
-        self.connected = False
 
     def wake(self) -> None:
         """Called after a commit that wrote outbox rows, so they go out without waiting for a poll."""
@@ -151,14 +150,12 @@ class OutboxRelay:
             except asyncio.CancelledError:
                 raise
             except Exception as error:
-                self.connected = False
                 metrics.OUTBOX_PUBLISH_ERRORS.inc()
                 log.warning("outbox relay failed, retrying in %.1fs: %r", backoff.delay, error)
                 await self._close_producer()  # a fresh idempotent producer after any failure
                 if not self._stopping:
                     await backoff.sleep()
                 continue
-            self.connected = True
             backoff.reset()
             if published < self.batch_size and not self._stopping:
                 try:

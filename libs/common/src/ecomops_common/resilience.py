@@ -6,7 +6,15 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError, RequestTimedOutError
+from aiokafka.errors import (
+    CoordinatorLoadInProgressError,
+    GroupCoordinatorNotAvailableError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NodeNotReadyError,
+    NotCoordinatorForGroupError,
+    RequestTimedOutError,
+)
 from sqlalchemy.exc import DBAPIError, DisconnectionError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
@@ -24,6 +32,10 @@ _TRANSIENT = (
     KafkaTimeoutError,
     NodeNotReadyError,
     RequestTimedOutError,
+    # a fresh broker creates its offsets topic on the first group request: coordinators come up shortly
+    GroupCoordinatorNotAvailableError,
+    CoordinatorLoadInProgressError,
+    NotCoordinatorForGroupError,
 )
 
 

@@ -137,3 +137,19 @@ async def test_topic_intake_dead_letters_bad_messages_and_keeps_going(order_serv
     assert {r.value for r in dead} == {b"{not json", json.dumps({"channel": "web-eu"}).encode()}
     await asyncio.sleep(0.5)
     assert len(await consume_until(bootstrap, settings.topic("order.events.v1"), lambda rs: False, timeout=1)) == 3
+
+
+async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, kafka_bootstrap, topic_prefix,
+                                                                      order_json, monkeypatch):
+    monkeypatch.delenv("ORDER_DATABASE_URL", raising=False)
+    settings = OrderSettings(data_dir=tmp_path, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
+            first = await client.post("/v1/orders", json=order_json())
+            again = await client.post("/v1/orders", json=order_json())
+            assert (first.status_code, again.status_code) == (201, 200)
+            records = await consume_until(kafka_bootstrap, settings.topic("order.events.v1"), lambda rs: len(rs) >= 1)
+    assert [json.loads(r.value)["aggregate_id"] for r in records] == [first.json()["id"]]
+    assert (tmp_path / "order.db").exists()

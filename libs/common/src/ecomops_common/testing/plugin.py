@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ecomops_common.resilience import retry_transient
 from ecomops_common.testing.infrastructure import Infrastructure, repo_root
 
 
@@ -96,7 +97,7 @@ async def committed_offset_total(bootstrap: str, group: str, topic: str) -> int:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        offsets = await admin.list_consumer_group_offsets(group)
+        offsets = await retry_transient(lambda: admin.list_consumer_group_offsets(group), what="reading offsets")
     finally:
         await admin.close()
     return sum(meta.offset for partition, meta in offsets.items() if partition.topic == topic and meta.offset > 0)
