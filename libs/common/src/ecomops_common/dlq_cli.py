@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
 from ecomops_common.messaging import (
@@ -36,6 +36,7 @@ from ecomops_common.messaging import (
     DLQ_ORIGINAL_TOPIC,
     DLQ_REASON,
 )
+from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import retry_transient
 from ecomops_common.topics import DEAD_LETTER_SUFFIX
 
@@ -245,7 +246,7 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
             lambda: admin.list_consumer_group_offsets(group, partitions=partitions), what="reading redrive offsets")
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, acks="all")
+    producer = kafka_producer(bootstrap)
     await consumer.start()
     await producer.start()
     try:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 
 from ecomops_common import envelope as env
 from ecomops_common import metrics, telemetry
+from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import retry_transient
 from ecomops_common.topics import dead_letter_topic
 
@@ -147,10 +148,18 @@ def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> 
 
 
 class DeadLetters:
-    def __init__(self, broker: KafkaBroker, consumer_name: str) -> None:
-        self.broker, self.consumer_name = broker, consumer_name
+    """Publishes dead letters durably (idempotent, acks=all) before the offset is committed."""
 
-    async def send(self, record: ConsumerRecord, reason: str, detail: str) -> None:
+    def __init__(self, bootstrap_servers: str) -> None:
+        self.bootstrap_servers = bootstrap_servers
+        self._producer: AIOKafkaProducer | None = None
+
+    async def stop(self) -> None:
+        producer, self._producer = self._producer, None
+        if producer is not None:
+            await producer.stop()
+
+    async def send(self, record: ConsumerRecord, reason: str, detail: str, consumer_name: str) -> None:
         headers = record_headers(record)
         headers.update({
             DLQ_REASON: reason,
@@ -158,11 +167,15 @@ class DeadLetters:
             DLQ_ORIGINAL_TOPIC: record.topic,
             DLQ_ORIGINAL_PARTITION: str(record.partition),
             DLQ_ORIGINAL_OFFSET: str(record.offset),
-            DLQ_CONSUMER: self.consumer_name,
+            DLQ_CONSUMER: consumer_name,
             DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
         })
-        topic = dead_letter_topic(record.topic)
-        await self.broker.publish(record.value or b"", topic=topic, key=record.key, headers=headers)
+        if self._producer is None:
+            producer = kafka_producer(self.bootstrap_servers)
+            await producer.start()
+            self._producer = producer
+        await self._producer.send_and_wait(dead_letter_topic(record.topic), record.value, key=record.key,
+                                           headers=[(name, value.encode()) for name, value in headers.items()])
         metrics.DEAD_LETTERS.labels(topic=record.topic, reason=reason).inc()
         log.warning("dead-lettered %s[%d]@%d: %s: %s", record.topic, record.partition, record.offset,
                     reason, detail[:300])
@@ -183,8 +196,8 @@ class BatchConsumer:
     batch_timeout_ms: int = 20
     _dead_letters: DeadLetters | None = field(default=None, init=False)
 
-    def register(self, broker: KafkaBroker) -> None:
-        self._dead_letters = DeadLetters(broker, self.name)
+    def register(self, broker: KafkaBroker, dead_letters: DeadLetters) -> None:
+        self._dead_letters = dead_letters
         subscriber = broker.subscriber(
             self.topic,
             group_id=self.name,
@@ -205,7 +218,7 @@ class BatchConsumer:
         deliveries, rejected = self._decode(records)
         await self._handle_with_isolation(deliveries, rejected)
         for record, reason, detail in rejected:
-            await retry_transient(lambda r=record, why=reason, d=detail: self._dead_letters.send(r, why, d),
+            await retry_transient(lambda r=record, why=reason, d=detail: self._dead_letters.send(r, why, d, self.name),
                                   what=f"{self.name}: dead-lettering")
         try:
             await consumer.commit()

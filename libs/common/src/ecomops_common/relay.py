@@ -19,6 +19,7 @@ from ecomops_common import metrics
 from ecomops_common.db import Database
 from ecomops_common.inbox import ProcessedEvent
 from ecomops_common.outbox import OutboxMessage
+from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import Backoff
 
 log = logging.getLogger(__name__)
@@ -41,17 +42,6 @@ def claim_statement(batch_size: int):
         .order_by(_table.c.position)
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite is single-writer anyway
-    )
-
-
-def kafka_producer(bootstrap_servers: str) -> AIOKafkaProducer:
-    return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
-        enable_idempotence=True,  # implies acks=all and ordered retries per partition
-        acks="all",
-        linger_ms=2,
-        max_batch_size=512 * 1024,
-        request_timeout_ms=10_000,
     )
 
 

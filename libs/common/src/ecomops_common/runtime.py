@@ -7,7 +7,7 @@ from faststream.kafka import KafkaBroker
 
 from ecomops_common import telemetry
 from ecomops_common.db import Database
-from ecomops_common.messaging import BatchConsumer
+from ecomops_common.messaging import BatchConsumer, DeadLetters
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.resilience import retry_transient
 from ecomops_common.settings import ServiceSettings
@@ -32,6 +32,7 @@ class ServiceRuntime:
             retention_s=settings.outbox_retention_s, purge_interval_s=settings.purge_interval_s,
             inbox_retention_s=settings.inbox_retention_s,
         )
+        self.dead_letters = DeadLetters(settings.kafka_bootstrap_servers)
         self.topics: list[TopicSpec] = []
         self.consumers: list[BatchConsumer] = []
 
@@ -50,7 +51,7 @@ class ServiceRuntime:
             what="creating topics",
         )
         for consumer in self.consumers:
-            consumer.register(self.broker)
+            consumer.register(self.broker, self.dead_letters)
         await self.broker.start()
         if settings.relay_enabled:
             await self.relay.start()
@@ -59,6 +60,7 @@ class ServiceRuntime:
     async def stop(self) -> None:
         await self.relay.stop()
         await self.broker.stop()
+        await self.dead_letters.stop()
         await self.database.dispose()
 
     async def readiness(self) -> dict[str, str]:

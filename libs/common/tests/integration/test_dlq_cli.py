@@ -12,7 +12,6 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from faststream.kafka import KafkaBroker
 
 from ecomops_common import dlq_cli
 from ecomops_common.dlq_cli import REDRIVEN_FROM, read_dead_letters, redrive
@@ -68,9 +67,8 @@ async def dead_letter(bootstrap: str, topic: str, messages: list[tuple[bytes, by
         await producer.stop()
 
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    broker = KafkaBroker(bootstrap)
+    dead_letters = DeadLetters(bootstrap)
     await consumer.start()
-    await broker.connect()
     try:
         partitions = [TopicPartition(topic, partition) for partition in range(3)]
         consumer.assign(partitions)
@@ -78,11 +76,11 @@ async def dead_letter(bootstrap: str, topic: str, messages: list[tuple[bytes, by
         while len(records) < len(messages):
             for batch in (await consumer.getmany(timeout_ms=1000)).values():
                 records += batch
-        dead_letters = DeadLetters(broker, "order-service.channel-orders")
         for record in sorted(records, key=lambda record: record.value):
-            await dead_letters.send(record, "schema_invalid", f"lines.0.quantity: bad in {record.value!r}")
+            await dead_letters.send(record, "schema_invalid", f"lines.0.quantity: bad in {record.value!r}",
+                                    "order-service.channel-orders")
     finally:
-        await broker.stop()
+        await dead_letters.stop()
         await consumer.stop()
 
 
