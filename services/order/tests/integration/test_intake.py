@@ -153,3 +153,17 @@ async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, 
             records = await consume_until(kafka_bootstrap, settings.topic("order.events.v1"), lambda rs: len(rs) >= 1)
     assert [json.loads(r.value)["aggregate_id"] for r in records] == [first.json()["id"]]
     assert (tmp_path / "order.db").exists()
+
+
+async def test_operations_endpoints(order_service, order_json):
+    assert (await order_service.get("/healthz")).json() == {"status": "ok"}
+    ready = await order_service.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    placed = await order_service.post("/v1/orders", json=order_json(), headers={"x-correlation-id": "corr-1"})
+    assert placed.headers["x-correlation-id"] == "corr-1"
+    metrics = (await order_service.get("/metrics")).text
+    for name in ("ecomops_handler_duration_seconds", "ecomops_consumer_lag_messages", "ecomops_outbox_backlog",
+                 "ecomops_outbox_oldest_unpublished_age_seconds", "ecomops_duplicates_skipped_total",
+                 "ecomops_dead_letters_total", "ecomops_http_request_duration_seconds_bucket"):
+        assert name in metrics, name
+    assert 'route="/v1/orders"' in metrics
