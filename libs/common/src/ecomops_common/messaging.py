@@ -198,16 +198,10 @@ class BatchConsumer:
 
     def register(self, broker: KafkaBroker, dead_letters: DeadLetters) -> None:
         self._dead_letters = dead_letters
-        subscriber = broker.subscriber(
-            self.topic,
-            group_id=self.name,
-            batch=True,
-            max_records=self.max_records,
-            batch_timeout_ms=self.batch_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,  # offsets are committed by process(), after the DB commit
-            decoder=_undecoded,
-        )
+        # MANUAL: FastStream's default for Kafka commits before handling; process() commits after the DB.
+        subscriber = broker.subscriber(self.topic, ack_policy=AckPolicy.MANUAL, group_id=self.name, batch=True,
+                                       max_records=self.max_records, batch_timeout_ms=self.batch_timeout_ms,
+                                       auto_offset_reset="earliest", decoder=_undecoded)
         subscriber(self._on_batch)
 
     async def _on_batch(self, message: KafkaMessage) -> None:
