@@ -1,10 +1,11 @@
 """The HTTP side every service shares: health, readiness, metrics, tracing and correlation ids."""
 
+import hmac
 import time
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -96,3 +97,13 @@ class ObservabilityMiddleware:
                 metrics.HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(
                     time.perf_counter() - started)
                 telemetry.correlation_id.reset(token)
+
+
+async def require_api_token(request: Request) -> None:
+    """Supervisor and admin calls carry `Authorization: Bearer <the service's API token>`."""
+    expected = request.app.state.runtime.settings.api_token
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        raise HTTPException(403, "invalid token")

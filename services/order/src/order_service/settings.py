@@ -1,6 +1,8 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ecomops_common.settings import ServiceSettings
+from order_service.domain.lifecycle import IntakePolicy
 
 
 class OrderSettings(ServiceSettings):
@@ -8,3 +10,8 @@ class OrderSettings(ServiceSettings):
 
     service_name: str = "order"
     http_port: int = 8001
+    fraud_review_threshold: int = Field(default=80, ge=0, le=100, description="fraud_score from which orders wait")
+
+    @property
+    def intake_policy(self) -> IntakePolicy:
+        return IntakePolicy(fraud_review_threshold=self.fraud_review_threshold)

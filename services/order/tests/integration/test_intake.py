@@ -39,7 +39,10 @@ async def test_post_stores_the_order_and_publishes_order_placed_in_the_same_trac
     response = await order_service.post("/v1/orders", json=order_json())
     assert response.status_code == 201, response.text
     order = response.json()
-    assert order["status"] == "received" and response.headers["location"] == f"/v1/orders/{order['id']}"
+    assert order["status"] == "awaiting_allocation" and order["holds"] == []
+    assert response.headers["location"] == f"/v1/orders/{order['id']}"
+    assert [(t["from_status"], t["to_status"]) for t in order["history"]] == [
+        (None, "received"), ("received", "awaiting_allocation")]
 
     records = await consume_until(settings.kafka_bootstrap_servers, settings.topic("order.events.v1"),
                                   lambda rs: len(rs) >= 1)
@@ -47,6 +50,7 @@ async def test_post_stores_the_order_and_publishes_order_placed_in_the_same_trac
     envelope = json.loads(record.value)
     assert record.key.decode() == order["id"]
     assert envelope["event_type"] == "OrderPlaced" and envelope["payload"]["total"] == "64.96"
+    assert envelope["payload"]["status"] == "awaiting_allocation" and envelope["payload"]["holds"] == []
     assert dict(record.headers)["event_id"].decode() == envelope["event_id"]
     server_span = next(s for s in spans.get_finished_spans() if s.name == "POST /v1/orders")
     assert envelope["traceparent"].split("-")[1] == format(server_span.context.trace_id, "032x")
@@ -54,6 +58,7 @@ async def test_post_stores_the_order_and_publishes_order_placed_in_the_same_trac
     fetched = (await order_service.get(f"/v1/orders/{order['id']}")).json()
     assert fetched["order"]["lines"][0]["unit_price"] == "19.99"
     assert fetched["placed_at"] == "2026-11-20T10:00:00Z"
+    assert fetched["history"] == order["history"]
 
 
 async def test_copies_sent_at_the_same_instant_create_one_order(order_service, order_json):
@@ -105,7 +110,7 @@ async def test_listing_pages_with_a_cursor_and_filters(order_service, order_json
         if not cursor:
             break
     assert seen == [f"p{n}" for n in range(5)]
-    assert (await order_service.get("/v1/orders", params={"status": "received"})).json()["items"]
+    assert (await order_service.get("/v1/orders", params={"status": "awaiting_allocation"})).json()["items"]
     assert (await order_service.get("/v1/orders", params={"status": "bogus"})).status_code == 422
     assert (await order_service.get("/v1/orders", params={"cursor": "%%%"})).status_code == 422
     assert (await order_service.get("/v1/orders/nope")).status_code == 404

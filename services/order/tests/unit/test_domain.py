@@ -1,6 +1,11 @@
+from datetime import UTC, datetime
 from decimal import Decimal
 
-from order_service.domain.model import Order, OrderLine, OrderStatus
+from ecomops_common.contracts.orders import OrderStatus
+from order_service.domain.lifecycle import IntakePolicy
+from order_service.domain.model import Order, OrderLine
+
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
 
 def make_order(**changes) -> Order:
@@ -14,14 +19,14 @@ def make_order(**changes) -> Order:
 
 
 def codes(order: Order) -> set[str]:
-    order.validate_for_intake()
+    order.screen(IntakePolicy(), NOW)
     return {rejection.code for rejection in order.rejections}
 
 
 def test_a_consistent_order_is_received():
     order = make_order()
-    order.validate_for_intake()
-    assert order.status is OrderStatus.received
+    order.screen(IntakePolicy(), NOW)
+    assert order.status is OrderStatus.awaiting_allocation
     assert order.rejections == []
     assert order.total == Decimal("64.96")
 
@@ -32,14 +37,14 @@ def test_unknown_currency_rejects():
 
 def test_non_positive_quantity_rejects_with_the_line_path():
     order = make_order(lines=[OrderLine("1", "S", 0, Decimal("1.00"))], payment_amount=Decimal("4.99"))
-    order.validate_for_intake()
+    order.screen(IntakePolicy(), NOW)
     assert order.status is OrderStatus.rejected
     assert [(r.field, r.code) for r in order.rejections] == [("lines.0.quantity", "non_positive_quantity")]
 
 
 def test_payment_amount_must_equal_lines_shipping_and_tax():
     order = make_order(payment_amount=Decimal("60.00"))
-    order.validate_for_intake()
+    order.screen(IntakePolicy(), NOW)
     (rejection,) = order.rejections
     assert rejection.code == "payment_amount_mismatch"
     assert "64.96" in rejection.message

@@ -18,6 +18,9 @@ class FakeOrders:
                 inserted.add(row["id"])
         return inserted
 
+    async def add_states(self, states):
+        self.states = states
+
     async def get_by_channel_ids(self, keys):
         return {key: self.rows[key] for key in keys if key in self.rows}
 
@@ -41,7 +44,7 @@ class FakeUnitOfWork:
 async def test_accepted_order_emits_order_placed_with_total(order_json):
     uow = FakeUnitOfWork()
     (result,) = await take_orders(uow, [Submission(ChannelOrder.model_validate(order_json()))])
-    assert result.created and result.status == "received"
+    assert result.created and result.status == "awaiting_allocation"
     ((topic, event),) = uow.emitted
     assert topic == "order.events.v1"
     assert (event.event_type, event.schema_version, event.aggregate_id) == ("OrderPlaced", 1, result.order_id)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
-from ecomops_common.contracts.channel import ChannelOrder
-from ecomops_common.contracts.orders import OrderPlaced, OrderRejected
+from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
 
 CHANNEL_ORDERS = "channel.orders.v1"
+CHANNEL_PAYMENTS = "channel.payments.v1"
 ORDER_EVENTS = "order.events.v1"
 
 
@@ -24,8 +25,10 @@ class ContractSpec:
 
 REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(CHANNEL_ORDERS, "ChannelOrder", ChannelOrder, enveloped=False),
+    ContractSpec(CHANNEL_PAYMENTS, "PaymentUpdate", PaymentUpdate, enveloped=False),
     ContractSpec(ORDER_EVENTS, "OrderPlaced", OrderPlaced),
     ContractSpec(ORDER_EVENTS, "OrderRejected", OrderRejected),
+    ContractSpec(ORDER_EVENTS, "OrderStatusChanged", OrderStatusChanged),
 )
 
 

@@ -53,6 +53,16 @@ class Payment(Contract):
     method: str = Field(min_length=1, max_length=40)
 
 
+class PaymentUpdate(Contract):
+    """A payment's new state from a channel: topic channel.payments.v1, key `<channel>:<external_order_id>`."""
+
+    channel: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    external_order_id: str = Field(min_length=1, max_length=128)
+    status: PaymentStatus
+    amount: Money | None = None
+    reference: str | None = Field(default=None, max_length=128)
+
+
 class ChannelOrderLine(Contract):
     line_id: str = Field(min_length=1, max_length=64)
     sku: str = Field(min_length=1, max_length=64)

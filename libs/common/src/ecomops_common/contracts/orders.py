@@ -1,5 +1,7 @@
 """Events of the order service, topic order.events.v1."""
 
+from enum import StrEnum
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from ecomops_common.contracts.channel import Address, ChannelOrderLine, Customer, Payment, ServiceLevel
@@ -9,6 +11,30 @@ from ecomops_common.contracts.types import Money
 class OrderEvent(BaseModel):
     # Consumers ignore fields they do not know, so adding an optional field stays compatible.
     model_config = ConfigDict(extra="ignore")
+
+
+class OrderStatus(StrEnum):
+    received = "received"
+    on_hold = "on_hold"
+    awaiting_allocation = "awaiting_allocation"
+    allocated = "allocated"
+    partially_allocated = "partially_allocated"
+    backordered = "backordered"
+    released_to_warehouse = "released_to_warehouse"
+    picking = "picking"
+    packed = "packed"
+    shipped = "shipped"
+    delivered = "delivered"
+    cancelled = "cancelled"
+    rejected = "rejected"
+    exception = "exception"
+
+
+class HoldReason(StrEnum):
+    payment_hold = "payment_hold"
+    fraud_review = "fraud_review"
+    address_hold = "address_hold"
+    inventory_hold = "inventory_hold"
 
 
 class OrderPlaced(OrderEvent):
@@ -26,12 +52,29 @@ class OrderPlaced(OrderEvent):
     shipping_fee: Money
     tax: Money
     total: Money = Field(description="Sum of lines, shipping fee and tax")
+    status: OrderStatus = Field(
+        default=OrderStatus.awaiting_allocation,
+        description="awaiting_allocation, or on_hold with the holds listed: allocate only when awaiting")
+    holds: list[HoldReason] = Field(default_factory=list)
 
 
 class RejectionReason(BaseModel):
     field: str = Field(description="Dotted path of the offending field, e.g. lines.0.quantity")
     code: str = Field(description="Machine-readable rule name, e.g. non_positive_quantity")
     message: str
+
+
+class OrderStatusChanged(OrderEvent):
+    """Every status change after placement: holds released, cancellation, and later fulfilment."""
+
+    order_id: str
+    channel: str
+    external_order_id: str
+    from_status: OrderStatus
+    to_status: OrderStatus
+    holds: list[HoldReason] = Field(default_factory=list, description="Holds still on the order")
+    actor: str = Field(description="Who or what made the change, e.g. supervisor:jane or channel:web-eu")
+    reason: str | None = None
 
 
 class OrderRejected(OrderEvent):

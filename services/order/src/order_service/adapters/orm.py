@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import Column, Index, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -26,3 +26,26 @@ class OrderRecord(SQLModel, table=True):
     rejections: str | None = Field(default=None, sa_column=Column(Text), description="JSON list of reasons")
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OrderTransitionRecord(SQLModel, table=True):
+    """The audit trail: every status change and hold release, who or what made it, when and why."""
+
+    __tablename__ = "order_transitions"
+    __table_args__ = (Index("ix_order_transitions_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    order_id: str = Field(sa_column=Column(String(36), nullable=False))
+    from_status: str | None = Field(default=None, sa_column=Column(String(32)))
+    to_status: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(128), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OrderHoldRecord(SQLModel, table=True):
+    __tablename__ = "order_holds"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    reason: str = Field(sa_column=Column(String(32), primary_key=True))

@@ -2,12 +2,14 @@
 
 from typing import Any
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from order_service.adapters.orm import OrderRecord
+from order_service.adapters.orm import OrderHoldRecord, OrderRecord, OrderTransitionRecord
 
 _orders = OrderRecord.__table__
+_transitions = OrderTransitionRecord.__table__
+_holds = OrderHoldRecord.__table__
 
 
 class OrderRepository:
@@ -38,7 +40,7 @@ class OrderRepository:
         rows = (await self.session.execute(statement)).mappings().all()
         return {(row["channel"], row["external_order_id"]): dict(row) for row in rows}
 
-    async def list(self, *, channel: str | None, status: str | None, limit: int,
+    async def page(self, *, channel: str | None, status: str | None, limit: int,
                    after_id: str | None) -> list[OrderRecord]:
         statement = select(OrderRecord).order_by(OrderRecord.id).limit(limit)
         if channel:
@@ -48,3 +50,37 @@ class OrderRepository:
         if after_id:
             statement = statement.where(OrderRecord.id > after_id)
         return list((await self.session.execute(statement)).scalars().all())
+
+    async def get_for_update(self, order_id: str) -> dict[str, Any] | None:
+        """The order's row, locked until commit so concurrent commands on one order apply one by one."""
+        row = (await self.session.execute(
+            select(_orders).where(_orders.c.id == order_id).with_for_update())).mappings().first()
+        return dict(row) if row else None
+
+    async def find_id(self, channel: str, external_order_id: str) -> str | None:
+        return (await self.session.execute(select(_orders.c.id).where(
+            _orders.c.channel == channel, _orders.c.external_order_id == external_order_id))).scalar()
+
+    async def holds_of(self, order_id: str) -> set[str]:
+        return set((await self.session.execute(select(_holds.c.reason).where(_holds.c.order_id == order_id))).scalars())
+
+    async def history_of(self, order_id: str) -> list[dict[str, Any]]:
+        statement = select(_transitions).where(_transitions.c.order_id == order_id).order_by(_transitions.c.id)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def add_states(self, states) -> None:
+        """New orders' transitions and holds, in two set-based statements."""
+        transitions = [{"order_id": state.order_id, "from_status": t.from_status, "to_status": t.to_status,
+                        "actor": t.actor, "reason": t.reason, "at": t.at} for state in states for t in state.changes]
+        if transitions:
+            await self.session.execute(insert(_transitions), transitions)
+        holds = [{"order_id": state.order_id, "reason": hold} for state in states for hold in state.holds]
+        if holds:
+            await self.session.execute(insert(_holds), holds)
+
+    async def save_state(self, state, at) -> None:
+        """An existing order's new status, holds and transitions."""
+        await self.session.execute(delete(_holds).where(_holds.c.order_id == state.order_id))
+        await self.add_states([state])
+        await self.session.execute(update(_orders).where(_orders.c.id == state.order_id)
+                                   .values(status=state.status.value, updated_at=at))

@@ -2,15 +2,12 @@
 
 from collections import Counter
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
 
+from ecomops_common.contracts.orders import OrderStatus
 from order_service.domain.currencies import MINOR_UNITS
-
-
-class OrderStatus(StrEnum):
-    received = "received"
-    rejected = "rejected"
+from order_service.domain.lifecycle import IntakePolicy, OrderState, Transition, intake_holds
 
 
 @dataclass(frozen=True)
@@ -42,17 +39,32 @@ class Order:
     shipping_fee: Decimal
     tax: Decimal
     payment_amount: Decimal
-    status: OrderStatus = OrderStatus.received
+    payment_status: str = "authorized"
+    fraud_score: int | None = None
+    address_complete: bool = True
     rejections: list[Rejection] = field(default_factory=list)
+    state: OrderState | None = None
 
     @property
     def total(self) -> Decimal:
         return sum((line.amount for line in self.lines), Decimal(0)) + self.shipping_fee + self.tax
 
-    def validate_for_intake(self) -> None:
-        """Applies the business rules; an order that breaks any of them is rejected with every reason."""
+    @property
+    def status(self) -> OrderStatus:
+        return self.state.status if self.state else OrderStatus.received
+
+    def screen(self, policy: IntakePolicy, at: datetime) -> None:
+        """Intake: rejected with every broken rule, else on hold (payment, fraud, address) or ready."""
+        self.state = OrderState(self.id, OrderStatus.received)
+        self.state.changes.append(Transition(None, OrderStatus.received, f"channel:{self.channel}", None, at))
         self.rejections = business_rule_violations(self)
-        self.status = OrderStatus.rejected if self.rejections else OrderStatus.received
+        if self.payment_status == "failed":
+            self.rejections.append(Rejection("payment.status", "payment_failed", "the payment failed"))
+        if self.rejections:
+            self.state.move(OrderStatus.rejected, "system", ", ".join(r.code for r in self.rejections), at)
+        else:
+            self.state.hold(intake_holds(policy, self.payment_status, self.fraud_score, self.address_complete),
+                            "system", at)
 
 
 def business_rule_violations(order: Order) -> list[Rejection]:

@@ -9,13 +9,18 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ecomops_common import telemetry
 from ecomops_common.batching import Coalescer
-from ecomops_common.contracts.channel import ChannelOrder
-from order_service.domain.model import OrderStatus
+from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
+from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from ecomops_common.contracts.types import Money
+from ecomops_common.http import require_api_token
+from order_service.domain.lifecycle import LifecycleError
+from order_service.service_layer import lifecycle
 from order_service.service_layer.intake import IntakeResult, Submission
+from order_service.service_layer.lifecycle import OrderNotFound
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -26,24 +31,66 @@ class RejectionView(BaseModel):
     message: str
 
 
+class TransitionView(BaseModel):
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    actor: str
+    reason: str | None
+    at: datetime
+
+
 class OrderView(BaseModel):
     id: str
     channel: str
     external_order_id: str
-    status: str
+    status: OrderStatus
+    holds: list[HoldReason]
     placed_at: datetime
     created_at: datetime
     updated_at: datetime
     rejections: list[RejectionView]
     order: dict[str, Any]
+    history: list[TransitionView] = Field(description="Every status change: who or what, when, why")
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> "OrderView":
-        return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"])})
+    def of(cls, row: dict[str, Any], holds, history: list) -> "OrderView":
+        return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"]),
+                      "holds": sorted(holds), "history": [t if isinstance(t, dict) else vars(t) for t in history]})
+
+
+class HoldRelease(BaseModel):
+    actor: str = Field(min_length=1, max_length=128, description="The supervisor releasing the hold")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Cancellation(BaseModel):
+    actor: str = Field(min_length=1, max_length=128, description="e.g. supervisor:jane or channel:web-eu")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class PaymentChange(BaseModel):
+    status: PaymentStatus
+    amount: Money | None = None
+    reference: str | None = Field(default=None, max_length=128)
+
+
+class OrderSummary(BaseModel):
+    id: str
+    channel: str
+    external_order_id: str
+    status: OrderStatus
+    placed_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    order: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> "OrderSummary":
+        return cls(**{**row, "order": json.loads(row["document"])})
 
 
 class OrderPage(BaseModel):
-    items: list[OrderView]
+    items: list[OrderSummary]
     next_cursor: str | None
 
 
@@ -62,7 +109,8 @@ Intake = Annotated[Coalescer, Depends(intake)]
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderView,
              responses={200: {"description": "A resend: the order already stored"},
                         422: {"description": "Malformed, or well-formed but rejected by a business rule"}})
-async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake):
+async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake,
+                      new_unit_of_work: UnitOfWork):
     result = await orders_intake.submit(
         Submission(document, telemetry.correlation_id.get(), telemetry.current_traceparent()))
     if result.rejections:
@@ -73,16 +121,58 @@ async def place_order(document: ChannelOrder, response: Response, orders_intake:
         })
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/orders/{result.order_id}"
-    return OrderView.of(result.row)
+    if result.state is not None:
+        return OrderView.of(result.row, result.state.holds, result.state.changes)
+    return await _view(new_unit_of_work, result.order_id)
 
 
 @router.get("/{order_id}", response_model=OrderView)
 async def get_order(order_id: str, new_unit_of_work: UnitOfWork):
+    return await _view(new_unit_of_work, order_id)
+
+
+async def _view(new_unit_of_work: Callable, order_id: str) -> OrderView:
     async with new_unit_of_work() as uow:
         record = await uow.orders.get(order_id)
-    if record is None:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
-    return OrderView.of(record.model_dump())
+        if record is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
+        return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
+                            await uow.orders.history_of(order_id))
+
+
+async def _command(new_unit_of_work: Callable, order_id: str, command) -> OrderView:
+    try:
+        async with new_unit_of_work() as uow:
+            await command(uow)
+    except OrderNotFound:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found") from None
+    except LifecycleError as refused:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+    return await _view(new_unit_of_work, order_id)
+
+
+@router.post("/{order_id}/holds/{hold}/release", response_model=OrderView, dependencies=[Depends(require_api_token)],
+             responses={409: {"description": "The order does not have this hold"}})
+async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, new_unit_of_work: UnitOfWork):
+    """A supervisor releases one hold; without holds left the order goes on to allocation."""
+    return await _command(new_unit_of_work, order_id,
+                          lambda uow: lifecycle.release_hold(uow, order_id, hold, release.actor, release.note))
+
+
+@router.post("/{order_id}/cancel", response_model=OrderView, dependencies=[Depends(require_api_token)],
+             responses={409: {"description": "Shipped, delivered, rejected or already cancelled"}})
+async def cancel_order(order_id: str, cancellation: Cancellation, new_unit_of_work: UnitOfWork):
+    """Cancels before shipment; allocation releases the order's reservations on OrderStatusChanged."""
+    return await _command(new_unit_of_work, order_id,
+                          lambda uow: lifecycle.cancel_order(uow, order_id, cancellation.actor, cancellation.reason))
+
+
+@router.post("/{order_id}/payment", response_model=OrderView,
+             responses={409: {"description": "The payment change does not fit the order's status"}})
+async def change_payment(order_id: str, change: PaymentChange, new_unit_of_work: UnitOfWork):
+    """The channel's payment update: authorized/captured releases a payment hold, failed rejects."""
+    return await _command(new_unit_of_work, order_id,
+                          lambda uow: lifecycle.update_payment(uow, order_id, change.status.value, "channel:payment"))
 
 
 @router.get("", response_model=OrderPage)
@@ -95,9 +185,9 @@ async def list_orders(
 ):
     after_id = _decode_cursor(cursor) if cursor else None
     async with new_unit_of_work() as uow:
-        records = await uow.orders.list(channel=channel, status=status_filter, limit=limit, after_id=after_id)
+        records = await uow.orders.page(channel=channel, status=status_filter, limit=limit, after_id=after_id)
     next_cursor = _encode_cursor(records[-1].id) if len(records) == limit else None
-    return OrderPage(items=[OrderView.of(record.model_dump()) for record in records], next_cursor=next_cursor)
+    return OrderPage(items=[OrderSummary.of(record.model_dump()) for record in records], next_cursor=next_cursor)
 
 
 def _encode_cursor(order_id: str) -> str:

@@ -10,8 +10,10 @@ from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import OrderRejected, RejectionReason
 from ecomops_common.envelope import new_event
 from ecomops_common.ids import new_id
+from order_service.domain.lifecycle import IntakePolicy, OrderState
 from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection
 
+ADDRESS_PARTS = ("name", "line1", "city", "postal_code", "country")  # what a carrier label needs
 SOURCE = "order"
 AGGREGATE = "order"
 
@@ -20,6 +22,7 @@ AGGREGATE = "order"
 class IntakeResult:
     created: bool
     row: dict[str, Any]  # the stored order's columns, so callers need not read it back
+    state: OrderState | None = None  # holds and transitions of an order created now
 
     @property
     def order_id(self) -> str:
@@ -40,6 +43,8 @@ def to_domain(order_id: str, document: ChannelOrder) -> Order:
         currency=document.currency,
         lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in document.lines],
         shipping_fee=document.shipping_fee, tax=document.tax, payment_amount=document.payment.amount,
+        payment_status=document.payment.status.value, fraud_score=document.fraud_score,
+        address_complete=all(getattr(document.ship_to, part) for part in ADDRESS_PARTS),
     )
 
 
@@ -52,7 +57,7 @@ class Submission:
     traceparent: str | None = None
 
 
-async def take_orders(uow, submissions: list[Submission]) -> list[IntakeResult]:
+async def take_orders(uow, submissions: list[Submission], policy: IntakePolicy = IntakePolicy()) -> list[IntakeResult]:
     """Stores each channel order once, accepted or rejected, and emits OrderPlaced or OrderRejected.
 
     Resends (same channel and external id) get the stored order back and emit nothing, also when the
@@ -69,7 +74,7 @@ async def take_orders(uow, submissions: list[Submission]) -> list[IntakeResult]:
     for key, index in first_index.items():
         document = submissions[index].document
         order = orders[key] = to_domain(new_id(), document)
-        order.validate_for_intake()
+        order.screen(policy, now)
         rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
             "status": order.status.value, "placed_at": document.placed_at,
@@ -79,6 +84,7 @@ async def take_orders(uow, submissions: list[Submission]) -> list[IntakeResult]:
         }
 
     inserted = await uow.orders.add_new(list(rows.values()))
+    await uow.orders.add_states([order.state for order in orders.values() if order.id in inserted])
     for key, order in orders.items():
         if order.id in inserted:
             submission = submissions[first_index[key]]
@@ -87,7 +93,7 @@ async def take_orders(uow, submissions: list[Submission]) -> list[IntakeResult]:
     await uow.commit()
 
     return [
-        IntakeResult(index == first_index[key], rows[key]) if orders[key].id in inserted
+        IntakeResult(index == first_index[key], rows[key], orders[key].state) if orders[key].id in inserted
         else IntakeResult(False, stored[key])
         for index, key in enumerate(keys)
     ]
@@ -102,6 +108,7 @@ def _event_for(order: Order, document_json: str, submission: Submission):
     else:
         # The OrderPlaced contract is the validated channel order plus id and total: built from the JSON
         # already made for the row instead of validating it all over again (tests hold it to the model).
-        payload = {**json.loads(document_json), "order_id": order.id, "total": str(order.total)}
+        payload = {**json.loads(document_json), "order_id": order.id, "total": str(order.total),
+                   "status": order.status.value, "holds": sorted(order.state.holds)}
     return new_event("OrderRejected" if order.rejections else "OrderPlaced", 1, SOURCE, AGGREGATE, order.id,
                      payload, correlation_id=submission.correlation_id, traceparent=submission.traceparent)

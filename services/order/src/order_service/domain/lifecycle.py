@@ -1,0 +1,108 @@
+"""An order's life after intake: statuses, holds and the audited transitions between them."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from ecomops_common.contracts.orders import HoldReason, OrderStatus
+
+S = OrderStatus
+_BEFORE_SHIPMENT = {S.received, S.on_hold, S.awaiting_allocation, S.allocated, S.partially_allocated,
+                    S.backordered, S.released_to_warehouse, S.picking, S.packed, S.exception}
+ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.received: frozenset({S.on_hold, S.awaiting_allocation, S.rejected}),
+    S.on_hold: frozenset({S.awaiting_allocation, S.rejected}),
+    S.awaiting_allocation: frozenset({S.allocated, S.partially_allocated, S.backordered, S.on_hold, S.exception}),
+    S.allocated: frozenset({S.released_to_warehouse, S.awaiting_allocation, S.exception}),
+    S.partially_allocated: frozenset({S.allocated, S.released_to_warehouse, S.awaiting_allocation, S.exception}),
+    S.backordered: frozenset({S.allocated, S.partially_allocated, S.exception}),
+    S.released_to_warehouse: frozenset({S.picking, S.exception}),
+    S.picking: frozenset({S.packed, S.exception}),
+    S.packed: frozenset({S.shipped, S.exception}),
+    S.shipped: frozenset({S.delivered, S.exception}),
+    S.exception: frozenset({S.awaiting_allocation, S.on_hold}),
+    S.delivered: frozenset(),
+    S.cancelled: frozenset(),
+    S.rejected: frozenset(),
+}
+# Cancellation (by channel or supervisor) is possible from every status before shipment.
+ALLOWED = {status: targets | ({S.cancelled} if status in _BEFORE_SHIPMENT else set())
+           for status, targets in ALLOWED.items()}
+
+
+class LifecycleError(Exception):
+    """A command the order's current state does not allow; the message says why."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    from_status: OrderStatus | None
+    to_status: OrderStatus
+    actor: str
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    fraud_review_threshold: int = 80
+
+
+@dataclass
+class OrderState:
+    """The part of an order that moves: its status and holds; `changes` are the new transitions."""
+
+    order_id: str
+    status: OrderStatus
+    holds: set[HoldReason] = field(default_factory=set)
+    changes: list[Transition] = field(default_factory=list)
+
+    def move(self, to_status: OrderStatus, actor: str, reason: str | None, at: datetime) -> None:
+        if to_status not in ALLOWED[self.status]:
+            raise LifecycleError(f"an order that is {self.status} cannot become {to_status}")
+        self.changes.append(Transition(self.status, to_status, actor, reason, at))
+        self.status = to_status
+
+    def hold(self, holds: set[HoldReason], actor: str, at: datetime) -> None:
+        """Holds stop allocation; an order without holds waits for allocation."""
+        self.holds |= holds
+        if self.holds:
+            if self.status is not S.on_hold:
+                self.move(S.on_hold, actor, ", ".join(sorted(self.holds)), at)
+        else:
+            self.move(S.awaiting_allocation, actor, None, at)
+
+    def release_hold(self, hold: HoldReason, actor: str, note: str | None, at: datetime) -> None:
+        if hold not in self.holds:
+            raise LifecycleError(f"order {self.order_id} has no {hold}")
+        self.holds.discard(hold)
+        reason = f"{hold} released" + (f": {note}" if note else "")
+        if not self.holds and self.status is S.on_hold:
+            self.move(S.awaiting_allocation, actor, reason, at)
+        else:  # other holds remain: the release is still part of the audit trail
+            self.changes.append(Transition(self.status, self.status, actor, reason, at))
+
+    def payment_changed(self, payment_status: str, actor: str, at: datetime) -> None:
+        if payment_status in ("authorized", "captured"):
+            if HoldReason.payment_hold in self.holds:
+                self.release_hold(HoldReason.payment_hold, actor, f"payment {payment_status}", at)
+        elif payment_status == "failed":
+            self.holds.clear()
+            self.move(S.rejected, actor, "payment failed", at)
+
+    def cancel(self, actor: str, reason: str, at: datetime) -> None:
+        if S.cancelled not in ALLOWED[self.status]:
+            raise LifecycleError(f"an order that is {self.status} can no longer be cancelled")
+        self.holds.clear()
+        self.move(S.cancelled, actor, reason, at)
+
+
+def intake_holds(policy: IntakePolicy, payment_status: str, fraud_score: int | None,
+                 address_complete: bool) -> set[HoldReason]:
+    holds = set()
+    if payment_status == "pending":
+        holds.add(HoldReason.payment_hold)
+    if fraud_score is not None and fraud_score >= policy.fraud_review_threshold:
+        holds.add(HoldReason.fraud_review)
+    if not address_complete:
+        holds.add(HoldReason.address_hold)
+    return holds

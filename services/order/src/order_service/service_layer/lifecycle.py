@@ -1,0 +1,47 @@
+"""Commands on placed orders: hold releases, payment updates, cancellation. Each runs under the
+order's row lock, records its transitions and announces them with OrderStatusChanged."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
+from ecomops_common.envelope import new_event
+from order_service.domain.lifecycle import OrderState
+from order_service.service_layer.intake import AGGREGATE, SOURCE
+
+
+class OrderNotFound(Exception):
+    pass
+
+
+async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> dict[str, Any]:
+    """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it."""
+    row = await uow.orders.get_for_update(order_id)
+    if row is None:
+        raise OrderNotFound(order_id)
+    now = datetime.now(UTC)
+    holds = {HoldReason(hold) for hold in await uow.orders.holds_of(order_id)}
+    state = OrderState(order_id, OrderStatus(row["status"]), holds)
+    command(state, now)
+    await uow.orders.save_state(state, now)
+    for transition in state.changes:
+        uow.emit(new_event("OrderStatusChanged", 1, SOURCE, AGGREGATE, order_id, OrderStatusChanged(
+            order_id=order_id, channel=row["channel"], external_order_id=row["external_order_id"],
+            from_status=transition.from_status, to_status=transition.to_status, holds=sorted(state.holds),
+            actor=transition.actor, reason=transition.reason)), ORDER_EVENTS)
+    await uow.commit()
+    return {**row, "status": state.status.value, "updated_at": now}
+
+
+async def release_hold(uow, order_id: str, hold: HoldReason, actor: str, note: str | None) -> dict[str, Any]:
+    return await change_order(uow, order_id, lambda state, at: state.release_hold(hold, actor, note, at))
+
+
+async def cancel_order(uow, order_id: str, actor: str, reason: str) -> dict[str, Any]:
+    return await change_order(uow, order_id, lambda state, at: state.cancel(actor, reason, at))
+
+
+async def update_payment(uow, order_id: str, payment_status: str, actor: str) -> dict[str, Any]:
+    return await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at))
