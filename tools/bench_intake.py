@@ -26,7 +26,6 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -38,6 +37,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS
 from ecomops_common.testing.plugin import ServiceProcess, free_port
+from ecomops_common.testing.samples import channel_order
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
@@ -105,23 +105,7 @@ def parse_options(argv: list[str] | None = None) -> BenchOptions:
 
 
 def order_document(external_order_id: str) -> bytes:
-    """A valid channel order; payment.amount must equal the lines plus shipping fee and tax."""
-    lines = [("1", "SKU-RED-M", 3, Decimal("19.99")), ("2", "SKU-BLUE-L", 1, Decimal("42.50"))]
-    shipping_fee, tax = Decimal("4.99"), Decimal("0.00")
-    amount = sum(quantity * price for _, _, quantity, price in lines) + shipping_fee + tax
-    return json.dumps({
-        "channel": CHANNEL, "external_order_id": external_order_id, "placed_at": "2026-11-20T10:00:00Z",
-        "currency": "EUR",
-        "customer": {"id": "c-42", "tier": "standard", "email": "a@example.com"},
-        "ship_to": {"name": "A. Buyer", "line1": "Main St 1", "city": "Berlin", "postal_code": "10115",
-                    "country": "DE"},
-        "service_level": "standard",
-        "payment": {"status": "authorized", "amount": str(amount), "method": "card"},
-        "fraud_score": 12,
-        "lines": [{"line_id": line_id, "sku": sku, "quantity": quantity, "unit_price": str(price)}
-                  for line_id, sku, quantity, price in lines],
-        "shipping_fee": str(shipping_fee), "tax": str(tax),
-    }).encode()
+    return json.dumps(channel_order(channel=CHANNEL, external_order_id=external_order_id)).encode()
 
 
 def external_ids(tag: str, count: int) -> list[str]:

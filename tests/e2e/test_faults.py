@@ -14,8 +14,7 @@ from aiokafka import AIOKafkaProducer
 
 from ecomops_common.testing.infrastructure import repo_root
 from ecomops_common.testing.plugin import consume_until
-
-from .conftest import channel_order
+from ecomops_common.testing.samples import channel_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
 _LOCAL_PG = "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
@@ -51,7 +50,7 @@ async def post_until_accepted(client: httpx.AsyncClient, url: str, document: dic
 async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process, order_service_env,
                                                                   kafka_bootstrap, topic_prefix):
     service = service_process("order_service", order_service_env, int(order_service_env["ORDER_HTTP_PORT"]))
-    unique = [channel_order(f"k{n}") for n in range(900)]
+    unique = [channel_order(external_order_id=f"k{n}") for n in range(900)]
     sends = unique + random.Random(7).sample(unique, 100)  # 10% exact duplicates
     random.Random(8).shuffle(sends)
     over_http, over_topic = sends[:500], sends[500:]
@@ -109,13 +108,14 @@ async def test_broker_down_for_10s_the_relay_backs_off_then_everything_arrives(
     kafka_script = str(repo_root() / "scripts" / "infra" / "kafka.sh")
     async with httpx.AsyncClient(base_url=service.base_url) as client:
         for n in range(50):
-            assert (await client.post("/v1/orders", json=channel_order(f"before{n}"))).status_code == 201
+            response = await client.post("/v1/orders", json=channel_order(external_order_id=f"before{n}"))
+            assert response.status_code == 201
         await asyncio.to_thread(subprocess.run, ["bash", kafka_script, "stop"], check=True)
         outage_started = time.monotonic()
         try:
             # HTTP intake does not need the broker: orders are stored with their outbox rows.
             for n in range(100):
-                response = await client.post("/v1/orders", json=channel_order(f"during{n}"))
+                response = await client.post("/v1/orders", json=channel_order(external_order_id=f"during{n}"))
                 assert response.status_code == 201, response.text
             await asyncio.sleep(max(0.0, 10 - (time.monotonic() - outage_started)))
             metrics = (await client.get("/metrics")).text
@@ -124,7 +124,8 @@ async def test_broker_down_for_10s_the_relay_backs_off_then_everything_arrives(
         finally:
             await asyncio.to_thread(subprocess.run, ["bash", kafka_script, "start"], check=True)
         for n in range(50):
-            assert (await client.post("/v1/orders", json=channel_order(f"after{n}"))).status_code == 201
+            response = await client.post("/v1/orders", json=channel_order(external_order_id=f"after{n}"))
+            assert response.status_code == 201
 
     records = await consume_until(kafka_bootstrap, topic_prefix + "order.events.v1",
                                   lambda rs: len(external_ids(rs)) >= 200, timeout=120)
@@ -153,7 +154,7 @@ async def test_database_down_consumer_retries_and_skips_nothing(service_process,
     try:
         async def send(prefix: str, count: int):
             for n in range(count):
-                document = channel_order(f"{prefix}{n}")
+                document = channel_order(external_order_id=f"{prefix}{n}")
                 await producer.send(topic_prefix + "channel.orders.v1", json.dumps(document).encode(),
                                     key=f"web-eu:{prefix}{n}".encode())
                 await asyncio.sleep(0.01)
@@ -164,7 +165,7 @@ async def test_database_down_consumer_retries_and_skips_nothing(service_process,
         try:
             await send("during", 100)  # consumed while the database is down: retried, not skipped
             async with httpx.AsyncClient(base_url=service.base_url) as client:
-                response = await client.post("/v1/orders", json=channel_order("http-during"))
+                response = await client.post("/v1/orders", json=channel_order(external_order_id="http-during"))
                 assert response.status_code == 503 and response.headers["retry-after"] == "1"
             await asyncio.sleep(3)
         finally:
