@@ -6,6 +6,7 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import asyncpg
 from aiokafka.errors import (
     CoordinatorLoadInProgressError,
     GroupCoordinatorNotAvailableError,
@@ -36,20 +37,36 @@ _TRANSIENT = (
     GroupCoordinatorNotAvailableError,
     CoordinatorLoadInProgressError,
     NotCoordinatorForGroupError,
+    asyncpg.exceptions.InterfaceError,  # client side: the connection is closed or was lost
 )
 
 
+# SQLSTATE classes worth waiting out: connection exception (08), insufficient resources (53),
+# operator intervention such as shutdown or "starting up" (57); and transactions to simply run again.
+_TRANSIENT_SQLSTATE_CLASSES = ("08", "53", "57")
+_TRANSIENT_SQLSTATES = ("40001", "40P01")  # serialization failure, deadlock detected
+
+
 def is_transient(error: BaseException) -> bool:
-    if isinstance(error, _TRANSIENT):
-        return True
-    if isinstance(error, DBAPIError) and error.connection_invalidated:
-        return True
-    # asyncpg raises its own connection errors, wrapped by SQLAlchemy as DBAPIError
-    cause = error.__cause__ or error.__context__
-    return cause is not None and cause is not error and type(cause).__name__ in {
-        "ConnectionDoesNotExistError", "CannotConnectNowError", "ConnectionFailureError",
-        "InterfaceError", "TooManyConnectionsError", "AdminShutdownError",
-    }
+    """True for failures that pass (database or broker down, restarting, overloaded): retry, never skip.
+
+    Drivers wrap each other's errors (SQLAlchemy around its asyncpg adapter around asyncpg), so the
+    whole chain of causes is examined, and PostgreSQL errors are judged by their SQLSTATE.
+    """
+    current: BaseException | None = error
+    for _ in range(8):
+        if current is None:
+            return False
+        if isinstance(current, _TRANSIENT):
+            return True
+        if isinstance(current, DBAPIError) and current.connection_invalidated:
+            return True
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and (sqlstate[:2] in _TRANSIENT_SQLSTATE_CLASSES
+                                          or sqlstate in _TRANSIENT_SQLSTATES):
+            return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 class Backoff:
