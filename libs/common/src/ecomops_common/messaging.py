@@ -11,7 +11,7 @@ that causes it and dead-letters that one alone.
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
 
@@ -201,7 +201,7 @@ class BatchConsumer:
         # MANUAL: FastStream's default for Kafka commits before handling; process() commits after the DB.
         subscriber = broker.subscriber(self.topic, ack_policy=AckPolicy.MANUAL, group_id=self.name, batch=True,
                                        max_records=self.max_records, batch_timeout_ms=self.batch_timeout_ms,
-                                       auto_offset_reset="earliest", decoder=_undecoded)
+                                       auto_offset_reset="earliest", parser=_parse_batch, decoder=_undecoded)
         subscriber(self._on_batch)
 
     async def _on_batch(self, message: KafkaMessage) -> None:
@@ -275,6 +275,24 @@ class BatchConsumer:
             if highwater is not None:
                 metrics.CONSUMER_LAG.labels(self.name, partition.topic, str(partition.partition)).set(
                     max(0, highwater - offset - 1))
+
+
+async def _parse_batch(records: tuple[ConsumerRecord, ...], faststream_parser) -> KafkaMessage:
+    """FastStream decodes header values as UTF-8 and would drop the whole batch on one that is not:
+    it gets readable copies, while handling and dead letters keep the records exactly as they came."""
+    message = await faststream_parser(tuple(_with_text_headers(record) for record in records))
+    message.raw_message = records
+    return message
+
+
+def _with_text_headers(record: ConsumerRecord) -> ConsumerRecord:
+    try:
+        for _, value in record.headers or ():
+            (value or b"").decode()
+        return record
+    except UnicodeDecodeError:
+        return replace(record, headers=[
+            (name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers])
 
 
 async def _undecoded(message: KafkaMessage) -> None:
