@@ -8,6 +8,7 @@ are retried with backoff, never skipped; a handler error that is not transient i
 that causes it and dead-letters that one alone.
 """
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -205,7 +206,13 @@ class BatchConsumer:
         subscriber(self._on_batch)
 
     async def _on_batch(self, message: KafkaMessage) -> None:
-        await self.process(message.raw_message, message.consumer)
+        try:
+            await self.process(message.raw_message, message.consumer)
+        except Exception:
+            # Never move on past a batch that was not handled: a later commit would skip it for good.
+            log.exception("%s: batch failed, fetching it again", self.name)
+            await message.nack()  # seeks every partition back to the batch's first record
+            await asyncio.sleep(1)
 
     async def process(self, records: tuple[ConsumerRecord, ...], consumer: AIOKafkaConsumer) -> None:
         started = time.perf_counter()

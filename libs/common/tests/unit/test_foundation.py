@@ -118,3 +118,25 @@ def test_envelope_decoder_validates_payload_and_ignores_other_event_types():
         with pytest.raises(MessageRejected) as rejected:
             decode(record(bad))
         assert rejected.value.reason == reason
+
+
+async def test_a_batch_that_fails_unexpectedly_is_fetched_again_not_skipped():
+    from ecomops_common.messaging import BatchConsumer
+
+    class FakeBatch:
+        raw_message = (record(b"{}"),)
+        consumer = None
+        nacked = False
+
+        async def nack(self):
+            self.nacked = True
+
+    def broken_decoder(_record):
+        raise RuntimeError("a bug in decoding")
+
+    async def handle(_deliveries):
+        raise AssertionError("not reached")
+
+    batch = FakeBatch()
+    await BatchConsumer("c", "channel.orders.v1", broken_decoder, handle)._on_batch(batch)
+    assert batch.nacked
