@@ -53,11 +53,13 @@ async def test_held_order_is_released_by_a_supervisor_and_the_payment(order_serv
                                      headers=SUPERVISOR)
     assert again.status_code == 409 and "no fraud_review" in again.json()["detail"]
 
-    paid = await order_service.post(f"/v1/orders/{order['id']}/payment", json={"status": "authorized"})
+    paid = await order_service.post(f"/v1/orders/{order['id']}/payment",
+                                    json={"status": "authorized", "amount": "64.96", "reference": "psp-77"})
     assert paid.status_code == 200
     assert paid.json()["status"] == "awaiting_allocation" and paid.json()["holds"] == []
     history = [(t["to_status"], t["actor"]) for t in paid.json()["history"]]
     assert history[-1] == ("awaiting_allocation", "channel:payment")
+    assert "payment authorized (amount 64.96, ref psp-77)" in paid.json()["history"][-1]["reason"]
     assert ("on_hold", "supervisor:jane") in history
 
     changes = await status_changes(order_service.settings, 3)

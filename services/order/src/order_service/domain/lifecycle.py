@@ -81,13 +81,15 @@ class OrderState:
         else:  # other holds remain: the release is still part of the audit trail
             self.changes.append(Transition(self.status, self.status, actor, reason, at))
 
-    def payment_changed(self, payment_status: str, actor: str, at: datetime) -> None:
+    def payment_changed(self, payment_status: str, actor: str, at: datetime, detail: str | None = None) -> None:
+        """`detail` (amount, provider reference) goes into the audit trail with the change."""
+        note = f"payment {payment_status}" + (f" ({detail})" if detail else "")
         if payment_status in ("authorized", "captured"):
             if HoldReason.payment_hold in self.holds:
-                self.release_hold(HoldReason.payment_hold, actor, f"payment {payment_status}", at)
+                self.release_hold(HoldReason.payment_hold, actor, note, at)
         elif payment_status == "failed":
             self.holds.clear()
-            self.move(S.rejected, actor, "payment failed", at)
+            self.move(S.rejected, actor, note, at)
 
     def cancel(self, actor: str, reason: str, at: datetime) -> None:
         if S.cancelled not in ALLOWED[self.status]:

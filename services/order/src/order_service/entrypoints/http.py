@@ -171,8 +171,9 @@ async def cancel_order(order_id: str, cancellation: Cancellation, new_unit_of_wo
              responses={409: {"description": "The payment change does not fit the order's status"}})
 async def change_payment(order_id: str, change: PaymentChange, new_unit_of_work: UnitOfWork):
     """The channel's payment update: authorized/captured releases a payment hold, failed rejects."""
-    return await _command(new_unit_of_work, order_id,
-                          lambda uow: lifecycle.update_payment(uow, order_id, change.status.value, "channel:payment"))
+    detail = lifecycle.payment_detail(change.amount, change.reference)
+    return await _command(new_unit_of_work, order_id, lambda uow: lifecycle.update_payment(
+        uow, order_id, change.status.value, "channel:payment", detail))
 
 
 @router.get("", response_model=OrderPage)

@@ -6,7 +6,7 @@ from ecomops_common.contracts import CHANNEL_ORDERS, CHANNEL_PAYMENTS
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder
 from order_service.service_layer.intake import Submission, take_orders
-from order_service.service_layer.lifecycle import OrderNotFound, update_payment
+from order_service.service_layer.lifecycle import OrderNotFound, payment_detail, update_payment
 from order_service.settings import OrderSettings
 
 CONSUMER_NAME = "order-service.channel-orders"
@@ -40,7 +40,8 @@ def channel_payments_consumer(settings: OrderSettings, unit_of_work: Callable) -
                 order_id = await uow.orders.find_id(update.channel, update.external_order_id)
                 if order_id is None:
                     raise OrderNotFound(f"no order {update.channel}:{update.external_order_id}")
-                await update_payment(uow, order_id, update.status.value, f"channel:{update.channel}")
+                await update_payment(uow, order_id, update.status.value, f"channel:{update.channel}",
+                                     payment_detail(update.amount, update.reference))
 
     return BatchConsumer(
         name=settings.consumer_group(PAYMENTS_CONSUMER_NAME), topic=settings.topic(CHANNEL_PAYMENTS),

@@ -3,7 +3,6 @@ order's row lock, records its transitions and announces them with OrderStatusCha
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
@@ -16,7 +15,7 @@ class OrderNotFound(Exception):
     pass
 
 
-async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> dict[str, Any]:
+async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
     """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it."""
     row = await uow.orders.get_for_update(order_id)
     if row is None:
@@ -32,16 +31,20 @@ async def change_order(uow, order_id: str, command: Callable[[OrderState, dateti
             from_status=transition.from_status, to_status=transition.to_status, holds=sorted(state.holds),
             actor=transition.actor, reason=transition.reason)), ORDER_EVENTS)
     await uow.commit()
-    return {**row, "status": state.status.value, "updated_at": now}
 
 
-async def release_hold(uow, order_id: str, hold: HoldReason, actor: str, note: str | None) -> dict[str, Any]:
-    return await change_order(uow, order_id, lambda state, at: state.release_hold(hold, actor, note, at))
+async def release_hold(uow, order_id: str, hold: HoldReason, actor: str, note: str | None) -> None:
+    await change_order(uow, order_id, lambda state, at: state.release_hold(hold, actor, note, at))
 
 
-async def cancel_order(uow, order_id: str, actor: str, reason: str) -> dict[str, Any]:
-    return await change_order(uow, order_id, lambda state, at: state.cancel(actor, reason, at))
+async def cancel_order(uow, order_id: str, actor: str, reason: str) -> None:
+    await change_order(uow, order_id, lambda state, at: state.cancel(actor, reason, at))
 
 
-async def update_payment(uow, order_id: str, payment_status: str, actor: str) -> dict[str, Any]:
-    return await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at))
+async def update_payment(uow, order_id: str, payment_status: str, actor: str, detail: str | None = None) -> None:
+    await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at, detail))
+
+
+def payment_detail(amount, reference: str | None) -> str | None:
+    parts = [f"amount {amount}" if amount is not None else None, f"ref {reference}" if reference else None]
+    return ", ".join(part for part in parts if part) or None
