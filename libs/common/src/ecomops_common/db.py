@@ -12,8 +12,7 @@ from sqlmodel import SQLModel
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
         self.url = url
-        self.is_postgres = url.startswith("postgresql")
-        if self.is_postgres:
+        if url.startswith("postgresql"):
             self.engine: AsyncEngine = create_async_engine(
                 # No pre-ping: it costs three round trips per checkout on the hot path; a dead connection
                 # fails its transaction as a transient error, which callers retry (consumers) or answer 503.

@@ -73,10 +73,6 @@ class Delivery(Generic[T]):
         return self.record.offset
 
     @property
-    def key(self) -> bytes | None:
-        return self.record.key
-
-    @property
     def event_id(self) -> str:
         """The inbox key: the envelope's event id, else the header, else the message's position."""
         if self.envelope is not None:

@@ -71,10 +71,6 @@ class ServiceSettings(BaseSettings):
                 raise ValueError("insecure production settings: " + "; ".join(problems))
         return self
 
-    @property
-    def is_postgres(self) -> bool:
-        return self.database_url.startswith("postgresql")
-
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
 

@@ -26,10 +26,6 @@ class TopicSpec:
             raise ValueError(f"topic {self.name!r} is not named <context>.<stream>.v<major>")
 
     @property
-    def major_version(self) -> int:
-        return int(self.name.rsplit(".v", 1)[1])
-
-    @property
     def dead_letter(self) -> str:
         return self.name + DEAD_LETTER_SUFFIX
 
