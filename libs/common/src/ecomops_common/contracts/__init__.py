@@ -7,12 +7,22 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel
 
+from ecomops_common.contracts.allocation import (
+    AllocationExceptionRaised,
+    AllocationReleased,
+    OrderAllocated,
+    OrderBackordered,
+)
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
 
 CHANNEL_ORDERS = "channel.orders.v1"
 CHANNEL_PAYMENTS = "channel.payments.v1"
 ORDER_EVENTS = "order.events.v1"
+ALLOCATION_EVENTS = "allocation.events.v1"
+INVENTORY_STOCK = "inventory.stock.v1"
+INVENTORY_AVAILABILITY = "inventory.availability.v1"
 
 
 @dataclass(frozen=True)
@@ -29,6 +39,12 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(ORDER_EVENTS, "OrderPlaced", OrderPlaced),
     ContractSpec(ORDER_EVENTS, "OrderRejected", OrderRejected),
     ContractSpec(ORDER_EVENTS, "OrderStatusChanged", OrderStatusChanged),
+    ContractSpec(ALLOCATION_EVENTS, "OrderAllocated", OrderAllocated),
+    ContractSpec(ALLOCATION_EVENTS, "OrderBackordered", OrderBackordered),
+    ContractSpec(ALLOCATION_EVENTS, "AllocationReleased", AllocationReleased),
+    ContractSpec(ALLOCATION_EVENTS, "AllocationExceptionRaised", AllocationExceptionRaised),
+    ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged),
+    ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged),
 )
 
 

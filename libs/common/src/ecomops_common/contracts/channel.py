@@ -1,5 +1,6 @@
 """What sales channels (storefronts, marketplaces) send: topic channel.orders.v1 and POST /v1/orders."""
 
+from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
@@ -80,6 +81,8 @@ class ChannelOrder(Contract):
     customer: Customer
     ship_to: Address
     service_level: ServiceLevel = ServiceLevel.standard
+    promised_date: date | None = Field(default=None, description="Delivery date promised to the customer; "
+                                                                  "earlier promises get scarce stock first")
     payment: Payment
     fraud_score: int | None = Field(default=None, ge=0, le=100)
     lines: list[ChannelOrderLine] = Field(min_length=1, max_length=500)

@@ -1,5 +1,6 @@
 """Events of the order service, topic order.events.v1."""
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -46,6 +47,7 @@ class OrderPlaced(OrderEvent):
     customer: Customer
     ship_to: Address
     service_level: ServiceLevel
+    promised_date: date | None = None
     payment: Payment
     fraud_score: int | None = None
     lines: list[ChannelOrderLine]

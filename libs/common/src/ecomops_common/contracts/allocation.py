@@ -1,0 +1,66 @@
+"""Events of the allocation service, topic allocation.events.v1 (key: the order id, or `<sku>@<node>`)."""
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class AllocationEvent(BaseModel):
+    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
+    model_config = ConfigDict(extra="ignore")
+
+
+class AllocationStatus(StrEnum):
+    allocated = "allocated"
+    partially_allocated = "partially_allocated"
+    backordered = "backordered"
+    released = "released"
+
+
+class AllocatedLine(BaseModel):
+    line_id: str
+    sku: str
+    node: str = Field(description="The fulfilment node that ships these units")
+    quantity: int = Field(ge=1)
+
+
+class BackorderedLine(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int = Field(ge=1, description="Units of the line still waiting for stock")
+
+
+class OrderAllocationChanged(AllocationEvent):
+    """An order's whole allocation after a change: consumers replace what they hold, never add to it."""
+
+    order_id: str
+    channel: str
+    status: AllocationStatus
+    revision: int = Field(ge=1, description="Grows with every change of this order's allocation; "
+                                            "a consumer ignores a revision older than the one it has")
+    lines: list[AllocatedLine] = Field(description="Reserved units per line and node")
+    backordered: list[BackorderedLine] = Field(default_factory=list)
+    reason: str = Field(description="Why it changed: placed, backorder_filled, shrinkage, cancelled, ...")
+
+
+class OrderAllocated(OrderAllocationChanged):
+    """status allocated or partially_allocated."""
+
+
+class OrderBackordered(OrderAllocationChanged):
+    """Nothing reserved, every line waits for stock (status backordered)."""
+
+
+class AllocationReleased(OrderAllocationChanged):
+    """Every reservation of the order given back (status released), e.g. after cancellation."""
+
+
+class AllocationExceptionRaised(AllocationEvent):
+    """For operators: stock shrank below what was promised at a node; the orders named were re-sourced."""
+
+    exception_id: str
+    sku: str
+    node: str
+    shortfall: int = Field(ge=1, description="Reserved units no longer backed by stock")
+    affected_order_ids: list[str]
+    raised_at: AwareDatetime

@@ -1,0 +1,63 @@
+"""Stock and availability: inventory.stock.v1 (warehouse -> allocation) and inventory.availability.v1
+(allocation -> channel connectors)."""
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class InventoryEvent(BaseModel):
+    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
+    model_config = ConfigDict(extra="ignore")
+
+
+class StockChangeReason(StrEnum):
+    receipt = "receipt"
+    putaway = "putaway"
+    return_restock = "return_restock"
+    transfer = "transfer"
+    count = "count"
+    damage = "damage"
+    adjustment = "adjustment"
+    seed = "seed"
+
+
+class StockLevelChanged(InventoryEvent):
+    """The sellable on-hand of one SKU at one node, as an absolute level (key `<sku>@<node>`).
+
+    Absolute, not a delta: a redelivered or replayed message cannot count stock twice. Units picked for
+    an order leave sellable on-hand together with their reservation (warehouse's shipment events).
+    """
+
+    sku: str = Field(min_length=1, max_length=64)
+    node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", description="Fulfilment node (warehouse)")
+    sellable_on_hand: int = Field(ge=0, description="Units at the node in a sellable status")
+    reason: StockChangeReason
+    as_of: AwareDatetime = Field(description="When the level was measured; an older level than the one "
+                                             "applied is ignored")
+
+
+class NodeAvailability(BaseModel):
+    node: str
+    on_hand: int
+    reserved: int
+    safety_stock: int
+    atp: int = Field(description="Available to promise: on_hand - reserved - safety_stock, never below 0")
+
+
+class ChannelAvailability(BaseModel):
+    channel: str
+    atp: int = Field(description="What this channel may still sell, after its protected quantity per node")
+
+
+class AvailabilityChanged(InventoryEvent):
+    """ATP of one SKU after a change (key: the SKU), for storefronts and marketplaces to sync.
+
+    `channels` lists the channels with sourcing rules of their own; any other channel sees `atp`.
+    """
+
+    sku: str
+    atp: int = Field(description="Sum of the nodes' ATP")
+    nodes: list[NodeAvailability]
+    channels: list[ChannelAvailability] = Field(default_factory=list)
+    as_of: AwareDatetime
