@@ -2,12 +2,16 @@
 
 import asyncio
 import logging
+from collections.abc import Sequence
 
 from faststream.kafka import KafkaBroker
+from sqlalchemy import Table
 
 from ecomops_common import telemetry
 from ecomops_common.db import Database
+from ecomops_common.inbox import ProcessedEvent
 from ecomops_common.messaging import BatchConsumer, DeadLetters
+from ecomops_common.outbox import OutboxMessage
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.resilience import retry_transient
 from ecomops_common.settings import ServiceSettings
@@ -17,9 +21,12 @@ log = logging.getLogger(__name__)
 
 
 class ServiceRuntime:
-    def __init__(self, settings: ServiceSettings, database: Database | None = None) -> None:
+    def __init__(self, settings: ServiceSettings, database: Database | None = None, *,
+                 tables: Sequence[Table] | None = None) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
+        # The service's own tables plus outbox and inbox: never another service's, even in one test process.
+        self.tables = None if tables is None else [*tables, OutboxMessage.__table__, ProcessedEvent.__table__]
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id=settings.service_name,
@@ -43,7 +50,7 @@ class ServiceRuntime:
         settings = self.settings
         telemetry.setup_logging(settings.service_name, settings.log_level)
         telemetry.setup_tracing(settings.service_name, settings.otlp_endpoint)
-        await retry_transient(self.database.create_tables, what="creating tables")
+        await retry_transient(lambda: self.database.create_tables(self.tables), what="creating tables")
         await retry_transient(
             lambda: asyncio.wait_for(ensure_topics(
                 settings.kafka_bootstrap_servers, self.topics, settings.topic_prefix,

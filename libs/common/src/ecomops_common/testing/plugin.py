@@ -65,10 +65,21 @@ async def database_url(postgres_admin_url) -> str:
 
 async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]],
                   headers: list[tuple[str, bytes]] | None = None) -> None:
+    """Publishes (key, value) messages, all with `headers`."""
+    await produce_records(bootstrap, topic, [(key, value, headers or []) for key, value in messages])
+
+
+async def produce_events(bootstrap: str, topic: str, envelopes) -> None:
+    """Publishes envelopes exactly as the outbox relay does: key = aggregate id, type and id as headers."""
+    await produce_records(bootstrap, topic, [(e.aggregate_id.encode(), e.model_dump_json().encode(), e.kafka_headers())
+                                             for e in envelopes])
+
+
+async def produce_records(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
-        sends = [await producer.send(topic, value=value, key=key, headers=headers or []) for key, value in messages]
+        sends = [await producer.send(topic, value=value, key=key, headers=headers) for key, value, headers in records]
         await asyncio.gather(*sends)
     finally:
         await producer.stop()

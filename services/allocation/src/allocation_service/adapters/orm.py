@@ -1,0 +1,91 @@
+"""The allocation service's tables."""
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Column, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from ecomops_common.db import UtcDateTime
+
+
+class StockPositionRecord(SQLModel, table=True):
+    """One SKU at one node. Rows are locked in (sku, node) order, whole SKUs at a time, before any change."""
+
+    __tablename__ = "stock_positions"
+    __table_args__ = (
+        # The last line of defence: no transaction can commit negative stock or reservations.
+        CheckConstraint("on_hand >= 0 AND reserved >= 0 AND safety_stock >= 0", name="ck_stock_counts"),
+        CheckConstraint("reserved <= on_hand", name="ck_reserved_backed_by_stock"),
+    )
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    on_hand: int = Field(sa_column=Column(Integer, nullable=False), description="Sellable on-hand")
+    reserved: int = Field(sa_column=Column(Integer, nullable=False))
+    safety_stock: int = Field(sa_column=Column(Integer, nullable=False))
+    as_of: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()),
+                                   description="When on_hand was measured; older stock levels are ignored")
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OrderDemandRecord(SQLModel, table=True):
+    __tablename__ = "order_demands"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(24), nullable=False))
+    revision: int = Field(sa_column=Column(Integer, nullable=False), description="Allocation changes so far")
+    demand: str = Field(sa_column=Column(Text, nullable=False), description="Lines and ranking facts, JSON")
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ReservationRecord(SQLModel, table=True):
+    __tablename__ = "reservations"
+    __table_args__ = (
+        Index("ix_reservations_sku_node", "sku", "node"),
+        CheckConstraint("qty > 0", name="ck_reservation_qty"),
+    )
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    line_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    qty: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class BackorderRecord(SQLModel, table=True):
+    __tablename__ = "backorders"
+    __table_args__ = (Index("ix_backorders_sku", "sku"), CheckConstraint("qty > 0", name="ck_backorder_qty"))
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    line_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    qty: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class ChannelRulesRecord(SQLModel, table=True):
+    __tablename__ = "channel_rules"
+
+    channel: str = Field(sa_column=Column(String(64), primary_key=True))
+    rules: str = Field(sa_column=Column(Text, nullable=False), description="SourcingRules as JSON")
+    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class AllocationExceptionRecord(SQLModel, table=True):
+    """Stock that vanished under reservations, for operators to investigate."""
+
+    __tablename__ = "allocation_exceptions"
+    __table_args__ = (Index("ix_allocation_exceptions_raised_at", "raised_at"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    shortfall: int = Field(sa_column=Column(Integer, nullable=False))
+    affected_order_ids: str = Field(sa_column=Column(Text, nullable=False), description="JSON list")
+    raised_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+TABLES = [model.__table__ for model in (StockPositionRecord, OrderDemandRecord, ReservationRecord, BackorderRecord,
+                                        ChannelRulesRecord, AllocationExceptionRecord)]

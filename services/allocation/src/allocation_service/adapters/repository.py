@@ -1,0 +1,252 @@
+"""Allocation persistence. Locks are taken in one global order, positions (by sku, node) before orders
+(by id), so transactions that share stock wait for each other instead of deadlocking."""
+
+import json
+from collections.abc import Iterable
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from allocation_service.adapters.orm import (
+    AllocationExceptionRecord,
+    BackorderRecord,
+    ChannelRulesRecord,
+    OrderDemandRecord,
+    ReservationRecord,
+    StockPositionRecord,
+)
+from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
+from allocation_service.domain.rules import SourcingRules
+from allocation_service.domain.shrinkage import AllocationException
+from allocation_service.domain.sourcing import Allocation, Backorder, OrderDemand
+from allocation_service.domain.stock import StockKey, StockPosition
+
+_positions = StockPositionRecord.__table__
+_demands = OrderDemandRecord.__table__
+_reservations = ReservationRecord.__table__
+_backorders = BackorderRecord.__table__
+_rules = ChannelRulesRecord.__table__
+_exceptions = AllocationExceptionRecord.__table__
+
+
+class AllocationRepository:
+    def __init__(self, session) -> None:
+        self.session = session
+        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+
+    # --- stock positions -------------------------------------------------------------------------------
+
+    async def add_missing_positions(self, keys: Iterable[StockKey], at: datetime) -> None:
+        rows = [{"sku": sku, "node": node, "on_hand": 0, "reserved": 0, "safety_stock": 0, "updated_at": at}
+                for sku, node in sorted(set(keys))]
+        if rows:
+            await self.session.execute(self._dialect.insert(_positions).on_conflict_do_nothing(), rows)
+
+    async def lock_positions(self, skus: Iterable[str]) -> tuple[dict[StockKey, StockPosition],
+                                                                 dict[StockKey, datetime | None]]:
+        """Every node's position of these SKUs, locked until commit, and when each on_hand was measured."""
+        skus = sorted(set(skus))
+        if not skus:
+            return {}, {}
+        statement = (select(_positions).where(_positions.c.sku.in_(skus))
+                     .order_by(_positions.c.sku, _positions.c.node).with_for_update())
+        positions, measured = {}, {}
+        for row in (await self.session.execute(statement)).mappings():
+            key = (row["sku"], row["node"])
+            positions[key] = StockPosition(row["sku"], row["node"], row["on_hand"], row["reserved"],
+                                           row["safety_stock"])
+            measured[key] = row["as_of"]
+        return positions, measured
+
+    async def positions_of(self, skus: Iterable[str]) -> dict[StockKey, StockPosition]:
+        statement = select(_positions).where(_positions.c.sku.in_(sorted(set(skus)))).order_by(
+            _positions.c.sku, _positions.c.node)
+        return {(r["sku"], r["node"]): StockPosition(r["sku"], r["node"], r["on_hand"], r["reserved"],
+                                                     r["safety_stock"])
+                for r in (await self.session.execute(statement)).mappings()}
+
+    async def known_nodes(self) -> set[str]:
+        return set((await self.session.execute(select(_positions.c.node).distinct())).scalars())
+
+    # --- orders ----------------------------------------------------------------------------------------
+
+    async def existing_order_ids(self, order_ids: Iterable[str]) -> set[str]:
+        ids = list(set(order_ids))
+        if not ids:
+            return set()
+        return set((await self.session.execute(select(_demands.c.order_id).where(_demands.c.order_id.in_(ids))))
+                   .scalars())
+
+    async def skus_of_orders(self, order_ids: Iterable[str]) -> set[str]:
+        """The SKUs of these orders' lines (read without locks: an order's lines never change)."""
+        ids = list(set(order_ids))
+        if not ids:
+            return set()
+        rows = (await self.session.execute(select(_demands.c.demand).where(_demands.c.order_id.in_(ids)))).scalars()
+        return {line[1] for demand in rows for line in json.loads(demand)["lines"]}
+
+    async def orders_backordered_on(self, skus: Iterable[str]) -> set[str]:
+        skus = list(set(skus))
+        if not skus:
+            return set()
+        return set((await self.session.execute(
+            select(_backorders.c.order_id).where(_backorders.c.sku.in_(skus)).distinct())).scalars())
+
+    async def orders_reserved_at(self, keys: Iterable[StockKey]) -> set[str]:
+        keys = list(set(keys))
+        if not keys:
+            return set()
+        return set((await self.session.execute(select(_reservations.c.order_id).where(
+            tuple_(_reservations.c.sku, _reservations.c.node).in_(keys)).distinct())).scalars())
+
+    async def load_orders(self, order_ids: Iterable[str], *, lock: bool) -> list[OrderAllocation]:
+        """These orders with what they hold; with lock, locked until commit (lock their positions first)."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return []
+        statement = select(_demands).where(_demands.c.order_id.in_(ids)).order_by(_demands.c.order_id)
+        demands = (await self.session.execute(statement.with_for_update() if lock else statement)).mappings().all()
+        reservations = (await self.session.execute(
+            select(_reservations).where(_reservations.c.order_id.in_(ids)))).mappings().all()
+        backorders = (await self.session.execute(
+            select(_backorders).where(_backorders.c.order_id.in_(ids)))).mappings().all()
+        orders = {row["order_id"]: OrderAllocation(demand_from_json(row["order_id"], row["channel"], row["demand"]),
+                                                   OrderStatus(row["status"]), row["revision"]) for row in demands}
+        for r in reservations:
+            orders[r["order_id"]].reservations.append(Allocation(r["line_id"], r["sku"], r["node"], r["qty"]))
+        for b in backorders:
+            orders[b["order_id"]].backorders.append(Backorder(b["line_id"], b["sku"], b["qty"]))
+        return list(orders.values())
+
+    # --- rules -----------------------------------------------------------------------------------------
+
+    async def rules_by_channel(self) -> dict[str, SourcingRules]:
+        rows = (await self.session.execute(select(_rules.c.channel, _rules.c.rules))).all()
+        return {channel: rules_from_json(rules) for channel, rules in rows}
+
+    async def rules_row(self, channel: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(_rules).where(_rules.c.channel == channel))).mappings().first()
+        return dict(row) if row else None
+
+    async def put_rules(self, channel: str, rules: SourcingRules, actor: str, at: datetime) -> None:
+        values = {"channel": channel, "rules": rules_to_json(rules), "updated_by": actor, "updated_at": at}
+        statement = self._dialect.insert(_rules).values(values)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["channel"], set_={k: statement.excluded[k] for k in ("rules", "updated_by", "updated_at")}))
+
+    # --- saving a book ---------------------------------------------------------------------------------
+
+    async def save(self, book: AllocationBook, new_order_ids: set[str], measured: dict[StockKey, datetime],
+                   at: datetime) -> None:
+        """Writes what the book changed: positions, new orders, changed orders' whole allocation, exceptions."""
+        positions = sorted(book.changed_positions(), key=lambda p: p.key)
+        if positions:
+            await self.session.execute(
+                update(_positions)
+                .where(_positions.c.sku == bindparam("b_sku"), _positions.c.node == bindparam("b_node"))
+                .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
+                        safety_stock=bindparam("safety_stock"), updated_at=at),
+                [{"b_sku": p.sku, "b_node": p.node, "on_hand": p.on_hand, "reserved": p.reserved,
+                  "safety_stock": p.safety_stock} for p in positions])
+        if measured:
+            await self.session.execute(
+                update(_positions)
+                .where(_positions.c.sku == bindparam("b_sku"), _positions.c.node == bindparam("b_node"))
+                .values(as_of=bindparam("as_of")),
+                [{"b_sku": sku, "b_node": node, "as_of": as_of} for (sku, node), as_of in sorted(measured.items())])
+
+        new_orders = [book.orders[order_id] for order_id in new_order_ids]
+        if new_orders:
+            await self.session.execute(insert(_demands), [{
+                "order_id": o.order_id, "channel": o.demand.channel, "status": o.status.value,
+                "revision": o.revision, "demand": demand_to_json(o.demand), "created_at": at, "updated_at": at,
+            } for o in new_orders])
+        changed = book.changed_orders()
+        existing = [o for o in changed if o.order_id not in new_order_ids]
+        if existing:
+            await self.session.execute(
+                update(_demands).where(_demands.c.order_id == bindparam("b_order_id"))
+                .values(status=bindparam("status"), revision=bindparam("revision"), updated_at=at),
+                [{"b_order_id": o.order_id, "status": o.status.value, "revision": o.revision} for o in existing])
+            ids = [o.order_id for o in existing]
+            await self.session.execute(delete(_reservations).where(_reservations.c.order_id.in_(ids)))
+            await self.session.execute(delete(_backorders).where(_backorders.c.order_id.in_(ids)))
+        reservations = [{"order_id": o.order_id, "line_id": r.line_id, "node": r.node, "sku": r.sku, "qty": r.qty}
+                        for o in changed for r in o.reservations]
+        if reservations:
+            await self.session.execute(insert(_reservations), reservations)
+        backorders = [{"order_id": o.order_id, "line_id": b.line_id, "sku": b.sku, "qty": b.qty}
+                      for o in changed for b in o.backorders]
+        if backorders:
+            await self.session.execute(insert(_backorders), backorders)
+
+    async def add_exception(self, exception_id: str, exception: AllocationException, at: datetime) -> None:
+        await self.session.execute(insert(_exceptions).values(
+            id=exception_id, sku=exception.sku, node=exception.node, shortfall=exception.shortfall,
+            affected_order_ids=json.dumps(list(exception.affected_order_ids)), raised_at=at))
+
+    async def recent_exceptions(self, limit: int) -> list[dict[str, Any]]:
+        statement = select(_exceptions).order_by(_exceptions.c.raised_at.desc()).limit(limit)
+        return [{**row, "affected_order_ids": json.loads(row["affected_order_ids"])}
+                for row in (await self.session.execute(statement)).mappings()]
+
+    # --- reconciliation --------------------------------------------------------------------------------
+
+    async def reservation_drift(self) -> list[dict[str, Any]]:
+        """Positions whose reserved counter differs from the sum of their live reservations."""
+        live = (select(_reservations.c.sku, _reservations.c.node, func.sum(_reservations.c.qty).label("live"))
+                .group_by(_reservations.c.sku, _reservations.c.node).subquery())
+        statement = (
+            select(_positions.c.sku, _positions.c.node, _positions.c.reserved,
+                   func.coalesce(live.c.live, 0).label("live"))
+            .select_from(_positions.outerjoin(live, (live.c.sku == _positions.c.sku)
+                                              & (live.c.node == _positions.c.node)))
+            .where(_positions.c.reserved != func.coalesce(live.c.live, 0))
+            .order_by(_positions.c.sku, _positions.c.node)
+        )
+        drift = [dict(row) for row in (await self.session.execute(statement)).mappings()]
+        # Reservations at a node that has no position row at all are drift too.
+        orphans = (select(live.c.sku, live.c.node, live.c.live)
+                   .select_from(live.outerjoin(_positions, (live.c.sku == _positions.c.sku)
+                                               & (live.c.node == _positions.c.node)))
+                   .where(_positions.c.sku.is_(None)))
+        drift += [{**row, "reserved": None} for row in (await self.session.execute(orphans)).mappings()]
+        return drift
+
+
+def demand_to_json(demand: OrderDemand) -> str:
+    return json.dumps({
+        "lines": [list(line) for line in demand.lines], "ship_to_country": demand.ship_to_country,
+        "service_level": demand.service_level, "customer_tier": demand.customer_tier,
+        "placed_at": demand.placed_at.isoformat(),
+        "promised_date": demand.promised_date.isoformat() if demand.promised_date else None,
+    })
+
+
+def demand_from_json(order_id: str, channel: str, document: str) -> OrderDemand:
+    d = json.loads(document)
+    return OrderDemand(
+        order_id=order_id, channel=channel, lines=[tuple(line) for line in d["lines"]],
+        ship_to_country=d["ship_to_country"], service_level=d["service_level"], customer_tier=d["customer_tier"],
+        placed_at=datetime.fromisoformat(d["placed_at"]),
+        promised_date=date.fromisoformat(d["promised_date"]) if d["promised_date"] else None,
+    )
+
+
+def rules_to_json(rules: SourcingRules) -> str:
+    return json.dumps({
+        "allow_split": rules.allow_split, "short_stock": rules.short_stock,
+        "protected_quantity": rules.protected_quantity,
+        "node_priority": {country: list(nodes) for country, nodes in rules.node_priority.items()},
+        "node_cost": {node: str(cost) for node, cost in rules.node_cost.items()},
+    })
+
+
+def rules_from_json(document: str) -> SourcingRules:
+    d = json.loads(document)
+    return SourcingRules(allow_split=d["allow_split"], short_stock=d["short_stock"],
+                         protected_quantity=d["protected_quantity"], node_priority=d["node_priority"],
+                         node_cost={node: Decimal(cost) for node, cost in d["node_cost"].items()})

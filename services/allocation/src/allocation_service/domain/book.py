@@ -1,0 +1,181 @@
+"""What one transaction holds locked: stock positions and the orders it may change, and the commands on them.
+
+Plain Python: no framework, no I/O. The service layer loads a book (locking positions first, in key order,
+then orders), runs commands, and saves what changed: positions, each changed order's whole allocation, and
+exceptions. Every command keeps reserved == the sum of the orders' reservations for the positions it holds.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from allocation_service.domain.priority import fill_backorders, priority_key
+from allocation_service.domain.rules import SourcingRules, rules_for
+from allocation_service.domain.shrinkage import AllocationException, Reservation, resolve_shrinkage
+from allocation_service.domain.sourcing import (
+    Allocation,
+    AllocationPlan,
+    Backorder,
+    DemandLine,
+    OrderDemand,
+    apply_plan,
+    plan_allocation,
+)
+from allocation_service.domain.stock import StockKey, StockPosition
+
+
+class OrderStatus(StrEnum):
+    """An order as allocation sees it; `held` and `pending` have nothing reserved yet."""
+
+    held = "held"  # placed on hold (payment, fraud, address): waits for the order service's release
+    pending = "pending"  # waiting for allocation
+    allocated = "allocated"
+    partially_allocated = "partially_allocated"
+    backordered = "backordered"
+    released = "released"  # cancelled or rejected: nothing reserved, and never again
+
+
+WAITING = frozenset({OrderStatus.held, OrderStatus.pending})
+ACTIVE = frozenset({OrderStatus.allocated, OrderStatus.partially_allocated, OrderStatus.backordered})
+
+
+@dataclass
+class OrderAllocation:
+    demand: OrderDemand
+    status: OrderStatus
+    revision: int = 0
+    reservations: list[Allocation] = field(default_factory=list)
+    backorders: list[Backorder] = field(default_factory=list)
+
+    @property
+    def order_id(self) -> str:
+        return self.demand.order_id
+
+    def settle(self) -> None:
+        """Status from what is held: merges rows of the same line and node, drops empty ones."""
+        reserved: dict[tuple[str, str, str], int] = defaultdict(int)
+        for r in self.reservations:
+            reserved[r.line_id, r.sku, r.node] += r.qty
+        waiting: dict[tuple[str, str], int] = defaultdict(int)
+        for b in self.backorders:
+            waiting[b.line_id, b.sku] += b.qty
+        self.reservations = [Allocation(line, sku, node, qty) for (line, sku, node), qty in reserved.items() if qty]
+        self.backorders = [Backorder(line, sku, qty) for (line, sku), qty in waiting.items() if qty]
+        if self.status is OrderStatus.released:
+            return
+        plan = AllocationPlan(self.order_id, tuple(self.reservations), tuple(self.backorders))
+        self.status = OrderStatus(plan.status.value)
+
+
+class AllocationBook:
+    def __init__(self, positions: Mapping[StockKey, StockPosition], locked_skus: Iterable[str],
+                 orders: Iterable[OrderAllocation], rules_by_channel: Mapping[str, SourcingRules]) -> None:
+        # locked_skus: every node of these SKUs is locked, stocked or not; a SKU never stocked has no positions.
+        self.locked_skus = set(locked_skus)
+        self.positions = dict(positions)
+        self.orders = {order.order_id: order for order in orders}
+        self.rules_by_channel = rules_by_channel
+        self.changed: dict[str, str] = {}  # order id -> why its allocation changed (the latest reason)
+        self.exceptions: list[AllocationException] = []
+        self._loaded = {key: _counts(position) for key, position in self.positions.items()}
+
+    def changed_positions(self) -> list[StockPosition]:
+        return [p for key, p in self.positions.items() if _counts(p) != self._loaded.get(key)]
+
+    def changed_orders(self) -> list[OrderAllocation]:
+        return [self.orders[order_id] for order_id in self.changed]
+
+    def add_order(self, order: OrderAllocation) -> None:
+        self.orders[order.order_id] = order
+
+    def allocate(self, order_ids: Iterable[str], reason: str) -> None:
+        """Reserves waiting orders, most urgent first, so express and vip orders win when stock is short."""
+        waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status in WAITING]
+        for order in sorted(waiting, key=lambda o: priority_key(o.demand)):
+            self._require_locked(line.sku for line in order.demand.lines)
+            plan = plan_allocation(order.demand, self.positions, self._rules(order))
+            apply_plan(plan, self.positions)
+            order.reservations, order.backorders = list(plan.allocations), list(plan.backordered)
+            self._changed(order, reason)
+
+    def release(self, order_id: str, reason: str) -> None:
+        """Gives back everything the order holds; it will never be allocated again."""
+        order = self.orders[order_id]
+        if order.status is OrderStatus.released:
+            return
+        self._require_locked(r.sku for r in order.reservations)
+        for r in order.reservations:
+            self.positions[r.sku, r.node].release(r.qty)
+        order.reservations, order.backorders = [], []
+        order.status = OrderStatus.released
+        self._changed(order, reason)
+
+    def set_stock(self, sku: str, node: str, on_hand: int, safety_stock: int | None = None) -> None:
+        """Records a count, receipt or safety stock. Stock that no longer backs the reservations is taken back
+        from the newest orders and re-sourced, and an exception records it. The orders holding units at the
+        node must be in the book. Call fill_backorders after the last change."""
+        self._require_locked([sku])
+        position = self.positions.setdefault((sku, node), StockPosition(sku, node, on_hand=0))
+        if safety_stock is not None:
+            position.safety_stock = safety_stock
+        if on_hand >= position.reserved:
+            position.set_on_hand(on_hand)
+            return
+        at_node = [(order, r) for order in self.orders.values() for r in order.reservations
+                   if (r.sku, r.node) == (sku, node)]
+        outcome = resolve_shrinkage(sku, node, on_hand, self.positions,
+                                    [Reservation(order.demand, r) for order, r in at_node], self.rules_by_channel)
+        for take in outcome.taken_back:
+            # A negative row cancels units of the reservation; settle() nets it out.
+            self.orders[take.order_id].reservations.append(Allocation(take.line_id, take.sku, take.node, -take.qty))
+        for plan in outcome.replans:
+            order = self.orders[plan.order_id]
+            order.reservations += plan.allocations
+            order.backorders += plan.backordered
+            self._changed(order, "shrinkage")
+        if outcome.exception is not None:
+            self.exceptions.append(outcome.exception)
+
+    def fill_backorders(self, skus: Iterable[str]) -> None:
+        """Gives stock of these SKUs to the backordered orders in the book, most urgent first.
+
+        Only open lines on locked SKUs are planned; an all-or-nothing channel's order with open lines on other
+        SKUs waits for a change of those, so it never ships half.
+        """
+        skus = set(skus) & self.locked_skus
+        queue = []
+        for order in self.orders.values():
+            if order.status not in ACTIVE or not any(b.sku in skus for b in order.backorders):
+                continue
+            lines = [DemandLine(b.line_id, b.sku, b.qty) for b in order.backorders if b.sku in self.locked_skus]
+            if self._rules(order).short_stock == "backorder" and len(lines) < len(order.backorders):
+                continue
+            queue.append((order.demand, lines))
+        for plan in fill_backorders(queue, self.positions, self.rules_by_channel):
+            if not plan.allocations:
+                continue
+            apply_plan(plan, self.positions)
+            order = self.orders[plan.order_id]
+            order.reservations += plan.allocations
+            # The plan covered every open line on locked SKUs: what it could not place is still open.
+            order.backorders = [b for b in order.backorders if b.sku not in self.locked_skus] + list(plan.backordered)
+            self._changed(order, "backorder_filled")
+
+    def _changed(self, order: OrderAllocation, reason: str) -> None:
+        order.settle()
+        if order.order_id not in self.changed:
+            order.revision += 1
+        self.changed[order.order_id] = reason
+
+    def _rules(self, order: OrderAllocation) -> SourcingRules:
+        return rules_for(order.demand.channel, self.rules_by_channel)
+
+    def _require_locked(self, skus: Iterable[str]) -> None:
+        missing = set(skus) - self.locked_skus
+        if missing:
+            raise RuntimeError(f"positions of {sorted(missing)} are not locked by this transaction")
+
+
+def _counts(position: StockPosition) -> tuple[int, int, int]:
+    return position.on_hand, position.reserved, position.safety_stock

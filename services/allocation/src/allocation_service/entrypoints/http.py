@@ -1,0 +1,190 @@
+"""HTTP API: availability and reservations for connectors and operators; stock, rules and reconciliation for
+admins (Bearer token)."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
+
+from allocation_service.domain.rules import DEFAULT_RULES, SourcingRules, rules_for
+from allocation_service.service_layer.allocation import StockLevel, availability, set_stock_levels
+from allocation_service.service_layer.reconcile import reconcile
+from allocation_service.service_layer.rules import InvalidRules, put_rules
+from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
+from ecomops_common.contracts.inventory import AvailabilityChanged
+from ecomops_common.contracts.types import Money
+from ecomops_common.http import require_api_token
+
+router = APIRouter(prefix="/v1", tags=["allocation"])
+NODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+
+
+async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
+    return request.app.state.unit_of_work
+
+
+UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+
+
+class StockLevelInput(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    node: str = Field(pattern=NODE_PATTERN)
+    on_hand: int | None = Field(default=None, ge=0, description="Sellable on-hand; omit to keep")
+    safety_stock: int | None = Field(default=None, ge=0, description="Units never promised; omit to keep")
+
+    @model_validator(mode="after")
+    def _something_to_set(self) -> "StockLevelInput":
+        if self.on_hand is None and self.safety_stock is None:
+            raise ValueError("give on_hand, safety_stock or both")
+        return self
+
+
+class StockLevels(BaseModel):
+    levels: list[StockLevelInput] = Field(min_length=1, max_length=5000)
+
+
+class AvailabilityPage(BaseModel):
+    items: list[AvailabilityChanged]
+
+
+class ReservationsView(BaseModel):
+    order_id: str
+    channel: str
+    status: Literal["held", "pending", "allocated", "partially_allocated", "backordered", "released"]
+    revision: int
+    lines: list[AllocatedLine]
+    backordered: list[BackorderedLine]
+
+
+class RulesDocument(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    allow_split: StrictBool = True
+    short_stock: Literal["partial", "backorder"] = Field(
+        default="partial", description="partial: ship what exists, backorder the rest; backorder: all or nothing")
+    protected_quantity: int = Field(default=0, ge=0, description="ATP per SKU and node this channel may not take")
+    node_priority: dict[str, list[str]] = Field(default_factory=dict,
+                                                description="Ship-to country -> nodes, best first")
+    node_cost: dict[str, Money] = Field(default_factory=dict, description="Shipping cost per node, the tie-break")
+
+    def to_domain(self) -> SourcingRules:
+        return SourcingRules(allow_split=self.allow_split, short_stock=self.short_stock,
+                             protected_quantity=self.protected_quantity, node_priority=self.node_priority,
+                             node_cost=self.node_cost)
+
+    @classmethod
+    def of(cls, rules: SourcingRules) -> "RulesDocument":
+        return cls(allow_split=rules.allow_split, short_stock=rules.short_stock,
+                   protected_quantity=rules.protected_quantity,
+                   node_priority={c: list(nodes) for c, nodes in rules.node_priority.items()},
+                   node_cost=dict(rules.node_cost))
+
+
+class ChannelRulesView(BaseModel):
+    channel: str
+    rules: RulesDocument
+    default: bool = Field(description="True when the channel has no rules of its own")
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class ExceptionView(BaseModel):
+    id: str
+    sku: str
+    node: str
+    shortfall: int
+    affected_order_ids: list[str]
+    raised_at: datetime
+
+
+class DriftView(BaseModel):
+    sku: str
+    node: str
+    reserved: int | None
+    live: int
+
+
+class ReconciliationReport(BaseModel):
+    ok: bool
+    drift: list[DriftView]
+
+
+@router.put("/stock", dependencies=[Depends(require_api_token)])
+async def put_stock_levels(body: StockLevels, new_unit_of_work: UnitOfWork) -> dict[str, int]:
+    """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case)."""
+    now = datetime.now(UTC)
+    levels = [StockLevel(level.sku, level.node, level.on_hand, level.safety_stock, as_of=now)
+              for level in body.levels]
+    async with new_unit_of_work() as uow:
+        return {"applied": await set_stock_levels(uow, levels)}
+
+
+@router.get("/availability", response_model=AvailabilityPage)
+async def get_availability(new_unit_of_work: UnitOfWork,
+                           sku: Annotated[list[str], Query(min_length=1, max_length=500)]):
+    """ATP per SKU: per node, in total, and per channel with rules of its own (any other channel sees atp)."""
+    async with new_unit_of_work() as uow:
+        positions = await uow.allocation.positions_of(sku)
+        rules = await uow.allocation.rules_by_channel()
+    now = datetime.now(UTC)
+    return AvailabilityPage(items=[availability(s, positions.values(), rules, now) for s in dict.fromkeys(sku)])
+
+
+@router.get("/reservations", response_model=ReservationsView)
+async def get_reservations(order_id: str, new_unit_of_work: UnitOfWork):
+    async with new_unit_of_work() as uow:
+        orders = await uow.allocation.load_orders([order_id], lock=False)
+    if not orders:
+        raise HTTPException(404, f"order {order_id} is unknown to allocation")
+    order = orders[0]
+    return ReservationsView(
+        order_id=order.order_id, channel=order.demand.channel, status=order.status.value, revision=order.revision,
+        lines=[AllocatedLine(line_id=r.line_id, sku=r.sku, node=r.node, quantity=r.qty) for r in order.reservations],
+        backordered=[BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders])
+
+
+@router.get("/channels/{channel}/rules", response_model=ChannelRulesView)
+async def get_channel_rules(channel: str, new_unit_of_work: UnitOfWork):
+    async with new_unit_of_work() as uow:
+        row = await uow.allocation.rules_row(channel)
+        rules = await uow.allocation.rules_by_channel()
+    if row is None:
+        return ChannelRulesView(channel=channel, rules=RulesDocument.of(DEFAULT_RULES), default=True)
+    return ChannelRulesView(channel=channel, rules=RulesDocument.of(rules_for(channel, rules)), default=False,
+                            updated_by=row["updated_by"], updated_at=row["updated_at"])
+
+
+@router.put("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[Depends(require_api_token)],
+            responses={422: {"description": "Malformed rules, unknown nodes or countries, listed per field"}})
+async def put_channel_rules(channel: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
+                            body: RulesDocument, new_unit_of_work: UnitOfWork,
+                            actor: Annotated[str, Header(alias="x-actor", max_length=128)] = "admin"):
+    try:
+        async with new_unit_of_work() as uow:
+            await put_rules(uow, channel, body.to_domain(), actor)
+    except InvalidRules as invalid:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["body", *error.field.split(".")], "msg": error.message, "type": "invalid_rule"}
+            for error in invalid.errors]})
+    return await get_channel_rules(channel, new_unit_of_work)
+
+
+@router.get("/exceptions", response_model=list[ExceptionView])
+async def list_exceptions(new_unit_of_work: UnitOfWork, limit: Annotated[int, Query(ge=1, le=500)] = 50):
+    """Stock that fell below reservations, newest first."""
+    async with new_unit_of_work() as uow:
+        return await uow.allocation.recent_exceptions(limit)
+
+
+@router.get("/reconciliation", response_model=ReconciliationReport, dependencies=[Depends(require_api_token)])
+async def get_reconciliation(new_unit_of_work: UnitOfWork):
+    """Recomputes reserved quantities from live reservations; drift lists every position that disagrees."""
+    async with new_unit_of_work() as uow:
+        drift = await reconcile(uow)
+    return ReconciliationReport(ok=not drift, drift=[DriftView(**vars(d)) for d in drift])
+

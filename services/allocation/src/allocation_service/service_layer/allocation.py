@@ -1,0 +1,180 @@
+"""Use cases that change reservations: order events, stock levels. Each runs in one transaction that locks
+the positions of every SKU it may touch (sorted), then the orders, changes an AllocationBook, saves it and
+announces the result: the orders' new allocations, exceptions and the SKUs' availability."""
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
+from allocation_service.domain.sourcing import OrderDemand
+from allocation_service.domain.stock import StockKey
+from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_AVAILABILITY
+from ecomops_common.contracts.allocation import (
+    AllocatedLine,
+    AllocationExceptionRaised,
+    AllocationReleased,
+    AllocationStatus,
+    BackorderedLine,
+    OrderAllocated,
+    OrderBackordered,
+)
+from ecomops_common.contracts.inventory import AvailabilityChanged, ChannelAvailability, NodeAvailability
+from ecomops_common.envelope import new_event
+from ecomops_common.ids import new_id
+
+log = logging.getLogger(__name__)
+SOURCE = "allocation"
+
+
+@dataclass(frozen=True)
+class Cause:
+    """The message behind a change, so the events it causes carry its correlation and trace."""
+
+    event_id: str | None = None
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+@dataclass
+class OrderEvents:
+    """What a batch of order events asks of allocation, in the order service's words."""
+
+    placed: list[tuple[OrderDemand, bool]] = field(default_factory=list)  # (demand, held)
+    to_allocate: set[str] = field(default_factory=set)  # holds released: awaiting allocation now
+    to_release: dict[str, str] = field(default_factory=dict)  # order id -> why (cancelled, rejected)
+    causes: dict[str, Cause] = field(default_factory=dict)  # order id -> the latest message about it
+
+
+@dataclass(frozen=True)
+class StockLevel:
+    sku: str
+    node: str
+    on_hand: int | None = None  # None: keep
+    safety_stock: int | None = None  # None: keep
+    as_of: datetime | None = None  # a level measured before the applied one is stale and ignored
+    cause: Cause = Cause()
+
+
+async def process_order_events(uow, events: OrderEvents) -> None:
+    """Stores new orders, releases cancelled ones (their stock first goes to backorders), allocates the rest."""
+    now = datetime.now(UTC)
+    placed_ids = [demand.order_id for demand, _ in events.placed]
+    known = await uow.allocation.existing_order_ids([*placed_ids, *events.to_allocate, *events.to_release])
+    new_orders = {demand.order_id: OrderAllocation(demand, OrderStatus.held if held else OrderStatus.pending)
+                  for demand, held in events.placed if demand.order_id not in known}
+    existing = (events.to_allocate | set(events.to_release)) & known
+    for order_id in (events.to_allocate | set(events.to_release)) - known - set(new_orders):
+        log.warning("order %s is unknown to allocation (its OrderPlaced was never handled); ignored", order_id)
+
+    released_skus = await uow.allocation.skus_of_orders(set(events.to_release) & known)
+    waiting_on_released = await uow.allocation.orders_backordered_on(released_skus)
+    skus = ({line.sku for order in new_orders.values() for line in order.demand.lines}
+            | await uow.allocation.skus_of_orders(existing | waiting_on_released))
+    book, _ = await _open_book(uow, skus, existing, lambda: uow.allocation.orders_backordered_on(released_skus))
+    for order in new_orders.values():
+        book.add_order(order)
+
+    for order_id, reason in events.to_release.items():
+        if order_id in book.orders:
+            book.release(order_id, reason)
+    book.fill_backorders(released_skus)
+    book.allocate([i for i in [*new_orders, *events.to_allocate] if i in book.orders], "placed")
+    await _save_and_announce(uow, book, set(new_orders), {}, events.causes, now)
+
+
+async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
+    """Applies stock counts and safety stock; returns how many were applied (stale ones are not).
+
+    Shrinkage below reservations re-sources the newest orders' units; any increase fills backorders.
+    """
+    now = datetime.now(UTC)
+    keys = {(level.sku, level.node) for level in levels}
+    await uow.allocation.add_missing_positions(keys, now)
+    skus = {sku for sku, _ in keys}
+    # Orders that may be re-sourced or filled: their SKUs are locked too, so the book can plan all their lines.
+    related = await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
+    skus |= await uow.allocation.skus_of_orders(related)
+
+    async def affected() -> set[str]:  # again under the position locks, now authoritative
+        return await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
+
+    book, measured_before = await _open_book(uow, skus, set(), affected)
+    measured: dict[StockKey, datetime] = {}
+    applied = 0
+    for level in levels:
+        key = (level.sku, level.node)
+        as_of = measured.get(key) or measured_before.get(key)
+        if level.as_of is not None and as_of is not None and level.as_of < as_of:
+            log.info("stale stock level for %s@%s (as of %s, applied %s): ignored", *key, level.as_of, as_of)
+            continue
+        position = book.positions[key]
+        book.set_stock(level.sku, level.node, position.on_hand if level.on_hand is None else level.on_hand,
+                       level.safety_stock)
+        if level.as_of is not None:
+            measured[key] = level.as_of
+        applied += 1
+    book.fill_backorders(skus)
+    causes = {order_id: levels[-1].cause for order_id in book.changed}
+    await _save_and_announce(uow, book, set(), measured, causes, now)
+    return applied
+
+
+async def _open_book(uow, skus: set[str], order_ids: set[str], more_order_ids
+                     ) -> tuple[AllocationBook, dict[StockKey, datetime | None]]:
+    """Locks positions (sorted), then the orders named and those `more_order_ids()` finds under those locks.
+    Also returns when each position's on_hand was measured."""
+    positions, measured = await uow.allocation.lock_positions(skus)
+    orders = await uow.allocation.load_orders(order_ids | await more_order_ids(), lock=True)
+    return AllocationBook(positions, skus, orders, await uow.allocation.rules_by_channel()), measured
+
+
+async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str], measured: dict,
+                             causes: dict[str, Cause], now: datetime) -> None:
+    await uow.allocation.save(book, new_order_ids, measured, now)
+    for order in book.changed_orders():
+        cause = causes.get(order.order_id, Cause())
+        event_type, payload = allocation_event(order, book.changed[order.order_id])
+        uow.emit(new_event(event_type, 1, SOURCE, "order", order.order_id, payload, causation_id=cause.event_id,
+                           correlation_id=cause.correlation_id, traceparent=cause.traceparent), ALLOCATION_EVENTS)
+    for exception in book.exceptions:
+        exception_id = new_id()
+        await uow.allocation.add_exception(exception_id, exception, now)
+        uow.emit(new_event("AllocationExceptionRaised", 1, SOURCE, "stock_position",
+                           f"{exception.sku}@{exception.node}", AllocationExceptionRaised(
+                               exception_id=exception_id, sku=exception.sku, node=exception.node,
+                               shortfall=exception.shortfall, affected_order_ids=list(exception.affected_order_ids),
+                               raised_at=now)), ALLOCATION_EVENTS)
+        log.warning("stock of %s at %s fell %d short of reservations; re-sourced orders %s", exception.sku,
+                    exception.node, exception.shortfall, ", ".join(exception.affected_order_ids))
+    changed_skus = sorted({position.sku for position in book.changed_positions()})
+    for sku in changed_skus:
+        uow.emit(new_event("AvailabilityChanged", 1, SOURCE, "sku", sku,
+                           availability(sku, book.positions.values(), book.rules_by_channel, now)),
+                 INVENTORY_AVAILABILITY)
+    await uow.commit()
+
+
+def allocation_event(order: OrderAllocation, reason: str):
+    lines = [AllocatedLine(line_id=r.line_id, sku=r.sku, node=r.node, quantity=r.qty) for r in order.reservations]
+    backordered = [BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders]
+    fields = dict(order_id=order.order_id, channel=order.demand.channel, status=AllocationStatus(order.status.value),
+                  revision=order.revision, lines=lines, backordered=backordered, reason=reason)
+    if order.status is OrderStatus.released:
+        return "AllocationReleased", AllocationReleased(**fields)
+    if order.status is OrderStatus.backordered:
+        return "OrderBackordered", OrderBackordered(**fields)
+    return "OrderAllocated", OrderAllocated(**fields)
+
+
+def availability(sku: str, positions: Iterable, rules_by_channel, now: datetime) -> AvailabilityChanged:
+    """ATP of one SKU per node, in total, and per channel with rules of its own (after protection)."""
+    at_nodes = sorted((p for p in positions if p.sku == sku), key=lambda p: p.node)
+    per_channel = {channel: sum(rules.channel_available(p) for p in at_nodes)
+                   for channel, rules in sorted(rules_by_channel.items())}
+    return AvailabilityChanged(
+        sku=sku, atp=sum(p.atp for p in at_nodes), as_of=now,
+        nodes=[NodeAvailability(node=p.node, on_hand=p.on_hand, reserved=p.reserved, safety_stock=p.safety_stock,
+                                atp=p.atp) for p in at_nodes],
+        channels=[ChannelAvailability(channel=c, atp=atp) for c, atp in per_channel.items()])

@@ -1,0 +1,10 @@
+from pydantic_settings import SettingsConfigDict
+
+from ecomops_common.settings import ServiceSettings
+
+
+class AllocationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="ALLOCATION_", extra="ignore")
+
+    service_name: str = "allocation"
+    http_port: int = 8002

@@ -1,0 +1,56 @@
+"""The allocation service on PostgreSQL and Kafka: order events in, reservations and results out."""
+
+import pytest
+
+from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.contracts.orders import OrderStatusChanged
+from ecomops_common.envelope import new_event
+from ecomops_common.testing.plugin import produce_events
+from ecomops_common.testing.samples import order_placed
+
+pytestmark = pytest.mark.integration
+
+
+async def test_orders_are_allocated_split_backordered_and_released(allocation, allocation_results):
+    settings = allocation.settings
+    seeded = await allocation.put("/v1/stock", json={"levels": [
+        {"sku": "A", "node": "WH1", "on_hand": 5}, {"sku": "A", "node": "WH2", "on_hand": 3},
+        {"sku": "B", "node": "WH2", "on_hand": 2, "safety_stock": 1}]})
+    assert seeded.status_code == 200 and seeded.json() == {"applied": 3}
+
+    events = settings.topic(ORDER_EVENTS)
+    # Only WH2 has both SKUs, so it ships the whole order from one node.
+    await produce_events(settings.kafka_bootstrap_servers, events,
+                         [order_placed("o-whole", [("1", "A", 2), ("2", "B", 1)])])
+    results = await allocation_results(settings, lambda latest: "o-whole" in latest)
+    assert results["o-whole"]["status"] == "allocated" and results["o-whole"]["event_type"] == "OrderAllocated"
+    assert {(line["sku"], line["node"], line["quantity"]) for line in results["o-whole"]["lines"]} == {
+        ("A", "WH2", 2), ("B", "WH2", 1)}
+
+    # No node has 6 of A: split 5 + 1. B has nothing left to promise (safety stock): backordered.
+    await produce_events(settings.kafka_bootstrap_servers, events,
+                         [order_placed("o-split", [("1", "A", 6)]), order_placed("o-short", [("1", "B", 3)])])
+    results = await allocation_results(settings, lambda latest: {"o-split", "o-short"} <= set(latest))
+    assert sorted((line["node"], line["quantity"]) for line in results["o-split"]["lines"]) == [("WH1", 5), ("WH2", 1)]
+    assert results["o-short"]["status"] == "backordered" and results["o-short"]["event_type"] == "OrderBackordered"
+    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 3}]
+
+    availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
+    assert availability["atp"] == 0
+    assert [(n["node"], n["reserved"], n["atp"]) for n in availability["nodes"]] == [("WH1", 5, 0), ("WH2", 3, 0)]
+    reservations = (await allocation.get("/v1/reservations", params={"order_id": "o-whole"})).json()
+    assert reservations["status"] == "allocated" and len(reservations["lines"]) == 2
+
+    cancel = new_event("OrderStatusChanged", 1, "order", "order", "o-whole", OrderStatusChanged(
+        order_id="o-whole", channel="web-eu", external_order_id="o-whole", from_status="allocated",
+        to_status="cancelled", actor="supervisor:jane", reason="customer request"))
+    await produce_events(settings.kafka_bootstrap_servers, settings.topic(ORDER_EVENTS), [cancel])
+    results = await allocation_results(settings, lambda latest: latest.get("o-whole", {}).get("status") == "released")
+    assert results["o-whole"]["event_type"] == "AllocationReleased"
+    # The released unit of B goes to the backordered order at once.
+    assert results["o-short"]["status"] == "partially_allocated" and results["o-short"]["reason"] == "backorder_filled"
+    assert results["o-short"]["lines"] == [{"line_id": "1", "sku": "B", "node": "WH2", "quantity": 1}]
+    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 2}]
+    availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
+    assert availability["atp"] == 2
+    assert (await allocation.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
