@@ -22,11 +22,11 @@ log = logging.getLogger(__name__)
 
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, database: Database | None = None, *,
-                 tables: Sequence[Table] | None = None) -> None:
+                 tables: Sequence[Table] = ()) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
         # The service's own tables plus outbox and inbox: never another service's, even in one test process.
-        self.tables = None if tables is None else [*tables, OutboxMessage.__table__, ProcessedEvent.__table__]
+        self.tables = [*tables, OutboxMessage.__table__, ProcessedEvent.__table__]
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id=settings.service_name,

@@ -1,12 +1,15 @@
+import asyncio
 import json
 
 import httpx
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient
 
 from allocation_service.bootstrap import build_app
+from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import ALLOCATION_EVENTS
-from ecomops_common.testing.plugin import consume_until
+from ecomops_common.testing.plugin import consume_until, free_port
 
 ADMIN = {"authorization": "Bearer test-token"}
 
@@ -47,3 +50,43 @@ async def read_allocation_results(settings, done, timeout: float = 30.0) -> dict
 
     await consume_until(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS), collect, timeout)
     return latest
+
+
+@pytest.fixture
+def start_worker(service_process, database_url, kafka_bootstrap, topic_prefix):
+    """Starts an allocation worker as a real process; all share one database and one consumer group."""
+
+    def start(**env: str):
+        port = free_port()
+        return service_process("allocation_service", {
+            "ALLOCATION_DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+            "ECOMOPS_TOPIC_PREFIX": topic_prefix, "ALLOCATION_HTTP_PORT": str(port),
+            "ALLOCATION_API_TOKEN": "test-token", "ALLOCATION_TOPIC_PARTITIONS": "4",
+            "ALLOCATION_LOG_LEVEL": "WARNING", **env}, port)
+
+    return start
+
+
+async def group_members(bootstrap: str, group: str) -> int:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    return sum(len(group[5]) for response in described for group in response.groups)  # group[5]: members
+
+
+@pytest.fixture
+def wait_for_members(kafka_bootstrap, topic_prefix):
+    """Waits until `count` workers share the order-events consumer group, so both take part in the race."""
+
+    async def wait(count: int, timeout: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + timeout
+        group = topic_prefix + ORDER_EVENTS_CONSUMER
+        while await group_members(kafka_bootstrap, group) < count:
+            if asyncio.get_running_loop().time() > deadline:
+                raise TimeoutError(f"{group} has fewer than {count} members")
+            await asyncio.sleep(0.5)
+
+    return wait

@@ -49,3 +49,32 @@ class OrderHoldRecord(SQLModel, table=True):
 
     order_id: str = Field(sa_column=Column(String(36), primary_key=True))
     reason: str = Field(sa_column=Column(String(32), primary_key=True))
+
+
+class OrderAllocationRevisionRecord(SQLModel, table=True):
+    """The latest allocation revision applied per order: older reports (redelivered, redriven) change nothing."""
+
+    __tablename__ = "order_allocation_revisions"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    revision: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OrderLineAllocationRecord(SQLModel, table=True):
+    """The order's current allocation per line and node, as the allocation service last reported it."""
+
+    __tablename__ = "order_line_allocations"
+    __table_args__ = (Index("ix_order_line_allocations_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    order_id: str = Field(sa_column=Column(String(36), nullable=False))
+    line_id: str = Field(sa_column=Column(String(64), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str | None = Field(default=None, sa_column=Column(String(64)), description="None: backordered units")
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+TABLES = [model.__table__ for model in (OrderRecord, OrderTransitionRecord, OrderHoldRecord,
+                                        OrderAllocationRevisionRecord, OrderLineAllocationRecord)]

@@ -2,28 +2,40 @@
 
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_, update
+from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from order_service.adapters.orm import OrderHoldRecord, OrderRecord, OrderTransitionRecord
+from order_service.adapters.orm import (
+    OrderAllocationRevisionRecord,
+    OrderHoldRecord,
+    OrderLineAllocationRecord,
+    OrderRecord,
+    OrderTransitionRecord,
+)
+from order_service.domain.allocation import OrderAllocation
 
 _orders = OrderRecord.__table__
 _transitions = OrderTransitionRecord.__table__
 _holds = OrderHoldRecord.__table__
+_allocation_revisions = OrderAllocationRevisionRecord.__table__
+_line_allocations = OrderLineAllocationRecord.__table__
 
 
 class OrderRepository:
     def __init__(self, session) -> None:
         self.session = session
 
+    @property
+    def _dialect(self):
+        return postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
+
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         """Inserts the rows whose (channel, external_order_id) is new; returns the ids inserted."""
         if not rows:
             return set()
-        dialect = postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
         # executemany form: compiled once and cached, sent as multi-row batches by SQLAlchemy
         statement = (
-            dialect.insert(_orders)
+            self._dialect.insert(_orders)
             .on_conflict_do_nothing(index_elements=["channel", "external_order_id"])
             .returning(_orders.c.id)
         )
@@ -70,10 +82,7 @@ class OrderRepository:
 
     async def add_states(self, states) -> None:
         """New orders' transitions and holds, in two set-based statements."""
-        transitions = [{"order_id": state.order_id, "from_status": t.from_status, "to_status": t.to_status,
-                        "actor": t.actor, "reason": t.reason, "at": t.at} for state in states for t in state.changes]
-        if transitions:
-            await self.session.execute(insert(_transitions), transitions)
+        await self._add_transitions(states)
         holds = [{"order_id": state.order_id, "reason": hold} for state in states for hold in state.holds]
         if holds:
             await self.session.execute(insert(_holds), holds)
@@ -84,3 +93,66 @@ class OrderRepository:
         await self.add_states([state])
         await self.session.execute(update(_orders).where(_orders.c.id == state.order_id)
                                    .values(status=state.status.value, updated_at=at))
+
+    async def save_statuses(self, states, at) -> None:
+        """Existing orders' new statuses and transitions, holds unchanged: two set-based statements."""
+        if not states:
+            return
+        await self.session.execute(
+            update(_orders).where(_orders.c.id == bindparam("order_id"))
+            .values(status=bindparam("new_status"), updated_at=bindparam("changed_at")),
+            [{"order_id": state.order_id, "new_status": state.status.value, "changed_at": at} for state in states])
+        await self._add_transitions(states)
+
+    async def _add_transitions(self, states) -> None:
+        transitions = [{"order_id": state.order_id, "from_status": t.from_status, "to_status": t.to_status,
+                        "actor": t.actor, "reason": t.reason, "at": t.at} for state in states for t in state.changes]
+        if transitions:
+            await self.session.execute(insert(_transitions), transitions)
+
+    async def lock_with_allocation_revisions(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The orders' rows with their allocation revision (None: none yet), locked until commit.
+
+        Locked in id order, so transactions locking several orders cannot deadlock each other.
+        """
+        statement = (
+            select(_orders.c.id, _orders.c.channel, _orders.c.external_order_id, _orders.c.status,
+                   _allocation_revisions.c.revision.label("allocation_revision"))
+            .select_from(_orders.outerjoin(_allocation_revisions, _allocation_revisions.c.order_id == _orders.c.id))
+            .where(_orders.c.id.in_(order_ids)).order_by(_orders.c.id).with_for_update(of=_orders)
+        )
+        return {row["id"]: dict(row) for row in (await self.session.execute(statement)).mappings()}
+
+    async def holds_of_orders(self, order_ids: list[str]) -> dict[str, set[str]]:
+        holds: dict[str, set[str]] = {}
+        statement = select(_holds.c.order_id, _holds.c.reason).where(_holds.c.order_id.in_(order_ids))
+        for order_id, reason in await self.session.execute(statement):
+            holds.setdefault(order_id, set()).add(reason)
+        return holds
+
+    async def replace_allocations(self, allocations: list[OrderAllocation], at) -> None:
+        """Each order's allocation replaced whole, and its revision: three set-based statements."""
+        if not allocations:
+            return
+        await self.session.execute(delete(_line_allocations).where(
+            _line_allocations.c.order_id.in_([allocation.order_id for allocation in allocations])))
+        lines = [{"order_id": allocation.order_id, "line_id": quantity.line_id, "sku": quantity.sku,
+                  "node": quantity.node, "quantity": quantity.quantity}
+                 for allocation in allocations for quantity in allocation.quantities]
+        if lines:
+            await self.session.execute(insert(_line_allocations), lines)
+        upsert = self._dialect.insert(_allocation_revisions)
+        upsert = upsert.on_conflict_do_update(index_elements=["order_id"], set_={
+            "revision": upsert.excluded.revision, "updated_at": upsert.excluded.updated_at})
+        await self.session.execute(upsert, [{"order_id": allocation.order_id, "revision": allocation.revision,
+                                             "updated_at": at} for allocation in allocations])
+
+    async def allocation_of(self, order_id: str) -> tuple[int | None, list[dict[str, Any]]]:
+        """The order's allocation revision (None: nothing reported yet) and its quantities per line and node."""
+        revision = (await self.session.execute(select(_allocation_revisions.c.revision).where(
+            _allocation_revisions.c.order_id == order_id))).scalar()
+        lines = await self.session.execute(
+            select(_line_allocations.c.line_id, _line_allocations.c.sku, _line_allocations.c.node,
+                   _line_allocations.c.quantity)
+            .where(_line_allocations.c.order_id == order_id).order_by(_line_allocations.c.id))
+        return revision, [dict(row) for row in lines.mappings()]

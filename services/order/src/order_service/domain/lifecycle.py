@@ -12,8 +12,11 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.received: frozenset({S.on_hold, S.awaiting_allocation, S.rejected}),
     S.on_hold: frozenset({S.awaiting_allocation, S.rejected}),
     S.awaiting_allocation: frozenset({S.allocated, S.partially_allocated, S.backordered, S.on_hold, S.exception}),
-    S.allocated: frozenset({S.released_to_warehouse, S.awaiting_allocation, S.exception}),
-    S.partially_allocated: frozenset({S.allocated, S.released_to_warehouse, S.awaiting_allocation, S.exception}),
+    # Shrinkage re-sourcing can take stock away from an allocated order, a backorder filled gives it back.
+    S.allocated: frozenset({S.partially_allocated, S.backordered, S.released_to_warehouse, S.awaiting_allocation,
+                            S.exception}),
+    S.partially_allocated: frozenset({S.allocated, S.backordered, S.released_to_warehouse, S.awaiting_allocation,
+                                      S.exception}),
     S.backordered: frozenset({S.allocated, S.partially_allocated, S.exception}),
     S.released_to_warehouse: frozenset({S.picking, S.exception}),
     S.picking: frozenset({S.packed, S.exception}),
@@ -27,6 +30,13 @@ ALLOWED: dict[OrderStatus, frozenset[OrderStatus]] = {
 # Cancellation (by channel or supervisor) is possible from every status before shipment.
 ALLOWED = {status: targets | ({S.cancelled} if status in _BEFORE_SHIPMENT else set())
            for status, targets in ALLOWED.items()}
+
+ALLOCATION_ACTOR = "allocation"
+ALLOCATION_OUTCOMES = frozenset({S.allocated, S.partially_allocated, S.backordered})
+# Only an order waiting for stock or holding it takes allocation results as its status; later on
+# (released to the warehouse, ...) or off the path (on hold, cancelled, ...) its own status stands.
+_TAKES_ALLOCATION_RESULTS = ALLOCATION_OUTCOMES | {S.awaiting_allocation}
+VOID = frozenset({S.cancelled, S.rejected})  # orders that will never ship
 
 
 class LifecycleError(Exception):
@@ -90,6 +100,21 @@ class OrderState:
         elif payment_status == "failed":
             self.holds.clear()
             self.move(S.rejected, actor, note, at)
+
+    def allocation_changed(self, outcome: OrderStatus, reason: str, at: datetime) -> bool:
+        """The allocation service's result; False (nothing recorded) when the order's status does not take it.
+
+        The same outcome again (e.g. re-sourced to another node) is kept in the audit trail.
+        """
+        if outcome not in ALLOCATION_OUTCOMES:
+            raise LifecycleError(f"{outcome} is not an allocation outcome")
+        if self.status not in _TAKES_ALLOCATION_RESULTS:
+            return False
+        if outcome is self.status:
+            self.changes.append(Transition(self.status, self.status, ALLOCATION_ACTOR, reason, at))
+        else:
+            self.move(outcome, ALLOCATION_ACTOR, reason, at)
+        return True
 
     def cancel(self, actor: str, reason: str, at: datetime) -> None:
         if S.cancelled not in ALLOWED[self.status]:

@@ -3,7 +3,7 @@
 import base64
 import binascii
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -39,6 +39,13 @@ class TransitionView(BaseModel):
     at: datetime
 
 
+class AllocationView(BaseModel):
+    line_id: str
+    sku: str
+    node: str | None = Field(description="The fulfilment node shipping these units; null: backordered units")
+    quantity: int
+
+
 class OrderView(BaseModel):
     id: str
     channel: str
@@ -51,11 +58,16 @@ class OrderView(BaseModel):
     rejections: list[RejectionView]
     order: dict[str, Any]
     history: list[TransitionView] = Field(description="Every status change: who or what, when, why")
+    allocation: list[AllocationView] = Field(default_factory=list,
+                                             description="Units per line and node as the allocation service reports")
+    allocation_revision: int | None = Field(default=None, description="null: no allocation reported yet")
 
     @classmethod
-    def of(cls, row: dict[str, Any], holds, history: list) -> "OrderView":
+    def of(cls, row: dict[str, Any], holds, history: list, allocation: Sequence[dict[str, Any]] = (),
+           allocation_revision: int | None = None) -> "OrderView":
         return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"]),
-                      "holds": sorted(holds), "history": [t if isinstance(t, dict) else vars(t) for t in history]})
+                      "holds": sorted(holds), "history": [t if isinstance(t, dict) else vars(t) for t in history],
+                      "allocation": allocation, "allocation_revision": allocation_revision})
 
 
 class HoldRelease(BaseModel):
@@ -136,8 +148,9 @@ async def _view(new_unit_of_work: Callable, order_id: str) -> OrderView:
         record = await uow.orders.get(order_id)
         if record is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
+        allocation_revision, allocation = await uow.orders.allocation_of(order_id)
         return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
-                            await uow.orders.history_of(order_id))
+                            await uow.orders.history_of(order_id), allocation, allocation_revision)
 
 
 async def _command(new_unit_of_work: Callable, order_id: str, command) -> OrderView:

@@ -1,10 +1,17 @@
-"""Orders that channel connectors publish to channel.orders.v1 (key `<channel>:<external_order_id>`)."""
+"""Consumers: channel orders and payments from connectors, allocation results from the allocation service."""
 
 from collections.abc import Callable
 
-from ecomops_common.contracts import CHANNEL_ORDERS, CHANNEL_PAYMENTS
+from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, CHANNEL_PAYMENTS
+from ecomops_common.contracts.allocation import (
+    AllocationReleased,
+    OrderAllocated,
+    OrderAllocationChanged,
+    OrderBackordered,
+)
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
-from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder
+from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
+from order_service.service_layer.allocation import AllocationUpdate, record_allocations
 from order_service.service_layer.intake import Submission, take_orders
 from order_service.service_layer.lifecycle import OrderNotFound, payment_detail, update_payment
 from order_service.settings import OrderSettings
@@ -47,4 +54,26 @@ def channel_payments_consumer(settings: OrderSettings, unit_of_work: Callable) -
         name=settings.consumer_group(PAYMENTS_CONSUMER_NAME), topic=settings.topic(CHANNEL_PAYMENTS),
         decode=bare_decoder(PaymentUpdate, 1), handle=handle, max_records=settings.consumer_max_records,
         batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )
+
+
+ALLOCATION_CONSUMER_NAME = "order-service.allocation-events"
+
+
+def allocation_events_consumer(settings: OrderSettings, unit_of_work: Callable) -> BatchConsumer:
+    name = settings.consumer_group(ALLOCATION_CONSUMER_NAME)
+
+    async def handle(deliveries: list[Delivery[OrderAllocationChanged]]) -> None:
+        async with unit_of_work() as uow:
+            new_event_ids = await uow.claim_new_events(name, [d.event_id for d in deliveries])
+            await record_allocations(uow, [
+                AllocationUpdate(d.message, d.event_id, d.correlation_id, d.traceparent)
+                for d in deliveries if d.event_id in new_event_ids])
+
+    return BatchConsumer(
+        name=name, topic=settings.topic(ALLOCATION_EVENTS),
+        # AllocationExceptionRaised is for operators: ignored here.
+        decode=envelope_decoder(1, {"OrderAllocated": OrderAllocated, "OrderBackordered": OrderBackordered,
+                                    "AllocationReleased": AllocationReleased}),
+        handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
     )

@@ -3,11 +3,12 @@ order's row lock, records its transitions and announces them with OrderStatusCha
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
-from ecomops_common.envelope import new_event
-from order_service.domain.lifecycle import OrderState
+from ecomops_common.envelope import EventEnvelope, new_event
+from order_service.domain.lifecycle import OrderState, Transition
 from order_service.service_layer.intake import AGGREGATE, SOURCE
 
 
@@ -26,11 +27,18 @@ async def change_order(uow, order_id: str, command: Callable[[OrderState, dateti
     command(state, now)
     await uow.orders.save_state(state, now)
     for transition in state.changes:
-        uow.emit(new_event("OrderStatusChanged", 1, SOURCE, AGGREGATE, order_id, OrderStatusChanged(
-            order_id=order_id, channel=row["channel"], external_order_id=row["external_order_id"],
-            from_status=transition.from_status, to_status=transition.to_status, holds=sorted(state.holds),
-            actor=transition.actor, reason=transition.reason)), ORDER_EVENTS)
+        uow.emit(status_changed(row, state, transition), ORDER_EVENTS)
     await uow.commit()
+
+
+def status_changed(row: dict[str, Any], state: OrderState, transition: Transition, *, causation_id: str | None = None,
+                   correlation_id: str | None = None, traceparent: str | None = None) -> EventEnvelope:
+    """OrderStatusChanged for one transition of the order whose row (id, channel, external id) is given."""
+    return new_event("OrderStatusChanged", 1, SOURCE, AGGREGATE, row["id"], OrderStatusChanged(
+        order_id=row["id"], channel=row["channel"], external_order_id=row["external_order_id"],
+        from_status=transition.from_status, to_status=transition.to_status, holds=sorted(state.holds),
+        actor=transition.actor, reason=transition.reason,
+    ), causation_id=causation_id, correlation_id=correlation_id, traceparent=traceparent)
 
 
 async def release_hold(uow, order_id: str, hold: HoldReason, actor: str, note: str | None) -> None:

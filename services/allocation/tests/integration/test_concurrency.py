@@ -1,0 +1,113 @@
+"""Two allocation workers as real processes racing for the same stock on PostgreSQL and Kafka."""
+
+import asyncio
+import json
+import os
+import random
+import subprocess
+import sys
+from datetime import UTC, date, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.testing.plugin import produce_events
+from ecomops_common.testing.samples import order_placed
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+ADMIN = {"authorization": "Bearer test-token"}
+CHANNELS = ["web-eu", "app", "marketplace", "b2b"]
+
+
+def racing_orders(count: int, lines_of) -> list:
+    """Orders with every priority fact varied; placed a second apart so their ranking is unambiguous."""
+    rng = random.Random(42)
+    start = datetime(2026, 11, 20, 8, tzinfo=UTC)
+    return [order_placed(
+        f"race-{n:03d}", lines_of(n), channel=CHANNELS[n % 4],
+        tier=rng.choice(["standard", "standard", "vip"]), service_level=rng.choice(["standard", "express"]),
+        placed_at=(start + timedelta(seconds=n)).isoformat(),
+        promised_date=rng.choice([None, None, str(date(2026, 11, 24) + timedelta(days=rng.randint(0, 3)))]),
+    ) for n in range(count)]
+
+
+def priority(envelope) -> tuple:
+    """The ranking the issue asks for: promised date (none last), express, vip, then placed_at."""
+    order = envelope.payload
+    return (order["promised_date"] is None, order["promised_date"] or "", order["service_level"] != "express",
+            order["customer"]["tier"] != "vip", order["placed_at"], order["order_id"])
+
+
+async def sample_atp(database_url: str, stop: asyncio.Event) -> list[tuple[int, int]]:
+    """(lowest raw ATP over all positions, units reserved) every few milliseconds until stopped."""
+    connection = await asyncpg.connect(database_url.replace("+asyncpg", ""))
+    samples = []
+    try:
+        while not stop.is_set():
+            row = await connection.fetchrow(
+                "SELECT min(on_hand - reserved - safety_stock) AS lowest, coalesce(sum(reserved), 0) AS reserved"
+                " FROM stock_positions")
+            if row["lowest"] is not None:
+                samples.append((row["lowest"], row["reserved"]))
+            await asyncio.sleep(0.005)
+    finally:
+        await connection.close()
+    return samples
+
+
+async def reconcile_with_the_command(database_url: str) -> dict:
+    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c",
+                                     "from allocation_service.entrypoints.cli import reconcile_main; reconcile_main()"],
+                                     env={**os.environ, "ALLOCATION_DATABASE_URL": database_url},
+                                     capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+async def test_two_workers_never_oversell_and_fill_backorders_in_priority_order(
+        start_worker, wait_for_members, allocation_results, allocation_settings, database_url):
+    first = start_worker()
+    async with httpx.AsyncClient(base_url=first.base_url, headers=ADMIN) as client:
+        seeded = await client.put("/v1/stock", json={"levels": [{"sku": "HOT", "node": "WH1", "on_hand": 30},
+                                                                {"sku": "HOT", "node": "WH2", "on_hand": 20}]})
+        assert seeded.status_code == 200
+        rules = await client.put("/v1/channels/b2b/rules", json={"allow_split": False, "short_stock": "backorder"})
+        assert rules.status_code == 200
+    second = start_worker()
+    await wait_for_members(2)
+
+    orders = racing_orders(200, lambda n: [("1", "HOT", 1)])
+    stop_sampling = asyncio.Event()
+    sampler = asyncio.create_task(sample_atp(database_url, stop_sampling))
+    await produce_events(allocation_settings.kafka_bootstrap_servers, allocation_settings.topic(ORDER_EVENTS), orders)
+    results = await allocation_results(allocation_settings, lambda latest: len(latest) >= 200, timeout=60)
+    stop_sampling.set()
+    samples = await sampler
+
+    statuses = [result["status"] for result in results.values()]
+    assert (statuses.count("allocated"), statuses.count("backordered")) == (50, 150)
+    assert samples and min(lowest for lowest, _ in samples) >= 0 and max(units for _, units in samples) == 50
+    handled = [await handled_order_events(worker.base_url) for worker in (first, second)]
+    assert all(count > 0 for count in handled), f"both workers must take part: {handled}"
+
+    # 20 units arrive: the 20 most urgent backorders get them, whichever worker handles the stock event.
+    async with httpx.AsyncClient(base_url=second.base_url, headers=ADMIN) as client:
+        assert (await client.put("/v1/stock", json={"levels": [{"sku": "HOT", "node": "WH2", "on_hand": 40}]}
+                                 )).status_code == 200
+        backordered = sorted((o for o in orders if results[o.aggregate_id]["status"] == "backordered"), key=priority)
+        results = await allocation_results(allocation_settings, lambda latest: sum(
+            r["reason"] == "backorder_filled" for r in latest.values()) >= 20)
+        filled = {order_id for order_id, r in results.items() if r["reason"] == "backorder_filled"}
+        assert filled == {o.aggregate_id for o in backordered[:20]}
+        report = (await client.get("/v1/reconciliation")).json()
+    assert report == {"ok": True, "drift": []}
+    assert (await reconcile_with_the_command(database_url))["ok"] is True
+
+
+async def handled_order_events(base_url: str) -> float:
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        text = (await client.get("/metrics")).text
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
+               if line.startswith("ecomops_messages_handled_total") and "order-events" in line)

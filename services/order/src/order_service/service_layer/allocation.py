@@ -1,0 +1,70 @@
+"""Allocation results (allocation.events.v1): each order's allocation replaced whole, its status moved on."""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.contracts.allocation import OrderAllocationChanged
+from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from order_service.domain.allocation import AllocatedQuantity, AllocationReport, OrderAllocation, Outcome
+from order_service.domain.lifecycle import OrderState
+from order_service.service_layer.lifecycle import OrderNotFound, status_changed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AllocationUpdate:
+    """An allocation event and where it came from: the status changes it causes carry its id and trace."""
+
+    event: OrderAllocationChanged
+    event_id: str
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+def to_domain(event: OrderAllocationChanged) -> AllocationReport:
+    allocated = (AllocatedQuantity(line.line_id, line.sku, line.node, line.quantity) for line in event.lines)
+    backordered = (AllocatedQuantity(line.line_id, line.sku, None, line.quantity) for line in event.backordered)
+    return AllocationReport(event.order_id, event.revision, event.status, event.reason, (*allocated, *backordered))
+
+
+async def record_allocations(uow, updates: list[AllocationUpdate]) -> None:
+    """Applies the updates of many orders in one transaction, with a fixed number of statements.
+
+    Each order's updates apply in revision order; one not newer than the stored revision changes nothing.
+    An unknown order fails the update, to be dead-lettered and redriven once the order exists.
+    """
+    if not updates:
+        return
+    now = datetime.now(UTC)
+    order_ids = sorted({update.event.order_id for update in updates})
+    rows = await uow.orders.lock_with_allocation_revisions(order_ids)
+    if missing := [order_id for order_id in order_ids if order_id not in rows]:
+        raise OrderNotFound(f"no order {', '.join(missing)}")
+    holds = await uow.orders.holds_of_orders(order_ids)
+    states = {order_id: OrderState(order_id, OrderStatus(rows[order_id]["status"]),
+                                   {HoldReason(hold) for hold in holds.get(order_id, ())}) for order_id in order_ids}
+    allocations = {order_id: OrderAllocation(order_id, rows[order_id]["allocation_revision"] or 0)
+                   for order_id in order_ids}
+
+    replaced: dict[str, OrderAllocation] = {}
+    for update in sorted(updates, key=lambda u: u.event.revision):
+        order_id, state = update.event.order_id, states[update.event.order_id]
+        first_new = len(state.changes)
+        outcome = allocations[order_id].take(to_domain(update.event), state, now)
+        if outcome is Outcome.stale:
+            continue
+        if outcome is Outcome.status_not_applicable:
+            log.info("order %s is %s: allocation %s (revision %d) leaves its status as it is", order_id,
+                     state.status, update.event.status, update.event.revision)
+        replaced[order_id] = allocations[order_id]
+        for transition in state.changes[first_new:]:
+            if transition.from_status != transition.to_status:  # same status again is for the audit trail only
+                uow.emit(status_changed(rows[order_id], state, transition, causation_id=update.event_id,
+                                        correlation_id=update.correlation_id, traceparent=update.traceparent),
+                         ORDER_EVENTS)
+    await uow.orders.replace_allocations(list(replaced.values()), now)
+    await uow.orders.save_statuses([state for state in states.values() if state.changes], now)
+    await uow.commit()
