@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import asyncpg
@@ -101,6 +101,15 @@ async def consume_until(bootstrap: str, topic: str, done: Callable[[list[Consume
     finally:
         await consumer.stop()
     return records
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0, interval: float = 0.1) -> None:
+    """Waits until the async `check()` is true; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while not await check():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"not true after {timeout}s: {check.__qualname__}")
+        await asyncio.sleep(interval)
 
 
 async def committed_offset_total(bootstrap: str, group: str, topic: str) -> int:

@@ -1,0 +1,564 @@
+"""What the benchmarks in tools/ share: a service as a real process on a database and a topic prefix of its
+own, a watcher that notes when each order's event is read back, flat-out and fixed-rate producing, CPU use,
+percentiles, repeats with the median reported, the table and the JSON report.
+
+tools/ is not a package: a benchmark puts its own directory on sys.path and imports this module by name.
+"""
+
+import asyncio
+import json
+import logging
+import math
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from ecomops_common.testing.plugin import ServiceProcess, free_port
+
+DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
+DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def kafka_bootstrap_from_env() -> str:
+    return os.environ.get("KAFKA_BOOTSTRAP_SERVERS", DEFAULT_KAFKA_BOOTSTRAP)
+
+
+def postgres_admin_url_from_env() -> str:
+    return os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL)
+
+
+# ------------------------------------------------------------------------------------------ environment
+
+
+class ServiceUnderTest:
+    """A service (`<name>_service`, settings prefix `<NAME>_`) as a real process on a fresh database and
+    topic prefix; all removed on exit. `env` adds settings of the benchmark's own."""
+
+    def __init__(self, name: str, bench: str, kafka_bootstrap: str, postgres_admin_url: str,
+                 env: dict[str, str] | None = None) -> None:
+        self.name = name
+        self.kafka_bootstrap = kafka_bootstrap
+        self.postgres_admin_url = postgres_admin_url
+        self.extra_env = env or {}
+        self.run_id = secrets.token_hex(4)
+        self.database_name = f"bench_{self.run_id}"
+        self.topic_prefix = f"bench{self.run_id}."
+        self.log_path = Path(tempfile.gettempdir()) / f"bench_{bench}_{self.run_id}_{name}.log"
+        self.service: ServiceProcess | None = None
+
+    def topic(self, name: str) -> str:
+        return self.topic_prefix + name
+
+    @property
+    def base_url(self) -> str:
+        return self.service.base_url
+
+    @property
+    def service_pid(self) -> int:
+        return self.service.process.pid
+
+    def database_url(self) -> str:
+        """The admin URL's credentials and host, this run's database, SQLAlchemy's asyncpg driver."""
+        admin = urlsplit(self.postgres_admin_url)
+        return urlunsplit(("postgresql+asyncpg", admin.netloc, "/" + self.database_name, admin.query, ""))
+
+    async def __aenter__(self):
+        admin = await asyncpg.connect(self.postgres_admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.database_name}"')
+        finally:
+            await admin.close()
+        port = free_port()
+        prefix = self.name.upper() + "_"
+        self.service = ServiceProcess(f"{self.name}_service", {
+            prefix + "DATABASE_URL": self.database_url(),
+            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+            "ECOMOPS_TOPIC_PREFIX": self.topic_prefix,
+            prefix + "HTTP_HOST": "127.0.0.1",
+            prefix + "HTTP_PORT": str(port),
+            **self.extra_env,
+        }, port, self.log_path)
+        try:
+            # start() polls /readyz with blocking calls: keep them off the event loop.
+            await asyncio.to_thread(self.service.start, 90.0)
+        except BaseException:
+            await self.__aexit__(None, None, None)
+            raise
+        return self
+
+    async def __aexit__(self, *exc_info) -> None:
+        if self.service is not None:
+            await asyncio.to_thread(self.service.stop)
+        try:
+            await self._drop_database()
+        finally:  # also when the database server is gone
+            await self._delete_topics()
+
+    async def _drop_database(self) -> None:
+        admin = await asyncpg.connect(self.postgres_admin_url)
+        try:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{self.database_name}" WITH (FORCE)')
+        finally:
+            await admin.close()
+
+    async def _delete_topics(self) -> None:
+        """Best effort: a fresh prefix per run would otherwise leave its topics on the broker forever."""
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap)
+        try:
+            await admin.start()
+            ours = [topic for topic in await admin.list_topics() if topic.startswith(self.topic_prefix)]
+            if ours:
+                await admin.delete_topics(ours)
+        except Exception as error:  # leftover topics are harmless: the prefix is never reused
+            print(f"note: could not delete topics {self.topic_prefix}*: {error!r}", file=sys.stderr)
+        finally:
+            await admin.close()
+
+    async def scrape_metrics(self, client: httpx.AsyncClient) -> dict[tuple, float]:
+        """The service's Prometheus samples as {(name, sorted labels): value}."""
+        text = (await client.get(self.base_url + "/metrics")).text
+        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
+                for family in text_string_to_metric_families(text) for sample in family.samples}
+
+
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of a process (Linux /proc); None elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+
+def machine_cpu_ticks() -> tuple[int, int] | None:
+    """(busy, total) CPU ticks of the whole machine since boot (Linux /proc/stat); None elsewhere."""
+    try:
+        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except OSError:
+        return None
+    idle = ticks[3] + ticks[4]  # idle + iowait
+    return sum(ticks[:8]) - idle, sum(ticks[:8])  # guest time is already inside user time
+
+
+class CpuUsage:
+    """CPU used from creation to figures(): by the service, by this load generator and by the whole
+    machine. On a small shared machine they say whether the service or the machine is the limit."""
+
+    def __init__(self, service_pid: int) -> None:
+        self.service_pid = service_pid
+        self.started = time.perf_counter()
+        self.service_s = process_cpu_seconds(service_pid)
+        self.generator_s = time.process_time()
+        self.machine = machine_cpu_ticks()
+
+    def figures(self, measure: str) -> dict[str, float | None]:
+        wall_s = time.perf_counter() - self.started
+        service_s, machine = process_cpu_seconds(self.service_pid), machine_cpu_ticks()
+        machine_busy = None
+        if machine and self.machine and machine[1] > self.machine[1]:
+            machine_busy = 100 * (machine[0] - self.machine[0]) / (machine[1] - self.machine[1])
+        return {
+            f"service_cpu_pct_{measure}": None if service_s is None or self.service_s is None
+            else 100 * (service_s - self.service_s) / wall_s,
+            f"generator_cpu_pct_{measure}": 100 * (time.process_time() - self.generator_s) / wall_s,
+            f"machine_cpu_pct_{measure}": machine_busy,
+        }
+
+
+# ------------------------------------------------------------------------------------------- event watch
+
+
+def tagged_ids(tag: str, count: int) -> list[str]:
+    """Ids `<tag>-<n>`: the tag (one per measurement) lets the watcher count arrivals per measurement."""
+    return [f"{tag}-{number}" for number in range(count)]
+
+
+def tag_of(identifier: str) -> str:
+    return identifier.rsplit("-", 1)[0]
+
+
+class FirstEventWatcher:
+    """Reads a topic from its start for the whole benchmark and notes, per id (the payload field `id_field`
+    of the event types watched), when its first event was read (time.perf_counter(), the clock the senders
+    use too). `what` names those events in error messages."""
+
+    def __init__(self, bootstrap: str, topic: str, event_types: Collection[str], id_field: str, what: str) -> None:
+        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+                                         auto_offset_reset="earliest", enable_auto_commit=False)
+        self.event_types = {event_type.encode() for event_type in event_types}
+        self.id_field = id_field
+        self.what = what
+        self.read_at: dict[str, float] = {}
+        self.count_by_tag: Counter[str] = Counter()
+        self.last_read_by_tag: dict[str, float] = {}
+        self._progress = asyncio.Event()
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        await self.consumer.start()
+        self._task = asyncio.create_task(self._read_forever(), name="event-watcher")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        await self.consumer.stop()
+
+    def first_copy(self, identifier: str, payload: dict[str, Any]) -> None:
+        """Called with the first event read per id; a subclass keeps what it needs of it."""
+
+    async def _read_forever(self) -> None:
+        while True:
+            batches = await self.consumer.getmany(timeout_ms=100, max_records=10_000)
+            read_at = time.perf_counter()  # the moment these records reached the reader
+            for records in batches.values():
+                for record in records:
+                    if dict(record.headers).get("event_type") not in self.event_types:
+                        continue
+                    payload = json.loads(record.value)["payload"]
+                    identifier = payload[self.id_field]
+                    if identifier in self.read_at:
+                        continue  # at-least-once delivery: only the first copy counts
+                    self.read_at[identifier] = read_at
+                    self.first_copy(identifier, payload)
+                    tag = tag_of(identifier)
+                    self.count_by_tag[tag] += 1
+                    self.last_read_by_tag[tag] = read_at
+            if batches:
+                self._progress.set()
+
+    async def wait_for(self, tag: str, expected: int, timeout_s: float) -> int:
+        """Waits until `expected` distinct ids of `tag` were read; returns how many are missing."""
+        deadline = time.monotonic() + timeout_s
+        while self.count_by_tag[tag] < expected:
+            if self._task.done():
+                self._task.result()  # the reader died: raise its error
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            self._progress.clear()
+            try:
+                await asyncio.wait_for(self._progress.wait(), min(remaining, 1.0))
+            except TimeoutError:
+                pass
+        return max(0, expected - self.count_by_tag[tag])
+
+
+def events_timeout_s(orders: int) -> float:
+    """How long to wait for the events of a measurement: generous, so only a stuck service times out."""
+    return max(60.0, orders / 100)
+
+
+# ----------------------------------------------------------------------------------------- measurements
+
+
+@dataclass
+class Measurement:
+    figures: dict[str, float | None] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Nearest-rank percentile: a value that was actually measured."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+# (id, key, value, headers): one message to produce, and the id its event is watched for.
+Message = tuple[str, bytes | None, bytes, list[tuple[str, bytes]] | None]
+
+
+def bench_producer(bootstrap: str, linger_ms: int) -> AIOKafkaProducer:
+    return AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms, max_batch_size=1024 * 1024,
+                            acks=1)
+
+
+async def measure_flat_out(service: ServiceUnderTest, watcher: FirstEventWatcher, tag: str, topic: str,
+                           messages: list[Message], measure: str) -> Measurement:
+    """N messages produced flat out; orders/s = N / (first produce -> Nth distinct event read).
+    Figures `<measure>_orders_per_s`, `<measure>_produce_orders_per_s` and CPU use."""
+    count = len(messages)
+    producer = bench_producer(service.kafka_bootstrap, linger_ms=10)
+    await producer.start()
+    cpu = CpuUsage(service.service_pid)
+    try:
+        started = time.perf_counter()
+        deliveries = [await producer.send(topic, value=value, key=key, headers=headers)
+                      for _, key, value, headers in messages]
+        await asyncio.gather(*deliveries)
+        produced = time.perf_counter()
+    finally:
+        await producer.stop()
+    missing = await watcher.wait_for(tag, count, events_timeout_s(count))
+    measurement = Measurement()
+    if missing:
+        measurement.errors.append(f"{measure} throughput: {missing} of {count} {watcher.what} never read")
+    finished = watcher.last_read_by_tag.get(tag, time.perf_counter())
+    arrived = count - missing
+    measurement.figures = {
+        f"{measure}_orders_per_s": arrived / (finished - started) if arrived else None,
+        f"{measure}_produce_orders_per_s": count / (produced - started),
+        **cpu.figures(measure),
+    }
+    return measurement
+
+
+def fixed_rate_count(rate: float, duration_s: float) -> int:
+    """How many sends a fixed-rate run makes."""
+    return max(1, round(rate * duration_s))
+
+
+async def send_at_fixed_rate(rate: float, duration_s: float, send_one: Callable[[int], None]) -> tuple[int, float]:
+    """Calls send_one(n) at start + n/rate (an absolute schedule: a late call does not push the later
+    ones back, so the rate holds even when the loop stalls). Returns (calls, achieved rate)."""
+    count = fixed_rate_count(rate, duration_s)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    first = last = time.perf_counter()
+    for number in range(count):
+        delay = start + number / rate - loop.time()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        last = time.perf_counter()
+        if number == 0:
+            first = last
+        send_one(number)
+    achieved = (count - 1) / (last - first) if count > 1 and last > first else float(count)
+    return count, achieved
+
+
+async def measure_fixed_rate(service: ServiceUnderTest, watcher: FirstEventWatcher, tag: str, topic: str,
+                             messages: list[Message], rate: float, duration_s: float, measure: str) -> Measurement:
+    """fixed_rate_count(rate, duration_s) messages produced at a fixed rate; latency = event read - produce
+    call. Figures `<measure>_latency_p50_ms`, `<measure>_latency_p99_ms`, `<measure>_achieved_rate`."""
+    sent_at: dict[str, float] = {}
+    sends: list[asyncio.Task] = []
+    # A connector's producer at a modest rate: a short linger, so batching adds at most a millisecond.
+    producer = bench_producer(service.kafka_bootstrap, linger_ms=1)
+    await producer.start()
+    try:
+        def send_one(number: int) -> None:
+            identifier, key, value, headers = messages[number]
+            sent_at[identifier] = time.perf_counter()
+            sends.append(asyncio.create_task(producer.send_and_wait(topic, value=value, key=key, headers=headers)))
+
+        count, achieved = await send_at_fixed_rate(rate, duration_s, send_one)
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    measurement = latencies(watcher, tag, sent_at, await watcher.wait_for(tag, count, events_timeout_s(count)),
+                            measure)
+    measurement.figures[f"{measure}_achieved_rate"] = achieved
+    return measurement
+
+
+def latencies(watcher: FirstEventWatcher, tag: str, sent_at: dict[str, float], missing: int,
+              measure: str) -> Measurement:
+    latencies_ms = [1000 * (watcher.read_at[identifier] - sent)
+                    for identifier, sent in sent_at.items() if identifier in watcher.read_at]
+    measurement = Measurement(figures={
+        f"{measure}_latency_p50_ms": percentile(latencies_ms, 0.50),
+        f"{measure}_latency_p99_ms": percentile(latencies_ms, 0.99),
+    })
+    if missing:
+        measurement.errors.append(f"{measure} latency: {missing} of {len(sent_at)} {watcher.what} never read")
+    return measurement
+
+
+# ---------------------------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class Row:
+    figure: str
+    label: str
+    target: tuple[str, float] | None = None  # (">=" or "<", value)
+    digits: int = 0
+
+    def verdict(self, value: float | None) -> str:
+        if self.target is None:
+            return ""
+        if value is None:
+            return "MISS"
+        operator, bound = self.target
+        return "PASS" if (value >= bound if operator == ">=" else value < bound) else "MISS"
+
+    def target_text(self) -> str:
+        if self.target is None:
+            return "—"
+        operator, bound = self.target
+        return f"{'≥' if operator == '>=' else '<'} {bound:g}"
+
+
+def median_of(runs: list[dict[str, float | None]], figure: str) -> float | None:
+    values = [run[figure] for run in runs if run.get(figure) is not None]
+    return statistics.median(values) if values else None
+
+
+def render_table(runs: list[dict[str, float | None]], rows: list[Row]) -> str:
+    def number(value: float | None, digits: int) -> str:
+        return "—" if value is None else f"{value:.{digits}f}"
+
+    lines = ["| measure | median | runs | target | verdict |", "| --- | ---: | --- | --- | --- |"]
+    for row in rows:
+        median = median_of(runs, row.figure)
+        values = ", ".join(number(run.get(row.figure), row.digits) for run in runs)
+        lines.append(f"| {row.label} | {number(median, row.digits)} | {values} | {row.target_text()} | "
+                     f"{row.verdict(median)} |")
+    return "\n".join(lines)
+
+
+def metric_delta(before: dict[tuple, float], after: dict[tuple, float], name: str, **labels: str) -> float:
+    """Sum over the samples of `name` whose labels include `labels`, after minus before."""
+    def total(samples: dict[tuple, float]) -> float:
+        return sum(value for (sample, sample_labels), value in samples.items()
+                   if sample == name and labels.items() <= dict(sample_labels).items())
+    return total(after) - total(before)
+
+
+def consumer_figures(before: dict[tuple, float], after: dict[tuple, float], **labels: str) -> dict[str, float | None]:
+    """Consumed batches over one measurement: how many, how big, how long (of the consumers `labels` select)."""
+    batches = metric_delta(before, after, "ecomops_handler_duration_seconds_count", **labels)
+    batch_s = metric_delta(before, after, "ecomops_handler_duration_seconds_sum", **labels)
+    handled = metric_delta(before, after, "ecomops_messages_handled_total", **labels)
+    return {
+        "consumed_batches": batches,
+        "mean_batch_size": handled / batches if batches else None,
+        "mean_batch_ms": 1000 * batch_s / batches if batches else None,
+    }
+
+
+def outbox_figures(before: dict[tuple, float], after: dict[tuple, float]) -> dict[str, float | None]:
+    return {
+        "outbox_published": metric_delta(before, after, "ecomops_outbox_published_total"),
+        "outbox_publish_errors": metric_delta(before, after, "ecomops_outbox_publish_errors_total"),
+    }
+
+
+# ------------------------------------------------------------------------------------------ repeats, main
+
+
+@dataclass
+class BenchReport:
+    """The figures of every run; `extra` adds a benchmark's own entries to the JSON."""
+
+    options: Any  # a benchmark's options dataclass, with json_path and postgres_admin_url
+    rows: list[Row]
+    runs: list[dict[str, float | None]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    service_metrics: list[dict[str, dict[str, float | None]]] = field(default_factory=list)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def medians(self) -> dict[str, float | None]:
+        return {row.figure: median_of(self.runs, row.figure) for row in self.rows}
+
+    @property
+    def verdicts(self) -> dict[str, str]:
+        medians = self.medians
+        return {row.figure: row.verdict(medians[row.figure]) for row in self.rows if row.target}
+
+    def to_json(self) -> dict:
+        options = {name: str(value) if isinstance(value, Path) else value
+                   for name, value in asdict(self.options).items() if name != "postgres_admin_url"}
+        return {"options": options, "median": self.medians, "verdict": self.verdicts, "runs": self.runs,
+                "errors": self.errors, "error_count": len(self.errors), "service_metrics": self.service_metrics,
+                **self.extra}
+
+
+Phase = tuple[str, Callable[[str], Awaitable[Measurement]]]  # (name, measure(tag))
+Breakdown = Callable[[dict[tuple, float], dict[tuple, float]], dict[str, float | None]]
+
+
+async def repeat_phases(service: ServiceUnderTest, phases: list[Phase], repeats: int, breakdown: Breakdown,
+                        report: BenchReport, say: Callable[[str], None]) -> bool:
+    """Runs every phase `repeats` times (tag `r<repeat>p<phase>`) into report; False when one aborted."""
+    async with httpx.AsyncClient(trust_env=False, timeout=30.0) as metrics_client:
+        for repeat in range(1, repeats + 1):
+            figures: dict[str, float | None] = {}
+            phase_metrics: dict[str, dict[str, float | None]] = {}
+            report.runs.append(figures)
+            report.service_metrics.append(phase_metrics)
+            for number, (name, measure) in enumerate(phases):
+                try:
+                    before = await service.scrape_metrics(metrics_client)
+                    measurement = await measure(f"r{repeat}p{number}")
+                    after = await service.scrape_metrics(metrics_client)
+                except Exception as error:
+                    # E.g. the broker went away: keep what was measured so far and report it.
+                    report.errors.append(f"run {repeat}: {name} aborted: {type(error).__name__}: {error}")
+                    say(report.errors[-1])
+                    return False
+                phase_metrics[name] = breakdown(before, after)
+                figures.update(measurement.figures)
+                report.errors.extend(f"run {repeat}: {error}" for error in measurement.errors)
+                say(f"run {repeat}/{repeats} {name}: " + ", ".join(
+                    f"{figure}={value:.1f}" for figure, value in measurement.figures.items()
+                    if value is not None) + (f"  ({len(measurement.errors)} errors)"
+                                             if measurement.errors else ""))
+    return True
+
+
+def print_figures(report: BenchReport) -> None:
+    """The table, the service's metrics per measurement and the errors."""
+    print(render_table(report.runs, report.rows))
+    print()
+    print("Service metrics per measurement (median over runs):")
+    for phase in report.service_metrics[0] if report.service_metrics else []:
+        values = {name: median_of([run[phase] for run in report.service_metrics if phase in run], name)
+                  for name in report.service_metrics[0][phase]}
+        print(f"  {phase}: " + ", ".join(f"{name}={value:.1f}" for name, value in values.items()
+                                          if value is not None))
+    if report.errors:
+        print(f"\n{len(report.errors)} error(s):")
+        for error, times in Counter(report.errors).most_common(20):
+            print(f"  {times}× {error}")
+    else:
+        print("\nno errors")
+
+
+def run_main(benchmark: Callable[[Callable[[str], None]], Awaitable[BenchReport]],
+             print_report: Callable[[BenchReport], None]) -> int:
+    """Runs benchmark(say) on the fastest event loop at hand, prints and writes its report; the exit code."""
+    # ServiceProcess starts the service from the repository root (it finds it from the working directory).
+    os.chdir(REPO_ROOT)
+    try:
+        import uvloop  # the load generator shares the cores with the service: the cheaper its loop, the better
+        runner = uvloop.run
+    except ImportError:
+        runner = asyncio.run
+    # Should the broker go away, aiokafka logs every reconnection attempt, thousands of lines; the
+    # measurement it breaks is reported as an error anyway.
+    aiokafka_log = logging.getLogger("aiokafka")
+    aiokafka_level = aiokafka_log.level
+    aiokafka_log.setLevel(logging.CRITICAL)
+    try:
+        report = runner(benchmark(lambda line: print(line, flush=True)))
+    finally:
+        aiokafka_log.setLevel(aiokafka_level)
+    print_report(report)
+    json_path = report.options.json_path
+    if json_path:
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report.to_json(), indent=2) + "\n")
+        print(f"figures written to {json_path}")
+    # Missed targets are a finding, not a failure of the tool; refused, lost or wrong results are.
+    return 1 if report.errors else 0
