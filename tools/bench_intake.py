@@ -12,7 +12,6 @@ service sees, so the figures include the transactional outbox and its relay, not
 The machine may be shared and noisy, so every measure is repeated and the median is reported.
 """
 
-import argparse
 import asyncio
 import json
 import sys
@@ -35,6 +34,7 @@ from benchlib import (
     Message,
     Row,
     ServiceUnderTest,
+    add_run_arguments,
     bench_producer,
     consumer_figures,
     events_timeout_s,
@@ -44,6 +44,7 @@ from benchlib import (
     measure_fixed_rate,
     measure_flat_out,
     metric_delta,
+    options_parser,
     outbox_figures,
     percentile,
     postgres_admin_url_from_env,
@@ -51,6 +52,7 @@ from benchlib import (
     repeat_phases,
     run_main,
     send_at_fixed_rate,
+    sized_options,
     tagged_ids,
 )
 
@@ -84,28 +86,14 @@ QUICK_SIZES = {"topic_orders": 300, "http_orders": 200, "concurrency": 16, "rate
 
 def parse_options(argv: list[str] | None = None) -> BenchOptions:
     defaults = BenchOptions()
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = options_parser(__doc__)
     # None means "not given": --quick then picks its own small size, otherwise the default applies.
     parser.add_argument("--topic-orders", type=int, help=f"orders produced flat out (default {defaults.topic_orders})")
     parser.add_argument("--http-orders", type=int, help=f"orders POSTed flat out (default {defaults.http_orders})")
     parser.add_argument("--concurrency", type=int, help=f"concurrent POSTs (default {defaults.concurrency})")
-    parser.add_argument("--rate", type=float, help=f"orders/s for the latency runs (default {defaults.rate:g})")
-    parser.add_argument("--duration", dest="duration_s", type=float,
-                        help=f"seconds per latency run (default {defaults.duration_s:g})")
-    parser.add_argument("--repeats", type=int, help=f"runs of every measure; the median is reported "
-                                                    f"(default {defaults.repeats})")
-    parser.add_argument("--warmup-orders", type=int, help=f"unmeasured orders first (default {defaults.warmup_orders})")
-    parser.add_argument("--quick", action="store_true", help="tiny sizes, well under a minute (smoke test)")
-    parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures to this file")
+    add_run_arguments(parser, defaults)
     args = parser.parse_args(argv)
-    options = BenchOptions(quick=args.quick, json_path=args.json_path)
-    for name in ("topic_orders", "http_orders", "concurrency", "rate", "duration_s", "repeats", "warmup_orders"):
-        given = getattr(args, name)
-        if given is not None:
-            setattr(options, name, given)
-        elif args.quick:
-            setattr(options, name, QUICK_SIZES[name])
+    options = sized_options(BenchOptions(quick=args.quick, json_path=args.json_path), args, QUICK_SIZES)
     if min(options.topic_orders, options.http_orders, options.concurrency, options.repeats) < 1 \
             or options.rate <= 0 or options.duration_s <= 0 or options.warmup_orders < 0:
         parser.error("sizes, rate and duration must be positive")

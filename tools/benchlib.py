@@ -5,6 +5,7 @@ percentiles, repeats with the median reported, the table and the JSON report.
 tools/ is not a package: a benchmark puts its own directory on sys.path and imports this module by name.
 """
 
+import argparse
 import asyncio
 import json
 import logging
@@ -41,6 +42,38 @@ def kafka_bootstrap_from_env() -> str:
 
 def postgres_admin_url_from_env() -> str:
     return os.environ.get("POSTGRES_ADMIN_URL", DEFAULT_POSTGRES_ADMIN_URL)
+
+
+# ---------------------------------------------------------------------------------------------- options
+
+
+def options_parser(module_doc: str) -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(description=module_doc.split("\n\n")[0],
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, defaults: Any) -> None:
+    """--rate, --duration, --repeats, --warmup-orders, --quick and --json, with `defaults` (an options
+    dataclass) in their help. A size not given parses as None; sized_options() fills it in."""
+    parser.add_argument("--rate", type=float, help=f"orders/s for the latency runs (default {defaults.rate:g})")
+    parser.add_argument("--duration", dest="duration_s", type=float,
+                        help=f"seconds per latency run (default {defaults.duration_s:g})")
+    parser.add_argument("--repeats", type=int, help=f"runs of every measure; the median is reported "
+                                                    f"(default {defaults.repeats})")
+    parser.add_argument("--warmup-orders", type=int, help=f"unmeasured orders first (default {defaults.warmup_orders})")
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, well under a minute (smoke test)")
+    parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures to this file")
+
+
+def sized_options(options: Any, args: argparse.Namespace, quick_sizes: dict[str, Any]) -> Any:
+    """Every size in quick_sizes: as given, else with --quick the quick size, else the default."""
+    for name, quick_size in quick_sizes.items():
+        given = getattr(args, name)
+        if given is not None:
+            setattr(options, name, given)
+        elif args.quick:
+            setattr(options, name, quick_size)
+    return options
 
 
 # ------------------------------------------------------------------------------------------ environment
