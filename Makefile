@@ -50,7 +50,10 @@ schemas: install  ## regenerate schemas/ from the contracts (refuses incompatibl
 bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptance -> OrderPlaced
 	@$(ENV); $(PY) tools/bench_intake.py $(BENCH_ARGS)
 
+bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p50/p99 at 200/s
+	@$(ENV); $(PY) tools/bench_allocation.py $(BENCH_ARGS)
+
 dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)
 
-.PHONY: help install up down test unit lint schemas bench-intake dlq
+.PHONY: help install up down test unit lint schemas bench-intake bench-allocation dlq

@@ -53,7 +53,7 @@ async def read_allocation_results(settings, done, timeout: float = 30.0) -> dict
 
 
 @pytest.fixture
-def start_worker(service_process, database_url, kafka_bootstrap, topic_prefix):
+def start_worker(database_url, service_process, kafka_bootstrap, topic_prefix):
     """Starts an allocation worker as a real process; all share one database and one consumer group."""
 
     def start(**env: str):

@@ -36,11 +36,21 @@ def test_waiting_orders_are_allocated_most_urgent_first(make_demand, t0):
     assert [p.key for p in book.changed_positions()] == [("A", "N1")]
 
 
-def test_held_or_allocated_orders_are_not_allocated_twice(make_demand):
+def test_allocated_orders_are_not_allocated_twice(make_demand):
     book = book_of([StockPosition("A", "N1", on_hand=5)], waiting(make_demand()))
     book.allocate(["o1"], "placed")
     book.allocate(["o1"], "placed")
     assert book.positions["A", "N1"].reserved == 1
+
+
+def test_held_orders_wait_until_their_hold_is_released(make_demand):
+    held = OrderAllocation(make_demand(), OrderStatus.held)
+    book = book_of([StockPosition("A", "N1", on_hand=5)], held)
+    book.allocate(["o1"], "placed")
+    assert held.status is OrderStatus.held and book.positions["A", "N1"].reserved == 0
+    book.release_hold("o1")
+    book.allocate(["o1"], "placed")
+    assert held.status is OrderStatus.allocated
 
 
 def test_release_gives_back_every_unit_and_is_final(make_demand):

@@ -46,21 +46,34 @@ def topic_prefix() -> str:
 
 
 @pytest.fixture
-async def database_url(postgres_admin_url) -> str:
+async def new_database(postgres_admin_url):
+    """Factory of fresh PostgreSQL databases (SQLAlchemy asyncpg URLs), all dropped after the test."""
+    names: list[str] = []
+
+    async def create() -> str:
+        name = f"test_{uuid.uuid4().hex[:12]}"
+        admin = await asyncpg.connect(postgres_admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await admin.close()
+        names.append(name)
+        base = postgres_admin_url.rsplit("/", 1)[0]
+        return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
+
+    yield create
+    admin = await asyncpg.connect(postgres_admin_url)
+    try:
+        for name in names:
+            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+@pytest.fixture
+async def database_url(new_database) -> str:
     """A fresh PostgreSQL database for one test, dropped afterwards (SQLAlchemy asyncpg URL)."""
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    base = postgres_admin_url.rsplit("/", 1)[0]
-    yield base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
-    admin = await asyncpg.connect(postgres_admin_url)
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await admin.close()
+    return await new_database()
 
 
 async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]],

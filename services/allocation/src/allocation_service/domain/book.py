@@ -36,7 +36,6 @@ class OrderStatus(StrEnum):
     released = "released"  # cancelled or rejected: nothing reserved, and never again
 
 
-WAITING = frozenset({OrderStatus.held, OrderStatus.pending})
 ACTIVE = frozenset({OrderStatus.allocated, OrderStatus.partially_allocated, OrderStatus.backordered})
 
 
@@ -89,9 +88,15 @@ class AllocationBook:
     def add_order(self, order: OrderAllocation) -> None:
         self.orders[order.order_id] = order
 
+    def release_hold(self, order_id: str) -> None:
+        """The order service released the order's last hold: it may be allocated now."""
+        order = self.orders[order_id]
+        if order.status is OrderStatus.held:
+            order.status = OrderStatus.pending
+
     def allocate(self, order_ids: Iterable[str], reason: str) -> None:
-        """Reserves waiting orders, most urgent first, so express and vip orders win when stock is short."""
-        waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status in WAITING]
+        """Reserves pending orders, most urgent first, so express and vip orders win when stock is short."""
+        waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status is OrderStatus.pending]
         for order in sorted(waiting, key=lambda o: priority_key(o.demand)):
             self._require_locked(line.sku for line in order.demand.lines)
             plan = plan_allocation(order.demand, self.positions, self._rules(order))

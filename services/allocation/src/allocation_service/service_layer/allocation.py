@@ -80,6 +80,8 @@ async def process_order_events(uow, events: OrderEvents) -> None:
         if order_id in book.orders:
             book.release(order_id, reason)
     book.fill_backorders(released_skus)
+    for order_id in events.to_allocate & set(book.orders):
+        book.release_hold(order_id)
     book.allocate([i for i in [*new_orders, *events.to_allocate] if i in book.orders], "placed")
     await _save_and_announce(uow, book, set(new_orders), {}, events.causes, now)
 

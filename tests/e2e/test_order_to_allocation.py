@@ -1,0 +1,72 @@
+"""The order and allocation services as real processes: an order from a channel is allocated and shown per
+line with its node, a held order waits for its payment, and cancelling releases its reservations."""
+
+import httpx
+import pytest
+
+from ecomops_common.testing.plugin import eventually, free_port
+from ecomops_common.testing.samples import channel_order
+
+pytestmark = [pytest.mark.e2e, pytest.mark.integration]
+ADMIN = {"authorization": "Bearer test-token"}
+
+
+@pytest.fixture
+async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
+    # new_database before service_process: the processes stop before their databases are dropped
+    """Both services on one broker, each with a database of its own, as in production."""
+    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
+    started = {}
+    for service in ("order", "allocation"):
+        prefix, port = service.upper(), free_port()
+        started[service] = service_process(f"{service}_service", {
+            **common, f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
+            f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
+    async with httpx.AsyncClient(base_url=started["order"].base_url, headers=ADMIN) as order, \
+            httpx.AsyncClient(base_url=started["allocation"].base_url, headers=ADMIN) as allocation:
+        yield order, allocation
+
+
+async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
+    async def reached() -> bool:
+        return (await order_service.get(f"/v1/orders/{order_id}")).json()["status"] == status
+
+    await eventually(reached, timeout=30)
+    return (await order_service.get(f"/v1/orders/{order_id}")).json()
+
+
+async def allocation_status(allocation: httpx.AsyncClient, order_id: str, status: str) -> bool:
+    reservations = await allocation.get("/v1/reservations", params={"order_id": order_id})
+    return reservations.status_code == 200 and reservations.json()["status"] == status
+
+
+async def test_orders_flow_from_channel_to_allocation_and_back(stack):
+    order_service, allocation = stack
+    assert (await allocation.put("/v1/stock", json={"levels": [{"sku": "SKU-RED-M", "node": "WH1", "on_hand": 4},
+                                                               {"sku": "SKU-RED-M", "node": "WH2", "on_hand": 2}]})
+            ).status_code == 200
+
+    placed = (await order_service.post("/v1/orders", json=channel_order(external_order_id="e2e-1"))).json()
+    allocated = await order_in_status(order_service, placed["id"], "allocated")
+    assert allocated["allocation"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH1", "quantity": 3}]
+    assert allocated["history"][-1]["actor"] == "allocation"
+
+    # Payment pending: held, nothing reserved until the payment arrives; then only 3 are left, so it splits.
+    held_body = channel_order(external_order_id="e2e-2")
+    held_body["payment"]["status"] = "pending"
+    held = (await order_service.post("/v1/orders", json=held_body)).json()
+    assert held["status"] == "on_hold"
+    await eventually(lambda: allocation_status(allocation, held["id"], "held"))
+    await order_service.post(f"/v1/orders/{held['id']}/payment", json={"status": "authorized"})
+    split = await order_in_status(order_service, held["id"], "allocated")
+    assert sorted((a["node"], a["quantity"]) for a in split["allocation"]) == [("WH1", 1), ("WH2", 2)]
+
+    # Cancelling the first order gives its 3 units back.
+    cancel = {"actor": "supervisor:jane", "reason": "customer request"}
+    assert (await order_service.post(f"/v1/orders/{placed['id']}/cancel", json=cancel)).status_code == 200
+
+    await eventually(lambda: allocation_status(allocation, placed["id"], "released"))
+    availability = (await allocation.get("/v1/availability", params={"sku": "SKU-RED-M"})).json()["items"][0]
+    assert availability["atp"] == 3
+    assert (await order_service.get(f"/v1/orders/{placed['id']}")).json()["allocation"] == []
+    assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
