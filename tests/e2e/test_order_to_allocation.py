@@ -13,8 +13,9 @@ ADMIN = {"authorization": "Bearer test-token"}
 
 @pytest.fixture
 async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
-    # new_database before service_process: the processes stop before their databases are dropped
-    """Both services on one broker, each with a database of its own, as in production."""
+    """Both services on one broker, each with a database of its own, as in production.
+
+    new_database comes before service_process so the processes stop before their databases are dropped."""
     common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
     started = {}
     for service in ("order", "allocation"):
