@@ -21,12 +21,13 @@ install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, lo
 
 up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
 	@mkdir -p .local/log
-	@$(ENV); for svc in order; do \
+	@$(ENV); for svc in order allocation; do \
 	  if [ -f .local/$$svc.pid ] && kill -0 $$(cat .local/$$svc.pid) 2>/dev/null; then echo "$$svc already running"; continue; fi; \
 	  nohup $(PY) -m $${svc}_service >> .local/log/$$svc.log 2>&1 & echo $$! > .local/$$svc.pid; \
 	done
-	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz
-	@echo "order service: http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
+	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz
+	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
+	@echo "allocation service: http://127.0.0.1:8002/docs  (logs: .local/log/allocation.log)"
 
 down:  ## stop the services and the local infrastructure
 	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true
@@ -53,7 +54,10 @@ bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptan
 bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p50/p99 at 200/s
 	@$(ENV); $(PY) tools/bench_allocation.py $(BENCH_ARGS)
 
+reconcile: install  ## allocation: recompute reserved quantities from live reservations, report drift
+	@$(ENV); .venv/bin/allocation-reconcile
+
 dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)
 
-.PHONY: help install up down test unit lint schemas bench-intake bench-allocation dlq
+.PHONY: help install up down test unit lint schemas bench-intake bench-allocation reconcile dlq

@@ -5,6 +5,7 @@ import time
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
 
+import uvicorn
 from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
@@ -97,6 +98,12 @@ class ObservabilityMiddleware:
                 metrics.HTTP_SECONDS.labels(scope["method"], template, str(status)).observe(
                     time.perf_counter() - started)
                 telemetry.correlation_id.reset(token)
+
+
+def serve(app: FastAPI, settings) -> None:
+    """Runs a service's app until SIGTERM, then lets in-flight requests and the batch in hand finish."""
+    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
+                timeout_graceful_shutdown=20)
 
 
 async def require_api_token(request: Request) -> None:

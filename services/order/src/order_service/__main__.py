@@ -1,13 +1,11 @@
-import uvicorn
-
+from ecomops_common.http import serve
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
 
 def main() -> None:
     settings = OrderSettings()
-    uvicorn.run(build_app(settings), host=settings.http_host, port=settings.http_port,
-                log_config=None, access_log=False, timeout_graceful_shutdown=20)
+    serve(build_app(settings), settings)
 
 
 if __name__ == "__main__":
