@@ -45,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a pack
 
 from benchlib import (
     BenchReport,
+    Breakdown,
     FirstEventWatcher,
     Measurement,
     Message,
@@ -354,7 +355,7 @@ def table_rows(rate: float) -> list[Row]:
     ]
 
 
-def service_breakdown(env: AllocationEnvironment) -> Callable:
+def service_breakdown(env: AllocationEnvironment) -> Breakdown:
     consumer = env.topic_prefix + ORDER_EVENTS_CONSUMER
 
     def breakdown(before: dict[tuple, float], after: dict[tuple, float]) -> dict[str, float | None]:

@@ -28,17 +28,22 @@ _older = aliased(OutboxMessage)
 
 
 def claim_statement(batch_size: int):
-    older_pending = (
-        select(_older.position)
+    """The oldest pending rows that are also the oldest pending row of their aggregate.
+
+    The per-aggregate minimum is a scalar subquery on purpose: PostgreSQL runs it per candidate row on
+    ix_outbox_pending_aggregate. A NOT EXISTS would become an anti-join whose plan depends on statistics;
+    after autovacuum analysed an empty backlog it scanned the whole backlog per row (seconds per claim).
+    """
+    oldest_of_aggregate = (
+        select(func.min(_older.position))
         .where(_older.aggregateid == OutboxMessage.aggregateid)
         .where(_older.published_at.is_(None))
-        .where(_older.position < OutboxMessage.position)
-        .exists()
+        .scalar_subquery()
     )
     return (
         select(_table.c.position, _table.c.aggregateid, _table.c.topic, _table.c.payload, _table.c.headers)
         .where(_table.c.published_at.is_(None))
-        .where(~older_pending)
+        .where(_table.c.position == oldest_of_aggregate)
         .order_by(_table.c.position)
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite is single-writer anyway
