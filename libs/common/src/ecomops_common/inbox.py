@@ -32,13 +32,14 @@ async def claim_new_events(session, consumer: str, event_ids: Iterable[str]) -> 
         return set()
     dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
     now = datetime.now(UTC)
+    # executemany form: compiled once and cached (a multi-row VALUES would be compiled anew every batch)
     statement = (
         dialect.insert(ProcessedEvent.__table__)
-        .values([{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in unique_ids])
         .on_conflict_do_nothing()
         .returning(ProcessedEvent.__table__.c.event_id)
     )
-    new_ids = set((await session.execute(statement)).scalars().all())
+    rows = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in unique_ids]
+    new_ids = set((await session.execute(statement, rows)).scalars().all())
     duplicates = len(all_ids) - len(new_ids)
     if duplicates:
         metrics.DUPLICATES_SKIPPED.labels(consumer=consumer).inc(duplicates)

@@ -73,11 +73,19 @@ class AllocationBook:
         # locked_skus: every node of these SKUs is locked, stocked or not; a SKU never stocked has no positions.
         self.locked_skus = set(locked_skus)
         self.positions = dict(positions)
+        self._keys_by_sku: dict[str, list[StockKey]] = defaultdict(list)
+        for key in self.positions:
+            self._keys_by_sku[key[0]].append(key)
         self.orders = {order.order_id: order for order in orders}
         self.rules_by_channel = rules_by_channel
         self.changed: dict[str, str] = {}  # order id -> why its allocation changed (the latest reason)
         self.exceptions: list[AllocationException] = []
         self._loaded = {key: _counts(position) for key, position in self.positions.items()}
+
+    def positions_of(self, skus: Iterable[str]) -> dict[StockKey, StockPosition]:
+        """The positions of these SKUs (the same objects): planning looks at a few SKUs, not every one locked."""
+        self._require_locked(skus)
+        return {key: self.positions[key] for sku in skus for key in self._keys_by_sku.get(sku, ())}
 
     def changed_positions(self) -> list[StockPosition]:
         return [p for key, p in self.positions.items() if _counts(p) != self._loaded.get(key)]
@@ -98,9 +106,9 @@ class AllocationBook:
         """Reserves pending orders, most urgent first, so express and vip orders win when stock is short."""
         waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status is OrderStatus.pending]
         for order in sorted(waiting, key=lambda o: priority_key(o.demand)):
-            self._require_locked(line.sku for line in order.demand.lines)
-            plan = plan_allocation(order.demand, self.positions, self._rules(order))
-            apply_plan(plan, self.positions)
+            positions = self.positions_of({line.sku for line in order.demand.lines})
+            plan = plan_allocation(order.demand, positions, self._rules(order))
+            apply_plan(plan, positions)
             order.reservations, order.backorders = list(plan.allocations), list(plan.backordered)
             self._changed(order, reason)
 
@@ -121,7 +129,10 @@ class AllocationBook:
         from the newest orders and re-sourced, and an exception records it. The orders holding units at the
         node must be in the book. Call fill_backorders after the last change."""
         self._require_locked([sku])
-        position = self.positions.setdefault((sku, node), StockPosition(sku, node, on_hand=0))
+        if (sku, node) not in self.positions:
+            self.positions[sku, node] = StockPosition(sku, node, on_hand=0)
+            self._keys_by_sku[sku].append((sku, node))
+        position = self.positions[sku, node]
         if safety_stock is not None:
             position.safety_stock = safety_stock
         if on_hand >= position.reserved:
@@ -157,7 +168,10 @@ class AllocationBook:
             if self._rules(order).short_stock == "backorder" and len(lines) < len(order.backorders):
                 continue
             queue.append((order.demand, lines))
-        for plan in fill_backorders(queue, self.positions, self.rules_by_channel):
+        if not queue:  # the common case; planning would copy every locked position for nothing
+            return
+        for plan in fill_backorders(queue, self.positions_of(skus | {line.sku for _, lines in queue for line in lines}),
+                                    self.rules_by_channel):
             if not plan.allocations:
                 continue
             apply_plan(plan, self.positions)

@@ -150,10 +150,9 @@ async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str],
                                raised_at=now)), ALLOCATION_EVENTS)
         log.warning("stock of %s at %s fell %d short of reservations; re-sourced orders %s", exception.sku,
                     exception.node, exception.shortfall, ", ".join(exception.affected_order_ids))
-    changed_skus = sorted({position.sku for position in book.changed_positions()})
-    for sku in changed_skus:
+    for sku in sorted({position.sku for position in book.changed_positions()}):
         uow.emit(new_event("AvailabilityChanged", 1, SOURCE, "sku", sku,
-                           availability(sku, book.positions.values(), book.rules_by_channel, now)),
+                           availability(sku, book.positions_of([sku]).values(), book.rules_by_channel, now)),
                  INVENTORY_AVAILABILITY)
     await uow.commit()
 
@@ -171,7 +170,8 @@ def allocation_event(order: OrderAllocation, reason: str):
 
 
 def availability(sku: str, positions: Iterable, rules_by_channel, now: datetime) -> AvailabilityChanged:
-    """ATP of one SKU per node, in total, and per channel with rules of its own (after protection)."""
+    """ATP of one SKU per node, in total, and per channel with rules of its own (after protection).
+    `positions` may include other SKUs' positions."""
     at_nodes = sorted((p for p in positions if p.sku == sku), key=lambda p: p.node)
     per_channel = {channel: sum(rules.channel_available(p) for p in at_nodes)
                    for channel, rules in sorted(rules_by_channel.items())}
