@@ -16,6 +16,7 @@ from ecomops_common.contracts.allocation import (
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
+from ecomops_common.contracts.warehouse import Scan
 
 CHANNEL_ORDERS = "channel.orders.v1"
 CHANNEL_PAYMENTS = "channel.payments.v1"
@@ -23,6 +24,7 @@ ORDER_EVENTS = "order.events.v1"
 ALLOCATION_EVENTS = "allocation.events.v1"
 INVENTORY_STOCK = "inventory.stock.v1"
 INVENTORY_AVAILABILITY = "inventory.availability.v1"
+WAREHOUSE_SCANS = "warehouse.scans.v1"
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,7 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(ALLOCATION_EVENTS, "AllocationExceptionRaised", AllocationExceptionRaised),
     ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged),
     ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged),
+    ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, enveloped=False),
 )
 
 

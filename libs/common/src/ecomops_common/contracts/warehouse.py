@@ -1,0 +1,49 @@
+"""What warehouse scanners publish: topic warehouse.scans.v1 (key: device id), the bare JSON document."""
+
+from enum import StrEnum
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class ScanKind(StrEnum):
+    receive = "receive"
+    putaway = "putaway"
+    pick = "pick"
+    pack = "pack"
+    ship = "ship"
+    count = "count"
+    move = "move"
+    return_receive = "return_receive"
+    inspect = "inspect"
+
+
+class ItemCondition(StrEnum):
+    new = "new"
+    like_new = "like_new"
+    opened = "opened"
+    damaged = "damaged"
+    missing_parts = "missing_parts"
+    wrong_item = "wrong_item"
+    empty_box = "empty_box"
+
+
+class Scan(BaseModel):
+    """One scan from a handheld or fixed scanner. `scan_id` is unique per scan: a resend is applied once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scan_id: str = Field(min_length=1, max_length=128)
+    device_id: str = Field(min_length=1, max_length=64)
+    operator_id: str | None = Field(default=None, max_length=64)
+    warehouse_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    scanned_at: AwareDatetime
+    kind: ScanKind
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=0, le=100_000, description="Units; for count, the units found (0 allowed)")
+    location: str = Field(min_length=1, max_length=64)
+    to_location: str | None = Field(default=None, max_length=64, description="For putaway and move")
+    reference: str | None = Field(default=None, max_length=128, description="PO/ASN, task, RMA or transfer")
+    condition: ItemCondition | None = Field(default=None, description="For return_receive and inspect")
+    lot: str | None = Field(default=None, max_length=64)
+    serial: str | None = Field(default=None, max_length=128)
+    tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
