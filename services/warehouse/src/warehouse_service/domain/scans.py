@@ -1,0 +1,156 @@
+"""What a scan does to stock, or why it cannot be applied. Plain Python: no framework, no I/O.
+
+A scan is checked against the layout, the open receipts and the balances before anything moves: one that
+cannot be applied is refused with a reason for the exception queue, never applied in part.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from warehouse_service.domain.layout import Location, LocationKind
+from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
+
+DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
+
+
+@dataclass(frozen=True)
+class ScanCommand:
+    scan_id: str
+    device_id: str
+    operator_id: str | None
+    node: str
+    scanned_at: datetime
+    kind: str
+    sku: str
+    quantity: int
+    location: str
+    to_location: str | None = None
+    reference: str | None = None
+    condition: str | None = None
+    lot: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return self.operator_id or f"device:{self.device_id}"
+
+
+class ScanRefused(Exception):
+    """The scan cannot be applied; `reason` is a stable code for the exception queue."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+@dataclass
+class ExpectedReceipt:
+    """A purchase order or advance shipping notice: what a node expects to receive, per SKU."""
+
+    reference: str
+    node: str
+    expected: dict[str, int]
+    received: dict[str, int] = field(default_factory=dict)
+    damaged: dict[str, int] = field(default_factory=dict)
+
+    def receive(self, sku: str, quantity: int, damaged: bool) -> None:
+        if sku not in self.expected:
+            raise ScanRefused("unexpected_sku", f"{sku} is not expected on receipt {self.reference}")
+        already = self.received.get(sku, 0)
+        if already + quantity > self.expected[sku]:
+            raise ScanRefused("over_receipt", f"receipt {self.reference} expects {self.expected[sku]} of {sku}, "
+                                              f"{already} received, {quantity} more scanned")
+        self.received[sku] = already + quantity
+        if damaged:
+            self.damaged[sku] = self.damaged.get(sku, 0) + quantity
+
+    def discrepancies(self) -> dict[str, dict[str, int]]:
+        """Per SKU: short (expected but not received) and damaged units."""
+        report = {}
+        for sku, expected in self.expected.items():
+            short, damaged = expected - self.received.get(sku, 0), self.damaged.get(sku, 0)
+            if short or damaged:
+                report[sku] = {"short": short, "damaged": damaged}
+        return report
+
+
+@dataclass
+class ScanContext:
+    """What scans are checked against: the node's locations, open receipts and the balances (mutated)."""
+
+    locations: Mapping[tuple[str, str], Location]
+    receipts: Mapping[str, ExpectedReceipt]
+    balances: Balances
+    known_skus: set[str] | None = None  # None: any SKU may be received
+
+
+def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
+    """Moves stock for a receive, putaway or move scan, or refuses it; nothing changes when refused."""
+    if context.known_skus is not None and scan.sku not in context.known_skus:
+        raise ScanRefused("unknown_sku", f"unknown SKU {scan.sku}")
+    location = _location(context, scan.node, scan.location)
+    handler = _HANDLERS.get(scan.kind)
+    if handler is None:
+        raise ScanRefused("unsupported_kind", f"{scan.kind} scans are not handled yet")
+    if scan.quantity <= 0:
+        raise ScanRefused("non_positive_quantity", f"a {scan.kind} scan needs a quantity above 0")
+    movements = handler(scan, location, context)
+    try:
+        context.balances.apply_all(movements)
+    except InsufficientStock as short:
+        raise ScanRefused("quantity_above_stock", str(short)) from None
+    return movements
+
+
+def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.receiving, scan.kind)
+    damaged = scan.condition in DAMAGED_CONDITIONS
+    if scan.reference is not None:
+        receipt = context.receipts.get(scan.reference)
+        if receipt is None or receipt.node != scan.node:
+            raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
+        receipt.receive(scan.sku, scan.quantity, damaged)
+    status = StockStatus.damaged if damaged else StockStatus.received_pending_putaway
+    return [_movement(scan, None, Place(scan.node, location.code, status, scan.lot), Reason.receipt)]
+
+
+def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.receiving, scan.kind)
+    target = _location(context, scan.node, _required_to_location(scan))
+    _require_kind(target, LocationKind.storage, "putaway target")
+    return [_movement(scan, Place(scan.node, location.code, StockStatus.received_pending_putaway, scan.lot),
+                      Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.putaway)]
+
+
+def _move(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.storage, scan.kind)
+    target = _location(context, scan.node, _required_to_location(scan))
+    _require_kind(target, LocationKind.storage, "move target")
+    return [_movement(scan, Place(scan.node, location.code, StockStatus.sellable, scan.lot),
+                      Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.move)]
+
+
+_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move}
+
+
+def _location(context: ScanContext, node: str, code: str) -> Location:
+    location = context.locations.get((node, code))
+    if location is None:
+        raise ScanRefused("unknown_location", f"no location {code} at {node}")
+    return location
+
+
+def _require_kind(location: Location, kind: LocationKind, what: str) -> None:
+    if location.kind is not kind:
+        raise ScanRefused("wrong_location", f"{what} needs a {kind} location; {location.code} is {location.kind}")
+
+
+def _required_to_location(scan: ScanCommand) -> str:
+    if not scan.to_location:
+        raise ScanRefused("missing_to_location", f"a {scan.kind} scan needs to_location")
+    return scan.to_location
+
+
+def _movement(scan: ScanCommand, source: Place | None, target: Place | None, reason: Reason) -> Movement:
+    return Movement(scan.sku, scan.quantity, source, target, reason, scan.reference, scan.actor, scan.scan_id,
+                    scan.scanned_at)

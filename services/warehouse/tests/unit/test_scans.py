@@ -1,0 +1,59 @@
+"""Scans against layout, receipts and stock: applied whole, or refused with a reason."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from warehouse_service.domain.layout import Location, LocationKind
+from warehouse_service.domain.ledger import Balances, Place, StockStatus
+from warehouse_service.domain.scans import ExpectedReceipt, ScanCommand, ScanContext, ScanRefused, apply_scan
+
+T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
+LOCATIONS = [Location("BER1", "DOCK", LocationKind.receiving), Location("BER1", "A-01", LocationKind.storage),
+             Location("BER1", "A-02", LocationKind.storage), Location("BER1", "PACK", LocationKind.packing)]
+
+
+@pytest.fixture
+def context():
+    return ScanContext({(loc.node, loc.code): loc for loc in LOCATIONS},
+                       {"PO-1": ExpectedReceipt("PO-1", "BER1", {"SKU-RED-M": 10})}, Balances())
+
+
+def scan(kind, quantity=1, location="DOCK", **changes) -> ScanCommand:
+    fields = dict(scan_id=f"s-{kind}-{quantity}", device_id="dev7", operator_id="op-15", node="BER1",
+                  scanned_at=T0, kind=kind, sku="SKU-RED-M", quantity=quantity, location=location)
+    return ScanCommand(**{**fields, **changes})
+
+
+def test_received_units_become_sellable_only_after_putaway(context):
+    apply_scan(scan("receive", 6, reference="PO-1"), context)
+    assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 0
+    apply_scan(scan("putaway", 4, to_location="A-01"), context)
+    apply_scan(scan("move", 1, location="A-01", to_location="A-02"), context)
+    assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 4
+    assert context.balances.held("SKU-RED-M", Place("BER1", "A-02", StockStatus.sellable)) == 1
+    assert context.receipts["PO-1"].discrepancies() == {"SKU-RED-M": {"short": 4, "damaged": 0}}
+
+
+def test_damaged_units_are_received_as_damaged_and_recorded_on_the_receipt(context):
+    apply_scan(scan("receive", 2, reference="PO-1", condition="damaged"), context)
+    assert context.balances.held("SKU-RED-M", Place("BER1", "DOCK", StockStatus.damaged)) == 2
+    assert context.receipts["PO-1"].discrepancies()["SKU-RED-M"]["damaged"] == 2
+
+
+@pytest.mark.parametrize("bad, reason", [
+    (scan("receive", 11, reference="PO-1"), "over_receipt"),
+    (scan("receive", 1, reference="PO-9"), "unknown_receipt"),
+    (scan("receive", 1, reference="PO-1", sku="SKU-BLUE"), "unexpected_sku"),
+    (scan("receive", 1, location="A-01"), "wrong_location"),
+    (scan("receive", 1, location="Z-99"), "unknown_location"),
+    (scan("putaway", 1, to_location="A-01"), "quantity_above_stock"),
+    (scan("putaway", 1), "missing_to_location"),
+    (scan("putaway", 1, to_location="PACK"), "wrong_location"),
+    (scan("receive", 0), "non_positive_quantity"),
+])
+def test_scans_that_cannot_be_applied_are_refused_with_a_reason(context, bad, reason):
+    with pytest.raises(ScanRefused) as refused:
+        apply_scan(bad, context)
+    assert refused.value.reason == reason
+    assert context.balances.items() == {} and context.receipts["PO-1"].received == {}
