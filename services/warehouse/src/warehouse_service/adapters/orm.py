@@ -1,0 +1,98 @@
+"""The warehouse service's tables."""
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, Text
+from sqlmodel import Field, SQLModel
+
+from ecomops_common.db import UtcDateTime
+
+
+class LocationRecord(SQLModel, table=True):
+    __tablename__ = "locations"
+
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    code: str = Field(sa_column=Column(String(64), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+
+
+class StockLevelRecord(SQLModel, table=True):
+    """Sellable units of a SKU at a node, as published; the row every change of that SKU×node locks first."""
+
+    __tablename__ = "stock_levels"
+    __table_args__ = (CheckConstraint("sellable >= 0", name="ck_stock_levels_sellable"),)
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    sellable: int = Field(sa_column=Column(Integer, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class StockBalanceRecord(SQLModel, table=True):
+    __tablename__ = "stock_balances"
+    __table_args__ = (CheckConstraint("units > 0", name="ck_stock_balances_units"),)
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    location: str = Field(sa_column=Column(String(64), primary_key=True))
+    status: str = Field(sa_column=Column(String(32), primary_key=True))
+    lot: str = Field(sa_column=Column(String(64), primary_key=True), description="'' when not lot-tracked")
+    units: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class MovementRecord(SQLModel, table=True):
+    """The immutable ledger: balances are always its sum (GET /v1/reconciliation checks)."""
+
+    __tablename__ = "movements"
+    __table_args__ = (Index("ix_movements_sku_id", "sku", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    from_node: str | None = Field(default=None, sa_column=Column(String(64)))
+    from_location: str | None = Field(default=None, sa_column=Column(String(64)))
+    from_status: str | None = Field(default=None, sa_column=Column(String(32)))
+    from_lot: str | None = Field(default=None, sa_column=Column(String(64)))
+    to_node: str | None = Field(default=None, sa_column=Column(String(64)))
+    to_location: str | None = Field(default=None, sa_column=Column(String(64)))
+    to_status: str | None = Field(default=None, sa_column=Column(String(32)))
+    to_lot: str | None = Field(default=None, sa_column=Column(String(64)))
+    reason: str = Field(sa_column=Column(String(32), nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(String(128)))
+    actor: str = Field(sa_column=Column(String(128), nullable=False))
+    scan_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ExpectedReceiptRecord(SQLModel, table=True):
+    __tablename__ = "expected_receipts"
+
+    reference: str = Field(sa_column=Column(String(128), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    expected: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
+    received: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
+    damaged: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class ScanExceptionRecord(SQLModel, table=True):
+    """Scans that could not be applied, for a supervisor to resolve."""
+
+    __tablename__ = "scan_exceptions"
+    __table_args__ = (Index("ix_scan_exceptions_open", "resolved_at", "created_at"),)
+
+    scan_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    device_id: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    reason: str = Field(sa_column=Column(String(32), nullable=False))
+    message: str = Field(sa_column=Column(Text, nullable=False))
+    scan: str = Field(sa_column=Column(Text, nullable=False), description="The scan as received, JSON")
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    resolved_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    resolution: str | None = Field(default=None, sa_column=Column(Text))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
+                                        ExpectedReceiptRecord, ScanExceptionRecord)]

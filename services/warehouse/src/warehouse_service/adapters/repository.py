@@ -1,0 +1,194 @@
+"""Warehouse persistence. Every change of a SKU×node first locks its stock_levels row (sorted), so scans of one
+SKU from many devices apply one after the other and balances cannot race below zero."""
+
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from warehouse_service.adapters.orm import (
+    ExpectedReceiptRecord,
+    LocationRecord,
+    MovementRecord,
+    ScanExceptionRecord,
+    StockBalanceRecord,
+    StockLevelRecord,
+)
+from warehouse_service.domain.layout import Location, LocationKind
+from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
+from warehouse_service.domain.scans import ExpectedReceipt
+
+_locations = LocationRecord.__table__
+_levels = StockLevelRecord.__table__
+_balances = StockBalanceRecord.__table__
+_movements = MovementRecord.__table__
+_receipts = ExpectedReceiptRecord.__table__
+_exceptions = ScanExceptionRecord.__table__
+
+SkuNode = tuple[str, str]
+
+
+class WarehouseRepository:
+    def __init__(self, session) -> None:
+        self.session = session
+        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+
+    # --- layout ----------------------------------------------------------------------------------------
+
+    async def put_locations(self, locations: list[Location]) -> None:
+        statement = self._dialect.insert(_locations)
+        await self.session.execute(
+            statement.on_conflict_do_update(index_elements=["node", "code"], set_={"kind": statement.excluded.kind}),
+            [{"node": loc.node, "code": loc.code, "kind": loc.kind.value} for loc in locations])
+
+    async def locations_of(self, nodes: Iterable[str]) -> dict[tuple[str, str], Location]:
+        rows = await self.session.execute(select(_locations).where(_locations.c.node.in_(sorted(set(nodes)))))
+        return {(r.node, r.code): Location(r.node, r.code, LocationKind(r.kind)) for r in rows}
+
+    # --- stock -----------------------------------------------------------------------------------------
+
+    async def lock_levels(self, keys: Iterable[SkuNode], at: datetime) -> dict[SkuNode, int]:
+        """Sellable units per SKU×node, each row locked until commit (created at 0 when new)."""
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        await self.session.execute(self._dialect.insert(_levels).on_conflict_do_nothing(),
+                                   [{"sku": sku, "node": node, "sellable": 0, "updated_at": at} for sku, node in keys])
+        statement = (select(_levels.c.sku, _levels.c.node, _levels.c.sellable)
+                     .where(tuple_(_levels.c.sku, _levels.c.node).in_(keys))
+                     .order_by(_levels.c.sku, _levels.c.node).with_for_update())
+        return {(r.sku, r.node): r.sellable for r in await self.session.execute(statement)}
+
+    async def balances_of(self, keys: Iterable[SkuNode]) -> Balances:
+        keys = sorted(set(keys))
+        if not keys:
+            return Balances()
+        rows = await self.session.execute(select(_balances).where(tuple_(_balances.c.sku, _balances.c.node).in_(keys)))
+        return Balances({(r.sku, Place(r.node, r.location, StockStatus(r.status), r.lot or None)): r.units
+                         for r in rows})
+
+    async def save_balances(self, before: dict[BalanceKey, int], after: dict[BalanceKey, int]) -> None:
+        changed = [key for key in before.keys() | after.keys() if before.get(key) != after.get(key)]
+        gone = [_balance_row(key, 0) for key in changed if key not in after]
+        if gone:
+            await self.session.execute(delete(_balances).where(
+                _balances.c.sku == bindparam("b_sku"), _balances.c.node == bindparam("b_node"),
+                _balances.c.location == bindparam("b_location"), _balances.c.status == bindparam("b_status"),
+                _balances.c.lot == bindparam("b_lot")),
+                [{f"b_{k}": v for k, v in row.items() if k != "units"} for row in gone])
+        kept = [_balance_row(key, after[key]) for key in sorted(changed, key=str) if key in after]
+        if kept:
+            statement = self._dialect.insert(_balances)
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["sku", "node", "location", "status", "lot"], set_={"units": statement.excluded.units}),
+                kept)
+
+    async def save_levels(self, levels: dict[SkuNode, int], at: datetime) -> None:
+        if levels:
+            await self.session.execute(
+                update(_levels).where(_levels.c.sku == bindparam("b_sku"), _levels.c.node == bindparam("b_node"))
+                .values(sellable=bindparam("sellable"), updated_at=at),
+                [{"b_sku": sku, "b_node": node, "sellable": units} for (sku, node), units in sorted(levels.items())])
+
+    async def add_movements(self, movements: list[Movement]) -> None:
+        if movements:
+            await self.session.execute(insert(_movements), [_movement_row(m) for m in movements])
+
+    async def stock(self, *, sku: str | None, node: str | None, location: str | None,
+                    status: str | None, limit: int) -> list[dict[str, Any]]:
+        statement = select(_balances).order_by(_balances.c.sku, _balances.c.node, _balances.c.location,
+                                               _balances.c.status, _balances.c.lot).limit(limit)
+        for column, value in (("sku", sku), ("node", node), ("location", location), ("status", status)):
+            if value is not None:
+                statement = statement.where(_balances.c[column] == value)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def movements_of(self, sku: str, limit: int, before_id: int | None) -> list[dict[str, Any]]:
+        statement = select(_movements).where(_movements.c.sku == sku).order_by(_movements.c.id.desc()).limit(limit)
+        if before_id is not None:
+            statement = statement.where(_movements.c.id < before_id)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def ledger_drift(self) -> list[dict[str, Any]]:
+        """Balances that differ from the sum of the ledger's movements (none, unless something is broken)."""
+        statement = text("""
+            WITH flows AS (
+                SELECT sku, to_node AS node, to_location AS location, to_status AS status,
+                       coalesce(to_lot, '') AS lot, quantity AS units FROM movements WHERE to_node IS NOT NULL
+                UNION ALL
+                SELECT sku, from_node, from_location, from_status, coalesce(from_lot, ''), -quantity
+                FROM movements WHERE from_node IS NOT NULL),
+            ledger AS (SELECT sku, node, location, status, lot, sum(units) AS units FROM flows
+                       GROUP BY sku, node, location, status, lot)
+            SELECT coalesce(l.sku, b.sku) AS sku, coalesce(l.node, b.node) AS node,
+                   coalesce(l.location, b.location) AS location, coalesce(l.status, b.status) AS status,
+                   coalesce(l.lot, b.lot) AS lot, coalesce(l.units, 0) AS ledger, coalesce(b.units, 0) AS balance
+            FROM ledger l FULL OUTER JOIN stock_balances b
+              ON l.sku = b.sku AND l.node = b.node AND l.location = b.location AND l.status = b.status
+             AND l.lot = b.lot
+            WHERE coalesce(l.units, 0) <> coalesce(b.units, 0)""")
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    # --- receipts --------------------------------------------------------------------------------------
+
+    async def add_receipt(self, receipt: ExpectedReceipt, at: datetime) -> bool:
+        """False when a receipt with this reference exists already."""
+        result = await self.session.execute(self._dialect.insert(_receipts).on_conflict_do_nothing().values(
+            reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
+            received="{}", damaged="{}", created_at=at).returning(_receipts.c.reference))
+        return result.scalar() is not None
+
+    async def receipts(self, references: Iterable[str], *, lock: bool) -> dict[str, ExpectedReceipt]:
+        references = sorted(set(references))
+        if not references:
+            return {}
+        statement = select(_receipts).where(_receipts.c.reference.in_(references)).order_by(_receipts.c.reference)
+        rows = await self.session.execute(statement.with_for_update() if lock else statement)
+        return {r.reference: ExpectedReceipt(r.reference, r.node, json.loads(r.expected), json.loads(r.received),
+                                             json.loads(r.damaged)) for r in rows}
+
+    async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
+        rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged)}
+                for r in receipts]
+        if rows:
+            await self.session.execute(
+                update(_receipts).where(_receipts.c.reference == bindparam("b_reference"))
+                .values(received=bindparam("received"), damaged=bindparam("damaged")), rows)
+
+    # --- scan exceptions -------------------------------------------------------------------------------
+
+    async def add_scan_exceptions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(self._dialect.insert(_exceptions).on_conflict_do_nothing(), rows)
+
+    async def scan_exceptions(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+        statement = select(_exceptions).order_by(_exceptions.c.created_at.desc()).limit(limit)
+        if open_only:
+            statement = statement.where(_exceptions.c.resolved_at.is_(None))
+        return [{**row, "scan": json.loads(row["scan"])} for row in (await self.session.execute(statement)).mappings()]
+
+    async def resolve_scan_exception(self, scan_id: str, actor: str, resolution: str, at: datetime) -> bool:
+        result = await self.session.execute(
+            update(_exceptions).where(and_(_exceptions.c.scan_id == scan_id, _exceptions.c.resolved_at.is_(None)))
+            .values(resolved_by=actor, resolution=resolution, resolved_at=at).returning(_exceptions.c.scan_id))
+        return result.scalar() is not None
+
+
+def _balance_row(key: BalanceKey, units: int) -> dict[str, Any]:
+    sku, place = key
+    return {"sku": sku, "node": place.node, "location": place.location, "status": place.status.value,
+            "lot": place.lot or "", "units": units}
+
+
+def _movement_row(m: Movement) -> dict[str, Any]:
+    row = {"sku": m.sku, "quantity": m.quantity, "reason": m.reason.value, "reference": m.reference,
+           "actor": m.actor, "scan_id": m.scan_id, "at": m.at}
+    for side, place in (("from", m.source), ("to", m.target)):
+        row.update({f"{side}_node": place and place.node, f"{side}_location": place and place.location,
+                    f"{side}_status": place and place.status.value, f"{side}_lot": place and place.lot})
+    return row
+
+

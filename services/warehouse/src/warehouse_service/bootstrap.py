@@ -1,0 +1,30 @@
+"""Composition root: wires settings, database, topics, consumers, relay and HTTP into one service."""
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_SCANS
+from ecomops_common.http import create_app
+from ecomops_common.runtime import ServiceRuntime
+from ecomops_common.topics import TopicSpec
+from warehouse_service.adapters.orm import TABLES
+from warehouse_service.entrypoints import http
+from warehouse_service.entrypoints.kafka import scans_consumer
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
+from warehouse_service.settings import WarehouseSettings
+
+
+def build_app(settings: WarehouseSettings | None = None) -> FastAPI:
+    settings = settings or WarehouseSettings()
+    runtime = ServiceRuntime(settings, tables=TABLES)
+    runtime.topics = [
+        TopicSpec(WAREHOUSE_SCANS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(INVENTORY_STOCK, settings.topic_partitions, with_dead_letters=True),
+    ]
+    unit_of_work = partial(WarehouseUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
+                           on_commit=runtime.relay.wake)
+    runtime.consume(scans_consumer(settings, unit_of_work))
+    app = create_app(runtime, title="Warehouse service", routers=[http.router])
+    app.state.unit_of_work = unit_of_work
+    return app

@@ -1,0 +1,159 @@
+"""HTTP API: scans for handhelds that do not speak Kafka, receipts and layout for admins, read models."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ecomops_common.contracts.warehouse import Scan
+from ecomops_common.http import require_api_token
+from warehouse_service.domain.layout import Location, LocationKind
+from warehouse_service.domain.scans import ExpectedReceipt
+from warehouse_service.entrypoints.kafka import to_command
+from warehouse_service.service_layer.scanning import apply_scans
+
+router = APIRouter(prefix="/v1", tags=["warehouse"])
+NODE = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
+# Which field of the scan a refusal is about, for the 422's `loc`.
+REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_location": "location",
+                 "wrong_location": "location", "missing_to_location": "to_location", "over_receipt": "quantity",
+                 "quantity_above_stock": "quantity", "non_positive_quantity": "quantity",
+                 "unknown_receipt": "reference", "unsupported_kind": "kind"}
+
+
+async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
+    return request.app.state.unit_of_work
+
+
+UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+
+
+class LocationInput(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    kind: LocationKind
+
+
+class Layout(BaseModel):
+    locations: list[LocationInput] = Field(min_length=1, max_length=10_000)
+
+
+class ReceiptLine(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(gt=0)
+
+
+class ReceiptInput(BaseModel):
+    reference: str = Field(min_length=1, max_length=128, description="Purchase order or ASN number")
+    node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    lines: list[ReceiptLine] = Field(min_length=1, max_length=1000)
+
+
+class ReceiptView(BaseModel):
+    reference: str
+    node: str
+    expected: dict[str, int]
+    received: dict[str, int]
+    damaged: dict[str, int]
+    discrepancies: dict[str, dict[str, int]] = Field(description="Per SKU: short and damaged units")
+
+
+class ScanOutcome(BaseModel):
+    scan_id: str
+    outcome: str = Field(description="applied, or duplicate (this scan_id was applied or refused before)")
+
+
+class Resolution(BaseModel):
+    actor: str = Field(min_length=1, max_length=128)
+    resolution: str = Field(min_length=1, max_length=1000, description="What was done, e.g. rescanned as s-124")
+
+
+@router.put("/warehouses/{node}/locations", dependencies=[Depends(require_api_token)])
+async def put_locations(node: NODE, layout: Layout, new_unit_of_work: UnitOfWork) -> dict[str, int]:
+    async with new_unit_of_work() as uow:
+        await uow.warehouse.put_locations([Location(node, loc.code, loc.kind) for loc in layout.locations])
+        await uow.commit()
+    return {"locations": len(layout.locations)}
+
+
+@router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=ReceiptView,
+             dependencies=[Depends(require_api_token)], responses={409: {"description": "Reference exists"}})
+async def expect_receipt(body: ReceiptInput, new_unit_of_work: UnitOfWork):
+    expected: dict[str, int] = {}
+    for line in body.lines:
+        expected[line.sku] = expected.get(line.sku, 0) + line.quantity
+    receipt = ExpectedReceipt(body.reference, body.node, expected)
+    async with new_unit_of_work() as uow:
+        if not await uow.warehouse.add_receipt(receipt, datetime.now(UTC)):
+            raise HTTPException(409, f"receipt {body.reference} exists")
+        await uow.commit()
+    return _receipt_view(receipt)
+
+
+@router.get("/receipts/{reference}", response_model=ReceiptView)
+async def get_receipt(reference: str, new_unit_of_work: UnitOfWork):
+    async with new_unit_of_work() as uow:
+        receipt = (await uow.warehouse.receipts([reference], lock=False)).get(reference)
+    if receipt is None:
+        raise HTTPException(404, f"receipt {reference} not found")
+    return _receipt_view(receipt)
+
+
+@router.post("/scans", response_model=ScanOutcome,
+             responses={422: {"description": "Malformed, or not applicable: then queued as a scan exception"}})
+async def post_scan(scan: Scan, new_unit_of_work: UnitOfWork):
+    async with new_unit_of_work() as uow:
+        result, = await apply_scans(uow, [(to_command(scan), scan.model_dump_json())])
+    if result.outcome == "refused":
+        return JSONResponse(status_code=422, content={"scan_id": result.scan_id, "outcome": "refused", "detail": [
+            {"loc": ["body", REFUSED_FIELD.get(result.reason, "scan")], "msg": result.message, "type": result.reason}]})
+    return ScanOutcome(scan_id=result.scan_id, outcome=result.outcome)
+
+
+@router.get("/stock")
+async def get_stock(new_unit_of_work: UnitOfWork, sku: str | None = None, node: str | None = None,
+                    location: str | None = None, stock_status: Annotated[str | None, Query(alias="status")] = None,
+                    limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict]:
+    """Units by SKU, node, location, status and lot."""
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.stock(sku=sku, node=node, location=location, status=stock_status, limit=limit)
+
+
+@router.get("/movements")
+async def get_movements(sku: str, new_unit_of_work: UnitOfWork, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+                        before_id: int | None = None) -> list[dict]:
+    """A SKU's movement history, newest first (page with before_id)."""
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.movements_of(sku, limit, before_id)
+
+
+@router.get("/scan-exceptions")
+async def list_scan_exceptions(new_unit_of_work: UnitOfWork, open_only: Annotated[bool, Query(alias="open")] = True,
+                               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.scan_exceptions(open_only=open_only, limit=limit)
+
+
+@router.post("/scan-exceptions/{scan_id}/resolve", dependencies=[Depends(require_api_token)],
+             responses={404: {"description": "No open exception for this scan"}})
+async def resolve_scan_exception(scan_id: str, body: Resolution, new_unit_of_work: UnitOfWork) -> dict[str, str]:
+    async with new_unit_of_work() as uow:
+        if not await uow.warehouse.resolve_scan_exception(scan_id, body.actor, body.resolution, datetime.now(UTC)):
+            raise HTTPException(404, f"no open exception for scan {scan_id}")
+        await uow.commit()
+    return {"scan_id": scan_id, "status": "resolved"}
+
+
+@router.get("/reconciliation", dependencies=[Depends(require_api_token)])
+async def get_reconciliation(new_unit_of_work: UnitOfWork) -> dict:
+    """Balances against the sum of the movement ledger; `drift` lists every place where they differ."""
+    async with new_unit_of_work() as uow:
+        drift = await uow.warehouse.ledger_drift()
+    return {"ok": not drift, "drift": drift}
+
+
+def _receipt_view(receipt: ExpectedReceipt) -> ReceiptView:
+    return ReceiptView(reference=receipt.reference, node=receipt.node, expected=receipt.expected,
+                       received=receipt.received, damaged=receipt.damaged, discrepancies=receipt.discrepancies())

@@ -1,0 +1,33 @@
+"""Scans that scanners publish to warehouse.scans.v1 (key: device id): one transaction per batch."""
+
+from collections.abc import Callable
+
+from ecomops_common.contracts import WAREHOUSE_SCANS
+from ecomops_common.contracts.warehouse import Scan
+from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder
+from warehouse_service.domain.scans import ScanCommand
+from warehouse_service.service_layer.scanning import apply_scans
+from warehouse_service.settings import WarehouseSettings
+
+SCANS_CONSUMER = "warehouse-service.scans"
+
+
+def to_command(scan: Scan) -> ScanCommand:
+    return ScanCommand(
+        scan_id=scan.scan_id, device_id=scan.device_id, operator_id=scan.operator_id, node=scan.warehouse_id,
+        scanned_at=scan.scanned_at, kind=scan.kind.value, sku=scan.sku, quantity=scan.quantity,
+        location=scan.location, to_location=scan.to_location, reference=scan.reference,
+        condition=scan.condition.value if scan.condition else None, lot=scan.lot)
+
+
+def scans_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> BatchConsumer:
+    async def handle(deliveries: list[Delivery[Scan]]) -> None:
+        # A refused scan goes to the exception queue, not the dead letters: it is well-formed, just not applicable.
+        async with unit_of_work() as uow:
+            await apply_scans(uow, [(to_command(d.message), d.record.value.decode()) for d in deliveries])
+
+    return BatchConsumer(
+        name=settings.consumer_group(SCANS_CONSUMER), topic=settings.topic(WAREHOUSE_SCANS),
+        decode=bare_decoder(Scan, 1), handle=handle, max_records=settings.consumer_max_records,
+        batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )

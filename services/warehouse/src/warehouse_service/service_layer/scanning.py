@@ -1,0 +1,79 @@
+"""Applying scans, from Kafka or HTTP alike: each scan once (by scan_id), whole or refused into the exception
+queue, in one transaction per batch that also publishes the SKU×nodes' new sellable on-hand."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ecomops_common.contracts import INVENTORY_STOCK
+from ecomops_common.contracts.inventory import StockChangeReason, StockLevelChanged
+from ecomops_common.envelope import new_event
+from warehouse_service.domain.ledger import Movement, Reason, StockStatus
+from warehouse_service.domain.scans import ScanCommand, ScanContext, ScanRefused, apply_scan
+
+# One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
+SCANS_INBOX = "warehouse-service.scans"
+SOURCE = "warehouse"
+_STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.putaway: StockChangeReason.putaway,
+                  Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
+                  Reason.disposition: StockChangeReason.return_restock}
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    scan_id: str
+    outcome: str  # applied | duplicate | refused
+    reason: str | None = None
+    message: str | None = None
+
+
+async def apply_scans(uow, scans: list[tuple[ScanCommand, str]]) -> list[ScanResult]:
+    """`scans` are (command, the scan's JSON as received); results come back in the same order."""
+    now = datetime.now(UTC)
+    new_ids = await uow.claim_new_events(SCANS_INBOX, [scan.scan_id for scan, _ in scans])
+    fresh, answers = [], []  # answers: a scan id whose result comes later, or a duplicate's result now
+    for scan, document in scans:
+        if scan.scan_id in new_ids:
+            new_ids.discard(scan.scan_id)  # a repeat within this batch is a duplicate too
+            fresh.append((scan, document))
+            answers.append(scan.scan_id)
+        else:
+            answers.append(ScanResult(scan.scan_id, "duplicate"))
+    keys = {(scan.sku, scan.node) for scan, _ in fresh}
+    sellable_before = await uow.warehouse.lock_levels(keys, now)
+    balances = await uow.warehouse.balances_of(keys)
+    balances_before = balances.items()
+    receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh if s.kind == "receive" and s.reference},
+                                            lock=True)
+    context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts, balances)
+
+    results: dict[str, ScanResult] = {}
+    movements: list[Movement] = []
+    refused_rows = []
+    for scan, document in fresh:
+        try:
+            movements += apply_scan(scan, context)
+            results[scan.scan_id] = ScanResult(scan.scan_id, "applied")
+        except ScanRefused as refused:
+            results[scan.scan_id] = ScanResult(scan.scan_id, "refused", refused.reason, refused.message)
+            refused_rows.append({"scan_id": scan.scan_id, "device_id": scan.device_id, "node": scan.node,
+                                 "reason": refused.reason, "message": refused.message, "scan": document,
+                                 "created_at": now})
+
+    await uow.warehouse.add_movements(movements)
+    await uow.warehouse.save_balances(balances_before, balances.items())
+    await uow.warehouse.save_receipts(receipts.values())
+    await uow.warehouse.add_scan_exceptions(refused_rows)
+    sellable = {(sku, node): balances.on_hand(sku, node, StockStatus.sellable) for sku, node in keys}
+    changed = {key: units for key, units in sellable.items() if units != sellable_before.get(key)}
+    await uow.warehouse.save_levels(changed, now)
+    for (sku, node), units in sorted(changed.items()):
+        reason = next(m.reason for m in reversed(movements) if (m.sku, _node(m)) == (sku, node))
+        uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
+            sku=sku, node=node, sellable_on_hand=units, reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment),
+            as_of=now)), INVENTORY_STOCK)
+    await uow.commit()
+    return [results[answer] if isinstance(answer, str) else answer for answer in answers]
+
+
+def _node(movement: Movement) -> str:
+    return (movement.target or movement.source).node

@@ -1,0 +1,23 @@
+import httpx
+import pytest
+
+from warehouse_service.bootstrap import build_app
+from warehouse_service.settings import WarehouseSettings
+
+ADMIN = {"authorization": "Bearer test-token"}
+LAYOUT = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "A-01-03", "kind": "storage"},
+                        {"code": "A-01-04", "kind": "storage"}, {"code": "PACK-1", "kind": "packing"}]}
+
+
+@pytest.fixture
+async def warehouse(database_url, kafka_bootstrap, topic_prefix):
+    """The warehouse service in this process, with BER1's layout and an HTTP client on it."""
+    settings = WarehouseSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
+                                 topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warehouse",
+                                     headers=ADMIN) as client:
+            assert (await client.put("/v1/warehouses/BER1/locations", json=LAYOUT)).status_code == 200
+            client.settings = settings
+            yield client

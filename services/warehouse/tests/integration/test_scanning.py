@@ -1,0 +1,83 @@
+"""Scans over HTTP and Kafka on PostgreSQL: inbound flow, duplicates, the exception queue, dead letters."""
+
+import json
+
+import pytest
+
+from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_SCANS
+from ecomops_common.testing.plugin import consume_until, eventually, produce
+
+pytestmark = pytest.mark.integration
+
+
+def scan(scan_id: str, kind: str, quantity: int, location: str = "DOCK-IN", **changes) -> dict:
+    return {"scan_id": scan_id, "device_id": "dev7", "operator_id": "op-15", "warehouse_id": "BER1",
+            "scanned_at": "2026-11-22T10:00:00Z", "kind": kind, "sku": "SKU-RED-M", "quantity": quantity,
+            "location": location, **changes}
+
+
+async def test_received_stock_is_sellable_after_putaway_and_published(warehouse):
+    receipt = await warehouse.post("/v1/receipts", json={"reference": "PO-1", "node": "BER1",
+                                                         "lines": [{"sku": "SKU-RED-M", "quantity": 10}]})
+    assert receipt.status_code == 201
+    assert (await warehouse.post("/v1/receipts", json={"reference": "PO-1", "node": "BER1", "lines": [
+        {"sku": "X", "quantity": 1}]})).status_code == 409
+
+    received = await warehouse.post("/v1/scans", json=scan("s1", "receive", 8, reference="PO-1"))
+    assert received.json() == {"scan_id": "s1", "outcome": "applied"}
+    assert (await warehouse.post("/v1/scans", json=scan("s1", "receive", 8, reference="PO-1"))).json()[
+        "outcome"] == "duplicate"
+    assert (await warehouse.post("/v1/scans", json=scan("s2", "putaway", 5, to_location="A-01-03"))).status_code == 200
+
+    stock = (await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json()
+    assert {(s["location"], s["status"], s["units"]) for s in stock} == {
+        ("DOCK-IN", "received_pending_putaway", 3), ("A-01-03", "sellable", 5)}
+    receipt = (await warehouse.get("/v1/receipts/PO-1")).json()
+    assert receipt["discrepancies"] == {"SKU-RED-M": {"short": 2, "damaged": 0}}
+    history = (await warehouse.get("/v1/movements", params={"sku": "SKU-RED-M"})).json()
+    assert [(m["reason"], m["quantity"], m["scan_id"]) for m in history] == [("putaway", 5, "s2"), ("receipt", 8, "s1")]
+
+    levels = await consume_until(warehouse.settings.kafka_bootstrap_servers,
+                                 warehouse.settings.topic(INVENTORY_STOCK), lambda rs: len(rs) >= 1)
+    level = json.loads(levels[0].value)["payload"]
+    assert (level["sku"], level["node"], level["sellable_on_hand"], level["reason"]) == ("SKU-RED-M", "BER1", 5,
+                                                                                         "putaway")
+    assert levels[0].key == b"SKU-RED-M@BER1"
+    assert (await warehouse.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
+
+
+async def test_scans_that_cannot_be_applied_wait_in_the_exception_queue(warehouse):
+    over = await warehouse.post("/v1/scans", json=scan("s9", "putaway", 4, to_location="A-01-03"))
+    assert over.status_code == 422
+    assert over.json()["detail"] == [{"loc": ["body", "quantity"], "type": "quantity_above_stock",
+                                      "msg": "SKU-RED-M at BER1/DOCK-IN (received_pending_putaway): asked for 4, "
+                                             "only 0 there"}]
+    # The device's next scans are still processed.
+    assert (await warehouse.post("/v1/scans", json=scan("s10", "receive", 1))).status_code == 200
+    queue = (await warehouse.get("/v1/scan-exceptions")).json()
+    assert [(e["scan_id"], e["reason"], e["scan"]["quantity"]) for e in queue] == [("s9", "quantity_above_stock", 4)]
+    resolved = await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"actor": "supervisor:jane",
+                                                                            "resolution": "miscount, rescanned"})
+    assert resolved.status_code == 200
+    assert (await warehouse.get("/v1/scan-exceptions")).json() == []
+    assert (await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"actor": "x", "resolution": "y"})
+            ).status_code == 404
+
+
+async def test_scans_from_kafka_are_applied_once_and_malformed_ones_dead_lettered(warehouse):
+    settings = warehouse.settings
+    topic = settings.topic(WAREHOUSE_SCANS)
+    good = json.dumps(scan("k1", "receive", 2)).encode()
+    await produce(settings.kafka_bootstrap_servers, topic, [
+        (b"dev7", good), (b"dev7", good), (b"dev7", b"{broken"),
+        (b"dev7", json.dumps(scan("k2", "teleport", 1)).encode()),
+        (b"dev7", json.dumps(scan("k3", "receive", 1, location="NOWHERE")).encode())])
+
+    async def handled() -> bool:
+        return len((await warehouse.get("/v1/scan-exceptions")).json()) == 1
+
+    await eventually(handled)
+    stock = (await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json()
+    assert [(s["location"], s["units"]) for s in stock] == [("DOCK-IN", 2)]
+    dead = await consume_until(settings.kafka_bootstrap_servers, topic + ".dlq", lambda rs: len(rs) >= 2)
+    assert sorted(dict(r.headers)["dlq_reason"].decode() for r in dead) == ["schema_invalid", "unparseable"]
