@@ -1,5 +1,6 @@
-"""The order and allocation services as real processes: an order from a channel is allocated and shown per
-line with its node, a held order waits for its payment, and cancelling releases its reservations."""
+"""The order, allocation and warehouse services as real processes: stock received and put away in the
+warehouse becomes available to promise, an order from a channel is allocated and shown per line with its
+node, a held order waits for its payment, and cancelling releases its reservations."""
 
 import httpx
 import pytest
@@ -18,14 +19,15 @@ async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
     new_database comes before service_process so the processes stop before their databases are dropped."""
     common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
     started = {}
-    for service in ("order", "allocation"):
+    for service in ("order", "allocation", "warehouse"):
         prefix, port = service.upper(), free_port()
         started[service] = service_process(f"{service}_service", {
             **common, f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
             f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
     async with httpx.AsyncClient(base_url=started["order"].base_url, headers=ADMIN) as order, \
-            httpx.AsyncClient(base_url=started["allocation"].base_url, headers=ADMIN) as allocation:
-        yield order, allocation
+            httpx.AsyncClient(base_url=started["allocation"].base_url, headers=ADMIN) as allocation, \
+            httpx.AsyncClient(base_url=started["warehouse"].base_url, headers=ADMIN) as warehouse:
+        yield order, allocation, warehouse
 
 
 async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
@@ -36,16 +38,34 @@ async def order_in_status(order_service: httpx.AsyncClient, order_id: str, statu
     return (await order_service.get(f"/v1/orders/{order_id}")).json()
 
 
+async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict[str, int]) -> None:
+    """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
+    for node, units in units_by_node.items():
+        layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"}]}
+        assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
+        assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
+            {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
+        for kind, extra in (("receive", {"reference": f"PO-{node}"}), ("putaway", {"to_location": "BIN-1"})):
+            scan = {"scan_id": f"{node}-{kind}", "device_id": "dev1", "warehouse_id": node,
+                    "scanned_at": "2026-11-22T09:00:00Z", "kind": kind, "sku": "SKU-RED-M", "quantity": units,
+                    "location": "DOCK", **extra}
+            assert (await warehouse.post("/v1/scans", json=scan)).status_code == 200
+
+
 async def allocation_status(allocation: httpx.AsyncClient, order_id: str, status: str) -> bool:
     reservations = await allocation.get("/v1/reservations", params={"order_id": order_id})
     return reservations.status_code == 200 and reservations.json()["status"] == status
 
 
 async def test_orders_flow_from_channel_to_allocation_and_back(stack):
-    order_service, allocation = stack
-    assert (await allocation.put("/v1/stock", json={"levels": [{"sku": "SKU-RED-M", "node": "WH1", "on_hand": 4},
-                                                               {"sku": "SKU-RED-M", "node": "WH2", "on_hand": 2}]})
-            ).status_code == 200
+    order_service, allocation, warehouse = stack
+    await receive_and_put_away(warehouse, {"WH1": 4, "WH2": 2})
+
+    async def sellable_in_allocation() -> bool:
+        items = (await allocation.get("/v1/availability", params={"sku": "SKU-RED-M"})).json()["items"]
+        return items[0]["atp"] == 6
+
+    await eventually(sellable_in_allocation)
 
     placed = (await order_service.post("/v1/orders", json=channel_order(external_order_id="e2e-1"))).json()
     allocated = await order_in_status(order_service, placed["id"], "allocated")
