@@ -81,3 +81,32 @@ async def test_scans_from_kafka_are_applied_once_and_malformed_ones_dead_lettere
     assert [(s["location"], s["units"]) for s in stock] == [("DOCK-IN", 2)]
     dead = await consume_until(settings.kafka_bootstrap_servers, topic + ".dlq", lambda rs: len(rs) >= 2)
     assert sorted(dict(r.headers)["dlq_reason"].decode() for r in dead) == ["schema_invalid", "unparseable"]
+
+
+async def test_count_variances_adjust_at_once_or_after_another_supervisor_approves(warehouse):
+    for body in (scan("c-r", "receive", 10), scan("c-p", "putaway", 10, to_location="A-01-03")):
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
+    # 1 unit missing: within the threshold (2), adjusted at once.
+    assert (await warehouse.post("/v1/scans", json=scan("c1", "count", 9, location="A-01-03"))).status_code == 200
+    # 6 more missing: waits for approval, the books keep 9.
+    assert (await warehouse.post("/v1/scans", json=scan("c2", "count", 3, location="A-01-03"))).status_code == 200
+    pending, = (await warehouse.get("/v1/count-variances")).json()
+    assert (pending["scan_id"], pending["expected"], pending["counted"]) == ("c2", 9, 3)
+    sellable = {"sku": "SKU-RED-M", "status": "sellable"}
+    assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 9
+
+    own = await warehouse.post("/v1/count-variances/c2/approve", json={"actor": "op-15"})
+    assert own.status_code == 409 and "another supervisor" in own.json()["detail"]
+    approved = await warehouse.post("/v1/count-variances/c2/approve", json={"actor": "supervisor:jane"})
+    assert approved.status_code == 200
+    assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 3
+    assert (await warehouse.post("/v1/count-variances/c2/reject", json={"actor": "supervisor:kim"})).status_code == 404
+    history = (await warehouse.get("/v1/movements", params={"sku": "SKU-RED-M"})).json()
+    assert [(m["reason"], m["quantity"], m["actor"]) for m in history[:2]] == [
+        ("count_adjustment", 6, "supervisor:jane"), ("count_adjustment", 1, "op-15")]
+
+    levels = await consume_until(warehouse.settings.kafka_bootstrap_servers, warehouse.settings.topic(INVENTORY_STOCK),
+                                 lambda rs: any(json.loads(r.value)["payload"]["sellable_on_hand"] == 3 for r in rs))
+    assert [json.loads(r.value)["payload"]["sellable_on_hand"] for r in levels] == [10, 9, 3]
+    assert json.loads(levels[-1].value)["payload"]["reason"] == "count"
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

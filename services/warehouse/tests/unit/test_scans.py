@@ -57,3 +57,30 @@ def test_scans_that_cannot_be_applied_are_refused_with_a_reason(context, bad, re
         apply_scan(bad, context)
     assert refused.value.reason == reason
     assert context.balances.items() == {} and context.receipts["PO-1"].received == {}
+
+
+def stocked(context, units=5):
+    apply_scan(scan("receive", units, scan_id="r"), context)
+    apply_scan(scan("putaway", units, scan_id="p", to_location="A-01"), context)
+
+
+def test_a_small_count_variance_is_adjusted_at_once(context):
+    stocked(context)
+    movements = apply_scan(scan("count", 3, location="A-01", scan_id="c1"), context)
+    assert [(m.reason, m.quantity, m.source is not None) for m in movements] == [("count_adjustment", 2, True)]
+    assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 3
+    assert apply_scan(scan("count", 3, location="A-01", scan_id="c2"), context) == []  # matches: nothing moves
+
+
+def test_a_large_count_variance_waits_for_a_supervisor(context):
+    stocked(context)
+    assert apply_scan(scan("count", 0, location="A-01", scan_id="c1"), context) == []
+    variance, = context.variances
+    assert (variance.expected, variance.counted, variance.variance, variance.counted_by) == (5, 0, -5, "op-15")
+    assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 5
+
+
+def test_counts_of_locations_without_countable_stock_are_refused(context):
+    with pytest.raises(ScanRefused) as refused:
+        apply_scan(scan("count", 1, location="PACK"), context)
+    assert refused.value.reason == "wrong_location"

@@ -94,5 +94,25 @@ class ScanExceptionRecord(SQLModel, table=True):
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
+class CountVarianceRecord(SQLModel, table=True):
+    """A count beyond the automatic threshold: adjusted only when a supervisor other than the counter approves."""
+
+    __tablename__ = "count_variances"
+
+    scan_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    location: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    lot: str = Field(sa_column=Column(String(64), nullable=False))
+    expected: int = Field(sa_column=Column(Integer, nullable=False))
+    counted: int = Field(sa_column=Column(Integer, nullable=False))
+    counted_by: str = Field(sa_column=Column(String(128), nullable=False))
+    counted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    decision: str | None = Field(default=None, sa_column=Column(String(16)), description="approved or rejected")
+    decided_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
-                                        ExpectedReceiptRecord, ScanExceptionRecord)]
+                                        ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord)]

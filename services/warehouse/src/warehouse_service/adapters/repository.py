@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, insert, select, text, tuple_, up
 from sqlalchemy.dialects import postgresql, sqlite
 
 from warehouse_service.adapters.orm import (
+    CountVarianceRecord,
     ExpectedReceiptRecord,
     LocationRecord,
     MovementRecord,
@@ -19,7 +20,7 @@ from warehouse_service.adapters.orm import (
 )
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
-from warehouse_service.domain.scans import ExpectedReceipt
+from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
 
 _locations = LocationRecord.__table__
 _levels = StockLevelRecord.__table__
@@ -27,6 +28,7 @@ _balances = StockBalanceRecord.__table__
 _movements = MovementRecord.__table__
 _receipts = ExpectedReceiptRecord.__table__
 _exceptions = ScanExceptionRecord.__table__
+_variances = CountVarianceRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -175,6 +177,36 @@ class WarehouseRepository:
             update(_exceptions).where(and_(_exceptions.c.scan_id == scan_id, _exceptions.c.resolved_at.is_(None)))
             .values(resolved_by=actor, resolution=resolution, resolved_at=at).returning(_exceptions.c.scan_id))
         return result.scalar() is not None
+
+
+    # --- count variances -------------------------------------------------------------------------------
+
+    async def add_count_variances(self, variances: list[CountVariance], at: datetime) -> None:
+        if variances:
+            await self.session.execute(self._dialect.insert(_variances).on_conflict_do_nothing(), [{
+                "scan_id": v.scan_id, "sku": v.sku, "node": v.place.node, "location": v.place.location,
+                "status": v.place.status.value, "lot": v.place.lot or "", "expected": v.expected,
+                "counted": v.counted, "counted_by": v.counted_by, "counted_at": at} for v in variances])
+
+    async def count_variances(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+        statement = select(_variances).order_by(_variances.c.counted_at.desc()).limit(limit)
+        if open_only:
+            statement = statement.where(_variances.c.decision.is_(None))
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def open_count_variance(self, scan_id: str) -> CountVariance | None:
+        """The undecided variance, locked until commit so it is decided once."""
+        row = (await self.session.execute(select(_variances).where(
+            _variances.c.scan_id == scan_id, _variances.c.decision.is_(None)).with_for_update())).mappings().first()
+        if row is None:
+            return None
+        return CountVariance(row["scan_id"], row["sku"], Place(row["node"], row["location"], StockStatus(row["status"]),
+                                                                 row["lot"] or None),
+                             row["expected"], row["counted"], row["counted_by"])
+
+    async def decide_count_variance(self, scan_id: str, decision: str, actor: str, at: datetime) -> None:
+        await self.session.execute(update(_variances).where(_variances.c.scan_id == scan_id).values(
+            decision=decision, decided_by=actor, decided_at=at))
 
 
 def _balance_row(key: BalanceKey, units: int) -> dict[str, Any]:

@@ -74,6 +74,29 @@ class ExpectedReceipt:
         return report
 
 
+@dataclass(frozen=True)
+class CountVariance:
+    """A count that differs from the books by more than may be adjusted without a supervisor."""
+
+    scan_id: str
+    sku: str
+    place: Place
+    expected: int
+    counted: int
+    counted_by: str
+
+    @property
+    def variance(self) -> int:
+        return self.counted - self.expected
+
+
+# What a count at a location of each kind counts.
+COUNTED_STATUS = {LocationKind.storage: StockStatus.sellable,
+                  LocationKind.receiving: StockStatus.received_pending_putaway,
+                  LocationKind.quarantine: StockStatus.quarantined,
+                  LocationKind.returns: StockStatus.return_pending_inspection}
+
+
 @dataclass
 class ScanContext:
     """What scans are checked against: the node's locations, open receipts and the balances (mutated)."""
@@ -82,17 +105,20 @@ class ScanContext:
     receipts: Mapping[str, ExpectedReceipt]
     balances: Balances
     known_skus: set[str] | None = None  # None: any SKU may be received
+    count_auto_adjust_units: int = 2  # a count variance up to this many units is adjusted without approval
+    variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
-    """Moves stock for a receive, putaway or move scan, or refuses it; nothing changes when refused."""
+    """Moves stock for the scan, or refuses it; nothing changes when refused. A count beyond the automatic
+    threshold moves nothing and adds a CountVariance for approval instead."""
     if context.known_skus is not None and scan.sku not in context.known_skus:
         raise ScanRefused("unknown_sku", f"unknown SKU {scan.sku}")
     location = _location(context, scan.node, scan.location)
     handler = _HANDLERS.get(scan.kind)
     if handler is None:
         raise ScanRefused("unsupported_kind", f"{scan.kind} scans are not handled yet")
-    if scan.quantity <= 0:
+    if scan.quantity <= 0 and scan.kind != "count":  # counting an empty bin is a count of 0
         raise ScanRefused("non_positive_quantity", f"a {scan.kind} scan needs a quantity above 0")
     movements = handler(scan, location, context)
     try:
@@ -130,7 +156,29 @@ def _move(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
                       Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.move)]
 
 
-_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move}
+def _count(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    status = COUNTED_STATUS.get(location.kind)
+    if status is None:
+        raise ScanRefused("wrong_location", f"stock at {location.kind} location {location.code} is not counted")
+    place = Place(scan.node, location.code, status, scan.lot)
+    expected = context.balances.held(scan.sku, place)
+    variance = scan.quantity - expected
+    if not variance:
+        return []
+    if abs(variance) > context.count_auto_adjust_units:
+        context.variances.append(CountVariance(scan.scan_id, scan.sku, place, expected, scan.quantity, scan.actor))
+        return []
+    return [count_adjustment(scan.sku, place, variance, scan.reference, scan.actor, scan.scan_id, scan.scanned_at)]
+
+
+def count_adjustment(sku: str, place: Place, variance: int, reference: str | None, actor: str,
+                     scan_id: str | None, at: datetime) -> Movement:
+    """Found units enter the books at the place; missing ones leave them."""
+    source, target = (None, place) if variance > 0 else (place, None)
+    return Movement(sku, abs(variance), source, target, Reason.count_adjustment, reference, actor, scan_id, at)
+
+
+_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count}
 
 
 def _location(context: ScanContext, node: str, code: str) -> Location:

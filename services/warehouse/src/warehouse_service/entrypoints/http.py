@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, status
 from fastapi.responses import JSONResponse
@@ -13,6 +13,7 @@ from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.entrypoints.kafka import to_command
+from warehouse_service.service_layer import counting
 from warehouse_service.service_layer.scanning import apply_scans
 
 router = APIRouter(prefix="/v1", tags=["warehouse"])
@@ -103,9 +104,10 @@ async def get_receipt(reference: str, new_unit_of_work: UnitOfWork):
 
 @router.post("/scans", response_model=ScanOutcome,
              responses={422: {"description": "Malformed, or not applicable: then queued as a scan exception"}})
-async def post_scan(scan: Scan, new_unit_of_work: UnitOfWork):
+async def post_scan(scan: Scan, request: Request, new_unit_of_work: UnitOfWork):
     async with new_unit_of_work() as uow:
-        result, = await apply_scans(uow, [(to_command(scan), scan.model_dump_json())])
+        result, = await apply_scans(uow, [(to_command(scan), scan.model_dump_json())],
+                                    request.app.state.runtime.settings.count_auto_adjust_units)
     if result.outcome == "refused":
         return JSONResponse(status_code=422, content={"scan_id": result.scan_id, "outcome": "refused", "detail": [
             {"loc": ["body", REFUSED_FIELD.get(result.reason, "scan")], "msg": result.message, "type": result.reason}]})
@@ -144,6 +146,34 @@ async def resolve_scan_exception(scan_id: str, body: Resolution, new_unit_of_wor
             raise HTTPException(404, f"no open exception for scan {scan_id}")
         await uow.commit()
     return {"scan_id": scan_id, "status": "resolved"}
+
+
+class Decision(BaseModel):
+    actor: str = Field(min_length=1, max_length=128, description="The supervisor; not the one who counted")
+
+
+@router.get("/count-variances")
+async def list_count_variances(new_unit_of_work: UnitOfWork,
+                               open_only: Annotated[bool, Query(alias="open")] = True,
+                               limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    """Counts that differ from the books beyond the automatic threshold, waiting for a supervisor."""
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.count_variances(open_only=open_only, limit=limit)
+
+
+@router.post("/count-variances/{scan_id}/{decision}", dependencies=[Depends(require_api_token)],
+             responses={404: {"description": "No undecided variance"}, 409: {"description": "Own count, or moved"}})
+async def decide_count_variance(scan_id: str, decision: Literal["approve", "reject"], body: Decision,
+                                new_unit_of_work: UnitOfWork) -> dict[str, str]:
+    """Approve adjusts the books by the variance (and publishes the stock change); reject leaves them."""
+    try:
+        async with new_unit_of_work() as uow:
+            await counting.decide_count_variance(uow, scan_id, body.actor, decision == "approve")
+    except counting.VarianceNotOpen as missing:
+        raise HTTPException(404, str(missing)) from None
+    except counting.DecisionRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    return {"scan_id": scan_id, "decision": f"{decision}d"}
 
 
 @router.get("/reconciliation", dependencies=[Depends(require_api_token)])

@@ -24,7 +24,8 @@ def scans_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> Batch
     async def handle(deliveries: list[Delivery[Scan]]) -> None:
         # A refused scan goes to the exception queue, not the dead letters: it is well-formed, just not applicable.
         async with unit_of_work() as uow:
-            await apply_scans(uow, [(to_command(d.message), d.record.value.decode()) for d in deliveries])
+            await apply_scans(uow, [(to_command(d.message), d.record.value.decode()) for d in deliveries],
+                              settings.count_auto_adjust_units)
 
     return BatchConsumer(
         name=settings.consumer_group(SCANS_CONSUMER), topic=settings.topic(WAREHOUSE_SCANS),

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from ecomops_common.contracts import INVENTORY_STOCK
 from ecomops_common.contracts.inventory import StockChangeReason, StockLevelChanged
 from ecomops_common.envelope import new_event
-from warehouse_service.domain.ledger import Movement, Reason, StockStatus
+from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
 from warehouse_service.domain.scans import ScanCommand, ScanContext, ScanRefused, apply_scan
 
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
@@ -26,7 +26,8 @@ class ScanResult:
     message: str | None = None
 
 
-async def apply_scans(uow, scans: list[tuple[ScanCommand, str]]) -> list[ScanResult]:
+async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adjust_units: int = 2
+                      ) -> list[ScanResult]:
     """`scans` are (command, the scan's JSON as received); results come back in the same order."""
     now = datetime.now(UTC)
     new_ids = await uow.claim_new_events(SCANS_INBOX, [scan.scan_id for scan, _ in scans])
@@ -38,13 +39,11 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]]) -> list[ScanRes
             answers.append(scan.scan_id)
         else:
             answers.append(ScanResult(scan.scan_id, "duplicate"))
-    keys = {(scan.sku, scan.node) for scan, _ in fresh}
-    sellable_before = await uow.warehouse.lock_levels(keys, now)
-    balances = await uow.warehouse.balances_of(keys)
-    balances_before = balances.items()
+    stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh if s.kind == "receive" and s.reference},
                                             lock=True)
-    context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts, balances)
+    context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
+                          stock.balances, count_auto_adjust_units=count_auto_adjust_units)
 
     results: dict[str, ScanResult] = {}
     movements: list[Movement] = []
@@ -59,20 +58,38 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]]) -> list[ScanRes
                                  "reason": refused.reason, "message": refused.message, "scan": document,
                                  "created_at": now})
 
-    await uow.warehouse.add_movements(movements)
-    await uow.warehouse.save_balances(balances_before, balances.items())
+    await stock.save(uow, movements, now)
     await uow.warehouse.save_receipts(receipts.values())
     await uow.warehouse.add_scan_exceptions(refused_rows)
-    sellable = {(sku, node): balances.on_hand(sku, node, StockStatus.sellable) for sku, node in keys}
-    changed = {key: units for key, units in sellable.items() if units != sellable_before.get(key)}
-    await uow.warehouse.save_levels(changed, now)
-    for (sku, node), units in sorted(changed.items()):
-        reason = next(m.reason for m in reversed(movements) if (m.sku, _node(m)) == (sku, node))
-        uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
-            sku=sku, node=node, sellable_on_hand=units, reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment),
-            as_of=now)), INVENTORY_STOCK)
+    await uow.warehouse.add_count_variances(context.variances, now)
     await uow.commit()
     return [results[answer] if isinstance(answer, str) else answer for answer in answers]
+
+
+class LockedStock:
+    """The balances of some SKU×nodes, their stock_levels rows locked, and the publishing of what changed."""
+
+    def __init__(self, keys: set[tuple[str, str]], sellable_before: dict, balances: Balances) -> None:
+        self.keys, self.sellable_before, self.balances = keys, sellable_before, balances
+        self.balances_before = balances.items()
+
+    @classmethod
+    async def open(cls, uow, keys: set[tuple[str, str]], now: datetime) -> "LockedStock":
+        sellable_before = await uow.warehouse.lock_levels(keys, now)
+        return cls(keys, sellable_before, await uow.warehouse.balances_of(keys))
+
+    async def save(self, uow, movements: list[Movement], now: datetime) -> None:
+        """Writes the movements and balances; announces each SKU×node whose sellable on-hand changed."""
+        await uow.warehouse.add_movements(movements)
+        await uow.warehouse.save_balances(self.balances_before, self.balances.items())
+        sellable = {(sku, node): self.balances.on_hand(sku, node, StockStatus.sellable) for sku, node in self.keys}
+        changed = {key: units for key, units in sellable.items() if units != self.sellable_before.get(key)}
+        await uow.warehouse.save_levels(changed, now)
+        for (sku, node), units in sorted(changed.items()):
+            reason = next(m.reason for m in reversed(movements) if (m.sku, _node(m)) == (sku, node))
+            uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
+                sku=sku, node=node, sellable_on_hand=units,
+                reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now)), INVENTORY_STOCK)
 
 
 def _node(movement: Movement) -> str:

@@ -1,0 +1,36 @@
+"""Supervisor decisions on count variances beyond the automatic threshold (four-eyes: not the counter)."""
+
+from datetime import UTC, datetime
+
+from warehouse_service.domain.ledger import InsufficientStock
+from warehouse_service.domain.scans import count_adjustment
+from warehouse_service.service_layer.scanning import LockedStock
+
+
+class VarianceNotOpen(Exception):
+    pass
+
+
+class DecisionRefused(Exception):
+    pass
+
+
+async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) -> None:
+    now = datetime.now(UTC)
+    variance = await uow.warehouse.open_count_variance(scan_id)
+    if variance is None:
+        raise VarianceNotOpen(f"no undecided count variance for scan {scan_id}")
+    if actor == variance.counted_by:
+        raise DecisionRefused(f"{actor} counted this; another supervisor must decide")
+    if approve:
+        stock = await LockedStock.open(uow, {(variance.sku, variance.place.node)}, now)
+        # The books were off by the variance when counted; units moved since then do not change that.
+        adjustment = count_adjustment(variance.sku, variance.place, variance.variance, f"count:{scan_id}", actor,
+                                      None, now)
+        try:
+            stock.balances.apply(adjustment)
+        except InsufficientStock as short:
+            raise DecisionRefused(f"stock moved since the count, recount: {short}") from None
+        await stock.save(uow, [adjustment], now)
+    await uow.warehouse.decide_count_variance(scan_id, "approved" if approve else "rejected", actor, now)
+    await uow.commit()
