@@ -51,6 +51,7 @@ def test_damaged_units_are_received_as_damaged_and_recorded_on_the_receipt(conte
     (scan("putaway", 1), "missing_to_location"),
     (scan("putaway", 1, to_location="PACK"), "wrong_location"),
     (scan("receive", 0), "non_positive_quantity"),
+    (scan("move", 1, location="A-01", to_location="A-01"), "same_location"),
 ])
 def test_scans_that_cannot_be_applied_are_refused_with_a_reason(context, bad, reason):
     with pytest.raises(ScanRefused) as refused:

@@ -120,7 +120,10 @@ def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
         raise ScanRefused("unsupported_kind", f"{scan.kind} scans are not handled yet")
     if scan.quantity <= 0 and scan.kind != "count":  # counting an empty bin is a count of 0
         raise ScanRefused("non_positive_quantity", f"a {scan.kind} scan needs a quantity above 0")
-    movements = handler(scan, location, context)
+    try:
+        movements = handler(scan, location, context)
+    except ValueError as invalid:  # a movement the ledger cannot take, e.g. to the place it comes from
+        raise ScanRefused("invalid_scan", str(invalid)) from None
     try:
         context.balances.apply_all(movements)
     except InsufficientStock as short:
@@ -152,6 +155,8 @@ def _move(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     _require_kind(location, LocationKind.storage, scan.kind)
     target = _location(context, scan.node, _required_to_location(scan))
     _require_kind(target, LocationKind.storage, "move target")
+    if target == location:
+        raise ScanRefused("same_location", f"a move needs another location than {location.code}")
     return [_movement(scan, Place(scan.node, location.code, StockStatus.sellable, scan.lot),
                       Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.move)]
 

@@ -20,8 +20,8 @@ router = APIRouter(prefix="/v1", tags=["warehouse"])
 NODE = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 # Which field of the scan a refusal is about, for the 422's `loc`.
 REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_location": "location",
-                 "wrong_location": "location", "missing_to_location": "to_location", "over_receipt": "quantity",
-                 "quantity_above_stock": "quantity", "non_positive_quantity": "quantity",
+                 "wrong_location": "location", "missing_to_location": "to_location", "same_location": "to_location",
+                 "over_receipt": "quantity", "quantity_above_stock": "quantity", "non_positive_quantity": "quantity",
                  "unknown_receipt": "reference", "unsupported_kind": "kind"}
 
 
