@@ -102,6 +102,18 @@ def test_shrinkage_re_sources_the_newest_order_and_raises_an_exception(make_dema
     assert (new.status, new.backorders) == (OrderStatus.backordered, [Backorder("1", "A", 1)])
 
 
+def test_picked_units_leave_the_reservation_and_are_never_re_sourced(make_demand):
+    order = OrderAllocation(make_demand(lines=[("1", "A", 3)]), OrderStatus.allocated, 1,
+                            [Allocation("1", "A", "N1", 3)])
+    book = book_of([StockPosition("A", "N1", on_hand=3, reserved=3), StockPosition("A", "N2", on_hand=5)], order)
+    assert book.fulfil("o1", "1", "A", "N1", 5) == 3  # never more than reserved
+    book.set_stock("A", "N1", 0)  # the picked units left the shelf: no shrinkage, nothing re-sourced
+    assert (order.reservations, order.fulfilled, order.status) == ([], [Allocation("1", "A", "N1", 3)],
+                                                                   OrderStatus.allocated)
+    assert book.exceptions == [] and book.changed == {} and book.positions["A", "N2"].reserved == 0
+    assert [o.order_id for o in book.orders_to_save()] == ["o1"]
+
+
 def test_commands_on_unlocked_skus_are_refused(make_demand):
     book = AllocationBook({}, {"A"}, [waiting(make_demand(lines=[("1", "Z", 1)]))], {})
     with pytest.raises(RuntimeError, match="not locked"):
@@ -112,6 +124,7 @@ def test_commands_on_unlocked_skus_are_refused(make_demand):
 
 command = st.one_of(
     st.tuples(st.just("place"), st.integers(0, 5)),
+    st.tuples(st.just("pick"), st.integers(0, 5), st.integers(1, 3)),
     st.tuples(st.just("release"), st.integers(0, 5)),
     st.tuples(st.just("stock"), st.sampled_from(["A", "B"]), st.sampled_from(NODES), st.integers(0, 6)),
 )
@@ -134,6 +147,12 @@ def test_any_sequence_of_commands_never_oversells(make_demand, commands, data):
             book.allocate([f"o{args[0]}"], "placed")
         elif name == "release":
             book.release(f"o{args[0]}", "cancelled")
+        elif name == "pick":  # the warehouse picks units of the order's first reservation, and on_hand drops
+            order = book.orders[f"o{args[0]}"]
+            if order.reservations:
+                r = order.reservations[0]
+                picked = book.fulfil(order.order_id, r.line_id, r.sku, r.node, args[1])
+                book.set_stock(r.sku, r.node, book.positions[r.sku, r.node].on_hand - picked)
         else:
             book.set_stock(*args)
         book.fill_backorders(["A", "B"])
@@ -151,6 +170,8 @@ def test_any_sequence_of_commands_never_oversells(make_demand, commands, data):
                     covered[r.line_id] += r.qty
                 for b in order.backorders:
                     covered[b.line_id] += b.qty
+                for f in order.fulfilled:
+                    covered[f.line_id] += f.qty
                 assert covered == units, order
         for key, position in book.positions.items():
             assert position.reserved == held[key]

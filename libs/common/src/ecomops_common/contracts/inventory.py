@@ -20,13 +20,21 @@ class StockChangeReason(StrEnum):
     damage = "damage"
     adjustment = "adjustment"
     seed = "seed"
+    pick = "pick"
+
+
+class FulfilledUnits(BaseModel):
+    order_id: str
+    line_id: str
+    quantity: int = Field(ge=1)
 
 
 class StockLevelChanged(InventoryEvent):
     """The sellable on-hand of one SKU at one node, as an absolute level (key `<sku>@<node>`).
 
     Absolute, not a delta: a redelivered or replayed message cannot count stock twice. Units picked for
-    an order leave sellable on-hand together with their reservation (warehouse's shipment events).
+    orders leave sellable on-hand in the same event that names them in `fulfilled`, so allocation drops
+    those reservations and the on-hand together and never mistakes a pick for shrinkage.
     """
 
     sku: str = Field(min_length=1, max_length=64)
@@ -35,6 +43,8 @@ class StockLevelChanged(InventoryEvent):
     reason: StockChangeReason
     as_of: AwareDatetime = Field(description="When the level was measured; an older level than the one "
                                              "applied is ignored")
+    fulfilled: list[FulfilledUnits] = Field(default_factory=list,
+                                            description="Units of this change picked for orders' reservations")
 
 
 class NodeAvailability(BaseModel):

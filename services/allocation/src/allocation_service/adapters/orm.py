@@ -64,6 +64,18 @@ class BackorderRecord(SQLModel, table=True):
     qty: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+class FulfilmentRecord(SQLModel, table=True):
+    """Reserved units the warehouse has picked: no longer reserved, never re-sourced."""
+
+    __tablename__ = "fulfilments"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    line_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    qty: int = Field(sa_column=Column(Integer, nullable=False))
+
+
 class ChannelRulesRecord(SQLModel, table=True):
     __tablename__ = "channel_rules"
 
@@ -88,4 +100,4 @@ class AllocationExceptionRecord(SQLModel, table=True):
 
 
 TABLES = [model.__table__ for model in (StockPositionRecord, OrderDemandRecord, ReservationRecord, BackorderRecord,
-                                        ChannelRulesRecord, AllocationExceptionRecord)]
+                                        FulfilmentRecord, ChannelRulesRecord, AllocationExceptionRecord)]

@@ -14,6 +14,7 @@ from allocation_service.adapters.orm import (
     AllocationExceptionRecord,
     BackorderRecord,
     ChannelRulesRecord,
+    FulfilmentRecord,
     OrderDemandRecord,
     ReservationRecord,
     StockPositionRecord,
@@ -28,6 +29,7 @@ _positions = StockPositionRecord.__table__
 _demands = OrderDemandRecord.__table__
 _reservations = ReservationRecord.__table__
 _backorders = BackorderRecord.__table__
+_fulfilments = FulfilmentRecord.__table__
 _rules = ChannelRulesRecord.__table__
 _exceptions = AllocationExceptionRecord.__table__
 
@@ -96,6 +98,7 @@ class AllocationRepository:
             select(_backorders.c.order_id).where(_backorders.c.sku.in_(skus)).distinct())).scalars())
 
     async def orders_reserved_at(self, keys: Iterable[StockKey]) -> set[str]:
+        """Orders holding reservations at these SKU×nodes."""
         keys = list(set(keys))
         if not keys:
             return set()
@@ -113,12 +116,16 @@ class AllocationRepository:
             select(_reservations).where(_reservations.c.order_id.in_(ids)))).mappings().all()
         backorders = (await self.session.execute(
             select(_backorders).where(_backorders.c.order_id.in_(ids)))).mappings().all()
+        fulfilments = (await self.session.execute(
+            select(_fulfilments).where(_fulfilments.c.order_id.in_(ids)))).mappings().all()
         orders = {row["order_id"]: OrderAllocation(demand_from_json(row["order_id"], row["channel"], row["demand"]),
                                                    OrderStatus(row["status"]), row["revision"]) for row in demands}
         for r in reservations:
             orders[r["order_id"]].reservations.append(Allocation(r["line_id"], r["sku"], r["node"], r["qty"]))
         for b in backorders:
             orders[b["order_id"]].backorders.append(Backorder(b["line_id"], b["sku"], b["qty"]))
+        for f in fulfilments:
+            orders[f["order_id"]].fulfilled.append(Allocation(f["line_id"], f["sku"], f["node"], f["qty"]))
         return list(orders.values())
 
     # --- rules -----------------------------------------------------------------------------------------
@@ -164,7 +171,7 @@ class AllocationRepository:
                 "order_id": o.order_id, "channel": o.demand.channel, "status": o.status.value,
                 "revision": o.revision, "demand": demand_to_json(o.demand), "created_at": at, "updated_at": at,
             } for o in new_orders])
-        changed = book.changed_orders()
+        changed = book.orders_to_save()
         existing = [o for o in changed if o.order_id not in new_order_ids]
         if existing:
             await self.session.execute(
@@ -174,6 +181,7 @@ class AllocationRepository:
             ids = [o.order_id for o in existing]
             await self.session.execute(delete(_reservations).where(_reservations.c.order_id.in_(ids)))
             await self.session.execute(delete(_backorders).where(_backorders.c.order_id.in_(ids)))
+            await self.session.execute(delete(_fulfilments).where(_fulfilments.c.order_id.in_(ids)))
         reservations = [{"order_id": o.order_id, "line_id": r.line_id, "node": r.node, "sku": r.sku, "qty": r.qty}
                         for o in changed for r in o.reservations]
         if reservations:
@@ -182,6 +190,10 @@ class AllocationRepository:
                       for o in changed for b in o.backorders]
         if backorders:
             await self.session.execute(insert(_backorders), backorders)
+        fulfilments = [{"order_id": o.order_id, "line_id": f.line_id, "node": f.node, "sku": f.sku, "qty": f.qty}
+                       for o in changed for f in o.fulfilled]
+        if fulfilments:
+            await self.session.execute(insert(_fulfilments), fulfilments)
 
     async def add_exception(self, exception_id: str, exception: AllocationException, at: datetime) -> None:
         await self.session.execute(insert(_exceptions).values(

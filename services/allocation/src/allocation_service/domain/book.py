@@ -46,6 +46,7 @@ class OrderAllocation:
     revision: int = 0
     reservations: list[Allocation] = field(default_factory=list)
     backorders: list[Backorder] = field(default_factory=list)
+    fulfilled: list[Allocation] = field(default_factory=list)  # picked by the warehouse: no longer reserved
 
     @property
     def order_id(self) -> str:
@@ -60,10 +61,14 @@ class OrderAllocation:
         for b in self.backorders:
             waiting[b.line_id, b.sku] += b.qty
         self.reservations = [Allocation(line, sku, node, qty) for (line, sku, node), qty in reserved.items() if qty]
+        picked: dict[tuple[str, str, str], int] = defaultdict(int)
+        for f in self.fulfilled:
+            picked[f.line_id, f.sku, f.node] += f.qty
+        self.fulfilled = [Allocation(line, sku, node, qty) for (line, sku, node), qty in picked.items()]
         self.backorders = [Backorder(line, sku, qty) for (line, sku), qty in waiting.items() if qty]
         if self.status is OrderStatus.released:
             return
-        plan = AllocationPlan(self.order_id, tuple(self.reservations), tuple(self.backorders))
+        plan = AllocationPlan(self.order_id, tuple(self.reservations + self.fulfilled), tuple(self.backorders))
         self.status = OrderStatus(plan.status.value)
 
 
@@ -79,6 +84,7 @@ class AllocationBook:
         self.orders = {order.order_id: order for order in orders}
         self.rules_by_channel = rules_by_channel
         self.changed: dict[str, str] = {}  # order id -> why its allocation changed (the latest reason)
+        self._picked: set[str] = set()  # orders with units fulfilled: saved, but their allocation is unchanged
         self.exceptions: list[AllocationException] = []
         self._loaded = {key: _counts(position) for key, position in self.positions.items()}
 
@@ -91,7 +97,29 @@ class AllocationBook:
         return [p for key, p in self.positions.items() if _counts(p) != self._loaded.get(key)]
 
     def changed_orders(self) -> list[OrderAllocation]:
+        """Orders whose allocation changed: each is announced."""
         return [self.orders[order_id] for order_id in self.changed]
+
+    def orders_to_save(self) -> list[OrderAllocation]:
+        return [self.orders[order_id] for order_id in dict.fromkeys([*self.changed, *self._picked])]
+
+    def fulfil(self, order_id: str, line_id: str, sku: str, node: str, qty: int) -> int:
+        """The warehouse picked units of a reservation: they stop being reserved (and stop being re-sourced).
+        Returns the units taken off the reservation (never more than it holds)."""
+        self._require_locked([sku])
+        order = self.orders.get(order_id)
+        if order is None:
+            return 0
+        held = sum(r.qty for r in order.reservations if (r.line_id, r.sku, r.node) == (line_id, sku, node))
+        taken = min(qty, held)
+        if taken:
+            self.positions[sku, node].release(taken)
+            # A negative row cancels units of the reservation; settle() nets it out.
+            order.reservations.append(Allocation(line_id, sku, node, -taken))
+            order.fulfilled.append(Allocation(line_id, sku, node, taken))
+            order.settle()
+            self._picked.add(order_id)
+        return taken
 
     def add_order(self, order: OrderAllocation) -> None:
         self.orders[order.order_id] = order

@@ -68,7 +68,8 @@ def stock_levels_consumer(settings: AllocationSettings, unit_of_work: Callable) 
         async with unit_of_work() as uow:
             new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
             levels = [StockLevel(d.message.sku, d.message.node, on_hand=d.message.sellable_on_hand,
-                                 as_of=d.message.as_of, cause=Cause(d.event_id, d.correlation_id, d.traceparent))
+                                 as_of=d.message.as_of, cause=Cause(d.event_id, d.correlation_id, d.traceparent),
+                                 fulfilled=tuple((f.order_id, f.line_id, f.quantity) for f in d.message.fulfilled))
                       for d in deliveries if d.event_id in new]
             await set_stock_levels(uow, levels)
 

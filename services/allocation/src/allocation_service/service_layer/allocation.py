@@ -55,6 +55,7 @@ class StockLevel:
     safety_stock: int | None = None  # None: keep
     as_of: datetime | None = None  # a level measured before the applied one is stale and ignored
     cause: Cause = Cause()
+    fulfilled: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) picked in this change
 
 
 async def process_order_events(uow, events: OrderEvents) -> None:
@@ -96,22 +97,29 @@ async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
     await uow.allocation.add_missing_positions(keys, now)
     skus = {sku for sku, _ in keys}
     # Orders that may be re-sourced or filled: their SKUs are locked too, so the book can plan all their lines.
+    picked_for = {order_id for level in levels for order_id, _, _ in level.fulfilled}
     related = await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
     skus |= await uow.allocation.skus_of_orders(related)
 
     async def affected() -> set[str]:  # again under the position locks, now authoritative
-        return await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
+        return (await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
+                | picked_for)
 
     book, measured_before = await _open_book(uow, skus, set(), affected)
     measured: dict[StockKey, datetime] = {}
     applied = 0
     for level in levels:
         key = (level.sku, level.node)
+        position = book.positions[key]
+        # Picked units leave the reservation before on_hand drops, so a pick is never taken for shrinkage.
+        picked = sum(book.fulfil(order_id, line_id, level.sku, level.node, units)
+                     for order_id, line_id, units in level.fulfilled)
         as_of = measured.get(key) or measured_before.get(key)
         if level.as_of is not None and as_of is not None and level.as_of < as_of:
             log.info("stale stock level for %s@%s (as of %s, applied %s): ignored", *key, level.as_of, as_of)
+            if picked:  # the level is old news, but the picked units did leave the shelf
+                book.set_stock(level.sku, level.node, max(0, position.on_hand - picked))
             continue
-        position = book.positions[key]
         book.set_stock(level.sku, level.node, position.on_hand if level.on_hand is None else level.on_hand,
                        level.safety_stock)
         if level.as_of is not None:
