@@ -85,3 +85,26 @@ def test_counts_of_locations_without_countable_stock_are_refused(context):
     with pytest.raises(ScanRefused) as refused:
         apply_scan(scan("count", 1, location="PACK"), context)
     assert refused.value.reason == "wrong_location"
+
+
+def test_a_pick_takes_units_from_a_bin_to_packing_for_its_task(context):
+    from warehouse_service.domain.scans import fulfilled_by
+    from warehouse_service.domain.tasks import PickTask, TaskStatus
+
+    stocked(context)
+    task = PickTask("t1", "o1", "1", "BER1", "SKU-RED-M", 3)
+    context.tasks = {"t1": task}
+    movements = apply_scan(scan("pick", 2, location="A-01", scan_id="k1", reference="t1"), context)
+    assert context.balances.held("SKU-RED-M", Place("BER1", "PACK", StockStatus.picked)) == 2
+    assert fulfilled_by(movements, context.tasks) == {("SKU-RED-M", "BER1"): [("o1", "1", 2)]}
+    for bad, reason in ((scan("pick", 2, location="A-01", scan_id="k2", reference="t1"), "over_pick"),
+                        (scan("pick", 1, location="A-02", scan_id="k3", reference="t1"), "quantity_above_stock"),
+                        (scan("pick", 1, location="A-01", scan_id="k4", reference="t9"), "unknown_task"),
+                        (scan("pick", 1, location="A-01", scan_id="k5", reference="t1", sku="SKU-BLUE"),
+                         "wrong_item")):
+        with pytest.raises(ScanRefused) as refused:
+            apply_scan(bad, context)
+        assert refused.value.reason == reason
+    assert (task.picked, task.status) == (2, TaskStatus.open)
+    apply_scan(scan("pick", 1, location="A-01", scan_id="k6", reference="t1"), context)
+    assert task.status is TaskStatus.done

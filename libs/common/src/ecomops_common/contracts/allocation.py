@@ -38,7 +38,7 @@ class OrderAllocationChanged(AllocationEvent):
     status: AllocationStatus
     revision: int = Field(ge=1, description="Grows with every change of this order's allocation; "
                                             "a consumer ignores a revision older than the one it has")
-    lines: list[AllocatedLine] = Field(description="Reserved units per line and node")
+    lines: list[AllocatedLine] = Field(description="Allocated units per line and node, reserved or already picked")
     backordered: list[BackorderedLine] = Field(default_factory=list)
     reason: str = Field(description="Why it changed: placed, backorder_filled, shrinkage, cancelled, ...")
 

@@ -166,7 +166,12 @@ async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str],
 
 
 def allocation_event(order: OrderAllocation, reason: str):
-    lines = [AllocatedLine(line_id=r.line_id, sku=r.sku, node=r.node, quantity=r.qty) for r in order.reservations]
+    """Lines are every unit allocated per line and node, reserved or already picked (the warehouse's task)."""
+    allocated: dict[tuple[str, str, str], int] = {}
+    for unit in [*order.reservations, *order.fulfilled]:
+        allocated[unit.line_id, unit.sku, unit.node] = allocated.get((unit.line_id, unit.sku, unit.node), 0) + unit.qty
+    lines = [AllocatedLine(line_id=line_id, sku=sku, node=node, quantity=qty)
+             for (line_id, sku, node), qty in allocated.items()]
     backordered = [BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders]
     fields = dict(order_id=order.order_id, channel=order.demand.channel, status=AllocationStatus(order.status.value),
                   revision=order.revision, lines=lines, backordered=backordered, reason=reason)

@@ -10,6 +10,8 @@ from datetime import datetime
 
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
+from warehouse_service.domain.refusals import ScanRefused
+from warehouse_service.domain.tasks import PickTask
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
 
@@ -33,14 +35,6 @@ class ScanCommand:
     @property
     def actor(self) -> str:
         return self.operator_id or f"device:{self.device_id}"
-
-
-class ScanRefused(Exception):
-    """The scan cannot be applied; `reason` is a stable code for the exception queue."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason, self.message = reason, message
 
 
 @dataclass
@@ -107,6 +101,7 @@ class ScanContext:
     known_skus: set[str] | None = None  # None: any SKU may be received
     count_auto_adjust_units: int = 2  # a count variance up to this many units is adjusted without approval
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
+    tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
@@ -183,7 +178,46 @@ def count_adjustment(sku: str, place: Place, variance: int, reference: str | Non
     return Movement(sku, abs(variance), source, target, Reason.count_adjustment, reference, actor, scan_id, at)
 
 
-_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count}
+def _pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.storage, scan.kind)
+    task = context.tasks.get(scan.reference or "")
+    if task is None:
+        raise ScanRefused("unknown_task", f"no pick task {scan.reference}")
+    if (task.node, task.sku) != (scan.node, scan.sku):
+        raise ScanRefused("wrong_item", f"pick task {task.id} is for {task.sku} at {task.node}")
+    packing = _packing_location(context, scan)
+    bin_place = Place(scan.node, location.code, StockStatus.sellable, scan.lot)
+    # Checked before the task counts the units, so a refused pick leaves the task as it was.
+    if context.balances.held(scan.sku, bin_place) < scan.quantity:
+        raise ScanRefused("quantity_above_stock", f"{location.code} holds {context.balances.held(scan.sku, bin_place)}"
+                                                  f" of {scan.sku}, {scan.quantity} picked: wrong bin?")
+    task.pick(scan.quantity)
+    return [_movement(scan, bin_place, Place(scan.node, packing.code, StockStatus.picked, scan.lot), Reason.pick)]
+
+
+def _packing_location(context: ScanContext, scan: ScanCommand) -> Location:
+    if scan.to_location:
+        target = _location(context, scan.node, scan.to_location)
+        _require_kind(target, LocationKind.packing, "pick target")
+        return target
+    packing = sorted(code for (node, code), loc in context.locations.items()
+                     if node == scan.node and loc.kind is LocationKind.packing)
+    if not packing:
+        raise ScanRefused("no_packing_location", f"{scan.node} has no packing location for picked units")
+    return context.locations[scan.node, packing[0]]
+
+
+def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> dict[tuple[str, str], list]:
+    """Per SKU×node, the (order id, line id, units) that pick movements took for their tasks."""
+    fulfilled: dict[tuple[str, str], list] = {}
+    for m in movements:
+        if m.reason is Reason.pick:
+            task = tasks[m.reference]
+            fulfilled.setdefault((m.sku, task.node), []).append((task.order_id, task.line_id, m.quantity))
+    return fulfilled
+
+
+_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick}
 
 
 def _location(context: ScanContext, node: str, code: str) -> Location:

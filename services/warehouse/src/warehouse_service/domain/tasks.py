@@ -1,0 +1,65 @@
+"""Pick tasks: what allocation reserved at a node, to be picked line by line. Plain Python: no I/O."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from warehouse_service.domain.refusals import ScanRefused
+
+
+class TaskStatus(StrEnum):
+    open = "open"
+    done = "done"
+    cancelled = "cancelled"
+
+
+@dataclass
+class PickTask:
+    id: str
+    order_id: str
+    line_id: str
+    node: str
+    sku: str
+    quantity: int
+    picked: int = 0
+    status: TaskStatus = TaskStatus.open
+    suggested_bin: str | None = None
+
+    @property
+    def remaining(self) -> int:
+        return self.quantity - self.picked
+
+    def pick(self, quantity: int) -> None:
+        if self.status is not TaskStatus.open:
+            raise ScanRefused("task_not_open", f"pick task {self.id} is {self.status}")
+        if quantity > self.remaining:
+            raise ScanRefused("over_pick", f"pick task {self.id} has {self.remaining} left to pick, {quantity} scanned")
+        self.picked += quantity
+        if not self.remaining:
+            self.status = TaskStatus.done
+
+    def reallocate(self, quantity: int) -> None:
+        """Allocation now wants `quantity` units of this line here (0: none). Units picked stay picked; a task
+        cancelled before any pick keeps the quantity it was for."""
+        if quantity > self.picked:
+            self.quantity, self.status = quantity, TaskStatus.open
+        elif self.picked:
+            self.quantity, self.status = self.picked, TaskStatus.done
+        else:
+            self.status = TaskStatus.cancelled
+
+
+def sync_tasks(existing: list[PickTask], wanted: dict[tuple[str, str], tuple[str, int]], new_task) -> list[PickTask]:
+    """Brings an order's tasks in line with its allocation: `wanted` maps (line id, node) to (sku, units).
+    `new_task(line_id, node, sku, units)` makes a task for a line newly allocated at a node. Returns the
+    tasks that changed or are new."""
+    touched = []
+    by_key = {(task.line_id, task.node): task for task in existing}
+    for key, task in by_key.items():
+        before = (task.quantity, task.status)
+        task.reallocate(wanted.get(key, (task.sku, 0))[1])
+        if (task.quantity, task.status) != before:
+            touched.append(task)
+    for (line_id, node), (sku, units) in wanted.items():
+        if (line_id, node) not in by_key:
+            touched.append(new_task(line_id, node, sku, units))
+    return touched
