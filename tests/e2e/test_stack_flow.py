@@ -41,7 +41,8 @@ async def order_in_status(order_service: httpx.AsyncClient, order_id: str, statu
 async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict[str, int]) -> None:
     """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
     for node, units in units_by_node.items():
-        layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"}]}
+        layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"},
+                                {"code": "PACK", "kind": "packing"}]}
         assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
         assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
             {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
@@ -91,3 +92,26 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     assert availability["atp"] == 3
     assert (await order_service.get(f"/v1/orders/{placed['id']}")).json()["allocation"] == []
     assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
+
+    # The warehouse picks the split order's 2 units at WH2: they leave the shelf and the reservation together.
+    async def pick_task_at_wh2() -> bool:
+        return len((await warehouse.get("/v1/pick-tasks", params={"order_id": held["id"], "node": "WH2"})).json()) == 1
+
+    await eventually(pick_task_at_wh2)
+    task, = (await warehouse.get("/v1/pick-tasks", params={"order_id": held["id"], "node": "WH2"})).json()
+    assert (task["sku"], task["quantity"], task["suggested_bin"]) == ("SKU-RED-M", 2, "BIN-1")
+    pick = {"scan_id": "pick-1", "device_id": "dev2", "warehouse_id": "WH2", "scanned_at": "2026-11-22T11:00:00Z",
+            "kind": "pick", "sku": "SKU-RED-M", "quantity": 2, "location": "BIN-1", "reference": task["id"]}
+    assert (await warehouse.post("/v1/scans", json=pick)).status_code == 200
+
+    async def picked_in_allocation() -> bool:
+        reservations = (await allocation.get("/v1/reservations", params={"order_id": held["id"]})).json()
+        return reservations["picked"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH2", "quantity": 2}]
+
+    await eventually(picked_in_allocation)
+    nodes = (await allocation.get("/v1/availability", params={"sku": "SKU-RED-M"})).json()["items"][0]["nodes"]
+    assert [(n["node"], n["on_hand"], n["reserved"]) for n in nodes] == [("WH1", 4, 1), ("WH2", 0, 0)]
+    assert (await allocation.get("/v1/exceptions")).json() == []  # a pick is not shrinkage
+    assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
+    assert (await warehouse.get("/v1/pick-tasks", params={"order_id": held["id"], "status": "done"})).json()[0][
+        "picked"] == 2

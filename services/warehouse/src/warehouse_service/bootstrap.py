@@ -4,13 +4,13 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_SCANS
+from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_SCANS
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
 from warehouse_service.adapters.orm import TABLES
 from warehouse_service.entrypoints import http
-from warehouse_service.entrypoints.kafka import scans_consumer
+from warehouse_service.entrypoints.kafka import allocations_consumer, scans_consumer
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 from warehouse_service.settings import WarehouseSettings
 
@@ -21,10 +21,12 @@ def build_app(settings: WarehouseSettings | None = None) -> FastAPI:
     runtime.topics = [
         TopicSpec(WAREHOUSE_SCANS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(INVENTORY_STOCK, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(ALLOCATION_EVENTS, settings.topic_partitions, with_dead_letters=True),
     ]
     unit_of_work = partial(WarehouseUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
                            on_commit=runtime.relay.wake)
     runtime.consume(scans_consumer(settings, unit_of_work))
+    runtime.consume(allocations_consumer(settings, unit_of_work))
     app = create_app(runtime, title="Warehouse service", routers=[http.router])
     app.state.unit_of_work = unit_of_work
     return app

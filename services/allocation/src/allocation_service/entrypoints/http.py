@@ -57,8 +57,9 @@ class ReservationsView(BaseModel):
     channel: str
     status: Literal["held", "pending", "allocated", "partially_allocated", "backordered", "released"]
     revision: int
-    lines: list[AllocatedLine]
+    lines: list[AllocatedLine] = Field(description="Units still reserved")
     backordered: list[BackorderedLine]
+    picked: list[AllocatedLine] = Field(description="Units the warehouse has picked: no longer reserved")
 
 
 class RulesDocument(BaseModel):
@@ -145,7 +146,8 @@ async def get_reservations(order_id: str, new_unit_of_work: UnitOfWork):
     return ReservationsView(
         order_id=order.order_id, channel=order.demand.channel, status=order.status.value, revision=order.revision,
         lines=[AllocatedLine(line_id=r.line_id, sku=r.sku, node=r.node, quantity=r.qty) for r in order.reservations],
-        backordered=[BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders])
+        backordered=[BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders],
+        picked=[AllocatedLine(line_id=f.line_id, sku=f.sku, node=f.node, quantity=f.qty) for f in order.fulfilled])
 
 
 @router.get("/channels/{channel}/rules", response_model=ChannelRulesView)

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -114,5 +114,33 @@ class CountVarianceRecord(SQLModel, table=True):
     decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
+class PickTaskRecord(SQLModel, table=True):
+    __tablename__ = "pick_tasks"
+    __table_args__ = (UniqueConstraint("order_id", "line_id", "node", name="uq_pick_tasks_order_line_node"),
+                      Index("ix_pick_tasks_node_status", "node", "status", "created_at"))
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True), description="What pick scans reference")
+    order_id: str = Field(sa_column=Column(String(36), nullable=False))
+    line_id: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    picked: int = Field(sa_column=Column(Integer, nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    suggested_bin: str | None = Field(default=None, sa_column=Column(String(64)))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class WarehouseOrderRecord(SQLModel, table=True):
+    """The latest allocation revision followed per order: older or redelivered results change nothing."""
+
+    __tablename__ = "warehouse_orders"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, nullable=False))
+
+
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
-                                        ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord)]
+                                        ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
+                                        PickTaskRecord, WarehouseOrderRecord)]

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, insert, select, text, tuple_, update
+from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from warehouse_service.adapters.orm import (
@@ -14,13 +14,16 @@ from warehouse_service.adapters.orm import (
     ExpectedReceiptRecord,
     LocationRecord,
     MovementRecord,
+    PickTaskRecord,
     ScanExceptionRecord,
     StockBalanceRecord,
     StockLevelRecord,
+    WarehouseOrderRecord,
 )
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
+from warehouse_service.domain.tasks import PickTask, TaskStatus
 
 _locations = LocationRecord.__table__
 _levels = StockLevelRecord.__table__
@@ -29,6 +32,8 @@ _movements = MovementRecord.__table__
 _receipts = ExpectedReceiptRecord.__table__
 _exceptions = ScanExceptionRecord.__table__
 _variances = CountVarianceRecord.__table__
+_tasks = PickTaskRecord.__table__
+_orders = WarehouseOrderRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -207,6 +212,66 @@ class WarehouseRepository:
     async def decide_count_variance(self, scan_id: str, decision: str, actor: str, at: datetime) -> None:
         await self.session.execute(update(_variances).where(_variances.c.scan_id == scan_id).values(
             decision=decision, decided_by=actor, decided_at=at))
+
+
+    # --- pick tasks ------------------------------------------------------------------------------------
+
+    async def lock_order_revisions(self, order_ids: Iterable[str]) -> dict[str, int]:
+        """The allocation revision followed per order (0 if none yet), locked in id order until commit."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return {}
+        await self.session.execute(self._dialect.insert(_orders).on_conflict_do_nothing(),
+                                   [{"order_id": order_id, "revision": 0} for order_id in ids])
+        rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids))
+                                          .order_by(_orders.c.order_id).with_for_update())
+        return {row.order_id: row.revision for row in rows}
+
+    async def save_order_revisions(self, revisions: dict[str, int]) -> None:
+        if revisions:
+            await self.session.execute(
+                update(_orders).where(_orders.c.order_id == bindparam("b_order_id"))
+                .values(revision=bindparam("revision")),
+                [{"b_order_id": order_id, "revision": revision} for order_id, revision in sorted(revisions.items())])
+
+    async def tasks(self, *, ids: Iterable[str] = (), order_ids: Iterable[str] = (), lock: bool) -> list[PickTask]:
+        ids, order_ids = sorted(set(ids)), sorted(set(order_ids))
+        if not ids and not order_ids:
+            return []
+        statement = select(_tasks).where(or_(_tasks.c.id.in_(ids), _tasks.c.order_id.in_(order_ids))).order_by(
+            _tasks.c.id)
+        rows = await self.session.execute(statement.with_for_update() if lock else statement)
+        return [PickTask(r.id, r.order_id, r.line_id, r.node, r.sku, r.quantity, r.picked, TaskStatus(r.status),
+                         r.suggested_bin) for r in rows]
+
+    async def save_tasks(self, tasks: Iterable[PickTask], at: datetime) -> None:
+        rows = [{"id": t.id, "order_id": t.order_id, "line_id": t.line_id, "node": t.node, "sku": t.sku,
+                 "quantity": t.quantity, "picked": t.picked, "status": t.status.value, "suggested_bin": t.suggested_bin,
+                 "created_at": at, "updated_at": at} for t in {task.id: task for task in tasks}.values()]
+        if rows:
+            statement = self._dialect.insert(_tasks)
+            await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
+                name: statement.excluded[name] for name in ("quantity", "picked", "status", "updated_at")}), rows)
+
+    async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
+        """Per SKU×node, the bin holding the most sellable units: where a new pick task suggests to pick."""
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        rows = await self.session.execute(
+            select(_balances.c.sku, _balances.c.node, _balances.c.location, _balances.c.units)
+            .where(tuple_(_balances.c.sku, _balances.c.node).in_(keys),
+                   _balances.c.status == StockStatus.sellable.value)
+            .order_by(_balances.c.units))
+        return {(r.sku, r.node): r.location for r in rows}  # ascending: the fullest bin is written last
+
+    async def task_list(self, *, node: str | None, order_id: str | None, status: str | None,
+                        limit: int) -> list[dict[str, Any]]:
+        statement = select(_tasks).order_by(_tasks.c.created_at, _tasks.c.id).limit(limit)
+        for column, value in (("node", node), ("order_id", order_id), ("status", status)):
+            if value is not None:
+                statement = statement.where(_tasks.c[column] == value)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
 
 
 def _balance_row(key: BalanceKey, units: int) -> dict[str, Any]:

@@ -22,7 +22,9 @@ NODE = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_location": "location",
                  "wrong_location": "location", "missing_to_location": "to_location", "same_location": "to_location",
                  "over_receipt": "quantity", "quantity_above_stock": "quantity", "non_positive_quantity": "quantity",
-                 "unknown_receipt": "reference", "unsupported_kind": "kind"}
+                 "unknown_receipt": "reference", "unsupported_kind": "kind", "unknown_task": "reference",
+                 "task_not_open": "reference", "wrong_item": "sku", "over_pick": "quantity",
+                 "no_packing_location": "to_location"}
 
 
 async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
@@ -174,6 +176,15 @@ async def decide_count_variance(scan_id: str, decision: Literal["approve", "reje
     except counting.DecisionRefused as refused:
         raise HTTPException(409, str(refused)) from None
     return {"scan_id": scan_id, "decision": f"{decision}d"}
+
+
+@router.get("/pick-tasks")
+async def list_pick_tasks(new_unit_of_work: UnitOfWork, node: str | None = None, order_id: str | None = None,
+                          task_status: Annotated[str | None, Query(alias="status")] = "open",
+                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict]:
+    """Pick tasks (one per order line and node, made from allocation results), oldest first."""
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.task_list(node=node, order_id=order_id, status=task_status, limit=limit)
 
 
 @router.get("/reconciliation", dependencies=[Depends(require_api_token)])

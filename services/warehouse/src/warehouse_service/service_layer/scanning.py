@@ -5,15 +5,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ecomops_common.contracts import INVENTORY_STOCK
-from ecomops_common.contracts.inventory import StockChangeReason, StockLevelChanged
+from ecomops_common.contracts.inventory import FulfilledUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
-from warehouse_service.domain.scans import ScanCommand, ScanContext, ScanRefused, apply_scan
+from warehouse_service.domain.scans import ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
 
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
 SCANS_INBOX = "warehouse-service.scans"
 SOURCE = "warehouse"
 _STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.putaway: StockChangeReason.putaway,
+                  Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
                   Reason.disposition: StockChangeReason.return_restock}
 
@@ -42,8 +43,11 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh if s.kind == "receive" and s.reference},
                                             lock=True)
+    tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind == "pick" and s.reference},
+                                      lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
-                          stock.balances, count_auto_adjust_units=count_auto_adjust_units)
+                          stock.balances, count_auto_adjust_units=count_auto_adjust_units,
+                          tasks={task.id: task for task in tasks})
 
     results: dict[str, ScanResult] = {}
     movements: list[Movement] = []
@@ -58,7 +62,8 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
                                  "reason": refused.reason, "message": refused.message, "scan": document,
                                  "created_at": now})
 
-    await stock.save(uow, movements, now)
+    await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
+    await uow.warehouse.save_tasks(tasks, now)
     await uow.warehouse.save_receipts(receipts.values())
     await uow.warehouse.add_scan_exceptions(refused_rows)
     await uow.warehouse.add_count_variances(context.variances, now)
@@ -78,8 +83,10 @@ class LockedStock:
         sellable_before = await uow.warehouse.lock_levels(keys, now)
         return cls(keys, sellable_before, await uow.warehouse.balances_of(keys))
 
-    async def save(self, uow, movements: list[Movement], now: datetime) -> None:
-        """Writes the movements and balances; announces each SKU×node whose sellable on-hand changed."""
+    async def save(self, uow, movements: list[Movement], now: datetime,
+                   fulfilled: dict[tuple[str, str], list[tuple[str, str, int]]] | None = None) -> None:
+        """Writes the movements and balances; announces each SKU×node whose sellable on-hand changed, with the
+        order lines that picks among the movements fulfilled."""
         await uow.warehouse.add_movements(movements)
         await uow.warehouse.save_balances(self.balances_before, self.balances.items())
         sellable = {(sku, node): self.balances.on_hand(sku, node, StockStatus.sellable) for sku, node in self.keys}
@@ -89,7 +96,9 @@ class LockedStock:
             reason = next(m.reason for m in reversed(movements) if (m.sku, _node(m)) == (sku, node))
             uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
                 sku=sku, node=node, sellable_on_hand=units,
-                reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now)), INVENTORY_STOCK)
+                reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now,
+                fulfilled=[FulfilledUnits(order_id=order_id, line_id=line_id, quantity=qty)
+                           for order_id, line_id, qty in (fulfilled or {}).get((sku, node), ())])), INVENTORY_STOCK)
 
 
 def _node(movement: Movement) -> str:
