@@ -55,10 +55,13 @@ bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptan
 bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p50/p99 at 200/s
 	@$(ENV); $(PY) tools/bench_allocation.py $(BENCH_ARGS)
 
+bench-scans: install infra-up  ## scans/s applied by the warehouse service (sustained), p50/p99 at 500/s
+	@$(ENV); $(PY) tools/bench_scans.py $(BENCH_ARGS)
+
 reconcile: install  ## allocation: recompute reserved quantities from live reservations, report drift
 	@$(ENV); .venv/bin/allocation-reconcile
 
 dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)
 
-.PHONY: help install up down test unit lint schemas bench-intake bench-allocation reconcile dlq
+.PHONY: help install up down test unit lint schemas bench-intake bench-allocation bench-scans reconcile dlq

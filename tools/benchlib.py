@@ -52,15 +52,17 @@ def options_parser(module_doc: str) -> argparse.ArgumentParser:
                                    formatter_class=argparse.RawDescriptionHelpFormatter)
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, defaults: Any) -> None:
-    """--rate, --duration, --repeats, --warmup-orders, --quick and --json, with `defaults` (an options
-    dataclass) in their help. A size not given parses as None; sized_options() fills it in."""
-    parser.add_argument("--rate", type=float, help=f"orders/s for the latency runs (default {defaults.rate:g})")
+def add_run_arguments(parser: argparse.ArgumentParser, defaults: Any, unit: str = "orders") -> None:
+    """--rate, --duration, --repeats, --warmup-<unit>, --quick and --json, with `defaults` (an options
+    dataclass, with a field warmup_<unit>) in their help. A size not given parses as None; sized_options()
+    fills it in. `unit` names what the benchmark sends: orders, scans, ..."""
+    parser.add_argument("--rate", type=float, help=f"{unit}/s for the latency runs (default {defaults.rate:g})")
     parser.add_argument("--duration", dest="duration_s", type=float,
                         help=f"seconds per latency run (default {defaults.duration_s:g})")
     parser.add_argument("--repeats", type=int, help=f"runs of every measure; the median is reported "
                                                     f"(default {defaults.repeats})")
-    parser.add_argument("--warmup-orders", type=int, help=f"unmeasured orders first (default {defaults.warmup_orders})")
+    parser.add_argument(f"--warmup-{unit}", type=int,
+                        help=f"unmeasured {unit} first (default {getattr(defaults, f'warmup_{unit}')})")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, well under a minute (smoke test)")
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures to this file")
 
@@ -110,6 +112,11 @@ class ServiceUnderTest:
         """The admin URL's credentials and host, this run's database, SQLAlchemy's asyncpg driver."""
         admin = urlsplit(self.postgres_admin_url)
         return urlunsplit(("postgresql+asyncpg", admin.netloc, "/" + self.database_name, admin.query, ""))
+
+    def database_dsn(self) -> str:
+        """This run's database as a plain libpq URL, for asyncpg.connect (reading what the service wrote)."""
+        admin = urlsplit(self.postgres_admin_url)
+        return urlunsplit((admin.scheme, admin.netloc, "/" + self.database_name, admin.query, ""))
 
     async def __aenter__(self):
         admin = await asyncpg.connect(self.postgres_admin_url)

@@ -42,7 +42,7 @@ async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict
     """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
     for node, units in units_by_node.items():
         layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"},
-                                {"code": "PACK", "kind": "packing"}]}
+                                {"code": "PACK", "kind": "packing"}, {"code": "SHIP", "kind": "shipping"}]}
         assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
         assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
             {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
@@ -69,9 +69,11 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     await eventually(sellable_in_allocation)
 
     placed = (await order_service.post("/v1/orders", json=channel_order(external_order_id="e2e-1"))).json()
-    allocated = await order_in_status(order_service, placed["id"], "allocated")
+    # Allocated, and at once released to the warehouse, which made its pick tasks.
+    allocated = await order_in_status(order_service, placed["id"], "released_to_warehouse")
     assert allocated["allocation"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH1", "quantity": 3}]
-    assert allocated["history"][-1]["actor"] == "allocation"
+    assert [(t["to_status"], t["actor"]) for t in allocated["history"]][-2:] == [
+        ("allocated", "allocation"), ("released_to_warehouse", "warehouse")]
 
     # Payment pending: held, nothing reserved until the payment arrives; then only 3 are left, so it splits.
     held_body = channel_order(external_order_id="e2e-2")
@@ -80,7 +82,7 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     assert held["status"] == "on_hold"
     await eventually(lambda: allocation_status(allocation, held["id"], "held"))
     await order_service.post(f"/v1/orders/{held['id']}/payment", json={"status": "authorized"})
-    split = await order_in_status(order_service, held["id"], "allocated")
+    split = await order_in_status(order_service, held["id"], "released_to_warehouse")
     assert sorted((a["node"], a["quantity"]) for a in split["allocation"]) == [("WH1", 1), ("WH2", 2)]
 
     # Cancelling the first order gives its 3 units back.
@@ -115,3 +117,22 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
     assert (await warehouse.get("/v1/pick-tasks", params={"order_id": held["id"], "status": "done"})).json()[0][
         "picked"] == 2
+    assert (await order_in_status(order_service, held["id"], "picking"))["history"][-1]["actor"] == "warehouse"
+
+    # The rest of the order is picked at WH1, every unit packed and shipped: the order is shipped, then delivered.
+    tasks = {t["node"]: t for status in ("open", "done") for t in (await warehouse.get("/v1/pick-tasks", params={
+        "order_id": held["id"], "status": status})).json()}
+    steps = [("WH1", "pick", "BIN-1", 1, {}), ("WH1", "pack", "PACK", 1, {}), ("WH2", "pack", "PACK", 2, {}),
+             ("WH1", "ship", "SHIP", 1, {"tracking_number": "1Z-1"}),
+             ("WH2", "ship", "SHIP", 2, {"tracking_number": "1Z-2"})]
+    for n, (node, kind, location, units, extra) in enumerate(steps):
+        scan = {"scan_id": f"out-{n}", "device_id": "dev3", "warehouse_id": node, "kind": kind, "sku": "SKU-RED-M",
+                "scanned_at": "2026-11-22T12:00:00Z", "quantity": units, "location": location,
+                "reference": tasks[node]["id"], **extra}
+        response = await warehouse.post("/v1/scans", json=scan)
+        assert response.status_code == 200, response.text
+    shipped = await order_in_status(order_service, held["id"], "shipped")
+    assert [t["to_status"] for t in shipped["history"]][-3:] == ["picking", "packed", "shipped"]
+    assert (await warehouse.post(f"/v1/orders/{held['id']}/delivery")).status_code == 200
+    await order_in_status(order_service, held["id"], "delivered")
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

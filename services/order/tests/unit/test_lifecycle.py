@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
-from order_service.domain.lifecycle import ALLOWED, IntakePolicy, LifecycleError, OrderState
+from order_service.domain.lifecycle import ALLOWED, IntakePolicy, LifecycleError, OrderState, follow_fulfilment
 from order_service.domain.model import Order, OrderLine
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -83,3 +83,12 @@ def test_illegal_transitions_are_refused_and_terminal_states_stay_terminal():
         OrderState("o1", S.awaiting_allocation).move(S.shipped, "system", None, NOW)
     assert ALLOWED[S.delivered] == ALLOWED[S.cancelled] == ALLOWED[S.rejected] == frozenset()
     assert all(S.cancelled not in ALLOWED[s] for s in (S.shipped, S.delivered))
+
+
+def test_the_warehouse_moves_an_order_through_every_step_it_went_through():
+    state = OrderState("o1", OrderStatus.partially_allocated)
+    assert follow_fulfilment(state, OrderStatus.packed, "warehouse", None, NOW)
+    assert [t.to_status for t in state.changes] == ["released_to_warehouse", "picking", "packed"]
+    assert not follow_fulfilment(state, OrderStatus.picking, "warehouse", None, NOW)  # late news: already further
+    cancelled = OrderState("o2", OrderStatus.cancelled)
+    assert not follow_fulfilment(cancelled, OrderStatus.shipped, "warehouse", None, NOW) and not cancelled.changes

@@ -4,7 +4,7 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_SCANS
+from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
@@ -22,6 +22,7 @@ def build_app(settings: WarehouseSettings | None = None) -> FastAPI:
         TopicSpec(WAREHOUSE_SCANS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(INVENTORY_STOCK, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(ALLOCATION_EVENTS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(WAREHOUSE_EVENTS, settings.topic_partitions),
     ]
     unit_of_work = partial(WarehouseUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
                            on_commit=runtime.relay.wake)

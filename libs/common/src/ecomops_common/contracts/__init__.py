@@ -16,7 +16,7 @@ from ecomops_common.contracts.allocation import (
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
-from ecomops_common.contracts.warehouse import Scan
+from ecomops_common.contracts.warehouse import OrderFulfilmentChanged, Scan, ShipmentDispatched
 
 CHANNEL_ORDERS = "channel.orders.v1"
 CHANNEL_PAYMENTS = "channel.payments.v1"
@@ -25,6 +25,7 @@ ALLOCATION_EVENTS = "allocation.events.v1"
 INVENTORY_STOCK = "inventory.stock.v1"
 INVENTORY_AVAILABILITY = "inventory.availability.v1"
 WAREHOUSE_SCANS = "warehouse.scans.v1"
+WAREHOUSE_EVENTS = "warehouse.events.v1"
 
 
 @dataclass(frozen=True)
@@ -48,6 +49,8 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged),
     ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged),
     ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, enveloped=False),
+    ContractSpec(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", OrderFulfilmentChanged),
+    ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched),
 )
 
 

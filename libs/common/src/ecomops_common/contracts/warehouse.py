@@ -32,7 +32,7 @@ class Scan(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    scan_id: str = Field(min_length=1, max_length=128)
+    scan_id: str = Field(min_length=1, max_length=64, description="Unique per scan (the inbox key)")
     device_id: str = Field(min_length=1, max_length=64)
     operator_id: str | None = Field(default=None, max_length=64)
     warehouse_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -47,3 +47,47 @@ class Scan(BaseModel):
     lot: str | None = Field(default=None, max_length=64)
     serial: str | None = Field(default=None, max_length=128)
     tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
+
+
+class WarehouseEvent(BaseModel):
+    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
+    model_config = ConfigDict(extra="ignore")
+
+
+class FulfilmentStage(StrEnum):
+    released_to_warehouse = "released_to_warehouse"
+    picking = "picking"
+    packed = "packed"
+    shipped = "shipped"
+    delivered = "delivered"
+
+
+class OrderFulfilmentChanged(WarehouseEvent):
+    """How far the warehouse is with an order (topic warehouse.events.v1, key: the order id).
+
+    released_to_warehouse: pick tasks exist; picking: units picked; packed: every allocated unit packed and
+    nothing backordered; shipped: every unit shipped; delivered: the carrier confirmed delivery."""
+
+    order_id: str
+    stage: FulfilmentStage
+    units: int = Field(description="Units the warehouse works on for the order")
+    picked: int
+    packed: int
+    shipped: int
+
+
+class ShippedLine(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int = Field(ge=1)
+
+
+class ShipmentDispatched(WarehouseEvent):
+    """Units of an order left a node with a carrier (key: the order id)."""
+
+    order_id: str
+    node: str
+    tracking_number: str
+    carrier: str | None = None
+    lines: list[ShippedLine]
+    shipped_at: AwareDatetime

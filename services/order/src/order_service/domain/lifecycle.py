@@ -123,6 +123,24 @@ class OrderState:
         self.move(S.cancelled, actor, reason, at)
 
 
+FULFILMENT = (S.released_to_warehouse, S.picking, S.packed, S.shipped, S.delivered)
+
+
+def follow_fulfilment(state: OrderState, stage: OrderStatus, actor: str, reason: str | None, at: datetime) -> bool:
+    """Moves the order along released_to_warehouse → picking → packed → shipped → delivered up to `stage`,
+    through any steps the warehouse went through at once. False when the order is elsewhere (e.g. cancelled),
+    or already further: then nothing changes."""
+    if state.status in FULFILMENT and FULFILMENT.index(state.status) >= FULFILMENT.index(stage):
+        return False
+    if state.status not in FULFILMENT and S.released_to_warehouse not in ALLOWED[state.status]:
+        return False
+    steps = FULFILMENT[FULFILMENT.index(state.status) + 1 if state.status in FULFILMENT else 0:
+                       FULFILMENT.index(stage) + 1]
+    for step in steps:
+        state.move(step, actor, reason, at)
+    return True
+
+
 def intake_holds(policy: IntakePolicy, payment_status: str, fraud_score: int | None,
                  address_complete: bool) -> set[HoldReason]:
     holds = set()

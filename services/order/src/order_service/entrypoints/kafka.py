@@ -2,7 +2,7 @@
 
 from collections.abc import Callable
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, CHANNEL_PAYMENTS
+from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, CHANNEL_PAYMENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.allocation import (
     AllocationReleased,
     OrderAllocated,
@@ -10,8 +10,10 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
 from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
 from order_service.service_layer.allocation import AllocationUpdate, record_allocations
+from order_service.service_layer.fulfilment import FulfilmentUpdate, record_fulfilment
 from order_service.service_layer.intake import Submission, take_orders
 from order_service.service_layer.lifecycle import OrderNotFound, payment_detail, update_payment
 from order_service.settings import OrderSettings
@@ -75,5 +77,25 @@ def allocation_events_consumer(settings: OrderSettings, unit_of_work: Callable) 
         # AllocationExceptionRaised is for operators: ignored here.
         decode=envelope_decoder(1, {"OrderAllocated": OrderAllocated, "OrderBackordered": OrderBackordered,
                                     "AllocationReleased": AllocationReleased}),
+        handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )
+
+
+FULFILMENT_CONSUMER_NAME = "order-service.warehouse-events"
+
+
+def warehouse_events_consumer(settings: OrderSettings, unit_of_work: Callable) -> BatchConsumer:
+    name = settings.consumer_group(FULFILMENT_CONSUMER_NAME)
+
+    async def handle(deliveries: list[Delivery[OrderFulfilmentChanged]]) -> None:
+        async with unit_of_work() as uow:
+            new_event_ids = await uow.claim_new_events(name, [d.event_id for d in deliveries])
+            await record_fulfilment(uow, [FulfilmentUpdate(d.message, d.event_id, d.correlation_id, d.traceparent)
+                                          for d in deliveries if d.event_id in new_event_ids])
+
+    return BatchConsumer(
+        name=name, topic=settings.topic(WAREHOUSE_EVENTS),
+        # ShipmentDispatched is for carriers and finance: ignored here.
+        decode=envelope_decoder(1, {"OrderFulfilmentChanged": OrderFulfilmentChanged}),
         handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
     )

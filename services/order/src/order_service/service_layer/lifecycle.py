@@ -18,6 +18,13 @@ class OrderNotFound(Exception):
 
 async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
     """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it."""
+    await apply_to_order(uow, order_id, command)
+    await uow.commit()
+
+
+async def apply_to_order(uow, order_id: str, command: Callable[[OrderState, datetime], None], **cause) -> None:
+    """change_order without the commit, for callers that change many orders in one transaction.
+    `cause`: causation_id, correlation_id and traceparent for the OrderStatusChanged events."""
     row = await uow.orders.get_for_update(order_id)
     if row is None:
         raise OrderNotFound(order_id)
@@ -27,8 +34,7 @@ async def change_order(uow, order_id: str, command: Callable[[OrderState, dateti
     command(state, now)
     await uow.orders.save_state(state, now)
     for transition in state.changes:
-        uow.emit(status_changed(row, state, transition), ORDER_EVENTS)
-    await uow.commit()
+        uow.emit(status_changed(row, state, transition, **cause), ORDER_EVENTS)
 
 
 def status_changed(row: dict[str, Any], state: OrderState, transition: Transition, *, causation_id: str | None = None,

@@ -126,6 +126,8 @@ class PickTaskRecord(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(64), nullable=False))
     quantity: int = Field(sa_column=Column(Integer, nullable=False))
     picked: int = Field(sa_column=Column(Integer, nullable=False))
+    packed: int = Field(sa_column=Column(Integer, nullable=False))
+    shipped: int = Field(sa_column=Column(Integer, nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     suggested_bin: str | None = Field(default=None, sa_column=Column(String(64)))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
@@ -139,6 +141,8 @@ class WarehouseOrderRecord(SQLModel, table=True):
 
     order_id: str = Field(sa_column=Column(String(36), primary_key=True))
     revision: int = Field(sa_column=Column(Integer, nullable=False))
+    backordered: int = Field(sa_column=Column(Integer, nullable=False), description="Units allocation still owes")
+    stage: str | None = Field(default=None, sa_column=Column(String(24)), description="Last announced stage")
 
 
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,

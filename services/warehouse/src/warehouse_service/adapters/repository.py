@@ -222,17 +222,33 @@ class WarehouseRepository:
         if not ids:
             return {}
         await self.session.execute(self._dialect.insert(_orders).on_conflict_do_nothing(),
-                                   [{"order_id": order_id, "revision": 0} for order_id in ids])
+                                   [{"order_id": order_id, "revision": 0, "backordered": 0} for order_id in ids])
         rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids))
                                           .order_by(_orders.c.order_id).with_for_update())
         return {row.order_id: row.revision for row in rows}
 
-    async def save_order_revisions(self, revisions: dict[str, int]) -> None:
+    async def save_order_revisions(self, revisions: dict[str, tuple[int, int]]) -> None:
+        """order id -> (revision followed, units still backordered)."""
         if revisions:
             await self.session.execute(
                 update(_orders).where(_orders.c.order_id == bindparam("b_order_id"))
-                .values(revision=bindparam("revision")),
-                [{"b_order_id": order_id, "revision": revision} for order_id, revision in sorted(revisions.items())])
+                .values(revision=bindparam("revision"), backordered=bindparam("backordered")),
+                [{"b_order_id": order_id, "revision": revision, "backordered": backordered}
+                 for order_id, (revision, backordered) in sorted(revisions.items())])
+
+    async def order_stages(self, order_ids: Iterable[str]) -> dict[str, tuple[str | None, int]]:
+        """order id -> (stage last announced, units still backordered)."""
+        ids = sorted(set(order_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids)))
+        return {row.order_id: (row.stage, row.backordered) for row in rows}
+
+    async def save_order_stages(self, stages: dict[str, str]) -> None:
+        if stages:
+            await self.session.execute(
+                update(_orders).where(_orders.c.order_id == bindparam("b_order_id")).values(stage=bindparam("stage")),
+                [{"b_order_id": order_id, "stage": stage} for order_id, stage in sorted(stages.items())])
 
     async def tasks(self, *, ids: Iterable[str] = (), order_ids: Iterable[str] = (), lock: bool) -> list[PickTask]:
         ids, order_ids = sorted(set(ids)), sorted(set(order_ids))
@@ -242,16 +258,18 @@ class WarehouseRepository:
             _tasks.c.id)
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return [PickTask(r.id, r.order_id, r.line_id, r.node, r.sku, r.quantity, r.picked, TaskStatus(r.status),
-                         r.suggested_bin) for r in rows]
+                         r.suggested_bin, r.packed, r.shipped) for r in rows]
 
     async def save_tasks(self, tasks: Iterable[PickTask], at: datetime) -> None:
         rows = [{"id": t.id, "order_id": t.order_id, "line_id": t.line_id, "node": t.node, "sku": t.sku,
-                 "quantity": t.quantity, "picked": t.picked, "status": t.status.value, "suggested_bin": t.suggested_bin,
-                 "created_at": at, "updated_at": at} for t in {task.id: task for task in tasks}.values()]
+                 "quantity": t.quantity, "picked": t.picked, "packed": t.packed, "shipped": t.shipped,
+                 "status": t.status.value, "suggested_bin": t.suggested_bin, "created_at": at, "updated_at": at}
+                for t in {task.id: task for task in tasks}.values()]
         if rows:
             statement = self._dialect.insert(_tasks)
             await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
-                name: statement.excluded[name] for name in ("quantity", "picked", "status", "updated_at")}), rows)
+                name: statement.excluded[name]
+                for name in ("quantity", "picked", "packed", "shipped", "status", "updated_at")}), rows)
 
     async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
         """Per SKU×node, the bin holding the most sellable units: where a new pick task suggests to pick."""

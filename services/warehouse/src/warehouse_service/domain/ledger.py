@@ -112,13 +112,30 @@ class Balances:
     def apply_all(self, movements: Iterable[Movement]) -> None:
         """All or nothing: a refused movement leaves the balances as they were."""
         movements = list(movements)
-        trial = Balances(dict(self._units))
-        for movement in movements:
-            trial.apply(movement)
-        self._units = trial._units
+        # Only the places these movements touch are kept aside: copying every balance per scan made a batch
+        # cost scans × positions.
+        kept = {key: self._units.get(key, 0) for m in movements for key in ((m.sku, m.source), (m.sku, m.target))}
+        try:
+            for movement in movements:
+                self.apply(movement)
+        except InsufficientStock:
+            for key, units in kept.items():
+                if units:
+                    self._units[key] = units
+                else:
+                    self._units.pop(key, None)
+            raise
 
     def items(self) -> dict[BalanceKey, int]:
         return dict(self._units)
+
+    def on_hand_by_sku_node(self, status: StockStatus) -> dict[tuple[str, str], int]:
+        """Units in one status per (sku, node), over all locations and lots, in one pass."""
+        totals: dict[tuple[str, str], int] = defaultdict(int)
+        for (sku, place), units in self._units.items():
+            if place.status is status:
+                totals[sku, place.node] += units
+        return dict(totals)
 
     def on_hand(self, sku: str, node: str, status: StockStatus) -> int:
         """Units of a SKU at a node in one status, over all its locations and lots (e.g. sellable on-hand)."""

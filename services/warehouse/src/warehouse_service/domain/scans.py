@@ -31,6 +31,7 @@ class ScanCommand:
     reference: str | None = None
     condition: str | None = None
     lot: str | None = None
+    tracking_number: str | None = None
 
     @property
     def actor(self) -> str:
@@ -180,31 +181,63 @@ def count_adjustment(sku: str, place: Place, variance: int, reference: str | Non
 
 def _pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
     _require_kind(location, LocationKind.storage, scan.kind)
+    task = _task(scan, context)
+    packing = _target_location(context, scan, LocationKind.packing)
+    bin_place = Place(scan.node, location.code, StockStatus.sellable, scan.lot)
+    _require_held(context, scan, bin_place)
+    task.pick(scan.quantity)
+    return [_movement(scan, bin_place, Place(scan.node, packing.code, StockStatus.picked, scan.lot), Reason.pick)]
+
+
+def _pack(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.packing, scan.kind)
+    task = _task(scan, context)
+    shipping = _target_location(context, scan, LocationKind.shipping)
+    source = Place(scan.node, location.code, StockStatus.picked, scan.lot)
+    _require_held(context, scan, source)
+    task.pack(scan.quantity)
+    return [_movement(scan, source, Place(scan.node, shipping.code, StockStatus.packed, scan.lot), Reason.pack)]
+
+
+def _ship(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.shipping, scan.kind)
+    if not scan.tracking_number:
+        raise ScanRefused("missing_tracking_number", "a ship scan needs the parcel's tracking_number")
+    task = _task(scan, context)
+    source = Place(scan.node, location.code, StockStatus.packed, scan.lot)
+    _require_held(context, scan, source)
+    task.ship(scan.quantity)
+    return [_movement(scan, source, None, Reason.ship)]
+
+
+def _task(scan: ScanCommand, context: ScanContext) -> PickTask:
     task = context.tasks.get(scan.reference or "")
     if task is None:
         raise ScanRefused("unknown_task", f"no pick task {scan.reference}")
     if (task.node, task.sku) != (scan.node, scan.sku):
         raise ScanRefused("wrong_item", f"pick task {task.id} is for {task.sku} at {task.node}")
-    packing = _packing_location(context, scan)
-    bin_place = Place(scan.node, location.code, StockStatus.sellable, scan.lot)
-    # Checked before the task counts the units, so a refused pick leaves the task as it was.
-    if context.balances.held(scan.sku, bin_place) < scan.quantity:
-        raise ScanRefused("quantity_above_stock", f"{location.code} holds {context.balances.held(scan.sku, bin_place)}"
-                                                  f" of {scan.sku}, {scan.quantity} picked: wrong bin?")
-    task.pick(scan.quantity)
-    return [_movement(scan, bin_place, Place(scan.node, packing.code, StockStatus.picked, scan.lot), Reason.pick)]
+    return task
 
 
-def _packing_location(context: ScanContext, scan: ScanCommand) -> Location:
+def _require_held(context: ScanContext, scan: ScanCommand, place: Place) -> None:
+    """Checked before a task counts the units, so a refused scan leaves the task as it was."""
+    held = context.balances.held(scan.sku, place)
+    if held < scan.quantity:
+        raise ScanRefused("quantity_above_stock", f"{place.location} holds {held} {place.status} units of "
+                                                  f"{scan.sku}, {scan.quantity} scanned: wrong location?")
+
+
+def _target_location(context: ScanContext, scan: ScanCommand, kind: LocationKind) -> Location:
+    """The scan's to_location, else the node's first location of that kind."""
     if scan.to_location:
         target = _location(context, scan.node, scan.to_location)
-        _require_kind(target, LocationKind.packing, "pick target")
+        _require_kind(target, kind, f"{scan.kind} target")
         return target
-    packing = sorted(code for (node, code), loc in context.locations.items()
-                     if node == scan.node and loc.kind is LocationKind.packing)
-    if not packing:
-        raise ScanRefused("no_packing_location", f"{scan.node} has no packing location for picked units")
-    return context.locations[scan.node, packing[0]]
+    candidates = sorted(code for (node, code), loc in context.locations.items()
+                        if node == scan.node and loc.kind is kind)
+    if not candidates:
+        raise ScanRefused(f"no_{kind}_location", f"{scan.node} has no {kind} location for {scan.kind}ed units")
+    return context.locations[scan.node, candidates[0]]
 
 
 def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> dict[tuple[str, str], list]:
@@ -217,7 +250,9 @@ def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> di
     return fulfilled
 
 
-_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick}
+_HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick,
+             "pack": _pack, "ship": _ship}
+TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a pick task
 
 
 def _location(context: ScanContext, node: str, code: str) -> Location:

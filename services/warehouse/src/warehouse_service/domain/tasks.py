@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ecomops_common.contracts.warehouse import FulfilmentStage
 from warehouse_service.domain.refusals import ScanRefused
 
 
@@ -23,6 +24,8 @@ class PickTask:
     picked: int = 0
     status: TaskStatus = TaskStatus.open
     suggested_bin: str | None = None
+    packed: int = 0
+    shipped: int = 0
 
     @property
     def remaining(self) -> int:
@@ -36,6 +39,23 @@ class PickTask:
         self.picked += quantity
         if not self.remaining:
             self.status = TaskStatus.done
+
+    def pack(self, quantity: int) -> None:
+        if quantity > self.picked - self.packed:
+            raise ScanRefused("over_pack", f"pick task {self.id} has {self.picked - self.packed} picked units "
+                                           f"to pack, {quantity} scanned")
+        self.packed += quantity
+
+    def ship(self, quantity: int) -> None:
+        if quantity > self.packed - self.shipped:
+            raise ScanRefused("over_ship", f"pick task {self.id} has {self.packed - self.shipped} packed units "
+                                           f"to ship, {quantity} scanned")
+        self.shipped += quantity
+
+    @property
+    def finished(self) -> bool:
+        """Everything this task is for has left the building (a cancelled task never had anything)."""
+        return self.status is TaskStatus.cancelled or (self.status is TaskStatus.done and self.shipped == self.quantity)
 
     def reallocate(self, quantity: int) -> None:
         """Allocation now wants `quantity` units of this line here (0: none). Units picked stay picked; a task
@@ -63,3 +83,17 @@ def sync_tasks(existing: list[PickTask], wanted: dict[tuple[str, str], tuple[str
         if (line_id, node) not in by_key:
             touched.append(new_task(line_id, node, sku, units))
     return touched
+
+
+def fulfilment_stage(tasks: list[PickTask], backordered_units: int) -> FulfilmentStage | None:
+    """How far the warehouse is with an order, from its tasks; None while it has no task to work on."""
+    live = [task for task in tasks if task.status is not TaskStatus.cancelled]
+    if not live:
+        return None
+    if all(task.shipped == task.quantity for task in live) and not backordered_units:
+        return FulfilmentStage.shipped
+    if all(task.packed == task.quantity for task in live) and not backordered_units:
+        return FulfilmentStage.packed
+    if any(task.picked for task in live):
+        return FulfilmentStage.picking
+    return FulfilmentStage.released_to_warehouse

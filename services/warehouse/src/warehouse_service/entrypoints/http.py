@@ -13,7 +13,7 @@ from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.entrypoints.kafka import to_command
-from warehouse_service.service_layer import counting
+from warehouse_service.service_layer import counting, progress
 from warehouse_service.service_layer.scanning import apply_scans
 
 router = APIRouter(prefix="/v1", tags=["warehouse"])
@@ -24,7 +24,8 @@ REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_locatio
                  "over_receipt": "quantity", "quantity_above_stock": "quantity", "non_positive_quantity": "quantity",
                  "unknown_receipt": "reference", "unsupported_kind": "kind", "unknown_task": "reference",
                  "task_not_open": "reference", "wrong_item": "sku", "over_pick": "quantity",
-                 "no_packing_location": "to_location"}
+                 "no_packing_location": "to_location", "no_shipping_location": "to_location",
+                 "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number"}
 
 
 async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
@@ -185,6 +186,18 @@ async def list_pick_tasks(new_unit_of_work: UnitOfWork, node: str | None = None,
     """Pick tasks (one per order line and node, made from allocation results), oldest first."""
     async with new_unit_of_work() as uow:
         return await uow.warehouse.task_list(node=node, order_id=order_id, status=task_status, limit=limit)
+
+
+@router.post("/orders/{order_id}/delivery", dependencies=[Depends(require_api_token)],
+             responses={409: {"description": "The order is not shipped"}})
+async def confirm_delivery(order_id: str, new_unit_of_work: UnitOfWork) -> dict[str, str]:
+    """The carrier's delivery confirmation (webhook or operator): the order becomes delivered."""
+    try:
+        async with new_unit_of_work() as uow:
+            await progress.confirm_delivery(uow, order_id)
+    except progress.NotShipped as not_shipped:
+        raise HTTPException(409, str(not_shipped)) from None
+    return {"order_id": order_id, "stage": "delivered"}
 
 
 @router.get("/reconciliation", dependencies=[Depends(require_api_token)])

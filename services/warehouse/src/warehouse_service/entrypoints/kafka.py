@@ -20,7 +20,8 @@ def to_command(scan: Scan) -> ScanCommand:
         scan_id=scan.scan_id, device_id=scan.device_id, operator_id=scan.operator_id, node=scan.warehouse_id,
         scanned_at=scan.scanned_at, kind=scan.kind.value, sku=scan.sku, quantity=scan.quantity,
         location=scan.location, to_location=scan.to_location, reference=scan.reference,
-        condition=scan.condition.value if scan.condition else None, lot=scan.lot)
+        condition=scan.condition.value if scan.condition else None, lot=scan.lot,
+        tracking_number=scan.tracking_number)
 
 
 def scans_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> BatchConsumer:

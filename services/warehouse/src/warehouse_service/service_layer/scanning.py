@@ -4,11 +4,13 @@ queue, in one transaction per batch that also publishes the SKU×nodes' new sell
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ecomops_common.contracts import INVENTORY_STOCK
+from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, StockChangeReason, StockLevelChanged
+from ecomops_common.contracts.warehouse import ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
-from warehouse_service.domain.scans import ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
+from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
+from warehouse_service.service_layer.progress import announce_progress
 
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
 SCANS_INBOX = "warehouse-service.scans"
@@ -43,12 +45,13 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh if s.kind == "receive" and s.reference},
                                             lock=True)
-    tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind == "pick" and s.reference},
+    tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind in TASK_SCANS and s.reference},
                                       lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
                           stock.balances, count_auto_adjust_units=count_auto_adjust_units,
                           tasks={task.id: task for task in tasks})
 
+    tracking = {scan.scan_id: scan.tracking_number for scan, _ in fresh}
     results: dict[str, ScanResult] = {}
     movements: list[Movement] = []
     refused_rows = []
@@ -64,11 +67,22 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
 
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
+    for movement in movements:
+        if movement.reason is Reason.ship:
+            _announce_shipment(uow, movement, context.tasks[movement.reference], tracking[movement.scan_id])
+    await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
+                                  if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
     await uow.warehouse.add_scan_exceptions(refused_rows)
     await uow.warehouse.add_count_variances(context.variances, now)
     await uow.commit()
     return [results[answer] if isinstance(answer, str) else answer for answer in answers]
+
+
+def _announce_shipment(uow, movement: Movement, task, tracking_number: str) -> None:
+    uow.emit(new_event("ShipmentDispatched", 1, SOURCE, "order", task.order_id, ShipmentDispatched(
+        order_id=task.order_id, node=task.node, tracking_number=tracking_number, shipped_at=movement.at,
+        lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity)])), WAREHOUSE_EVENTS)
 
 
 class LockedStock:
@@ -89,11 +103,13 @@ class LockedStock:
         order lines that picks among the movements fulfilled."""
         await uow.warehouse.add_movements(movements)
         await uow.warehouse.save_balances(self.balances_before, self.balances.items())
-        sellable = {(sku, node): self.balances.on_hand(sku, node, StockStatus.sellable) for sku, node in self.keys}
-        changed = {key: units for key, units in sellable.items() if units != self.sellable_before.get(key)}
+        sellable = self.balances.on_hand_by_sku_node(StockStatus.sellable)
+        changed = {key: sellable.get(key, 0) for key in self.keys
+                   if sellable.get(key, 0) != self.sellable_before.get(key)}
         await uow.warehouse.save_levels(changed, now)
+        last_reason = {(m.sku, _node(m)): m.reason for m in movements}
         for (sku, node), units in sorted(changed.items()):
-            reason = next(m.reason for m in reversed(movements) if (m.sku, _node(m)) == (sku, node))
+            reason = last_reason[sku, node]
             uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
                 sku=sku, node=node, sellable_on_hand=units,
                 reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.ids import new_id
 from warehouse_service.domain.tasks import PickTask, sync_tasks
+from warehouse_service.service_layer.progress import announce_progress
 
 
 async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None:
@@ -22,11 +23,12 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None
     bins = await uow.warehouse.fullest_bins({(line.sku, line.node) for result in results for line in result.lines})
 
     touched: list[PickTask] = []
-    followed: dict[str, int] = {}
+    followed: dict[str, tuple[int, int]] = {}
     for result in sorted(results, key=lambda r: r.revision):
         if result.revision <= revisions[result.order_id]:
             continue
-        revisions[result.order_id] = followed[result.order_id] = result.revision
+        revisions[result.order_id] = result.revision
+        followed[result.order_id] = (result.revision, sum(line.quantity for line in result.backordered))
         wanted: dict[tuple[str, str], tuple[str, int]] = {}
         for line in result.lines:
             _, units = wanted.get((line.line_id, line.node), (line.sku, 0))
@@ -40,4 +42,5 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None
         touched += sync_tasks(list(tasks_by_order[result.order_id]), wanted, new_task)
     await uow.warehouse.save_tasks(touched, now)
     await uow.warehouse.save_order_revisions(followed)
+    await announce_progress(uow, set(followed))
     await uow.commit()

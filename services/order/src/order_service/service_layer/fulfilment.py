@@ -1,0 +1,35 @@
+"""The warehouse's progress (warehouse.events.v1) moves orders to released_to_warehouse ... delivered."""
+
+import logging
+from dataclasses import dataclass
+
+from ecomops_common.contracts.orders import OrderStatus
+from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
+from order_service.domain.lifecycle import follow_fulfilment
+from order_service.service_layer.lifecycle import apply_to_order
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FulfilmentUpdate:
+    event: OrderFulfilmentChanged
+    event_id: str
+    correlation_id: str | None = None
+    traceparent: str | None = None
+
+
+async def record_fulfilment(uow, updates: list[FulfilmentUpdate]) -> None:
+    """All updates of a batch in one transaction; an update for an order elsewhere (e.g. cancelled) is logged."""
+    for update in updates:
+        event = update.event
+
+        def advance(state, at, event=event) -> None:
+            reason = f"{event.shipped}/{event.units} units shipped" if event.stage == "shipped" else None
+            if not follow_fulfilment(state, OrderStatus(event.stage.value), "warehouse", reason, at):
+                log.info("order %s is %s: warehouse stage %s leaves it as it is", event.order_id, state.status,
+                         event.stage)
+
+        await apply_to_order(uow, event.order_id, advance, causation_id=update.event_id,
+                             correlation_id=update.correlation_id, traceparent=update.traceparent)
+    await uow.commit()

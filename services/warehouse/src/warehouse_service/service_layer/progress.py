@@ -1,0 +1,48 @@
+"""Announcing how far the warehouse is with orders (OrderFulfilmentChanged), when that changes."""
+
+from ecomops_common.contracts import WAREHOUSE_EVENTS
+from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged
+from ecomops_common.envelope import new_event
+from warehouse_service.domain.tasks import fulfilment_stage
+
+SOURCE = "warehouse"
+
+
+async def announce_progress(uow, order_ids: set[str]) -> None:
+    """Emits OrderFulfilmentChanged for each order whose stage moved; call before the commit."""
+    if not order_ids:
+        return
+    stages = await uow.warehouse.order_stages(order_ids)
+    tasks_by_order: dict[str, list] = {order_id: [] for order_id in order_ids}
+    for task in await uow.warehouse.tasks(order_ids=order_ids, lock=False):
+        tasks_by_order[task.order_id].append(task)
+    moved = {}
+    for order_id, tasks in sorted(tasks_by_order.items()):
+        announced, backordered = stages.get(order_id, (None, 0))
+        stage = fulfilment_stage(tasks, backordered)
+        if stage is None or stage == announced or announced == FulfilmentStage.delivered:
+            continue
+        moved[order_id] = stage.value
+        _emit(uow, order_id, stage, tasks)
+    await uow.warehouse.save_order_stages(moved)
+
+
+class NotShipped(Exception):
+    pass
+
+
+async def confirm_delivery(uow, order_id: str) -> None:
+    """The carrier delivered the order's shipments: the order becomes delivered."""
+    announced, _ = (await uow.warehouse.order_stages([order_id])).get(order_id, (None, 0))
+    if announced != FulfilmentStage.shipped:
+        raise NotShipped(f"order {order_id} is {announced or 'unknown to the warehouse'}, not shipped")
+    _emit(uow, order_id, FulfilmentStage.delivered, await uow.warehouse.tasks(order_ids=[order_id], lock=False))
+    await uow.warehouse.save_order_stages({order_id: FulfilmentStage.delivered.value})
+    await uow.commit()
+
+
+def _emit(uow, order_id: str, stage: FulfilmentStage, tasks) -> None:
+    live = [task for task in tasks if task.status.value != "cancelled"]
+    uow.emit(new_event("OrderFulfilmentChanged", 1, SOURCE, "order", order_id, OrderFulfilmentChanged(
+        order_id=order_id, stage=stage, units=sum(t.quantity for t in live), picked=sum(t.picked for t in live),
+        packed=sum(t.packed for t in live), shipped=sum(t.shipped for t in live))), WAREHOUSE_EVENTS)
