@@ -136,3 +136,41 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     assert (await warehouse.post(f"/v1/orders/{held['id']}/delivery")).status_code == 200
     await order_in_status(order_service, held["id"], "delivered")
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
+
+
+async def test_a_short_pick_re_sources_the_line_to_another_node(stack):
+    order_service, allocation, warehouse = stack
+    await receive_and_put_away(warehouse, {"WH1": 3, "WH2": 3})
+
+    async def stock_seen() -> bool:
+        return (await allocation.get("/v1/availability", params={"sku": "SKU-RED-M"})).json()["items"][0]["atp"] == 6
+
+    await eventually(stock_seen)
+    order = (await order_service.post("/v1/orders", json=channel_order(external_order_id="short-1"))).json()
+
+    async def task_at(node: str) -> dict | None:
+        tasks = (await warehouse.get("/v1/pick-tasks", params={"order_id": order["id"], "node": node})).json()
+        return tasks[0] if tasks else None
+
+    await eventually(lambda: _is_not_none(task_at("WH1")))
+    task = await task_at("WH1")
+    # The picker finds the bin empty: the books are corrected and the line goes to WH2.
+    short = await warehouse.post(f"/v1/pick-tasks/{task['id']}/short",
+                                 json={"actor": "op-7", "location": "BIN-1", "found": 0})
+    assert short.status_code == 200 and short.json()["short"] == 3
+    await eventually(lambda: _is_not_none(task_at("WH2")))
+    assert await task_at("WH1") is None  # the WH1 task is cancelled
+
+    async def allocated_at_wh2() -> bool:
+        view = (await order_service.get(f"/v1/orders/{order['id']}")).json()
+        return view["allocation"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH2", "quantity": 3}]
+
+    await eventually(allocated_at_wh2)
+    exception, = (await allocation.get("/v1/exceptions")).json()
+    assert (exception["node"], exception["affected_order_ids"]) == ("WH1", [order["id"]])
+    assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
+
+
+async def _is_not_none(awaitable) -> bool:
+    return await awaitable is not None

@@ -32,6 +32,10 @@ def test_newest_orders_give_back_just_enough_units(reservations):
     assert choose_take_backs(reservations, 0) == []
 
 
+def test_lines_a_picker_found_short_give_back_first(reservations):
+    assert choose_take_backs(reservations, 2, first={("old", "1")}) == [TakenBack("old", "1", "A", "WH1", 2)]
+
+
 def test_reservations_that_cannot_cover_the_shortfall_are_an_error(reservations):
     with pytest.raises(ValueError):
         choose_take_backs(reservations, 8)

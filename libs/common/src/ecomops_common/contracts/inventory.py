@@ -29,6 +29,10 @@ class FulfilledUnits(BaseModel):
     quantity: int = Field(ge=1)
 
 
+class ShortPickedUnits(FulfilledUnits):
+    """Reserved units of an order line that a picker did not find on the shelf."""
+
+
 class StockLevelChanged(InventoryEvent):
     """The sellable on-hand of one SKU at one node, as an absolute level (key `<sku>@<node>`).
 
@@ -45,6 +49,8 @@ class StockLevelChanged(InventoryEvent):
                                              "applied is ignored")
     fulfilled: list[FulfilledUnits] = Field(default_factory=list,
                                             description="Units of this change picked for orders' reservations")
+    short_picked: list[ShortPickedUnits] = Field(
+        default_factory=list, description="Reserved units a picker did not find: their lines are re-sourced first")
 
 
 class NodeAvailability(BaseModel):

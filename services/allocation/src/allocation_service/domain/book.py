@@ -152,9 +152,11 @@ class AllocationBook:
         order.status = OrderStatus.released
         self._changed(order, reason)
 
-    def set_stock(self, sku: str, node: str, on_hand: int, safety_stock: int | None = None) -> None:
+    def set_stock(self, sku: str, node: str, on_hand: int, safety_stock: int | None = None,
+                  short_lines: Iterable[tuple[str, str]] = ()) -> None:
         """Records a count, receipt or safety stock. Stock that no longer backs the reservations is taken back
-        from the newest orders and re-sourced, and an exception records it. The orders holding units at the
+        from the lines a picker found short (`short_lines`: order id, line id), then from the newest orders,
+        and re-sourced, and an exception records it. The orders holding units at the
         node must be in the book. Call fill_backorders after the last change."""
         self._require_locked([sku])
         if (sku, node) not in self.positions:
@@ -169,7 +171,8 @@ class AllocationBook:
         at_node = [(order, r) for order in self.orders.values() for r in order.reservations
                    if (r.sku, r.node) == (sku, node)]
         outcome = resolve_shrinkage(sku, node, on_hand, self.positions,
-                                    [Reservation(order.demand, r) for order, r in at_node], self.rules_by_channel)
+                                    [Reservation(order.demand, r) for order, r in at_node], self.rules_by_channel,
+                                    set(short_lines))
         for take in outcome.taken_back:
             # A negative row cancels units of the reservation; settle() nets it out.
             self.orders[take.order_id].reservations.append(Allocation(take.line_id, take.sku, take.node, -take.qty))

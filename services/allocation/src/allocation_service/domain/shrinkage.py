@@ -1,7 +1,7 @@
 """Stock that vanished under reservations: take some back and re-source them. Plain Python: no framework, no I/O."""
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -52,14 +52,17 @@ class ShrinkageOutcome:
     exception: AllocationException | None
 
 
-def choose_take_backs(reservations: Iterable[Reservation], shortfall: int) -> list[TakenBack]:
-    """Newest orders give up their units first, just enough to cover the shortfall.
+def choose_take_backs(reservations: Iterable[Reservation], shortfall: int,
+                      first: Collection[tuple[str, str]] = ()) -> list[TakenBack]:
+    """Newest orders give up their units first, just enough to cover the shortfall; `first` (order id, line id)
+    pairs before all others: the lines a picker found short.
 
     Older orders have waited longest and are most likely already being picked. Raises ValueError when the
     reservations cannot cover the shortfall: reservation records and the reserved counter disagree.
     """
     newest_first = sorted(reservations, reverse=True,
-                          key=lambda r: (r.demand.placed_at, r.demand.order_id, r.allocation.line_id))
+                          key=lambda r: ((r.demand.order_id, r.allocation.line_id) in first, r.demand.placed_at,
+                                         r.demand.order_id, r.allocation.line_id))
     taken: list[TakenBack] = []
     still_short = shortfall
     for reservation in newest_first:
@@ -77,7 +80,8 @@ def choose_take_backs(reservations: Iterable[Reservation], shortfall: int) -> li
 def resolve_shrinkage(sku: str, node: str, new_on_hand: int,
                       positions: Mapping[StockKey, StockPosition],
                       reservations: Sequence[Reservation],
-                      rules_by_channel: Mapping[str, SourcingRules]) -> ShrinkageOutcome:
+                      rules_by_channel: Mapping[str, SourcingRules],
+                      first: Collection[tuple[str, str]] = ()) -> ShrinkageOutcome:
     """Records the new on-hand count at sku×node and, if it no longer backs the reservations, fixes that.
 
     Mutates positions (the caller holds their locks): the taken-back units are released, so the node ends with
@@ -89,7 +93,7 @@ def resolve_shrinkage(sku: str, node: str, new_on_hand: int,
     position = positions[sku, node]
     at_node = [r for r in reservations if (r.allocation.sku, r.allocation.node) == (sku, node)]
     # Work out the shortfall and choose before mutating, so bad input raises with the positions untouched.
-    taken_back = choose_take_backs(at_node, replace(position, on_hand=new_on_hand).shortfall)
+    taken_back = choose_take_backs(at_node, replace(position, on_hand=new_on_hand).shortfall, first)
     shortfall = position.set_on_hand(new_on_hand)
     if not shortfall:
         return ShrinkageOutcome(0, (), (), None)

@@ -61,6 +61,10 @@ def order_events_consumer(settings: AllocationSettings, unit_of_work: Callable) 
     )
 
 
+def _line_units(units) -> tuple[tuple[str, str, int], ...]:
+    return tuple((u.order_id, u.line_id, u.quantity) for u in units)
+
+
 def stock_levels_consumer(settings: AllocationSettings, unit_of_work: Callable) -> BatchConsumer:
     name = settings.consumer_group(STOCK_LEVELS_CONSUMER)
 
@@ -69,7 +73,8 @@ def stock_levels_consumer(settings: AllocationSettings, unit_of_work: Callable) 
             new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
             levels = [StockLevel(d.message.sku, d.message.node, on_hand=d.message.sellable_on_hand,
                                  as_of=d.message.as_of, cause=Cause(d.event_id, d.correlation_id, d.traceparent),
-                                 fulfilled=tuple((f.order_id, f.line_id, f.quantity) for f in d.message.fulfilled))
+                                 fulfilled=_line_units(d.message.fulfilled),
+                                 short_picked=_line_units(d.message.short_picked))
                       for d in deliveries if d.event_id in new]
             await set_stock_levels(uow, levels)
 

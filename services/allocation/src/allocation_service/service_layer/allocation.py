@@ -56,6 +56,7 @@ class StockLevel:
     as_of: datetime | None = None  # a level measured before the applied one is stale and ignored
     cause: Cause = Cause()
     fulfilled: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) picked in this change
+    short_picked: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) not found: re-source first
 
 
 async def process_order_events(uow, events: OrderEvents) -> None:
@@ -97,7 +98,7 @@ async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
     await uow.allocation.add_missing_positions(keys, now)
     skus = {sku for sku, _ in keys}
     # Orders that may be re-sourced or filled: their SKUs are locked too, so the book can plan all their lines.
-    picked_for = {order_id for level in levels for order_id, _, _ in level.fulfilled}
+    picked_for = {order_id for level in levels for order_id, _, _ in (*level.fulfilled, *level.short_picked)}
     related = await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
     skus |= await uow.allocation.skus_of_orders(related)
 
@@ -121,7 +122,7 @@ async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
                 book.set_stock(level.sku, level.node, max(0, position.on_hand - picked))
             continue
         book.set_stock(level.sku, level.node, position.on_hand if level.on_hand is None else level.on_hand,
-                       level.safety_stock)
+                       level.safety_stock, [(order_id, line_id) for order_id, line_id, _ in level.short_picked])
         if level.as_of is not None:
             measured[key] = level.as_of
         applied += 1

@@ -13,7 +13,7 @@ from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.entrypoints.kafka import to_command
-from warehouse_service.service_layer import counting, progress
+from warehouse_service.service_layer import counting, progress, tasks
 from warehouse_service.service_layer.scanning import apply_scans
 
 router = APIRouter(prefix="/v1", tags=["warehouse"])
@@ -186,6 +186,23 @@ async def list_pick_tasks(new_unit_of_work: UnitOfWork, node: str | None = None,
     """Pick tasks (one per order line and node, made from allocation results), oldest first."""
     async with new_unit_of_work() as uow:
         return await uow.warehouse.task_list(node=node, order_id=order_id, status=task_status, limit=limit)
+
+
+class ShortPick(BaseModel):
+    actor: str = Field(min_length=1, max_length=128, description="The picker or supervisor")
+    location: str = Field(min_length=1, max_length=64, description="The bin that came up short")
+    found: int = Field(ge=0, description="Units actually in the bin")
+
+
+@router.post("/pick-tasks/{task_id}/short", responses={409: {"description": "Nothing is missing there"}})
+async def short_pick(task_id: str, body: ShortPick, new_unit_of_work: UnitOfWork) -> dict:
+    """The bin holds fewer units than the books: they are corrected, and allocation re-sources the line."""
+    try:
+        async with new_unit_of_work() as uow:
+            short = await tasks.report_short_pick(uow, task_id, body.location, body.found, body.actor)
+    except tasks.ShortPickRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    return {"task_id": task_id, "short": short}
 
 
 @router.post("/orders/{order_id}/delivery", dependencies=[Depends(require_api_token)],

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
-from ecomops_common.contracts.inventory import FulfilledUnits, StockChangeReason, StockLevelChanged
+from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
@@ -85,6 +85,9 @@ def _announce_shipment(uow, movement: Movement, task, tracking_number: str) -> N
         lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity)])), WAREHOUSE_EVENTS)
 
 
+LineUnits = dict[tuple[str, str], list[tuple[str, str, int]]]  # (sku, node) -> (order id, line id, units)
+
+
 class LockedStock:
     """The balances of some SKU×nodes, their stock_levels rows locked, and the publishing of what changed."""
 
@@ -97,10 +100,10 @@ class LockedStock:
         sellable_before = await uow.warehouse.lock_levels(keys, now)
         return cls(keys, sellable_before, await uow.warehouse.balances_of(keys))
 
-    async def save(self, uow, movements: list[Movement], now: datetime,
-                   fulfilled: dict[tuple[str, str], list[tuple[str, str, int]]] | None = None) -> None:
+    async def save(self, uow, movements: list[Movement], now: datetime, fulfilled: LineUnits | None = None,
+                   short_picked: LineUnits | None = None) -> None:
         """Writes the movements and balances; announces each SKU×node whose sellable on-hand changed, with the
-        order lines that picks among the movements fulfilled."""
+        order lines that picks among the movements fulfilled, or that a picker found short."""
         await uow.warehouse.add_movements(movements)
         await uow.warehouse.save_balances(self.balances_before, self.balances.items())
         sellable = self.balances.on_hand_by_sku_node(StockStatus.sellable)
@@ -114,7 +117,10 @@ class LockedStock:
                 sku=sku, node=node, sellable_on_hand=units,
                 reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now,
                 fulfilled=[FulfilledUnits(order_id=order_id, line_id=line_id, quantity=qty)
-                           for order_id, line_id, qty in (fulfilled or {}).get((sku, node), ())])), INVENTORY_STOCK)
+                           for order_id, line_id, qty in (fulfilled or {}).get((sku, node), ())],
+                short_picked=[ShortPickedUnits(order_id=order_id, line_id=line_id, quantity=qty)
+                              for order_id, line_id, qty in (short_picked or {}).get((sku, node), ())])),
+                INVENTORY_STOCK)
 
 
 def _node(movement: Movement) -> str:

@@ -5,8 +5,11 @@ from datetime import UTC, datetime
 
 from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.ids import new_id
-from warehouse_service.domain.tasks import PickTask, sync_tasks
+from warehouse_service.domain.ledger import Place, StockStatus
+from warehouse_service.domain.scans import count_adjustment
+from warehouse_service.domain.tasks import PickTask, TaskStatus, sync_tasks
 from warehouse_service.service_layer.progress import announce_progress
+from warehouse_service.service_layer.scanning import LockedStock
 
 
 async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None:
@@ -44,3 +47,33 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None
     await uow.warehouse.save_order_revisions(followed)
     await announce_progress(uow, set(followed))
     await uow.commit()
+
+
+class ShortPickRefused(Exception):
+    pass
+
+
+async def report_short_pick(uow, task_id: str, location: str, found: int, actor: str) -> int:
+    """A picker found fewer units in a bin than the books say. The bin is corrected to what was found, and
+    allocation is told which order line came up short, so that line is re-sourced first. Returns the units
+    reported short."""
+    now = datetime.now(UTC)
+    known = await uow.warehouse.tasks(ids=[task_id], lock=False)
+    if not known:
+        raise ShortPickRefused(f"no pick task {task_id}")
+    stock = await LockedStock.open(uow, {(known[0].sku, known[0].node)}, now)  # stock rows first, then the task
+    task, = await uow.warehouse.tasks(ids=[task_id], lock=True)
+    if task.status is not TaskStatus.open:
+        raise ShortPickRefused(f"pick task {task_id} is {task.status}")
+    place = Place(task.node, location, StockStatus.sellable)
+    held = stock.balances.held(task.sku, place)
+    if found >= held:
+        raise ShortPickRefused(f"the books show {held} at {location}, {found} found: nothing is missing there; "
+                               f"pick from another bin")
+    adjustment = count_adjustment(task.sku, place, found - held, f"short-pick:{task_id}", actor, None, now)
+    stock.balances.apply(adjustment)
+    short = min(task.remaining, held - found)
+    await stock.save(uow, [adjustment], now, short_picked={(task.sku, task.node): [(task.order_id, task.line_id,
+                                                                                       short)]})
+    await uow.commit()
+    return short
