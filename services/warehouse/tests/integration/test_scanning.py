@@ -110,3 +110,36 @@ async def test_count_variances_adjust_at_once_or_after_another_supervisor_approv
     assert [json.loads(r.value)["payload"]["sellable_on_hand"] for r in levels] == [10, 9, 3]
     assert json.loads(levels[-1].value)["payload"]["reason"] == "count"
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
+
+
+async def test_transferred_units_are_in_transit_until_received_at_the_destination(warehouse):
+    ham = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "B-01", "kind": "storage"}]}
+    assert (await warehouse.put("/v1/warehouses/HAM1/locations", json=ham)).status_code == 200
+    for body in (scan("t-r", "receive", 5), scan("t-p", "putaway", 5, to_location="A-01-03")):
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
+    transfer = {"reference": "TR-1", "from_node": "BER1", "to_node": "HAM1", "actor": "planner:ana",
+                "lines": [{"sku": "SKU-RED-M", "from_location": "A-01-03", "quantity": 3}]}
+    too_many = {**transfer, "reference": "TR-2", "lines": [{**transfer["lines"][0], "quantity": 9}]}
+    assert (await warehouse.post("/v1/transfers", json=too_many)).status_code == 409
+    dispatched = await warehouse.post("/v1/transfers", json=transfer)
+    assert dispatched.status_code == 201 and dispatched.json()["transfer_from"] == "BER1"
+
+    def units(rows):
+        return {(r["node"], r["location"], r["status"]): r["units"] for r in rows}
+
+    stock = units((await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json())
+    assert stock == {("BER1", "A-01-03", "sellable"): 2, ("HAM1", "in-transit", "in_transit"): 3}
+
+    at_ham = {"warehouse_id": "HAM1", "reference": "TR-1"}
+    refused = await warehouse.post("/v1/scans", json=scan("t-x", "receive", 4, **at_ham))
+    assert refused.status_code == 422 and refused.json()["detail"][0]["type"] == "quantity_above_stock"
+    assert (await warehouse.post("/v1/scans", json=scan("t-in", "receive", 3, **at_ham))).status_code == 200
+    stock = units((await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json())
+    assert stock == {("BER1", "A-01-03", "sellable"): 2, ("HAM1", "DOCK-IN", "received_pending_putaway"): 3}
+    assert (await warehouse.get("/v1/receipts/TR-1")).json()["discrepancies"] == {}
+
+    levels = await consume_until(warehouse.settings.kafka_bootstrap_servers, warehouse.settings.topic(INVENTORY_STOCK),
+                                 lambda rs: len(rs) >= 2)
+    assert [(json.loads(r.value)["payload"]["sellable_on_hand"], json.loads(r.value)["payload"]["reason"])
+            for r in levels] == [(5, "putaway"), (2, "transfer")]
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

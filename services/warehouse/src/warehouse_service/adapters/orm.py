@@ -73,6 +73,8 @@ class ExpectedReceiptRecord(SQLModel, table=True):
     expected: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
     received: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
     damaged: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
+    transfer_from: str | None = Field(default=None, sa_column=Column(String(64)),
+                                      description="For a transfer: the node the units come from")
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

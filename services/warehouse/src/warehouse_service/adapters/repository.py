@@ -145,7 +145,8 @@ class WarehouseRepository:
         """False when a receipt with this reference exists already."""
         result = await self.session.execute(self._dialect.insert(_receipts).on_conflict_do_nothing().values(
             reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
-            received="{}", damaged="{}", created_at=at).returning(_receipts.c.reference))
+            received="{}", damaged="{}", transfer_from=receipt.transfer_from, created_at=at)
+            .returning(_receipts.c.reference))
         return result.scalar() is not None
 
     async def receipts(self, references: Iterable[str], *, lock: bool) -> dict[str, ExpectedReceipt]:
@@ -155,7 +156,7 @@ class WarehouseRepository:
         statement = select(_receipts).where(_receipts.c.reference.in_(references)).order_by(_receipts.c.reference)
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return {r.reference: ExpectedReceipt(r.reference, r.node, json.loads(r.expected), json.loads(r.received),
-                                             json.loads(r.damaged)) for r in rows}
+                                             json.loads(r.damaged), r.transfer_from) for r in rows}
 
     async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
         rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged)}

@@ -14,6 +14,7 @@ from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.tasks import PickTask
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
+IN_TRANSIT = "in-transit"  # where units between nodes are booked, at their destination node
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,7 @@ class ExpectedReceipt:
     expected: dict[str, int]
     received: dict[str, int] = field(default_factory=dict)
     damaged: dict[str, int] = field(default_factory=dict)
+    transfer_from: str | None = None  # a transfer from this node: the units come out of in_transit
 
     def receive(self, sku: str, quantity: int, damaged: bool) -> None:
         if sku not in self.expected:
@@ -134,9 +136,15 @@ def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> lis
         receipt = context.receipts.get(scan.reference)
         if receipt is None or receipt.node != scan.node:
             raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
+        source = Place(scan.node, IN_TRANSIT, StockStatus.in_transit, scan.lot) if receipt.transfer_from else None
+        if source is not None:
+            _require_held(context, scan, source)
         receipt.receive(scan.sku, scan.quantity, damaged)
+    else:
+        source = None
     status = StockStatus.damaged if damaged else StockStatus.received_pending_putaway
-    return [_movement(scan, None, Place(scan.node, location.code, status, scan.lot), Reason.receipt)]
+    return [_movement(scan, source, Place(scan.node, location.code, status, scan.lot),
+                      Reason.transfer_in if source else Reason.receipt)]
 
 
 def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:

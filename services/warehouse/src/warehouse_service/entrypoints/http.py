@@ -13,7 +13,7 @@ from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.entrypoints.kafka import to_command
-from warehouse_service.service_layer import counting, progress, tasks
+from warehouse_service.service_layer import counting, progress, tasks, transfers
 from warehouse_service.service_layer.scanning import apply_scans
 
 router = APIRouter(prefix="/v1", tags=["warehouse"])
@@ -55,9 +55,24 @@ class ReceiptInput(BaseModel):
     lines: list[ReceiptLine] = Field(min_length=1, max_length=1000)
 
 
+class TransferLine(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    from_location: str = Field(min_length=1, max_length=64, description="The bin at the source node")
+    quantity: int = Field(gt=0)
+
+
+class TransferInput(BaseModel):
+    reference: str = Field(min_length=1, max_length=128)
+    from_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    to_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    actor: str = Field(min_length=1, max_length=128)
+    lines: list[TransferLine] = Field(min_length=1, max_length=1000)
+
+
 class ReceiptView(BaseModel):
     reference: str
     node: str
+    transfer_from: str | None = Field(default=None, description="For a transfer: the node the units come from")
     expected: dict[str, int]
     received: dict[str, int]
     damaged: dict[str, int]
@@ -93,6 +108,21 @@ async def expect_receipt(body: ReceiptInput, new_unit_of_work: UnitOfWork):
         if not await uow.warehouse.add_receipt(receipt, datetime.now(UTC)):
             raise HTTPException(409, f"receipt {body.reference} exists")
         await uow.commit()
+    return _receipt_view(receipt)
+
+
+@router.post("/transfers", status_code=status.HTTP_201_CREATED, response_model=ReceiptView,
+             dependencies=[Depends(require_api_token)],
+             responses={409: {"description": "Not enough in a bin, same node, or the reference exists"}})
+async def dispatch_transfer(body: TransferInput, new_unit_of_work: UnitOfWork):
+    """Ships units from bins at one node to another: in_transit until received there against `reference`."""
+    try:
+        async with new_unit_of_work() as uow:
+            receipt = await transfers.dispatch_transfer(
+                uow, body.reference, body.from_node, body.to_node,
+                [(line.sku, line.from_location, line.quantity) for line in body.lines], body.actor)
+    except transfers.TransferRefused as refused:
+        raise HTTPException(409, str(refused)) from None
     return _receipt_view(receipt)
 
 
@@ -226,5 +256,6 @@ async def get_reconciliation(new_unit_of_work: UnitOfWork) -> dict:
 
 
 def _receipt_view(receipt: ExpectedReceipt) -> ReceiptView:
-    return ReceiptView(reference=receipt.reference, node=receipt.node, expected=receipt.expected,
+    return ReceiptView(reference=receipt.reference, node=receipt.node, transfer_from=receipt.transfer_from,
+                       expected=receipt.expected,
                        received=receipt.received, damaged=receipt.damaged, discrepancies=receipt.discrepancies())

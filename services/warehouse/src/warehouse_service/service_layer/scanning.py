@@ -18,6 +18,7 @@ SOURCE = "warehouse"
 _STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.putaway: StockChangeReason.putaway,
                   Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
+                  Reason.transfer_out: StockChangeReason.transfer,
                   Reason.disposition: StockChangeReason.return_restock}
 
 
@@ -110,7 +111,7 @@ class LockedStock:
         changed = {key: sellable.get(key, 0) for key in self.keys
                    if sellable.get(key, 0) != self.sellable_before.get(key)}
         await uow.warehouse.save_levels(changed, now)
-        last_reason = {(m.sku, _node(m)): m.reason for m in movements}
+        last_reason = {(m.sku, place.node): m.reason for m in movements for place in (m.source, m.target) if place}
         for (sku, node), units in sorted(changed.items()):
             reason = last_reason[sku, node]
             uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
@@ -121,7 +122,3 @@ class LockedStock:
                 short_picked=[ShortPickedUnits(order_id=order_id, line_id=line_id, quantity=qty)
                               for order_id, line_id, qty in (short_picked or {}).get((sku, node), ())])),
                 INVENTORY_STOCK)
-
-
-def _node(movement: Movement) -> str:
-    return (movement.target or movement.source).node

@@ -1,0 +1,37 @@
+"""Transfers between nodes: units leave the source's bins into in_transit (visible, not sellable) and are
+received at the destination against the transfer, like a purchase order."""
+
+from datetime import UTC, datetime
+
+from warehouse_service.domain.ledger import InsufficientStock, Movement, Place, Reason, StockStatus
+from warehouse_service.domain.scans import IN_TRANSIT, ExpectedReceipt
+from warehouse_service.service_layer.scanning import LockedStock
+
+
+class TransferRefused(Exception):
+    pass
+
+
+async def dispatch_transfer(uow, reference: str, from_node: str, to_node: str,
+                            lines: list[tuple[str, str, int]], actor: str) -> ExpectedReceipt:
+    """`lines`: (sku, bin at the source, units). All or nothing."""
+    if from_node == to_node:
+        raise TransferRefused("a transfer needs two different nodes")
+    now = datetime.now(UTC)
+    stock = await LockedStock.open(uow, {(sku, node) for sku, _, _ in lines for node in (from_node, to_node)}, now)
+    movements = [Movement(sku, units, Place(from_node, location, StockStatus.sellable),
+                          Place(to_node, IN_TRANSIT, StockStatus.in_transit), Reason.transfer_out, reference, actor,
+                          None, now) for sku, location, units in lines]
+    try:
+        stock.balances.apply_all(movements)
+    except InsufficientStock as short:
+        raise TransferRefused(str(short)) from None
+    expected: dict[str, int] = {}
+    for sku, _, units in lines:
+        expected[sku] = expected.get(sku, 0) + units
+    receipt = ExpectedReceipt(reference, to_node, expected, transfer_from=from_node)
+    if not await uow.warehouse.add_receipt(receipt, now):
+        raise TransferRefused(f"a receipt or transfer {reference} exists")
+    await stock.save(uow, movements, now)
+    await uow.commit()
+    return receipt
