@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from faststream.kafka import KafkaBroker
 from sqlalchemy import Table
@@ -42,6 +42,12 @@ class ServiceRuntime:
         self.dead_letters = DeadLetters(settings.kafka_bootstrap_servers)
         self.topics: list[TopicSpec] = []
         self.consumers: list[BatchConsumer] = []
+        self.periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
+        self._periodic_tasks: list[asyncio.Task] = []
+
+    def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
+        """Runs `job` every `interval_s` while the service runs (e.g. time-based rules); failures are logged."""
+        self.periodic.append((name, interval_s, job))
 
     def consume(self, consumer: BatchConsumer) -> None:
         self.consumers.append(consumer)
@@ -62,9 +68,14 @@ class ServiceRuntime:
         await self.broker.start()
         if settings.relay_enabled:
             await self.relay.start()
+        self._periodic_tasks = [asyncio.create_task(_repeat(name, interval_s, job), name=name)
+                                for name, interval_s, job in self.periodic]
         log.info("%s started", settings.service_name)
 
     async def stop(self) -> None:
+        for task in self._periodic_tasks:
+            task.cancel()
+        await asyncio.gather(*self._periodic_tasks, return_exceptions=True)
         await self.relay.stop()
         await self.broker.stop()
         await self.dead_letters.stop()
@@ -79,3 +90,12 @@ class ServiceRuntime:
             checks["database"] = f"unavailable: {type(error).__name__}"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
         return checks
+
+
+async def _repeat(name: str, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await job()
+        except Exception:
+            log.exception("%s failed; next try in %.0f s", name, interval_s)

@@ -11,6 +11,7 @@ from ecomops_common.topics import TopicSpec
 from warehouse_service.adapters.orm import TABLES
 from warehouse_service.entrypoints import http
 from warehouse_service.entrypoints.kafka import allocations_consumer, scans_consumer
+from warehouse_service.service_layer import tasks
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 from warehouse_service.settings import WarehouseSettings
 
@@ -28,6 +29,12 @@ def build_app(settings: WarehouseSettings | None = None) -> FastAPI:
                            on_commit=runtime.relay.wake)
     runtime.consume(scans_consumer(settings, unit_of_work))
     runtime.consume(allocations_consumer(settings, unit_of_work))
+
+    async def release_due_waves() -> None:
+        async with unit_of_work() as uow:
+            await tasks.release_due_waves(uow, settings.wave_rules)
+
+    runtime.every("wave release", settings.wave_check_interval_s, release_due_waves)
     app = create_app(runtime, title="Warehouse service", routers=[http.router])
     app.state.unit_of_work = unit_of_work
     return app

@@ -1,7 +1,10 @@
+from datetime import time, timedelta
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ecomops_common.settings import ServiceSettings
+from warehouse_service.domain.waves import WaveRules
 
 
 class WarehouseSettings(ServiceSettings):
@@ -11,3 +14,15 @@ class WarehouseSettings(ServiceSettings):
     http_port: int = 8003
     count_auto_adjust_units: int = Field(
         default=2, ge=0, description="A count variance up to this many units is adjusted without approval")
+    wave_size: int = Field(default=1, ge=1, description="Tasks that release a wave at once; 1 releases every "
+                                                          "task as it is made (no waves)")
+    carrier_cutoffs: dict[str, time] = Field(default_factory=lambda: {"express": time(14), "standard": time(17)},
+                                             description="Carrier cut-off per service level, UTC")
+    wave_release_lead_minutes: int = Field(default=60, ge=0, description="Release a wave this long before its "
+                                                                         "cut-off at the latest")
+    wave_check_interval_s: float = Field(default=30, gt=0)
+
+    @property
+    def wave_rules(self) -> WaveRules:
+        return WaveRules(size=self.wave_size, cutoffs=tuple(self.carrier_cutoffs.items()),
+                         lead=timedelta(minutes=self.wave_release_lead_minutes))

@@ -6,14 +6,22 @@ from warehouse_service.settings import WarehouseSettings
 
 ADMIN = {"authorization": "Bearer test-token"}
 LAYOUT = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "A-01-03", "kind": "storage"},
-                        {"code": "A-01-04", "kind": "storage"}, {"code": "PACK-1", "kind": "packing"}]}
+                        {"code": "A-01-04", "kind": "storage"}, {"code": "PACK-1", "kind": "packing"},
+                        {"code": "SHIP-1", "kind": "shipping"}]}
 
 
 @pytest.fixture
-async def warehouse(database_url, kafka_bootstrap, topic_prefix):
+def wave_size() -> int:
+    """1: every pick task is released at once; a test parametrizes it to see waves collect tasks."""
+    return 1
+
+
+@pytest.fixture
+async def warehouse(database_url, kafka_bootstrap, topic_prefix, wave_size):
     """The warehouse service in this process, with BER1's layout and an HTTP client on it."""
     settings = WarehouseSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                                 topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
+                                 topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
+                                 wave_size=wave_size)
     app = build_app(settings)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warehouse",

@@ -41,6 +41,7 @@ class OrderAllocationChanged(AllocationEvent):
     lines: list[AllocatedLine] = Field(description="Allocated units per line and node, reserved or already picked")
     backordered: list[BackorderedLine] = Field(default_factory=list)
     reason: str = Field(description="Why it changed: placed, backorder_filled, shrinkage, cancelled, ...")
+    service_level: str | None = Field(default=None, description="standard or express: the warehouse's waves")
 
 
 class OrderAllocated(OrderAllocationChanged):

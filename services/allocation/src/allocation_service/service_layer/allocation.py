@@ -175,7 +175,8 @@ def allocation_event(order: OrderAllocation, reason: str):
              for (line_id, sku, node), qty in allocated.items()]
     backordered = [BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders]
     fields = dict(order_id=order.order_id, channel=order.demand.channel, status=AllocationStatus(order.status.value),
-                  revision=order.revision, lines=lines, backordered=backordered, reason=reason)
+                  revision=order.revision, lines=lines, backordered=backordered, reason=reason,
+                  service_level=order.demand.service_level)
     if order.status is OrderStatus.released:
         return "AllocationReleased", AllocationReleased(**fields)
     if order.status is OrderStatus.backordered:

@@ -132,8 +132,24 @@ class PickTaskRecord(SQLModel, table=True):
     shipped: int = Field(sa_column=Column(Integer, nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     suggested_bin: str | None = Field(default=None, sa_column=Column(String(64)))
+    wave_id: str | None = Field(default=None, sa_column=Column(String(36)))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class WaveRecord(SQLModel, table=True):
+    __tablename__ = "waves"
+    __table_args__ = (Index("ix_waves_status_cutoff", "status", "cutoff"),
+                      Index("ix_waves_planned_key", "node", "service_level", "cutoff", "status"))
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    service_level: str = Field(sa_column=Column(String(16), nullable=False))
+    cutoff: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False), description="Carrier cut-off")
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    tasks: int = Field(sa_column=Column(Integer, nullable=False))
+    released_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    released_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
 
 
 class WarehouseOrderRecord(SQLModel, table=True):
@@ -149,4 +165,4 @@ class WarehouseOrderRecord(SQLModel, table=True):
 
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
                                         ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
-                                        PickTaskRecord, WarehouseOrderRecord)]
+                                        PickTaskRecord, WaveRecord, WarehouseOrderRecord)]

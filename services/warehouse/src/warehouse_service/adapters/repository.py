@@ -19,11 +19,13 @@ from warehouse_service.adapters.orm import (
     StockBalanceRecord,
     StockLevelRecord,
     WarehouseOrderRecord,
+    WaveRecord,
 )
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
 from warehouse_service.domain.tasks import PickTask, TaskStatus
+from warehouse_service.domain.waves import Wave, WaveStatus
 
 _locations = LocationRecord.__table__
 _levels = StockLevelRecord.__table__
@@ -34,6 +36,7 @@ _exceptions = ScanExceptionRecord.__table__
 _variances = CountVarianceRecord.__table__
 _tasks = PickTaskRecord.__table__
 _orders = WarehouseOrderRecord.__table__
+_waves = WaveRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -259,18 +262,58 @@ class WarehouseRepository:
             _tasks.c.id)
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return [PickTask(r.id, r.order_id, r.line_id, r.node, r.sku, r.quantity, r.picked, TaskStatus(r.status),
-                         r.suggested_bin, r.packed, r.shipped) for r in rows]
+                         r.suggested_bin, r.packed, r.shipped, r.wave_id) for r in rows]
 
     async def save_tasks(self, tasks: Iterable[PickTask], at: datetime) -> None:
         rows = [{"id": t.id, "order_id": t.order_id, "line_id": t.line_id, "node": t.node, "sku": t.sku,
                  "quantity": t.quantity, "picked": t.picked, "packed": t.packed, "shipped": t.shipped,
-                 "status": t.status.value, "suggested_bin": t.suggested_bin, "created_at": at, "updated_at": at}
+                 "status": t.status.value, "suggested_bin": t.suggested_bin, "wave_id": t.wave_id,
+                 "created_at": at, "updated_at": at}
                 for t in {task.id: task for task in tasks}.values()]
         if rows:
             statement = self._dialect.insert(_tasks)
             await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
                 name: statement.excluded[name]
                 for name in ("quantity", "picked", "packed", "shipped", "status", "updated_at")}), rows)
+
+    async def planned_waves(self, *, keys: Iterable[tuple[str, str, datetime]] = (),
+                            every: bool = False) -> list[Wave]:
+        """Planned waves for (node, service level, cut-off) keys, or all of them; locked until commit."""
+        keys = sorted(set(keys))
+        if not keys and not every:
+            return []
+        statement = select(_waves).where(_waves.c.status == WaveStatus.planned.value).order_by(_waves.c.id)
+        if not every:
+            statement = statement.where(tuple_(_waves.c.node, _waves.c.service_level, _waves.c.cutoff).in_(keys))
+        return [_wave(row) for row in await self.session.execute(statement.with_for_update())]
+
+    async def wave(self, wave_id: str, *, lock: bool) -> Wave | None:
+        statement = select(_waves).where(_waves.c.id == wave_id)
+        row = (await self.session.execute(statement.with_for_update() if lock else statement)).first()
+        return _wave(row) if row else None
+
+    async def wave_statuses(self, wave_ids: Iterable[str | None]) -> dict[str, WaveStatus]:
+        ids = sorted({wave_id for wave_id in wave_ids if wave_id})
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(_waves.c.id, _waves.c.status).where(_waves.c.id.in_(ids)))
+        return {row.id: WaveStatus(row.status) for row in rows}
+
+    async def save_waves(self, waves: Iterable[Wave]) -> None:
+        rows = [{"id": w.id, "node": w.node, "service_level": w.service_level, "cutoff": w.cutoff,
+                 "status": w.status.value, "tasks": w.tasks, "released_by": w.released_by,
+                 "released_at": w.released_at} for w in {wave.id: wave for wave in waves}.values()]
+        if rows:
+            statement = self._dialect.insert(_waves)
+            await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
+                name: statement.excluded[name] for name in ("status", "tasks", "released_by", "released_at")}), rows)
+
+    async def wave_list(self, *, node: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        statement = select(_waves).order_by(_waves.c.cutoff, _waves.c.id).limit(limit)
+        for column, value in (("node", node), ("status", status)):
+            if value is not None:
+                statement = statement.where(_waves.c[column] == value)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
 
     async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
         """Per SKU×node, the bin holding the most sellable units: where a new pick task suggests to pick."""
@@ -291,6 +334,11 @@ class WarehouseRepository:
             if value is not None:
                 statement = statement.where(_tasks.c[column] == value)
         return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+
+def _wave(row) -> Wave:
+    return Wave(row.id, row.node, row.service_level, row.cutoff, WaveStatus(row.status), row.tasks, row.released_by,
+                row.released_at)
 
 
 def _balance_row(key: BalanceKey, units: int) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.tasks import PickTask
+from warehouse_service.domain.waves import WaveStatus, require_released
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
 IN_TRANSIT = "in-transit"  # where units between nodes are booked, at their destination node
@@ -105,6 +106,7 @@ class ScanContext:
     count_auto_adjust_units: int = 2  # a count variance up to this many units is adjusted without approval
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
     tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
+    wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
@@ -190,6 +192,7 @@ def count_adjustment(sku: str, place: Place, variance: int, reference: str | Non
 def _pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
     _require_kind(location, LocationKind.storage, scan.kind)
     task = _task(scan, context)
+    require_released(context.wave_status.get(task.wave_id), task.id)
     packing = _target_location(context, scan, LocationKind.packing)
     bin_place = Place(scan.node, location.code, StockStatus.sellable, scan.lot)
     _require_held(context, scan, bin_place)

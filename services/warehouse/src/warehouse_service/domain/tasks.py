@@ -26,6 +26,7 @@ class PickTask:
     suggested_bin: str | None = None
     packed: int = 0
     shipped: int = 0
+    wave_id: str | None = None
 
     @property
     def remaining(self) -> int:

@@ -12,6 +12,7 @@ from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
+from warehouse_service.domain.waves import WaveAlreadyReleased
 from warehouse_service.entrypoints.kafka import to_command
 from warehouse_service.service_layer import counting, progress, tasks, transfers
 from warehouse_service.service_layer.scanning import apply_scans
@@ -25,6 +26,7 @@ REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_locatio
                  "unknown_receipt": "reference", "unsupported_kind": "kind", "unknown_task": "reference",
                  "task_not_open": "reference", "wrong_item": "sku", "over_pick": "quantity",
                  "no_packing_location": "to_location", "no_shipping_location": "to_location",
+                 "wave_not_released": "reference",
                  "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number"}
 
 
@@ -82,6 +84,10 @@ class ReceiptView(BaseModel):
 class ScanOutcome(BaseModel):
     scan_id: str
     outcome: str = Field(description="applied, or duplicate (this scan_id was applied or refused before)")
+
+
+class Decision(BaseModel):
+    actor: str = Field(min_length=1, max_length=128, description="The supervisor; for a count not the counter")
 
 
 class Resolution(BaseModel):
@@ -181,10 +187,6 @@ async def resolve_scan_exception(scan_id: str, body: Resolution, new_unit_of_wor
     return {"scan_id": scan_id, "status": "resolved"}
 
 
-class Decision(BaseModel):
-    actor: str = Field(min_length=1, max_length=128, description="The supervisor; not the one who counted")
-
-
 @router.get("/count-variances")
 async def list_count_variances(new_unit_of_work: UnitOfWork,
                                open_only: Annotated[bool, Query(alias="open")] = True,
@@ -216,6 +218,28 @@ async def list_pick_tasks(new_unit_of_work: UnitOfWork, node: str | None = None,
     """Pick tasks (one per order line and node, made from allocation results), oldest first."""
     async with new_unit_of_work() as uow:
         return await uow.warehouse.task_list(node=node, order_id=order_id, status=task_status, limit=limit)
+
+
+@router.get("/waves")
+async def list_waves(new_unit_of_work: UnitOfWork, node: str | None = None,
+                     wave_status: Annotated[str | None, Query(alias="status")] = "planned",
+                     limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    """Waves by carrier cut-off: planned ones collect tasks, released ones are for the pickers."""
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.wave_list(node=node, status=wave_status, limit=limit)
+
+
+@router.post("/waves/{wave_id}/release", dependencies=[Depends(require_api_token)],
+             responses={404: {"description": "No such wave"}, 409: {"description": "Released already"}})
+async def release_wave(wave_id: str, body: Decision, new_unit_of_work: UnitOfWork) -> dict[str, str]:
+    try:
+        async with new_unit_of_work() as uow:
+            await tasks.release_wave(uow, wave_id, body.actor)
+    except tasks.WaveNotFound as missing:
+        raise HTTPException(404, str(missing)) from None
+    except WaveAlreadyReleased as released:
+        raise HTTPException(409, str(released)) from None
+    return {"wave_id": wave_id, "status": "released"}
 
 
 class ShortPick(BaseModel):

@@ -50,7 +50,8 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
                                       lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
                           stock.balances, count_auto_adjust_units=count_auto_adjust_units,
-                          tasks={task.id: task for task in tasks})
+                          tasks={task.id: task for task in tasks},
+                          wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks))
 
     tracking = {scan.scan_id: scan.tracking_number for scan, _ in fresh}
     results: dict[str, ScanResult] = {}

@@ -8,12 +8,14 @@ from ecomops_common.ids import new_id
 from warehouse_service.domain.ledger import Place, StockStatus
 from warehouse_service.domain.scans import count_adjustment
 from warehouse_service.domain.tasks import PickTask, TaskStatus, sync_tasks
+from warehouse_service.domain.waves import Wave, WaveRules
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.scanning import LockedStock
 
 
-async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None:
-    """Creates, resizes and cancels tasks; a result not newer than the one followed changes nothing."""
+async def follow_allocations(uow, results: list[OrderAllocationChanged], rules: WaveRules = WaveRules()) -> None:
+    """Creates, resizes and cancels tasks; a result not newer than the one followed changes nothing.
+    New tasks join the planned wave of their node, service level and next carrier cut-off."""
     if not results:
         await uow.commit()  # the caller's inbox rows
         return
@@ -26,6 +28,7 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None
     bins = await uow.warehouse.fullest_bins({(line.sku, line.node) for result in results for line in result.lines})
 
     touched: list[PickTask] = []
+    new_tasks: list[tuple[PickTask, str]] = []  # with the order's service level
     followed: dict[str, tuple[int, int]] = {}
     for result in sorted(results, key=lambda r: r.revision):
         if result.revision <= revisions[result.order_id]:
@@ -37,12 +40,15 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged]) -> None
             _, units = wanted.get((line.line_id, line.node), (line.sku, 0))
             wanted[line.line_id, line.node] = (line.sku, units + line.quantity)
 
-        def new_task(line_id, node, sku, units, order_id=result.order_id) -> PickTask:
+        def new_task(line_id, node, sku, units, order_id=result.order_id,
+                     service_level=result.service_level or "standard") -> PickTask:
             task = PickTask(new_id(), order_id, line_id, node, sku, units, suggested_bin=bins.get((sku, node)))
             tasks_by_order[order_id].append(task)
+            new_tasks.append((task, service_level))
             return task
 
         touched += sync_tasks(list(tasks_by_order[result.order_id]), wanted, new_task)
+    await _assign_waves(uow, new_tasks, rules, now)
     await uow.warehouse.save_tasks(touched, now)
     await uow.warehouse.save_order_revisions(followed)
     await announce_progress(uow, set(followed))
@@ -77,3 +83,42 @@ async def report_short_pick(uow, task_id: str, location: str, found: int, actor:
                                                                                        short)]})
     await uow.commit()
     return short
+
+
+async def _assign_waves(uow, new_tasks: list[tuple[PickTask, str]], rules: WaveRules, now: datetime) -> None:
+    """Each new task joins its planned wave (made when missing); a wave that is due is released at once."""
+    keys = {(task.node, level, rules.cutoff_after(level, now)) for task, level in new_tasks}
+    waves = {(w.node, w.service_level, w.cutoff): w for w in await uow.warehouse.planned_waves(keys=keys)}
+    for task, level in new_tasks:
+        key = (task.node, level, rules.cutoff_after(level, now))
+        wave = waves.get(key) or waves.setdefault(key, Wave(new_id(), task.node, level, key[2]))
+        wave.tasks += 1
+        task.wave_id = wave.id
+    for wave in waves.values():
+        if rules.due(wave, now):
+            wave.release("rule", now)
+    await uow.warehouse.save_waves(waves.values())
+
+
+async def release_due_waves(uow, rules: WaveRules) -> None:
+    """The time rule: waves whose carrier cut-off is near are released however full they are."""
+    now = datetime.now(UTC)
+    due = [wave for wave in await uow.warehouse.planned_waves(every=True) if rules.due(wave, now)]
+    for wave in due:
+        wave.release("rule", now)
+    await uow.warehouse.save_waves(due)
+    await uow.commit()
+
+
+class WaveNotFound(Exception):
+    pass
+
+
+async def release_wave(uow, wave_id: str, actor: str) -> None:
+    """A supervisor releases a wave before its rule does. Raises WaveAlreadyReleased if it was."""
+    wave = await uow.warehouse.wave(wave_id, lock=True)
+    if wave is None:
+        raise WaveNotFound(f"no wave {wave_id}")
+    wave.release(actor, datetime.now(UTC))
+    await uow.warehouse.save_waves([wave])
+    await uow.commit()
