@@ -4,13 +4,19 @@ from functools import partial
 
 from fastapi import FastAPI
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts import (
+    ALLOCATION_EVENTS,
+    INVENTORY_STOCK,
+    RETURNS_EVENTS,
+    WAREHOUSE_EVENTS,
+    WAREHOUSE_SCANS,
+)
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
 from warehouse_service.adapters.orm import TABLES
 from warehouse_service.entrypoints import http
-from warehouse_service.entrypoints.kafka import allocations_consumer, scans_consumer
+from warehouse_service.entrypoints.kafka import allocations_consumer, returns_consumer, scans_consumer
 from warehouse_service.service_layer import tasks
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 from warehouse_service.settings import WarehouseSettings
@@ -24,11 +30,13 @@ def build_app(settings: WarehouseSettings | None = None) -> FastAPI:
         TopicSpec(INVENTORY_STOCK, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(ALLOCATION_EVENTS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(WAREHOUSE_EVENTS, settings.topic_partitions),
+        TopicSpec(RETURNS_EVENTS, settings.topic_partitions, with_dead_letters=True),
     ]
     unit_of_work = partial(WarehouseUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
                            on_commit=runtime.relay.wake)
     runtime.consume(scans_consumer(settings, unit_of_work))
     runtime.consume(allocations_consumer(settings, unit_of_work))
+    runtime.consume(returns_consumer(settings, unit_of_work))
 
     async def release_due_waves() -> None:
         async with unit_of_work() as uow:

@@ -16,7 +16,8 @@ from ecomops_common.contracts.allocation import (
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
-from ecomops_common.contracts.warehouse import OrderFulfilmentChanged, Scan, ShipmentDispatched
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
+from ecomops_common.contracts.warehouse import OrderFulfilmentChanged, ReturnReceived, Scan, ShipmentDispatched
 
 CHANNEL_ORDERS = "channel.orders.v1"
 CHANNEL_PAYMENTS = "channel.payments.v1"
@@ -26,6 +27,7 @@ INVENTORY_STOCK = "inventory.stock.v1"
 INVENTORY_AVAILABILITY = "inventory.availability.v1"
 WAREHOUSE_SCANS = "warehouse.scans.v1"
 WAREHOUSE_EVENTS = "warehouse.events.v1"
+RETURNS_EVENTS = "returns.events.v1"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,9 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, enveloped=False),
     ContractSpec(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", OrderFulfilmentChanged),
     ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived),
+    ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized),
+    ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided),
 )
 
 

@@ -91,3 +91,14 @@ class ShipmentDispatched(WarehouseEvent):
     carrier: str | None = None
     lines: list[ShippedLine]
     shipped_at: AwareDatetime
+
+
+class ReturnReceived(WarehouseEvent):
+    """Returned units arrived against an RMA, with the condition seen at receipt (key: the RMA id)."""
+
+    rma_id: str
+    node: str
+    sku: str
+    quantity: int = Field(ge=1)
+    condition: ItemCondition
+    received_at: AwareDatetime

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, CheckConstraint, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Index, Integer, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -75,6 +75,9 @@ class ExpectedReceiptRecord(SQLModel, table=True):
     damaged: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units")
     transfer_from: str | None = Field(default=None, sa_column=Column(String(64)),
                                       description="For a transfer: the node the units come from")
+    is_return: bool = Field(default=False, sa_column=Column(Boolean, nullable=False), description="An RMA")
+    conditions: str = Field(default="{}", sa_column=Column(Text, nullable=False),
+                            description="Returns, JSON: sku -> condition -> units")
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

@@ -148,7 +148,8 @@ class WarehouseRepository:
         """False when a receipt with this reference exists already."""
         result = await self.session.execute(self._dialect.insert(_receipts).on_conflict_do_nothing().values(
             reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
-            received="{}", damaged="{}", transfer_from=receipt.transfer_from, created_at=at)
+            received="{}", damaged="{}", transfer_from=receipt.transfer_from, is_return=receipt.is_return,
+            conditions="{}", created_at=at)
             .returning(_receipts.c.reference))
         return result.scalar() is not None
 
@@ -159,15 +160,17 @@ class WarehouseRepository:
         statement = select(_receipts).where(_receipts.c.reference.in_(references)).order_by(_receipts.c.reference)
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return {r.reference: ExpectedReceipt(r.reference, r.node, json.loads(r.expected), json.loads(r.received),
-                                             json.loads(r.damaged), r.transfer_from) for r in rows}
+                                             json.loads(r.damaged), r.transfer_from, r.is_return,
+                                             json.loads(r.conditions)) for r in rows}
 
     async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
-        rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged)}
-                for r in receipts]
+        rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged),
+                 "conditions": json.dumps(r.conditions)} for r in receipts]
         if rows:
             await self.session.execute(
                 update(_receipts).where(_receipts.c.reference == bindparam("b_reference"))
-                .values(received=bindparam("received"), damaged=bindparam("damaged")), rows)
+                .values(received=bindparam("received"), damaged=bindparam("damaged"),
+                        conditions=bindparam("conditions")), rows)
 
     # --- scan exceptions -------------------------------------------------------------------------------
 

@@ -50,6 +50,12 @@ class ExpectedReceipt:
     received: dict[str, int] = field(default_factory=dict)
     damaged: dict[str, int] = field(default_factory=dict)
     transfer_from: str | None = None  # a transfer from this node: the units come out of in_transit
+    is_return: bool = False  # a return authorization (RMA): units arrive with their condition
+    conditions: dict[str, dict[str, int]] = field(default_factory=dict)  # returns: sku -> condition -> units
+
+    def note_condition(self, sku: str, condition: str, quantity: int) -> None:
+        by_condition = self.conditions.setdefault(sku, {})
+        by_condition[condition] = by_condition.get(condition, 0) + quantity
 
     def receive(self, sku: str, quantity: int, damaged: bool) -> None:
         if sku not in self.expected:
@@ -149,8 +155,22 @@ def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> lis
                       Reason.transfer_in if source else Reason.receipt)]
 
 
+def _return_receive(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.returns, scan.kind)
+    receipt = context.receipts.get(scan.reference or "")
+    if receipt is None or not receipt.is_return or receipt.node != scan.node:
+        raise ScanRefused("unknown_rma", f"no return authorization {scan.reference} at {scan.node}")
+    if scan.condition is None:
+        raise ScanRefused("missing_condition", "a return_receive scan needs the units' condition")
+    receipt.receive(scan.sku, scan.quantity, scan.condition in DAMAGED_CONDITIONS)
+    receipt.note_condition(scan.sku, scan.condition, scan.quantity)
+    return [_movement(scan, None, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot),
+                      Reason.return_receipt)]
+
+
 def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
-    _require_kind(location, LocationKind.receiving, scan.kind)
+    if location.kind is not LocationKind.returns:  # restocked returns are put away from the returns area
+        _require_kind(location, LocationKind.receiving, scan.kind)
     target = _location(context, scan.node, _required_to_location(scan))
     _require_kind(target, LocationKind.storage, "putaway target")
     return [_movement(scan, Place(scan.node, location.code, StockStatus.received_pending_putaway, scan.lot),
@@ -262,7 +282,7 @@ def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> di
 
 
 _HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick,
-             "pack": _pack, "ship": _ship}
+             "pack": _pack, "ship": _ship, "return_receive": _return_receive}
 TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a pick task
 
 

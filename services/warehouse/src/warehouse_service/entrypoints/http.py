@@ -26,7 +26,7 @@ REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_locatio
                  "unknown_receipt": "reference", "unsupported_kind": "kind", "unknown_task": "reference",
                  "task_not_open": "reference", "wrong_item": "sku", "over_pick": "quantity",
                  "no_packing_location": "to_location", "no_shipping_location": "to_location",
-                 "wave_not_released": "reference",
+                 "wave_not_released": "reference", "unknown_rma": "reference", "missing_condition": "condition",
                  "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number"}
 
 
@@ -75,6 +75,9 @@ class ReceiptView(BaseModel):
     reference: str
     node: str
     transfer_from: str | None = Field(default=None, description="For a transfer: the node the units come from")
+    is_return: bool = Field(default=False, description="A return authorization (RMA)")
+    conditions: dict[str, dict[str, int]] = Field(default_factory=dict,
+                                                  description="Returns: SKU -> condition -> units")
     expected: dict[str, int]
     received: dict[str, int]
     damaged: dict[str, int]
@@ -281,5 +284,6 @@ async def get_reconciliation(new_unit_of_work: UnitOfWork) -> dict:
 
 def _receipt_view(receipt: ExpectedReceipt) -> ReceiptView:
     return ReceiptView(reference=receipt.reference, node=receipt.node, transfer_from=receipt.transfer_from,
+                       is_return=receipt.is_return, conditions=receipt.conditions,
                        expected=receipt.expected,
                        received=receipt.received, damaged=receipt.damaged, discrepancies=receipt.discrepancies())

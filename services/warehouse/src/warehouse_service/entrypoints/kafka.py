@@ -2,17 +2,20 @@
 
 from collections.abc import Callable
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts import ALLOCATION_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.contracts.allocation import AllocationReleased, OrderAllocated, OrderBackordered
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
 from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
 from warehouse_service.domain.scans import ScanCommand
+from warehouse_service.service_layer.returns import follow_returns
 from warehouse_service.service_layer.scanning import apply_scans
 from warehouse_service.service_layer.tasks import follow_allocations
 from warehouse_service.settings import WarehouseSettings
 
 SCANS_CONSUMER = "warehouse-service.scans"
 ALLOCATIONS_CONSUMER = "warehouse-service.allocations"
+RETURNS_CONSUMER = "warehouse-service.returns"
 
 
 def to_command(scan: Scan) -> ScanCommand:
@@ -50,5 +53,21 @@ def allocations_consumer(settings: WarehouseSettings, unit_of_work: Callable) ->
         name=name, topic=settings.topic(ALLOCATION_EVENTS),
         decode=envelope_decoder(1, {"OrderAllocated": OrderAllocated, "OrderBackordered": OrderBackordered,
                                     "AllocationReleased": AllocationReleased}),
+        handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )
+
+
+def returns_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> BatchConsumer:
+    name = settings.consumer_group(RETURNS_CONSUMER)
+
+    async def handle(deliveries: list[Delivery]) -> None:
+        async with unit_of_work() as uow:
+            new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
+            await follow_returns(uow, [d.message for d in deliveries if d.event_id in new])
+
+    return BatchConsumer(
+        name=name, topic=settings.topic(RETURNS_EVENTS),
+        decode=envelope_decoder(1, {"ReturnAuthorized": ReturnAuthorized,
+                                    "ReturnDispositionDecided": ReturnDispositionDecided}),
         handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
     )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
-from ecomops_common.contracts.warehouse import ShipmentDispatched, ShippedLine
+from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
 from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
@@ -44,8 +44,8 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
         else:
             answers.append(ScanResult(scan.scan_id, "duplicate"))
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
-    receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh if s.kind == "receive" and s.reference},
-                                            lock=True)
+    receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh
+                                             if s.kind in ("receive", "return_receive") and s.reference}, lock=True)
     tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind in TASK_SCANS and s.reference},
                                       lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
@@ -53,7 +53,7 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
                           tasks={task.id: task for task in tasks},
                           wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks))
 
-    tracking = {scan.scan_id: scan.tracking_number for scan, _ in fresh}
+    by_id = {scan.scan_id: scan for scan, _ in fresh}
     results: dict[str, ScanResult] = {}
     movements: list[Movement] = []
     refused_rows = []
@@ -71,7 +71,12 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     await uow.warehouse.save_tasks(tasks, now)
     for movement in movements:
         if movement.reason is Reason.ship:
-            _announce_shipment(uow, movement, context.tasks[movement.reference], tracking[movement.scan_id])
+            _announce_shipment(uow, movement, context.tasks[movement.reference],
+                               by_id[movement.scan_id].tracking_number)
+        elif movement.reason is Reason.return_receipt:
+            uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
+                rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
+                condition=by_id[movement.scan_id].condition, received_at=movement.at)), WAREHOUSE_EVENTS)
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())

@@ -1,0 +1,40 @@
+"""Returns (returns.events.v1): an RMA becomes an expected return receipt; a disposition moves the inspected
+units to restock, refurbish, quarantine or vendor return, or off the books (liquidate, scrap)."""
+
+import logging
+from datetime import UTC, datetime
+
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
+from warehouse_service.domain.layout import LocationKind
+from warehouse_service.domain.returns import disposition_movements
+from warehouse_service.domain.scans import ExpectedReceipt
+from warehouse_service.service_layer.scanning import LockedStock
+
+log = logging.getLogger(__name__)
+
+
+async def follow_returns(uow, events: list[ReturnAuthorized | ReturnDispositionDecided]) -> None:
+    """In order, in one transaction. A disposition for units not (yet) received fails, to be dead-lettered
+    with the reason and redriven once they are."""
+    now = datetime.now(UTC)
+    for event in events:
+        if isinstance(event, ReturnAuthorized):
+            expected: dict[str, int] = {}
+            for line in event.lines:
+                expected[line.sku] = expected.get(line.sku, 0) + line.quantity
+            if not await uow.warehouse.add_receipt(ExpectedReceipt(event.rma_id, event.node, expected,
+                                                                   is_return=True), now):
+                log.info("return authorization %s is known already", event.rma_id)
+            continue
+        receipt = (await uow.warehouse.receipts([event.rma_id], lock=False)).get(event.rma_id)
+        if receipt is None or not receipt.is_return:
+            raise ValueError(f"disposition for unknown return authorization {event.rma_id}")
+        stock = await LockedStock.open(uow, {(event.sku, receipt.node)}, now)
+        locations = await uow.warehouse.locations_of([receipt.node])
+        quarantine = min((code for (_, code), loc in locations.items() if loc.kind is LocationKind.quarantine),
+                         default=None)
+        movements = disposition_movements(stock.balances, receipt.node, event.sku, event.quantity,
+                                          event.disposition.value, quarantine, event.rma_id, "returns", now)
+        stock.balances.apply_all(movements)
+        await stock.save(uow, movements, now)
+    await uow.commit()

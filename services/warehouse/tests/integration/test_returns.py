@@ -1,0 +1,71 @@
+"""Return receipts against an RMA and the returns service's dispositions, on Kafka and PostgreSQL."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from ecomops_common.contracts import RETURNS_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided, ReturnLine
+from ecomops_common.envelope import new_event
+from ecomops_common.testing.plugin import consume_until, eventually, produce_events
+
+pytestmark = pytest.mark.integration
+NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
+RETURNS_AREA = {"locations": [{"code": "RET-1", "kind": "returns"}, {"code": "Q-1", "kind": "quarantine"},
+                              {"code": "A-01-03", "kind": "storage"}]}
+
+
+def returned(scan_id: str, quantity: int, condition: str | None, reference: str = "RMA-1") -> dict:
+    return {"scan_id": scan_id, "device_id": "dev9", "warehouse_id": "BER1", "scanned_at": "2026-11-22T12:00:00Z",
+            "kind": "return_receive", "sku": "SKU-RED-M", "quantity": quantity, "location": "RET-1",
+            "reference": reference, "condition": condition}
+
+
+async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_says(warehouse):
+    settings = warehouse.settings
+    assert (await warehouse.put("/v1/warehouses/BER1/locations", json=RETURNS_AREA)).status_code == 200
+    authorized = new_event("ReturnAuthorized", 1, "returns", "return", "RMA-1", ReturnAuthorized(
+        rma_id="RMA-1", order_id="o1", channel="web-eu", node="BER1", authorized_at=NOW,
+        lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=4)]))
+    await produce_events(settings.kafka_bootstrap_servers, settings.topic(RETURNS_EVENTS), [authorized])
+
+    async def rma_known() -> bool:
+        return (await warehouse.get("/v1/receipts/RMA-1")).status_code == 200
+
+    await eventually(rma_known)
+    assert (await warehouse.post("/v1/scans", json=returned("r0", 1, None))).json()["detail"][0]["type"] == \
+        "missing_condition"
+    assert (await warehouse.post("/v1/scans", json=returned("r9", 1, "new", "RMA-9"))).json()["detail"][0][
+        "type"] == "unknown_rma"
+    assert (await warehouse.post("/v1/scans", json=returned("r1", 3, "like_new"))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=returned("r2", 1, "damaged"))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=returned("r3", 1, "new"))).json()["detail"][0]["type"] == \
+        "over_receipt"
+    receipt = (await warehouse.get("/v1/receipts/RMA-1")).json()
+    assert receipt["conditions"] == {"SKU-RED-M": {"like_new": 3, "damaged": 1}}
+
+    decisions = [new_event("ReturnDispositionDecided", 1, "returns", "return", "RMA-1", ReturnDispositionDecided(
+        rma_id="RMA-1", sku="SKU-RED-M", quantity=units, disposition=disposition, decided_at=NOW))
+        for units, disposition in ((2, "restock"), (1, "quarantine"), (1, "scrap"))]
+    await produce_events(settings.kafka_bootstrap_servers, settings.topic(RETURNS_EVENTS), decisions)
+
+    def units(rows):
+        return {(r["location"], r["status"]): r["units"] for r in rows}
+
+    async def all_decided() -> bool:
+        stock = units((await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json())
+        return ("RET-1", "return_pending_inspection") not in stock
+
+    await eventually(all_decided)
+    assert units((await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json()) == {
+        ("RET-1", "received_pending_putaway"): 2, ("Q-1", "quarantined"): 1}
+    # Restocked units are put away from the returns area and become sellable.
+    putaway = {**returned("r4", 2, None), "kind": "putaway", "to_location": "A-01-03", "reference": None}
+    assert (await warehouse.post("/v1/scans", json=putaway)).status_code == 200
+
+    received = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
+                                   lambda rs: len(rs) >= 2)
+    assert [(json.loads(r.value)["payload"]["quantity"], json.loads(r.value)["payload"]["condition"])
+            for r in received] == [(3, "like_new"), (1, "damaged")]
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
