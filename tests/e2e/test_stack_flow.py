@@ -2,10 +2,13 @@
 warehouse becomes available to promise, an order from a channel is allocated and shown per line with its
 node, a held order waits for its payment, and cancelling releases its reservations."""
 
+import json
+
 import httpx
 import pytest
 
-from ecomops_common.testing.plugin import eventually, free_port
+from ecomops_common.contracts import WAREHOUSE_EVENTS
+from ecomops_common.testing.plugin import consume_until, eventually, free_port
 from ecomops_common.testing.samples import channel_order
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -58,7 +61,7 @@ async def allocation_status(allocation: httpx.AsyncClient, order_id: str, status
     return reservations.status_code == 200 and reservations.json()["status"] == status
 
 
-async def test_orders_flow_from_channel_to_allocation_and_back(stack):
+async def test_orders_flow_from_channel_to_allocation_and_back(stack, kafka_bootstrap, topic_prefix):
     order_service, allocation, warehouse = stack
     await receive_and_put_away(warehouse, {"WH1": 4, "WH2": 2})
 
@@ -123,8 +126,9 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
     tasks = {t["node"]: t for status in ("open", "done") for t in (await warehouse.get("/v1/pick-tasks", params={
         "order_id": held["id"], "status": status})).json()}
     steps = [("WH1", "pick", "BIN-1", 1, {}), ("WH1", "pack", "PACK", 1, {}), ("WH2", "pack", "PACK", 2, {}),
-             ("WH1", "ship", "SHIP", 1, {"tracking_number": "1Z-1"}),
-             ("WH2", "ship", "SHIP", 2, {"tracking_number": "1Z-2"})]
+             ("WH1", "ship", "SHIP", 1, {"tracking_number": "1Z-1", "carrier": "dhl", "shipping_cost": "4.90",
+                                         "currency": "EUR"}),
+             ("WH2", "ship", "SHIP", 2, {"tracking_number": "1Z-2", "carrier": "ups"})]
     for n, (node, kind, location, units, extra) in enumerate(steps):
         scan = {"scan_id": f"out-{n}", "device_id": "dev3", "warehouse_id": node, "kind": kind, "sku": "SKU-RED-M",
                 "scanned_at": "2026-11-22T12:00:00Z", "quantity": units, "location": location,
@@ -133,6 +137,12 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack):
         assert response.status_code == 200, response.text
     shipped = await order_in_status(order_service, held["id"], "shipped")
     assert [t["to_status"] for t in shipped["history"]][-3:] == ["picking", "packed", "shipped"]
+    shipments = await consume_until(kafka_bootstrap, topic_prefix + WAREHOUSE_EVENTS, lambda rs: sum(
+        dict(r.headers)["event_type"] == b"ShipmentDispatched" for r in rs) >= 2)
+    dispatched = [json.loads(r.value)["payload"] for r in shipments
+                  if dict(r.headers)["event_type"] == b"ShipmentDispatched"]
+    assert [(d["node"], d["carrier"], d["tracking_number"], d["shipping_cost"]) for d in dispatched] == [
+        ("WH1", "dhl", "1Z-1", "4.90"), ("WH2", "ups", "1Z-2", None)]
     assert (await warehouse.post(f"/v1/orders/{held['id']}/delivery")).status_code == 200
     await order_in_status(order_service, held["id"], "delivered")
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

@@ -44,6 +44,10 @@ async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_s
         "over_receipt"
     receipt = (await warehouse.get("/v1/receipts/RMA-1")).json()
     assert receipt["conditions"] == {"SKU-RED-M": {"like_new": 3, "damaged": 1}}
+    inspect = {**returned("i1", 2, "opened"), "kind": "inspect"}
+    assert (await warehouse.post("/v1/scans", json=inspect)).status_code == 200
+    too_many = await warehouse.post("/v1/scans", json={**inspect, "scan_id": "i2", "quantity": 5})
+    assert too_many.json()["detail"][0]["type"] == "quantity_above_stock"
 
     decisions = [new_event("ReturnDispositionDecided", 1, "returns", "return", "RMA-1", ReturnDispositionDecided(
         rma_id="RMA-1", sku="SKU-RED-M", quantity=units, disposition=disposition, decided_at=NOW))
@@ -64,8 +68,9 @@ async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_s
     putaway = {**returned("r4", 2, None), "kind": "putaway", "to_location": "A-01-03", "reference": None}
     assert (await warehouse.post("/v1/scans", json=putaway)).status_code == 200
 
-    received = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
-                                   lambda rs: len(rs) >= 2)
-    assert [(json.loads(r.value)["payload"]["quantity"], json.loads(r.value)["payload"]["condition"])
-            for r in received] == [(3, "like_new"), (1, "damaged")]
+    events = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
+                                 lambda rs: len(rs) >= 3)
+    assert [(dict(r.headers)["event_type"].decode(), json.loads(r.value)["payload"]["quantity"],
+             json.loads(r.value)["payload"]["condition"]) for r in events] == [
+        ("ReturnReceived", 3, "like_new"), ("ReturnReceived", 1, "damaged"), ("ReturnInspected", 2, "opened")]
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

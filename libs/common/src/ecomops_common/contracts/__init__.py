@@ -17,7 +17,13 @@ from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
-from ecomops_common.contracts.warehouse import OrderFulfilmentChanged, ReturnReceived, Scan, ShipmentDispatched
+from ecomops_common.contracts.warehouse import (
+    OrderFulfilmentChanged,
+    ReturnInspected,
+    ReturnReceived,
+    Scan,
+    ShipmentDispatched,
+)
 
 CHANNEL_ORDERS = "channel.orders.v1"
 CHANNEL_PAYMENTS = "channel.payments.v1"
@@ -54,6 +60,7 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", OrderFulfilmentChanged),
     ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized),
     ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided),
 )

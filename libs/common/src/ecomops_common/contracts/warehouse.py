@@ -4,6 +4,8 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from ecomops_common.contracts.types import Money
+
 
 class ScanKind(StrEnum):
     receive = "receive"
@@ -47,6 +49,9 @@ class Scan(BaseModel):
     lot: str | None = Field(default=None, max_length=64)
     serial: str | None = Field(default=None, max_length=128)
     tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
+    carrier: str | None = Field(default=None, max_length=64, description="For ship, e.g. dhl")
+    shipping_cost: Money | None = Field(default=None, description="For ship: what the carrier charges the parcel")
+    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Of shipping_cost")
 
 
 class WarehouseEvent(BaseModel):
@@ -91,6 +96,8 @@ class ShipmentDispatched(WarehouseEvent):
     carrier: str | None = None
     lines: list[ShippedLine]
     shipped_at: AwareDatetime
+    shipping_cost: Money | None = Field(default=None, description="Carrier charge, for finance")
+    currency: str | None = None
 
 
 class ReturnReceived(WarehouseEvent):
@@ -102,3 +109,14 @@ class ReturnReceived(WarehouseEvent):
     quantity: int = Field(ge=1)
     condition: ItemCondition
     received_at: AwareDatetime
+
+
+class ReturnInspected(WarehouseEvent):
+    """Returned units graded at inspection (key: the RMA id); the returns service decides their disposition."""
+
+    rma_id: str
+    node: str
+    sku: str
+    quantity: int = Field(ge=1)
+    condition: ItemCondition
+    inspected_at: AwareDatetime

@@ -7,6 +7,7 @@ cannot be applied is refused with a reason for the exception queue, never applie
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
@@ -34,6 +35,9 @@ class ScanCommand:
     condition: str | None = None
     lot: str | None = None
     tracking_number: str | None = None
+    carrier: str | None = None
+    shipping_cost: Decimal | None = None
+    currency: str | None = None
 
     @property
     def actor(self) -> str:
@@ -113,6 +117,7 @@ class ScanContext:
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
     tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
     wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
+    inspections: list[ScanCommand] = field(default_factory=list)  # inspect scans: graded, nothing moved
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
@@ -166,6 +171,19 @@ def _return_receive(scan: ScanCommand, location: Location, context: ScanContext)
     receipt.note_condition(scan.sku, scan.condition, scan.quantity)
     return [_movement(scan, None, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot),
                       Reason.return_receipt)]
+
+
+def _inspect(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    """Grades returned units waiting for inspection; the returns service decides what becomes of them."""
+    _require_kind(location, LocationKind.returns, scan.kind)
+    receipt = context.receipts.get(scan.reference or "")
+    if receipt is None or not receipt.is_return or receipt.node != scan.node:
+        raise ScanRefused("unknown_rma", f"no return authorization {scan.reference} at {scan.node}")
+    if scan.condition is None:
+        raise ScanRefused("missing_condition", "an inspect scan needs the grade as condition")
+    _require_held(context, scan, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot))
+    context.inspections.append(scan)
+    return []
 
 
 def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
@@ -282,7 +300,7 @@ def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> di
 
 
 _HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick,
-             "pack": _pack, "ship": _ship, "return_receive": _return_receive}
+             "pack": _pack, "ship": _ship, "return_receive": _return_receive, "inspect": _inspect}
 TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a pick task
 
 

@@ -24,7 +24,8 @@ def to_command(scan: Scan) -> ScanCommand:
         scanned_at=scan.scanned_at, kind=scan.kind.value, sku=scan.sku, quantity=scan.quantity,
         location=scan.location, to_location=scan.to_location, reference=scan.reference,
         condition=scan.condition.value if scan.condition else None, lot=scan.lot,
-        tracking_number=scan.tracking_number)
+        tracking_number=scan.tracking_number, carrier=scan.carrier, shipping_cost=scan.shipping_cost,
+        currency=scan.currency)
 
 
 def scans_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> BatchConsumer:

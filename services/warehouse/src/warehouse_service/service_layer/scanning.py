@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
-from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine
+from ecomops_common.contracts.warehouse import ReturnInspected, ReturnReceived, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
 from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
@@ -15,6 +15,7 @@ from warehouse_service.service_layer.progress import announce_progress
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
 SCANS_INBOX = "warehouse-service.scans"
 SOURCE = "warehouse"
+RECEIPT_SCANS = frozenset({"receive", "return_receive", "inspect"})  # scans whose reference is a receipt or RMA
 _STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.putaway: StockChangeReason.putaway,
                   Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
@@ -45,7 +46,7 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
             answers.append(ScanResult(scan.scan_id, "duplicate"))
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh
-                                             if s.kind in ("receive", "return_receive") and s.reference}, lock=True)
+                                             if s.kind in RECEIPT_SCANS and s.reference}, lock=True)
     tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind in TASK_SCANS and s.reference},
                                       lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
@@ -71,12 +72,15 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     await uow.warehouse.save_tasks(tasks, now)
     for movement in movements:
         if movement.reason is Reason.ship:
-            _announce_shipment(uow, movement, context.tasks[movement.reference],
-                               by_id[movement.scan_id].tracking_number)
+            _announce_shipment(uow, movement, context.tasks[movement.reference], by_id[movement.scan_id])
         elif movement.reason is Reason.return_receipt:
             uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
                 rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
                 condition=by_id[movement.scan_id].condition, received_at=movement.at)), WAREHOUSE_EVENTS)
+    for scan in context.inspections:
+        uow.emit(new_event("ReturnInspected", 1, SOURCE, "return", scan.reference, ReturnInspected(
+            rma_id=scan.reference, node=scan.node, sku=scan.sku, quantity=scan.quantity, condition=scan.condition,
+            inspected_at=scan.scanned_at)), WAREHOUSE_EVENTS)
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
@@ -86,9 +90,10 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     return [results[answer] if isinstance(answer, str) else answer for answer in answers]
 
 
-def _announce_shipment(uow, movement: Movement, task, tracking_number: str) -> None:
+def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None:
     uow.emit(new_event("ShipmentDispatched", 1, SOURCE, "order", task.order_id, ShipmentDispatched(
-        order_id=task.order_id, node=task.node, tracking_number=tracking_number, shipped_at=movement.at,
+        order_id=task.order_id, node=task.node, tracking_number=scan.tracking_number, carrier=scan.carrier,
+        shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
         lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity)])), WAREHOUSE_EVENTS)
 
 
