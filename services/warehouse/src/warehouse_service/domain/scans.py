@@ -161,12 +161,7 @@ def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> lis
 
 
 def _return_receive(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
-    _require_kind(location, LocationKind.returns, scan.kind)
-    receipt = context.receipts.get(scan.reference or "")
-    if receipt is None or not receipt.is_return or receipt.node != scan.node:
-        raise ScanRefused("unknown_rma", f"no return authorization {scan.reference} at {scan.node}")
-    if scan.condition is None:
-        raise ScanRefused("missing_condition", "a return_receive scan needs the units' condition")
+    receipt = _return_authorization(scan, location, context)
     receipt.receive(scan.sku, scan.quantity, scan.condition in DAMAGED_CONDITIONS)
     receipt.note_condition(scan.sku, scan.condition, scan.quantity)
     return [_movement(scan, None, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot),
@@ -175,15 +170,21 @@ def _return_receive(scan: ScanCommand, location: Location, context: ScanContext)
 
 def _inspect(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
     """Grades returned units waiting for inspection; the returns service decides what becomes of them."""
+    _return_authorization(scan, location, context)
+    _require_held(context, scan, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot))
+    context.inspections.append(scan)
+    return []
+
+
+def _return_authorization(scan: ScanCommand, location: Location, context: ScanContext) -> ExpectedReceipt:
+    """Checks a returns scan (at a returns location, with a condition) and gives its RMA."""
     _require_kind(location, LocationKind.returns, scan.kind)
     receipt = context.receipts.get(scan.reference or "")
     if receipt is None or not receipt.is_return or receipt.node != scan.node:
         raise ScanRefused("unknown_rma", f"no return authorization {scan.reference} at {scan.node}")
     if scan.condition is None:
-        raise ScanRefused("missing_condition", "an inspect scan needs the grade as condition")
-    _require_held(context, scan, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot))
-    context.inspections.append(scan)
-    return []
+        raise ScanRefused("missing_condition", f"a {scan.kind} scan needs the units' condition")
+    return receipt
 
 
 def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
