@@ -143,3 +143,25 @@ async def test_transferred_units_are_in_transit_until_received_at_the_destinatio
     assert [(json.loads(r.value)["payload"]["sellable_on_hand"], json.loads(r.value)["payload"]["reason"])
             for r in levels] == [(5, "putaway"), (2, "transfer")]
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
+
+
+async def test_count_tasks_are_finished_by_their_counts_or_closed(warehouse):
+    for body in (scan("ct-r", "receive", 4), scan("ct-p", "putaway", 4, to_location="A-01-03")):
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
+    one = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03", "sku": "SKU-RED-M",
+                                                           "actor": "supervisor:jane"})).json()
+    bin_count = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-04",
+                                                                "actor": "supervisor:jane"})).json()
+    assert (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "actor": "x"})).status_code == 422
+
+    wrong = await warehouse.post("/v1/scans", json=scan("ct-1", "count", 4, location="A-01-04", reference=one["id"]))
+    assert wrong.json()["detail"][0]["type"] == "wrong_item"
+    assert (await warehouse.post("/v1/scans", json=scan("ct-2", "count", 4, location="A-01-03",
+                                                        reference=one["id"]))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=scan("ct-3", "count", 0, location="A-01-04",
+                                                        reference=bin_count["id"]))).status_code == 200
+    open_tasks = (await warehouse.get("/v1/count-tasks")).json()
+    assert [(t["id"], t["counts"]) for t in open_tasks] == [(bin_count["id"], 1)]  # the SKU-at-bin task is done
+    assert (await warehouse.post(f"/v1/count-tasks/{bin_count['id']}/close")).status_code == 200
+    assert (await warehouse.post(f"/v1/count-tasks/{bin_count['id']}/close")).status_code == 409
+    assert (await warehouse.get("/v1/count-tasks")).json() == []

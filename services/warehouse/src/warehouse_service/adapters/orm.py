@@ -140,6 +140,20 @@ class PickTaskRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class CountTaskRecord(SQLModel, table=True):
+    __tablename__ = "count_tasks"
+    __table_args__ = (Index("ix_count_tasks_node_status", "node", "status"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True), description="What count scans reference")
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    location: str | None = Field(default=None, sa_column=Column(String(64)))
+    sku: str | None = Field(default=None, sa_column=Column(String(64)))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    counts: int = Field(sa_column=Column(Integer, nullable=False))
+    created_by: str = Field(sa_column=Column(String(128), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class WaveRecord(SQLModel, table=True):
     __tablename__ = "waves"
     __table_args__ = (Index("ix_waves_status_cutoff", "status", "cutoff"),
@@ -168,4 +182,4 @@ class WarehouseOrderRecord(SQLModel, table=True):
 
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
                                         ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
-                                        PickTaskRecord, WaveRecord, WarehouseOrderRecord)]
+                                        PickTaskRecord, WaveRecord, WarehouseOrderRecord, CountTaskRecord)]

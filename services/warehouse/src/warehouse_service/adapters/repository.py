@@ -10,6 +10,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple
 from sqlalchemy.dialects import postgresql, sqlite
 
 from warehouse_service.adapters.orm import (
+    CountTaskRecord,
     CountVarianceRecord,
     ExpectedReceiptRecord,
     LocationRecord,
@@ -24,7 +25,7 @@ from warehouse_service.adapters.orm import (
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
-from warehouse_service.domain.tasks import PickTask, TaskStatus
+from warehouse_service.domain.tasks import CountTask, PickTask, TaskStatus
 from warehouse_service.domain.waves import Wave, WaveStatus
 
 _locations = LocationRecord.__table__
@@ -37,6 +38,7 @@ _variances = CountVarianceRecord.__table__
 _tasks = PickTaskRecord.__table__
 _orders = WarehouseOrderRecord.__table__
 _waves = WaveRecord.__table__
+_count_tasks = CountTaskRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -316,6 +318,33 @@ class WarehouseRepository:
         for column, value in (("node", node), ("status", status)):
             if value is not None:
                 statement = statement.where(_waves.c[column] == value)
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def add_count_task(self, task: CountTask, actor: str, at: datetime) -> None:
+        await self.session.execute(insert(_count_tasks).values(
+            id=task.id, node=task.node, location=task.location, sku=task.sku, status=task.status.value,
+            counts=task.counts, created_by=actor, created_at=at))
+
+    async def count_tasks(self, ids: Iterable[str]) -> dict[str, CountTask]:
+        """These count tasks, locked until commit."""
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(_count_tasks).where(_count_tasks.c.id.in_(ids))
+                                          .order_by(_count_tasks.c.id).with_for_update())
+        return {r.id: CountTask(r.id, r.node, r.location, r.sku, TaskStatus(r.status), r.counts) for r in rows}
+
+    async def save_count_tasks(self, tasks: Iterable[CountTask]) -> None:
+        rows = [{"b_id": t.id, "status": t.status.value, "counts": t.counts} for t in tasks]
+        if rows:
+            await self.session.execute(update(_count_tasks).where(_count_tasks.c.id == bindparam("b_id")).values(
+                status=bindparam("status"), counts=bindparam("counts")), rows)
+
+    async def count_task_list(self, *, node: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
+        statement = select(_count_tasks).order_by(_count_tasks.c.created_at, _count_tasks.c.id).limit(limit)
+        for column, value in (("node", node), ("status", status)):
+            if value is not None:
+                statement = statement.where(_count_tasks.c[column] == value)
         return [dict(row) for row in (await self.session.execute(statement)).mappings()]
 
     async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:

@@ -12,7 +12,7 @@ from decimal import Decimal
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
 from warehouse_service.domain.refusals import ScanRefused
-from warehouse_service.domain.tasks import PickTask
+from warehouse_service.domain.tasks import CountTask, PickTask
 from warehouse_service.domain.waves import WaveStatus, require_released
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
@@ -118,6 +118,7 @@ class ScanContext:
     tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
     wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
     inspections: list[ScanCommand] = field(default_factory=list)  # inspect scans: graded, nothing moved
+    count_tasks: Mapping[str, CountTask] = field(default_factory=dict)  # count tasks the scans name (mutated)
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
@@ -210,6 +211,11 @@ def _count(scan: ScanCommand, location: Location, context: ScanContext) -> list[
     status = COUNTED_STATUS.get(location.kind)
     if status is None:
         raise ScanRefused("wrong_location", f"stock at {location.kind} location {location.code} is not counted")
+    if scan.reference is not None:  # a count for a count task; a count without one is welcome too
+        task = context.count_tasks.get(scan.reference)
+        if task is None:
+            raise ScanRefused("unknown_task", f"no count task {scan.reference}")
+        task.record(scan.node, location.code, scan.sku)
     place = Place(scan.node, location.code, status, scan.lot)
     expected = context.balances.held(scan.sku, place)
     variance = scan.quantity - expected

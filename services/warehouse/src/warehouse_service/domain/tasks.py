@@ -98,3 +98,31 @@ def fulfilment_stage(tasks: list[PickTask], backordered_units: int) -> Fulfilmen
     if any(task.picked for task in live):
         return FulfilmentStage.picking
     return FulfilmentStage.released_to_warehouse
+
+
+@dataclass
+class CountTask:
+    """Count a location, a SKU everywhere at the node, or one SKU at one location."""
+
+    id: str
+    node: str
+    location: str | None
+    sku: str | None
+    status: TaskStatus = TaskStatus.open
+    counts: int = 0
+
+    def record(self, node: str, location: str, sku: str) -> None:
+        """A count scan made for this task; one for a SKU at a location finishes it."""
+        if self.status is not TaskStatus.open:
+            raise ScanRefused("task_not_open", f"count task {self.id} is {self.status}")
+        if node != self.node or (self.location and location != self.location) or (self.sku and sku != self.sku):
+            raise ScanRefused("wrong_item", f"count task {self.id} is for {self.sku or 'any SKU'} at "
+                                            f"{self.location or 'any location'} of {self.node}")
+        self.counts += 1
+        if self.location and self.sku:
+            self.status = TaskStatus.done
+
+    def close(self) -> None:
+        if self.status is not TaskStatus.open:
+            raise ScanRefused("task_not_open", f"count task {self.id} is {self.status}")
+        self.status = TaskStatus.done

@@ -190,6 +190,45 @@ async def resolve_scan_exception(scan_id: str, body: Resolution, new_unit_of_wor
     return {"scan_id": scan_id, "status": "resolved"}
 
 
+class CountTaskInput(BaseModel):
+    node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    location: str | None = Field(default=None, max_length=64, description="Count this location (every SKU)")
+    sku: str | None = Field(default=None, max_length=64, description="Count this SKU (everywhere at the node)")
+    actor: str = Field(min_length=1, max_length=128)
+
+
+@router.post("/count-tasks", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_api_token)])
+async def create_count_task(body: CountTaskInput, new_unit_of_work: UnitOfWork) -> dict:
+    """Count scans name the task as `reference`; one for a SKU at a location finishes it, others are closed."""
+    if body.location is None and body.sku is None:
+        raise HTTPException(422, detail=[{"loc": ["body", "location"], "msg": "give a location, a sku or both",
+                                          "type": "value_error"}])
+    async with new_unit_of_work() as uow:
+        task = await counting.create_count_task(uow, body.node, body.location, body.sku, body.actor)
+    return {"id": task.id, "node": task.node, "location": task.location, "sku": task.sku, "status": task.status}
+
+
+@router.get("/count-tasks")
+async def list_count_tasks(new_unit_of_work: UnitOfWork, node: str | None = None,
+                           task_status: Annotated[str | None, Query(alias="status")] = "open",
+                           limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict]:
+    async with new_unit_of_work() as uow:
+        return await uow.warehouse.count_task_list(node=node, status=task_status, limit=limit)
+
+
+@router.post("/count-tasks/{task_id}/close", dependencies=[Depends(require_api_token)],
+             responses={404: {"description": "No such task"}, 409: {"description": "Not open"}})
+async def close_count_task(task_id: str, new_unit_of_work: UnitOfWork) -> dict[str, str]:
+    try:
+        async with new_unit_of_work() as uow:
+            await counting.close_count_task(uow, task_id)
+    except counting.NotOpen as missing:
+        raise HTTPException(404, str(missing)) from None
+    except counting.DecisionRefused as refused:
+        raise HTTPException(409, str(refused)) from None
+    return {"task_id": task_id, "status": "done"}
+
+
 @router.get("/count-variances")
 async def list_count_variances(new_unit_of_work: UnitOfWork,
                                open_only: Annotated[bool, Query(alias="open")] = True,
@@ -207,7 +246,7 @@ async def decide_count_variance(scan_id: str, decision: Literal["approve", "reje
     try:
         async with new_unit_of_work() as uow:
             await counting.decide_count_variance(uow, scan_id, body.actor, decision == "approve")
-    except counting.VarianceNotOpen as missing:
+    except counting.NotOpen as missing:
         raise HTTPException(404, str(missing)) from None
     except counting.DecisionRefused as refused:
         raise HTTPException(409, str(refused)) from None

@@ -2,13 +2,16 @@
 
 from datetime import UTC, datetime
 
+from ecomops_common.ids import new_id
 from warehouse_service.domain.ledger import InsufficientStock
+from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.scans import count_adjustment
+from warehouse_service.domain.tasks import CountTask
 from warehouse_service.service_layer.scanning import LockedStock
 
 
-class VarianceNotOpen(Exception):
-    pass
+class NotOpen(Exception):
+    """No such undecided variance or open count task."""
 
 
 class DecisionRefused(Exception):
@@ -19,7 +22,7 @@ async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) ->
     now = datetime.now(UTC)
     variance = await uow.warehouse.open_count_variance(scan_id)
     if variance is None:
-        raise VarianceNotOpen(f"no undecided count variance for scan {scan_id}")
+        raise NotOpen(f"no undecided count variance for scan {scan_id}")
     if actor == variance.counted_by:
         raise DecisionRefused(f"{actor} counted this; another supervisor must decide")
     if approve:
@@ -33,4 +36,24 @@ async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) ->
             raise DecisionRefused(f"stock moved since the count, recount: {short}") from None
         await stock.save(uow, [adjustment], now)
     await uow.warehouse.decide_count_variance(scan_id, "approved" if approve else "rejected", actor, now)
+    await uow.commit()
+
+
+async def create_count_task(uow, node: str, location: str | None, sku: str | None, actor: str) -> CountTask:
+    task = CountTask(new_id(), node, location, sku)
+    await uow.warehouse.add_count_task(task, actor, datetime.now(UTC))
+    await uow.commit()
+    return task
+
+
+async def close_count_task(uow, task_id: str) -> None:
+    """A location or SKU count is done when the supervisor says every bin or SKU was counted."""
+    task = (await uow.warehouse.count_tasks([task_id])).get(task_id)
+    if task is None:
+        raise NotOpen(f"no count task {task_id}")
+    try:
+        task.close()
+    except ScanRefused as refused:
+        raise DecisionRefused(refused.message) from None
+    await uow.warehouse.save_count_tasks([task])
     await uow.commit()

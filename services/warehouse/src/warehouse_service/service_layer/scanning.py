@@ -52,7 +52,9 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
                           stock.balances, count_auto_adjust_units=count_auto_adjust_units,
                           tasks={task.id: task for task in tasks},
-                          wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks))
+                          wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks),
+                          count_tasks=await uow.warehouse.count_tasks(
+                              {s.reference for s, _ in fresh if s.kind == "count" and s.reference}))
 
     by_id = {scan.scan_id: scan for scan, _ in fresh}
     results: dict[str, ScanResult] = {}
@@ -70,6 +72,7 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
 
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
+    await uow.warehouse.save_count_tasks(context.count_tasks.values())
     for movement in movements:
         if movement.reason is Reason.ship:
             _announce_shipment(uow, movement, context.tasks[movement.reference], by_id[movement.scan_id])
