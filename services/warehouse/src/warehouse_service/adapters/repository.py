@@ -111,12 +111,9 @@ class WarehouseRepository:
 
     async def stock(self, *, sku: str | None, node: str | None, location: str | None,
                     status: str | None, limit: int) -> list[dict[str, Any]]:
-        statement = select(_balances).order_by(_balances.c.sku, _balances.c.node, _balances.c.location,
-                                               _balances.c.status, _balances.c.lot).limit(limit)
-        for column, value in (("sku", sku), ("node", node), ("location", location), ("status", status)):
-            if value is not None:
-                statement = statement.where(_balances.c[column] == value)
-        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+        return await self._listing(_balances, (_balances.c.sku, _balances.c.node, _balances.c.location,
+                                               _balances.c.status, _balances.c.lot), limit,
+                                   sku=sku, node=node, location=location, status=status)
 
     async def movements_of(self, sku: str, limit: int, before_id: int | None) -> list[dict[str, Any]]:
         statement = select(_movements).where(_movements.c.sku == sku).order_by(_movements.c.id.desc()).limit(limit)
@@ -314,11 +311,7 @@ class WarehouseRepository:
                 name: statement.excluded[name] for name in ("status", "tasks", "released_by", "released_at")}), rows)
 
     async def wave_list(self, *, node: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
-        statement = select(_waves).order_by(_waves.c.cutoff, _waves.c.id).limit(limit)
-        for column, value in (("node", node), ("status", status)):
-            if value is not None:
-                statement = statement.where(_waves.c[column] == value)
-        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+        return await self._listing(_waves, (_waves.c.cutoff, _waves.c.id), limit, node=node, status=status)
 
     async def add_count_task(self, task: CountTask, actor: str, at: datetime) -> None:
         await self.session.execute(insert(_count_tasks).values(
@@ -341,11 +334,8 @@ class WarehouseRepository:
                 status=bindparam("status"), counts=bindparam("counts")), rows)
 
     async def count_task_list(self, *, node: str | None, status: str | None, limit: int) -> list[dict[str, Any]]:
-        statement = select(_count_tasks).order_by(_count_tasks.c.created_at, _count_tasks.c.id).limit(limit)
-        for column, value in (("node", node), ("status", status)):
-            if value is not None:
-                statement = statement.where(_count_tasks.c[column] == value)
-        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+        return await self._listing(_count_tasks, (_count_tasks.c.created_at, _count_tasks.c.id), limit, node=node,
+                                   status=status)
 
     async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
         """Per SKU×node, the bin holding the most sellable units: where a new pick task suggests to pick."""
@@ -361,10 +351,15 @@ class WarehouseRepository:
 
     async def task_list(self, *, node: str | None, order_id: str | None, status: str | None,
                         limit: int) -> list[dict[str, Any]]:
-        statement = select(_tasks).order_by(_tasks.c.created_at, _tasks.c.id).limit(limit)
-        for column, value in (("node", node), ("order_id", order_id), ("status", status)):
+        return await self._listing(_tasks, (_tasks.c.created_at, _tasks.c.id), limit, node=node, order_id=order_id,
+                                   status=status)
+
+    async def _listing(self, table, order_by, limit: int, **filters) -> list[dict[str, Any]]:
+        """Rows of a table for the read models, filtered by the columns given (None: any)."""
+        statement = select(table).order_by(*order_by).limit(limit)
+        for column, value in filters.items():
             if value is not None:
-                statement = statement.where(_tasks.c[column] == value)
+                statement = statement.where(table.c[column] == value)
         return [dict(row) for row in (await self.session.execute(statement)).mappings()]
 
 
