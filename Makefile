@@ -58,8 +58,8 @@ bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p
 bench-scans: install infra-up  ## scans/s applied by the warehouse service (sustained), p50/p99 at 500/s
 	@$(ENV); $(PY) tools/bench_scans.py $(BENCH_ARGS)
 
-reconcile: install  ## allocation: recompute reserved quantities from live reservations, report drift
-	@$(ENV); .venv/bin/allocation-reconcile
+reconcile: install  ## allocation reservations and warehouse ledger against their counters; exit 1 on drift
+	@$(ENV); .venv/bin/allocation-reconcile && .venv/bin/warehouse-reconcile
 
 dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)

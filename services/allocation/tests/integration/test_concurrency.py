@@ -2,10 +2,7 @@
 
 import asyncio
 import json
-import os
 import random
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 
 import asyncpg
@@ -14,7 +11,7 @@ import pytest
 
 from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
 from ecomops_common.contracts import ORDER_EVENTS
-from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events
+from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events, run_reconciliation
 from ecomops_common.testing.samples import order_placed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
@@ -59,12 +56,8 @@ async def sample_atp(database_url: str, stop: asyncio.Event) -> list[tuple[int, 
 
 
 async def reconcile_with_the_command(database_url: str) -> dict:
-    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c",
-                                     "from allocation_service.entrypoints.cli import reconcile_main; reconcile_main()"],
-                                     env={**os.environ, "ALLOCATION_DATABASE_URL": database_url},
-                                     capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return json.loads(result.stdout)
+    return await run_reconciliation("allocation_service.entrypoints.cli:reconcile_main",
+                                    {"ALLOCATION_DATABASE_URL": database_url})
 
 
 async def test_two_workers_never_oversell_and_fill_backorders_in_priority_order(

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_SCANS
-from ecomops_common.testing.plugin import consume_until, eventually, produce
+from ecomops_common.testing.plugin import consume_until, eventually, produce, run_reconciliation
 
 pytestmark = pytest.mark.integration
 
@@ -16,7 +16,7 @@ def scan(scan_id: str, kind: str, quantity: int, location: str = "DOCK-IN", **ch
             "location": location, **changes}
 
 
-async def test_received_stock_is_sellable_after_putaway_and_published(warehouse):
+async def test_received_stock_is_sellable_after_putaway_and_published(warehouse, database_url):
     receipt = await warehouse.post("/v1/receipts", json={"reference": "PO-1", "node": "BER1",
                                                          "lines": [{"sku": "SKU-RED-M", "quantity": 10}]})
     assert receipt.status_code == 201
@@ -38,12 +38,17 @@ async def test_received_stock_is_sellable_after_putaway_and_published(warehouse)
     assert [(m["reason"], m["quantity"], m["scan_id"]) for m in history] == [("putaway", 5, "s2"), ("receipt", 8, "s1")]
 
     levels = await consume_until(warehouse.settings.kafka_bootstrap_servers,
-                                 warehouse.settings.topic(INVENTORY_STOCK), lambda rs: len(rs) >= 1)
-    level = json.loads(levels[0].value)["payload"]
-    assert (level["sku"], level["node"], level["sellable_on_hand"], level["reason"]) == ("SKU-RED-M", "BER1", 5,
-                                                                                         "putaway")
+                                 warehouse.settings.topic(INVENTORY_STOCK), lambda rs: len(rs) >= 2)
+    received, put_away = (json.loads(r.value)["payload"] for r in levels)
+    assert (received["sellable_on_hand"], received["reason"], received["on_hand_by_status"]) == (
+        0, "receipt", {"received_pending_putaway": 8})
+    assert (put_away["sku"], put_away["node"], put_away["sellable_on_hand"], put_away["reason"]) == (
+        "SKU-RED-M", "BER1", 5, "putaway")
+    assert put_away["on_hand_by_status"] == {"received_pending_putaway": 3, "sellable": 5}
     assert levels[0].key == b"SKU-RED-M@BER1"
     assert (await warehouse.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
+    assert await run_reconciliation("warehouse_service.entrypoints.cli:reconcile_main",
+                                    {"WAREHOUSE_DATABASE_URL": database_url}) == {"ok": True, "drift": []}
 
 
 async def test_scans_that_cannot_be_applied_wait_in_the_exception_queue(warehouse):
@@ -107,7 +112,7 @@ async def test_count_variances_adjust_at_once_or_after_another_supervisor_approv
 
     levels = await consume_until(warehouse.settings.kafka_bootstrap_servers, warehouse.settings.topic(INVENTORY_STOCK),
                                  lambda rs: any(json.loads(r.value)["payload"]["sellable_on_hand"] == 3 for r in rs))
-    assert [json.loads(r.value)["payload"]["sellable_on_hand"] for r in levels] == [10, 9, 3]
+    assert [json.loads(r.value)["payload"]["sellable_on_hand"] for r in levels] == [0, 10, 9, 3]
     assert json.loads(levels[-1].value)["payload"]["reason"] == "count"
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
 
@@ -139,9 +144,12 @@ async def test_transferred_units_are_in_transit_until_received_at_the_destinatio
     assert (await warehouse.get("/v1/receipts/TR-1")).json()["discrepancies"] == {}
 
     levels = await consume_until(warehouse.settings.kafka_bootstrap_servers, warehouse.settings.topic(INVENTORY_STOCK),
-                                 lambda rs: len(rs) >= 2)
-    assert [(json.loads(r.value)["payload"]["sellable_on_hand"], json.loads(r.value)["payload"]["reason"])
-            for r in levels] == [(5, "putaway"), (2, "transfer")]
+                                 lambda rs: len(rs) >= 5)
+    at_berlin = [json.loads(r.value)["payload"] for r in levels if r.key == b"SKU-RED-M@BER1"]
+    assert [(p["sellable_on_hand"], p["reason"]) for p in at_berlin] == [(0, "receipt"), (5, "putaway"),
+                                                                           (2, "transfer")]
+    at_hamburg = [json.loads(r.value)["payload"]["on_hand_by_status"] for r in levels if r.key == b"SKU-RED-M@HAM1"]
+    assert at_hamburg == [{"in_transit": 3}, {"received_pending_putaway": 3}]
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
 
 

@@ -34,7 +34,8 @@ class ShortPickedUnits(FulfilledUnits):
 
 
 class StockLevelChanged(InventoryEvent):
-    """The sellable on-hand of one SKU at one node, as an absolute level (key `<sku>@<node>`).
+    """The stock of one SKU at one node, as absolute levels (key `<sku>@<node>`): sellable on-hand for
+    allocation, and the units in every status for anyone who watches the warehouse.
 
     Absolute, not a delta: a redelivered or replayed message cannot count stock twice. Units picked for
     orders leave sellable on-hand in the same event that names them in `fulfilled`, so allocation drops
@@ -51,6 +52,8 @@ class StockLevelChanged(InventoryEvent):
                                             description="Units of this change picked for orders' reservations")
     short_picked: list[ShortPickedUnits] = Field(
         default_factory=list, description="Reserved units a picker did not find: their lines are re-sourced first")
+    on_hand_by_status: dict[str, int] = Field(
+        default_factory=dict, description="Units at the node per status (sellable, damaged, in_transit, ...)")
 
 
 class NodeAvailability(BaseModel):

@@ -5,6 +5,7 @@ its own topic prefix on the shared broker.
 """
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -173,6 +174,16 @@ class ServiceProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+async def run_reconciliation(entry_point: str, env: dict[str, str]) -> dict:
+    """Runs a service's reconciliation command (`package.module:function`) as a process; its JSON report."""
+    module, function = entry_point.split(":")
+    result = await asyncio.to_thread(subprocess.run, [sys.executable, "-c", f"from {module} import {function}; "
+                                                                           f"{function}()"],
+                                     env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
 
 
 def free_port() -> int:

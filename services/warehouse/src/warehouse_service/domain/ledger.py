@@ -129,13 +129,9 @@ class Balances:
     def items(self) -> dict[BalanceKey, int]:
         return dict(self._units)
 
-    def on_hand_by_sku_node(self, status: StockStatus) -> dict[tuple[str, str], int]:
-        """Units in one status per (sku, node), over all locations and lots, in one pass."""
-        totals: dict[tuple[str, str], int] = defaultdict(int)
-        for (sku, place), units in self._units.items():
-            if place.status is status:
-                totals[sku, place.node] += units
-        return dict(totals)
+    def by_sku_node(self) -> dict[tuple[str, str], dict[str, int]]:
+        """Units per (sku, node) and status, over all locations and lots, in one pass."""
+        return units_by_sku_node(self._units)
 
     def on_hand(self, sku: str, node: str, status: StockStatus) -> int:
         """Units of a SKU at a node in one status, over all its locations and lots (e.g. sellable on-hand)."""
@@ -149,3 +145,10 @@ def replay(movements: Iterable[Movement]) -> Balances:
     for movement in movements:
         balances.apply(movement)
     return balances
+
+
+def units_by_sku_node(balances: dict[BalanceKey, int]) -> dict[tuple[str, str], dict[str, int]]:
+    totals: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for (sku, place), units in balances.items():
+        totals[sku, place.node][place.status.value] += units
+    return {key: dict(by_status) for key, by_status in totals.items()}

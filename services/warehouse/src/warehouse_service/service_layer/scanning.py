@@ -8,7 +8,7 @@ from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import ReturnInspected, ReturnReceived, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
-from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
+from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
 from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
 from warehouse_service.service_layer.progress import announce_progress
 
@@ -16,11 +16,10 @@ from warehouse_service.service_layer.progress import announce_progress
 SCANS_INBOX = "warehouse-service.scans"
 SOURCE = "warehouse"
 RECEIPT_SCANS = frozenset({"receive", "return_receive", "inspect"})  # scans whose reference is a receipt or RMA
-_STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.putaway: StockChangeReason.putaway,
-                  Reason.pick: StockChangeReason.pick,
+_STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.return_receipt: StockChangeReason.receipt,
+                  Reason.putaway: StockChangeReason.putaway, Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
-                  Reason.transfer_out: StockChangeReason.transfer,
-                  Reason.disposition: StockChangeReason.return_restock}
+                  Reason.transfer_out: StockChangeReason.transfer, Reason.disposition: StockChangeReason.return_restock}
 
 
 @dataclass(frozen=True)
@@ -117,19 +116,20 @@ class LockedStock:
 
     async def save(self, uow, movements: list[Movement], now: datetime, fulfilled: LineUnits | None = None,
                    short_picked: LineUnits | None = None) -> None:
-        """Writes the movements and balances; announces each SKU×node whose sellable on-hand changed, with the
-        order lines that picks among the movements fulfilled, or that a picker found short."""
+        """Writes the movements and balances; announces each SKU×node whose stock changed in any status, with
+        the order lines that picks among the movements fulfilled, or that a picker found short."""
         await uow.warehouse.add_movements(movements)
         await uow.warehouse.save_balances(self.balances_before, self.balances.items())
-        sellable = self.balances.on_hand_by_sku_node(StockStatus.sellable)
-        changed = {key: sellable.get(key, 0) for key in self.keys
-                   if sellable.get(key, 0) != self.sellable_before.get(key)}
-        await uow.warehouse.save_levels(changed, now)
+        before, after = units_by_sku_node(self.balances_before), self.balances.by_sku_node()
+        changed = sorted(key for key in self.keys if before.get(key, {}) != after.get(key, {}))
+        sellable = {key: after.get(key, {}).get(StockStatus.sellable.value, 0) for key in changed}
+        await uow.warehouse.save_levels({key: units for key, units in sellable.items()
+                                         if units != self.sellable_before.get(key)}, now)
         last_reason = {(m.sku, place.node): m.reason for m in movements for place in (m.source, m.target) if place}
-        for (sku, node), units in sorted(changed.items()):
+        for sku, node in changed:
             reason = last_reason[sku, node]
             uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
-                sku=sku, node=node, sellable_on_hand=units,
+                sku=sku, node=node, sellable_on_hand=sellable[sku, node], on_hand_by_status=after.get((sku, node), {}),
                 reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now,
                 fulfilled=[FulfilledUnits(order_id=order_id, line_id=line_id, quantity=qty)
                            for order_id, line_id, qty in (fulfilled or {}).get((sku, node), ())],
