@@ -173,3 +173,22 @@ async def test_count_tasks_are_finished_by_their_counts_or_closed(warehouse):
     assert (await warehouse.post(f"/v1/count-tasks/{bin_count['id']}/close")).status_code == 200
     assert (await warehouse.post(f"/v1/count-tasks/{bin_count['id']}/close")).status_code == 409
     assert (await warehouse.get("/v1/count-tasks")).json() == []
+
+
+async def test_lots_serial_numbers_and_expiry_dates_keep_units_apart(warehouse):
+    batch = {"lot": "L7", "expiry": "2027-01-31"}
+    scans = [scan("l-1", "receive", 3, **batch), scan("l-2", "putaway", 2, to_location="A-01-03", **batch),
+             scan("s-1", "receive", 1, serial="SN-1"), scan("s-2", "putaway", 1, to_location="A-01-04", serial="SN-1")]
+    for body in scans:
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200, body
+    stock = {(r["location"], r["status"], r["lot"], r["serial"], r["expiry"]): r["units"]
+             for r in (await warehouse.get("/v1/stock", params={"sku": "SKU-RED-M"})).json()}
+    assert stock == {("DOCK-IN", "received_pending_putaway", "L7", "", "2027-01-31"): 1,
+                     ("A-01-03", "sellable", "L7", "", "2027-01-31"): 2, ("A-01-04", "sellable", "", "SN-1", ""): 1}
+    # Units without the serial are not the serialised ones: moving them is refused.
+    anonymous = await warehouse.post("/v1/scans", json=scan("s-3", "move", 1, location="A-01-04",
+                                                            to_location="A-01-03"))
+    assert anonymous.json()["detail"][0]["type"] == "quantity_above_stock"
+    history = (await warehouse.get("/v1/movements", params={"sku": "SKU-RED-M"})).json()
+    assert (history[0]["to_serial"], history[-1]["to_lot"], history[-1]["to_expiry"]) == ("SN-1", "L7", "2027-01-31")
+    assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

@@ -1,5 +1,6 @@
 """What warehouse scanners publish: topic warehouse.scans.v1 (key: device id), the bare JSON document."""
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -48,6 +49,7 @@ class Scan(BaseModel):
     condition: ItemCondition | None = Field(default=None, description="For return_receive and inspect")
     lot: str | None = Field(default=None, max_length=64)
     serial: str | None = Field(default=None, max_length=128)
+    expiry: date | None = Field(default=None, description="Best-before or expiry date of the units (ISO date)")
     tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
     carrier: str | None = Field(default=None, max_length=64, description="For ship, e.g. dhl")
     shipping_cost: Money | None = Field(default=None, description="For ship: what the carrier charges the parcel")

@@ -3,7 +3,7 @@ SKU from many devices apply one after the other and balances cannot race below z
 
 import json
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple_, update
@@ -79,23 +79,24 @@ class WarehouseRepository:
         if not keys:
             return Balances()
         rows = await self.session.execute(select(_balances).where(tuple_(_balances.c.sku, _balances.c.node).in_(keys)))
-        return Balances({(r.sku, Place(r.node, r.location, StockStatus(r.status), r.lot or None)): r.units
-                         for r in rows})
+        return Balances({(r.sku, _place_of(r._mapping)): r.units for r in rows})
 
     async def save_balances(self, before: dict[BalanceKey, int], after: dict[BalanceKey, int]) -> None:
         changed = [key for key in before.keys() | after.keys() if before.get(key) != after.get(key)]
-        gone = [_balance_row(key, 0) for key in changed if key not in after]
+        gone = [_balance_row(*key) for key in changed if key not in after]
         if gone:
             await self.session.execute(delete(_balances).where(
                 _balances.c.sku == bindparam("b_sku"), _balances.c.node == bindparam("b_node"),
                 _balances.c.location == bindparam("b_location"), _balances.c.status == bindparam("b_status"),
-                _balances.c.lot == bindparam("b_lot")),
+                _balances.c.lot == bindparam("b_lot"), _balances.c.serial == bindparam("b_serial"),
+                _balances.c.expiry == bindparam("b_expiry")),
                 [{f"b_{k}": v for k, v in row.items() if k != "units"} for row in gone])
-        kept = [_balance_row(key, after[key]) for key in sorted(changed, key=str) if key in after]
+        kept = [_balance_row(*key, after[key]) for key in sorted(changed, key=str) if key in after]
         if kept:
             statement = self._dialect.insert(_balances)
             await self.session.execute(statement.on_conflict_do_update(
-                index_elements=["sku", "node", "location", "status", "lot"], set_={"units": statement.excluded.units}),
+                index_elements=["sku", "node", "location", "status", "lot", "serial", "expiry"],
+                set_={"units": statement.excluded.units}),
                 kept)
 
     async def save_levels(self, levels: dict[SkuNode, int], at: datetime) -> None:
@@ -126,18 +127,22 @@ class WarehouseRepository:
         statement = text("""
             WITH flows AS (
                 SELECT sku, to_node AS node, to_location AS location, to_status AS status,
-                       coalesce(to_lot, '') AS lot, quantity AS units FROM movements WHERE to_node IS NOT NULL
+                       coalesce(to_lot, '') AS lot, coalesce(to_serial, '') AS serial,
+                       coalesce(to_expiry, '') AS expiry, quantity AS units FROM movements WHERE to_node IS NOT NULL
                 UNION ALL
-                SELECT sku, from_node, from_location, from_status, coalesce(from_lot, ''), -quantity
+                SELECT sku, from_node, from_location, from_status, coalesce(from_lot, ''), coalesce(from_serial, ''),
+                       coalesce(from_expiry, ''), -quantity
                 FROM movements WHERE from_node IS NOT NULL),
-            ledger AS (SELECT sku, node, location, status, lot, sum(units) AS units FROM flows
-                       GROUP BY sku, node, location, status, lot)
+            ledger AS (SELECT sku, node, location, status, lot, serial, expiry, sum(units) AS units FROM flows
+                       GROUP BY sku, node, location, status, lot, serial, expiry)
             SELECT coalesce(l.sku, b.sku) AS sku, coalesce(l.node, b.node) AS node,
                    coalesce(l.location, b.location) AS location, coalesce(l.status, b.status) AS status,
-                   coalesce(l.lot, b.lot) AS lot, coalesce(l.units, 0) AS ledger, coalesce(b.units, 0) AS balance
+                   coalesce(l.lot, b.lot) AS lot, coalesce(l.serial, b.serial) AS serial,
+                   coalesce(l.expiry, b.expiry) AS expiry, coalesce(l.units, 0) AS ledger,
+                   coalesce(b.units, 0) AS balance
             FROM ledger l FULL OUTER JOIN stock_balances b
               ON l.sku = b.sku AND l.node = b.node AND l.location = b.location AND l.status = b.status
-             AND l.lot = b.lot
+             AND l.lot = b.lot AND l.serial = b.serial AND l.expiry = b.expiry
             WHERE coalesce(l.units, 0) <> coalesce(b.units, 0)""")
         return [dict(row) for row in (await self.session.execute(statement)).mappings()]
 
@@ -195,9 +200,9 @@ class WarehouseRepository:
     async def add_count_variances(self, variances: list[CountVariance], at: datetime) -> None:
         if variances:
             await self.session.execute(self._dialect.insert(_variances).on_conflict_do_nothing(), [{
-                "scan_id": v.scan_id, "sku": v.sku, "node": v.place.node, "location": v.place.location,
-                "status": v.place.status.value, "lot": v.place.lot or "", "expected": v.expected,
-                "counted": v.counted, "counted_by": v.counted_by, "counted_at": at} for v in variances])
+                **{key: value for key, value in _balance_row(v.sku, v.place).items() if key != "units"},
+                "scan_id": v.scan_id, "expected": v.expected, "counted": v.counted, "counted_by": v.counted_by,
+                "counted_at": at} for v in variances])
 
     async def count_variances(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
         statement = select(_variances).order_by(_variances.c.counted_at.desc()).limit(limit)
@@ -211,9 +216,8 @@ class WarehouseRepository:
             _variances.c.scan_id == scan_id, _variances.c.decision.is_(None)).with_for_update())).mappings().first()
         if row is None:
             return None
-        return CountVariance(row["scan_id"], row["sku"], Place(row["node"], row["location"], StockStatus(row["status"]),
-                                                                 row["lot"] or None),
-                             row["expected"], row["counted"], row["counted_by"])
+        return CountVariance(row["scan_id"], row["sku"], _place_of(row), row["expected"], row["counted"],
+                             row["counted_by"])
 
     async def decide_count_variance(self, scan_id: str, decision: str, actor: str, at: datetime) -> None:
         await self.session.execute(update(_variances).where(_variances.c.scan_id == scan_id).values(
@@ -368,10 +372,16 @@ def _wave(row) -> Wave:
                 row.released_at)
 
 
-def _balance_row(key: BalanceKey, units: int) -> dict[str, Any]:
-    sku, place = key
+def _place_of(row) -> Place:
+    """A place from a row's node, location, status, lot, serial and expiry columns ('' meaning none)."""
+    return Place(row["node"], row["location"], StockStatus(row["status"]), row["lot"] or None,
+                 row["serial"] or None, date.fromisoformat(row["expiry"]) if row["expiry"] else None)
+
+
+def _balance_row(sku: str, place: Place, units: int = 0) -> dict[str, Any]:
     return {"sku": sku, "node": place.node, "location": place.location, "status": place.status.value,
-            "lot": place.lot or "", "units": units}
+            "lot": place.lot or "", "serial": place.serial or "",
+            "expiry": place.expiry.isoformat() if place.expiry else "", "units": units}
 
 
 def _movement_row(m: Movement) -> dict[str, Any]:
@@ -379,7 +389,9 @@ def _movement_row(m: Movement) -> dict[str, Any]:
            "actor": m.actor, "scan_id": m.scan_id, "at": m.at}
     for side, place in (("from", m.source), ("to", m.target)):
         row.update({f"{side}_node": place and place.node, f"{side}_location": place and place.location,
-                    f"{side}_status": place and place.status.value, f"{side}_lot": place and place.lot})
+                    f"{side}_status": place and place.status.value, f"{side}_lot": place and place.lot,
+                    f"{side}_serial": place and place.serial,
+                    f"{side}_expiry": place and place.expiry and place.expiry.isoformat()})
     return row
 
 

@@ -8,7 +8,7 @@ movement that would take more than a place holds is refused before anything chan
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 
@@ -40,14 +40,17 @@ class Reason(StrEnum):
     disposition = "disposition"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Place:
-    """Where units are and in what condition: node (warehouse), location in it, status, optional lot."""
+    """Where units are and in what condition: node (warehouse), location in it, status, and optionally the
+    lot, serial number and expiry date that tell units of one SKU apart."""
 
     node: str
     location: str
     status: StockStatus
     lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,9 @@
 """Returned units after inspection: moved where the returns service's disposition says. Plain Python."""
 
+from dataclasses import replace
 from datetime import datetime
 
-from warehouse_service.domain.ledger import Balances, Movement, Place, Reason, StockStatus
+from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
 
 # Units of these dispositions stay in the warehouse with a new status; liquidate and scrap leave the books.
 DISPOSITION_STATUS = {"restock": StockStatus.received_pending_putaway, "refurbish": StockStatus.refurbish,
@@ -19,7 +20,7 @@ def disposition_movements(balances: Balances, node: str, sku: str, quantity: int
     """Takes the units out of return_pending_inspection at the node, fullest place first."""
     pending = sorted(((place, units) for (s, place), units in balances.items().items()
                       if s == sku and place.node == node and place.status is StockStatus.return_pending_inspection),
-                     key=lambda entry: (-entry[1], entry[0]))
+                     key=lambda entry: (-entry[1], entry[0].location, str(entry[0])))
     if sum(units for _, units in pending) < quantity:
         raise DispositionRefused(f"{quantity} of {sku} to {disposition}, only "
                                  f"{sum(units for _, units in pending)} waiting for inspection at {node}")
@@ -31,7 +32,7 @@ def disposition_movements(balances: Balances, node: str, sku: str, quantity: int
         if status is not None:
             location = quarantine_location if status is StockStatus.quarantined and quarantine_location \
                 else place.location
-            target = Place(node, location, status, place.lot)
+            target = replace(place, location=location, status=status)
         movements.append(Movement(sku, take, place, target, Reason.disposition, reference, actor, None, at))
         left -= take
         if not left:

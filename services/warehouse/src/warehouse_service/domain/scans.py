@@ -6,7 +6,7 @@ cannot be applied is refused with a reason for the exception queue, never applie
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from warehouse_service.domain.layout import Location, LocationKind
@@ -34,6 +34,8 @@ class ScanCommand:
     reference: str | None = None
     condition: str | None = None
     lot: str | None = None
+    serial: str | None = None
+    expiry: date | None = None
     tracking_number: str | None = None
     carrier: str | None = None
     shipping_cost: Decimal | None = None
@@ -150,14 +152,14 @@ def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> lis
         receipt = context.receipts.get(scan.reference)
         if receipt is None or receipt.node != scan.node:
             raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
-        source = Place(scan.node, IN_TRANSIT, StockStatus.in_transit, scan.lot) if receipt.transfer_from else None
+        source = _place(scan, IN_TRANSIT, StockStatus.in_transit) if receipt.transfer_from else None
         if source is not None:
             _require_held(context, scan, source)
         receipt.receive(scan.sku, scan.quantity, damaged)
     else:
         source = None
     status = StockStatus.damaged if damaged else StockStatus.received_pending_putaway
-    return [_movement(scan, source, Place(scan.node, location.code, status, scan.lot),
+    return [_movement(scan, source, _place(scan, location.code, status),
                       Reason.transfer_in if source else Reason.receipt)]
 
 
@@ -165,14 +167,14 @@ def _return_receive(scan: ScanCommand, location: Location, context: ScanContext)
     receipt = _return_authorization(scan, location, context)
     receipt.receive(scan.sku, scan.quantity, scan.condition in DAMAGED_CONDITIONS)
     receipt.note_condition(scan.sku, scan.condition, scan.quantity)
-    return [_movement(scan, None, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot),
+    return [_movement(scan, None, _place(scan, location.code, StockStatus.return_pending_inspection),
                       Reason.return_receipt)]
 
 
 def _inspect(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
     """Grades returned units waiting for inspection; the returns service decides what becomes of them."""
     _return_authorization(scan, location, context)
-    _require_held(context, scan, Place(scan.node, location.code, StockStatus.return_pending_inspection, scan.lot))
+    _require_held(context, scan, _place(scan, location.code, StockStatus.return_pending_inspection))
     context.inspections.append(scan)
     return []
 
@@ -193,8 +195,8 @@ def _putaway(scan: ScanCommand, location: Location, context: ScanContext) -> lis
         _require_kind(location, LocationKind.receiving, scan.kind)
     target = _location(context, scan.node, _required_to_location(scan))
     _require_kind(target, LocationKind.storage, "putaway target")
-    return [_movement(scan, Place(scan.node, location.code, StockStatus.received_pending_putaway, scan.lot),
-                      Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.putaway)]
+    return [_movement(scan, _place(scan, location.code, StockStatus.received_pending_putaway),
+                      _place(scan, target.code, StockStatus.sellable), Reason.putaway)]
 
 
 def _move(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
@@ -203,8 +205,8 @@ def _move(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     _require_kind(target, LocationKind.storage, "move target")
     if target == location:
         raise ScanRefused("same_location", f"a move needs another location than {location.code}")
-    return [_movement(scan, Place(scan.node, location.code, StockStatus.sellable, scan.lot),
-                      Place(scan.node, target.code, StockStatus.sellable, scan.lot), Reason.move)]
+    return [_movement(scan, _place(scan, location.code, StockStatus.sellable),
+                      _place(scan, target.code, StockStatus.sellable), Reason.move)]
 
 
 def _count(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
@@ -216,7 +218,7 @@ def _count(scan: ScanCommand, location: Location, context: ScanContext) -> list[
         if task is None:
             raise ScanRefused("unknown_task", f"no count task {scan.reference}")
         task.record(scan.node, location.code, scan.sku)
-    place = Place(scan.node, location.code, status, scan.lot)
+    place = _place(scan, location.code, status)
     expected = context.balances.held(scan.sku, place)
     variance = scan.quantity - expected
     if not variance:
@@ -239,20 +241,20 @@ def _pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     task = _task(scan, context)
     require_released(context.wave_status.get(task.wave_id), task.id)
     packing = _target_location(context, scan, LocationKind.packing)
-    bin_place = Place(scan.node, location.code, StockStatus.sellable, scan.lot)
+    bin_place = _place(scan, location.code, StockStatus.sellable)
     _require_held(context, scan, bin_place)
     task.pick(scan.quantity)
-    return [_movement(scan, bin_place, Place(scan.node, packing.code, StockStatus.picked, scan.lot), Reason.pick)]
+    return [_movement(scan, bin_place, _place(scan, packing.code, StockStatus.picked), Reason.pick)]
 
 
 def _pack(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
     _require_kind(location, LocationKind.packing, scan.kind)
     task = _task(scan, context)
     shipping = _target_location(context, scan, LocationKind.shipping)
-    source = Place(scan.node, location.code, StockStatus.picked, scan.lot)
+    source = _place(scan, location.code, StockStatus.picked)
     _require_held(context, scan, source)
     task.pack(scan.quantity)
-    return [_movement(scan, source, Place(scan.node, shipping.code, StockStatus.packed, scan.lot), Reason.pack)]
+    return [_movement(scan, source, _place(scan, shipping.code, StockStatus.packed), Reason.pack)]
 
 
 def _ship(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
@@ -260,7 +262,7 @@ def _ship(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     if not scan.tracking_number:
         raise ScanRefused("missing_tracking_number", "a ship scan needs the parcel's tracking_number")
     task = _task(scan, context)
-    source = Place(scan.node, location.code, StockStatus.packed, scan.lot)
+    source = _place(scan, location.code, StockStatus.packed)
     _require_held(context, scan, source)
     task.ship(scan.quantity)
     return [_movement(scan, source, None, Reason.ship)]
@@ -327,6 +329,11 @@ def _required_to_location(scan: ScanCommand) -> str:
     if not scan.to_location:
         raise ScanRefused("missing_to_location", f"a {scan.kind} scan needs to_location")
     return scan.to_location
+
+
+def _place(scan: ScanCommand, location: str, status: StockStatus) -> Place:
+    """Where the scanned units are: the scan's node and the lot, serial and expiry it names."""
+    return Place(scan.node, location, status, scan.lot, scan.serial, scan.expiry)
 
 
 def _movement(scan: ScanCommand, source: Place | None, target: Place | None, reason: Reason) -> Movement:

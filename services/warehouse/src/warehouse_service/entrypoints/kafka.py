@@ -23,7 +23,8 @@ def to_command(scan: Scan) -> ScanCommand:
         scan_id=scan.scan_id, device_id=scan.device_id, operator_id=scan.operator_id, node=scan.warehouse_id,
         scanned_at=scan.scanned_at, kind=scan.kind.value, sku=scan.sku, quantity=scan.quantity,
         location=scan.location, to_location=scan.to_location, reference=scan.reference,
-        condition=scan.condition.value if scan.condition else None, lot=scan.lot,
+        condition=scan.condition.value if scan.condition else None, lot=scan.lot, serial=scan.serial,
+        expiry=scan.expiry,
         tracking_number=scan.tracking_number, carrier=scan.carrier, shipping_cost=scan.shipping_cost,
         currency=scan.currency)
 
