@@ -303,7 +303,7 @@ def test_check_fails_on_a_stale_file_and_on_a_removed_contract(tmp_path, capsys)
     assert schema_registry.main(["generate", "--root", str(tmp_path)]) == 0
     envelope = tmp_path / "schemas/envelope.json"
     envelope.write_text(envelope.read_text().replace("UUIDv7", "UUID"))
-    orphan = tmp_path / "schemas/returns.events.v1/ReturnOpened.json"
+    orphan = tmp_path / "schemas/marketing.events.v1/CampaignOpened.json"
     orphan.parent.mkdir()
     orphan.write_text("{}\n")
     capsys.readouterr()
@@ -312,7 +312,7 @@ def test_check_fails_on_a_stale_file_and_on_a_removed_contract(tmp_path, capsys)
 
     error = capsys.readouterr().err
     assert "schemas/envelope.json: differs from the model" in error
-    assert "returns.events.v1/ReturnOpened.json: no contract exists" in error
+    assert "marketing.events.v1/CampaignOpened.json: no contract exists" in error
     assert "make schemas" in error
 
 
