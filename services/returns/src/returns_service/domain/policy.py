@@ -1,0 +1,102 @@
+"""May this return be authorized? Policy checks per channel and product category. Plain Python: no I/O.
+
+A refusal names the rule and why, so customer service can tell the customer and a portal can show it.
+"""
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import NamedTuple
+
+STANDARD_REASONS = frozenset({"damaged_in_transit", "defective", "wrong_item", "not_as_described", "size_fit",
+                              "changed_mind", "late_delivery", "other"})
+
+
+class FieldError(NamedTuple):
+    """One broken rule, addressed by a dotted field path, for a 422 answer."""
+
+    field: str
+    message: str
+
+
+class Refusal(NamedTuple):
+    rule: str  # stable code, e.g. outside_return_window
+    field: str  # what it is about, e.g. lines.0.quantity
+    message: str
+
+
+@dataclass(frozen=True)
+class ReturnPolicy:
+    """A channel's return rules; categories may have windows of their own."""
+
+    return_window_days: int = 30
+    window_days_by_category: Mapping[str, int] = field(default_factory=dict)
+    non_returnable_categories: frozenset[str] = frozenset({"hygiene"})
+    reason_codes: frozenset[str] = STANDARD_REASONS
+
+    def window_for(self, category: str) -> timedelta:
+        return timedelta(days=self.window_days_by_category.get(category, self.return_window_days))
+
+    def validate(self) -> list[FieldError]:
+        errors = []
+        if not isinstance(self.return_window_days, int) or self.return_window_days < 0:
+            errors.append(FieldError("return_window_days", "must be an integer >= 0"))
+        for category, days in self.window_days_by_category.items():
+            if not isinstance(days, int) or days < 0:
+                errors.append(FieldError(f"window_days_by_category.{category}", "must be an integer >= 0"))
+        if not self.reason_codes:
+            errors.append(FieldError("reason_codes", "at least one reason code is needed"))
+        return errors
+
+
+DEFAULT_POLICY = ReturnPolicy()
+
+
+@dataclass(frozen=True)
+class ShippedLine:
+    """What the order service knows of an order line that the customer may send back."""
+
+    line_id: str
+    sku: str
+    category: str
+    shipped: int
+    returned_or_requested: int = 0  # units of the line in earlier return requests
+    final_sale: bool = False
+
+
+@dataclass(frozen=True)
+class RequestedLine:
+    line_id: str
+    quantity: int
+
+
+def check_request(lines: Collection[RequestedLine], reason: str, shipped: Mapping[str, ShippedLine],
+                  delivered_at: datetime | None, now: datetime, policy: ReturnPolicy) -> list[Refusal]:
+    """Every rule the request breaks (empty when it may become an RMA).
+
+    The window runs from delivery; an order shipped but not yet delivered is still inside it.
+    """
+    refusals = []
+    if reason not in policy.reason_codes:
+        refusals.append(Refusal("unknown_reason", "reason",
+                                f"reason must be one of {', '.join(sorted(policy.reason_codes))}"))
+    for index, requested in enumerate(lines):
+        path = f"lines.{index}"
+        line = shipped.get(requested.line_id)
+        if line is None or line.shipped <= 0:
+            refusals.append(Refusal("not_shipped", f"{path}.line_id", f"line {requested.line_id} was not shipped"))
+            continue
+        if line.category in policy.non_returnable_categories:
+            refusals.append(Refusal("non_returnable_category", f"{path}.line_id",
+                                    f"{line.sku} is in category {line.category}, which cannot be returned"))
+        if line.final_sale:
+            refusals.append(Refusal("final_sale", f"{path}.line_id", f"{line.sku} was sold as final sale"))
+        if delivered_at is not None and now > delivered_at + policy.window_for(line.category):
+            days = policy.window_for(line.category).days
+            refusals.append(Refusal("outside_return_window", f"{path}.line_id",
+                                    f"{line.sku} was delivered {delivered_at.date()}: the {days}-day window closed"))
+        returnable = line.shipped - line.returned_or_requested
+        if requested.quantity <= 0 or requested.quantity > returnable:
+            refusals.append(Refusal("quantity_exceeds_returnable", f"{path}.quantity",
+                                    f"{returnable} of {line.sku} can still be returned, {requested.quantity} asked"))
+    return refusals
