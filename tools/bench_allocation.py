@@ -25,7 +25,6 @@ shared and noisy, so every measure is repeated and the median is reported.
 """
 
 import random
-import secrets
 import sys
 import time
 from collections import Counter
@@ -35,8 +34,6 @@ from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
-
-import httpx
 
 from ecomops_common.contracts import ALLOCATION_EVENTS, ORDER_EVENTS
 from ecomops_common.testing.samples import order_placed
@@ -227,15 +224,9 @@ class AllocationEnvironment(ServiceUnderTest):
     """The allocation service as a real process on a fresh database and topic prefix; all removed on exit."""
 
     def __init__(self, options: BenchOptions) -> None:
-        self.api_token = secrets.token_urlsafe(24)
-        super().__init__("allocation", "allocation", options.kafka_bootstrap, options.postgres_admin_url,
-                         env={"ALLOCATION_API_TOKEN": self.api_token})
+        super().__init__("allocation", "allocation", options.kafka_bootstrap, options.postgres_admin_url)
         self.order_events_topic = self.topic(ORDER_EVENTS)
         self.allocation_events_topic = self.topic(ALLOCATION_EVENTS)
-
-    def admin_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=300.0,
-                                 headers={"authorization": f"Bearer {self.api_token}"})
 
 
 class AllocationResultWatcher(FirstEventWatcher):
@@ -259,14 +250,6 @@ async def seed_stock(env: AllocationEnvironment, levels: list[dict[str, Any]]) -
             response = await client.put(f"/v1/channels/{channel}/rules", json=rules)
             if response.status_code != 200:
                 raise RuntimeError(f"PUT rules of {channel}: HTTP {response.status_code}: {response.text[:300]}")
-
-
-async def reconciliation(env: AllocationEnvironment) -> dict[str, Any]:
-    async with env.admin_client() as client:
-        response = await client.get("/v1/reconciliation")
-    if response.status_code != 200:
-        raise RuntimeError(f"GET /v1/reconciliation: HTTP {response.status_code}: {response.text[:300]}")
-    return response.json()
 
 
 # ----------------------------------------------------------------------------------------- measurements
@@ -403,15 +386,7 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
             await repeat_phases(env, phases, options.repeats, service_breakdown(env), report, say)
         finally:
             await watcher.stop()
-        try:
-            report.extra["reconciliation"] = outcome = await reconciliation(env)
-        except (httpx.HTTPError, RuntimeError) as error:
-            report.errors.append(f"reconciliation: {type(error).__name__}: {error}")
-        else:
-            if not outcome["ok"]:
-                report.errors.append(f"reconciliation: {len(outcome['drift'])} positions drift, e.g. "
-                                     f"{outcome['drift'][:3]}")
-            say(f"reconciliation: {'ok' if outcome['ok'] else 'DRIFT'}")
+        await env.check_reconciliation(report, say)
     return report
 
 

@@ -31,7 +31,6 @@ The machine may be shared and noisy, so every measure is repeated and the median
 import asyncio
 import json
 import random
-import secrets
 import sys
 import time
 from collections import Counter, defaultdict
@@ -42,7 +41,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 
 from ecomops_common.contracts import WAREHOUSE_SCANS
 from ecomops_common.contracts.warehouse import Scan
@@ -306,14 +304,8 @@ class ScansEnvironment(ServiceUnderTest):
     """The warehouse service as a real process on a fresh database and topic prefix; all removed on exit."""
 
     def __init__(self, options: BenchOptions) -> None:
-        self.api_token = secrets.token_urlsafe(24)
-        super().__init__("warehouse", "scans", options.kafka_bootstrap, options.postgres_admin_url,
-                         env={"WAREHOUSE_API_TOKEN": self.api_token})
+        super().__init__("warehouse", "scans", options.kafka_bootstrap, options.postgres_admin_url)
         self.scans_topic = self.topic(WAREHOUSE_SCANS)
-
-    def admin_client(self) -> httpx.AsyncClient:
-        return httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=300.0,
-                                 headers={"authorization": f"Bearer {self.api_token}"})
 
 
 async def seed_layout_and_receipts(env: ScansEnvironment, receipts: list[dict[str, Any]]) -> None:
@@ -328,14 +320,6 @@ async def seed_layout_and_receipts(env: ScansEnvironment, receipts: list[dict[st
             if response.status_code != 201:
                 raise RuntimeError(f"POST receipt {receipt['reference']}: HTTP {response.status_code}: "
                                    f"{response.text[:300]}")
-
-
-async def reconciliation(env: ScansEnvironment) -> dict[str, Any]:
-    async with env.admin_client() as client:
-        response = await client.get("/v1/reconciliation")
-    if response.status_code != 200:
-        raise RuntimeError(f"GET /v1/reconciliation: HTTP {response.status_code}: {response.text[:300]}")
-    return response.json()
 
 
 # ------------------------------------------------------------------------------ what the service wrote
@@ -750,15 +734,7 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
         finally:
             await watcher.stop()
             await ledger.stop()
-        try:
-            report.extra["reconciliation"] = outcome = await reconciliation(env)
-        except (httpx.HTTPError, RuntimeError) as error:
-            report.errors.append(f"reconciliation: {type(error).__name__}: {error}")
-        else:
-            if not outcome["ok"]:
-                report.errors.append(f"reconciliation: {len(outcome['drift'])} positions drift, e.g. "
-                                     f"{outcome['drift'][:3]}")
-            say(f"reconciliation: {'ok' if outcome['ok'] else 'DRIFT'}")
+        await env.check_reconciliation(report, say)
     return report
 
 

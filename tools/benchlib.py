@@ -96,6 +96,7 @@ class ServiceUnderTest:
         self.topic_prefix = f"bench{self.run_id}."
         self.log_path = Path(tempfile.gettempdir()) / f"bench_{bench}_{self.run_id}_{name}.log"
         self.service: ServiceProcess | None = None
+        self.api_token = secrets.token_urlsafe(24)  # for the admin calls: seeding, reconciliation
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
@@ -107,6 +108,26 @@ class ServiceUnderTest:
     @property
     def service_pid(self) -> int:
         return self.service.process.pid
+
+    def admin_client(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=300.0,
+                                 headers={"authorization": f"Bearer {self.api_token}"})
+
+    async def check_reconciliation(self, report: "BenchReport", say: Callable[[str], None]) -> None:
+        """The service's GET /v1/reconciliation into the report; any drift or failure is an error."""
+        try:
+            async with self.admin_client() as client:
+                response = await client.get("/v1/reconciliation")
+            if response.status_code != 200:
+                raise RuntimeError(f"GET /v1/reconciliation: HTTP {response.status_code}: {response.text[:300]}")
+            report.extra["reconciliation"] = outcome = response.json()
+        except (httpx.HTTPError, RuntimeError) as error:
+            report.errors.append(f"reconciliation: {type(error).__name__}: {error}")
+            return
+        if not outcome["ok"]:
+            report.errors.append(f"reconciliation: {len(outcome['drift'])} positions drift, e.g. "
+                                 f"{outcome['drift'][:3]}")
+        say(f"reconciliation: {'ok' if outcome['ok'] else 'DRIFT'}")
 
     def database_url(self) -> str:
         """The admin URL's credentials and host, this run's database, SQLAlchemy's asyncpg driver."""
@@ -132,6 +153,7 @@ class ServiceUnderTest:
             "ECOMOPS_TOPIC_PREFIX": self.topic_prefix,
             prefix + "HTTP_HOST": "127.0.0.1",
             prefix + "HTTP_PORT": str(port),
+            prefix + "API_TOKEN": self.api_token,
             **self.extra_env,
         }, port, self.log_path)
         try:
