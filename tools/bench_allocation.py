@@ -58,7 +58,6 @@ from benchlib import (
     options_parser,
     outbox_figures,
     postgres_admin_url_from_env,
-    print_figures,
     repeat_phases,
     run_main,
     sized_options,
@@ -390,21 +389,16 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
     return report
 
 
-def print_report(report: BenchReport) -> None:
+def headline(report: BenchReport) -> str:
     options = report.options
-    print()
-    print(f"Allocation: {SKU_COUNT} SKUs x {len(NODES)} nodes, {options.orders} orders flat out, {options.rate:g}/s "
-          f"for {options.duration_s:g} s per latency run, seed {options.seed}, {len(report.runs)} run(s), "
-          f"median reported")
-    if options.quick:
-        print("(--quick: sizes far too small for the targets to mean anything)")
-    print()
-    print_figures(report)
+    return (f"Allocation: {SKU_COUNT} SKUs x {len(NODES)} nodes, {options.orders} orders flat out, {options.rate:g}/s "
+            f"for {options.duration_s:g} s per latency run, seed {options.seed}, {len(report.runs)} run(s), "
+            f"median reported")
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    return run_main(lambda say: run_benchmark(options, say), print_report)
+    return run_main(lambda say: run_benchmark(options, say), headline)
 
 
 if __name__ == "__main__":

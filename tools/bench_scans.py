@@ -66,7 +66,6 @@ from benchlib import (
     outbox_figures,
     percentile,
     postgres_admin_url_from_env,
-    print_figures,
     process_cpu_seconds,
     repeat_phases,
     run_main,
@@ -738,21 +737,16 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
     return report
 
 
-def print_report(report: BenchReport) -> None:
+def headline(report: BenchReport) -> str:
     options = report.options
-    print()
-    print(f"Scans: {len(NODES)} warehouses x ({len(BINS)} bins + a dock), {SKU_COUNT} SKUs, {DEVICE_COUNT} devices, "
-          f"{options.scans} scan messages flat out, {options.rate:g}/s for {options.duration_s:g} s per latency run, "
-          f"seed {options.seed}, {len(report.runs)} run(s), median reported")
-    if options.quick:
-        print("(--quick: sizes far too small for the targets to mean anything)")
-    print()
-    print_figures(report)
+    return (f"Scans: {len(NODES)} warehouses x ({len(BINS)} bins + a dock), {SKU_COUNT} SKUs, {DEVICE_COUNT} devices, "
+            f"{options.scans} scan messages flat out, {options.rate:g}/s for {options.duration_s:g} s per latency run, "
+            f"seed {options.seed}, {len(report.runs)} run(s), median reported")
 
 
 def main(argv: list[str] | None = None) -> int:
     options = parse_options(argv)
-    return run_main(lambda say: run_benchmark(options, say), print_report)
+    return run_main(lambda say: run_benchmark(options, say), headline)
 
 
 if __name__ == "__main__":

@@ -597,9 +597,20 @@ def print_figures(report: BenchReport) -> None:
         print("\nno errors")
 
 
+def print_report(report: BenchReport, headline: str) -> None:
+    """What was measured (headline), then the figures."""
+    print()
+    print(headline)
+    if report.options.quick:
+        print("(--quick: sizes far too small for the targets to mean anything)")
+    print()
+    print_figures(report)
+
+
 def run_main(benchmark: Callable[[Callable[[str], None]], Awaitable[BenchReport]],
-             print_report: Callable[[BenchReport], None]) -> int:
-    """Runs benchmark(say) on the fastest event loop at hand, prints and writes its report; the exit code."""
+             headline: Callable[[BenchReport], str]) -> int:
+    """Runs benchmark(say) on the fastest event loop at hand, prints its report under headline(report) and
+    writes it; the exit code."""
     # ServiceProcess starts the service from the repository root (it finds it from the working directory).
     os.chdir(REPO_ROOT)
     try:
@@ -616,7 +627,7 @@ def run_main(benchmark: Callable[[Callable[[str], None]], Awaitable[BenchReport]
         report = runner(benchmark(lambda line: print(line, flush=True)))
     finally:
         aiokafka_log.setLevel(aiokafka_level)
-    print_report(report)
+    print_report(report, headline(report))
     json_path = report.options.json_path
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
