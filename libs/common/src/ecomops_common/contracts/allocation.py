@@ -2,12 +2,9 @@
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-
-class AllocationEvent(BaseModel):
-    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
-    model_config = ConfigDict(extra="ignore")
+from ecomops_common.contracts.types import EventPayload
 
 
 class AllocationStatus(StrEnum):
@@ -30,7 +27,7 @@ class BackorderedLine(BaseModel):
     quantity: int = Field(ge=1, description="Units of the line still waiting for stock")
 
 
-class OrderAllocationChanged(AllocationEvent):
+class OrderAllocationChanged(EventPayload):
     """An order's whole allocation after a change: consumers replace what they hold, never add to it."""
 
     order_id: str
@@ -56,7 +53,7 @@ class AllocationReleased(OrderAllocationChanged):
     """Every reservation of the order given back (status released), e.g. after cancellation."""
 
 
-class AllocationExceptionRaised(AllocationEvent):
+class AllocationExceptionRaised(EventPayload):
     """For operators: stock shrank below what was promised at a node; the orders named were re-sourced."""
 
     exception_id: str

@@ -3,12 +3,9 @@
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-
-class InventoryEvent(BaseModel):
-    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
-    model_config = ConfigDict(extra="ignore")
+from ecomops_common.contracts.types import EventPayload
 
 
 class StockChangeReason(StrEnum):
@@ -33,7 +30,7 @@ class ShortPickedUnits(FulfilledUnits):
     """Reserved units of an order line that a picker did not find on the shelf."""
 
 
-class StockLevelChanged(InventoryEvent):
+class StockLevelChanged(EventPayload):
     """The stock of one SKU at one node, as absolute levels (key `<sku>@<node>`): sellable on-hand for
     allocation, and the units in every status for anyone who watches the warehouse.
 
@@ -69,7 +66,7 @@ class ChannelAvailability(BaseModel):
     atp: int = Field(description="What this channel may still sell, after its protected quantity per node")
 
 
-class AvailabilityChanged(InventoryEvent):
+class AvailabilityChanged(EventPayload):
     """ATP of one SKU after a change (key: the SKU), for storefronts and marketplaces to sync.
 
     `channels` lists the channels with sourcing rules of their own; any other channel sees `atp`.

@@ -3,15 +3,10 @@
 from datetime import date
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
 from ecomops_common.contracts.channel import Address, ChannelOrderLine, Customer, Payment, ServiceLevel
-from ecomops_common.contracts.types import Money
-
-
-class OrderEvent(BaseModel):
-    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
-    model_config = ConfigDict(extra="ignore")
+from ecomops_common.contracts.types import EventPayload, Money
 
 
 class OrderStatus(StrEnum):
@@ -38,7 +33,7 @@ class HoldReason(StrEnum):
     inventory_hold = "inventory_hold"
 
 
-class OrderPlaced(OrderEvent):
+class OrderPlaced(EventPayload):
     order_id: str
     channel: str
     external_order_id: str
@@ -66,7 +61,7 @@ class RejectionReason(BaseModel):
     message: str
 
 
-class OrderStatusChanged(OrderEvent):
+class OrderStatusChanged(EventPayload):
     """Every status change after placement: holds released, cancellation, and later fulfilment."""
 
     order_id: str
@@ -79,7 +74,7 @@ class OrderStatusChanged(OrderEvent):
     reason: str | None = None
 
 
-class OrderRejected(OrderEvent):
+class OrderRejected(EventPayload):
     order_id: str
     channel: str
     external_order_id: str

@@ -3,12 +3,9 @@ receives returned units against an RMA and moves them as the returns service dec
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, Field
 
-
-class ReturnsEvent(BaseModel):
-    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
-    model_config = ConfigDict(extra="ignore")
+from ecomops_common.contracts.types import EventPayload
 
 
 class ReturnLine(BaseModel):
@@ -17,7 +14,7 @@ class ReturnLine(BaseModel):
     quantity: int = Field(ge=1)
 
 
-class ReturnAuthorized(ReturnsEvent):
+class ReturnAuthorized(EventPayload):
     """A return authorization (RMA): the units the node may receive back."""
 
     rma_id: str
@@ -37,7 +34,7 @@ class Disposition(StrEnum):
     scrap = "scrap"
 
 
-class ReturnDispositionDecided(ReturnsEvent):
+class ReturnDispositionDecided(EventPayload):
     """What happens to inspected units of an RMA: the warehouse moves them out of return_pending_inspection."""
 
     rma_id: str

@@ -3,7 +3,7 @@
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
 
 MONEY_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,4})?$"
 
@@ -28,3 +28,10 @@ Money = Annotated[
     PlainSerializer(lambda amount: str(amount), return_type=str),
     WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["19.99"]}),
 ]
+
+
+class EventPayload(BaseModel):
+    """Base of every enveloped event's payload. Consumers ignore fields they do not know, so adding an
+    optional field stays compatible."""
+
+    model_config = ConfigDict(extra="ignore")

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import EventPayload, Money
 
 
 class ScanKind(StrEnum):
@@ -56,11 +56,6 @@ class Scan(BaseModel):
     currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Of shipping_cost")
 
 
-class WarehouseEvent(BaseModel):
-    # Consumers ignore fields they do not know, so adding an optional field stays compatible.
-    model_config = ConfigDict(extra="ignore")
-
-
 class FulfilmentStage(StrEnum):
     released_to_warehouse = "released_to_warehouse"
     picking = "picking"
@@ -69,7 +64,7 @@ class FulfilmentStage(StrEnum):
     delivered = "delivered"
 
 
-class OrderFulfilmentChanged(WarehouseEvent):
+class OrderFulfilmentChanged(EventPayload):
     """How far the warehouse is with an order (topic warehouse.events.v1, key: the order id).
 
     released_to_warehouse: pick tasks exist; picking: units picked; packed: every allocated unit packed and
@@ -89,7 +84,7 @@ class ShippedLine(BaseModel):
     quantity: int = Field(ge=1)
 
 
-class ShipmentDispatched(WarehouseEvent):
+class ShipmentDispatched(EventPayload):
     """Units of an order left a node with a carrier (key: the order id)."""
 
     order_id: str
@@ -102,7 +97,7 @@ class ShipmentDispatched(WarehouseEvent):
     currency: str | None = None
 
 
-class ReturnReceived(WarehouseEvent):
+class ReturnReceived(EventPayload):
     """Returned units arrived against an RMA, with the condition seen at receipt (key: the RMA id)."""
 
     rma_id: str
@@ -113,7 +108,7 @@ class ReturnReceived(WarehouseEvent):
     received_at: AwareDatetime
 
 
-class ReturnInspected(WarehouseEvent):
+class ReturnInspected(EventPayload):
     """Returned units graded at inspection (key: the RMA id); the returns service decides their disposition."""
 
     rma_id: str
