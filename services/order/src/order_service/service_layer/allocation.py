@@ -1,7 +1,6 @@
 """Allocation results (allocation.events.v1): each order's allocation replaced whole, its status moved on."""
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ecomops_common.contracts import ORDER_EVENTS
@@ -9,19 +8,12 @@ from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from order_service.domain.allocation import AllocatedQuantity, AllocationReport, OrderAllocation, Outcome
 from order_service.domain.lifecycle import OrderState
-from order_service.service_layer.lifecycle import OrderNotFound, status_changed
+from order_service.service_layer.lifecycle import InboundEvent, OrderNotFound, status_changed
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class AllocationUpdate:
-    """An allocation event and where it came from: the status changes it causes carry its id and trace."""
-
-    event: OrderAllocationChanged
-    event_id: str
-    correlation_id: str | None = None
-    traceparent: str | None = None
+AllocationUpdate = InboundEvent[OrderAllocationChanged]
 
 
 def to_domain(event: OrderAllocationChanged) -> AllocationReport:

@@ -1,22 +1,16 @@
 """The warehouse's progress (warehouse.events.v1) moves orders to released_to_warehouse ... delivered."""
 
 import logging
-from dataclasses import dataclass
 
 from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
 from order_service.domain.lifecycle import follow_fulfilment
-from order_service.service_layer.lifecycle import apply_to_order
+from order_service.service_layer.lifecycle import InboundEvent, apply_to_order
 
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class FulfilmentUpdate:
-    event: OrderFulfilmentChanged
-    event_id: str
-    correlation_id: str | None = None
-    traceparent: str | None = None
+FulfilmentUpdate = InboundEvent[OrderFulfilmentChanged]
 
 
 async def record_fulfilment(uow, updates: list[FulfilmentUpdate]) -> None:

@@ -2,8 +2,9 @@
 order's row lock, records its transitions and announces them with OrderStatusChanged."""
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
@@ -11,9 +12,21 @@ from ecomops_common.envelope import EventEnvelope, new_event
 from order_service.domain.lifecycle import OrderState, Transition
 from order_service.service_layer.intake import AGGREGATE, SOURCE
 
+E = TypeVar("E")
+
 
 class OrderNotFound(Exception):
     pass
+
+
+@dataclass(frozen=True)
+class InboundEvent(Generic[E]):
+    """Another service's event and where it came from: the status changes it causes carry its id and trace."""
+
+    event: E
+    event_id: str
+    correlation_id: str | None = None
+    traceparent: str | None = None
 
 
 async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
