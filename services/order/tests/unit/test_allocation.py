@@ -108,7 +108,9 @@ def test_the_event_becomes_quantities_per_node_with_backorders_as_no_node():
 
 
 class FakeOrders:
-    def __init__(self, statuses: dict[str, OrderStatus], revisions: dict[str, int] | None = None) -> None:
+    def __init__(self, statuses: dict[str, OrderStatus], revisions: dict[str, int] | None = None,
+                 stages: dict[str, str] | None = None) -> None:
+        self.stages = stages or {}  # what the warehouse reported already
         self.rows = {order_id: {"id": order_id, "channel": "web-eu", "external_order_id": f"x-{order_id}",
                                 "status": status.value, "allocation_revision": (revisions or {}).get(order_id)}
                      for order_id, status in statuses.items()}
@@ -120,6 +122,9 @@ class FakeOrders:
 
     async def holds_of_orders(self, order_ids):
         return {}
+
+    async def fulfilment_stages(self, order_ids):
+        return {order_id: self.stages[order_id] for order_id in order_ids if order_id in self.stages}
 
     async def replace_allocations(self, allocations, at):
         self.allocations.update({allocation.order_id: allocation for allocation in allocations})
@@ -177,3 +182,13 @@ async def test_an_unknown_order_fails_the_batch():
     with pytest.raises(OrderNotFound, match="no order nope"):
         await record_allocations(uow, [update("o1", 1, "allocated"), update("nope", 1, "allocated")])
     assert not uow.committed and not uow.emitted
+
+
+async def test_an_order_follows_the_warehouse_stage_that_arrived_before_its_allocation():
+    # The warehouse's pick tasks were announced first (another topic); the allocation result comes later.
+    orders = FakeOrders({"o1": S.awaiting_allocation}, stages={"o1": "released_to_warehouse"})
+    uow = FakeUnitOfWork(orders)
+    await record_allocations(uow, [update("o1", 1, "allocated")])
+    assert orders.rows["o1"]["status"] == "released_to_warehouse"
+    assert [(t.to_status, t.actor) for t in orders.transitions] == [("allocated", "allocation"),
+                                                                    ("released_to_warehouse", "warehouse")]

@@ -76,5 +76,16 @@ class OrderLineAllocationRecord(SQLModel, table=True):
     quantity: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+class OrderFulfilmentStageRecord(SQLModel, table=True):
+    """The furthest stage the warehouse reported per order. Kept even when the order cannot follow it yet:
+    the warehouse's news may overtake the allocation result it depends on (they come on different topics)."""
+
+    __tablename__ = "order_fulfilment_stages"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    stage: str = Field(sa_column=Column(String(32), nullable=False))
+
+
 TABLES = [model.__table__ for model in (OrderRecord, OrderTransitionRecord, OrderHoldRecord,
-                                        OrderAllocationRevisionRecord, OrderLineAllocationRecord)]
+                                        OrderAllocationRevisionRecord, OrderLineAllocationRecord,
+                                        OrderFulfilmentStageRecord)]

@@ -7,6 +7,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from order_service.adapters.orm import (
     OrderAllocationRevisionRecord,
+    OrderFulfilmentStageRecord,
     OrderHoldRecord,
     OrderLineAllocationRecord,
     OrderRecord,
@@ -19,6 +20,7 @@ _transitions = OrderTransitionRecord.__table__
 _holds = OrderHoldRecord.__table__
 _allocation_revisions = OrderAllocationRevisionRecord.__table__
 _line_allocations = OrderLineAllocationRecord.__table__
+_stages = OrderFulfilmentStageRecord.__table__
 
 
 class OrderRepository:
@@ -122,6 +124,18 @@ class OrderRepository:
             .where(_orders.c.id.in_(order_ids)).order_by(_orders.c.id).with_for_update(of=_orders)
         )
         return {row["id"]: dict(row) for row in (await self.session.execute(statement)).mappings()}
+
+    async def fulfilment_stages(self, order_ids: list[str]) -> dict[str, str]:
+        """The furthest stage the warehouse reported, per order that has one."""
+        if not order_ids:
+            return {}
+        statement = select(_stages.c.order_id, _stages.c.stage).where(_stages.c.order_id.in_(order_ids))
+        return dict((await self.session.execute(statement)).all())
+
+    async def save_fulfilment_stage(self, order_id: str, stage: str) -> None:
+        statement = self._dialect.insert(_stages).values(order_id=order_id, stage=stage)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["order_id"],
+                                                                   set_={"stage": statement.excluded.stage}))
 
     async def holds_of_orders(self, order_ids: list[str]) -> dict[str, set[str]]:
         holds: dict[str, set[str]] = {}

@@ -7,7 +7,7 @@ from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from order_service.domain.allocation import AllocatedQuantity, AllocationReport, OrderAllocation, Outcome
-from order_service.domain.lifecycle import OrderState
+from order_service.domain.lifecycle import OrderState, follow_fulfilment
 from order_service.service_layer.lifecycle import InboundEvent, OrderNotFound, status_changed
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,20 @@ async def record_allocations(uow, updates: list[AllocationUpdate]) -> None:
                 uow.emit(status_changed(rows[order_id], state, transition, causation_id=update.event_id,
                                         correlation_id=update.correlation_id, traceparent=update.traceparent),
                          ORDER_EVENTS)
+    await _catch_up_with_the_warehouse(uow, rows, states, now)
     await uow.orders.replace_allocations(list(replaced.values()), now)
     await uow.orders.save_statuses([state for state in states.values() if state.changes], now)
     await uow.commit()
+
+
+async def _catch_up_with_the_warehouse(uow, rows, states: dict[str, OrderState], now: datetime) -> None:
+    """The warehouse may have reported a stage before this allocation result arrived (another topic):
+    orders allocated now follow it at once."""
+    allocated = [order_id for order_id, state in states.items()
+                 if state.status in (OrderStatus.allocated, OrderStatus.partially_allocated)]
+    for order_id, stage in (await uow.orders.fulfilment_stages(allocated)).items():
+        state = states[order_id]
+        first_new = len(state.changes)
+        follow_fulfilment(state, OrderStatus(stage), "warehouse", None, now)
+        for transition in state.changes[first_new:]:
+            uow.emit(status_changed(rows[order_id], state, transition), ORDER_EVENTS)

@@ -14,9 +14,11 @@ FulfilmentUpdate = InboundEvent[OrderFulfilmentChanged]
 
 
 async def record_fulfilment(uow, updates: list[FulfilmentUpdate]) -> None:
-    """All updates of a batch in one transaction; an update for an order elsewhere (e.g. cancelled) is logged."""
+    """All updates of a batch in one transaction. The stage is kept, so an order still waiting for its
+    allocation result follows it then; for an order elsewhere (e.g. cancelled) it is only logged."""
     for update in updates:
         event = update.event
+        await uow.orders.save_fulfilment_stage(event.order_id, event.stage.value)
 
         def advance(state, at, event=event) -> None:
             reason = f"{event.shipped}/{event.units} units shipped" if event.stage == "shipped" else None
