@@ -14,11 +14,20 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
-from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
+from ecomops_common.contracts.returns import (
+    RefundApproved,
+    ReturnAuthorized,
+    ReturnDispositionDecided,
+    ReturnRefused,
+    ReturnRequest,
+    ReturnStatusChanged,
+)
 from ecomops_common.contracts.warehouse import (
     OrderFulfilmentChanged,
+    ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
     Scan,
@@ -33,7 +42,9 @@ INVENTORY_STOCK = "inventory.stock.v1"
 INVENTORY_AVAILABILITY = "inventory.availability.v1"
 WAREHOUSE_SCANS = "warehouse.scans.v1"
 WAREHOUSE_EVENTS = "warehouse.events.v1"
+CHANNEL_RETURNS = "channel.returns.v1"
 RETURNS_EVENTS = "returns.events.v1"
+FINANCE_EVENTS = "finance.events.v1"
 
 
 @dataclass(frozen=True)
@@ -61,8 +72,14 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnDispositionApplied", ReturnDispositionApplied),
+    ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, enveloped=False),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized),
+    ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused),
+    ContractSpec(RETURNS_EVENTS, "ReturnStatusChanged", ReturnStatusChanged),
     ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided),
+    ContractSpec(RETURNS_EVENTS, "RefundApproved", RefundApproved),
+    ContractSpec(FINANCE_EVENTS, "RefundIssued", RefundIssued),
 )
 
 

@@ -69,6 +69,9 @@ class ChannelOrderLine(Contract):
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(description="Must be positive; a non-positive quantity rejects the order")
     unit_price: Money
+    category: str | None = Field(default=None, max_length=64,
+                                 description="Product category, for return rules, e.g. hygiene or apparel")
+    final_sale: bool = Field(default=False, description="Sold as final sale: not returnable")
 
 
 class ChannelOrder(Contract):

@@ -1,11 +1,54 @@
-"""Events of the returns service, topic returns.events.v1 (key: the RMA id). Designed with the warehouse, which
-receives returned units against an RMA and moves them as the returns service decides."""
+"""Return requests from channels (topic channel.returns.v1 and POST /v1/returns, the bare document) and the
+returns service's events (topic returns.events.v1, key: the RMA id)."""
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-from ecomops_common.contracts.types import EventPayload
+from ecomops_common.contracts.types import EventPayload, Money
+
+
+class ReturnResolution(StrEnum):
+    refund = "refund"
+    exchange = "exchange"  # a replacement order instead of money
+
+
+class RequestedReturnLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    line_id: str | None = Field(default=None, max_length=64,
+                                description="The order line, needed only when the SKU is on several lines")
+
+
+class ReturnRequest(BaseModel):
+    """A customer's return request as customer service, a return portal or a marketplace sends it.
+    Key on Kafka: `<channel>:<request_id>`; a resend with the same request_id creates no second RMA."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")
+    request_id: str = Field(min_length=1, max_length=128, description="The idempotency key, unique per channel")
+    order_id: str | None = Field(default=None, max_length=64, description="The platform's order id, or ...")
+    external_order_id: str | None = Field(default=None, max_length=128, description="... the channel's own")
+    reason: str = Field(min_length=1, max_length=64,
+                        description="A reason code such as defective or size_fit; free text goes in comment")
+    comment: str | None = Field(default=None, max_length=2000)
+    photos: list[str] = Field(default_factory=list, max_length=20, description="References to photos")
+    resolution: ReturnResolution = ReturnResolution.refund
+    lines: list[RequestedReturnLine] = Field(min_length=1, max_length=100)
+    requested_at: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _names_the_order(self) -> "ReturnRequest":
+        if not (self.order_id or self.external_order_id):
+            raise ValueError("order_id or external_order_id is required")
+        return self
+
+    @property
+    def idempotency_key(self) -> str:
+        return f"{self.channel}:{self.request_id}"
 
 
 class ReturnLine(BaseModel):
@@ -23,6 +66,48 @@ class ReturnAuthorized(EventPayload):
     node: str = Field(description="The warehouse the customer sends the units to")
     lines: list[ReturnLine] = Field(min_length=1)
     authorized_at: AwareDatetime
+    expected_by: AwareDatetime | None = Field(default=None, description="When the parcel should arrive")
+    resolution: ReturnResolution = ReturnResolution.refund
+    reason: str | None = None
+
+
+class ReturnRefusal(BaseModel):
+    rule: str = Field(description="Stable code of the rule, e.g. outside_return_window")
+    field: str = Field(description="Dotted path into the request, e.g. lines.0.quantity")
+    message: str
+
+
+class ReturnRefused(EventPayload):
+    """A channel's return request that breaks the policy (key: `<channel>:<request_id>`)."""
+
+    channel: str
+    request_id: str
+    order_id: str | None = None
+    refusals: list[ReturnRefusal] = Field(min_length=1)
+
+
+class ReturnStatus(StrEnum):
+    authorized = "authorized"
+    received = "received"
+    inspected = "inspected"
+    refund_pending_approval = "refund_pending_approval"
+    refund_approved = "refund_approved"
+    refund_denied = "refund_denied"
+    refunded = "refunded"
+    exchange_ordered = "exchange_ordered"
+    closed = "closed"
+
+
+class ReturnStatusChanged(EventPayload):
+    """A step of an RMA's life, for the order's history and for people watching returns."""
+
+    rma_id: str
+    order_id: str
+    channel: str
+    status: ReturnStatus
+    actor: str
+    note: str | None = None
+    at: AwareDatetime
 
 
 class Disposition(StrEnum):
@@ -42,3 +127,36 @@ class ReturnDispositionDecided(EventPayload):
     quantity: int = Field(ge=1)
     disposition: Disposition
     decided_at: AwareDatetime
+    grade: str | None = Field(default=None, description="A like new, B opened, C damaged, D unsalvageable")
+    rule_id: str | None = Field(default=None, description="The disposition rule that decided")
+
+
+class RefundComponent(BaseModel):
+    line_id: str
+    kind: str = Field(description="goods, partial_refund, restocking_fee_<grade>, shipping or cap")
+    amount: Money = Field(description="Signed: fees and caps are negative")
+
+
+class RefundedLine(BaseModel):
+    line_id: str
+    sku: str
+    quantity: int = Field(ge=1)
+
+
+class RefundApproved(EventPayload):
+    """A refund to pay out, for finance (key: the RMA id). `refund_id` is unique: finance pays each once."""
+
+    refund_id: str
+    rma_id: str
+    order_id: str
+    channel: str
+    customer_id: str
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    reason: str = Field(description="The return's reason code")
+    timing: str = Field(description="instant (before receipt), on_receipt or after_inspection")
+    lines: list[RefundedLine] = Field(min_length=1)
+    breakdown: list[RefundComponent] = Field(description="Sums to amount")
+    risk_signals: list[str] = Field(default_factory=list)
+    approved_by: str = Field(description="The supervisor, or `policy` when approved automatically")
+    approved_at: AwareDatetime

@@ -82,6 +82,7 @@ class ShippedLine(BaseModel):
     line_id: str
     sku: str
     quantity: int = Field(ge=1)
+    serials: list[str] = Field(default_factory=list, description="Serial numbers scanned at shipping, if any")
 
 
 class ShipmentDispatched(EventPayload):
@@ -117,3 +118,16 @@ class ReturnInspected(EventPayload):
     quantity: int = Field(ge=1)
     condition: ItemCondition
     inspected_at: AwareDatetime
+    serial: str | None = Field(default=None, description="Serial number found on the returned unit")
+    inspector: str | None = Field(default=None, description="Operator who inspected the units")
+
+
+class ReturnDispositionApplied(EventPayload):
+    """The warehouse moved inspected units as the returns service decided (key: the RMA id)."""
+
+    rma_id: str
+    node: str
+    sku: str
+    quantity: int = Field(ge=1)
+    disposition: str = Field(description="restock, refurbish, quarantine, vendor_return, liquidate or scrap")
+    applied_at: AwareDatetime
