@@ -4,11 +4,14 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, insert, text
 from sqlmodel import Field, SQLModel
 
+from ecomops_common import envelope as env
 from ecomops_common.db import UtcDateTime
 from ecomops_common.envelope import EventEnvelope
+from ecomops_common.ids import new_id
 
 
 class OutboxMessage(SQLModel, table=True):
@@ -47,6 +50,18 @@ def outbox_row(envelope: EventEnvelope, topic: str) -> dict[str, Any]:
         "topic": topic,
         "payload": envelope.model_dump_json(),
         "headers": json.dumps({name: value.decode() for name, value in envelope.kafka_headers()}),
+        "created_at": datetime.now(UTC),
+    }
+
+
+def document_row(document: BaseModel, key: str, message_type: str, source: str, topic: str) -> dict[str, Any]:
+    """A bare document for a channel topic (e.g. an order one service places through channel.orders.v1)."""
+    event_id = new_id()
+    return {
+        "id": event_id, "aggregatetype": message_type, "aggregateid": key, "type": message_type, "topic": topic,
+        "payload": document.model_dump_json(exclude_none=True),
+        "headers": json.dumps({env.H_EVENT_ID: event_id, env.H_EVENT_TYPE: message_type, env.H_EVENT_VERSION: "1",
+                               env.H_SOURCE: source, env.H_CONTENT_TYPE: "application/json"}),
         "created_at": datetime.now(UTC),
     }
 

@@ -1,12 +1,16 @@
 """Unit of work: one database transaction holding the state change, its outbox rows and inbox marks."""
 
-from collections.abc import Callable, Iterable
-from typing import Any, Self
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Self, TypeVar
+
+from pydantic import BaseModel
 
 from ecomops_common.db import Database
 from ecomops_common.envelope import EventEnvelope
 from ecomops_common.inbox import claim_new_events
-from ecomops_common.outbox import add_to_outbox, outbox_row
+from ecomops_common.outbox import add_to_outbox, document_row, outbox_row
+
+D = TypeVar("D")  # a Delivery: anything with an event_id
 
 
 class SqlUnitOfWork:
@@ -30,8 +34,21 @@ class SqlUnitOfWork:
     def emit(self, envelope: EventEnvelope, topic: str) -> None:
         self._outbox.append(outbox_row(envelope, self.topic_prefix + topic))
 
+    def emit_document(self, document: BaseModel, key: str, message_type: str, source: str, topic: str) -> None:
+        self._outbox.append(document_row(document, key, message_type, source, self.topic_prefix + topic))
+
     async def claim_new_events(self, consumer: str, event_ids: Iterable[str]) -> set[str]:
         return await claim_new_events(self.session, consumer, event_ids)
+
+    async def claim_new_deliveries(self, consumer: str, deliveries: Sequence[D]) -> list[D]:
+        """The deliveries of events not processed before, each once: a redelivery may share the batch."""
+        new = await self.claim_new_events(consumer, [d.event_id for d in deliveries])
+        first = []
+        for delivery in deliveries:
+            if delivery.event_id in new:
+                new.discard(delivery.event_id)
+                first.append(delivery)
+        return first
 
     async def commit(self) -> None:
         emitted = bool(self._outbox)

@@ -5,7 +5,14 @@ from functools import partial
 from fastapi import FastAPI
 
 from ecomops_common.batching import Coalescer
-from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, CHANNEL_PAYMENTS, ORDER_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts import (
+    ALLOCATION_EVENTS,
+    CHANNEL_ORDERS,
+    CHANNEL_PAYMENTS,
+    ORDER_EVENTS,
+    RETURNS_EVENTS,
+    WAREHOUSE_EVENTS,
+)
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
@@ -15,6 +22,7 @@ from order_service.entrypoints.kafka import (
     allocation_events_consumer,
     channel_orders_consumer,
     channel_payments_consumer,
+    returns_events_consumer,
     warehouse_events_consumer,
 )
 from order_service.service_layer.intake import IntakeResult, Submission, take_orders
@@ -29,9 +37,10 @@ def build_app(settings: OrderSettings | None = None) -> FastAPI:
         TopicSpec(CHANNEL_ORDERS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(CHANNEL_PAYMENTS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(ORDER_EVENTS, settings.topic_partitions),
-        # Created here too, so the consumer can start before the allocation service ever has.
+        # Created here too, so the consumers can start before the other services ever have.
         TopicSpec(ALLOCATION_EVENTS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(WAREHOUSE_EVENTS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(RETURNS_EVENTS, settings.topic_partitions, with_dead_letters=True),
     ]
     unit_of_work = partial(OrderUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
                            on_commit=runtime.relay.wake)
@@ -39,6 +48,7 @@ def build_app(settings: OrderSettings | None = None) -> FastAPI:
     runtime.consume(channel_payments_consumer(settings, unit_of_work))
     runtime.consume(allocation_events_consumer(settings, unit_of_work))
     runtime.consume(warehouse_events_consumer(settings, unit_of_work))
+    runtime.consume(returns_events_consumer(settings, unit_of_work))
 
     async def take_in_one_transaction(submissions: list[Submission]) -> list[IntakeResult]:
         async with unit_of_work() as uow:

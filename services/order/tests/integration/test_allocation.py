@@ -17,23 +17,11 @@ from ecomops_common.contracts.allocation import (
 )
 from ecomops_common.envelope import EventEnvelope, new_event
 from ecomops_common.testing.plugin import consume_until, produce
-from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
 pytestmark = pytest.mark.integration
 SUPERVISOR = {"authorization": "Bearer test-token"}
 SKU = "SKU-RED-M"
-
-
-@pytest.fixture
-async def order_service(database_url, kafka_bootstrap, topic_prefix):
-    settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
-    app = build_app(settings)
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
-            client.settings = settings
-            yield client
 
 
 def allocation_event(order_id: str, revision: int, status: str, nodes: dict[str, int], backordered: int = 0,

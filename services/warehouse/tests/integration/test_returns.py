@@ -39,12 +39,13 @@ async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_s
     assert (await warehouse.post("/v1/scans", json=returned("r9", 1, "new", "RMA-9"))).json()["detail"][0][
         "type"] == "unknown_rma"
     assert (await warehouse.post("/v1/scans", json=returned("r1", 3, "like_new"))).status_code == 200
-    assert (await warehouse.post("/v1/scans", json=returned("r2", 1, "damaged"))).status_code == 200
+    serialised = {**returned("r2", 1, "damaged"), "serial": "SN-7"}
+    assert (await warehouse.post("/v1/scans", json=serialised)).status_code == 200
     assert (await warehouse.post("/v1/scans", json=returned("r3", 1, "new"))).json()["detail"][0]["type"] == \
         "over_receipt"
     receipt = (await warehouse.get("/v1/receipts/RMA-1")).json()
     assert receipt["conditions"] == {"SKU-RED-M": {"like_new": 3, "damaged": 1}}
-    inspect = {**returned("i1", 2, "opened"), "kind": "inspect"}
+    inspect = {**serialised, "scan_id": "i1", "kind": "inspect", "condition": "missing_parts", "operator_id": "op-3"}
     assert (await warehouse.post("/v1/scans", json=inspect)).status_code == 200
     too_many = await warehouse.post("/v1/scans", json={**inspect, "scan_id": "i2", "quantity": 5})
     assert too_many.json()["detail"][0]["type"] == "quantity_above_stock"
@@ -68,9 +69,14 @@ async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_s
     putaway = {**returned("r4", 2, None), "kind": "putaway", "to_location": "A-01-03", "reference": None}
     assert (await warehouse.post("/v1/scans", json=putaway)).status_code == 200
 
-    events = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
-                                 lambda rs: len(rs) >= 3)
-    assert [(dict(r.headers)["event_type"].decode(), json.loads(r.value)["payload"]["quantity"],
-             json.loads(r.value)["payload"]["condition"]) for r in events] == [
-        ("ReturnReceived", 3, "like_new"), ("ReturnReceived", 1, "damaged"), ("ReturnInspected", 2, "opened")]
+    records = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
+                                  lambda rs: len(rs) >= 6)
+    events = [(dict(r.headers)["event_type"].decode(), json.loads(r.value)["payload"]) for r in records]
+    assert [(event_type, p["quantity"], p.get("condition", p.get("disposition"))) for event_type, p in events] == [
+        ("ReturnReceived", 3, "like_new"), ("ReturnReceived", 1, "damaged"), ("ReturnInspected", 1, "missing_parts"),
+        ("ReturnDispositionApplied", 2, "restock"), ("ReturnDispositionApplied", 1, "quarantine"),
+        ("ReturnDispositionApplied", 1, "scrap")]
+    inspected = events[2][1]
+    assert (inspected["serial"], inspected["inspector"]) == ("SN-7", "op-3")
+    assert {p["node"] for _, p in events} == {"BER1"}
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

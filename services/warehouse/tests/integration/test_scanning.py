@@ -4,8 +4,10 @@ import json
 
 import pytest
 
-from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_SCANS
-from ecomops_common.testing.plugin import consume_until, eventually, produce, run_reconciliation
+from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
+from ecomops_common.envelope import new_event
+from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events, run_reconciliation
 
 pytestmark = pytest.mark.integration
 
@@ -191,4 +193,26 @@ async def test_lots_serial_numbers_and_expiry_dates_keep_units_apart(warehouse):
     assert anonymous.json()["detail"][0]["type"] == "quantity_above_stock"
     history = (await warehouse.get("/v1/movements", params={"sku": "SKU-RED-M"})).json()
     assert (history[0]["to_serial"], history[-1]["to_lot"], history[-1]["to_expiry"]) == ("SN-1", "L7", "2027-01-31")
+
+    # The serialised unit is picked, packed and shipped by its serial, which the shipment names.
+    settings = warehouse.settings
+    await produce_events(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS), [new_event(
+        "OrderAllocated", 1, "allocation", "order", "o1", OrderAllocated(
+            order_id="o1", channel="web-eu", status="allocated", revision=1, reason="placed",
+            lines=[AllocatedLine(line_id="1", sku="SKU-RED-M", node="BER1", quantity=1)]))])
+
+    async def tasks() -> list[dict]:
+        return (await warehouse.get("/v1/pick-tasks", params={"order_id": "o1"})).json()
+
+    await eventually(tasks)
+    task_id = (await tasks())[0]["id"]
+    for body in (scan("s-4", "pick", 1, location="A-01-04"), scan("s-5", "pack", 1, location="PACK-1"),
+                 scan("s-6", "ship", 1, location="SHIP-1", tracking_number="1Z-7", carrier="dhl")):
+        response = await warehouse.post("/v1/scans", json={**body, "serial": "SN-1", "reference": task_id})
+        assert response.status_code == 200, response.text
+    records = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS), lambda rs: any(
+        dict(r.headers)["event_type"] == b"ShipmentDispatched" for r in rs))
+    dispatched, = (json.loads(r.value)["payload"] for r in records
+                   if dict(r.headers)["event_type"] == b"ShipmentDispatched")
+    assert [(line["quantity"], line["serials"]) for line in dispatched["lines"]] == [(1, ["SN-1"])]
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True

@@ -51,8 +51,7 @@ def order_events_consumer(settings: AllocationSettings, unit_of_work: Callable) 
 
     async def handle(deliveries: list[Delivery]) -> None:
         async with unit_of_work() as uow:
-            new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
-            await process_order_events(uow, order_events_of([d for d in deliveries if d.event_id in new]))
+            await process_order_events(uow, order_events_of(await uow.claim_new_deliveries(name, deliveries)))
 
     return BatchConsumer(
         name=name, topic=settings.topic(ORDER_EVENTS),
@@ -70,12 +69,11 @@ def stock_levels_consumer(settings: AllocationSettings, unit_of_work: Callable) 
 
     async def handle(deliveries: list[Delivery[StockLevelChanged]]) -> None:
         async with unit_of_work() as uow:
-            new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
             levels = [StockLevel(d.message.sku, d.message.node, on_hand=d.message.sellable_on_hand,
                                  as_of=d.message.as_of, cause=Cause(d.event_id, d.correlation_id, d.traceparent),
                                  fulfilled=_line_units(d.message.fulfilled),
                                  short_picked=_line_units(d.message.short_picked))
-                      for d in deliveries if d.event_id in new]
+                      for d in await uow.claim_new_deliveries(name, deliveries)]
             await set_stock_levels(uow, levels)
 
     return BatchConsumer(

@@ -86,6 +86,27 @@ class OrderFulfilmentStageRecord(SQLModel, table=True):
     stage: str = Field(sa_column=Column(String(32), nullable=False))
 
 
+class OrderReturnStepRecord(SQLModel, table=True):
+    """The returns service's steps of each RMA, append-only. No reference to orders: a step of an order not
+    stored here is kept all the same."""
+
+    __tablename__ = "order_return_steps"
+    __table_args__ = (Index("ix_order_return_steps_order", "order_id", "id"),)
+
+    id: int | None = Field(default=None, sa_column=Column(BigInteger().with_variant(Integer, "sqlite"),
+                                                          primary_key=True, autoincrement=True))
+    rma_id: str = Field(sa_column=Column(String(64), nullable=False))
+    order_id: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(32), nullable=False))
+    actor: str = Field(sa_column=Column(String(128), nullable=False))
+    note: str | None = Field(default=None, sa_column=Column(Text))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    resolution: str | None = Field(default=None, sa_column=Column(String(16)),
+                                   description="Only on the authorized step: refund or exchange")
+    lines: str | None = Field(default=None, sa_column=Column(Text),
+                              description="Only on the authorized step: JSON list of line_id, sku, quantity")
+
+
 TABLES = [model.__table__ for model in (OrderRecord, OrderTransitionRecord, OrderHoldRecord,
                                         OrderAllocationRevisionRecord, OrderLineAllocationRecord,
-                                        OrderFulfilmentStageRecord)]
+                                        OrderFulfilmentStageRecord, OrderReturnStepRecord)]

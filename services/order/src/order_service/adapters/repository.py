@@ -1,19 +1,24 @@
 """Order persistence. Inserts are set-based so a consumed batch costs one statement."""
 
+import json
+from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from order_service.adapters.orm import (
     OrderAllocationRevisionRecord,
     OrderFulfilmentStageRecord,
     OrderHoldRecord,
     OrderLineAllocationRecord,
     OrderRecord,
+    OrderReturnStepRecord,
     OrderTransitionRecord,
 )
 from order_service.domain.allocation import OrderAllocation
+from order_service.domain.returns import Authorization, ReturnedLine, ReturnStep
 
 _orders = OrderRecord.__table__
 _transitions = OrderTransitionRecord.__table__
@@ -21,6 +26,7 @@ _holds = OrderHoldRecord.__table__
 _allocation_revisions = OrderAllocationRevisionRecord.__table__
 _line_allocations = OrderLineAllocationRecord.__table__
 _stages = OrderFulfilmentStageRecord.__table__
+_return_steps = OrderReturnStepRecord.__table__
 
 
 class OrderRepository:
@@ -170,3 +176,29 @@ class OrderRepository:
                    _line_allocations.c.quantity)
             .where(_line_allocations.c.order_id == order_id).order_by(_line_allocations.c.id))
         return revision, [dict(row) for row in lines.mappings()]
+
+    async def add_return_steps(self, steps: list[ReturnStep]) -> None:
+        if steps:
+            await self.session.execute(insert(_return_steps), [_return_step_row(step) for step in steps])
+
+    async def return_steps_of(self, order_id: str) -> list[ReturnStep]:
+        """The order's return steps, of all its RMAs, in the order recorded."""
+        statement = select(_return_steps).where(_return_steps.c.order_id == order_id).order_by(_return_steps.c.id)
+        return [_return_step(row) for row in (await self.session.execute(statement)).mappings()]
+
+
+def _return_step_row(step: ReturnStep) -> dict[str, Any]:
+    authorization = step.authorization
+    return {"rma_id": step.rma_id, "order_id": step.order_id, "status": step.status.value, "actor": step.actor,
+            "note": step.note, "at": step.at,
+            "resolution": authorization.resolution.value if authorization else None,
+            "lines": json.dumps([asdict(line) for line in authorization.lines]) if authorization else None}
+
+
+def _return_step(row) -> ReturnStep:
+    authorization = None
+    if row["resolution"] is not None:
+        authorization = Authorization(ReturnResolution(row["resolution"]),
+                                      tuple(ReturnedLine(**line) for line in json.loads(row["lines"])))
+    return ReturnStep(row["rma_id"], row["order_id"], ReturnStatus(row["status"]), row["actor"], row["note"],
+                      row["at"], authorization)

@@ -9,15 +9,17 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common import telemetry
 from ecomops_common.batching import Coalescer
 from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.contracts.types import Money
 from ecomops_common.http import require_api_token
 from order_service.domain.lifecycle import LifecycleError
+from order_service.domain.returns import OrderReturn, order_returns
 from order_service.service_layer import lifecycle
 from order_service.service_layer.intake import IntakeResult, Submission
 from order_service.service_layer.lifecycle import OrderNotFound
@@ -46,6 +48,33 @@ class AllocationView(BaseModel):
     quantity: int
 
 
+class ReturnLineView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    line_id: str
+    sku: str
+    quantity: int = Field(description="Units of the line the customer may send back")
+
+
+class ReturnStepView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    status: ReturnStatus
+    actor: str = Field(description="Who or what took the step; `returns`: the returns service authorized by policy")
+    note: str | None = Field(description="Why; on the authorized step, the return's reason code")
+    at: datetime
+
+
+class ReturnView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    rma_id: str
+    status: ReturnStatus = Field(description="The latest step's status")
+    resolution: ReturnResolution | None = Field(description="Refund or exchange; null: authorization not recorded")
+    lines: list[ReturnLineView] = Field(description="The units authorized back; empty: authorization not recorded")
+    steps: list[ReturnStepView] = Field(description="Every step of the RMA in time order: who or what, when, why")
+
+
 class OrderView(BaseModel):
     id: str
     channel: str
@@ -61,13 +90,16 @@ class OrderView(BaseModel):
     allocation: list[AllocationView] = Field(default_factory=list,
                                              description="Units per line and node as the allocation service reports")
     allocation_revision: int | None = Field(default=None, description="null: no allocation reported yet")
+    returns: list[ReturnView] = Field(default_factory=list,
+                                      description="The RMAs by authorization time, as the returns service reports "
+                                                  "them; they leave the order's status as it is")
 
     @classmethod
     def of(cls, row: dict[str, Any], holds, history: list, allocation: Sequence[dict[str, Any]] = (),
-           allocation_revision: int | None = None) -> "OrderView":
+           allocation_revision: int | None = None, returns: Sequence[OrderReturn] = ()) -> "OrderView":
         return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"]),
                       "holds": sorted(holds), "history": [t if isinstance(t, dict) else vars(t) for t in history],
-                      "allocation": allocation, "allocation_revision": allocation_revision})
+                      "allocation": allocation, "allocation_revision": allocation_revision, "returns": returns})
 
 
 class HoldRelease(BaseModel):
@@ -149,8 +181,9 @@ async def _view(new_unit_of_work: Callable, order_id: str) -> OrderView:
         if record is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
         allocation_revision, allocation = await uow.orders.allocation_of(order_id)
+        returns = order_returns(await uow.orders.return_steps_of(order_id))
         return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
-                            await uow.orders.history_of(order_id), allocation, allocation_revision)
+                            await uow.orders.history_of(order_id), allocation, allocation_revision, returns)
 
 
 async def _command(new_unit_of_work: Callable, order_id: str, command) -> OrderView:

@@ -1,8 +1,15 @@
-"""Consumers: channel orders and payments from connectors, allocation results from the allocation service."""
+"""Consumers: channel orders and payments from connectors, allocation results from the allocation service, the
+warehouse's progress and the returns service's RMAs."""
 
 from collections.abc import Callable
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, CHANNEL_PAYMENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts import (
+    ALLOCATION_EVENTS,
+    CHANNEL_ORDERS,
+    CHANNEL_PAYMENTS,
+    RETURNS_EVENTS,
+    WAREHOUSE_EVENTS,
+)
 from ecomops_common.contracts.allocation import (
     AllocationReleased,
     OrderAllocated,
@@ -10,12 +17,14 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnStatusChanged
 from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
 from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
 from order_service.service_layer.allocation import AllocationUpdate, record_allocations
 from order_service.service_layer.fulfilment import FulfilmentUpdate, record_fulfilment
 from order_service.service_layer.intake import Submission, take_orders
 from order_service.service_layer.lifecycle import OrderNotFound, payment_detail, update_payment
+from order_service.service_layer.returns import record_returns
 from order_service.settings import OrderSettings
 
 CONSUMER_NAME = "order-service.channel-orders"
@@ -67,10 +76,9 @@ def allocation_events_consumer(settings: OrderSettings, unit_of_work: Callable) 
 
     async def handle(deliveries: list[Delivery[OrderAllocationChanged]]) -> None:
         async with unit_of_work() as uow:
-            new_event_ids = await uow.claim_new_events(name, [d.event_id for d in deliveries])
             await record_allocations(uow, [
                 AllocationUpdate(d.message, d.event_id, d.correlation_id, d.traceparent)
-                for d in deliveries if d.event_id in new_event_ids])
+                for d in await uow.claim_new_deliveries(name, deliveries)])
 
     return BatchConsumer(
         name=name, topic=settings.topic(ALLOCATION_EVENTS),
@@ -89,13 +97,30 @@ def warehouse_events_consumer(settings: OrderSettings, unit_of_work: Callable) -
 
     async def handle(deliveries: list[Delivery[OrderFulfilmentChanged]]) -> None:
         async with unit_of_work() as uow:
-            new_event_ids = await uow.claim_new_events(name, [d.event_id for d in deliveries])
             await record_fulfilment(uow, [FulfilmentUpdate(d.message, d.event_id, d.correlation_id, d.traceparent)
-                                          for d in deliveries if d.event_id in new_event_ids])
+                                          for d in await uow.claim_new_deliveries(name, deliveries)])
 
     return BatchConsumer(
         name=name, topic=settings.topic(WAREHOUSE_EVENTS),
         # ShipmentDispatched is for carriers and finance: ignored here.
         decode=envelope_decoder(1, {"OrderFulfilmentChanged": OrderFulfilmentChanged}),
+        handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
+    )
+
+
+RETURNS_CONSUMER_NAME = "order-service.returns-events"
+
+
+def returns_events_consumer(settings: OrderSettings, unit_of_work: Callable) -> BatchConsumer:
+    name = settings.consumer_group(RETURNS_CONSUMER_NAME)
+
+    async def handle(deliveries: list[Delivery[ReturnAuthorized | ReturnStatusChanged]]) -> None:
+        async with unit_of_work() as uow:
+            await record_returns(uow, [d.message for d in await uow.claim_new_deliveries(name, deliveries)])
+
+    return BatchConsumer(
+        name=name, topic=settings.topic(RETURNS_EVENTS),
+        # ReturnRefused, ReturnDispositionDecided and RefundApproved are for channels, the warehouse and finance.
+        decode=envelope_decoder(1, {"ReturnAuthorized": ReturnAuthorized, "ReturnStatusChanged": ReturnStatusChanged}),
         handle=handle, max_records=settings.consumer_max_records, batch_timeout_ms=settings.consumer_batch_timeout_ms,
     )

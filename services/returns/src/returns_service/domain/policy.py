@@ -33,6 +33,8 @@ class ReturnPolicy:
     window_days_by_category: Mapping[str, int] = field(default_factory=dict)
     non_returnable_categories: frozenset[str] = frozenset({"hygiene"})
     reason_codes: frozenset[str] = STANDARD_REASONS
+    return_node: str | None = None  # where parcels go; None: back to the node that shipped the units
+    transit_days: int = 7  # from authorization to the expected arrival, for the aging queue
 
     def window_for(self, category: str) -> timedelta:
         return timedelta(days=self.window_days_by_category.get(category, self.return_window_days))
@@ -46,6 +48,8 @@ class ReturnPolicy:
                 errors.append(FieldError(f"window_days_by_category.{category}", "must be an integer >= 0"))
         if not self.reason_codes:
             errors.append(FieldError("reason_codes", "at least one reason code is needed"))
+        if not isinstance(self.transit_days, int) or self.transit_days < 0:
+            errors.append(FieldError("transit_days", "must be an integer >= 0"))
         return errors
 
 
@@ -62,12 +66,40 @@ class ShippedLine:
     shipped: int
     returned_or_requested: int = 0  # units of the line in earlier return requests
     final_sale: bool = False
+    node: str | None = None  # that shipped the units
 
 
 @dataclass(frozen=True)
 class RequestedLine:
     line_id: str
     quantity: int
+
+
+class AskedLine(NamedTuple):
+    """A line as the customer asks: by SKU, with the order line only when the SKU is on several."""
+
+    sku: str
+    quantity: int
+    line_id: str | None = None
+
+
+def resolve_lines(asked: Collection[AskedLine],
+                  shipped: Mapping[str, ShippedLine]) -> tuple[list[RequestedLine], list[Refusal]]:
+    """The order lines the customer means; an SKU not on the order or on several lines without a line_id is
+    refused."""
+    requested, refusals = [], []
+    for index, line in enumerate(asked):
+        candidates = [s.line_id for s in shipped.values() if s.sku == line.sku
+                      and (line.line_id is None or s.line_id == line.line_id)]
+        if len(candidates) == 1:
+            requested.append(RequestedLine(candidates[0], line.quantity))
+        elif not candidates:
+            refusals.append(Refusal("not_on_order", f"lines.{index}.sku", f"{line.sku} is not on the order"
+                                    + (f" as line {line.line_id}" if line.line_id else "")))
+        else:
+            refusals.append(Refusal("ambiguous_line", f"lines.{index}.line_id",
+                                    f"{line.sku} is on lines {', '.join(sorted(candidates))}: say which"))
+    return requested, refusals
 
 
 def check_request(lines: Collection[RequestedLine], reason: str, shipped: Mapping[str, ShippedLine],

@@ -16,6 +16,11 @@ class RmaStatus(StrEnum):
     closed = "closed"  # dispositions done and the customer settled
 
 
+# What a scanner's condition says of the grade, when the inspection at the bench gives no grade of its own.
+CONDITION_GRADES = {"new": "A", "like_new": "A", "opened": "B", "damaged": "C", "missing_parts": "C",
+                    "wrong_item": "C", "empty_box": "D"}
+
+
 class RmaError(Exception):
     """A step the RMA's state does not allow; the message says why."""
 
@@ -32,6 +37,8 @@ class RmaLine:
     inspected: int = 0
     grades: dict[str, int] = field(default_factory=dict)  # grade -> units
     dispositions: dict[str, int] = field(default_factory=dict)  # disposition -> units
+    dispositioned: int = 0  # units the warehouse has moved as decided
+    order_quantity: int = 0  # units of the order line, for what the line paid in all
 
 
 @dataclass(frozen=True)
@@ -56,6 +63,35 @@ class Inspection:
     inspector: str
 
 
+class SettlementStatus(StrEnum):
+    pending_approval = "pending_approval"  # a risk signal fired: a supervisor decides
+    approved = "approved"  # refund: waiting for finance to pay it out
+    denied = "denied"
+    issued = "issued"  # refund paid out, or replacement order placed
+
+
+@dataclass
+class Settlement:
+    """How the customer is settled for some units of the RMA: a refund, or a replacement order (exchange)."""
+
+    id: str
+    kind: str  # refund | exchange
+    status: SettlementStatus
+    timing: str  # instant, on_receipt or after_inspection: the stage that released it
+    amount: Decimal
+    currency: str
+    lines: dict[str, int]  # line_id -> units settled
+    breakdown: list[tuple[str, Decimal]]  # (label, signed amount), see refunds.RefundQuote
+    notes: list[str]
+    risk_signals: list[str]
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+
+    @property
+    def final(self) -> bool:
+        return self.status in (SettlementStatus.denied, SettlementStatus.issued)
+
+
 @dataclass
 class Rma:
     id: str
@@ -69,6 +105,13 @@ class Rma:
     timeline: list[Stage] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)  # for people to look at, e.g. unexpected items
     inspections: list[Inspection] = field(default_factory=list)
+    currency: str = "EUR"
+    resolution: str = "refund"  # or exchange: a replacement order instead of money
+    shipping_fee: Decimal = Decimal(0)  # the order's, shared pro rata among its lines' goods
+    order_goods: Decimal = Decimal(0)
+    conditions: list[str] = field(default_factory=list)  # seen at receipt, e.g. empty_box
+    settlements: list[Settlement] = field(default_factory=list)
+    expected_by: datetime | None = None
 
     def line_of(self, sku: str) -> RmaLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
@@ -85,6 +128,7 @@ class Rma:
                 self.flags.append(f"unexpected quantity: {line.received + quantity} of {sku} received, "
                                   f"{line.quantity} expected")
             line.received += quantity
+        self.conditions.append(condition)
         if self.status is RmaStatus.authorized:
             self.status = RmaStatus.received
         self.timeline.append(Stage("received", at, actor, f"{quantity} × {sku}, {condition}"))
@@ -115,6 +159,36 @@ class Rma:
         note = f"{quantity} × {sku} grade {grade} → {decision.disposition} (rule {decision.rule_id})"
         self.timeline.append(Stage("inspected", at, inspector, note))
         return inspection
+
+    def apply_disposition(self, sku: str, quantity: int, disposition: str, at: datetime) -> None:
+        """The warehouse moved the units as decided."""
+        line = self.line_of(sku)
+        if line is None:
+            raise RmaError(f"{sku} is not on RMA {self.id}")
+        line.dispositioned += quantity
+        self.timeline.append(Stage("dispositioned", at, "warehouse", f"{quantity} × {sku} → {disposition}"))
+
+    @property
+    def inspectors(self) -> set[str]:
+        return {inspection.inspector for inspection in self.inspections}
+
+    def settlement(self, settlement_id: str) -> Settlement:
+        found = next((s for s in self.settlements if s.id == settlement_id), None)
+        if found is None:
+            raise RmaError(f"RMA {self.id} has no settlement {settlement_id}")
+        return found
+
+    def covered(self, line_id: str) -> int:
+        """Units of the line some settlement (refund, exchange or denial) has dealt with."""
+        return sum(s.lines.get(line_id, 0) for s in self.settlements)
+
+    @property
+    def closable(self) -> bool:
+        """Every received unit inspected and moved, and every one settled with a final answer."""
+        return (self.status is RmaStatus.inspected
+                and all(line.dispositioned >= line.inspected for line in self.lines)
+                and all(self.covered(line.line_id) >= min(line.received, line.quantity) for line in self.lines)
+                and all(s.final for s in self.settlements))
 
     def close(self, at: datetime, actor: str, note: str) -> None:
         """Once dispositions are done and the customer is settled (refund confirmed or replacement sent)."""

@@ -48,8 +48,8 @@ def allocations_consumer(settings: WarehouseSettings, unit_of_work: Callable) ->
 
     async def handle(deliveries: list[Delivery]) -> None:
         async with unit_of_work() as uow:
-            new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
-            await follow_allocations(uow, [d.message for d in deliveries if d.event_id in new], settings.wave_rules)
+            await follow_allocations(uow, [d.message for d in await uow.claim_new_deliveries(name, deliveries)],
+                                     settings.wave_rules)
 
     return BatchConsumer(
         name=name, topic=settings.topic(ALLOCATION_EVENTS),
@@ -64,8 +64,7 @@ def returns_consumer(settings: WarehouseSettings, unit_of_work: Callable) -> Bat
 
     async def handle(deliveries: list[Delivery]) -> None:
         async with unit_of_work() as uow:
-            new = await uow.claim_new_events(name, [d.event_id for d in deliveries])
-            await follow_returns(uow, [d.message for d in deliveries if d.event_id in new])
+            await follow_returns(uow, [d.message for d in await uow.claim_new_deliveries(name, deliveries)])
 
     return BatchConsumer(
         name=name, topic=settings.topic(RETURNS_EVENTS),

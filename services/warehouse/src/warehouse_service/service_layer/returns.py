@@ -4,11 +4,14 @@ units to restock, refurbish, quarantine or vendor return, or off the books (liqu
 import logging
 from datetime import UTC, datetime
 
+from ecomops_common.contracts import WAREHOUSE_EVENTS
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
+from ecomops_common.contracts.warehouse import ReturnDispositionApplied
+from ecomops_common.envelope import new_event
 from warehouse_service.domain.layout import LocationKind
 from warehouse_service.domain.returns import disposition_movements
 from warehouse_service.domain.scans import ExpectedReceipt
-from warehouse_service.service_layer.scanning import LockedStock
+from warehouse_service.service_layer.scanning import SOURCE, LockedStock
 
 log = logging.getLogger(__name__)
 
@@ -37,4 +40,7 @@ async def follow_returns(uow, events: list[ReturnAuthorized | ReturnDispositionD
                                           event.disposition.value, quarantine, event.rma_id, "returns", now)
         stock.balances.apply_all(movements)
         await stock.save(uow, movements, now)
+        uow.emit(new_event("ReturnDispositionApplied", 1, SOURCE, "return", event.rma_id, ReturnDispositionApplied(
+            rma_id=event.rma_id, node=receipt.node, sku=event.sku, quantity=event.quantity,
+            disposition=event.disposition.value, applied_at=now)), WAREHOUSE_EVENTS)
     await uow.commit()

@@ -82,7 +82,7 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     for scan in context.inspections:
         uow.emit(new_event("ReturnInspected", 1, SOURCE, "return", scan.reference, ReturnInspected(
             rma_id=scan.reference, node=scan.node, sku=scan.sku, quantity=scan.quantity, condition=scan.condition,
-            inspected_at=scan.scanned_at)), WAREHOUSE_EVENTS)
+            inspected_at=scan.scanned_at, serial=scan.serial, inspector=scan.operator_id)), WAREHOUSE_EVENTS)
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
@@ -96,7 +96,8 @@ def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None
     uow.emit(new_event("ShipmentDispatched", 1, SOURCE, "order", task.order_id, ShipmentDispatched(
         order_id=task.order_id, node=task.node, tracking_number=scan.tracking_number, carrier=scan.carrier,
         shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
-        lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity)])), WAREHOUSE_EVENTS)
+        lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity,
+                           serials=[scan.serial] if scan.serial else [])])), WAREHOUSE_EVENTS)
 
 
 LineUnits = dict[tuple[str, str], list[tuple[str, str, int]]]  # (sku, node) -> (order id, line id, units)

@@ -1,0 +1,185 @@
+"""Returns persistence: the order view, return requests, RMAs (a JSON document each, locked while changed), the
+append-only audit, rules and staff."""
+
+import json
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from returns_service.adapters.orm import (
+    ReturnRequestRecord,
+    ReturnRuleRecord,
+    RmaAuditRecord,
+    RmaRecord,
+    SalesOrderLineRecord,
+    SalesOrderRecord,
+    StaffRecord,
+)
+from returns_service.domain.policy import ShippedLine
+from returns_service.domain.rma import Rma, RmaStatus, SettlementStatus, Stage
+
+_orders = SalesOrderRecord.__table__
+_lines = SalesOrderLineRecord.__table__
+_requests = ReturnRequestRecord.__table__
+_rmas = RmaRecord.__table__
+_audit = RmaAuditRecord.__table__
+_rules = ReturnRuleRecord.__table__
+_staff = StaffRecord.__table__
+RMA_DOCUMENT = TypeAdapter(Rma)
+
+
+class ReturnsRepository:
+    def __init__(self, session) -> None:
+        self.session = session
+        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        self._timeline_saved: dict[str, int] = {}  # stages already in rma_audit, per RMA loaded
+
+    # --- what the order service and the warehouse tell of orders ------------------------------------------
+
+    async def upsert_orders(self, orders: list[dict[str, Any]], lines: list[dict[str, Any]]) -> None:
+        """Placed orders; columns a shipment or delivery filled already are kept."""
+        if orders:
+            statement = self._dialect.insert(_orders)
+            await self.session.execute(statement.on_conflict_do_update(index_elements=["order_id"], set_={
+                name: statement.excluded[name] for name in orders[0] if name not in ("order_id", "delivered_at")}),
+                orders)
+        if lines:
+            statement = self._dialect.insert(_lines)
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["order_id", "line_id"],
+                set_={name: statement.excluded[name] for name in ("sku", "category", "final_sale", "quantity",
+                                                                   "unit_price")}), lines)
+
+    async def add_shipments(self, shipped: list[dict[str, Any]]) -> None:
+        """order_id, line_id, sku, shipped, node, serials per shipped line, added to what the line shipped."""
+        statement = self._dialect.insert(_lines)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["order_id", "line_id"],
+            set_={"shipped": _lines.c.shipped + statement.excluded.shipped, "node": statement.excluded.node,
+                  "serials": _lines.c.serials + statement.excluded.serials}),
+            [{**row, "serials": "".join(f"{serial}\n" for serial in row["serials"])} for row in shipped])
+
+    async def mark_delivered(self, delivered: Mapping[str, datetime]) -> None:
+        statement = self._dialect.insert(_orders)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["order_id"], set_={"delivered_at": statement.excluded.delivered_at}),
+            [{"order_id": order_id, "delivered_at": at} for order_id, at in delivered.items()])
+
+    async def find_order_id(self, channel: str, external_order_id: str) -> str | None:
+        return (await self.session.execute(select(_orders.c.order_id).where(
+            _orders.c.channel == channel, _orders.c.external_order_id == external_order_id))).scalar()
+
+    async def order(self, order_id: str, *, lock: bool = False) -> dict[str, Any] | None:
+        query = select(_orders).where(_orders.c.order_id == order_id)
+        row = (await self.session.execute(query.with_for_update() if lock else query)).mappings().first()
+        return dict(row) if row else None
+
+    async def order_lines(self, order_id: str) -> dict[str, ShippedLine]:
+        rows = (await self.session.execute(select(_lines).where(_lines.c.order_id == order_id))).mappings()
+        return {row["line_id"]: ShippedLine(row["line_id"], row["sku"], row["category"] or "uncategorized",
+                                            row["shipped"], row["requested"], row["final_sale"], row["node"])
+                for row in rows}
+
+    async def line_details(self, order_id: str) -> dict[str, dict[str, Any]]:
+        rows = (await self.session.execute(select(_lines).where(_lines.c.order_id == order_id))).mappings()
+        return {row["line_id"]: {**row, "serials": row["serials"].split()} for row in rows}
+
+    async def add_requested(self, order_id: str, units: Mapping[str, int]) -> None:
+        await self.session.execute(
+            update(_lines).where(_lines.c.order_id == order_id, _lines.c.line_id == bindparam("lid"))
+            .values(requested=_lines.c.requested + bindparam("units")),
+            [{"lid": line_id, "units": n} for line_id, n in units.items()])
+
+    # --- requests and RMAs ------------------------------------------------------------------------------
+
+    async def request(self, channel: str, request_id: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(_requests).where(
+            _requests.c.channel == channel, _requests.c.request_id == request_id))).mappings().first()
+        return dict(row) if row else None
+
+    async def add_request(self, channel: str, request_id: str, rma_id: str, at: datetime) -> None:
+        await self.session.execute(_requests.insert().values(channel=channel, request_id=request_id, rma_id=rma_id,
+                                                             created_at=at))
+
+    async def rmas(self, ids: Iterable[str], *, lock: bool = True) -> dict[str, Rma]:
+        """Locked in id order, so concurrent batches never deadlock; unlocked ones are only read, never saved."""
+        query = select(_rmas.c.id, _rmas.c.document).where(_rmas.c.id.in_(sorted(set(ids)))).order_by(_rmas.c.id)
+        rows = await self.session.execute(query.with_for_update() if lock else query)
+        found = {rma_id: RMA_DOCUMENT.validate_json(document) for rma_id, document in rows}
+        if lock:
+            self._timeline_saved.update({rma_id: len(rma.timeline) for rma_id, rma in found.items()})
+        return found
+
+    async def rmas_of_order(self, order_id: str) -> list[str]:
+        return list((await self.session.execute(
+            select(_rmas.c.id).where(_rmas.c.order_id == order_id).order_by(_rmas.c.authorized_at))).scalars())
+
+    async def returns_since(self, customer_id: str, since: datetime, exclude: str) -> int:
+        return (await self.session.execute(select(func.count()).select_from(_rmas).where(
+            _rmas.c.customer_id == customer_id, _rmas.c.authorized_at >= since, _rmas.c.id != exclude))).scalar_one()
+
+    def unsaved_stages(self, rma: Rma) -> list[Stage]:
+        return rma.timeline[self._timeline_saved.get(rma.id, 0):]
+
+    async def save_rmas(self, rmas: Iterable[Rma], at: datetime) -> None:
+        """Inserts new RMAs, updates known ones, and appends their new timeline steps to the audit."""
+        new, known, audit = [], [], []
+        for rma in rmas:
+            saved = self._timeline_saved.get(rma.id)
+            audit += [{"rma_id": rma.id, "stage": s.stage, "actor": s.actor, "note": s.note, "at": s.at}
+                      for s in self.unsaved_stages(rma)]
+            row = {"id": rma.id, "order_id": rma.order_id, "channel": rma.channel, "customer_id": rma.customer_id,
+                   "node": rma.node, "status": rma.status.value, "updated_at": at, "expected_by": rma.expected_by,
+                   "waiting_approval": any(s.status is SettlementStatus.pending_approval for s in rma.settlements),
+                   "authorized_at": rma.timeline[0].at, "document": RMA_DOCUMENT.dump_json(rma).decode()}
+            (known if saved is not None else new).append(row)
+            self._timeline_saved[rma.id] = len(rma.timeline)
+        if new:
+            await self.session.execute(_rmas.insert(), new)
+        if known:
+            names = ("status", "updated_at", "waiting_approval", "expected_by", "document")
+            await self.session.execute(update(_rmas).where(_rmas.c.id == bindparam("rid")).values(
+                {name: bindparam(name) for name in names}),
+                [{"rid": row["id"], **{name: row[name] for name in names}} for row in known])
+        if audit:
+            await self.session.execute(_audit.insert(), audit)
+
+    async def queue(self, status: RmaStatus | None, waiting_approval: bool, limit: int) -> list[dict[str, Any]]:
+        """RMAs at a stage, oldest first (the aging order)."""
+        condition = _rmas.c.waiting_approval.is_(True) if waiting_approval else _rmas.c.status == status.value
+        rows = await self.session.execute(select(_rmas.c.id, _rmas.c.order_id, _rmas.c.channel, _rmas.c.node,
+                                                 _rmas.c.status, _rmas.c.authorized_at, _rmas.c.expected_by,
+                                                 _rmas.c.updated_at)
+                                          .where(condition).order_by(_rmas.c.authorized_at).limit(limit))
+        return [dict(row) for row in rows.mappings()]
+
+    async def audit_of(self, rma_id: str) -> list[dict[str, Any]]:
+        rows = await self.session.execute(select(_audit.c.stage, _audit.c.actor, _audit.c.note, _audit.c.at)
+                                          .where(_audit.c.rma_id == rma_id).order_by(_audit.c.id))
+        return [dict(row) for row in rows.mappings()]
+
+    # --- rules and staff --------------------------------------------------------------------------------
+
+    async def rules(self, kind: str) -> dict[str, dict[str, Any]]:
+        rows = await self.session.execute(select(_rules).where(_rules.c.kind == kind))
+        return {row["key"]: {**row, "document": json.loads(row["document"])} for row in rows.mappings()}
+
+    async def put_rule(self, kind: str, key: str, document: dict[str, Any], actor: str, at: datetime) -> None:
+        statement = self._dialect.insert(_rules).values(kind=kind, key=key, document=json.dumps(document),
+                                                        updated_by=actor, updated_at=at)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_={
+            "document": statement.excluded.document, "updated_by": actor, "updated_at": at}))
+
+    async def roles_of(self, actor: str) -> list[str]:
+        roles = (await self.session.execute(select(_staff.c.roles).where(_staff.c.actor == actor))).scalar()
+        return json.loads(roles) if roles else []
+
+    async def put_staff(self, actor: str, roles: list[str], at: datetime) -> None:
+        statement = self._dialect.insert(_staff).values(actor=actor, roles=json.dumps(sorted(set(roles))),
+                                                        updated_at=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["actor"], set_={"roles": statement.excluded.roles, "updated_at": at}))

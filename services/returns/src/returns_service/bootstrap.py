@@ -1,0 +1,48 @@
+"""Composition root: wires settings, database, topics, consumers, relay and HTTP into one service."""
+
+from functools import partial
+
+from fastapi import FastAPI
+
+from ecomops_common.contracts import (
+    CHANNEL_ORDERS,
+    CHANNEL_RETURNS,
+    FINANCE_EVENTS,
+    ORDER_EVENTS,
+    RETURNS_EVENTS,
+    WAREHOUSE_EVENTS,
+)
+from ecomops_common.http import create_app
+from ecomops_common.runtime import ServiceRuntime
+from ecomops_common.topics import TopicSpec
+from returns_service.adapters.orm import TABLES
+from returns_service.entrypoints import http
+from returns_service.entrypoints.kafka import (
+    finance_events_consumer,
+    order_events_consumer,
+    return_requests_consumer,
+    warehouse_events_consumer,
+)
+from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
+from returns_service.settings import ReturnsSettings
+
+
+def build_app(settings: ReturnsSettings | None = None) -> FastAPI:
+    settings = settings or ReturnsSettings()
+    runtime = ServiceRuntime(settings, tables=TABLES)
+    runtime.topics = [
+        TopicSpec(CHANNEL_RETURNS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(ORDER_EVENTS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(WAREHOUSE_EVENTS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(FINANCE_EVENTS, settings.topic_partitions, with_dead_letters=True),
+        TopicSpec(RETURNS_EVENTS, settings.topic_partitions),
+        TopicSpec(CHANNEL_ORDERS, settings.topic_partitions, with_dead_letters=True),
+    ]
+    unit_of_work = partial(ReturnsUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
+                           on_commit=runtime.relay.wake)
+    for consumer in (return_requests_consumer, order_events_consumer, warehouse_events_consumer,
+                     finance_events_consumer):
+        runtime.consume(consumer(settings, unit_of_work))
+    app = create_app(runtime, title="Returns service", routers=[http.router])
+    app.state.unit_of_work = unit_of_work
+    return app

@@ -1,0 +1,260 @@
+"""HTTP API: return requests from customer service and return portals, the RMA with its timeline, the work
+queues, inspections at the bench, supervisors' refund decisions, and the rules and staff for admins."""
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from ecomops_common.contracts.returns import ReturnRequest
+from ecomops_common.contracts.types import Money
+from ecomops_common.http import require_api_token
+from returns_service.adapters.repository import RMA_DOCUMENT
+from returns_service.domain.dispositions import GRADES
+from returns_service.domain.refunds import ApprovalRefused
+from returns_service.domain.rma import RmaError, RmaStatus
+from returns_service.service_layer import handling, rules
+from returns_service.service_layer.handling import RmaNotFound
+from returns_service.service_layer.intake import request_returns
+
+router = APIRouter(prefix="/v1", tags=["returns"])
+CHANNEL = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+Actor = Annotated[str, Header(alias="x-actor", max_length=128)]
+
+
+async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
+    return request.app.state.unit_of_work
+
+
+UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+
+
+class StageView(BaseModel):
+    stage: str = Field(description="authorized, received, inspected, refund_pending_approval, refund_approved, "
+                                   "refund_denied, refunded, exchange_ordered, dispositioned or closed")
+    actor: str
+    note: str | None
+    at: datetime
+
+
+class RmaView(BaseModel):
+    id: str
+    order_id: str
+    channel: str
+    customer_id: str
+    reason: str
+    node: str = Field(description="The warehouse the parcel goes to")
+    status: RmaStatus
+    resolution: str = Field(description="refund, or exchange (a replacement order)")
+    currency: str
+    expected_by: datetime | None
+    lines: list[dict[str, Any]] = Field(description="Expected, received, inspected and dispositioned units per "
+                                                    "line, with grades and dispositions")
+    inspections: list[dict[str, Any]] = Field(description="Each with its grade and the disposition rule that fired")
+    settlements: list[dict[str, Any]] = Field(description="Refunds or exchanges: amount, fee breakdown, risk "
+                                                          "signals, status and who decided")
+    flags: list[str] = Field(description="For people to look at: unexpected items, serial mismatches")
+    timeline: list[StageView] = Field(description="Every step from the audit log, oldest first")
+    cycle_times_s: dict[str, float] = Field(description="Seconds from authorization to the first time of each "
+                                                        "later stage")
+
+
+async def _view(new_unit_of_work: Callable, rma_id: str) -> RmaView:
+    async with new_unit_of_work() as uow:
+        rma = (await uow.returns.rmas([rma_id], lock=False)).get(rma_id)
+        if rma is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"RMA {rma_id} not found")
+        audit = await uow.returns.audit_of(rma_id)
+    document = RMA_DOCUMENT.dump_python(rma, mode="json")
+    return RmaView(**{**document, "timeline": audit, "cycle_times_s": rma.cycle_times()})
+
+
+@router.post("/returns", status_code=status.HTTP_201_CREATED, response_model=RmaView,
+             responses={200: {"description": "A resend (same channel and request_id): the RMA it made"},
+                        422: {"description": "Malformed, or refused by the return policy: each rule and field"}})
+async def request_return(body: ReturnRequest, request: Request, response: Response, new_unit_of_work: UnitOfWork):
+    """A return request becomes an RMA or is refused with every policy rule it breaks."""
+    async with new_unit_of_work() as uow:
+        [outcome] = await request_returns(uow, [body], request.app.state.runtime.settings.default_node)
+    if outcome.refusals:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["body", *r.field.split(".")], "msg": r.message, "type": r.rule} for r in outcome.refusals]})
+    response.status_code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/returns/{outcome.rma_id}"
+    return await _view(new_unit_of_work, outcome.rma_id)
+
+
+@router.get("/returns/{rma_id}", response_model=RmaView)
+async def get_return(rma_id: str, new_unit_of_work: UnitOfWork):
+    return await _view(new_unit_of_work, rma_id)
+
+
+class Queue(StrEnum):
+    awaiting_receipt = "awaiting_receipt"
+    awaiting_inspection = "awaiting_inspection"
+    awaiting_approval = "awaiting_approval"
+
+
+class QueueItem(BaseModel):
+    id: str
+    order_id: str
+    channel: str
+    node: str
+    status: RmaStatus
+    authorized_at: datetime
+    expected_by: datetime | None
+    age_hours: float = Field(description="Since authorization")
+    overdue: bool = Field(description="Awaiting receipt past the expected arrival")
+
+
+@router.get("/returns", response_model=list[QueueItem])
+async def list_queue(queue: Queue, new_unit_of_work: UnitOfWork,
+                     limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    """A work queue, oldest first."""
+    status_of = {Queue.awaiting_receipt: RmaStatus.authorized, Queue.awaiting_inspection: RmaStatus.received}
+    async with new_unit_of_work() as uow:
+        rows = await uow.returns.queue(status_of.get(queue), queue is Queue.awaiting_approval, limit)
+    now = datetime.now(UTC)
+    return [QueueItem(**row, age_hours=round((now - row["authorized_at"]).total_seconds() / 3600, 2),
+                      overdue=row["status"] == RmaStatus.authorized and row["expected_by"] is not None
+                      and row["expected_by"] < now) for row in rows]
+
+
+class InspectionInput(BaseModel):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=10_000)
+    grade: str = Field(pattern=r"^[ABCD]$", description=", ".join(f"{g} {meaning}" for g, meaning in GRADES.items()))
+    inspector: str = Field(min_length=1, max_length=128)
+    serial: str | None = Field(default=None, max_length=128)
+    missing_accessories: list[str] = Field(default_factory=list, max_length=50)
+
+
+async def _command(new_unit_of_work: Callable, rma_id: str, command) -> RmaView:
+    try:
+        async with new_unit_of_work() as uow:
+            await command(uow)
+    except RmaNotFound as missing:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
+    except ApprovalRefused as refused:
+        return JSONResponse(status_code=403, content={"detail": refused.message, "reason": refused.reason})
+    except RmaError as refused:
+        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
+    return await _view(new_unit_of_work, rma_id)
+
+
+@router.post("/returns/{rma_id}/inspections", response_model=RmaView, dependencies=[Depends(require_api_token)],
+             responses={409: {"description": "More units than received and not yet inspected, or an unknown SKU"}})
+async def record_inspection(rma_id: str, body: InspectionInput, new_unit_of_work: UnitOfWork):
+    """Grades received units at the bench; the disposition rule table decides what becomes of them."""
+    return await _command(new_unit_of_work, rma_id, lambda uow: handling.inspect_at_bench(
+        uow, rma_id, body.sku, body.quantity, body.grade, body.inspector, body.serial,
+        tuple(body.missing_accessories)))
+
+
+class Approval(BaseModel):
+    approver: str = Field(min_length=1, max_length=128, description="The signed-in supervisor")
+    amount: Money | None = Field(default=None, description="Less than quoted: a partial refund")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class Denial(BaseModel):
+    approver: str = Field(min_length=1, max_length=128)
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"description": "The approver lacks the refund_approver role or inspected the items"},
+    409: {"description": "The settlement is not waiting for a decision"}}
+
+
+@router.post("/returns/{rma_id}/settlements/{settlement_id}/approve", response_model=RmaView,
+             dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
+async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, new_unit_of_work: UnitOfWork):
+    return await _command(new_unit_of_work, rma_id, lambda uow: handling.decide(
+        uow, rma_id, settlement_id, body.approver, True, body.note, body.amount))
+
+
+@router.post("/returns/{rma_id}/settlements/{settlement_id}/deny", response_model=RmaView,
+             dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
+async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, new_unit_of_work: UnitOfWork):
+    return await _command(new_unit_of_work, rma_id, lambda uow: handling.decide(
+        uow, rma_id, settlement_id, body.approver, False, body.reason))
+
+
+class RuleView(BaseModel):
+    kind: str
+    key: str
+    rule: dict[str, Any]
+    default: bool = Field(description="True: nothing stored, the built-in default applies")
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+RULE_PATHS = {"return-policies": rules.RETURN_POLICY, "refund-policies": rules.REFUND_POLICY}
+
+
+async def _rule_view(new_unit_of_work: Callable, kind: str, key: str) -> RuleView:
+    async with new_unit_of_work() as uow:
+        rule, row = await rules.stored_rule(uow, kind, key)
+    return RuleView(kind=kind, key=key, rule=rules.ADAPTERS[kind].dump_python(rule, mode="json"), default=row is None,
+                    updated_by=row and row["updated_by"], updated_at=row and row["updated_at"])
+
+
+async def _put_rule(new_unit_of_work: Callable, kind: str, key: str, document: Any, actor: str):
+    try:
+        async with new_unit_of_work() as uow:
+            await rules.put_rule(uow, kind, key, document, actor)
+    except rules.InvalidRules as invalid:
+        return JSONResponse(status_code=422, content={"detail": [
+            {"loc": ["body", *error.field.split(".")], "msg": error.message, "type": "invalid_rule"}
+            for error in invalid.errors]})
+    return await _rule_view(new_unit_of_work, kind, key)
+
+
+def _policy_key(kind: str, channel: str, category: str | None) -> str:
+    return rules.refund_key(channel, category) if kind == rules.REFUND_POLICY else channel
+
+
+@router.get("/rules/{kind}/{channel}", response_model=RuleView)
+async def get_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund-policies)$")], channel: CHANNEL,
+                     new_unit_of_work: UnitOfWork, category: Annotated[str | None, Query(max_length=64)] = None):
+    """A channel's return policy, or its refund policy (per category with ?category=)."""
+    kind = RULE_PATHS[kind]
+    return await _rule_view(new_unit_of_work, kind, _policy_key(kind, channel, category))
+
+
+@router.put("/rules/{kind}/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
+            responses={422: {"description": "Every invalid field"}})
+async def put_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund-policies)$")], channel: CHANNEL,
+                     body: dict[str, Any], new_unit_of_work: UnitOfWork, actor: Actor = "admin",
+                     category: Annotated[str | None, Query(max_length=64)] = None):
+    kind = RULE_PATHS[kind]
+    return await _put_rule(new_unit_of_work, kind, _policy_key(kind, channel, category), body, actor)
+
+
+@router.get("/rules/dispositions", response_model=RuleView)
+async def get_dispositions(new_unit_of_work: UnitOfWork):
+    """The disposition rule table: the first rule that matches category, grade and reason decides."""
+    return await _rule_view(new_unit_of_work, rules.DISPOSITIONS, rules.TABLE_KEY)
+
+
+@router.put("/rules/dispositions", response_model=RuleView, dependencies=[Depends(require_api_token)],
+            responses={422: {"description": "Every invalid field"}})
+async def put_dispositions(body: dict[str, Any], new_unit_of_work: UnitOfWork, actor: Actor = "admin"):
+    return await _put_rule(new_unit_of_work, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
+
+
+class StaffInput(BaseModel):
+    roles: list[str] = Field(max_length=20, description="e.g. refund_approver, inspector")
+
+
+@router.put("/staff/{actor}", response_model=StaffInput, dependencies=[Depends(require_api_token)])
+async def put_staff(actor: Annotated[str, Path(max_length=128)], body: StaffInput, new_unit_of_work: UnitOfWork):
+    async with new_unit_of_work() as uow:
+        await uow.returns.put_staff(actor, body.roles, datetime.now(UTC))
+        await uow.commit()
+        return StaffInput(roles=await uow.returns.roles_of(actor))

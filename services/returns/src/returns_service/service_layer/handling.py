@@ -1,0 +1,210 @@
+"""An RMA after authorization: the warehouse's receipts, inspections and moves, supervisors' decisions and
+finance's payouts. After every change the RMA is settled as its policy allows, closed when it can be, and each
+new step of its timeline is published."""
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS
+from ecomops_common.contracts.channel import ChannelOrder, ChannelOrderLine
+from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import (
+    RefundApproved,
+    RefundComponent,
+    RefundedLine,
+    ReturnDispositionDecided,
+    ReturnStatus,
+    ReturnStatusChanged,
+)
+from ecomops_common.contracts.warehouse import (
+    ReturnDispositionApplied,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+)
+from ecomops_common.envelope import new_event
+from returns_service.domain import settlement as settling
+from returns_service.domain.rma import CONDITION_GRADES, Inspection, Rma, RmaError, Settlement, SettlementStatus
+from returns_service.service_layer.rules import Rules, load_rules
+
+SOURCE = "returns"
+log = logging.getLogger(__name__)
+PUBLISHED_STAGES = {status.value for status in ReturnStatus} - {"authorized"}  # ReturnAuthorized says that one
+
+
+class RmaNotFound(Exception):
+    pass
+
+
+async def follow_warehouse(uow, shipments: Sequence[ShipmentDispatched], delivered: Mapping[str, datetime],
+                           events: Sequence[ReturnReceived | ReturnInspected | ReturnDispositionApplied]) -> None:
+    """In one transaction: units shipped per order line (with serials) and delivery times, which start the
+    return window; then the return events, in order. An event for an RMA this service does not know (made by
+    hand in the warehouse) or that its state refuses is logged and flagged, not retried."""
+    at = datetime.now(UTC)
+    shipped: dict[tuple[str, str], dict] = {}
+    for shipment in shipments:
+        for line in shipment.lines:
+            row = shipped.setdefault((shipment.order_id, line.line_id), {
+                "order_id": shipment.order_id, "line_id": line.line_id, "sku": line.sku, "shipped": 0,
+                "node": shipment.node, "serials": []})
+            row["shipped"] += line.quantity
+            row["serials"] += line.serials
+    if shipped:
+        await uow.returns.add_shipments(list(shipped.values()))
+    if delivered:
+        await uow.returns.mark_delivered(delivered)
+    if not events:
+        await uow.commit()
+        return
+    rules = await load_rules(uow)
+    rmas = await uow.returns.rmas(event.rma_id for event in events)
+    for event in events:
+        rma = rmas.get(event.rma_id)
+        if rma is None:
+            log.warning("%s for unknown RMA %s ignored", type(event).__name__, event.rma_id)
+            continue
+        try:
+            if isinstance(event, ReturnReceived):
+                rma.receive(event.sku, event.quantity, event.condition.value, event.received_at,
+                            f"warehouse:{event.node}")
+            elif isinstance(event, ReturnInspected):
+                missing = ("parts",) if event.condition.value == "missing_parts" else ()
+                inspect(uow, rma, rules, event.sku, event.quantity, CONDITION_GRADES[event.condition.value],
+                        event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing)
+            else:
+                rma.apply_disposition(event.sku, event.quantity, event.disposition, event.applied_at)
+        except RmaError as refused:
+            rma.flags.append(f"{type(event).__name__} not applied: {refused}")
+            log.warning("RMA %s: %s", rma.id, refused)
+    await progress(uow, rmas.values(), rules, at)
+    await uow.commit()
+
+
+def inspect(uow, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str, at: datetime,
+            serial: str | None = None, missing_accessories: tuple[str, ...] = ()) -> Inspection:
+    """Grades units; the disposition the rule table decides goes to the warehouse."""
+    inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories)
+    uow.emit(_event("ReturnDispositionDecided", rma, ReturnDispositionDecided(
+        rma_id=rma.id, sku=sku, quantity=quantity, disposition=inspection.disposition, decided_at=at, grade=grade,
+        rule_id=inspection.rule_id)), RETURNS_EVENTS)
+    return inspection
+
+
+async def inspect_at_bench(uow, rma_id: str, sku: str, quantity: int, grade: str, inspector: str,
+                           serial: str | None, missing_accessories: tuple[str, ...]) -> Rma:
+    """An inspection recorded over HTTP; RmaError says why it is refused."""
+    at = datetime.now(UTC)
+    rma, rules = await _locked(uow, rma_id), await load_rules(uow)
+    inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories)
+    await progress(uow, [rma], rules, at)
+    await uow.commit()
+    return rma
+
+
+async def decide(uow, rma_id: str, settlement_id: str, approver: str, approve: bool, note: str | None,
+                 amount: Decimal | None = None) -> Rma:
+    """A supervisor approves or denies a waiting settlement. The approver's roles are the staff table's;
+    ApprovalRefused or RmaError say why a decision is refused."""
+    at = datetime.now(UTC)
+    rma = await _locked(uow, rma_id)
+    roles = await uow.returns.roles_of(approver)
+    if approve:
+        settlement = settling.approve(rma, settlement_id, approver, roles, at, amount, note)
+        await _release(uow, rma, settlement, at)
+    else:
+        settling.deny(rma, settlement_id, approver, roles, at, note or "denied")
+    await progress(uow, [rma], await load_rules(uow), at)
+    await uow.commit()
+    return rma
+
+
+async def follow_finance(uow, issued: Sequence[RefundIssued]) -> None:
+    at = datetime.now(UTC)
+    rmas = await uow.returns.rmas(event.rma_id for event in issued)
+    for event in issued:
+        rma = rmas.get(event.rma_id)
+        try:
+            if rma is None:
+                raise RmaError(f"unknown RMA {event.rma_id}")
+            settling.issue(rma, event.refund_id, event.issued_at, "finance",
+                           f"{event.amount} {event.currency} paid, {event.provider_reference or 'no reference'}")
+        except RmaError as refused:
+            log.warning("RefundIssued %s not applied: %s", event.refund_id, refused)
+    await progress(uow, rmas.values(), await load_rules(uow), at)
+    await uow.commit()
+
+
+async def progress(uow, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None:
+    """Settles what the policy releases, closes what is done, saves and publishes the new steps."""
+    rmas = list(rmas)
+    for rma in rmas:
+        policy = rules.refund_policy(rma.channel, rma.lines[0].category)
+        returns_in_90d = await uow.returns.returns_since(rma.customer_id, at - timedelta(days=90), rma.id)
+        while (settlement := settling.next_settlement(rma, policy, await _refunded(uow, rma, rmas), returns_in_90d,
+                                                      at)) is not None:
+            if settlement.decided_by == "policy":
+                await _release(uow, rma, settlement, at)
+        if rma.closable:
+            rma.close(at, "returns", "dispositions done and customer settled")
+        for stage in uow.returns.unsaved_stages(rma):
+            if stage.stage in PUBLISHED_STAGES:
+                uow.emit(_event("ReturnStatusChanged", rma, ReturnStatusChanged(
+                    rma_id=rma.id, order_id=rma.order_id, channel=rma.channel, status=stage.stage, actor=stage.actor,
+                    note=stage.note, at=stage.at)), RETURNS_EVENTS)
+    await uow.returns.save_rmas(rmas, at)
+
+
+async def _release(uow, rma: Rma, settlement: Settlement, at: datetime) -> None:
+    """An approved refund goes to finance; an approved exchange becomes a replacement order at once."""
+    units = {line.line_id: line for line in rma.lines}
+    if settlement.kind == "refund":
+        uow.emit(_event("RefundApproved", rma, RefundApproved(
+            refund_id=settlement.id, rma_id=rma.id, order_id=rma.order_id, channel=rma.channel,
+            customer_id=rma.customer_id, amount=settlement.amount, currency=settlement.currency, reason=rma.reason,
+            timing=settlement.timing, risk_signals=settlement.risk_signals, approved_by=settlement.decided_by,
+            approved_at=at,
+            lines=[RefundedLine(line_id=line_id, sku=units[line_id].sku, quantity=n)
+                   for line_id, n in settlement.lines.items()],
+            breakdown=[RefundComponent(line_id=label.rpartition("/")[0], kind=label.rpartition("/")[2],
+                                       amount=amount) for label, amount in settlement.breakdown])), RETURNS_EVENTS)
+        return
+    order = await uow.returns.order(rma.order_id)
+    original = OrderPlaced.model_validate_json(order["document"])
+    lines = [ChannelOrderLine(line_id=line_id, sku=units[line_id].sku, quantity=n, unit_price=units[line_id].unit_price,
+                              category=units[line_id].category) for line_id, n in settlement.lines.items()]
+    total = sum((line.unit_price * line.quantity for line in lines), Decimal(0))
+    replacement = ChannelOrder(
+        channel=rma.channel, external_order_id=f"exchange-{settlement.id}", placed_at=at, currency=rma.currency,
+        customer=original.customer, ship_to=original.ship_to, service_level=original.service_level, lines=lines,
+        payment={"status": "captured", "amount": total, "method": "exchange"})
+    uow.emit_document(replacement, replacement.idempotency_key, "ChannelOrder", SOURCE, CHANNEL_ORDERS)
+    settling.issue(rma, settlement.id, at, "returns", f"replacement order {replacement.idempotency_key}")
+
+
+async def _refunded(uow, rma: Rma, in_hand: list[Rma]) -> dict[str, Decimal]:
+    """Per order line, what refunds of every RMA of the order pay or may pay (all but denied ones): the cap of
+    the next quote. RMAs changed in this transaction count as they are now."""
+    current = {other.id: other for other in in_hand if other.order_id == rma.order_id}
+    others = await uow.returns.rmas(set(await uow.returns.rmas_of_order(rma.order_id)) - current.keys(),
+                                    lock=False)
+    amounts: dict[str, Decimal] = {}
+    for settlement in (s for other in [*current.values(), *others.values()] for s in other.settlements
+                       if s.kind == "refund" and s.status is not SettlementStatus.denied):
+        for line_id, amount in settling.per_line(settlement).items():
+            amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount
+    return amounts
+
+
+async def _locked(uow, rma_id: str) -> Rma:
+    rma = (await uow.returns.rmas([rma_id])).get(rma_id)
+    if rma is None:
+        raise RmaNotFound(f"RMA {rma_id} not found")
+    return rma
+
+
+def _event(event_type: str, rma: Rma, payload) -> object:
+    return new_event(event_type, 1, SOURCE, "return", rma.id, payload)

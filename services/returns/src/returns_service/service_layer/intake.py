@@ -1,0 +1,107 @@
+"""Return requests, checked against what the order shipped and the channel's policy, and the placed orders
+this needs (prices, categories, final sale) from the order service's events."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from ecomops_common.contracts import RETURNS_EVENTS
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import (
+    ReturnAuthorized,
+    ReturnLine,
+    ReturnRefusal,
+    ReturnRefused,
+    ReturnRequest,
+)
+from ecomops_common.envelope import new_event
+from ecomops_common.ids import new_id
+from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines
+from returns_service.domain.rma import Rma, RmaLine, Stage
+from returns_service.service_layer.handling import SOURCE, progress
+from returns_service.service_layer.rules import load_rules
+
+
+@dataclass(frozen=True)
+class RequestOutcome:
+    rma_id: str | None
+    refusals: list[Refusal] = field(default_factory=list)
+    created: bool = False  # False: a resend of a request already authorized
+
+
+async def follow_orders(uow, placed: Sequence[OrderPlaced]) -> None:
+    """Placed orders: what each line cost, its category and whether it was final sale."""
+    orders = {event.order_id: {
+        "order_id": event.order_id, "channel": event.channel, "external_order_id": event.external_order_id,
+        "customer_id": event.customer.id, "currency": event.currency, "shipping_fee": event.shipping_fee,
+        "goods": sum((line.unit_price * line.quantity for line in event.lines), Decimal(0)),
+        "placed_at": event.placed_at, "document": event.model_dump_json()} for event in placed}
+    lines = {(event.order_id, line.line_id): {
+        "order_id": event.order_id, "line_id": line.line_id, "sku": line.sku, "category": line.category,
+        "final_sale": line.final_sale, "quantity": line.quantity, "unit_price": line.unit_price}
+        for event in placed for line in event.lines}
+    await uow.returns.upsert_orders(list(orders.values()), list(lines.values()))
+    await uow.commit()
+
+
+async def request_returns(uow, requests: Sequence[ReturnRequest], default_node: str) -> list[RequestOutcome]:
+    """Each request authorized as an RMA or refused with every rule it breaks, in one transaction. A resent
+    request (same channel and request_id) answers with the RMA it made; refusals are not kept, so a request
+    refused too early (say, before the order shipped) may be sent again."""
+    now = datetime.now(UTC)
+    rules = await load_rules(uow)
+    outcomes, created = [], []
+    for request in requests:
+        outcome, rma = await _authorize(uow, request, rules, default_node, now)
+        outcomes.append(outcome)
+        if rma is not None:
+            created.append(rma)
+        elif outcome.refusals:
+            uow.emit(new_event("ReturnRefused", 1, SOURCE, "return_request", request.idempotency_key, ReturnRefused(
+                channel=request.channel, request_id=request.request_id, order_id=request.order_id,
+                refusals=[ReturnRefusal(**r._asdict()) for r in outcome.refusals])), RETURNS_EVENTS)
+    await progress(uow, created, rules, now)
+    await uow.commit()
+    return outcomes
+
+
+async def _authorize(uow, request: ReturnRequest, rules, default_node: str,
+                     now: datetime) -> tuple[RequestOutcome, Rma | None]:
+    order_id = request.order_id or await uow.returns.find_order_id(request.channel, request.external_order_id)
+    # Locking the order serializes requests for it, so two cannot both take the last returnable unit.
+    order = await uow.returns.order(order_id, lock=True) if order_id else None
+    if order is None or order["channel"] != request.channel:
+        field_name = "order_id" if request.order_id else "external_order_id"
+        unknown = Refusal("unknown_order", field_name, "no order of this channel has this id")
+        return RequestOutcome(None, [unknown]), None
+    answered = await uow.returns.request(request.channel, request.request_id)
+    if answered is not None:
+        return RequestOutcome(answered["rma_id"]), None
+    policy = rules.return_policy(request.channel)
+    shipped = await uow.returns.order_lines(order_id)
+    requested, refusals = resolve_lines([AskedLine(line.sku, line.quantity, line.line_id) for line in request.lines],
+                                        shipped)
+    refusals += check_request(requested, request.reason, shipped, order["delivered_at"], now, policy)
+    if len(requested) != len({line.line_id for line in requested}):
+        refusals.append(Refusal("duplicate_line", "lines", "each order line may be asked once"))
+    if refusals:
+        return RequestOutcome(None, refusals), None
+    details = await uow.returns.line_details(order_id)
+    lines = [RmaLine(line.line_id, details[line.line_id]["sku"], shipped[line.line_id].category, line.quantity,
+                     details[line.line_id]["unit_price"] or Decimal(0), tuple(details[line.line_id]["serials"]),
+                     order_quantity=details[line.line_id]["quantity"]) for line in requested]
+    node = policy.return_node or shipped[requested[0].line_id].node or default_node
+    actor = f"channel:{request.channel}"
+    rma = Rma(f"RMA-{new_id()}", order_id, request.channel, order["customer_id"], request.reason, node, lines,
+              timeline=[Stage("authorized", now, actor, request.comment)], currency=order["currency"],
+              resolution=request.resolution.value, shipping_fee=order["shipping_fee"] or Decimal(0),
+              order_goods=order["goods"] or Decimal(0), expected_by=now + timedelta(days=policy.transit_days))
+    await uow.returns.add_requested(order_id, {line.line_id: line.quantity for line in requested})
+    await uow.returns.add_request(request.channel, request.request_id, rma.id, now)
+    uow.emit(new_event("ReturnAuthorized", 1, SOURCE, "return", rma.id, ReturnAuthorized(
+        rma_id=rma.id, order_id=order_id, channel=rma.channel, node=node, authorized_at=now, reason=rma.reason,
+        expected_by=rma.expected_by, resolution=request.resolution,
+        lines=[ReturnLine(line_id=line.line_id, sku=line.sku, quantity=line.quantity) for line in lines])),
+        RETURNS_EVENTS)
+    return RequestOutcome(rma.id, created=True), rma

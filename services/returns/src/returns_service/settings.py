@@ -1,0 +1,13 @@
+from pydantic import Field
+from pydantic_settings import SettingsConfigDict
+
+from ecomops_common.settings import ServiceSettings
+
+
+class ReturnsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="RETURNS_", extra="ignore")
+
+    service_name: str = "returns"
+    http_port: int = 8004
+    default_node: str = Field(default="WH1", description="Where returns go when the order's shipping node is "
+                                                        "unknown and the channel names no return node")
