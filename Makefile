@@ -21,14 +21,15 @@ install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, lo
 
 up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
 	@mkdir -p .local/log
-	@$(ENV); for svc in order allocation warehouse; do \
+	@$(ENV); for svc in order allocation warehouse returns; do \
 	  if [ -f .local/$$svc.pid ] && kill -0 $$(cat .local/$$svc.pid) 2>/dev/null; then echo "$$svc already running"; continue; fi; \
 	  nohup $(PY) -m $${svc}_service >> .local/log/$$svc.log 2>&1 & echo $$! > .local/$$svc.pid; \
 	done
-	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz http://127.0.0.1:8003/readyz
+	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz
 	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
 	@echo "allocation service: http://127.0.0.1:8002/docs  (logs: .local/log/allocation.log)"
 	@echo "warehouse service:  http://127.0.0.1:8003/docs  (logs: .local/log/warehouse.log)"
+	@echo "returns service:    http://127.0.0.1:8004/docs  (logs: .local/log/returns.log)"
 
 down:  ## stop the services and the local infrastructure
 	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true

@@ -1,12 +1,18 @@
+import contextlib
 import importlib.util
 import json
 import sys
+from types import SimpleNamespace
 
+import httpx
 import pytest
 
 from ecomops_common.testing import samples
 from ecomops_common.testing.infrastructure import repo_root
-from ecomops_common.testing.plugin import free_port
+from ecomops_common.testing.plugin import eventually, free_port
+
+ADMIN = {"authorization": "Bearer test-token"}
+SERVICES = ("order", "allocation", "warehouse", "returns")
 
 
 def channel_order(external_order_id: str) -> dict:
@@ -52,3 +58,44 @@ def quick_benchmark(kafka_bootstrap, postgres_admin_url, monkeypatch, tmp_path, 
         return output, figures
 
     return run
+
+
+@pytest.fixture
+async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
+    """The services as processes on one broker, each with a database of its own, as in production.
+
+    new_database comes before service_process so the processes stop before their databases are dropped."""
+    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
+    started = {}
+    for service in SERVICES:
+        prefix, port = service.upper(), free_port()
+        started[service] = service_process(f"{service}_service", {
+            **common, f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
+            f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
+    async with contextlib.AsyncExitStack() as clients:
+        yield SimpleNamespace(**{service: await clients.enter_async_context(httpx.AsyncClient(
+            base_url=process.base_url, headers=ADMIN)) for service, process in started.items()})
+
+
+async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
+    async def reached() -> bool:
+        return (await order_service.get(f"/v1/orders/{order_id}")).json()["status"] == status
+
+    await eventually(reached, timeout=30)
+    return (await order_service.get(f"/v1/orders/{order_id}")).json()
+
+
+async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict[str, int]) -> None:
+    """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
+    for node, units in units_by_node.items():
+        layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"},
+                                {"code": "PACK", "kind": "packing"}, {"code": "SHIP", "kind": "shipping"},
+                                {"code": "RET", "kind": "returns"}, {"code": "Q", "kind": "quarantine"}]}
+        assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
+        assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
+            {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
+        for kind, extra in (("receive", {"reference": f"PO-{node}"}), ("putaway", {"to_location": "BIN-1"})):
+            scan = {"scan_id": f"{node}-{kind}", "device_id": "dev1", "warehouse_id": node,
+                    "scanned_at": "2026-11-22T09:00:00Z", "kind": kind, "sku": "SKU-RED-M", "quantity": units,
+                    "location": "DOCK", **extra}
+            assert (await warehouse.post("/v1/scans", json=scan)).status_code == 200

@@ -8,52 +8,12 @@ import httpx
 import pytest
 
 from ecomops_common.contracts import WAREHOUSE_EVENTS
-from ecomops_common.testing.plugin import consume_until, eventually, free_port
+from ecomops_common.testing.plugin import consume_until, eventually
 from ecomops_common.testing.samples import channel_order
 
+from .conftest import order_in_status, receive_and_put_away
+
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-ADMIN = {"authorization": "Bearer test-token"}
-
-
-@pytest.fixture
-async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
-    """Both services on one broker, each with a database of its own, as in production.
-
-    new_database comes before service_process so the processes stop before their databases are dropped."""
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
-    started = {}
-    for service in ("order", "allocation", "warehouse"):
-        prefix, port = service.upper(), free_port()
-        started[service] = service_process(f"{service}_service", {
-            **common, f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
-            f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
-    async with httpx.AsyncClient(base_url=started["order"].base_url, headers=ADMIN) as order, \
-            httpx.AsyncClient(base_url=started["allocation"].base_url, headers=ADMIN) as allocation, \
-            httpx.AsyncClient(base_url=started["warehouse"].base_url, headers=ADMIN) as warehouse:
-        yield order, allocation, warehouse
-
-
-async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
-    async def reached() -> bool:
-        return (await order_service.get(f"/v1/orders/{order_id}")).json()["status"] == status
-
-    await eventually(reached, timeout=30)
-    return (await order_service.get(f"/v1/orders/{order_id}")).json()
-
-
-async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict[str, int]) -> None:
-    """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
-    for node, units in units_by_node.items():
-        layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"},
-                                {"code": "PACK", "kind": "packing"}, {"code": "SHIP", "kind": "shipping"}]}
-        assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
-        assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
-            {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
-        for kind, extra in (("receive", {"reference": f"PO-{node}"}), ("putaway", {"to_location": "BIN-1"})):
-            scan = {"scan_id": f"{node}-{kind}", "device_id": "dev1", "warehouse_id": node,
-                    "scanned_at": "2026-11-22T09:00:00Z", "kind": kind, "sku": "SKU-RED-M", "quantity": units,
-                    "location": "DOCK", **extra}
-            assert (await warehouse.post("/v1/scans", json=scan)).status_code == 200
 
 
 async def allocation_status(allocation: httpx.AsyncClient, order_id: str, status: str) -> bool:
@@ -62,7 +22,7 @@ async def allocation_status(allocation: httpx.AsyncClient, order_id: str, status
 
 
 async def test_orders_flow_from_channel_to_allocation_and_back(stack, kafka_bootstrap, topic_prefix):
-    order_service, allocation, warehouse = stack
+    order_service, allocation, warehouse = stack.order, stack.allocation, stack.warehouse
     await receive_and_put_away(warehouse, {"WH1": 4, "WH2": 2})
 
     async def sellable_in_allocation() -> bool:
@@ -149,7 +109,7 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack, kafka_boot
 
 
 async def test_a_short_pick_re_sources_the_line_to_another_node(stack):
-    order_service, allocation, warehouse = stack
+    order_service, allocation, warehouse = stack.order, stack.allocation, stack.warehouse
     await receive_and_put_away(warehouse, {"WH1": 3, "WH2": 3})
 
     async def stock_seen() -> bool:
