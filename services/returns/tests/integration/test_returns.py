@@ -107,6 +107,8 @@ async def test_damaged_return_is_quarantined_and_its_refund_with_a_fee_waits_for
     assert rma["timeline"][4]["actor"] == "sup:ana"
     assert set(rma["cycle_times_s"]) == {"received", "inspected", "refund_pending_approval", "refund_approved",
                                          "dispositioned", "refunded", "closed"}
+    report = (await returns.get("/v1/returns/cycle-times")).json()
+    assert report["closed"]["count"] == 1 and report["closed"]["median_s"] == rma["cycle_times_s"]["closed"]
 
 
 async def test_each_policy_rule_refuses_with_its_field(returns):

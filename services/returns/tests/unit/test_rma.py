@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from returns_service.domain.dispositions import DEFAULT_TABLE
-from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Stage
+from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Stage, cycle_time_summary
 
 T0 = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
@@ -49,3 +49,9 @@ def test_only_received_units_can_be_inspected_and_only_inspected_rmas_close(rma)
         rma.inspect("TSHIRT-M", 1, "E", DEFAULT_TABLE, T0, "inspector:ola")
     with pytest.raises(RmaError, match="only an inspected RMA"):
         rma.close(T0, "finance", "too early")
+
+
+def test_cycle_times_summarise_many_rmas_per_stage():
+    timelines = [[Stage("authorized", T0, "p"), Stage("received", T0 + timedelta(hours=h), "w")] for h in (1, 2, 3)]
+    assert cycle_time_summary([*timelines, [Stage("authorized", T0, "p")]]) == {
+        "received": {"count": 3, "median_s": 7200.0, "p90_s": 10800.0}}

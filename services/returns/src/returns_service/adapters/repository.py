@@ -157,6 +157,16 @@ class ReturnsRepository:
                                           .where(condition).order_by(_rmas.c.authorized_at).limit(limit))
         return [dict(row) for row in rows.mappings()]
 
+    async def timelines_since(self, since: datetime) -> dict[str, list[Stage]]:
+        """The audit of every RMA authorized since then, for cycle-time reports."""
+        rows = await self.session.execute(
+            select(_audit.c.rma_id, _audit.c.stage, _audit.c.at, _audit.c.actor, _audit.c.note)
+            .join(_rmas, _rmas.c.id == _audit.c.rma_id).where(_rmas.c.authorized_at >= since).order_by(_audit.c.id))
+        timelines: dict[str, list[Stage]] = {}
+        for rma_id, stage, at, actor, note in rows:
+            timelines.setdefault(rma_id, []).append(Stage(stage, at, actor, note))
+        return timelines
+
     async def audit_of(self, rma_id: str) -> list[dict[str, Any]]:
         rows = await self.session.execute(select(_audit.c.stage, _audit.c.actor, _audit.c.note, _audit.c.at)
                                           .where(_audit.c.rma_id == rma_id).order_by(_audit.c.id))

@@ -1,6 +1,7 @@
 """A return authorization (RMA) from request to close: receipt against what was expected, inspection with a
 grade and the disposition rule that fired, and the timeline of every stage. Plain Python: no I/O."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -198,9 +199,28 @@ class Rma:
         self.timeline.append(Stage("closed", at, actor, note))
 
     def cycle_times(self) -> dict[str, float]:
-        """Seconds from authorization to the first time each later stage was reached."""
-        first: dict[str, datetime] = {}
-        for stage in self.timeline:
-            first.setdefault(stage.stage, stage.at)
-        start = first.get("authorized")
-        return {name: (at - start).total_seconds() for name, at in first.items() if start and name != "authorized"}
+        return cycle_times(self.timeline)
+
+
+def cycle_times(timeline: Iterable[Stage]) -> dict[str, float]:
+    """Seconds from authorization to the first time each later stage was reached."""
+    first: dict[str, datetime] = {}
+    for stage in timeline:
+        first.setdefault(stage.stage, stage.at)
+    start = first.get("authorized")
+    return {name: (at - start).total_seconds() for name, at in first.items() if start and name != "authorized"}
+
+
+def cycle_time_summary(timelines: Iterable[Iterable[Stage]]) -> dict[str, dict[str, float]]:
+    """Per stage over many RMAs: how many reached it, and the median and 90th percentile seconds it took."""
+    seconds: dict[str, list[float]] = {}
+    for timeline in timelines:
+        for stage, took in cycle_times(timeline).items():
+            seconds.setdefault(stage, []).append(took)
+    return {stage: {"count": len(values), "median_s": _percentile(values, 0.5), "p90_s": _percentile(values, 0.9)}
+            for stage, values in seconds.items()}
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]

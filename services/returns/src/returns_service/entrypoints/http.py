@@ -2,7 +2,7 @@
 queues, inspections at the bench, supervisors' refund decisions, and the rules and staff for admins."""
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -16,7 +16,7 @@ from ecomops_common.http import require_api_token
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.refunds import ApprovalRefused
-from returns_service.domain.rma import RmaError, RmaStatus
+from returns_service.domain.rma import RmaError, RmaStatus, cycle_time_summary
 from returns_service.service_layer import handling, rules
 from returns_service.service_layer.handling import RmaNotFound
 from returns_service.service_layer.intake import request_returns
@@ -86,6 +86,20 @@ async def request_return(body: ReturnRequest, request: Request, response: Respon
     response.status_code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/returns/{outcome.rma_id}"
     return await _view(new_unit_of_work, outcome.rma_id)
+
+
+class StageCycleTime(BaseModel):
+    count: int = Field(description="RMAs that reached the stage")
+    median_s: float = Field(description="Median seconds from authorization")
+    p90_s: float
+
+
+@router.get("/returns/cycle-times", response_model=dict[str, StageCycleTime])
+async def get_cycle_times(new_unit_of_work: UnitOfWork, days: Annotated[int, Query(ge=1, le=366)] = 30):
+    """Authorization → receipt → inspection → refund → close, over the RMAs authorized in the last `days`."""
+    async with new_unit_of_work() as uow:
+        timelines = await uow.returns.timelines_since(datetime.now(UTC) - timedelta(days=days))
+    return cycle_time_summary(timelines.values())
 
 
 @router.get("/returns/{rma_id}", response_model=RmaView)
