@@ -52,7 +52,7 @@ async def sold_and_delivered(returns, order_id: str, lines, *, categories=None, 
         async with returns.unit_of_work() as uow:
             order = await uow.returns.order(order_id)
             lines_known = await uow.returns.order_lines(order_id)
-        return bool(order and order["channel"] and lines_known and all(s.shipped for s in lines_known.values())
+        return bool(order and order["channel"] and lines_known and all(line.shipped for line, _ in lines_known.values())
                     and (delivered_at is False or order["delivered_at"]))
 
     await eventually(known)

@@ -78,15 +78,12 @@ class ReturnsRepository:
         row = (await self.session.execute(query.with_for_update() if lock else query)).mappings().first()
         return dict(row) if row else None
 
-    async def order_lines(self, order_id: str) -> dict[str, ShippedLine]:
+    async def order_lines(self, order_id: str) -> dict[str, tuple[ShippedLine, dict[str, Any]]]:
+        """Per line: what the policy checks, and the row (price, ordered quantity, serials shipped)."""
         rows = (await self.session.execute(select(_lines).where(_lines.c.order_id == order_id))).mappings()
-        return {row["line_id"]: ShippedLine(row["line_id"], row["sku"], row["category"] or "uncategorized",
-                                            row["shipped"], row["requested"], row["final_sale"], row["node"])
-                for row in rows}
-
-    async def line_details(self, order_id: str) -> dict[str, dict[str, Any]]:
-        rows = (await self.session.execute(select(_lines).where(_lines.c.order_id == order_id))).mappings()
-        return {row["line_id"]: {**row, "serials": row["serials"].split()} for row in rows}
+        return {row["line_id"]: (ShippedLine(row["line_id"], row["sku"], row["category"] or "uncategorized",
+                                             row["shipped"], row["requested"], row["final_sale"], row["node"]),
+                                 {**row, "serials": row["serials"].split()}) for row in rows}
 
     async def add_requested(self, order_id: str, units: Mapping[str, int]) -> None:
         await self.session.execute(
@@ -114,9 +111,11 @@ class ReturnsRepository:
             self._timeline_saved.update({rma_id: len(rma.timeline) for rma_id, rma in found.items()})
         return found
 
-    async def rmas_of_order(self, order_id: str) -> list[str]:
-        return list((await self.session.execute(
-            select(_rmas.c.id).where(_rmas.c.order_id == order_id).order_by(_rmas.c.authorized_at))).scalars())
+    async def rmas_of_order(self, order_id: str, exclude: set[str]) -> list[Rma]:
+        """Read only, never saved: for what the order's other returns refund."""
+        rows = await self.session.execute(select(_rmas.c.document).where(
+            _rmas.c.order_id == order_id, _rmas.c.id.not_in(sorted(exclude))))
+        return [RMA_DOCUMENT.validate_json(document) for (document,) in rows]
 
     async def returns_since(self, customer_id: str, since: datetime, exclude: str) -> int:
         return (await self.session.execute(select(func.count()).select_from(_rmas).where(

@@ -144,7 +144,10 @@ async def progress(uow, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None
     for rma in rmas:
         policy = rules.refund_policy(rma.channel, rma.lines[0].category)
         returns_in_90d = await uow.returns.returns_since(rma.customer_id, at - timedelta(days=90), rma.id)
-        while (settlement := settling.next_settlement(rma, policy, await _refunded(uow, rma, rmas), returns_in_90d,
+        # RMAs changed in this transaction count as they are now; the order's others as stored.
+        of_order = [other for other in rmas if other.order_id == rma.order_id]
+        of_order += await uow.returns.rmas_of_order(rma.order_id, exclude={other.id for other in of_order})
+        while (settlement := settling.next_settlement(rma, policy, _refunded(of_order), returns_in_90d,
                                                       at)) is not None:
             if settlement.decided_by == "policy":
                 await _release(uow, rma, settlement, at)
@@ -185,14 +188,11 @@ async def _release(uow, rma: Rma, settlement: Settlement, at: datetime) -> None:
     settling.issue(rma, settlement.id, at, "returns", f"replacement order {replacement.idempotency_key}")
 
 
-async def _refunded(uow, rma: Rma, in_hand: list[Rma]) -> dict[str, Decimal]:
+def _refunded(rmas_of_order: Iterable[Rma]) -> dict[str, Decimal]:
     """Per order line, what refunds of every RMA of the order pay or may pay (all but denied ones): the cap of
-    the next quote. RMAs changed in this transaction count as they are now."""
-    current = {other.id: other for other in in_hand if other.order_id == rma.order_id}
-    others = await uow.returns.rmas(set(await uow.returns.rmas_of_order(rma.order_id)) - current.keys(),
-                                    lock=False)
+    the next quote."""
     amounts: dict[str, Decimal] = {}
-    for settlement in (s for other in [*current.values(), *others.values()] for s in other.settlements
+    for settlement in (s for rma in rmas_of_order for s in rma.settlements
                        if s.kind == "refund" and s.status is not SettlementStatus.denied):
         for line_id, amount in settling.per_line(settlement).items():
             amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount

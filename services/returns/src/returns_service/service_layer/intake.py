@@ -79,7 +79,8 @@ async def _authorize(uow, request: ReturnRequest, rules, default_node: str,
     if answered is not None:
         return RequestOutcome(answered["rma_id"]), None
     policy = rules.return_policy(request.channel)
-    shipped = await uow.returns.order_lines(order_id)
+    lines_of_order = await uow.returns.order_lines(order_id)
+    shipped = {line_id: line for line_id, (line, _) in lines_of_order.items()}
     requested, refusals = resolve_lines([AskedLine(line.sku, line.quantity, line.line_id) for line in request.lines],
                                         shipped)
     refusals += check_request(requested, request.reason, shipped, order["delivered_at"], now, policy)
@@ -87,7 +88,7 @@ async def _authorize(uow, request: ReturnRequest, rules, default_node: str,
         refusals.append(Refusal("duplicate_line", "lines", "each order line may be asked once"))
     if refusals:
         return RequestOutcome(None, refusals), None
-    details = await uow.returns.line_details(order_id)
+    details = {line_id: row for line_id, (_, row) in lines_of_order.items()}
     lines = [RmaLine(line.line_id, details[line.line_id]["sku"], shipped[line.line_id].category, line.quantity,
                      details[line.line_id]["unit_price"] or Decimal(0), tuple(details[line.line_id]["serials"]),
                      order_quantity=details[line.line_id]["quantity"]) for line in requested]
