@@ -6,6 +6,8 @@ BOOTSTRAP := .local/bootstrap
 UV := $(BOOTSTRAP)/bin/uv
 PY := .venv/bin/python
 ENV := eval "$$(scripts/infra/env.sh)"
+# Each runs as `python -m <svc>_service`; finance pays refunds through the payment simulator, started next to them.
+SERVICES := order allocation warehouse returns finance
 
 include mk/infra.mk
 
@@ -21,15 +23,21 @@ install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, lo
 
 up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
 	@mkdir -p .local/log
-	@$(ENV); for svc in order allocation warehouse returns; do \
-	  if [ -f .local/$$svc.pid ] && kill -0 $$(cat .local/$$svc.pid) 2>/dev/null; then echo "$$svc already running"; continue; fi; \
-	  nohup $(PY) -m $${svc}_service >> .local/log/$$svc.log 2>&1 & echo $$! > .local/$$svc.pid; \
-	done
-	@$(PY) tools/wait_ready.py http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz
+	@$(ENV); start() { \
+	  name=$$1; shift; \
+	  if [ -f .local/$$name.pid ] && kill -0 $$(cat .local/$$name.pid) 2>/dev/null; then echo "$$name already running"; return; fi; \
+	  nohup "$$@" >> .local/log/$$name.log 2>&1 & echo $$! > .local/$$name.pid; \
+	}; \
+	start payment-simulator $(PY) -m finance_service.entrypoints.payment_simulator; \
+	for svc in $(SERVICES); do start $$svc $(PY) -m $${svc}_service; done
+	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz \
+	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz
 	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
 	@echo "allocation service: http://127.0.0.1:8002/docs  (logs: .local/log/allocation.log)"
 	@echo "warehouse service:  http://127.0.0.1:8003/docs  (logs: .local/log/warehouse.log)"
 	@echo "returns service:    http://127.0.0.1:8004/docs  (logs: .local/log/returns.log)"
+	@echo "finance service:    http://127.0.0.1:8005/docs  (logs: .local/log/finance.log)"
+	@echo "payment simulator:  http://127.0.0.1:8090/docs  (logs: .local/log/payment-simulator.log; state in memory)"
 
 down:  ## stop the services and the local infrastructure
 	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true

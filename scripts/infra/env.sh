@@ -25,3 +25,6 @@ for svc in "${SERVICES[@]}"; do
   role="${svc}_service"
   emit "${svc^^}_DATABASE_URL" "postgresql+asyncpg://$role:$role@127.0.0.1:$PG_PORT/$role"
 done
+# The payment provider finance pays refunds through: locally the simulator that `make up` starts
+# (python -m finance_service.entrypoints.payment_simulator, default port 8090).
+emit FINANCE_PAYMENT_PROVIDER_URL "http://127.0.0.1:8090"

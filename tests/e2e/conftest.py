@@ -12,7 +12,7 @@ from ecomops_common.testing.infrastructure import repo_root
 from ecomops_common.testing.plugin import eventually, free_port
 
 ADMIN = {"authorization": "Bearer test-token"}
-SERVICES = ("order", "allocation", "warehouse", "returns")
+SERVICES = ("order", "allocation", "warehouse", "returns", "finance")
 
 
 def channel_order(external_order_id: str) -> dict:
@@ -60,21 +60,39 @@ def quick_benchmark(kafka_bootstrap, postgres_admin_url, monkeypatch, tmp_path, 
     return run
 
 
+def start_service(service_process, service: str, database_url: str, kafka_bootstrap: str, topic_prefix: str,
+                  **settings: str):
+    """`python -m <service>_service` on a free port with its own database; settings are its env without prefix."""
+    prefix, port = service.upper(), free_port()
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix,
+           f"{prefix}_DATABASE_URL": database_url, f"{prefix}_HTTP_PORT": str(port),
+           f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING",
+           **{f"{prefix}_{name.upper()}": value for name, value in settings.items()}}
+    return service_process(f"{service}_service", env, port)
+
+
 @pytest.fixture
-async def stack(new_database, service_process, kafka_bootstrap, topic_prefix):
-    """The services as processes on one broker, each with a database of its own, as in production.
+def payment_provider(service_process):
+    """The simulated payment provider as a process of its own: it keeps its payments when finance is killed."""
+    port = free_port()
+    return service_process("finance_service.entrypoints.payment_simulator", {"PAYMENT_SIMULATOR_PORT": str(port)},
+                           port, ready_path="/healthz")
+
+
+@pytest.fixture
+async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix):
+    """The services as processes on one broker, each with a database of its own, as in production, and the
+    simulated payment provider (`stack.payments`).
 
     new_database comes before service_process so the processes stop before their databases are dropped."""
-    common = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix}
-    started = {}
-    for service in SERVICES:
-        prefix, port = service.upper(), free_port()
-        started[service] = service_process(f"{service}_service", {
-            **common, f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
-            f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
+    started = {service: start_service(
+        service_process, service, await new_database(), kafka_bootstrap, topic_prefix,
+        **({"payment_provider_url": payment_provider.base_url} if service == "finance" else {}))
+        for service in SERVICES}
+    started["payments"] = payment_provider
     async with contextlib.AsyncExitStack() as clients:
         yield SimpleNamespace(**{service: await clients.enter_async_context(httpx.AsyncClient(
-            base_url=process.base_url, headers=ADMIN)) for service, process in started.items()})
+            base_url=process.base_url, headers={**ADMIN, "x-actor": "e2e"})) for service, process in started.items()})
 
 
 async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:

@@ -1,17 +1,17 @@
-"""Returns end to end, with the order, allocation, warehouse and returns services as processes: an order is
+"""Returns end to end, with the five services and the simulated payment provider as processes: an order is
 shipped and delivered; a unit comes back damaged, is quarantined (not sellable) and its refund, less a restocking
 fee, waits for a supervisor; another comes back like new, is restocked and becomes available to allocation.
-Finance (issue 6) does not exist yet: the test publishes its RefundIssued."""
+Finance pays both refunds once, which closes the returns, and its journal and reports show it all to the cent."""
 
 import json
+from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import Decimal as D
 
 import pytest
 
-from ecomops_common.contracts import FINANCE_EVENTS, RETURNS_EVENTS
-from ecomops_common.contracts.finance import RefundIssued
-from ecomops_common.envelope import new_event
-from ecomops_common.testing.plugin import consume_until, eventually, produce_events
+from ecomops_common.contracts import RETURNS_EVENTS
+from ecomops_common.testing.plugin import consume_until, eventually
 from ecomops_common.testing.samples import channel_order
 
 from .conftest import order_in_status, receive_and_put_away
@@ -36,11 +36,14 @@ async def test_shipped_order_returned_damaged_and_like_new(stack, kafka_bootstra
         return items[0]["atp"] == expected
 
     await eventually(lambda: atp(4))
+    unit_cost = {"amount": "8.00", "currency": "EUR"}
+    assert (await stack.finance.put("/v1/costs/SKU-RED-M", json=unit_cost)).status_code == 200
     order = (await stack.order.post("/v1/orders", json=channel_order(external_order_id="ret-1"))).json()
     await order_in_status(stack.order, order["id"], "released_to_warehouse")
     [task] = (await stack.warehouse.get("/v1/pick-tasks", params={"order_id": order["id"]})).json()
     for step in (scan("out-1", "pick", "BIN-1", 3, task["id"]), scan("out-2", "pack", "PACK", 3, task["id"]),
-                 scan("out-3", "ship", "SHIP", 3, task["id"], tracking_number="1Z-9", carrier="dhl")):
+                 scan("out-3", "ship", "SHIP", 3, task["id"], tracking_number="1Z-9", carrier="dhl",
+                      shipping_cost="5.40", currency="EUR")):
         assert (await stack.warehouse.post("/v1/scans", json=step)).status_code == 200
     assert (await stack.warehouse.post(f"/v1/orders/{order['id']}/delivery")).status_code == 200
     await order_in_status(stack.order, order["id"], "delivered")
@@ -108,11 +111,6 @@ async def test_shipped_order_returned_damaged_and_like_new(stack, kafka_bootstra
     approved = [json.loads(r.value)["payload"] for r in refunds if dict(r.headers)["event_type"] == b"RefundApproved"]
     assert sorted((r["rma_id"], r["amount"], r["approved_by"]) for r in approved) == sorted([
         (damaged["id"], "15.99", "sup:ana"), (like_new["id"], "19.99", "policy")])
-    # What finance will publish once it has paid them out; the second copy is a redelivery.
-    issued = [new_event("RefundIssued", 1, "finance", "return", r["rma_id"], RefundIssued(
-        refund_id=r["refund_id"], rma_id=r["rma_id"], order_id=r["order_id"], amount=r["amount"], currency="EUR",
-        issued_at=datetime.now(UTC))) for r in approved]
-    await produce_events(kafka_bootstrap, topic_prefix + FINANCE_EVENTS, [*issued, issued[0]])
     for rma in (damaged, like_new):
         closed = await rma_in(rma["id"], lambda r: r["status"] == "closed")
         assert [s["stage"] for s in closed["timeline"]].count("refunded") == 1
@@ -126,3 +124,38 @@ async def test_shipped_order_returned_damaged_and_like_new(stack, kafka_bootstra
     assert view["status"] == "delivered"
     assert (await stack.warehouse.get("/v1/reconciliation")).json()["ok"] is True
     assert (await stack.allocation.get("/v1/reconciliation")).json()["ok"] is True
+
+    # Finance: one entry per fact, to the cent. 3 × 19.99 shipped with a 4.99 fee, at 8.00 cost, 5.40 freight;
+    # refunds of 15.99 (20 % fee kept) and 19.99 paid once each; both units back in inventory at cost.
+    async def all_posted() -> bool:
+        return len((await stack.finance.get("/v1/journal")).json()) == 7
+
+    await eventually(all_posted)
+    journal = (await stack.finance.get("/v1/journal")).json()
+    assert sorted(entry["kind"] for entry in journal) == [
+        "disposition", "disposition", "refund_approved", "refund_approved", "refund_issued", "refund_issued",
+        "shipment"]
+    totals = defaultdict(D)
+    for entry in journal:
+        for line in entry["lines"]:
+            totals[line["account"]] += D(line["debit"]) - D(line["credit"])
+    assert {account: str(amount) for account, amount in totals.items() if amount} == {
+        "1100": "28.98", "4000": "-59.97", "4100": "-4.99", "4010": "39.98", "4200": "-4.00", "5000": "8.00",
+        "1400": "-8.00", "5200": "5.40", "2100": "-5.40"}
+    period = datetime.now(UTC).strftime("%Y-%m")
+    trial_balance = (await stack.finance.get("/v1/reports/trial-balance", params={"period": period})).json()
+    assert trial_balance["totals"] == [{"currency": "EUR", "debits": "186.32", "credits": "186.32",
+                                        "balanced": True}]
+    margin = (await stack.finance.get("/v1/reports/return-margin", params={"by": "reason"})).json()
+    assert margin == [
+        {"reason": "changed_mind", "currency": "EUR", "refunds": "15.99", "fees_kept": "4.00", "write_offs": "0.00",
+         "recovered_value": "8.00", "freight": "1.80", "margin_impact": "-9.79"},
+        {"reason": "size_fit", "currency": "EUR", "refunds": "19.99", "fees_kept": "0.00", "write_offs": "0.00",
+         "recovered_value": "8.00", "freight": "1.80", "margin_impact": "-13.79"}]
+    reconciliation = (await stack.finance.get("/v1/reports/refund-reconciliation")).json()
+    assert [(r["amount"], r["status"], r["matched_return"], r["before_inspection"])
+            for r in sorted(reconciliation["refunds"], key=lambda r: r["amount"])] == [
+        ("15.99", "issued", True, False), ("19.99", "issued", True, False)]
+    assert reconciliation["totals"][0]["ledger_agrees"] is True
+    payments = (await stack.payments.get("/v1/stats")).json()
+    assert (payments["payments"], payments["duplicate_references"]) == (2, [])

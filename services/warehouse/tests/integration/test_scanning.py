@@ -119,6 +119,48 @@ async def test_count_variances_adjust_at_once_or_after_another_supervisor_approv
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
 
 
+async def test_count_adjustments_that_change_the_books_are_published_as_stock_adjusted(warehouse):
+    for body in (scan("sa-r", "receive", 10), scan("sa-p", "putaway", 10, to_location="A-01-03")):
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
+    task = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03",
+                                                            "actor": "supervisor:jane"})).json()
+    at_bin = {"location": "A-01-03"}
+    counts = [scan("sa-0", "count", 10, reference=task["id"], **at_bin),  # as the books say: nothing to adjust
+              scan("sa-1", "count", 12, reference=task["id"], **at_bin),  # 2 found: adjusted at once
+              scan("sa-2", "count", 11, **at_bin),  # 1 lost: adjusted at once, no count task
+              scan("sa-3", "count", 4, **at_bin),  # 7 lost: waits for a supervisor
+              scan("sa-4", "count", 0, **at_bin)]  # 4 more lost after sa-3 is approved: rejected below
+    for body in counts[:4]:
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200, body
+    assert (await warehouse.post("/v1/count-variances/sa-3/approve", json={"actor": "supervisor:jane"})
+            ).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=counts[4])).status_code == 200
+    assert (await warehouse.post("/v1/count-variances/sa-4/reject", json={"actor": "supervisor:jane"})
+            ).status_code == 200
+    # 1 found against the books' 4: adjusted at once, published after everything above.
+    assert (await warehouse.post("/v1/scans", json=scan("sa-5", "count", 5, **at_bin))).status_code == 200
+
+    def adjustments(records) -> list:
+        return [r for r in records if dict(r.headers)["event_type"] == b"StockAdjusted"]
+
+    settings = warehouse.settings
+    records = adjustments(await consume_until(
+        settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS),
+        lambda rs: {"sa-5", "variance:sa-3"} <= {json.loads(r.value)["payload"]["adjustment_id"]
+                                                 for r in adjustments(rs)}))
+    assert {r.key for r in records} == {b"SKU-RED-M@BER1"}
+    assert {json.loads(r.value)["aggregate_type"] for r in records} == {"stock_position"}
+    payloads = [json.loads(r.value)["payload"] for r in records]
+    assert [(p["adjustment_id"], p["quantity"], p["reference"], p["actor"]) for p in payloads] == [
+        ("sa-1", 2, task["id"], "op-15"), ("sa-2", -1, None, "op-15"),
+        ("variance:sa-3", -7, None, "supervisor:jane"), ("sa-5", 1, None, "op-15")]
+    assert {(p["sku"], p["node"], p["location"], p["reason"]) for p in payloads} == {
+        ("SKU-RED-M", "BER1", "A-01-03", "count")}
+    assert payloads[0]["adjusted_at"] == "2026-11-22T10:00:00Z"  # when counted
+    sellable = {"sku": "SKU-RED-M", "status": "sellable"}
+    assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 10 + 2 - 1 - 7 + 1
+
+
 async def test_transferred_units_are_in_transit_until_received_at_the_destination(warehouse):
     ham = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "B-01", "kind": "storage"}]}
     assert (await warehouse.put("/v1/warehouses/HAM1/locations", json=ham)).status_code == 200

@@ -32,6 +32,7 @@ from ecomops_common.contracts.warehouse import (
     ReturnReceived,
     Scan,
     ShipmentDispatched,
+    StockAdjusted,
 )
 
 CHANNEL_ORDERS = "channel.orders.v1"
@@ -73,6 +74,7 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnDispositionApplied", ReturnDispositionApplied),
+    ContractSpec(WAREHOUSE_EVENTS, "StockAdjusted", StockAdjusted),
     ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, enveloped=False),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized),
     ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused),

@@ -131,3 +131,18 @@ class ReturnDispositionApplied(EventPayload):
     quantity: int = Field(ge=1)
     disposition: str = Field(description="restock, refurbish, quarantine, vendor_return, liquidate or scrap")
     applied_at: AwareDatetime
+
+
+class StockAdjusted(EventPayload):
+    """Units entered or left the books without an order, a receipt or a return: a count found more or fewer
+    units than the books held (key: `<sku>@<node>`). Finance posts it as inventory gain or loss at unit cost."""
+
+    adjustment_id: str = Field(description="Unique per adjustment: the count scan or the approved variance")
+    sku: str
+    node: str
+    location: str
+    quantity: int = Field(description="Signed: positive when units were found, negative when lost")
+    reason: str = Field(default="count", description="Why the books changed; count for cycle counts")
+    reference: str | None = Field(default=None, description="The count task, if any")
+    actor: str = Field(description="Who counted, or the supervisor who approved the variance")
+    adjusted_at: AwareDatetime

@@ -140,8 +140,10 @@ async def committed_offset_total(bootstrap: str, group: str, topic: str) -> int:
 class ServiceProcess:
     """A service started as a real process (`python -m <module>`), as in production."""
 
-    def __init__(self, module: str, env: dict[str, str], port: int, log_path: Path) -> None:
+    def __init__(self, module: str, env: dict[str, str], port: int, log_path: Path,
+                 ready_path: str = "/readyz") -> None:
         self.module, self.env, self.port, self.log_path = module, env, port, log_path
+        self.ready_path = ready_path
         self.process: subprocess.Popen | None = None
         self.base_url = f"http://127.0.0.1:{port}"
 
@@ -154,7 +156,7 @@ class ServiceProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.module} exited: see {self.log_path}")
             try:
-                if httpx.get(self.base_url + "/readyz", timeout=1).status_code == 200:
+                if httpx.get(self.base_url + self.ready_path, timeout=1).status_code == 200:
                     return self
             except httpx.HTTPError:
                 pass
@@ -199,9 +201,10 @@ def service_process(tmp_path):
     """Factory for services as real processes; all are killed at the end of the test."""
     started: list[ServiceProcess] = []
 
-    def start(module: str, env: dict[str, str], port: int | None = None) -> ServiceProcess:
+    def start(module: str, env: dict[str, str], port: int | None = None, ready_path: str = "/readyz"
+              ) -> ServiceProcess:
         port = port or free_port()
-        service = ServiceProcess(module, env, port, tmp_path / f"{module}-{len(started)}.log")
+        service = ServiceProcess(module, env, port, tmp_path / f"{module}-{len(started)}.log", ready_path)
         started.append(service)
         return service.start()
 

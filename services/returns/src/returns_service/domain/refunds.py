@@ -6,8 +6,9 @@ when a rule would, the quote is capped and its breakdown says so.
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, Decimal
 
+from ecomops_common.money import to_minor_unit
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.policy import STANDARD_REASONS, FieldError
 
@@ -27,7 +28,6 @@ RISK_SIGNALS = ("amount_above_threshold", "serial_mismatch", "empty_box", "frequ
 REFUND_APPROVER_ROLE = "refund_approver"
 
 # Currencies whose minor unit is not the cent (ISO 4217); any other currency has 2 decimals.
-MINOR_UNIT_DIGITS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
 
 
 @dataclass(frozen=True)
@@ -181,10 +181,6 @@ def shipping_share(shipping_fee: Decimal, goods: Decimal, order_goods: Decimal, 
     if order_goods <= 0:
         return Decimal(0)
     return to_minor_unit(shipping_fee * min(goods, order_goods) / order_goods, currency)
-
-
-def to_minor_unit(amount: Decimal, currency: str, rounding: str = ROUND_HALF_UP) -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-MINOR_UNIT_DIGITS.get(currency, 2)), rounding=rounding)
 
 
 def risk_signals(policy: RefundPolicy, amount: Decimal, reason: str, *, grades: Iterable[str] = (),

@@ -7,7 +7,7 @@ from warehouse_service.domain.ledger import InsufficientStock
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.scans import count_adjustment
 from warehouse_service.domain.tasks import CountTask
-from warehouse_service.service_layer.scanning import LockedStock
+from warehouse_service.service_layer.scanning import LockedStock, announce_stock_adjustment
 
 
 class NotOpen(Exception):
@@ -35,6 +35,8 @@ async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) ->
         except InsufficientStock as short:
             raise DecisionRefused(f"stock moved since the count, recount: {short}") from None
         await stock.save(uow, [adjustment], now)
+        # The variance row does not keep the count's task: reference stays None.
+        announce_stock_adjustment(uow, adjustment, f"variance:{scan_id}", None)
     await uow.warehouse.decide_count_variance(scan_id, "approved" if approve else "rejected", actor, now)
     await uow.commit()
 

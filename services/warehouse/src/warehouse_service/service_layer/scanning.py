@@ -6,7 +6,13 @@ from datetime import UTC, datetime
 
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
-from ecomops_common.contracts.warehouse import ReturnInspected, ReturnReceived, ShipmentDispatched, ShippedLine
+from ecomops_common.contracts.warehouse import (
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+    ShippedLine,
+    StockAdjusted,
+)
 from ecomops_common.envelope import new_event
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
 from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
@@ -79,6 +85,8 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
             uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
                 rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
                 condition=by_id[movement.scan_id].condition, received_at=movement.at)), WAREHOUSE_EVENTS)
+        elif movement.reason is Reason.count_adjustment:  # a count task or None: counts name nothing else
+            announce_stock_adjustment(uow, movement, movement.scan_id, movement.reference)
     for scan in context.inspections:
         uow.emit(new_event("ReturnInspected", 1, SOURCE, "return", scan.reference, ReturnInspected(
             rma_id=scan.reference, node=scan.node, sku=scan.sku, quantity=scan.quantity, condition=scan.condition,
@@ -98,6 +106,15 @@ def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None
         shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
         lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity,
                            serials=[scan.serial] if scan.serial else [])])), WAREHOUSE_EVENTS)
+
+
+def announce_stock_adjustment(uow, movement: Movement, adjustment_id: str, count_task: str | None) -> None:
+    """Publishes a count adjustment as StockAdjusted: units found (+) entered the books, lost ones (−) left."""
+    place, quantity = (movement.target, movement.quantity) if movement.source is None \
+        else (movement.source, -movement.quantity)
+    uow.emit(new_event("StockAdjusted", 1, SOURCE, "stock_position", f"{movement.sku}@{place.node}", StockAdjusted(
+        adjustment_id=adjustment_id, sku=movement.sku, node=place.node, location=place.location, quantity=quantity,
+        reason="count", reference=count_task, actor=movement.actor, adjusted_at=movement.at)), WAREHOUSE_EVENTS)
 
 
 LineUnits = dict[tuple[str, str], list[tuple[str, str, int]]]  # (sku, node) -> (order id, line id, units)

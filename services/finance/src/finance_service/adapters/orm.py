@@ -1,0 +1,184 @@
+"""The finance service's tables. Journal entries and lines are append-only: the database refuses to change or
+delete them (a trigger), so a correction can only be a reversing entry."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    DDL,
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlmodel import Field, SQLModel
+
+from ecomops_common.db import UtcDateTime
+
+MONEY = Numeric(17, 4)
+SERIAL = BigInteger().with_variant(Integer, "sqlite")
+
+
+class SaleOrderRecord(SQLModel, table=True):
+    """An order as finance knows it: prices, what shipped and was recognized, costs posted (JSON document)."""
+
+    __tablename__ = "sale_orders"
+
+    order_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class ReturnCaseRecord(SQLModel, table=True):
+    """An RMA as finance follows it, for reconciliation: what was authorized, when it arrived and was graded."""
+
+    __tablename__ = "return_cases"
+    __table_args__ = (Index("ix_return_cases_order", "order_id"),)
+
+    rma_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    order_id: str = Field(sa_column=Column(String(64), nullable=False))
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(String(64)))
+    resolution: str = Field(sa_column=Column(String(16), nullable=False))
+    authorized_units: int = Field(sa_column=Column(Integer, nullable=False))
+    authorized_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    lines: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, sku, quantity")
+    received_units: int = Field(default=0, sa_column=Column(Integer, nullable=False, server_default="0"))
+    first_received_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    first_inspected_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    conditions: str = Field(default="", sa_column=Column(Text, nullable=False, server_default=""),
+                            description="Conditions graded at inspection, one per line of text")
+
+
+class UnitCostRecord(SQLModel, table=True):
+    """Cost per SKU until purchasing exists; every change is kept in unit_cost_history."""
+
+    __tablename__ = "unit_costs"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    liquidation_value: Decimal = Field(sa_column=Column(MONEY, nullable=False, server_default="0"))
+    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class UnitCostHistoryRecord(SQLModel, table=True):
+    __tablename__ = "unit_cost_history"
+
+    id: int | None = Field(default=None, sa_column=Column(SERIAL, primary_key=True, autoincrement=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    liquidation_value: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class RefundRecord(SQLModel, table=True):
+    """An approved refund and its payout; `status, next_attempt_at` is the payout queue."""
+
+    __tablename__ = "refunds"
+    __table_args__ = (Index("ix_refunds_queue", "status", "next_attempt_at"), Index("ix_refunds_rma", "rma_id"))
+
+    refund_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    rma_id: str = Field(sa_column=Column(String(64), nullable=False))
+    order_id: str = Field(sa_column=Column(String(64), nullable=False))
+    channel: str = Field(sa_column=Column(String(64), nullable=False))
+    customer_id: str = Field(sa_column=Column(String(128), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    reason: str = Field(sa_column=Column(String(64), nullable=False))
+    timing: str = Field(sa_column=Column(String(32), nullable=False))
+    approved_by: str = Field(sa_column=Column(String(128), nullable=False))
+    approved_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    generation: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    next_attempt_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    provider_reference: str | None = Field(default=None, sa_column=Column(String(128)))
+    issued_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    duplicate_requests: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    breakdown: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, kind, amount")
+    lines: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, sku, quantity")
+
+
+class JournalEntryRecord(SQLModel, table=True):
+    __tablename__ = "journal_entries"
+    __table_args__ = (UniqueConstraint("kind", "source_id", name="uq_journal_entries_source"),
+                      Index("ix_journal_entries_occurred", "occurred_at"))
+
+    id: int | None = Field(default=None, sa_column=Column(SERIAL, primary_key=True, autoincrement=True))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    source_id: str = Field(sa_column=Column(String(160), nullable=False), description="The fact: event or refund id")
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False), description="Accounting date")
+    posted_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    posted_by: str = Field(sa_column=Column(String(128), nullable=False))
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    reverses: str | None = Field(default=None, sa_column=Column(String(200)))
+    order_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    rma_id: str | None = Field(default=None, sa_column=Column(String(64)))
+
+
+class JournalLineRecord(SQLModel, table=True):
+    __tablename__ = "journal_lines"
+    __table_args__ = (Index("ix_journal_lines_entry", "entry_id"), Index("ix_journal_lines_account", "account"),
+                      Index("ix_journal_lines_rma", "rma_id"))
+
+    id: int | None = Field(default=None, sa_column=Column(SERIAL, primary_key=True, autoincrement=True))
+    entry_id: int = Field(sa_column=Column(SERIAL, ForeignKey("journal_entries.id"), nullable=False))
+    account: str = Field(sa_column=Column(String(8), nullable=False))
+    debit: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    credit: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    order_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    rma_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    sku: str | None = Field(default=None, sa_column=Column(String(64)))
+    channel: str | None = Field(default=None, sa_column=Column(String(64)))
+    reason: str | None = Field(default=None, sa_column=Column(String(64)))
+    memo: str | None = Field(default=None, sa_column=Column(String(200)))
+
+
+class ParkedFactRecord(SQLModel, table=True):
+    """A fact that cannot be posted yet, with the first thing it waits for (order:…, rma:…, cost:…), or a
+    problem a person must look at (review:…). It is posted when that arrives; nothing is lost meanwhile."""
+
+    __tablename__ = "parked_facts"
+    __table_args__ = (Index("ix_parked_facts_waiting", "waiting_for"),)
+
+    event_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    message_type: str = Field(sa_column=Column(String(64), nullable=False))
+    occurred_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    payload: str = Field(sa_column=Column(Text, nullable=False))
+    waiting_for: str = Field(sa_column=Column(String(200), nullable=False))
+    parked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+_IMMUTABLE = {
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION journal_is_append_only() RETURNS trigger AS $$ BEGIN "
+        "RAISE EXCEPTION 'journal entries are immutable: post a reversing entry'; END; $$ LANGUAGE plpgsql",
+        "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION journal_is_append_only()",
+    ],
+    "sqlite": [
+        "CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
+        "BEGIN SELECT RAISE(ABORT, 'journal entries are immutable: post a reversing entry'); END",
+        "CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
+        "BEGIN SELECT RAISE(ABORT, 'journal entries are immutable: post a reversing entry'); END",
+    ],
+}
+
+for _table in (JournalEntryRecord.__table__, JournalLineRecord.__table__):
+    for _dialect, _statements in _IMMUTABLE.items():
+        for _statement in _statements:
+            event.listen(_table, "after_create", DDL(_statement.format(table=_table.name)).execute_if(dialect=_dialect))
+
+TABLES = [model.__table__ for model in (SaleOrderRecord, ReturnCaseRecord, UnitCostRecord, UnitCostHistoryRecord,
+                                        RefundRecord, JournalEntryRecord, JournalLineRecord, ParkedFactRecord)]

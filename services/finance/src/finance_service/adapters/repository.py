@@ -1,0 +1,247 @@
+"""Finance persistence: orders and returns as finance follows them, unit costs, refunds (the payout queue),
+the journal (insert only) and facts waiting to be posted."""
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ecomops_common.money import to_minor_unit
+from finance_service.adapters.orm import (
+    JournalEntryRecord,
+    JournalLineRecord,
+    ParkedFactRecord,
+    RefundRecord,
+    ReturnCaseRecord,
+    SaleOrderRecord,
+    UnitCostHistoryRecord,
+    UnitCostRecord,
+)
+from finance_service.domain.journal import Dimensions, JournalEntry, JournalLine
+from finance_service.domain.payouts import Refund, RefundStatus
+from finance_service.domain.postings import SaleOrder, UnitCost
+
+_orders = SaleOrderRecord.__table__
+_returns = ReturnCaseRecord.__table__
+_costs = UnitCostRecord.__table__
+_cost_history = UnitCostHistoryRecord.__table__
+_refunds = RefundRecord.__table__
+_entries = JournalEntryRecord.__table__
+_lines = JournalLineRecord.__table__
+_parked = ParkedFactRecord.__table__
+SALE_ORDER = TypeAdapter(SaleOrder)
+REFUND_FIELDS = ("status", "generation", "attempts", "next_attempt_at", "provider_reference", "issued_at",
+                 "last_error")
+
+
+class FinanceRepository:
+    def __init__(self, session) -> None:
+        self.session = session
+        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+
+    def _lock(self, statement, skip_locked: bool = False):
+        return statement.with_for_update(skip_locked=skip_locked) if self._dialect is postgresql else statement
+
+    # --- orders --------------------------------------------------------------------------------------------
+
+    async def add_orders(self, orders: Sequence[SaleOrder]) -> None:
+        """Placed orders; one already known keeps its state (a replayed OrderPlaced changes nothing)."""
+        if orders:
+            await self.session.execute(self._dialect.insert(_orders).on_conflict_do_nothing(), [
+                {"order_id": o.order_id, "document": SALE_ORDER.dump_json(o).decode()} for o in orders])
+
+    async def orders(self, order_ids: Iterable[str]) -> dict[str, SaleOrder]:
+        """Locked until commit: shipments of one order are posted one after another."""
+        rows = await self.session.execute(self._lock(select(_orders).where(_orders.c.order_id.in_(set(order_ids)))))
+        return {row.order_id: SALE_ORDER.validate_json(row.document) for row in rows}
+
+    async def save_orders(self, orders: Iterable[SaleOrder]) -> None:
+        for order in orders:
+            await self.session.execute(update(_orders).where(_orders.c.order_id == order.order_id).values(
+                document=SALE_ORDER.dump_json(order).decode()))
+
+    # --- returns -------------------------------------------------------------------------------------------
+
+    async def add_return_cases(self, cases: list[dict[str, Any]]) -> None:
+        if cases:
+            await self.session.execute(self._dialect.insert(_returns).on_conflict_do_nothing(), cases)
+
+    async def return_cases(self, rma_ids: Iterable[str]) -> dict[str, Any]:
+        rows = await self.session.execute(select(_returns).where(_returns.c.rma_id.in_(set(rma_ids))))
+        return {row.rma_id: row for row in rows}
+
+    async def record_receipt(self, rma_id: str, sku: str, units: int, at: datetime) -> None:
+        """Received units go to the RMA's lines of that SKU in order; more than authorized stays on the last."""
+        row = (await self.session.execute(self._lock(select(_returns).where(_returns.c.rma_id == rma_id)))).first()
+        if row is None:
+            return
+        lines = json.loads(row.lines)
+        of_sku = [line for line in lines if line["sku"] == sku]
+        left = units
+        for line in of_sku:
+            taken = left if line is of_sku[-1] else min(left, max(line["quantity"] - line.get("received", 0), 0))
+            line["received"] = line.get("received", 0) + taken
+            left -= taken
+        await self.session.execute(update(_returns).where(_returns.c.rma_id == rma_id).values(
+            lines=json.dumps(lines), received_units=_returns.c.received_units + units,
+            first_received_at=func.coalesce(_returns.c.first_received_at, at)))
+
+    async def record_inspection(self, rma_id: str, condition: str, at: datetime) -> None:
+        await self.session.execute(update(_returns).where(_returns.c.rma_id == rma_id).values(
+            conditions=_returns.c.conditions + condition + "\n",
+            first_inspected_at=func.coalesce(_returns.c.first_inspected_at, at)))
+
+    # --- unit costs ----------------------------------------------------------------------------------------
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, UnitCost]:
+        rows = await self.session.execute(select(_costs).where(_costs.c.sku.in_(set(skus))))
+        return {row.sku: UnitCost(row.amount, row.currency, row.liquidation_value) for row in rows}
+
+    async def all_unit_costs(self) -> list[Any]:
+        return list(await self.session.execute(select(_costs).order_by(_costs.c.sku)))
+
+    async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
+        row = {"sku": sku, "amount": cost.amount, "currency": cost.currency,
+               "liquidation_value": cost.liquidation_value, "updated_by": actor, "updated_at": at}
+        statement = self._dialect.insert(_costs)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={k: statement.excluded[k] for k in row if k != "sku"}), [row])
+        await self.session.execute(_cost_history.insert(), [row])
+
+    # --- refunds -------------------------------------------------------------------------------------------
+
+    async def add_refunds(self, refunds: Sequence[tuple[Refund, dict[str, Any]]]) -> set[str]:
+        """Inserts new refunds (with their breakdown, lines, approver); returns the ids that were new. An id
+        seen before is counted as a duplicate request, for the leakage report, and not paid again."""
+        if not refunds:
+            return set()
+        known = set((await self.session.scalars(select(_refunds.c.refund_id).where(
+            _refunds.c.refund_id.in_([refund.refund_id for refund, _ in refunds])))).all())
+        new: dict[str, dict[str, Any]] = {}
+        repeats: Counter[str] = Counter()
+        for refund, extra in refunds:
+            if refund.refund_id in known or refund.refund_id in new:
+                repeats[refund.refund_id] += 1
+            else:
+                new[refund.refund_id] = {**asdict(refund), **extra}
+        if new:
+            await self.session.execute(_refunds.insert(), list(new.values()))
+        for refund_id, count in repeats.items():
+            await self.session.execute(update(_refunds).where(_refunds.c.refund_id == refund_id).values(
+                duplicate_requests=_refunds.c.duplicate_requests + count))
+        return set(new)
+
+    async def due_refunds(self, now: datetime, limit: int) -> list[Refund]:
+        """Pending refunds due for an attempt, locked until commit; other replicas skip them."""
+        statement = select(_refunds).where(
+            _refunds.c.status == RefundStatus.pending,
+            (_refunds.c.next_attempt_at.is_(None)) | (_refunds.c.next_attempt_at <= now),
+        ).order_by(_refunds.c.approved_at).limit(limit)
+        return [_refund(row) for row in await self.session.execute(self._lock(statement, skip_locked=True))]
+
+    async def refund(self, refund_id: str, lock: bool = True) -> Refund | None:
+        statement = select(_refunds).where(_refunds.c.refund_id == refund_id)
+        row = (await self.session.execute(self._lock(statement) if lock else statement)).first()
+        return _refund(row) if row else None
+
+    async def save_refunds(self, refunds: Iterable[Refund]) -> None:
+        for refund in refunds:
+            await self.session.execute(update(_refunds).where(_refunds.c.refund_id == refund.refund_id).values(
+                {name: getattr(refund, name) for name in REFUND_FIELDS}))
+
+    async def refund_rows(self, status: str | None = None, limit: int = 500) -> list[Any]:
+        statement = select(_refunds).order_by(_refunds.c.approved_at).limit(limit)
+        if status:
+            statement = statement.where(_refunds.c.status == status)
+        return list(await self.session.execute(statement))
+
+    # --- journal -------------------------------------------------------------------------------------------
+
+    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
+        """Appends entries; one whose fact is already in the journal is skipped. Returns the new entry ids."""
+        ids = []
+        for entry in entries:
+            row = {"kind": entry.kind, "source_id": entry.source_id, "occurred_at": entry.occurred_at,
+                   "posted_at": now, "posted_by": posted_by, "description": entry.description,
+                   "reverses": entry.reverses, "order_id": entry.dims.order_id, "rma_id": entry.dims.rma_id}
+            entry_id = await self.session.scalar(self._dialect.insert(_entries).values(row).on_conflict_do_nothing(
+                index_elements=["kind", "source_id"]).returning(_entries.c.id))
+            if entry_id is None:
+                continue
+            ids.append(entry_id)
+            await self.session.execute(_lines.insert(), [
+                {"entry_id": entry_id, "account": line.account, "debit": line.debit, "credit": line.credit,
+                 "currency": line.currency, "memo": line.memo, **asdict(line.dims)} for line in entry.lines])
+        return ids
+
+    async def entry(self, entry_id: int) -> tuple[Any, JournalEntry] | None:
+        row = (await self.session.execute(select(_entries).where(_entries.c.id == entry_id))).first()
+        if row is None:
+            return None
+        lines = await self.session.execute(select(_lines).where(_lines.c.entry_id == entry_id).order_by(_lines.c.id))
+        return row, JournalEntry(row.kind, row.source_id, row.occurred_at, tuple(
+            JournalLine(line.account, line.debit, line.credit, line.currency,
+                        Dimensions(line.order_id, line.rma_id, line.sku, line.channel, line.reason), line.memo)
+            for line in lines), row.description, row.reverses, Dimensions(row.order_id, row.rma_id))
+
+    async def entry_rows(self, *, order_id: str | None = None, rma_id: str | None = None, kind: str | None = None,
+                         after_id: int = 0, limit: int = 200) -> list[Any]:
+        statement = select(_entries).where(_entries.c.id > after_id).order_by(_entries.c.id).limit(limit)
+        for column, value in ((_entries.c.order_id, order_id), (_entries.c.rma_id, rma_id), (_entries.c.kind, kind)):
+            if value is not None:
+                statement = statement.where(column == value)
+        return list(await self.session.execute(statement))
+
+    async def line_rows(self, entry_ids: Sequence[int]) -> list[Any]:
+        return list(await self.session.execute(
+            select(_lines).where(_lines.c.entry_id.in_(entry_ids)).order_by(_lines.c.entry_id, _lines.c.id)))
+
+    async def is_reversed(self, entry: JournalEntry) -> bool:
+        return bool(await self.session.scalar(select(exists().where(
+            _entries.c.kind == "reversal", _entries.c.source_id == f"{entry.kind}:{entry.source_id}"))))
+
+    # --- facts waiting to be posted ------------------------------------------------------------------------
+
+    async def park(self, facts: list[dict[str, Any]]) -> None:
+        if facts:
+            statement = self._dialect.insert(_parked)
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["event_id"], set_={"waiting_for": statement.excluded.waiting_for}), facts)
+
+    async def ready_parked(self, limit: int) -> list[Any]:
+        """Parked facts whose awaited order, RMA or cost is now known, locked (skipped by other replicas)."""
+        kind, key = func.split_part(_parked.c.waiting_for, ":", 1), _parked.c.waiting_for
+        if self._dialect is sqlite:
+            kind = func.substr(key, 1, func.instr(key, ":") - 1)
+        rest = func.substr(key, func.length(kind) + 2)
+        statement = select(_parked).where(
+            ((kind == "order") & exists().where(_orders.c.order_id == rest))
+            | ((kind == "rma") & exists().where(_returns.c.rma_id == rest))
+            | ((kind == "cost") & exists().where(_costs.c.sku == rest))
+        ).order_by(_parked.c.occurred_at).limit(limit)
+        return list(await self.session.execute(self._lock(statement, skip_locked=True)))
+
+    async def unpark(self, event_ids: Iterable[str]) -> None:
+        event_ids = list(event_ids)
+        if event_ids:
+            await self.session.execute(delete(_parked).where(_parked.c.event_id.in_(event_ids)))
+
+    async def parked_rows(self, limit: int = 500) -> list[Any]:
+        return list(await self.session.execute(select(_parked).order_by(_parked.c.occurred_at).limit(limit)))
+
+
+def _refund(row) -> Refund:
+    fields = {name: getattr(row, name) for name in Refund.__dataclass_fields__}
+    # stored with 4 decimals; the refund was rounded to the currency's minor unit before it was approved
+    return Refund(**{**fields, "status": RefundStatus(row.status), "amount": to_minor_unit(row.amount, row.currency)})
+
+
+def json_dump(value: Any) -> str:
+    return json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.__dict__)

@@ -1,0 +1,57 @@
+"""The chart of accounts and which accounts each kind of fact posts to: data, not code paths."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class AccountType(StrEnum):
+    asset = "asset"
+    liability = "liability"
+    revenue = "revenue"
+    contra_revenue = "contra_revenue"
+    expense = "expense"
+
+    @property
+    def debit_normal(self) -> bool:
+        return self in (AccountType.asset, AccountType.contra_revenue, AccountType.expense)
+
+
+@dataclass(frozen=True)
+class Account:
+    code: str
+    name: str
+    type: AccountType
+
+
+CHART: tuple[Account, ...] = (
+    Account("1100", "Payment provider clearing", AccountType.asset),
+    Account("1200", "Accounts receivable", AccountType.asset),
+    Account("1400", "Inventory", AccountType.asset),
+    Account("2100", "Carrier payables", AccountType.liability),
+    Account("2200", "Refunds payable", AccountType.liability),
+    Account("2300", "Sales tax payable", AccountType.liability),
+    Account("4000", "Sales revenue", AccountType.revenue),
+    Account("4010", "Sales returns", AccountType.contra_revenue),
+    Account("4100", "Shipping revenue", AccountType.revenue),
+    Account("4200", "Restocking fee income", AccountType.revenue),
+    Account("5000", "Cost of goods sold", AccountType.expense),
+    Account("5100", "Inventory write-off", AccountType.expense),
+    Account("5200", "Freight expense", AccountType.expense),
+    Account("5300", "Inventory count gain/loss", AccountType.expense),
+)
+ACCOUNTS = {account.code: account for account in CHART}
+
+CLEARING, RECEIVABLE, INVENTORY = "1100", "1200", "1400"
+CARRIER_PAYABLES, REFUNDS_PAYABLE, TAX_PAYABLE = "2100", "2200", "2300"
+REVENUE, SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES = "4000", "4010", "4100", "4200"
+COGS, WRITE_OFF, FREIGHT, COUNT_GAIN_LOSS = "5000", "5100", "5200", "5300"
+
+# What the customer's payment is owed on, by the order's payment method; any other method is a provider's.
+# `exchange` orders replace returned goods: no money moves, so they post cost only.
+RECEIVABLE_BY_PAYMENT_METHOD = {"invoice": RECEIVABLE, "cash_on_delivery": RECEIVABLE, "cod": RECEIVABLE,
+                                "exchange": None}
+
+# Where returned units' cost goes: back into inventory while the business still owns sellable or recoverable
+# units, to write-off when they are destroyed or sold off (less what the liquidator pays).
+INVENTORY_DISPOSITIONS = frozenset({"restock", "refurbish", "quarantine", "vendor_return"})
+WRITE_OFF_DISPOSITIONS = frozenset({"scrap", "liquidate"})

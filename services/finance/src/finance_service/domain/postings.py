@@ -1,0 +1,257 @@
+"""Posting rules: one balanced journal entry per operational fact. Plain Python, no I/O.
+
+A rule that lacks data it needs (the order's prices, a SKU's unit cost, which order an RMA belongs to) raises
+MissingData naming it; the fact waits and is posted when the data arrives, never half.
+"""
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+from ecomops_common.money import to_minor_unit
+from finance_service.domain.accounts import (
+    CARRIER_PAYABLES,
+    CLEARING,
+    COGS,
+    COUNT_GAIN_LOSS,
+    FREIGHT,
+    INVENTORY,
+    INVENTORY_DISPOSITIONS,
+    RECEIVABLE,
+    RECEIVABLE_BY_PAYMENT_METHOD,
+    REFUNDS_PAYABLE,
+    RESTOCKING_FEES,
+    REVENUE,
+    SALES_RETURNS,
+    SHIPPING_REVENUE,
+    TAX_PAYABLE,
+    WRITE_OFF,
+    WRITE_OFF_DISPOSITIONS,
+)
+from finance_service.domain.journal import Dimensions, JournalEntry, JournalLine, build_entry, signed_line
+from finance_service.domain.money import ZERO, allocate
+
+
+class MissingData(Exception):
+    """The fact cannot be posted yet; `keys` name what it waits for, e.g. order:O-1, cost:SKU-1, rma:R-1."""
+
+    def __init__(self, keys: Sequence[str]) -> None:
+        super().__init__(", ".join(keys))
+        self.keys = list(keys)
+
+
+class PostingError(Exception):
+    """The fact contradicts what finance knows (e.g. a shipped line the order does not have): a person looks."""
+
+
+@dataclass(frozen=True)
+class UnitCost:
+    amount: Decimal
+    currency: str
+    liquidation_value: Decimal = ZERO  # what a liquidator pays per unit
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Decimal
+
+
+@dataclass(frozen=True)
+class ShippedUnits:
+    line_id: str
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True)
+class Shipment:
+    event_id: str
+    order_id: str
+    lines: tuple[ShippedUnits, ...]
+    shipped_at: datetime
+    carrier_cost: Decimal | None = None
+    carrier_cost_currency: str | None = None
+
+
+@dataclass
+class SaleOrder:
+    """What finance knows of an order: prices, what was shipped, what has been recognized, at which cost."""
+
+    order_id: str
+    channel: str
+    customer_id: str
+    currency: str
+    payment_method: str
+    lines: dict[str, OrderLine]
+    shipping_fee: Decimal
+    tax: Decimal
+    shipped: dict[str, int] = field(default_factory=dict)
+    recognized_shipping: Decimal = ZERO
+    recognized_tax: Decimal = ZERO
+    unit_costs: dict[str, UnitCost] = field(default_factory=dict)  # as posted to COGS, per SKU
+
+    @property
+    def goods_total(self) -> Decimal:
+        return sum((to_minor_unit(line.unit_price * line.quantity, self.currency) for line in self.lines.values()),
+                   ZERO)
+
+    def ship(self, shipment: Shipment, costs: Mapping[str, UnitCost]) -> JournalEntry:
+        """Revenue, shipping fee and tax shares against what the customer owes; cost of the units against
+        inventory; the carrier's charge as freight. Shares of the fee and tax are pro rata to the goods value;
+        the shipment that completes the order takes what is left, so the parts add up to the order."""
+        unknown = [units.line_id for units in shipment.lines if units.line_id not in self.lines]
+        if unknown:
+            raise PostingError(f"order {self.order_id} has no line {', '.join(unknown)}")
+        missing = sorted({f"cost:{u.sku}" for u in shipment.lines if u.sku not in costs})
+        if missing:
+            raise MissingData(missing)
+        for units in shipment.lines:
+            self.shipped[units.line_id] = self.shipped.get(units.line_id, 0) + units.quantity
+        complete = all(self.shipped.get(line_id, 0) >= line.quantity for line_id, line in self.lines.items())
+        revenue = [to_minor_unit(self.lines[u.line_id].unit_price * u.quantity, self.currency) for u in shipment.lines]
+        shipping = self._share(self.shipping_fee, self.recognized_shipping, sum(revenue, ZERO), complete)
+        tax = self._share(self.tax, self.recognized_tax, sum(revenue, ZERO), complete)
+        self.recognized_shipping += shipping
+        self.recognized_tax += tax
+
+        order_dims = Dimensions(order_id=self.order_id, channel=self.channel)
+        lines: list[JournalLine] = []
+        owed_on = RECEIVABLE_BY_PAYMENT_METHOD.get(self.payment_method, CLEARING)
+        if owed_on is not None:
+            lines.append(signed_line(owed_on, sum(revenue, ZERO) + shipping + tax, self.currency, order_dims))
+            lines += [signed_line(REVENUE, -amount, self.currency, _with_sku(order_dims, u.sku))
+                      for u, amount in zip(shipment.lines, revenue, strict=True)]
+            lines.append(signed_line(SHIPPING_REVENUE, -shipping, self.currency, order_dims))
+            lines.append(signed_line(TAX_PAYABLE, -tax, self.currency, order_dims))
+        for units in shipment.lines:
+            cost = costs[units.sku]
+            self.unit_costs.setdefault(units.sku, cost)
+            amount = to_minor_unit(cost.amount * units.quantity, cost.currency)
+            dims = _with_sku(order_dims, units.sku)
+            lines += [signed_line(COGS, amount, cost.currency, dims),
+                      signed_line(INVENTORY, -amount, cost.currency, dims)]
+        if shipment.carrier_cost and shipment.carrier_cost_currency:
+            currency = shipment.carrier_cost_currency
+            freight = allocate(to_minor_unit(shipment.carrier_cost, currency), [u.quantity for u in shipment.lines],
+                               currency)
+            lines += [signed_line(FREIGHT, amount, currency, _with_sku(order_dims, u.sku))
+                      for u, amount in zip(shipment.lines, freight, strict=True)]
+            lines.append(signed_line(CARRIER_PAYABLES, -sum(freight, ZERO), currency, order_dims))
+        return build_entry("shipment", shipment.event_id, shipment.shipped_at, lines,
+                           description=f"order {self.order_id} shipped", dims=order_dims)
+
+    def _share(self, total: Decimal, recognized: Decimal, goods: Decimal, complete: bool) -> Decimal:
+        left = total - recognized
+        if complete or self.goods_total <= 0:
+            return left
+        return min(left, to_minor_unit(total * goods / self.goods_total, self.currency))
+
+    def unit_cost(self, sku: str, costs: Mapping[str, UnitCost]) -> UnitCost:
+        """The cost the SKU was sold at, so a return puts back what the sale took out; else today's."""
+        if sku in self.unit_costs:
+            return self.unit_costs[sku]
+        if sku in costs:
+            return costs[sku]
+        raise MissingData([f"cost:{sku}"])
+
+
+@dataclass(frozen=True)
+class DispositionApplied:
+    event_id: str
+    rma_id: str
+    sku: str
+    quantity: int
+    disposition: str
+    applied_at: datetime
+
+
+def post_disposition(fact: DispositionApplied, order: SaleOrder, reason: str | None, costs: Mapping[str, UnitCost],
+                     ) -> JournalEntry:
+    """Returned units leave cost of goods sold: back into inventory at the cost they were sold at, or written
+    off (less what a liquidator pays for them)."""
+    cost = order.unit_cost(fact.sku, costs)
+    amount = to_minor_unit(cost.amount * fact.quantity, cost.currency)
+    dims = Dimensions(order.order_id, fact.rma_id, fact.sku, order.channel, reason)
+    lines = [signed_line(COGS, -amount, cost.currency, dims)]
+    if fact.disposition in INVENTORY_DISPOSITIONS:
+        lines.append(signed_line(INVENTORY, amount, cost.currency, dims))
+    elif fact.disposition in WRITE_OFF_DISPOSITIONS:
+        recovered = ZERO
+        if fact.disposition == "liquidate":
+            liquidation_value = costs[fact.sku].liquidation_value if fact.sku in costs else cost.liquidation_value
+            recovered = to_minor_unit(liquidation_value * fact.quantity, cost.currency)
+        lines += [signed_line(RECEIVABLE, recovered, cost.currency, dims, "recovery"),
+                  signed_line(WRITE_OFF, amount - recovered, cost.currency, dims)]
+    else:
+        raise PostingError(f"no posting rule for disposition {fact.disposition}")
+    return build_entry("disposition", fact.event_id, fact.applied_at, lines,
+                       description=f"{fact.quantity} × {fact.sku} of {fact.rma_id}: {fact.disposition}", dims=dims)
+
+
+@dataclass(frozen=True)
+class StockAdjustment:
+    event_id: str
+    sku: str
+    node: str
+    quantity: int  # signed: found (+) or lost (−)
+    adjusted_at: datetime
+
+
+def post_stock_adjustment(fact: StockAdjustment, costs: Mapping[str, UnitCost]) -> JournalEntry:
+    if fact.sku not in costs:
+        raise MissingData([f"cost:{fact.sku}"])
+    cost = costs[fact.sku]
+    amount = to_minor_unit(cost.amount * fact.quantity, cost.currency)
+    dims = Dimensions(sku=fact.sku)
+    return build_entry("stock_adjustment", fact.event_id, fact.adjusted_at, [
+        signed_line(INVENTORY, amount, cost.currency, dims), signed_line(COUNT_GAIN_LOSS, -amount, cost.currency, dims),
+    ], description=f"count at {fact.node}: {fact.quantity:+d} × {fact.sku}", dims=dims)
+
+
+@dataclass(frozen=True)
+class RefundComponent:
+    line_id: str
+    kind: str  # goods, partial_refund, restocking_fee_<grade>, shipping, cap
+    amount: Decimal  # signed: fees and caps are negative
+
+
+def post_refund_approved(refund_id: str, order_id: str, rma_id: str, channel: str, reason: str, currency: str,
+                         skus: Mapping[str, str], breakdown: Sequence[RefundComponent], amount: Decimal,
+                         approved_at: datetime) -> JournalEntry:
+    """The approved refund becomes a liability: goods (less agreed reductions and caps) to sales returns, the
+    shipping share back out of shipping revenue, restocking fees kept as income."""
+    if sum((c.amount for c in breakdown), ZERO) != amount:
+        raise PostingError(f"refund {refund_id}: breakdown does not add up to {amount}")
+    lines: list[JournalLine] = []
+    for line_id in dict.fromkeys(c.line_id for c in breakdown):
+        parts = [c for c in breakdown if c.line_id == line_id]
+        dims = Dimensions(order_id, rma_id, skus.get(line_id), channel, reason)
+        fees = sum((c.amount for c in parts if c.kind.startswith("restocking_fee")), ZERO)
+        shipping = sum((c.amount for c in parts if c.kind == "shipping"), ZERO)
+        goods = sum((c.amount for c in parts if c.kind in ("goods", "partial_refund", "cap")), ZERO)
+        if goods < 0:  # a cap larger than the goods share comes off the shipping share
+            shipping, goods = shipping + goods, ZERO
+        lines += [signed_line(SALES_RETURNS, goods, currency, dims),
+                  signed_line(SHIPPING_REVENUE, shipping, currency, dims),
+                  signed_line(RESTOCKING_FEES, fees, currency, dims, "restocking fee")]
+    lines.append(signed_line(REFUNDS_PAYABLE, -amount, currency, Dimensions(order_id, rma_id, None, channel, reason)))
+    return build_entry("refund_approved", refund_id, approved_at, lines,
+                       description=f"refund {refund_id} of {rma_id} approved",
+                       dims=Dimensions(order_id, rma_id, None, channel, reason))
+
+
+def post_refund_issued(refund_id: str, order_id: str, rma_id: str, channel: str, reason: str, currency: str,
+                       amount: Decimal, provider_reference: str, issued_at: datetime) -> JournalEntry:
+    dims = Dimensions(order_id, rma_id, None, channel, reason)
+    return build_entry("refund_issued", refund_id, issued_at, [
+        signed_line(REFUNDS_PAYABLE, amount, currency, dims),
+        signed_line(CLEARING, -amount, currency, dims, provider_reference),
+    ], description=f"refund {refund_id} of {rma_id} paid out ({provider_reference})", dims=dims)
+
+
+def _with_sku(dims: Dimensions, sku: str) -> Dimensions:
+    return Dimensions(dims.order_id, dims.rma_id, sku, dims.channel, dims.reason)

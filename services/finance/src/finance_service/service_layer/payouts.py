@@ -1,0 +1,76 @@
+"""Paying approved refunds out through the payment provider, exactly once.
+
+Due refunds are claimed with row locks (another replica skips them), the provider is called with each refund's
+idempotency key, and the outcomes, the journal entries and `RefundIssued` commit together. A crash between the
+provider's payment and the commit leaves the refund pending: the next attempt uses the same key and the
+provider answers with the payment it already made.
+"""
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from ecomops_common.contracts import FINANCE_EVENTS
+from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.envelope import new_event
+from finance_service.adapters.payment_provider import PaymentProvider
+from finance_service.domain.payouts import ProviderOutcome, ProviderResult, Refund, RefundStatus
+from finance_service.domain.postings import post_refund_issued
+
+log = logging.getLogger(__name__)
+SOURCE = "finance-service"
+
+
+async def pay_out_due_refunds(unit_of_work: Callable, provider: PaymentProvider, *, batch_size: int,
+                              concurrency: int, retry_after: timedelta) -> int:
+    """One round: returns how many refunds were attempted (a full batch means: go again)."""
+    async with unit_of_work() as uow:
+        refunds = await uow.finance.due_refunds(_now(), batch_size)
+        if not refunds:
+            return 0
+        slots = asyncio.Semaphore(concurrency)
+
+        async def attempt(refund: Refund) -> ProviderResult:
+            async with slots:
+                try:
+                    return await provider.refund(refund.instruction())
+                except Exception as error:  # whatever went wrong, the money may have moved: ask again later
+                    log.exception("payment provider call failed for refund %s", refund.refund_id)
+                    return ProviderResult(ProviderOutcome.unknown, code="error", message=type(error).__name__)
+
+        results = await asyncio.gather(*(attempt(refund) for refund in refunds))
+        now = _now()
+        paid = [refund for refund, result in zip(refunds, results, strict=True)
+                if refund.record(result, now, retry_after)]
+        for refund in refunds:
+            if refund.status is RefundStatus.failed:
+                log.error("refund %s of %s declined for good (%s): finance staff must retry or settle it",
+                          refund.refund_id, refund.rma_id, refund.last_error)
+        await uow.finance.save_refunds(refunds)
+        await issue(uow, paid)
+        await uow.commit()
+        return len(refunds)
+
+
+async def issue(uow, refunds: list[Refund], posted_by: str = "system") -> None:
+    """Paid refunds: the entry that settles the liability and `RefundIssued` for returns and orders."""
+    await uow.finance.post([post_refund_issued(
+        r.refund_id, r.order_id, r.rma_id, r.channel, r.reason, r.currency, r.amount, r.provider_reference,
+        r.issued_at) for r in refunds], posted_by, _now())
+    for refund in refunds:
+        uow.emit(new_event("RefundIssued", 1, SOURCE, "return", refund.rma_id, RefundIssued(
+            refund_id=refund.refund_id, rma_id=refund.rma_id, order_id=refund.order_id, amount=refund.amount,
+            currency=refund.currency, provider_reference=refund.provider_reference, issued_at=refund.issued_at)),
+            FINANCE_EVENTS)
+
+
+async def pay_out_until_idle(unit_of_work: Callable, provider: PaymentProvider, *, batch_size: int,
+                             concurrency: int, retry_after: timedelta) -> None:
+    while await pay_out_due_refunds(unit_of_work, provider, batch_size=batch_size, concurrency=concurrency,
+                                    retry_after=retry_after) >= batch_size:
+        pass
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

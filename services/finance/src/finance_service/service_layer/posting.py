@@ -1,0 +1,190 @@
+"""From operational events to journal entries. Reference facts (orders, RMAs, receipts, approvals) are recorded
+first; facts that post (shipments, dispositions, count adjustments) wait, parked, for data they lack."""
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized
+from ecomops_common.contracts.warehouse import (
+    ReturnDispositionApplied,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+    StockAdjusted,
+)
+from finance_service.domain.payouts import Refund
+from finance_service.domain.postings import (
+    DispositionApplied,
+    MissingData,
+    OrderLine,
+    PostingError,
+    RefundComponent,
+    SaleOrder,
+    Shipment,
+    ShippedUnits,
+    StockAdjustment,
+    post_disposition,
+    post_refund_approved,
+    post_stock_adjustment,
+)
+
+SYSTEM = "system"
+# Facts that need earlier facts (the order, the RMA, a unit cost): parked until those are known.
+DEPENDENT_TYPES: dict[str, type[BaseModel]] = {
+    "ShipmentDispatched": ShipmentDispatched, "ReturnDispositionApplied": ReturnDispositionApplied,
+    "StockAdjusted": StockAdjusted, "ReturnReceived": ReturnReceived, "ReturnInspected": ReturnInspected}
+
+
+@dataclass(frozen=True)
+class Fact:
+    event_id: str
+    message: BaseModel
+
+    @property
+    def message_type(self) -> str:
+        return type(self.message).__name__
+
+
+async def record_facts(uow, facts: Sequence[Fact]) -> None:
+    """One batch of events from any topic, in one transaction (the caller commits)."""
+    messages = [fact.message for fact in facts]
+    await uow.finance.add_orders([sale_order(m) for m in messages if isinstance(m, OrderPlaced)])
+    await uow.finance.add_return_cases([_return_case(m) for m in messages if isinstance(m, ReturnAuthorized)])
+    await approve_refunds(uow, [m for m in messages if isinstance(m, RefundApproved)])
+    await post_facts(uow, [fact for fact in facts if fact.message_type in DEPENDENT_TYPES])
+
+
+async def approve_refunds(uow, approvals: Sequence[RefundApproved]) -> None:
+    """Each refund id becomes one refund to pay out and one liability entry; a repeat is only counted."""
+    new = await uow.finance.add_refunds([(_refund(a), {
+        "approved_by": a.approved_by, "breakdown": json.dumps([c.model_dump(mode="json") for c in a.breakdown]),
+        "lines": json.dumps([line.model_dump(mode="json") for line in a.lines])}) for a in approvals])
+    entries = []
+    for approval in approvals:
+        if approval.refund_id in new:
+            new.discard(approval.refund_id)
+            entries.append(post_refund_approved(
+                approval.refund_id, approval.order_id, approval.rma_id, approval.channel, approval.reason,
+                approval.currency, {line.line_id: line.sku for line in approval.lines},
+                [RefundComponent(c.line_id, c.kind, c.amount) for c in approval.breakdown], approval.amount,
+                approval.approved_at))
+    await uow.finance.post(entries, SYSTEM, _now())
+
+
+async def post_facts(uow, facts: Sequence[Fact]) -> list[str]:
+    """Posts (or records) what can be and parks the rest with what it waits for; returns the event ids done."""
+    if not facts:
+        return []
+    messages = [fact.message for fact in facts]
+    cases = await uow.finance.return_cases(m.rma_id for m in messages if hasattr(m, "rma_id"))
+    orders = await uow.finance.orders([m.order_id for m in messages if isinstance(m, ShipmentDispatched)]
+                                      + [case.order_id for case in cases.values()])
+    costs = await uow.finance.unit_costs(_skus(messages))
+    entries, parked, posted, touched = [], [], [], set()
+    for fact in facts:
+        message = fact.message
+        try:
+            if isinstance(message, ShipmentDispatched):
+                order = _known(orders, message.order_id, "order")
+                entries.append(order.ship(_shipment(fact.event_id, message), costs))
+                touched.add(order.order_id)
+            elif isinstance(message, ReturnReceived):
+                _known(cases, message.rma_id, "rma")
+                await uow.finance.record_receipt(message.rma_id, message.sku, message.quantity, message.received_at)
+            elif isinstance(message, ReturnInspected):
+                _known(cases, message.rma_id, "rma")
+                await uow.finance.record_inspection(message.rma_id, message.condition, message.inspected_at)
+            elif isinstance(message, ReturnDispositionApplied):
+                case = _known(cases, message.rma_id, "rma")
+                entries.append(post_disposition(DispositionApplied(
+                    fact.event_id, message.rma_id, message.sku, message.quantity, message.disposition,
+                    message.applied_at), _known(orders, case.order_id, "order"), case.reason, costs))
+            else:
+                entries.append(post_stock_adjustment(StockAdjustment(
+                    fact.event_id, message.sku, message.node, message.quantity, message.adjusted_at), costs))
+            posted.append(fact.event_id)
+        except MissingData as missing:
+            parked.append(_parked(fact, missing.keys[0]))
+        except PostingError as problem:
+            parked.append(_parked(fact, f"review:{problem}"[:200]))
+    await uow.finance.park(parked)
+    await uow.finance.save_orders(orders[order_id] for order_id in touched)
+    await uow.finance.post(entries, SYSTEM, _now())
+    return posted
+
+
+async def post_parked(unit_of_work, limit: int = 500) -> int:
+    """Posts parked facts whose order, RMA or cost has arrived since; returns how many were posted."""
+    async with unit_of_work() as uow:
+        rows = await uow.finance.ready_parked(limit)
+        if not rows:
+            return 0
+        posted = await post_facts(uow, [Fact(row.event_id, DEPENDENT_TYPES[row.message_type].model_validate_json(
+            row.payload)) for row in rows])
+        await uow.finance.unpark(posted)
+        await uow.commit()
+        return len(posted)
+
+
+def sale_order(placed: OrderPlaced) -> SaleOrder:
+    return SaleOrder(placed.order_id, placed.channel, placed.customer.id, placed.currency,
+                     placed.payment.method, {line.line_id: OrderLine(line.line_id, line.sku, line.quantity,
+                                                                     line.unit_price) for line in placed.lines},
+                     placed.shipping_fee, placed.tax)
+
+
+def _shipment(event_id: str, dispatched: ShipmentDispatched) -> Shipment:
+    return Shipment(event_id, dispatched.order_id, tuple(ShippedUnits(line.line_id, line.sku, line.quantity)
+                                                         for line in dispatched.lines),
+                    dispatched.shipped_at, dispatched.shipping_cost, dispatched.currency)
+
+
+def _refund(approval: RefundApproved) -> Refund:
+    return Refund(approval.refund_id, approval.rma_id, approval.order_id, approval.channel, approval.customer_id,
+                  approval.amount, approval.currency, approval.reason, approval.timing, approval.approved_at)
+
+
+def _return_case(authorized: ReturnAuthorized) -> dict[str, Any]:
+    return {"rma_id": authorized.rma_id, "order_id": authorized.order_id, "channel": authorized.channel,
+            "reason": authorized.reason, "resolution": authorized.resolution,
+            "authorized_units": sum(line.quantity for line in authorized.lines),
+            "authorized_at": authorized.authorized_at,
+            "lines": json.dumps([line.model_dump(mode="json") for line in authorized.lines])}
+
+
+def _skus(messages) -> set[str]:
+    skus = set()
+    for message in messages:
+        if isinstance(message, ShipmentDispatched):
+            skus.update(line.sku for line in message.lines)
+        elif isinstance(message, ReturnDispositionApplied | StockAdjusted):
+            skus.add(message.sku)
+    return skus
+
+
+def _known(found: dict, key: str, kind: str):
+    if key not in found:
+        raise MissingData([f"{kind}:{key}"])
+    return found[key]
+
+
+def _parked(fact: Fact, waiting_for: str) -> dict[str, Any]:
+    return {"event_id": fact.event_id, "message_type": fact.message_type, "occurred_at": _occurred_at(fact.message),
+            "payload": fact.message.model_dump_json(), "waiting_for": waiting_for, "parked_at": _now()}
+
+
+def _occurred_at(message) -> datetime:
+    for name in ("shipped_at", "applied_at", "adjusted_at", "received_at", "inspected_at"):
+        if at := getattr(message, name, None):
+            return at
+    raise ValueError(f"{type(message).__name__} has no time")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
