@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ecomops_common.money import to_minor_unit
@@ -63,9 +63,10 @@ class FinanceRepository:
         return {row.order_id: SALE_ORDER.validate_json(row.document) for row in rows}
 
     async def save_orders(self, orders: Iterable[SaleOrder]) -> None:
-        for order in orders:
-            await self.session.execute(update(_orders).where(_orders.c.order_id == order.order_id).values(
-                document=SALE_ORDER.dump_json(order).decode()))
+        rows = [{"key": o.order_id, "document": SALE_ORDER.dump_json(o).decode()} for o in orders]
+        if rows:
+            await self.session.execute(update(_orders).where(_orders.c.order_id == bindparam("key")).values(
+                document=bindparam("document")), rows)
 
     # --- returns -------------------------------------------------------------------------------------------
 
@@ -152,9 +153,10 @@ class FinanceRepository:
         return _refund(row) if row else None
 
     async def save_refunds(self, refunds: Iterable[Refund]) -> None:
-        for refund in refunds:
-            await self.session.execute(update(_refunds).where(_refunds.c.refund_id == refund.refund_id).values(
-                {name: getattr(refund, name) for name in REFUND_FIELDS}))
+        rows = [{"key": r.refund_id, **{name: getattr(r, name) for name in REFUND_FIELDS}} for r in refunds]
+        if rows:
+            await self.session.execute(update(_refunds).where(_refunds.c.refund_id == bindparam("key")).values(
+                {name: bindparam(name) for name in REFUND_FIELDS}), rows)
 
     async def refund_rows(self, status: str | None = None, limit: int = 500) -> list[Any]:
         statement = select(_refunds).order_by(_refunds.c.approved_at).limit(limit)
@@ -165,21 +167,24 @@ class FinanceRepository:
     # --- journal -------------------------------------------------------------------------------------------
 
     async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
-        """Appends entries; one whose fact is already in the journal is skipped. Returns the new entry ids."""
-        ids = []
-        for entry in entries:
-            row = {"kind": entry.kind, "source_id": entry.source_id, "occurred_at": entry.occurred_at,
-                   "posted_at": now, "posted_by": posted_by, "description": entry.description,
-                   "reverses": entry.reverses, "order_id": entry.dims.order_id, "rma_id": entry.dims.rma_id}
-            entry_id = await self.session.scalar(self._dialect.insert(_entries).values(row).on_conflict_do_nothing(
-                index_elements=["kind", "source_id"]).returning(_entries.c.id))
-            if entry_id is None:
-                continue
-            ids.append(entry_id)
+        """Appends entries (one statement for the entries, one for their lines); one whose fact is already in
+        the journal is skipped. Returns the new entry ids, in the order given."""
+        if not entries:
+            return []
+        inserted = await self.session.execute(self._dialect.insert(_entries).values([
+            {"kind": e.kind, "source_id": e.source_id, "occurred_at": e.occurred_at, "posted_at": now,
+             "posted_by": posted_by, "description": e.description, "reverses": e.reverses,
+             "order_id": e.dims.order_id, "rma_id": e.dims.rma_id} for e in entries
+        ]).on_conflict_do_nothing(index_elements=["kind", "source_id"]).returning(
+            _entries.c.id, _entries.c.kind, _entries.c.source_id))
+        ids = {(kind, source_id): entry_id for entry_id, kind, source_id in inserted}
+        new = [(ids[(e.kind, e.source_id)], e) for e in entries if (e.kind, e.source_id) in ids]
+        if new:
             await self.session.execute(_lines.insert(), [
                 {"entry_id": entry_id, "account": line.account, "debit": line.debit, "credit": line.credit,
-                 "currency": line.currency, "memo": line.memo, **asdict(line.dims)} for line in entry.lines])
-        return ids
+                 "currency": line.currency, "memo": line.memo, **asdict(line.dims)}
+                for entry_id, entry in new for line in entry.lines])
+        return [entry_id for entry_id, _ in new]
 
     async def entry(self, entry_id: int) -> tuple[Any, JournalEntry] | None:
         row = (await self.session.execute(select(_entries).where(_entries.c.id == entry_id))).first()
