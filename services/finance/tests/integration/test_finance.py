@@ -163,6 +163,7 @@ async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staf
     await eventually(declined)
     [failed] = (await finance.get("/v1/refunds", params={"status": "failed"})).json()
     assert failed["refund_id"] == "rf-declined" and failed["last_error"].startswith("card_closed")
+    assert 'ecomops_refund_payout_answers_total{outcome="declined"}' in (await finance.get("/metrics")).text
 
     async def slow_one_paid() -> bool:
         rows = (await finance.get("/v1/refunds", params={"status": "issued"})).json()

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+from prometheus_client import Counter
+
 from ecomops_common.contracts import FINANCE_EVENTS
 from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.envelope import new_event
@@ -20,6 +22,8 @@ from finance_service.domain.postings import post_refund_issued
 
 log = logging.getLogger(__name__)
 SOURCE = "finance-service"
+PAYOUT_ANSWERS = Counter("ecomops_refund_payout_answers_total", "Payment provider answers to refund payouts: "
+                         "paid, declined (a refund for finance staff) or unknown (asked again)", ["outcome"])
 
 
 async def pay_out_due_refunds(unit_of_work: Callable, provider: PaymentProvider, *, batch_size: int,
@@ -40,6 +44,8 @@ async def pay_out_due_refunds(unit_of_work: Callable, provider: PaymentProvider,
                     return ProviderResult(ProviderOutcome.unknown, code="error", message=type(error).__name__)
 
         results = await asyncio.gather(*(attempt(refund) for refund in refunds))
+        for result in results:
+            PAYOUT_ANSWERS.labels(outcome=result.outcome).inc()
         now = _now()
         paid = [refund for refund, result in zip(refunds, results, strict=True)
                 if refund.record(result, now, retry_after)]
