@@ -61,14 +61,14 @@ def quick_benchmark(kafka_bootstrap, postgres_admin_url, monkeypatch, tmp_path, 
 
 
 def start_service(service_process, service: str, database_url: str, kafka_bootstrap: str, topic_prefix: str,
-                  **settings: str):
+                  wait: bool = True, **settings: str):
     """`python -m <service>_service` on a free port with its own database; settings are its env without prefix."""
     prefix, port = service.upper(), free_port()
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix,
            f"{prefix}_DATABASE_URL": database_url, f"{prefix}_HTTP_PORT": str(port),
            f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING",
            **{f"{prefix}_{name.upper()}": value for name, value in settings.items()}}
-    return service_process(f"{service}_service", env, port)
+    return service_process(f"{service}_service", env, port, wait=wait)
 
 
 @pytest.fixture
@@ -86,9 +86,11 @@ async def stack(new_database, service_process, payment_provider, kafka_bootstrap
 
     new_database comes before service_process so the processes stop before their databases are dropped."""
     started = {service: start_service(
-        service_process, service, await new_database(), kafka_bootstrap, topic_prefix,
+        service_process, service, await new_database(), kafka_bootstrap, topic_prefix, wait=False,
         **({"payment_provider_url": payment_provider.base_url} if service == "finance" else {}))
         for service in SERVICES}
+    for process in started.values():  # started together, they get ready in the time of the slowest
+        process.wait_ready()
     started["payments"] = payment_provider
     async with contextlib.AsyncExitStack() as clients:
         yield SimpleNamespace(**{service: await clients.enter_async_context(httpx.AsyncClient(

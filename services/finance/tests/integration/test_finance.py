@@ -147,6 +147,9 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
     assert margin == [{"sku": "SKU-RED-M", "currency": "EUR", "refunds": "7.50", "fees_kept": "2.50",
                        "write_offs": "3.10", "recovered_value": "1.00", "freight": "2.07",
                        "margin_impact": "-8.57"}]  # freight: 6.20 shared 2.07/2.07/2.06, one unit came back
+    assert (await finance.get("/v1/reports/return-margin", params={"period": "2020-01"})).json() == []
+    assert (await finance.get("/v1/reports/return-margin", params={"from": "2026-01-02"})).status_code == 422
+    assert (await finance.get("/v1/reports/trial-balance", params={"period": "2026-13"})).status_code == 422
 
 
 async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staff(finance):

@@ -147,10 +147,14 @@ class ServiceProcess:
         self.process: subprocess.Popen | None = None
         self.base_url = f"http://127.0.0.1:{port}"
 
-    def start(self, ready_timeout: float = 60.0) -> "ServiceProcess":
+    def start(self, ready_timeout: float = 60.0, wait: bool = True) -> "ServiceProcess":
+        """Starts the process; with wait=False, call wait_ready() later (start several, then wait for all)."""
         log = self.log_path.open("ab")
         self.process = subprocess.Popen([sys.executable, "-m", self.module], env={**os.environ, **self.env},
                                         stdout=log, stderr=subprocess.STDOUT, cwd=repo_root())
+        return self.wait_ready(ready_timeout) if wait else self
+
+    def wait_ready(self, ready_timeout: float = 60.0) -> "ServiceProcess":
         deadline = time.monotonic() + ready_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -201,12 +205,12 @@ def service_process(tmp_path):
     """Factory for services as real processes; all are killed at the end of the test."""
     started: list[ServiceProcess] = []
 
-    def start(module: str, env: dict[str, str], port: int | None = None, ready_path: str = "/readyz"
-              ) -> ServiceProcess:
+    def start(module: str, env: dict[str, str], port: int | None = None, ready_path: str = "/readyz",
+              wait: bool = True) -> ServiceProcess:
         port = port or free_port()
         service = ServiceProcess(module, env, port, tmp_path / f"{module}-{len(started)}.log", ready_path)
         started.append(service)
-        return service.start()
+        return service.start(wait=wait)
 
     yield start
     for service in started:

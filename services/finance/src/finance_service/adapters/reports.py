@@ -149,17 +149,22 @@ class FinanceReports:
         return {"approved_not_refunded": approved, "authorized_not_received": awaiting,
                 "totals": [{"currency": c, **t} for c, t in totals.items()]}
 
-    async def margin_impact(self, by: str) -> list[dict[str, Any]]:
+    async def margin_impact(self, by: str, start: datetime | None = None, end: datetime | None = None,
+                            ) -> list[dict[str, Any]]:
         """Per SKU, channel or reason: what returns cost. refunds: paid back net of fees kept; write_offs:
         cost of units scrapped or liquidated less proceeds; recovered_value: cost put back into inventory plus
-        liquidation proceeds; freight: the outbound carrier cost of the returned units."""
-        rows = await self.session.execute(
+        liquidation proceeds; freight: the outbound carrier cost of the returned units. Between start and end:
+        the returns' entries of that period (freight: of their orders, whenever shipped)."""
+        statement = (
             select(_lines.c.order_id, _lines.c.sku, _lines.c.channel, _lines.c.reason, _lines.c.account,
                    _lines.c.currency, func.sum(_lines.c.debit - _lines.c.credit))
+            .join(_entries, _entries.c.id == _lines.c.entry_id)
             .where(_lines.c.rma_id.is_not(None), _lines.c.account.in_(
-                [SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES, WRITE_OFF, INVENTORY, RECEIVABLE]))
-            .group_by(_lines.c.order_id, _lines.c.sku, _lines.c.channel, _lines.c.reason, _lines.c.account,
-                      _lines.c.currency))
+                [SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES, WRITE_OFF, INVENTORY, RECEIVABLE])))
+        if start and end:
+            statement = statement.where(_entries.c.occurred_at >= start, _entries.c.occurred_at < end)
+        rows = await self.session.execute(statement.group_by(
+            _lines.c.order_id, _lines.c.sku, _lines.c.channel, _lines.c.reason, _lines.c.account, _lines.c.currency))
         buckets = defaultdict(lambda: {"refunds": ZERO, "fees_kept": ZERO, "write_offs": ZERO,
                                        "recovered_value": ZERO, "freight": ZERO})
         orders_with_returns = set()

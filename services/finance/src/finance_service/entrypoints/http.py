@@ -5,6 +5,7 @@ as JSON or CSV (`?format=csv`)."""
 import csv
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
@@ -174,23 +175,40 @@ async def pending_postings(uow_factory: UnitOfWork) -> list[dict[str, Any]]:
         return [dict(row._mapping) for row in await uow.finance.parked_rows()]
 
 
-@router.get("/reports/trial-balance", response_model=None)
-async def trial_balance(uow_factory: UnitOfWork, period: Annotated[str | None, Query(
-        pattern=r"^[0-9]{4}-[0-9]{2}$", description="A calendar month, e.g. 2026-11")] = None,
-        start: Annotated[date | None, Query(alias="from")] = None,
-        end: Annotated[date | None, Query(alias="to", description="Exclusive")] = None,
-        format: Format = Format.json) -> Any:
-    """Per account and currency: opening balance, debits, credits and closing balance for the period (UTC)."""
+@dataclass(frozen=True)
+class Period:
+    start: datetime
+    end: datetime  # exclusive
+
+
+def accounting_period(
+        period: Annotated[str | None, Query(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$",
+                                            description="A calendar month, e.g. 2026-11")] = None,
+        start: Annotated[date | None, Query(alias="from", description="First day (UTC)")] = None,
+        end: Annotated[date | None, Query(alias="to", description="Day after the last (exclusive)")] = None,
+) -> Period | None:
+    """period=YYYY-MM, or from and to; none of them: all time."""
     if period:
         year, month = map(int, period.split("-"))
-        if not 1 <= month <= 12:
-            raise HTTPException(422, [{"loc": ["query", "period"], "msg": "month must be 01 to 12"}])
         start, end = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
+    if start is None and end is None:
+        return None
     if start is None or end is None or start >= end:
-        raise HTTPException(422, [{"loc": ["query", "period"], "msg": "give period=YYYY-MM, or from and to "
-                                                                       "with from before to"}])
+        raise HTTPException(422, [{"loc": ["query", "from"], "msg": "give period=YYYY-MM, or both from and to, "
+                                                                     "from before to"}])
+    return Period(_midnight(start), _midnight(end))
+
+
+AccountingPeriod = Annotated[Period | None, Depends(accounting_period)]
+
+
+@router.get("/reports/trial-balance", response_model=None)
+async def trial_balance(uow_factory: UnitOfWork, period: AccountingPeriod, format: Format = Format.json) -> Any:
+    """Per account and currency: opening balance, debits, credits and closing balance for the period (UTC)."""
+    if period is None:
+        raise HTTPException(422, [{"loc": ["query", "period"], "msg": "give period=YYYY-MM, or from and to"}])
     async with uow_factory() as uow:
-        report = await uow.reports.trial_balance(_midnight(start), _midnight(end))
+        report = await uow.reports.trial_balance(period.start, period.end)
     return _csv(report["accounts"], "trial-balance") if format is Format.csv else _json(report)
 
 
@@ -235,12 +253,12 @@ class MarginDimension(StrEnum):
 
 
 @router.get("/reports/return-margin", response_model=None)
-async def return_margin(uow_factory: UnitOfWork, by: MarginDimension = MarginDimension.sku,
-                        format: Format = Format.json) -> Any:
+async def return_margin(uow_factory: UnitOfWork, period: AccountingPeriod,
+                        by: MarginDimension = MarginDimension.sku, format: Format = Format.json) -> Any:
     """What returns cost per SKU, channel or reason: refunds, fees kept, write-offs, recovered value, freight,
-    and the margin impact (recovered value − refunds − freight)."""
+    and the margin impact (recovered value − refunds − freight); for the period's entries, or all time."""
     async with uow_factory() as uow:
-        rows = await uow.reports.margin_impact(by.value)
+        rows = await uow.reports.margin_impact(by.value, *(period.start, period.end) if period else ())
     return _csv(rows, f"return-margin-by-{by.value}") if format is Format.csv else _json(rows)
 
 
