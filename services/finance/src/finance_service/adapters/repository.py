@@ -6,7 +6,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -208,10 +207,6 @@ class FinanceRepository:
         return list(await self.session.execute(
             select(_lines).where(_lines.c.entry_id.in_(entry_ids)).order_by(_lines.c.entry_id, _lines.c.id)))
 
-    async def is_reversed(self, entry: JournalEntry) -> bool:
-        return bool(await self.session.scalar(select(exists().where(
-            _entries.c.kind == "reversal", _entries.c.source_id == f"{entry.kind}:{entry.source_id}"))))
-
     # --- facts waiting to be posted ------------------------------------------------------------------------
 
     async def park(self, facts: list[dict[str, Any]]) -> None:
@@ -247,6 +242,3 @@ def _refund(row) -> Refund:
     # stored with 4 decimals; the refund was rounded to the currency's minor unit before it was approved
     return Refund(**{**fields, "status": RefundStatus(row.status), "amount": to_minor_unit(row.amount, row.currency)})
 
-
-def json_dump(value: Any) -> str:
-    return json.dumps(value, default=lambda v: str(v) if isinstance(v, Decimal) else v.__dict__)

@@ -11,10 +11,6 @@ class AccountType(StrEnum):
     contra_revenue = "contra_revenue"
     expense = "expense"
 
-    @property
-    def debit_normal(self) -> bool:
-        return self in (AccountType.asset, AccountType.contra_revenue, AccountType.expense)
-
 
 @dataclass(frozen=True)
 class Account:
