@@ -22,5 +22,7 @@ class FinanceSettings(ServiceSettings):
                                                                 "are flagged in the reconciliation")
     retailer_fault_reasons: list[str] = Field(default=["damaged_in_transit", "defective", "wrong_item"],
                                               description="Reasons that charge no restocking fee")
+    fee_grades: list[str] = Field(default=["B", "C"], description="Inspection grades a restocking fee is due for")
     fee_conditions: list[str] = Field(default=["opened", "damaged", "missing_parts"],
-                                      description="Conditions at inspection for which a restocking fee is due")
+                                      description="The same as scanned conditions, for refunds paid before "
+                                                  "inspection")

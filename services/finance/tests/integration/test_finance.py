@@ -32,11 +32,11 @@ def event(event_type: str, key: str, payload):
 
 
 def approval(refund_id: str, rma_id: str, order_id: str, amount: str, breakdown, *, timing="after_inspection",
-             lines=(("1", "SKU-RED-M", 1),)) -> RefundApproved:
+             lines=(("1", "SKU-RED-M", 1),), grades=None) -> RefundApproved:
     return RefundApproved(
         refund_id=refund_id, rma_id=rma_id, order_id=order_id, channel="web-eu", customer_id="c-42",
         amount=D(amount), currency="EUR", reason="changed_mind", timing=timing,
-        lines=[RefundedLine(line_id=i, sku=s, quantity=q) for i, s, q in lines],
+        lines=[RefundedLine(line_id=i, sku=s, quantity=q, grades=grades or {}) for i, s, q in lines],
         breakdown=[RefundComponent(line_id="1", kind=k, amount=D(a)) for k, a in breakdown],
         approved_by="policy", approved_at=NOW)
 
@@ -150,6 +150,31 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
     assert (await finance.get("/v1/reports/return-margin", params={"period": "2020-01"})).json() == []
     assert (await finance.get("/v1/reports/return-margin", params={"from": "2026-01-02"})).status_code == 422
     assert (await finance.get("/v1/reports/trial-balance", params={"period": "2026-13"})).status_code == 422
+
+
+async def test_leakage_judges_a_fee_by_the_units_each_refund_covers(finance):
+    """One RMA, one unit back like new and one damaged, settled apart: only a damaged unit refunded without its
+    fee is leakage, not the like-new unit's fee-free refund."""
+    rma = ReturnAuthorized(rma_id="r-7", order_id="o-7", channel="web-eu", node="BER1", authorized_at=NOW,
+                           reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=3)])
+    await publish(finance, ORDER_EVENTS, order_placed("o-7", [("1", "SKU-RED-M", 3)]))
+    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-7", rma))
+    await publish(finance, WAREHOUSE_EVENTS, *[
+        event("ReturnInspected", "r-7", ReturnInspected(rma_id="r-7", node="BER1", sku="SKU-RED-M", quantity=1,
+                                                        condition=condition, inspected_at=NOW))
+        for condition in ("like_new", "damaged", "damaged")])
+    await publish(finance, RETURNS_EVENTS, *[event("RefundApproved", "r-7", refund) for refund in (
+        approval("rf-like-new", "r-7", "o-7", "10.00", [("goods", "10.00")], grades={"A": 1}),
+        approval("rf-damaged", "r-7", "o-7", "8.00", [("goods", "10.00"), ("restocking_fee_C", "-2.00")],
+                 grades={"C": 1}),
+        approval("rf-leak", "r-7", "o-7", "10.00", [("goods", "10.00")], grades={"C": 1}))])
+
+    async def all_known() -> bool:
+        return len((await finance.get("/v1/reports/refund-reconciliation")).json()["refunds"]) == 3
+
+    await eventually(all_known)
+    leakage = (await finance.get("/v1/reports/refund-leakage")).json()
+    assert [(row["refund_id"], row["grades"]) for row in leakage["fees_not_charged"]] == [("rf-leak", ["C"])]
 
 
 async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staff(finance):

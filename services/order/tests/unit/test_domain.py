@@ -2,6 +2,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from ecomops_common.contracts.orders import OrderStatus
+from ecomops_common.money import MINOR_UNIT_DIGITS, to_minor_unit
 from order_service.domain.lifecycle import IntakePolicy
 from order_service.domain.model import Order, OrderLine
 
@@ -66,3 +67,17 @@ def test_amounts_finer_than_the_currency_allows_reject():
 def test_every_broken_rule_is_reported_at_once():
     order = make_order(currency="XYZ", lines=[OrderLine("1", "S", -2, Decimal("1.00"))])
     assert {"unknown_currency", "non_positive_quantity", "payment_amount_mismatch"} <= codes(order)
+
+
+def test_intake_accepts_exactly_what_finance_books_without_rounding():
+    """One table: an amount intake accepts is already in the minor units finance and returns round to."""
+    for currency, digits in MINOR_UNIT_DIGITS.items():
+        price = Decimal(7).scaleb(-digits)  # the smallest-unit price: 0.07, 7, 0.007 ...
+        accepted = make_order(currency=currency, lines=[OrderLine("1", "S", 1, price)], shipping_fee=Decimal(0),
+                              tax=Decimal(0), payment_amount=price)
+        assert codes(accepted) == set(), currency
+        assert to_minor_unit(price, currency) == price
+        finer = price.scaleb(-1)
+        refused = make_order(currency=currency, lines=[OrderLine("1", "S", 1, finer)], shipping_fee=Decimal(0),
+                             tax=Decimal(0), payment_amount=finer)
+        assert "too_many_decimals" in codes(refused), currency

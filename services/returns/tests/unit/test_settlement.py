@@ -43,10 +43,12 @@ def test_after_inspection_each_parcel_settles_its_own_units_with_the_fee_of_thei
     r.receive("TSHIRT-M", 2, "opened", T0, "dev9")
     assert settle(r, policy) is None
     r.inspect("TSHIRT-M", 1, "A", DEFAULT_TABLE, T0, "op-3")
-    assert settle(r, policy).amount == Decimal("20.00")
+    first = settle(r, policy)
+    assert (first.amount, first.grades) == (Decimal("20.00"), {"1": {"A": 1}})  # finance's leakage judges by these
     r.inspect("TSHIRT-M", 1, "B", DEFAULT_TABLE, T0, "op-3")
     second = settle(r, policy)
     assert second.breakdown == [("1/goods", Decimal("20.00")), ("1/restocking_fee_B", Decimal("-2.00"))]
+    assert second.grades == {"1": {"B": 1}}
 
 
 def test_the_cap_counts_what_other_returns_of_the_line_refunded():

@@ -141,6 +141,9 @@ class RefundedLine(BaseModel):
     line_id: str
     sku: str
     quantity: int = Field(ge=1)
+    grades: dict[str, int] = Field(default_factory=dict,
+                                   description="Units of this refund per inspection grade (A like new … D "
+                                               "unsalvageable); empty when refunded before inspection")
 
 
 class RefundApproved(EventPayload):

@@ -3,7 +3,9 @@
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from ecomops_common.money import minor_unit_digits
 
 MONEY_PATTERN = r"^-?[0-9]{1,13}(\.[0-9]{1,4})?$"
 
@@ -35,3 +37,12 @@ class EventPayload(BaseModel):
     optional field stays compatible."""
 
     model_config = ConfigDict(extra="ignore")
+
+
+def _known_currency(code: str) -> str:
+    minor_unit_digits(code)  # raises UnknownCurrency, a ValueError, so validation names the field
+    return code
+
+
+CurrencyCode = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 code"),
+                         AfterValidator(_known_currency)]

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from ecomops_common.contracts.types import EventPayload, Money
+from ecomops_common.contracts.types import CurrencyCode, EventPayload, Money
 
 
 class ScanKind(StrEnum):
@@ -53,7 +53,7 @@ class Scan(BaseModel):
     tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
     carrier: str | None = Field(default=None, max_length=64, description="For ship, e.g. dhl")
     shipping_cost: Money | None = Field(default=None, description="For ship: what the carrier charges the parcel")
-    currency: str | None = Field(default=None, pattern=r"^[A-Z]{3}$", description="Of shipping_cost")
+    currency: CurrencyCode | None = Field(default=None, description="Of shipping_cost")
 
 
 class FulfilmentStage(StrEnum):

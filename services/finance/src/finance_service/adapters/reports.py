@@ -29,6 +29,7 @@ from finance_service.domain.accounts import (
     SHIPPING_REVENUE,
     WRITE_OFF,
 )
+from finance_service.domain.leakage import FeeRule, uncharged_fee
 from finance_service.domain.money import ZERO
 from finance_service.domain.payouts import RefundStatus
 
@@ -92,7 +93,7 @@ class FinanceReports:
                         + by_status[RefundStatus.failed]} for currency, by_status in totals.items()],
         }
 
-    async def leakage(self, retailer_fault_reasons: frozenset[str], fee_conditions: frozenset[str]) -> dict:
+    async def leakage(self, fee_rule: FeeRule) -> dict:
         rows = await self._refunds_with_returns()
         orders = await self._orders({row.order_id for row in rows})
         over_policy, attempts, fees = [], [], []
@@ -111,10 +112,10 @@ class FinanceReports:
             if row.attempts > 1 or row.duplicate_requests or row.generation:
                 attempts.append({**base, "attempts": row.attempts, "duplicate_requests": row.duplicate_requests,
                                  "declined_generations": row.generation, "status": row.status})
-            graded = {c for c in (row.conditions or "").split("\n") if c}
-            charged = any(c["kind"].startswith("restocking_fee") for c in breakdown)
-            if not charged and row.reason not in retailer_fault_reasons and graded & fee_conditions:
-                fees.append({**base, "reason": row.reason, "conditions": sorted(graded), "timing": row.timing})
+            due = uncharged_fee(fee_rule, row.reason, lines, breakdown,
+                                {c for c in (row.conditions or "").split("\n") if c})
+            if due:
+                fees.append({**base, "reason": row.reason, **due, "timing": row.timing})
         return {"over_policy": over_policy, "duplicate_attempts": attempts, "fees_not_charged": fees}
 
     async def pending_liability(self) -> dict[str, Any]:

@@ -14,11 +14,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, model_validator
 
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import CurrencyCode, Money
 from ecomops_common.http import require_api_token
 from ecomops_common.money import to_minor_unit
 from finance_service.domain.accounts import CHART
 from finance_service.domain.journal import reversal
+from finance_service.domain.leakage import FeeRule
 from finance_service.domain.payouts import RefundStatus
 from finance_service.domain.postings import UnitCost
 from finance_service.service_layer.payouts import issue
@@ -48,7 +49,7 @@ async def chart_of_accounts() -> list[dict[str, str]]:
 
 class UnitCostIn(BaseModel):
     amount: Money = Field(description="Cost of one unit, e.g. \"12.40\"")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    currency: CurrencyCode
     liquidation_value: Money = Field(default=Decimal(0), description="What a liquidator pays for one unit")
 
     @model_validator(mode="after")
@@ -227,8 +228,8 @@ async def refund_leakage(request: Request, uow_factory: UnitOfWork, format: Form
     """Refunds above the price paid, repeated attempts and approvals, restocking fees not charged."""
     settings = request.app.state.runtime.settings
     async with uow_factory() as uow:
-        report = await uow.reports.leakage(frozenset(settings.retailer_fault_reasons),
-                                           frozenset(settings.fee_conditions))
+        report = await uow.reports.leakage(FeeRule(frozenset(settings.retailer_fault_reasons),
+                                                   frozenset(settings.fee_grades), frozenset(settings.fee_conditions)))
     if format is Format.csv:
         return _csv([{"finding": name, **row} for name, rows in report.items() for row in rows], "refund-leakage")
     return _json(report)

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from ecomops_common.contracts.orders import OrderStatus
-from order_service.domain.currencies import MINOR_UNITS
+from ecomops_common.money import MINOR_UNIT_DIGITS
 from order_service.domain.lifecycle import IntakePolicy, OrderState, Transition, intake_holds
 
 
@@ -69,7 +69,7 @@ class Order:
 
 def business_rule_violations(order: Order) -> list[Rejection]:
     problems: list[Rejection] = []
-    minor_units = MINOR_UNITS.get(order.currency)
+    minor_units = MINOR_UNIT_DIGITS.get(order.currency)
     if minor_units is None:
         problems.append(Rejection("currency", "unknown_currency", f"{order.currency} is not an ISO 4217 currency"))
     for index, line in enumerate(order.lines):

@@ -87,6 +87,7 @@ class Settlement:
     risk_signals: list[str]
     decided_by: str | None = None
     decided_at: datetime | None = None
+    grades: dict[str, dict[str, int]] = field(default_factory=dict)  # line_id -> grade -> units, once inspected
 
     @property
     def final(self) -> bool:

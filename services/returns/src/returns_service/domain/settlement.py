@@ -52,7 +52,8 @@ def next_settlement(rma: Rma, policy: RefundPolicy, already_refunded: Mapping[st
             f"{rma.id}-S{len(rma.settlements) + 1}", rma.resolution,
             SettlementStatus.pending_approval if waits else SettlementStatus.approved, TIMING_OF_STAGE[stage],
             quote.amount, rma.currency, {line.line_id: units[line.line_id] for line in lines}, quote.breakdown,
-            quote.notes, signals, None if waits else "policy", None if waits else at)
+            quote.notes, signals, None if waits else "policy", None if waits else at,
+            {line_id: by_grade for line_id, by_grade in grades.items() if by_grade})
         rma.settlements.append(settlement)
         what = f"{settlement.kind} of {settlement.amount} {settlement.currency}"
         if waits:

@@ -170,7 +170,8 @@ async def _release(uow, rma: Rma, settlement: Settlement, at: datetime) -> None:
             customer_id=rma.customer_id, amount=settlement.amount, currency=settlement.currency, reason=rma.reason,
             timing=settlement.timing, risk_signals=settlement.risk_signals, approved_by=settlement.decided_by,
             approved_at=at,
-            lines=[RefundedLine(line_id=line_id, sku=units[line_id].sku, quantity=n)
+            lines=[RefundedLine(line_id=line_id, sku=units[line_id].sku, quantity=n,
+                                grades=settlement.grades.get(line_id, {}))
                    for line_id, n in settlement.lines.items()],
             breakdown=[RefundComponent(line_id=label.rpartition("/")[0], kind=label.rpartition("/")[2],
                                        amount=amount) for label, amount in settlement.breakdown])), RETURNS_EVENTS)
