@@ -40,9 +40,14 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
 
     @app.get("/readyz", tags=["operations"])
     async def readyz() -> JSONResponse:
+        """200 while the HTTP API can serve (its database answers), with what is degraded: Kafka down or
+        consumers not joined yet only delays publishing (the outbox keeps it) and consuming, so a load balancer
+        must not take the API out of service for it. 503 when the database is unavailable."""
         checks = await runtime.readiness()
-        ready = all(value == "ok" for value in checks.values())
-        return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+        serving = checks["database"] == "ok"
+        degraded = sorted(name for name, value in checks.items() if value != "ok")
+        return JSONResponse({"ready": serving, "degraded": degraded, "checks": checks},
+                            status_code=200 if serving else 503)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
     async def prometheus_metrics(_request: Request) -> Response:

@@ -1,6 +1,7 @@
 """What every service process runs besides its own logic: database, topics, consumers, outbox relay."""
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 
@@ -11,7 +12,7 @@ from ecomops_common import telemetry
 from ecomops_common.db import Database
 from ecomops_common.inbox import ProcessedEvent
 from ecomops_common.messaging import BatchConsumer, DeadLetters
-from ecomops_common.outbox import OutboxMessage
+from ecomops_common.outbox import OutboxMessage, outbox_parked
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.resilience import retry_transient
 from ecomops_common.settings import ServiceSettings
@@ -26,7 +27,7 @@ class ServiceRuntime:
         self.settings = settings
         self.database = database or Database(settings.database_url)
         # The service's own tables plus outbox and inbox: never another service's, even in one test process.
-        self.tables = [*tables, OutboxMessage.__table__, ProcessedEvent.__table__]
+        self.tables = [*tables, OutboxMessage.__table__, outbox_parked, ProcessedEvent.__table__]
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id=settings.service_name,
@@ -44,6 +45,7 @@ class ServiceRuntime:
         self.consumers: list[BatchConsumer] = []
         self.periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
         self._periodic_tasks: list[asyncio.Task] = []
+        self._messaging: asyncio.Task | None = None
 
     def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
         """Runs `job` every `interval_s` while the service runs (e.g. time-based rules); failures are logged."""
@@ -53,10 +55,21 @@ class ServiceRuntime:
         self.consumers.append(consumer)
 
     async def start(self) -> None:
+        """Returns once the database is there, so HTTP serves at once. Topics and consumer groups are joined in
+        the background: while Kafka is down the HTTP API works and the outbox keeps what is to be published."""
         settings = self.settings
         telemetry.setup_logging(settings.service_name, settings.log_level)
         telemetry.setup_tracing(settings.service_name, settings.otlp_endpoint)
         await retry_transient(lambda: self.database.create_tables(self.tables), what="creating tables")
+        self._messaging = asyncio.create_task(self._start_messaging_logged(), name="messaging-start")
+        if settings.relay_enabled:
+            await self.relay.start()
+        self._periodic_tasks = [asyncio.create_task(_repeat(name, interval_s, job), name=name)
+                                for name, interval_s, job in self.periodic]
+        log.info("%s serving; consumers join once Kafka answers", settings.service_name)
+
+    async def _start_messaging(self) -> None:
+        settings = self.settings
         await retry_transient(
             lambda: asyncio.wait_for(ensure_topics(
                 settings.kafka_bootstrap_servers, self.topics, settings.topic_prefix,
@@ -65,17 +78,44 @@ class ServiceRuntime:
         )
         for consumer in self.consumers:
             consumer.register(self.broker, self.dead_letters)
-        await self.broker.start()
-        if settings.relay_enabled:
-            await self.relay.start()
-        self._periodic_tasks = [asyncio.create_task(_repeat(name, interval_s, job), name=name)
-                                for name, interval_s, job in self.periodic]
-        log.info("%s started", settings.service_name)
+        await retry_transient(self._start_broker, what="joining consumer groups")
+        log.info("%s consumers started", settings.service_name)
+
+    async def _start_messaging_logged(self) -> None:
+        try:
+            await self._start_messaging()
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # not transient (e.g. a topic's settings refused): /readyz shows it
+            log.exception("%s: consumers could not start", self.settings.service_name)
+            raise
+
+    async def _start_broker(self) -> None:
+        try:
+            await self.broker.start()
+        except BaseException:
+            with contextlib.suppress(Exception):  # a half-started broker starts again from scratch
+                await self.broker.stop()
+            raise
+
+    def _messaging_status(self) -> str:
+        task = self._messaging
+        if task is None or not task.done():
+            return "waiting for kafka"
+        if task.cancelled():
+            return "stopped"
+        return f"failed: {task.exception()!r}"[:300] if task.exception() else "ok"
+
+    async def wait_for_messaging(self, timeout: float = 60.0) -> None:
+        """Until topics exist and consumers have joined (tests and tools that produce right after start)."""
+        await asyncio.wait_for(asyncio.shield(self._messaging), timeout)
 
     async def stop(self) -> None:
+        if self._messaging is not None and not self._messaging.done():
+            self._messaging.cancel()
         for task in self._periodic_tasks:
             task.cancel()
-        await asyncio.gather(*self._periodic_tasks, return_exceptions=True)
+        await asyncio.gather(*self._periodic_tasks, *filter(None, [self._messaging]), return_exceptions=True)
         await self.relay.stop()
         await self.broker.stop()
         await self.dead_letters.stop()
@@ -89,6 +129,7 @@ class ServiceRuntime:
         except Exception as error:
             checks["database"] = f"unavailable: {type(error).__name__}"
         checks["kafka"] = "ok" if await self.broker.ping(timeout=2) else "unavailable"
+        checks["consumers"] = self._messaging_status()
         return checks
 
 

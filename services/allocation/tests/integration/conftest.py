@@ -9,7 +9,7 @@ from allocation_service.bootstrap import build_app
 from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import ALLOCATION_EVENTS
-from ecomops_common.testing.plugin import consume_until, free_port
+from ecomops_common.testing.plugin import consume_until, free_port, running
 
 ADMIN = {"authorization": "Bearer test-token"}
 
@@ -24,7 +24,7 @@ def allocation_settings(database_url, kafka_bootstrap, topic_prefix) -> Allocati
 async def allocation(allocation_settings):
     """The allocation service in this process, with an HTTP client on it."""
     app = build_app(allocation_settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://allocation",
                                      headers=ADMIN) as client:
             client.settings = allocation_settings

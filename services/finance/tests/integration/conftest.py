@@ -1,6 +1,7 @@
 import httpx
 import pytest
 
+from ecomops_common.testing.plugin import running
 from finance_service.adapters.payment_provider import HttpPaymentProvider
 from finance_service.bootstrap import build_app
 from finance_service.entrypoints.payment_simulator import create_simulator_app
@@ -19,7 +20,7 @@ async def finance(database_url, kafka_bootstrap, topic_prefix):
                                parked_retry_interval_s=0.2)
     simulator = httpx.ASGITransport(app=create_simulator_app())
     app = build_app(settings, HttpPaymentProvider("http://provider", settings.payment_timeout_s, simulator))
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://finance",
                                      headers=ADMIN) as client, \
                 httpx.AsyncClient(transport=simulator, base_url="http://provider") as provider:

@@ -1,6 +1,7 @@
 import httpx
 import pytest
 
+from ecomops_common.testing.plugin import running
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
@@ -11,7 +12,7 @@ async def order_service(database_url, kafka_bootstrap, topic_prefix):
     settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                              topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
             client.settings = settings
             yield client

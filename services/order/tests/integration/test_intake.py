@@ -9,7 +9,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from ecomops_common.telemetry import setup_tracing
-from ecomops_common.testing.plugin import consume_until, produce
+from ecomops_common.testing.plugin import consume_until, produce, running
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
@@ -23,7 +23,7 @@ async def order_service(database_url, kafka_bootstrap, topic_prefix):
     settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                              topic_prefix=topic_prefix, topic_partitions=2)
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
             client.settings = settings
             yield client
@@ -153,7 +153,7 @@ async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, 
     settings = OrderSettings(data_dir=tmp_path, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
             first = await client.post("/v1/orders", json=order_json())
             again = await client.post("/v1/orders", json=order_json())
@@ -166,7 +166,8 @@ async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, 
 async def test_operations_endpoints(order_service, order_json):
     assert (await order_service.get("/healthz")).json() == {"status": "ok"}
     ready = await order_service.get("/readyz")
-    assert ready.status_code == 200 and ready.json()["checks"] == {"database": "ok", "kafka": "ok"}
+    assert ready.status_code == 200 and ready.json() == {
+        "ready": True, "degraded": [], "checks": {"database": "ok", "kafka": "ok", "consumers": "ok"}}
     placed = await order_service.post("/v1/orders", json=order_json(), headers={"x-correlation-id": "corr-1"})
     assert placed.headers["x-correlation-id"] == "corr-1"
     metrics = (await order_service.get("/metrics")).text

@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from ecomops_common.testing.plugin import consume_until, produce
+from ecomops_common.testing.plugin import consume_until, produce, running
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
@@ -19,7 +19,7 @@ async def order_service(database_url, kafka_bootstrap, topic_prefix):
                              topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
                              fraud_review_threshold=70)
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
             client.settings = settings
             yield client

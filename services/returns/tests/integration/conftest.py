@@ -4,7 +4,7 @@ import pytest
 from ecomops_common.contracts import ORDER_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
-from ecomops_common.testing.plugin import eventually, produce_events
+from ecomops_common.testing.plugin import eventually, produce_events, running
 from ecomops_common.testing.samples import order_placed
 from returns_service.bootstrap import build_app
 from returns_service.settings import ReturnsSettings
@@ -19,7 +19,7 @@ async def returns(database_url, kafka_bootstrap, topic_prefix):
     settings = ReturnsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                                topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://returns",
                                      headers=ADMIN) as client:
             client.settings, client.unit_of_work = settings, app.state.unit_of_work

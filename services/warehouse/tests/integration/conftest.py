@@ -1,6 +1,7 @@
 import httpx
 import pytest
 
+from ecomops_common.testing.plugin import running
 from warehouse_service.bootstrap import build_app
 from warehouse_service.settings import WarehouseSettings
 
@@ -23,7 +24,7 @@ async def warehouse(database_url, kafka_bootstrap, topic_prefix, wave_size):
                                  topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
                                  wave_size=wave_size)
     app = build_app(settings)
-    async with app.router.lifespan_context(app):
+    async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warehouse",
                                      headers=ADMIN) as client:
             assert (await client.put("/v1/warehouses/BER1/locations", json=LAYOUT)).status_code == 200

@@ -5,6 +5,7 @@ its own topic prefix on the shared broker.
 """
 
 import asyncio
+import contextlib
 import json
 import os
 import subprocess
@@ -75,6 +76,15 @@ async def new_database(postgres_admin_url):
 async def database_url(new_database) -> str:
     """A fresh PostgreSQL database for one test, dropped afterwards (SQLAlchemy asyncpg URL)."""
     return await new_database()
+
+
+@contextlib.asynccontextmanager
+async def running(app, timeout: float = 60.0):
+    """A service app in this process, once its topics exist and its consumers have joined (it serves HTTP
+    before that), so a test can produce to its topics right away."""
+    async with app.router.lifespan_context(app):
+        await app.state.runtime.wait_for_messaging(timeout)
+        yield app
 
 
 async def produce(bootstrap: str, topic: str, messages: list[tuple[bytes | None, bytes]],
@@ -159,11 +169,8 @@ class ServiceProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.module} exited: see {self.log_path}")
-            try:
-                if httpx.get(self.base_url + self.ready_path, timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+            if fully_ready(self.base_url + self.ready_path):
+                return self
             time.sleep(0.2)
         raise TimeoutError(f"{self.module} not ready after {ready_timeout}s: see {self.log_path}")
 
@@ -180,6 +187,16 @@ class ServiceProcess:
                 self.process.wait(30)
             except subprocess.TimeoutExpired:
                 self.kill()
+
+
+def fully_ready(url: str) -> bool:
+    """/readyz answers 200 as soon as HTTP can serve; a test that produces to the service's topics also needs
+    them created and its consumers joined (nothing degraded). Other health paths: a 200 is enough."""
+    try:
+        response = httpx.get(url, timeout=1)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200 and not (url.endswith("/readyz") and response.json()["degraded"])
 
 
 async def run_reconciliation(entry_point: str, env: dict[str, str]) -> dict:
