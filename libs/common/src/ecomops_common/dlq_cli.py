@@ -13,6 +13,11 @@ dead-letter topic, so no dead letter is redriven twice, across runs and operator
 just the named ones (N is an offset on partition 0, dead-letter topics have one; `P@N` names
 another partition). Each publish is followed by its commit: a crash between the two can redrive one
 dead letter twice, never lose one.
+
+Dead letters that retention deleted before they were redriven are reported as expired, never counted
+as redriven, and the command exits with status 3. `redrive --all` reports them once: it then records
+them as done, since they can no longer be redriven. A dead letter whose value was cut to fit the
+dead-letter topic (header `dlq_payload_truncated`) is skipped: replay the original record instead.
 """
 
 import argparse
@@ -34,6 +39,7 @@ from ecomops_common.messaging import (
     DLQ_ORIGINAL_OFFSET,
     DLQ_ORIGINAL_PARTITION,
     DLQ_ORIGINAL_TOPIC,
+    DLQ_PAYLOAD_TRUNCATED,
     DLQ_REASON,
 )
 from ecomops_common.producer import kafka_producer
@@ -43,6 +49,7 @@ from ecomops_common.topics import DEAD_LETTER_SUFFIX
 REDRIVE_GROUP = "ecomops-dlq-redrive"
 REDRIVEN_FROM = "redriven_from"  # header on a redriven record: <dlq topic>:<partition>:<offset>
 DEFAULT_BOOTSTRAP = "127.0.0.1:19092"
+EXIT_EXPIRED = 3  # some dead letters were deleted by retention before they were redriven
 
 
 @dataclass(frozen=True)
@@ -200,12 +207,25 @@ class RedriveProgress:
     above: set[int] = field(default_factory=set)
 
     @classmethod
-    def parse(cls, committed: int, metadata: str | None, log_start: int) -> "RedriveProgress":
+    def parse(cls, committed: int, metadata: str | None) -> "RedriveProgress":
         above = set(json.loads(metadata).get("redriven", [])) if metadata else set()
-        # Dead letters that retention deleted can no longer be redriven: they count as done.
-        progress = cls(max(committed, log_start), above)
+        progress = cls(max(committed, 0), above)  # -1: nothing committed yet
         progress.advance()
         return progress
+
+    def not_done_below(self, end: int) -> list[tuple[int, int]]:
+        """The (first, last) offset ranges below `end` not redriven."""
+        ranges, start = [], self.committed
+        for offset in sorted(offset for offset in self.above if offset < end):
+            if offset > start:
+                ranges.append((start, offset - 1))
+            start = offset + 1
+        return ranges + [(start, end - 1)] if start < end else ranges
+
+    def skip_to(self, offset: int) -> None:
+        """Everything below `offset` counts as done (reported as expired: it can no longer be redriven)."""
+        self.committed = max(self.committed, offset)
+        self.advance()
 
     def is_done(self, offset: int) -> bool:
         return offset < self.committed or offset in self.above
@@ -228,6 +248,7 @@ class RedriveProgress:
 class RedriveResult:
     redriven: list[DeadLetterRecord] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (position, why)
+    expired: list[tuple[int, int, int]] = field(default_factory=list)  # (partition, first, last offset)
     dry_run: bool = False
 
 
@@ -253,24 +274,36 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
         consumer.assign(partitions)  # manual assignment: the group is only a place to keep offsets
         log_start = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
-        progress = {
-            partition: RedriveProgress.parse(*committed.get(partition, (-1, ""))[:2], log_start[partition])
-            for partition in partitions}
+        progress = {partition: RedriveProgress.parse(*committed.get(partition, (-1, ""))[:2])
+                    for partition in partitions}
 
         picked: set[tuple[int, int]] | None = None
         if offsets is None:
-            ranges = {partition: (progress[partition].committed, end[partition]) for partition in partitions}
+            for partition in partitions:
+                expired = progress[partition].not_done_below(log_start[partition])
+                result.expired += [(partition.partition, first, last) for first, last in expired]
+                if expired and not dry_run:
+                    progress[partition].skip_to(log_start[partition])
+                    await consumer.commit({partition: (progress[partition].committed, progress[partition].metadata())})
+            ranges = {partition: (max(progress[partition].committed, log_start[partition]), end[partition])
+                      for partition in partitions}
         else:
             picked = {_as_position(offset) for offset in offsets}
             ranges = {}
             for partition in partitions:
                 wanted = [offset for number, offset in picked if number == partition.partition]
                 if wanted:
-                    ranges[partition] = (min(wanted), min(max(wanted) + 1, end[partition]))
+                    ranges[partition] = (max(min(wanted), log_start[partition]), min(max(wanted) + 1, end[partition]))
         records = {(record.partition, record.offset): record for record in await _read(consumer, ranges)}
         if picked is not None:
-            for position in sorted(picked - set(records)):
-                result.skipped.append((f"{position[0]}@{position[1]}", "no such dead letter"))
+            for number, offset in sorted(picked - set(records)):
+                partition = TopicPartition(dlq_topic, number)
+                if partition not in log_start or offset >= log_start[partition]:
+                    result.skipped.append((f"{number}@{offset}", "no such dead letter"))
+                elif progress[partition].is_done(offset):
+                    result.skipped.append((f"{number}@{offset}", "deleted by retention, redriven or reported before"))
+                else:
+                    result.expired.append((number, offset, offset))
 
         for (number, offset), record in sorted(records.items()):
             if picked is not None and (number, offset) not in picked:
@@ -278,6 +311,11 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
             partition = TopicPartition(dlq_topic, number)
             if progress[partition].is_done(offset):
                 result.skipped.append((record.position, "already redriven"))
+                continue
+            if record.header(DLQ_PAYLOAD_TRUNCATED) is not None:
+                result.skipped.append((record.position, f"value truncated when dead-lettered: replay the original at "
+                                                         f"{record.original_topic}[{record.original_partition}]"
+                                                         f"@{record.original_offset}"))
                 continue
             result.redriven.append(record)
             if dry_run:
@@ -363,9 +401,16 @@ async def _redrive(args: argparse.Namespace, dlq_topic: str) -> int:
         print(f"{verb} {record.position} -> {record.original_topic} (key {value_preview(record.key, 40)})")
     for position, why in result.skipped:
         print(f"skipped {position}: {why}")
+    expired = 0
+    for partition, first, last in result.expired:
+        count = last - first + 1
+        expired += count
+        letters = "dead letter" if count == 1 else "dead letters"
+        print(f"expired {partition}@{first}..{last}: {count} {letters} deleted by retention before being redriven")
     summary = f"redriven {0 if result.dry_run else len(result.redriven)}, skipped {len(result.skipped)}"
+    summary += f", expired {expired}" if expired else ""
     print(summary + (f" (dry run: would redrive {len(result.redriven)})" if result.dry_run else ""))
-    return 0
+    return EXIT_EXPIRED if expired else 0
 
 
 def main(argv: list[str] | None = None) -> int:

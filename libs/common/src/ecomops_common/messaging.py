@@ -40,6 +40,14 @@ DLQ_ORIGINAL_PARTITION = "dlq_original_partition"
 DLQ_ORIGINAL_OFFSET = "dlq_original_offset"
 DLQ_CONSUMER = "dlq_consumer"
 DLQ_FAILED_AT = "dlq_failed_at"
+DLQ_PAYLOAD_TRUNCATED = "dlq_payload_truncated"  # the record did not fit as a dead letter: its size in bytes
+
+# Kafka refuses messages above about 1 MB (the producer's max_request_size, the topic's max.message.bytes):
+# a record up to there, plus the dlq_* headers (10 KiB at most), still fits.
+DEAD_LETTER_MAX_BYTES = 1_000_000
+_KEPT_VALUE_BYTES = 64 * 1024
+_KEPT_BYTES = 1024  # of the key, and characters of each header's name and value
+_KEPT_HEADERS = 64
 
 
 class MessageRejected(Exception):
@@ -145,7 +153,14 @@ def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> 
 
 
 class DeadLetters:
-    """Publishes dead letters durably (idempotent, acks=all) before the offset is committed."""
+    """Publishes dead letters durably (idempotent, acks=all) before the offset is committed.
+
+    A dead letter always fits the broker: a record that would not fit with the dlq_* headers added (a
+    malformed message near the maximum message size) keeps the first 64 KiB of its value, the first 1 KiB of
+    its key and of its first 64 headers, and gets `dlq_payload_truncated` (its original size in bytes). Such
+    a dead letter is for reading, not redriving; the whole record stays in the original topic, where the
+    dlq_original_* headers point, for as long as that topic keeps it.
+    """
 
     def __init__(self, bootstrap_servers: str) -> None:
         self.bootstrap_servers = bootstrap_servers
@@ -157,7 +172,12 @@ class DeadLetters:
             await producer.stop()
 
     async def send(self, record: ConsumerRecord, reason: str, detail: str, consumer_name: str) -> None:
-        headers = record_headers(record)
+        key, value, headers = record.key, record.value, record_headers(record)
+        size = len(key or b"") + len(value or b"") + sum(len(n.encode()) + len(v.encode()) for n, v in headers.items())
+        if size > DEAD_LETTER_MAX_BYTES:
+            key, value = key and key[:_KEPT_BYTES], value and value[:_KEPT_VALUE_BYTES]
+            headers = {name[:_KEPT_BYTES]: text[:_KEPT_BYTES] for name, text in list(headers.items())[:_KEPT_HEADERS]}
+            headers[DLQ_PAYLOAD_TRUNCATED] = str(size)
         headers.update({
             DLQ_REASON: reason,
             DLQ_ERROR: detail[:2000],
@@ -171,8 +191,8 @@ class DeadLetters:
             producer = kafka_producer(self.bootstrap_servers)
             await producer.start()
             self._producer = producer
-        await self._producer.send_and_wait(dead_letter_topic(record.topic), record.value, key=record.key,
-                                           headers=[(name, value.encode()) for name, value in headers.items()])
+        await self._producer.send_and_wait(dead_letter_topic(record.topic), value, key=key,
+                                           headers=[(name, text.encode()) for name, text in headers.items()])
         metrics.DEAD_LETTERS.labels(topic=record.topic, reason=reason).inc()
         log.warning("dead-lettered %s[%d]@%d: %s: %s", record.topic, record.partition, record.offset,
                     reason, detail[:300])

@@ -19,6 +19,7 @@ DUPLICATES_SKIPPED = Counter(
 DEAD_LETTERS = Counter("ecomops_dead_letters_total", "Messages sent to a dead-letter topic", ["topic", "reason"])
 OUTBOX_BACKLOG = Gauge("ecomops_outbox_backlog", "Outbox rows not yet published")
 OUTBOX_OLDEST_AGE = Gauge("ecomops_outbox_oldest_unpublished_age_seconds", "Age of the oldest unpublished row")
+OUTBOX_PARKED = Gauge("ecomops_outbox_parked", "Outbox rows parked because they can never be sent as they are")
 OUTBOX_PUBLISHED = Counter("ecomops_outbox_published_total", "Outbox rows published to Kafka")
 OUTBOX_PUBLISH_ERRORS = Counter("ecomops_outbox_publish_errors_total", "Failed relay batches (retried)")
 OUTBOX_PURGED = Counter("ecomops_outbox_purged_total", "Published outbox rows purged after retention")

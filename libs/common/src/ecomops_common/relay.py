@@ -2,8 +2,17 @@
 
 Several replicas may run: each claims rows with FOR UPDATE SKIP LOCKED, and a row is only claimable
 once every older row of its aggregate is published, so one aggregate's events never overtake each
-other even when two relays work side by side. Kafka being down rolls the claim back; the rows stay
-and are sent after a backoff (at least once: consumers de-duplicate by event id).
+other even when two relays work side by side. Rows of a claim that were sent are marked published
+whatever happened to the others. A row that failed transiently (Kafka down) stays pending and is sent
+after a backoff (at least once: consumers de-duplicate by event id).
+
+A row the broker can never take as it is (larger than the maximum message size, a payload or headers
+that cannot be encoded) is parked (outbox.park) with its error instead of being retried forever in
+front of everything else. A parked row does not block its aggregate: the later events of that order
+or SKU go out, because stopping an aggregate's whole flow for one unsendable event hurts more than a
+gap, and consumers already take events late (revisions, stock level versions, releases before
+placements). Requeued after a fix, the row keeps its old position, so it goes out before any later
+event of its aggregate that is still pending.
 """
 
 import asyncio
@@ -12,19 +21,22 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
+from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
 from ecomops_common import metrics
 from ecomops_common.db import Database
 from ecomops_common.inbox import ProcessedEvent
-from ecomops_common.outbox import OutboxMessage
+from ecomops_common.outbox import OutboxMessage, outbox_parked, park
 from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import Backoff
 
 log = logging.getLogger(__name__)
 _table = OutboxMessage.__table__
 _older = aliased(OutboxMessage)
+# The record itself can never be written as it is (ValueError: headers or payload that do not encode).
+_RECORD_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, ValueError)
 
 
 def claim_statement(batch_size: int):
@@ -48,6 +60,11 @@ def claim_statement(batch_size: int):
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite is single-writer anyway
     )
+
+
+def _describe(error: BaseException) -> str:
+    """For `outbox_cli list`: a broker's error says little more than its code, its description more."""
+    return f"{type(error).__name__}: {error} {getattr(error, 'description', '')}".strip()[:2000]
 
 
 class OutboxRelay:
@@ -112,29 +129,61 @@ class OutboxRelay:
                 log.debug("error while stopping the relay producer", exc_info=True)
 
     async def publish_batch(self) -> int:
-        """Publishes up to batch_size rows; returns how many. Raises when Kafka or the DB fails."""
+        """Publishes up to batch_size rows and returns how many; parks rows that can never be sent.
+
+        Raises (after marking what was sent) when a row failed transiently, so the loop backs off.
+        """
         async with self.database.sessions() as session, session.begin():
             rows = (await session.execute(self._claim)).all()
             if not rows:
                 return 0
-            producer = await self._producer_ready()
-            sends = [
-                await producer.send(
-                    row.topic,
-                    value=row.payload.encode(),
-                    key=row.aggregateid.encode(),
-                    headers=[(name, value.encode()) for name, value in json.loads(row.headers).items()],
-                )
-                for row in rows
-            ]
-            await asyncio.gather(*sends)
-            await session.execute(
-                update(_table)
-                .where(_table.c.position.in_([row.position for row in rows]))
-                .values(published_at=datetime.now(UTC))
-            )
-        metrics.OUTBOX_PUBLISHED.inc(len(rows))
-        return len(rows)
+            errors = await self._send(rows)
+            if len(rows) > 1 and any(isinstance(error, _RECORD_ERRORS) for error in errors):
+                # The broker fails a whole producer batch for one record too large, and after a rejection
+                # the idempotent producer's sequence is out of step: suspects are tried alone, each on a
+                # fresh producer, so only the row at fault is parked.
+                for index, error in enumerate(errors):
+                    if isinstance(error, _RECORD_ERRORS):
+                        await self._close_producer()
+                        (errors[index],) = await self._send([rows[index]])
+            outcomes = list(zip(rows, errors, strict=True))
+            published = [row.position for row, error in outcomes if error is None]
+            parked = [(row, error) for row, error in outcomes if isinstance(error, _RECORD_ERRORS)]
+            now = datetime.now(UTC)
+            if published:
+                await session.execute(update(_table).where(_table.c.position.in_(published)).values(published_at=now))
+            if parked:
+                await park(session, [(row.position, _describe(error)) for row, error in parked], now)
+        metrics.OUTBOX_PUBLISHED.inc(len(published))
+        for row, error in parked:
+            log.error("outbox row %d (aggregate %s, topic %s) parked, it can never be sent as it is: %r",
+                      row.position, row.aggregateid, row.topic, error)
+        if parked:
+            await self._close_producer()  # a rejection leaves its sequence numbers out of step
+        for error in errors:
+            if error is not None and not isinstance(error, _RECORD_ERRORS):
+                raise error
+        return len(published)
+
+    async def _send(self, rows) -> list[BaseException | None]:
+        """Sends the rows in one go; per row, None once the broker has it, or why not."""
+        producer = await self._producer_ready()
+        errors: list[BaseException | None] = [None] * len(rows)
+        deliveries: dict[int, asyncio.Future] = {}
+        for index, row in enumerate(rows):
+            try:
+                headers = [(name, value.encode()) for name, value in json.loads(row.headers).items()]
+                deliveries[index] = await producer.send(row.topic, value=row.payload.encode(),
+                                                        key=row.aggregateid.encode(), headers=headers)
+            except _RECORD_ERRORS as error:  # refused before sending, e.g. larger than max_request_size
+                errors[index] = error
+            except Exception as error:  # Kafka unreachable: the rest waits for the next try
+                errors[index:] = [error] * (len(rows) - index)
+                break
+        outcomes = await asyncio.gather(*deliveries.values(), return_exceptions=True)
+        for index, outcome in zip(deliveries, outcomes, strict=True):
+            errors[index] = outcome if isinstance(outcome, BaseException) else None
+        return errors
 
     async def _publish_loop(self) -> None:
         backoff = Backoff(cap=5.0)
@@ -160,7 +209,7 @@ class OutboxRelay:
                     pass
 
     async def _housekeeping_loop(self) -> None:
-        """Keeps the backlog gauges fresh and purges published rows past retention."""
+        """Keeps the backlog and parked gauges fresh and purges published rows past retention."""
         next_purge = 0.0
         loop = asyncio.get_running_loop()
         while True:
@@ -176,16 +225,19 @@ class OutboxRelay:
             await asyncio.sleep(min(5.0, self.purge_interval_s))
 
     async def observe_backlog(self) -> tuple[int, float]:
+        """Pending rows and the oldest one's age (returned), and parked rows (the gauge only)."""
         async with self.database.sessions() as session:
             count, oldest = (await session.execute(
                 select(func.count(), func.min(_table.c.created_at)).where(_table.c.published_at.is_(None))
             )).one()
+            parked = (await session.execute(select(func.count()).select_from(outbox_parked))).scalar_one()
         age = 0.0
         if oldest is not None:
             oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
             age = max(0.0, (datetime.now(UTC) - oldest).total_seconds())
         metrics.OUTBOX_BACKLOG.set(count)
         metrics.OUTBOX_OLDEST_AGE.set(age)
+        metrics.OUTBOX_PARKED.set(parked)
         return count, age
 
     async def purge(self) -> int:

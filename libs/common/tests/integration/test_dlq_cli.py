@@ -11,11 +11,18 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 
 from ecomops_common import dlq_cli
 from ecomops_common.dlq_cli import REDRIVEN_FROM, read_dead_letters, redrive
-from ecomops_common.messaging import DeadLetters
+from ecomops_common.messaging import (
+    DLQ_ORIGINAL_OFFSET,
+    DLQ_ORIGINAL_PARTITION,
+    DLQ_ORIGINAL_TOPIC,
+    DLQ_PAYLOAD_TRUNCATED,
+    DeadLetters,
+)
+from ecomops_common.testing.plugin import produce
 
 pytestmark = pytest.mark.integration
 
@@ -172,6 +179,56 @@ def test_command_line_list_and_redrive(bootstrap, capsys):
         assert capsys.readouterr().out.splitlines()[-1] == "redriven 0, skipped 1"
     finally:
         asyncio.run(delete_topics(bootstrap, topic, dlq_topic))
+
+
+async def delete_records_before(bootstrap: str, dlq_topic: str, offset: int) -> None:
+    """What retention does: the partition's log now starts at `offset`."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        await admin.delete_records({TopicPartition(dlq_topic, 0): RecordsToDelete(offset)})
+    finally:
+        await admin.close()
+
+
+def test_dead_letters_deleted_by_retention_are_reported_expired_not_redriven(bootstrap, capsys):
+    topic, dlq_topic = asyncio.run(make_topics(bootstrap))
+    cli = ["--bootstrap", bootstrap]
+    try:
+        asyncio.run(dead_letter(bootstrap, topic, [(f"web:{n}".encode(), f'{{"order": {n}}}'.encode())
+                                                   for n in range(5)]))
+        assert dlq_cli.main(["redrive", topic, "--offset", "1", *cli]) == 0
+        asyncio.run(delete_records_before(bootstrap, dlq_topic, 3))  # 0@1 was redriven, 0@0 and 0@2 were not
+        capsys.readouterr()
+
+        assert dlq_cli.main(["redrive", topic, "--offset", "1", "2", *cli]) == dlq_cli.EXIT_EXPIRED
+        assert capsys.readouterr().out.splitlines() == [
+            "skipped 0@1: deleted by retention, redriven or reported before",
+            "expired 0@2..2: 1 dead letter deleted by retention before being redriven",
+            "redriven 0, skipped 1, expired 1"]
+
+        assert dlq_cli.main(["redrive", topic, "--all", *cli]) == dlq_cli.EXIT_EXPIRED
+        output = capsys.readouterr().out.splitlines()
+        assert output[-3:] == ["expired 0@0..0: 1 dead letter deleted by retention before being redriven",
+                               "expired 0@2..2: 1 dead letter deleted by retention before being redriven",
+                               "redriven 2, skipped 0, expired 2"]
+        assert dlq_cli.main(["redrive", topic, "--all", *cli]) == 0  # reported once
+        assert capsys.readouterr().out.splitlines()[-1] == "redriven 0, skipped 0"
+        assert sorted(record.value for record in asyncio.run(redriven_records(bootstrap, topic))) == [
+            b'{"order": 1}', b'{"order": 3}', b'{"order": 4}']
+    finally:
+        asyncio.run(delete_topics(bootstrap, topic, dlq_topic))
+
+
+async def test_a_dead_letter_cut_to_fit_is_not_redriven(bootstrap, topics):
+    topic, dlq_topic = topics
+    await produce(bootstrap, dlq_topic, [(b"web:1", b'{"order": 1, "lines": [')], [
+        (DLQ_PAYLOAD_TRUNCATED, b"1048000"), (DLQ_ORIGINAL_TOPIC, topic.encode()), (DLQ_ORIGINAL_PARTITION, b"2"),
+        (DLQ_ORIGINAL_OFFSET, b"5")])
+    result = await redrive(bootstrap, dlq_topic)
+    assert result.redriven == []
+    assert result.skipped == [("0@0", f"value truncated when dead-lettered: replay the original at {topic}[2]@5")]
+    assert await redriven_records(bootstrap, topic) == []
 
 
 def test_topic_names_get_the_prefix_and_suffix(monkeypatch):

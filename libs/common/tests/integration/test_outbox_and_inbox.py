@@ -6,19 +6,23 @@ from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from pydantic import BaseModel
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
 
-from ecomops_common import metrics
+from ecomops_common import metrics, outbox_cli
 from ecomops_common.db import Database
+from ecomops_common.dlq_cli import read_dead_letters
 from ecomops_common.envelope import EventEnvelope
 from ecomops_common.messaging import BatchConsumer, envelope_decoder
-from ecomops_common.outbox import OutboxMessage
+from ecomops_common.outbox import OutboxMessage, outbox_parked
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.settings import ServiceSettings
-from ecomops_common.testing.plugin import committed_offset_total, consume_until, produce
+from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce
 from ecomops_common.topics import TopicSpec, ensure_topics
 from ecomops_common.unit_of_work import SqlUnitOfWork
 
@@ -67,6 +71,70 @@ async def test_two_relays_publish_everything_once_in_order_per_aggregate(databas
         sequences[envelope["aggregate_id"]].append(envelope["payload"]["sequence"])
     assert all(seq == list(range(per_aggregate)) for seq in sequences.values())
     assert await relays[0].observe_backlog() == (0, 0.0)
+
+
+async def test_a_row_the_broker_refuses_is_parked_without_blocking_or_resending_the_others(
+        database, kafka_bootstrap, topic_prefix, capsys):
+    topic = topic_prefix + "test.counted.v1"
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        # One partition: the broker rejects a whole producer batch when one record in it is too large.
+        await admin.create_topics([NewTopic(topic, 1, 1, topic_configs={"max.message.bytes": "20000"})])
+        too_large_for_topic = event("b", 1).model_copy(update={"payload": {"sequence": 1, "blob": "x" * 50_000}})
+        too_large_for_producer = event("d", 1).model_copy(update={"payload": {"sequence": 1, "blob": "x" * 2**21}})
+        async with SqlUnitOfWork(database) as uow:
+            for envelope in (event("a", 1), too_large_for_topic, event("c", 1), too_large_for_producer):
+                uow.emit(envelope, topic)
+            await uow.commit()
+        async with SqlUnitOfWork(database) as uow:
+            uow.emit(event("b", 2), topic)  # a later event of the parked row's aggregate
+            await uow.commit()
+
+        relay = OutboxRelay(database, kafka_bootstrap, batch_size=50, poll_interval_s=0.01, purge_interval_s=0.1)
+        await relay.start()
+        try:
+            async def sent_or_parked() -> bool:
+                return await relay.observe_backlog() == (0, 0.0)
+
+            await eventually(sent_or_parked)
+            async with database.sessions() as session:
+                parked = (await session.execute(select(outbox_parked).order_by(outbox_parked.c.position))).all()
+            assert [(row.id, row.error.split(":")[0]) for row in parked] == [
+                (too_large_for_topic.event_id, "MessageSizeTooLargeError"),
+                (too_large_for_producer.event_id, "MessageSizeTooLargeError")]
+            await eventually(lambda: _gauge_is(metrics.OUTBOX_PARKED, 2))
+            # Sent once each, the parked row's aggregate included: nothing blocked, nothing sent twice.
+            assert await _sequences(kafka_bootstrap, topic) == [("a", 1), ("c", 1), ("b", 2)]
+
+            # The fix: the topic takes larger messages. Requeued, the row goes out; the other is discarded.
+            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, topic,
+                                                      {"max.message.bytes": "200000"})])
+            url = ["--database-url", database.url]
+            assert await asyncio.to_thread(outbox_cli.main, ["list", *url]) == 0
+            listed = capsys.readouterr().out.splitlines()
+            assert listed[0].split()[:4] == ["PARKED", "AT", "EVENT", "ID"] and len(listed) == 3
+            assert too_large_for_topic.event_id in listed[1] and "MessageSizeTooLargeError" in listed[1]
+            assert await asyncio.to_thread(outbox_cli.main, ["requeue", too_large_for_topic.event_id, *url]) == 0
+            assert await asyncio.to_thread(outbox_cli.main, ["discard", too_large_for_producer.event_id, *url]) == 0
+            relay.wake()
+            await eventually(sent_or_parked)
+            await eventually(lambda: _gauge_is(metrics.OUTBOX_PARKED, 0))
+            assert await _sequences(kafka_bootstrap, topic) == [("a", 1), ("c", 1), ("b", 2), ("b", 1)]
+        finally:
+            await relay.stop()
+    finally:
+        await admin.close()
+
+
+async def _gauge_is(gauge, value: float) -> bool:
+    return gauge._value.get() == value
+
+
+async def _sequences(bootstrap: str, topic: str) -> list[tuple[str, int]]:
+    """(aggregate, sequence) of every record in the topic, in log order."""
+    return [(record.key.decode(), json.loads(record.value)["payload"]["sequence"])
+            for record in await read_dead_letters(bootstrap, topic)]  # reads any topic from beginning to end
 
 
 async def test_published_rows_are_purged_after_retention_unpublished_never(database):
@@ -118,6 +186,7 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     runtime.consume(BatchConsumer(consumer_name, topic, envelope_decoder(1, {"Counted": Counted}), handle))
     duplicates_before = metrics.DUPLICATES_SKIPPED.labels(consumer=consumer_name)._value.get()
     await runtime.start()
+    await runtime.wait_for_messaging()
     try:
         first, second = event("c", 1), event("c", 2)
         messages = [(b"c", e.model_dump_json().encode()) for e in (first, second, first)]  # a redelivery
@@ -137,6 +206,43 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     # at least the redelivered copy; a rebalance may redeliver more, which the inbox skips as well
     assert metrics.DUPLICATES_SKIPPED.labels(consumer=consumer_name)._value.get() - duplicates_before >= 1
 
+
+
+async def test_a_malformed_record_near_the_size_limit_is_dead_lettered_and_the_partition_carries_on(
+        database, kafka_bootstrap, topic_prefix):
+    topic = topic_prefix + "test.counted.v1"
+    handled: list[int] = []
+
+    async def handle(deliveries):
+        handled.extend(delivery.message.sequence for delivery in deliveries)
+
+    settings = ServiceSettings(service_name="test", database_url=database.url, kafka_bootstrap_servers=kafka_bootstrap,
+                               topic_prefix=topic_prefix, relay_enabled=False)
+    runtime = ServiceRuntime(settings, database)
+    runtime.topics = [TopicSpec("test.counted.v1", 1, with_dead_letters=True)]
+    consumer_name = topic_prefix + "counter"
+    runtime.consume(BatchConsumer(consumer_name, topic, envelope_decoder(1, {"Counted": Counted}), handle))
+    await ensure_topics(kafka_bootstrap, runtime.topics, topic_prefix)
+    # As large as the producer takes (Kafka's default maximum is about 1 MB): no room left for dlq_* headers.
+    headers = [("event_id", b"huge")]
+    size = 1_048_576 - DefaultRecordBatchBuilder.estimate_size_in_bytes(b"k", b"", headers) - 8
+    malformed = b"{" + b"x" * (size - 1)
+    await produce(kafka_bootstrap, topic, [(b"k", malformed)], headers)
+    await produce(kafka_bootstrap, topic, [(b"k", event("k", 7).model_dump_json().encode())])
+    await runtime.start()
+    try:
+        async def both_handled() -> bool:
+            return await committed_offset_total(kafka_bootstrap, consumer_name, topic) == 2
+
+        await eventually(both_handled, timeout=60)
+    finally:
+        await runtime.stop()
+    assert handled == [7]
+    (dead_letter,) = await read_dead_letters(kafka_bootstrap, topic + ".dlq")
+    assert dead_letter.reason == "unparseable" and dead_letter.original_offset == 0
+    assert dead_letter.header("dlq_payload_truncated") == str(len(malformed) + 1 + len("event_id") + len("huge"))
+    assert dead_letter.value == malformed[:64 * 1024] and dead_letter.key == b"k"
+    assert dead_letter.header("event_id") == "huge"
 
 
 async def test_the_handler_runs_in_the_producers_trace(database, kafka_bootstrap, topic_prefix):
@@ -160,6 +266,7 @@ async def test_the_handler_runs_in_the_producers_trace(database, kafka_bootstrap
     runtime.topics = [TopicSpec("test.counted.v1", 1)]
     runtime.consume(BatchConsumer(topic_prefix + "tracer", topic, envelope_decoder(1, {"Counted": Counted}), handle))
     await runtime.start()
+    await runtime.wait_for_messaging()
     try:
         traced = event("t", 1).model_copy(update={"traceparent": f"00-{trace_id}-00f067aa0ba902b7-01"})
         await produce(kafka_bootstrap, topic, [(b"t", traced.model_dump_json().encode())])
