@@ -1,7 +1,10 @@
 """Conservation: a random mix of 10,000 scans (duplicates, out-of-order and invalid ones among them) leaves
 the warehouse's balances equal to its ledger, nothing negative, and allocation's sellable view equal to the
-warehouse's. Both services run as real processes on Kafka and PostgreSQL."""
+warehouse's, also when two changes of one SKU×node race. Both services run as real processes on Kafka and
+PostgreSQL."""
 
+import asyncio
+import contextlib
 import json
 import random
 from collections import defaultdict
@@ -97,3 +100,43 @@ async def test_ten_thousand_scans_conserve_stock(services, kafka_bootstrap, topi
         return {key: units for key, units in seen.items() if units} == dict(sellable)
 
     await eventually(allocation_agrees, timeout=60, interval=0.5)
+
+
+async def test_concurrent_changes_of_one_sku_at_one_node_leave_allocation_with_the_last_level(services):
+    """A putaway and a count of one SKU at one node at the same time, round after round: their transactions may
+    commit in the opposite order of when they started, and still allocation's on-hand after every round is the
+    warehouse's sellable (the level committed last), never the other one."""
+    allocation, warehouse = services
+    layout = {"locations": [{"code": "DOCK", "kind": "receiving"}] + [{"code": b, "kind": "storage"} for b in BINS]}
+    assert (await warehouse.put("/v1/warehouses/BER1/locations", json=layout)).status_code == 200
+    rounds = 25
+
+    def scan(scan_id: str, kind: str, quantity: int, location: str, **extra) -> dict:
+        return {"scan_id": scan_id, "device_id": scan_id, "warehouse_id": "BER1", "scanned_at": "2026-11-22T10:00:00Z",
+                "kind": kind, "sku": "SKU-00", "quantity": quantity, "location": location, **extra}
+
+    # Enough on the dock for a bin of `rounds` units to count down and 2 units to put away per round.
+    for body in (scan("in", "receive", 3 * rounds, "DOCK"),
+                 scan("counted", "putaway", rounds, "DOCK", to_location="A-00")):
+        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
+
+    seen = {}
+
+    async def allocation_agrees() -> bool:
+        items = (await allocation.get("/v1/availability", params={"sku": "SKU-00"})).json()["items"]
+        seen["on_hand"] = sum(node["on_hand"] for node in items[0]["nodes"])
+        return seen["on_hand"] == sellable
+
+    for n in range(rounds):
+        # Two devices at once: 2 units put away into A-01, and a count finding one unit fewer in A-00.
+        applied = await asyncio.gather(
+            warehouse.post("/v1/scans", json=scan(f"putaway-{n}", "putaway", 2, "DOCK", to_location="A-01")),
+            warehouse.post("/v1/scans", json=scan(f"count-{n}", "count", rounds - n - 1, "A-00")))
+        assert [response.json()["outcome"] for response in applied] == ["applied", "applied"]
+        sellable = sum(row["units"] for row in (await warehouse.get("/v1/stock", params={
+            "sku": "SKU-00", "node": "BER1", "status": "sellable"})).json())
+        assert sellable == rounds + n + 1
+        with contextlib.suppress(TimeoutError):
+            await eventually(allocation_agrees, timeout=10)
+        assert seen["on_hand"] == sellable, f"round {n}: allocation has {seen['on_hand']} on hand, the warehouse " \
+                                            f"{sellable} sellable"

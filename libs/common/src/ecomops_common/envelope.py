@@ -6,6 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common import telemetry
+from ecomops_common.contracts.types import Document
 from ecomops_common.ids import new_id
 
 # Kafka header names; type, version and id travel as headers so routers and the dead-letter tool
@@ -19,7 +20,7 @@ H_CORRELATION_ID = "correlation_id"
 H_CONTENT_TYPE = "content-type"
 
 
-class EventEnvelope(BaseModel):
+class EventEnvelope(Document):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     event_id: str = Field(default_factory=new_id, description="UUIDv7: unique and time-ordered")

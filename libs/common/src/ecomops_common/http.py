@@ -1,22 +1,43 @@
-"""The HTTP side every service shares: health, readiness, metrics, tracing and correlation ids."""
+"""The HTTP side every service shares: health, readiness, metrics, tracing and correlation ids, and the limits
+on what a request may carry (body size, NUL characters, how much of a rejected input a 422 echoes)."""
 
 import hmac
+import math
 import time
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from ecomops_common import metrics, telemetry
+from ecomops_common.batching import Overloaded
+from ecomops_common.contracts.types import NUL_MESSAGE
 from ecomops_common.ids import new_id
 from ecomops_common.resilience import is_transient
 from ecomops_common.runtime import ServiceRuntime
 
 CORRELATION_HEADER = "x-correlation-id"
+# A 422 repeats a rejected value, a rule's context or a location part only up to this many characters, and a
+# message up to MESSAGE_LIMIT: a large invalid body is not sent back.
+ECHO_LIMIT = 200
+MESSAGE_LIMIT = 500
+
+
+async def refuse_nul_characters(request: Request) -> None:
+    """PostgreSQL cannot store U+0000: refused in the path, query and headers (bodies: contracts.types.Document),
+    with a 422 naming each parameter."""
+    places = (("path", request.path_params.items()), ("query", request.query_params.multi_items()),
+              ("header", request.headers.items()))
+    errors = [{"type": "string_nul", "loc": (place, name), "msg": NUL_MESSAGE}
+              for place, items in places for name, value in items if "\x00" in value]
+    if errors:
+        raise RequestValidationError(errors)
 
 
 def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRouter]) -> FastAPI:
@@ -29,7 +50,8 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
             await runtime.stop()
 
     # FastAPI's own telemetry would add a second server span per request; ObservabilityMiddleware has it.
-    app = FastAPI(title=title, lifespan=lifespan, telemetry={"tracing": False, "metrics": False, "logs": False})
+    app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)],
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.runtime = runtime
     for router in routers:
         app.include_router(router)
@@ -53,6 +75,14 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     async def prometheus_metrics(_request: Request) -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": [bounded_error(e) for e in error.errors()]}, status_code=422)
+
+    @app.exception_handler(Overloaded)
+    async def overloaded(_request: Request, error: Overloaded) -> JSONResponse:
+        return JSONResponse({"detail": f"too busy ({error}), retry"}, status_code=503, headers={"Retry-After": "1"})
+
     @app.exception_handler(Exception)
     async def unavailable(_request: Request, error: Exception) -> JSONResponse:
         # A database or broker outage is the server's problem and worth a retry; anything else is a bug.
@@ -61,8 +91,65 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
                                 headers={"Retry-After": "1"})
         raise error
 
-    app.add_middleware(ObservabilityMiddleware)
+    app.add_middleware(RequestBodyLimitMiddleware, max_bytes=runtime.settings.max_request_body_bytes)
+    app.add_middleware(ObservabilityMiddleware)  # added last: outermost, so it sees every answer, 413 included
     return app
+
+
+def bounded_error(error: dict[str, Any]) -> dict[str, Any]:
+    """A validation error as answered: loc, msg and type, plus the rejected input and the rule's context where
+    they are short (a missing field's input is the whole enclosing object: never echoed)."""
+    bounded = {"loc": [_shortened(part, ECHO_LIMIT) for part in error["loc"]],
+               "msg": _shortened(error["msg"], MESSAGE_LIMIT), "type": error["type"]}
+    if "input" in error and _echoable(error["input"]):
+        bounded["input"] = error["input"]
+    context = {key: value if isinstance(value, str | int | float | None) else str(value)
+               for key, value in error.get("ctx", {}).items()}
+    if context := {key: value for key, value in context.items() if _echoable(value)}:
+        bounded["ctx"] = context
+    return bounded
+
+
+def _echoable(value: Any) -> bool:
+    """A short string, a finite number that fits 64 bits, a boolean or null: small, and valid JSON."""
+    if isinstance(value, str):
+        return len(value) <= ECHO_LIMIT
+    if isinstance(value, float):
+        return math.isfinite(value)
+    return value is None or isinstance(value, int) and abs(value) < 2**63
+
+
+def _shortened(value: Any, limit: int) -> Any:
+    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+
+
+class RequestBodyLimitMiddleware:
+    """Pure ASGI: a request body above `max_bytes` is refused with 413 before anything holds it: at once when
+    Content-Length announces it, else as soon as the chunks read pass the limit (chunked uploads)."""
+
+    def __init__(self, app, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.detail = f"request body larger than {max_bytes} bytes"
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        declared = dict(scope["headers"]).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            return await JSONResponse({"detail": self.detail}, status_code=413)(scope, receive, send)
+        received = 0
+
+        async def receive_within_limit():
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            if received > self.max_bytes:
+                # Raised while FastAPI reads the body: it answers with this HTTPException's 413.
+                raise HTTPException(413, self.detail)
+            return message
+
+        await self.app(scope, receive_within_limit, send)
 
 
 class ObservabilityMiddleware:

@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     api_token: str = Field(default="dev-token", description="Bearer token for supervisor/admin calls")
+    max_request_body_bytes: int = Field(default=1024 * 1024, ge=1,
+                                        description="A larger request body is refused with 413, read no further")
     data_dir: Path = Path(".local/data")
     log_level: str = "INFO"
     otlp_endpoint: str | None = Field(

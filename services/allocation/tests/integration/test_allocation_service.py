@@ -2,10 +2,11 @@
 
 import pytest
 
+from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatusChanged
 from ecomops_common.envelope import new_event
-from ecomops_common.testing.plugin import produce_events
+from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events
 from ecomops_common.testing.samples import order_placed
 
 pytestmark = pytest.mark.integration
@@ -54,3 +55,28 @@ async def test_orders_are_allocated_split_backordered_and_released(allocation, a
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert availability["atp"] == 2
     assert (await allocation.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
+
+
+async def test_an_order_placed_after_its_cancellation_reserves_nothing(allocation):
+    """As when an OrderPlaced that was dead-lettered is redriven after the order was cancelled."""
+    settings = allocation.settings
+    assert (await allocation.put("/v1/stock", json={"levels": [{"sku": "A", "node": "WH1", "on_hand": 10}]}
+                                 )).status_code == 200
+    topic, group = settings.topic(ORDER_EVENTS), settings.consumer_group(ORDER_EVENTS_CONSUMER)
+    cancel = new_event("OrderStatusChanged", 1, "order", "order", "o-late", OrderStatusChanged(
+        order_id="o-late", channel="web-eu", external_order_id="o-late", from_status="on_hold",
+        to_status="cancelled", actor="supervisor:jane", reason="customer request"))
+    await produce_events(settings.kafka_bootstrap_servers, topic, [cancel])
+
+    def handled(count: int):
+        async def check() -> bool:
+            return await committed_offset_total(settings.kafka_bootstrap_servers, group, topic) >= count
+        return check
+
+    await eventually(handled(1))
+    await produce_events(settings.kafka_bootstrap_servers, topic, [order_placed("o-late", [("1", "A", 3)])])
+    await eventually(handled(2))
+
+    availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
+    assert (availability["atp"], availability["nodes"][0]["reserved"]) == (10, 0)
+    assert (await allocation.get("/v1/reservations", params={"order_id": "o-late"})).status_code == 404

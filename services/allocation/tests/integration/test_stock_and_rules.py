@@ -1,7 +1,7 @@
 """Stock levels (inventory.stock.v1 and the admin endpoint), shrinkage, availability and channel rules."""
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
@@ -15,16 +15,16 @@ pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
 
 
-def stock_level(sku: str, node: str, units: int, as_of: datetime, reason: str = "count"):
+def stock_level(sku: str, node: str, units: int, version: int, reason: str = "count"):
     return new_event("StockLevelChanged", 1, "warehouse", "stock_position", f"{sku}@{node}", StockLevelChanged(
-        sku=sku, node=node, sellable_on_hand=units, reason=reason, as_of=as_of))
+        sku=sku, node=node, sellable_on_hand=units, reason=reason, as_of=T0, version=version))
 
 
 async def test_shrinkage_re_sources_the_newest_orders_and_raises_an_exception(allocation, allocation_results):
     settings = allocation.settings
     bootstrap, stock_topic = settings.kafka_bootstrap_servers, settings.topic(INVENTORY_STOCK)
-    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 3, T0, "receipt"),
-                                                  stock_level("A", "WH2", 1, T0, "receipt")])
+    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 3, 1, "receipt"),
+                                                  stock_level("A", "WH2", 1, 1, "receipt")])
     await consume_until(bootstrap, settings.topic(INVENTORY_AVAILABILITY), lambda rs: any(
         json.loads(r.value)["payload"]["atp"] == 4 for r in rs))
     await produce_events(bootstrap, settings.topic(ORDER_EVENTS), [
@@ -33,9 +33,8 @@ async def test_shrinkage_re_sources_the_newest_orders_and_raises_an_exception(al
     results = await allocation_results(settings, lambda latest: {"old", "new"} <= set(latest))
     assert [line["node"] for line in results["new"]["lines"]] == ["WH1"]
 
-    # A count finds 2 of A at WH1 (3 reserved), and a stale level measured earlier arrives late.
-    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 2, T0 + timedelta(hours=1)),
-                                                  stock_level("A", "WH1", 9, T0 + timedelta(minutes=30))])
+    # A count finds 2 of A at WH1 (3 reserved), and a stale level, committed before it, arrives late.
+    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 2, 3), stock_level("A", "WH1", 9, 2)])
     results = await allocation_results(settings, lambda latest: latest.get("new", {}).get("reason") == "shrinkage")
     assert results["new"]["lines"] == [{"line_id": "1", "sku": "A", "node": "WH2", "quantity": 1}]
     assert results["new"]["revision"] == 2 and results["old"]["revision"] == 1  # the older order kept its units
@@ -47,7 +46,7 @@ async def test_shrinkage_re_sources_the_newest_orders_and_raises_an_exception(al
     assert [(n["node"], n["on_hand"], n["reserved"]) for n in availability["nodes"]] == [("WH1", 2, 2), ("WH2", 1, 1)]
 
     # The warehouse's count is back: the extra unit is promised again, not the stale 9.
-    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 3, T0 + timedelta(hours=2))])
+    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 3, 4)])
 
     async def counted_again() -> bool:
         availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
@@ -57,6 +56,24 @@ async def test_shrinkage_re_sources_the_newest_orders_and_raises_an_exception(al
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert availability["atp"] == 1
     assert (await allocation.get("/v1/reconciliation")).json()["ok"] is True
+
+    # An admin's level applies, versions or not; the warehouse's next level replaces it, an older one does not.
+    admin_level = {"levels": [{"sku": "A", "node": "WH1", "on_hand": 6}]}
+    assert (await allocation.put("/v1/stock", json=admin_level)).json() == {"applied": 1}
+    await produce_events(bootstrap, stock_topic, [stock_level("A", "WH1", 9, 4), stock_level("A", "WH1", 4, 5)])
+
+    def on_hand_at_wh1(records) -> list[int]:
+        """WH1's on-hand as availability announced it, each change once."""
+        seen = []
+        for record in records:
+            for node in json.loads(record.value)["payload"]["nodes"]:
+                if node["node"] == "WH1" and seen[-1:] != [node["on_hand"]]:
+                    seen.append(node["on_hand"])
+        return seen
+
+    records = await consume_until(bootstrap, settings.topic(INVENTORY_AVAILABILITY),
+                                  lambda rs: on_hand_at_wh1(rs)[-1:] == [4])
+    assert on_hand_at_wh1(records) == [3, 2, 3, 6, 4]  # never a stale 9
 
 
 async def test_availability_per_channel_follows_its_protected_quantity(allocation):

@@ -1,6 +1,12 @@
 import pytest
 
-from allocation_service.domain.stock import InsufficientStock, ReleaseExceedsReserved, StockPosition, copy_positions
+from allocation_service.domain.stock import (
+    InsufficientStock,
+    ReleaseExceedsReserved,
+    StockPosition,
+    copy_positions,
+    is_stale,
+)
 
 
 def test_atp_is_on_hand_less_reserved_and_safety_stock():
@@ -78,3 +84,14 @@ def test_copy_positions_is_independent():
     copy = copy_positions(original)
     copy["A", "WH1"].reserve(2)
     assert original["A", "WH1"].reserved == 0
+
+
+def test_a_warehouse_level_not_numbered_above_the_applied_one_is_stale():
+    assert is_stale(4, 5) and is_stale(5, 5)
+    assert not is_stale(6, 5)
+    assert not is_stale(1, None)  # the position's first warehouse level
+
+
+def test_a_level_without_a_version_is_never_stale():
+    """An admin's level (PUT /v1/stock) or an older producer's applies whatever the warehouse numbered before."""
+    assert not is_stale(None, 5) and not is_stale(None, None)

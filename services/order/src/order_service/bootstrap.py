@@ -57,5 +57,6 @@ def build_app(settings: OrderSettings | None = None) -> FastAPI:
     app = create_app(runtime, title="Order service", routers=[http.router])
     app.state.unit_of_work = unit_of_work
     # Concurrent POSTs share a transaction: the commit (and its fsync) is paid once per batch.
-    app.state.intake = Coalescer(take_in_one_transaction, max_batch=settings.consumer_max_records)
+    app.state.intake = Coalescer(take_in_one_transaction, max_waiting=settings.intake_queue_limit,
+                                 max_batch=settings.consumer_max_records)
     return app

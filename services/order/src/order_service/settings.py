@@ -11,6 +11,8 @@ class OrderSettings(ServiceSettings):
     service_name: str = "order"
     http_port: int = 8001
     fraud_review_threshold: int = Field(default=80, ge=0, le=100, description="fraud_score from which orders wait")
+    intake_queue_limit: int = Field(default=1000, ge=1, description="Orders waiting for the intake transaction; "
+                                                                   "beyond it POST /v1/orders answers 503")
 
     @property
     def intake_policy(self) -> IntakePolicy:

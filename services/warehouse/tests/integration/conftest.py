@@ -29,4 +29,5 @@ async def warehouse(database_url, kafka_bootstrap, topic_prefix, wave_size):
                                      headers=ADMIN) as client:
             assert (await client.put("/v1/warehouses/BER1/locations", json=LAYOUT)).status_code == 200
             client.settings = settings
+            client.unit_of_work = app.state.unit_of_work  # for tests that run use cases in transactions of their own
             yield client

@@ -47,6 +47,7 @@ async def test_received_stock_is_sellable_after_putaway_and_published(warehouse,
     assert (put_away["sku"], put_away["node"], put_away["sellable_on_hand"], put_away["reason"]) == (
         "SKU-RED-M", "BER1", 5, "putaway")
     assert put_away["on_hand_by_status"] == {"received_pending_putaway": 3, "sellable": 5}
+    assert (received["version"], put_away["version"]) == (1, 2)  # in the order they committed
     assert levels[0].key == b"SKU-RED-M@BER1"
     assert (await warehouse.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
     assert await run_reconciliation("warehouse_service.entrypoints.cli:reconcile_main",

@@ -2,9 +2,9 @@
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
-from ecomops_common.contracts.types import EventPayload
+from ecomops_common.contracts.types import INT4_MAX, Document, EventPayload
 
 
 class AllocationStatus(StrEnum):
@@ -14,17 +14,17 @@ class AllocationStatus(StrEnum):
     released = "released"
 
 
-class AllocatedLine(BaseModel):
+class AllocatedLine(Document):
     line_id: str
     sku: str
     node: str = Field(description="The fulfilment node that ships these units")
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
 
 
-class BackorderedLine(BaseModel):
+class BackorderedLine(Document):
     line_id: str
     sku: str
-    quantity: int = Field(ge=1, description="Units of the line still waiting for stock")
+    quantity: int = Field(ge=1, le=INT4_MAX, description="Units of the line still waiting for stock")
 
 
 class OrderAllocationChanged(EventPayload):
@@ -33,10 +33,11 @@ class OrderAllocationChanged(EventPayload):
     order_id: str
     channel: str
     status: AllocationStatus
-    revision: int = Field(ge=1, description="Grows with every change of this order's allocation; "
+    revision: int = Field(ge=1, le=INT4_MAX, description="Grows with every change of this order's allocation; "
                                             "a consumer ignores a revision older than the one it has")
-    lines: list[AllocatedLine] = Field(description="Allocated units per line and node, reserved or already picked")
-    backordered: list[BackorderedLine] = Field(default_factory=list)
+    lines: list[AllocatedLine] = Field(max_length=10_000,
+                                       description="Allocated units per line and node, reserved or already picked")
+    backordered: list[BackorderedLine] = Field(default_factory=list, max_length=10_000)
     reason: str = Field(description="Why it changed: placed, backorder_filled, shrinkage, cancelled, ...")
     service_level: str | None = Field(default=None, description="standard or express: the warehouse's waves")
 
@@ -59,6 +60,6 @@ class AllocationExceptionRaised(EventPayload):
     exception_id: str
     sku: str
     node: str
-    shortfall: int = Field(ge=1, description="Reserved units no longer backed by stock")
-    affected_order_ids: list[str]
+    shortfall: int = Field(ge=1, le=INT4_MAX, description="Reserved units no longer backed by stock")
+    affected_order_ids: list[str] = Field(max_length=100_000)
     raised_at: AwareDatetime

@@ -4,9 +4,9 @@ from datetime import date
 from decimal import Decimal
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import MAX_LINE_QUANTITY, Document, Money
 
 
 class CustomerTier(StrEnum):
@@ -26,7 +26,7 @@ class PaymentStatus(StrEnum):
     failed = "failed"
 
 
-class Contract(BaseModel):
+class Contract(Document):
     model_config = ConfigDict(extra="forbid")
 
 
@@ -67,7 +67,8 @@ class PaymentUpdate(Contract):
 class ChannelOrderLine(Contract):
     line_id: str = Field(min_length=1, max_length=64)
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(description="Must be positive; a non-positive quantity rejects the order")
+    quantity: int = Field(ge=-MAX_LINE_QUANTITY, le=MAX_LINE_QUANTITY,
+                          description="Must be positive; a non-positive quantity rejects the order")
     unit_price: Money
     category: str | None = Field(default=None, max_length=64,
                                  description="Product category, for return rules, e.g. hygiene or apparel")

@@ -3,10 +3,10 @@
 from datetime import date
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, Field
 
 from ecomops_common.contracts.channel import Address, ChannelOrderLine, Customer, Payment, ServiceLevel
-from ecomops_common.contracts.types import EventPayload, Money
+from ecomops_common.contracts.types import Document, EventPayload, Money
 
 
 class OrderStatus(StrEnum):
@@ -45,17 +45,17 @@ class OrderPlaced(EventPayload):
     promised_date: date | None = None
     payment: Payment
     fraud_score: int | None = None
-    lines: list[ChannelOrderLine]
+    lines: list[ChannelOrderLine] = Field(max_length=500)
     shipping_fee: Money
     tax: Money
     total: Money = Field(description="Sum of lines, shipping fee and tax")
     status: OrderStatus = Field(
         default=OrderStatus.awaiting_allocation,
         description="awaiting_allocation, or on_hold with the holds listed: allocate only when awaiting")
-    holds: list[HoldReason] = Field(default_factory=list)
+    holds: list[HoldReason] = Field(default_factory=list, max_length=len(HoldReason))
 
 
-class RejectionReason(BaseModel):
+class RejectionReason(Document):
     field: str = Field(description="Dotted path of the offending field, e.g. lines.0.quantity")
     code: str = Field(description="Machine-readable rule name, e.g. non_positive_quantity")
     message: str
@@ -69,7 +69,8 @@ class OrderStatusChanged(EventPayload):
     external_order_id: str
     from_status: OrderStatus
     to_status: OrderStatus
-    holds: list[HoldReason] = Field(default_factory=list, description="Holds still on the order")
+    holds: list[HoldReason] = Field(default_factory=list, max_length=len(HoldReason),
+                                    description="Holds still on the order")
     actor: str = Field(description="Who or what made the change, e.g. supervisor:jane or channel:web-eu")
     reason: str | None = None
 
@@ -78,4 +79,4 @@ class OrderRejected(EventPayload):
     order_id: str
     channel: str
     external_order_id: str
-    reasons: list[RejectionReason] = Field(min_length=1)
+    reasons: list[RejectionReason] = Field(min_length=1, max_length=5_000)

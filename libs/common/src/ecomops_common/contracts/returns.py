@@ -3,9 +3,9 @@ returns service's events (topic returns.events.v1, key: the RMA id)."""
 
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, ConfigDict, Field, model_validator
 
-from ecomops_common.contracts.types import EventPayload, Money
+from ecomops_common.contracts.types import INT4_MAX, Document, EventPayload, Money
 
 
 class ReturnResolution(StrEnum):
@@ -13,7 +13,7 @@ class ReturnResolution(StrEnum):
     exchange = "exchange"  # a replacement order instead of money
 
 
-class RequestedReturnLine(BaseModel):
+class RequestedReturnLine(Document):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=64)
@@ -22,7 +22,7 @@ class RequestedReturnLine(BaseModel):
                                 description="The order line, needed only when the SKU is on several lines")
 
 
-class ReturnRequest(BaseModel):
+class ReturnRequest(Document):
     """A customer's return request as customer service, a return portal or a marketplace sends it.
     Key on Kafka: `<channel>:<request_id>`; a resend with the same request_id creates no second RMA."""
 
@@ -51,10 +51,10 @@ class ReturnRequest(BaseModel):
         return f"{self.channel}:{self.request_id}"
 
 
-class ReturnLine(BaseModel):
+class ReturnLine(Document):
     line_id: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
 
 
 class ReturnAuthorized(EventPayload):
@@ -64,14 +64,14 @@ class ReturnAuthorized(EventPayload):
     order_id: str
     channel: str
     node: str = Field(description="The warehouse the customer sends the units to")
-    lines: list[ReturnLine] = Field(min_length=1)
+    lines: list[ReturnLine] = Field(min_length=1, max_length=1_000)
     authorized_at: AwareDatetime
     expected_by: AwareDatetime | None = Field(default=None, description="When the parcel should arrive")
     resolution: ReturnResolution = ReturnResolution.refund
     reason: str | None = None
 
 
-class ReturnRefusal(BaseModel):
+class ReturnRefusal(Document):
     rule: str = Field(description="Stable code of the rule, e.g. outside_return_window")
     field: str = Field(description="Dotted path into the request, e.g. lines.0.quantity")
     message: str
@@ -83,7 +83,7 @@ class ReturnRefused(EventPayload):
     channel: str
     request_id: str
     order_id: str | None = None
-    refusals: list[ReturnRefusal] = Field(min_length=1)
+    refusals: list[ReturnRefusal] = Field(min_length=1, max_length=1_000)
 
 
 class ReturnStatus(StrEnum):
@@ -124,23 +124,23 @@ class ReturnDispositionDecided(EventPayload):
 
     rma_id: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
     disposition: Disposition
     decided_at: AwareDatetime
     grade: str | None = Field(default=None, description="A like new, B opened, C damaged, D unsalvageable")
     rule_id: str | None = Field(default=None, description="The disposition rule that decided")
 
 
-class RefundComponent(BaseModel):
+class RefundComponent(Document):
     line_id: str
     kind: str = Field(description="goods, partial_refund, restocking_fee_<grade>, shipping or cap")
     amount: Money = Field(description="Signed: fees and caps are negative")
 
 
-class RefundedLine(BaseModel):
+class RefundedLine(Document):
     line_id: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
     grades: dict[str, int] = Field(default_factory=dict,
                                    description="Units of this refund per inspection grade (A like new … D "
                                                "unsalvageable); empty when refunded before inspection")
@@ -158,8 +158,8 @@ class RefundApproved(EventPayload):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     reason: str = Field(description="The return's reason code")
     timing: str = Field(description="instant (before receipt), on_receipt or after_inspection")
-    lines: list[RefundedLine] = Field(min_length=1)
-    breakdown: list[RefundComponent] = Field(description="Sums to amount")
-    risk_signals: list[str] = Field(default_factory=list)
+    lines: list[RefundedLine] = Field(min_length=1, max_length=1_000)
+    breakdown: list[RefundComponent] = Field(max_length=10_000, description="Sums to amount")
+    risk_signals: list[str] = Field(default_factory=list, max_length=100)
     approved_by: str = Field(description="The supervisor, or `policy` when approved automatically")
     approved_at: AwareDatetime

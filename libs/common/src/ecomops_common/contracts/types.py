@@ -1,9 +1,20 @@
-"""Field types shared by contracts. Money is a decimal string on the wire, never a float."""
+"""Field types and limits shared by contracts and request bodies. Money is a decimal string on the wire, never a
+float."""
 
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from ecomops_common.money import minor_unit_digits
 
@@ -32,7 +43,45 @@ Money = Annotated[
 ]
 
 
-class EventPayload(BaseModel):
+# What PostgreSQL can store: every count that reaches an integer column is bounded by it.
+INT4_MAX = 2**31 - 1  # integer
+INT8_MAX = 2**63 - 1  # bigint (row ids)
+# Units on one line of an order, receipt or transfer: a document's lines (at most 1,000) summed per SKU still fit
+# an integer column.
+MAX_LINE_QUANTITY = 1_000_000
+# Any string a field does not bound more tightly: finite, so no document can carry an unbounded one.
+TEXT_MAX_LENGTH = 10_000
+NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+
+
+def contains_nul(value: Any) -> bool:
+    """Whether a string in `value` (or in its lists and dicts, keys included) holds U+0000, which PostgreSQL's
+    text and jsonb cannot store."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(contains_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
+    return False
+
+
+class Document(BaseModel):
+    """Base of every model read from outside the process: contracts on Kafka and HTTP request bodies. Every string
+    is at most TEXT_MAX_LENGTH characters unless its field says less, and none holds NUL: a bad value is refused
+    naming its field, on the topic as over HTTP, before it reaches a database."""
+
+    model_config = ConfigDict(str_max_length=TEXT_MAX_LENGTH)
+
+    @field_validator("*")
+    @classmethod
+    def _no_nul_character(cls, value: Any) -> Any:
+        if contains_nul(value):
+            raise PydanticCustomError("string_nul", NUL_MESSAGE)
+        return value
+
+
+class EventPayload(Document):
     """Base of every enveloped event's payload. Consumers ignore fields they do not know, so adding an
     optional field stays compatible."""
 

@@ -3,9 +3,9 @@
 from datetime import date
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, ConfigDict, Field
 
-from ecomops_common.contracts.types import CurrencyCode, EventPayload, Money
+from ecomops_common.contracts.types import INT4_MAX, CurrencyCode, Document, EventPayload, Money
 
 
 class ScanKind(StrEnum):
@@ -30,7 +30,7 @@ class ItemCondition(StrEnum):
     empty_box = "empty_box"
 
 
-class Scan(BaseModel):
+class Scan(Document):
     """One scan from a handheld or fixed scanner. `scan_id` is unique per scan: a resend is applied once."""
 
     model_config = ConfigDict(extra="forbid")
@@ -72,17 +72,18 @@ class OrderFulfilmentChanged(EventPayload):
 
     order_id: str
     stage: FulfilmentStage
-    units: int = Field(description="Units the warehouse works on for the order")
-    picked: int
-    packed: int
-    shipped: int
+    units: int = Field(le=INT4_MAX, description="Units the warehouse works on for the order")
+    picked: int = Field(le=INT4_MAX)
+    packed: int = Field(le=INT4_MAX)
+    shipped: int = Field(le=INT4_MAX)
 
 
-class ShippedLine(BaseModel):
+class ShippedLine(Document):
     line_id: str
     sku: str
-    quantity: int = Field(ge=1)
-    serials: list[str] = Field(default_factory=list, description="Serial numbers scanned at shipping, if any")
+    quantity: int = Field(ge=1, le=INT4_MAX)
+    serials: list[str] = Field(default_factory=list, max_length=100_000,
+                               description="Serial numbers scanned at shipping, if any")
 
 
 class ShipmentDispatched(EventPayload):
@@ -92,7 +93,7 @@ class ShipmentDispatched(EventPayload):
     node: str
     tracking_number: str
     carrier: str | None = None
-    lines: list[ShippedLine]
+    lines: list[ShippedLine] = Field(max_length=1_000)
     shipped_at: AwareDatetime
     shipping_cost: Money | None = Field(default=None, description="Carrier charge, for finance")
     currency: str | None = None
@@ -104,7 +105,7 @@ class ReturnReceived(EventPayload):
     rma_id: str
     node: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
     condition: ItemCondition
     received_at: AwareDatetime
 
@@ -115,7 +116,7 @@ class ReturnInspected(EventPayload):
     rma_id: str
     node: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
     condition: ItemCondition
     inspected_at: AwareDatetime
     serial: str | None = Field(default=None, description="Serial number found on the returned unit")
@@ -128,7 +129,7 @@ class ReturnDispositionApplied(EventPayload):
     rma_id: str
     node: str
     sku: str
-    quantity: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=INT4_MAX)
     disposition: str = Field(description="restock, refurbish, quarantine, vendor_return, liquidate or scrap")
     applied_at: AwareDatetime
 
@@ -141,7 +142,8 @@ class StockAdjusted(EventPayload):
     sku: str
     node: str
     location: str
-    quantity: int = Field(description="Signed: positive when units were found, negative when lost")
+    quantity: int = Field(ge=-INT4_MAX, le=INT4_MAX,
+                          description="Signed: positive when units were found, negative when lost")
     reason: str = Field(default="count", description="Why the books changed; count for cycle counts")
     reference: str | None = Field(default=None, description="The count task, if any")
     actor: str = Field(description="Who counted, or the supervisor who approved the variance")

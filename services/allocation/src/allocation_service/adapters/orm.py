@@ -23,8 +23,8 @@ class StockPositionRecord(SQLModel, table=True):
     on_hand: int = Field(sa_column=Column(Integer, nullable=False), description="Sellable on-hand")
     reserved: int = Field(sa_column=Column(Integer, nullable=False))
     safety_stock: int = Field(sa_column=Column(Integer, nullable=False))
-    as_of: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()),
-                                   description="When on_hand was measured; older stock levels are ignored")
+    level_version: int | None = Field(default=None, sa_column=Column(Integer), description=(
+        "Version of the warehouse level on_hand was last set from; levels not above it are ignored"))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
@@ -76,6 +76,17 @@ class FulfilmentRecord(SQLModel, table=True):
     qty: int = Field(sa_column=Column(Integer, nullable=False))
 
 
+class ReleaseBeforePlacementRecord(SQLModel, table=True):
+    """A cancellation or rejection of an order that allocation has not seen placed: remembered, so that the
+    order's OrderPlaced, arriving late (redriven from a dead-letter topic, or republished), reserves nothing."""
+
+    __tablename__ = "releases_before_placement"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    reason: str = Field(sa_column=Column(String(24), nullable=False), description="cancelled or rejected")
+    released_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class ChannelRulesRecord(SQLModel, table=True):
     __tablename__ = "channel_rules"
 
@@ -100,4 +111,5 @@ class AllocationExceptionRecord(SQLModel, table=True):
 
 
 TABLES = [model.__table__ for model in (StockPositionRecord, OrderDemandRecord, ReservationRecord, BackorderRecord,
-                                        FulfilmentRecord, ChannelRulesRecord, AllocationExceptionRecord)]
+                                        FulfilmentRecord, ReleaseBeforePlacementRecord, ChannelRulesRecord,
+                                        AllocationExceptionRecord)]

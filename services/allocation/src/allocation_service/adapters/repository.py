@@ -16,6 +16,7 @@ from allocation_service.adapters.orm import (
     ChannelRulesRecord,
     FulfilmentRecord,
     OrderDemandRecord,
+    ReleaseBeforePlacementRecord,
     ReservationRecord,
     StockPositionRecord,
 )
@@ -32,6 +33,7 @@ _backorders = BackorderRecord.__table__
 _fulfilments = FulfilmentRecord.__table__
 _rules = ChannelRulesRecord.__table__
 _exceptions = AllocationExceptionRecord.__table__
+_early_releases = ReleaseBeforePlacementRecord.__table__
 
 
 class AllocationRepository:
@@ -48,20 +50,21 @@ class AllocationRepository:
             await self.session.execute(self._dialect.insert(_positions).on_conflict_do_nothing(), rows)
 
     async def lock_positions(self, skus: Iterable[str]) -> tuple[dict[StockKey, StockPosition],
-                                                                 dict[StockKey, datetime | None]]:
-        """Every node's position of these SKUs, locked until commit, and when each on_hand was measured."""
+                                                                 dict[StockKey, int | None]]:
+        """Every node's position of these SKUs, locked until commit, and the version of the warehouse level
+        each on_hand was last set from (None: none yet)."""
         skus = sorted(set(skus))
         if not skus:
             return {}, {}
         statement = (select(_positions).where(_positions.c.sku.in_(skus))
                      .order_by(_positions.c.sku, _positions.c.node).with_for_update())
-        positions, measured = {}, {}
+        positions, versions = {}, {}
         for row in (await self.session.execute(statement)).mappings():
             key = (row["sku"], row["node"])
             positions[key] = StockPosition(row["sku"], row["node"], row["on_hand"], row["reserved"],
                                            row["safety_stock"])
-            measured[key] = row["as_of"]
-        return positions, measured
+            versions[key] = row["level_version"]
+        return positions, versions
 
     async def positions_of(self, skus: Iterable[str]) -> dict[StockKey, StockPosition]:
         statement = select(_positions).where(_positions.c.sku.in_(sorted(set(skus)))).order_by(
@@ -81,6 +84,19 @@ class AllocationRepository:
             return set()
         return set((await self.session.execute(select(_demands.c.order_id).where(_demands.c.order_id.in_(ids))))
                    .scalars())
+
+    async def released_before_placement(self, order_ids: Iterable[str]) -> set[str]:
+        ids = list(set(order_ids))
+        if not ids:
+            return set()
+        return set((await self.session.execute(
+            select(_early_releases.c.order_id).where(_early_releases.c.order_id.in_(ids)))).scalars())
+
+    async def remember_releases_before_placement(self, reasons: dict[str, str], at: datetime) -> None:
+        """order id -> why (cancelled, rejected), for orders not placed yet."""
+        if reasons:
+            await self.session.execute(self._dialect.insert(_early_releases).on_conflict_do_nothing(), [
+                {"order_id": order_id, "reason": reason, "released_at": at} for order_id, reason in reasons.items()])
 
     async def skus_of_orders(self, order_ids: Iterable[str]) -> set[str]:
         """The SKUs of these orders' lines (read without locks: an order's lines never change)."""
@@ -146,9 +162,10 @@ class AllocationRepository:
 
     # --- saving a book ---------------------------------------------------------------------------------
 
-    async def save(self, book: AllocationBook, new_order_ids: set[str], measured: dict[StockKey, datetime],
+    async def save(self, book: AllocationBook, new_order_ids: set[str], versions: dict[StockKey, int],
                    at: datetime) -> None:
-        """Writes what the book changed: positions, new orders, changed orders' whole allocation, exceptions."""
+        """Writes what the book changed: positions (and the versions of the warehouse levels applied), new
+        orders, changed orders' whole allocation, exceptions."""
         positions = sorted(book.changed_positions(), key=lambda p: p.key)
         if positions:
             await self.session.execute(
@@ -158,12 +175,13 @@ class AllocationRepository:
                         safety_stock=bindparam("safety_stock"), updated_at=at),
                 [{"b_sku": p.sku, "b_node": p.node, "on_hand": p.on_hand, "reserved": p.reserved,
                   "safety_stock": p.safety_stock} for p in positions])
-        if measured:
+        if versions:
             await self.session.execute(
                 update(_positions)
                 .where(_positions.c.sku == bindparam("b_sku"), _positions.c.node == bindparam("b_node"))
-                .values(as_of=bindparam("as_of")),
-                [{"b_sku": sku, "b_node": node, "as_of": as_of} for (sku, node), as_of in sorted(measured.items())])
+                .values(level_version=bindparam("level_version")),
+                [{"b_sku": sku, "b_node": node, "level_version": version}
+                 for (sku, node), version in sorted(versions.items())])
 
         new_orders = [book.orders[order_id] for order_id in new_order_ids]
         if new_orders:

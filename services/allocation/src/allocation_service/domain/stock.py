@@ -76,6 +76,13 @@ class StockPosition:
         return self.shortfall
 
 
+def is_stale(version: int | None, applied_version: int | None) -> bool:
+    """Whether a stock level is older than the one applied. The warehouse numbers its levels per position in
+    commit order; a level without a number (an admin's, an older producer's) is never stale and leaves the
+    number applied as it is, so the warehouse's next level replaces it and its older ones stay ignored."""
+    return version is not None and applied_version is not None and version <= applied_version
+
+
 def copy_positions(positions: Mapping[StockKey, StockPosition]) -> dict[StockKey, StockPosition]:
     """An independent copy to plan against, so trial reservations never touch the caller's positions."""
     return {key: replace(position) for key, position in positions.items()}

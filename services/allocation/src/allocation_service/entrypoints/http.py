@@ -15,7 +15,7 @@ from allocation_service.service_layer.reconcile import reconcile
 from allocation_service.service_layer.rules import InvalidRules, put_rules
 from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
 from ecomops_common.contracts.inventory import AvailabilityChanged
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import INT4_MAX, Document, Money
 from ecomops_common.http import require_api_token
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
@@ -29,13 +29,14 @@ async def unit_of_work(request: Request) -> Callable:  # async: a plain def woul
 UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
 
 
-class StockLevelInput(BaseModel):
+class StockLevelInput(Document):
     model_config = ConfigDict(extra="forbid")
 
     sku: str = Field(min_length=1, max_length=64)
     node: str = Field(pattern=NODE_PATTERN)
-    on_hand: int | None = Field(default=None, ge=0, description="Sellable on-hand; omit to keep")
-    safety_stock: int | None = Field(default=None, ge=0, description="Units never promised; omit to keep")
+    on_hand: int | None = Field(default=None, ge=0, le=INT4_MAX, description="Sellable on-hand; omit to keep")
+    safety_stock: int | None = Field(default=None, ge=0, le=INT4_MAX,
+                                     description="Units never promised; omit to keep")
 
     @model_validator(mode="after")
     def _something_to_set(self) -> "StockLevelInput":
@@ -44,7 +45,7 @@ class StockLevelInput(BaseModel):
         return self
 
 
-class StockLevels(BaseModel):
+class StockLevels(Document):
     levels: list[StockLevelInput] = Field(min_length=1, max_length=5000)
 
 
@@ -62,16 +63,18 @@ class ReservationsView(BaseModel):
     picked: list[AllocatedLine] = Field(description="Units the warehouse has picked: no longer reserved")
 
 
-class RulesDocument(BaseModel):
+class RulesDocument(Document):
     model_config = ConfigDict(extra="forbid")
 
     allow_split: StrictBool = True
     short_stock: Literal["partial", "backorder"] = Field(
         default="partial", description="partial: ship what exists, backorder the rest; backorder: all or nothing")
-    protected_quantity: int = Field(default=0, ge=0, description="ATP per SKU and node this channel may not take")
-    node_priority: dict[str, list[str]] = Field(default_factory=dict,
-                                                description="Ship-to country -> nodes, best first")
-    node_cost: dict[str, Money] = Field(default_factory=dict, description="Shipping cost per node, the tie-break")
+    protected_quantity: int = Field(default=0, ge=0, le=INT4_MAX,
+                                    description="ATP per SKU and node this channel may not take")
+    node_priority: dict[str, Annotated[list[str], Field(max_length=1000)]] = Field(
+        default_factory=dict, max_length=1000, description="Ship-to country -> nodes, best first")
+    node_cost: dict[str, Money] = Field(default_factory=dict, max_length=1000,
+                                       description="Shipping cost per node, the tie-break")
 
     def to_domain(self) -> SourcingRules:
         return SourcingRules(allow_split=self.allow_split, short_stock=self.short_stock,
@@ -117,10 +120,9 @@ class ReconciliationReport(BaseModel):
 
 @router.put("/stock", dependencies=[Depends(require_api_token)])
 async def put_stock_levels(body: StockLevels, new_unit_of_work: UnitOfWork) -> dict[str, int]:
-    """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case)."""
-    now = datetime.now(UTC)
-    levels = [StockLevel(level.sku, level.node, level.on_hand, level.safety_stock, as_of=now)
-              for level in body.levels]
+    """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case). An admin's
+    level always applies and carries no version: the warehouse's next level replaces it, its older ones do not."""
+    levels = [StockLevel(level.sku, level.node, level.on_hand, level.safety_stock) for level in body.levels]
     async with new_unit_of_work() as uow:
         return {"applied": await set_stock_levels(uow, levels)}
 

@@ -70,7 +70,7 @@ def stock_levels_consumer(settings: AllocationSettings, unit_of_work: Callable) 
     async def handle(deliveries: list[Delivery[StockLevelChanged]]) -> None:
         async with unit_of_work() as uow:
             levels = [StockLevel(d.message.sku, d.message.node, on_hand=d.message.sellable_on_hand,
-                                 as_of=d.message.as_of, cause=Cause(d.event_id, d.correlation_id, d.traceparent),
+                                 version=d.message.version, cause=Cause(d.event_id, d.correlation_id, d.traceparent),
                                  fulfilled=_line_units(d.message.fulfilled),
                                  short_picked=_line_units(d.message.short_picked))
                       for d in await uow.claim_new_deliveries(name, deliveries)]

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
 from allocation_service.domain.sourcing import OrderDemand
-from allocation_service.domain.stock import StockKey
+from allocation_service.domain.stock import StockKey, is_stale
 from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_AVAILABILITY
 from ecomops_common.contracts.allocation import (
     AllocatedLine,
@@ -53,21 +53,31 @@ class StockLevel:
     node: str
     on_hand: int | None = None  # None: keep
     safety_stock: int | None = None  # None: keep
-    as_of: datetime | None = None  # a level measured before the applied one is stale and ignored
+    version: int | None = None  # the warehouse's number for the level (see is_stale); None: an admin's level
     cause: Cause = Cause()
     fulfilled: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) picked in this change
     short_picked: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) not found: re-source first
 
 
 async def process_order_events(uow, events: OrderEvents) -> None:
-    """Stores new orders, releases cancelled ones (their stock first goes to backorders), allocates the rest."""
+    """Stores new orders, releases cancelled ones (their stock first goes to backorders), allocates the rest.
+
+    A release of an order not placed yet is remembered, and its OrderPlaced, arriving late (redriven from
+    the dead-letter topic), reserves nothing.
+    """
     now = datetime.now(UTC)
     placed_ids = [demand.order_id for demand, _ in events.placed]
     known = await uow.allocation.existing_order_ids([*placed_ids, *events.to_allocate, *events.to_release])
+    released_before = await uow.allocation.released_before_placement(set(placed_ids) - known)
+    for order_id in sorted(released_before):
+        log.warning("order %s was placed after its release (cancelled or rejected); nothing reserved", order_id)
     new_orders = {demand.order_id: OrderAllocation(demand, OrderStatus.held if held else OrderStatus.pending)
-                  for demand, held in events.placed if demand.order_id not in known}
+                  for demand, held in events.placed if demand.order_id not in known | released_before}
     existing = (events.to_allocate | set(events.to_release)) & known
-    for order_id in (events.to_allocate | set(events.to_release)) - known - set(new_orders):
+    await uow.allocation.remember_releases_before_placement(
+        {order_id: reason for order_id, reason in events.to_release.items()
+         if order_id not in known and order_id not in new_orders}, now)
+    for order_id in events.to_allocate - known - set(new_orders):
         log.warning("order %s is unknown to allocation (its OrderPlaced was never handled); ignored", order_id)
 
     released_skus = await uow.allocation.skus_of_orders(set(events.to_release) & known)
@@ -106,44 +116,43 @@ async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
         return (await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
                 | picked_for)
 
-    book, measured_before = await _open_book(uow, skus, set(), affected)
-    measured: dict[StockKey, datetime] = {}
+    book, versions = await _open_book(uow, skus, set(), affected)
+    applied_versions: dict[StockKey, int] = {}
     applied = 0
     for level in levels:
         key = (level.sku, level.node)
         position = book.positions[key]
-        # Picked units leave the reservation before on_hand drops, so a pick is never taken for shrinkage.
-        picked = sum(book.fulfil(order_id, line_id, level.sku, level.node, units)
-                     for order_id, line_id, units in level.fulfilled)
-        as_of = measured.get(key) or measured_before.get(key)
-        if level.as_of is not None and as_of is not None and level.as_of < as_of:
-            log.info("stale stock level for %s@%s (as of %s, applied %s): ignored", *key, level.as_of, as_of)
-            if picked:  # the level is old news, but the picked units did leave the shelf
-                book.set_stock(level.sku, level.node, max(0, position.on_hand - picked))
+        # Picked units leave the reservation before on_hand drops, so a pick is never taken for shrinkage. So do
+        # a stale level's: the newer level applied has counted them off on_hand already.
+        for order_id, line_id, units in level.fulfilled:
+            book.fulfil(order_id, line_id, level.sku, level.node, units)
+        version = applied_versions.get(key, versions.get(key))
+        if is_stale(level.version, version):
+            log.info("stale stock level for %s@%s (version %s, %s applied): ignored", *key, level.version, version)
             continue
         book.set_stock(level.sku, level.node, position.on_hand if level.on_hand is None else level.on_hand,
                        level.safety_stock, [(order_id, line_id) for order_id, line_id, _ in level.short_picked])
-        if level.as_of is not None:
-            measured[key] = level.as_of
+        if level.version is not None:
+            applied_versions[key] = level.version
         applied += 1
     book.fill_backorders(skus)
     causes = {order_id: levels[-1].cause for order_id in book.changed}
-    await _save_and_announce(uow, book, set(), measured, causes, now)
+    await _save_and_announce(uow, book, set(), applied_versions, causes, now)
     return applied
 
 
 async def _open_book(uow, skus: set[str], order_ids: set[str], more_order_ids
-                     ) -> tuple[AllocationBook, dict[StockKey, datetime | None]]:
+                     ) -> tuple[AllocationBook, dict[StockKey, int | None]]:
     """Locks positions (sorted), then the orders named and those `more_order_ids()` finds under those locks.
-    Also returns when each position's on_hand was measured."""
-    positions, measured = await uow.allocation.lock_positions(skus)
+    Also returns the version of the warehouse level each position's on_hand was last set from."""
+    positions, versions = await uow.allocation.lock_positions(skus)
     orders = await uow.allocation.load_orders(order_ids | await more_order_ids(), lock=True)
-    return AllocationBook(positions, skus, orders, await uow.allocation.rules_by_channel()), measured
+    return AllocationBook(positions, skus, orders, await uow.allocation.rules_by_channel()), versions
 
 
-async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str], measured: dict,
+async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str], versions: dict[StockKey, int],
                              causes: dict[str, Cause], now: datetime) -> None:
-    await uow.allocation.save(book, new_order_ids, measured, now)
+    await uow.allocation.save(book, new_order_ids, versions, now)
     for order in book.changed_orders():
         cause = causes.get(order.order_id, Cause())
         event_type, payload = allocation_event(order, book.changed[order.order_id])

@@ -12,9 +12,9 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
-from ecomops_common.contracts.types import CurrencyCode, Money
+from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
 from ecomops_common.http import require_api_token
 from ecomops_common.money import to_minor_unit
 from finance_service.domain.accounts import CHART
@@ -28,6 +28,7 @@ router = APIRouter(prefix="/v1", tags=["finance"], dependencies=[Depends(require
 Actor = Annotated[str, Header(alias="x-actor", min_length=1, max_length=128,
                               description="The person acting, recorded with the change")]
 SKU = Annotated[str, Path(min_length=1, max_length=64)]
+EntryId = Annotated[int, Path(ge=1, le=INT8_MAX)]
 
 
 async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
@@ -47,7 +48,7 @@ async def chart_of_accounts() -> list[dict[str, str]]:
     return [{"code": a.code, "name": a.name, "type": a.type} for a in CHART]
 
 
-class UnitCostIn(BaseModel):
+class UnitCostIn(Document):
     amount: Money = Field(description="Cost of one unit, e.g. \"12.40\"")
     currency: CurrencyCode
     liquidation_value: Money = Field(default=Decimal(0), description="What a liquidator pays for one unit")
@@ -77,7 +78,7 @@ async def unit_costs(uow_factory: UnitOfWork) -> list[dict[str, Any]]:
 
 @router.get("/journal")
 async def journal(uow_factory: UnitOfWork, order_id: str | None = None, rma_id: str | None = None,
-                  kind: str | None = None, after_id: Annotated[int, Query(ge=0)] = 0,
+                  kind: str | None = None, after_id: Annotated[int, Query(ge=0, le=INT8_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
     """Entries with their lines, oldest first; page with after_id (the last id seen)."""
     async with uow_factory() as uow:
@@ -91,7 +92,7 @@ async def journal(uow_factory: UnitOfWork, order_id: str | None = None, rma_id: 
 
 
 @router.get("/journal/{entry_id}")
-async def journal_entry(entry_id: int, uow_factory: UnitOfWork) -> dict[str, Any]:
+async def journal_entry(entry_id: EntryId, uow_factory: UnitOfWork) -> dict[str, Any]:
     async with uow_factory() as uow:
         found = await uow.finance.entry(entry_id)
         if found is None:
@@ -100,12 +101,12 @@ async def journal_entry(entry_id: int, uow_factory: UnitOfWork) -> dict[str, Any
     return _json({**dict(found[0]._mapping), "lines": [_line_view(line) for line in lines]})
 
 
-class ReversalIn(BaseModel):
+class ReversalIn(Document):
     reason: str = Field(min_length=3, max_length=500, description="Why the entry was wrong")
 
 
 @router.post("/journal/{entry_id}/reversal", status_code=201)
-async def reverse_entry(entry_id: int, body: ReversalIn, actor: Actor, uow_factory: UnitOfWork) -> dict[str, Any]:
+async def reverse_entry(entry_id: EntryId, body: ReversalIn, actor: Actor, uow_factory: UnitOfWork) -> dict[str, Any]:
     """Entries are never changed: a wrong one is cancelled by a reversing entry (then post the right one)."""
     async with uow_factory() as uow:
         found = await uow.finance.entry(entry_id)
@@ -151,7 +152,7 @@ async def retry_refund(refund_id: str, actor: Actor, uow_factory: UnitOfWork) ->
     return {"refund_id": refund_id, "status": refund.status, "idempotency_key": refund.idempotency_key}
 
 
-class ManualSettlementIn(BaseModel):
+class ManualSettlementIn(Document):
     reference: str = Field(min_length=1, max_length=100, description="E.g. the bank transfer's reference")
 
 
@@ -191,6 +192,9 @@ def accounting_period(
     """period=YYYY-MM, or from and to; none of them: all time."""
     if period:
         year, month = map(int, period.split("-"))
+        if not 1 <= year <= 9998:  # a date's year runs from 1 to 9999, and the period ends in the next month
+            raise HTTPException(422, [{"loc": ["query", "period"], "msg": "the year must be from 0001 to 9998",
+                                       "type": "value_error"}])
         start, end = date(year, month, 1), date(year + month // 12, month % 12 + 1, 1)
     if start is None and end is None:
         return None

@@ -1,7 +1,6 @@
 """HTTP API: POST /v1/orders for channel connectors, GET for operators and connectors."""
 
 import base64
-import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import datetime
@@ -16,7 +15,7 @@ from ecomops_common.batching import Coalescer
 from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import Document, Money, contains_nul
 from ecomops_common.http import require_api_token
 from order_service.domain.lifecycle import LifecycleError
 from order_service.domain.returns import OrderReturn, order_returns
@@ -102,17 +101,17 @@ class OrderView(BaseModel):
                       "allocation": allocation, "allocation_revision": allocation_revision, "returns": returns})
 
 
-class HoldRelease(BaseModel):
+class HoldRelease(Document):
     actor: str = Field(min_length=1, max_length=128, description="The supervisor releasing the hold")
     note: str | None = Field(default=None, max_length=1000)
 
 
-class Cancellation(BaseModel):
+class Cancellation(Document):
     actor: str = Field(min_length=1, max_length=128, description="e.g. supervisor:jane or channel:web-eu")
     reason: str = Field(min_length=1, max_length=1000)
 
 
-class PaymentChange(BaseModel):
+class PaymentChange(Document):
     status: PaymentStatus
     amount: Money | None = None
     reference: str | None = Field(default=None, max_length=128)
@@ -244,8 +243,8 @@ def _encode_cursor(order_id: str) -> str:
 def _decode_cursor(cursor: str) -> str:
     try:
         order_id = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode()
-        if order_id:
+        if order_id and not contains_nul(order_id):
             return order_id
-    except (binascii.Error, UnicodeDecodeError):
+    except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 (UnicodeDecodeError)
         pass
     raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}])

@@ -3,18 +3,21 @@ queues, inspections at the bench, supervisors' refund decisions, and the rules a
 
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common.contracts.returns import ReturnRequest
-from ecomops_common.contracts.types import Money
+from ecomops_common.contracts.types import INT4_MAX, Document, Money
 from ecomops_common.http import require_api_token
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
+from returns_service.domain.policy import DEFAULT_POLICY as DEFAULT_RETURN_POLICY
+from returns_service.domain.refunds import DEFAULT_POLICY as DEFAULT_REFUND_POLICY
 from returns_service.domain.refunds import ApprovalRefused
 from returns_service.domain.rma import RmaError, RmaStatus, cycle_time_summary
 from returns_service.service_layer import handling, rules
@@ -138,7 +141,7 @@ async def list_queue(queue: Queue, new_unit_of_work: UnitOfWork,
                       and row["expected_by"] < now) for row in rows]
 
 
-class InspectionInput(BaseModel):
+class InspectionInput(Document):
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=10_000)
     grade: str = Field(pattern=r"^[ABCD]$", description=", ".join(f"{g} {meaning}" for g, meaning in GRADES.items()))
@@ -169,13 +172,13 @@ async def record_inspection(rma_id: str, body: InspectionInput, new_unit_of_work
         tuple(body.missing_accessories)))
 
 
-class Approval(BaseModel):
+class Approval(Document):
     approver: str = Field(min_length=1, max_length=128, description="The signed-in supervisor")
     amount: Money | None = Field(default=None, description="Less than quoted: a partial refund")
     note: str | None = Field(default=None, max_length=1000)
 
 
-class Denial(BaseModel):
+class Denial(Document):
     approver: str = Field(min_length=1, max_length=128)
     reason: str = Field(min_length=1, max_length=1000)
 
@@ -218,10 +221,10 @@ async def _rule_view(new_unit_of_work: Callable, kind: str, key: str) -> RuleVie
                     updated_by=row and row["updated_by"], updated_at=row and row["updated_at"])
 
 
-async def _put_rule(new_unit_of_work: Callable, kind: str, key: str, document: Any, actor: str):
+async def _put_rule(new_unit_of_work: Callable, kind: str, key: str, document: Document, actor: str):
     try:
         async with new_unit_of_work() as uow:
-            await rules.put_rule(uow, kind, key, document, actor)
+            await rules.put_rule(uow, kind, key, document.model_dump(mode="json"), actor)
     except rules.InvalidRules as invalid:
         return JSONResponse(status_code=422, content={"detail": [
             {"loc": ["body", *error.field.split(".")], "msg": error.message, "type": "invalid_rule"}
@@ -241,13 +244,66 @@ async def get_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund
     return await _rule_view(new_unit_of_work, kind, _policy_key(kind, channel, category))
 
 
-@router.put("/rules/{kind}/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
+# The rule documents as PUT: their shape and sizes; the business rules are the domain's (validate()).
+Code = Annotated[str, Field(min_length=1, max_length=64)]  # category, reason code, grade, role, rule id
+Days = Annotated[int, Field(le=36_500)]  # a longer span would overflow date arithmetic
+Decimal4 = Annotated[Decimal, Field(max_digits=17, decimal_places=4)]
+
+
+class ReturnPolicyInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    return_window_days: Days = DEFAULT_RETURN_POLICY.return_window_days
+    window_days_by_category: dict[Code, Days] = Field(default_factory=dict, max_length=1000)
+    non_returnable_categories: set[Code] = Field(default=set(DEFAULT_RETURN_POLICY.non_returnable_categories),
+                                                 max_length=1000)
+    reason_codes: set[Code] = Field(default=set(DEFAULT_RETURN_POLICY.reason_codes), max_length=1000)
+    return_node: str | None = Field(default=None, max_length=64,
+                                    description="Where parcels go; null: back to the node that shipped the units")
+    transit_days: Days = DEFAULT_RETURN_POLICY.transit_days
+
+
+class RefundPolicyInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    timing: str = Field(default=DEFAULT_REFUND_POLICY.timing, max_length=64,
+                        description="instant, on_receipt or after_inspection")
+    instant_max_amount: Decimal4 = DEFAULT_REFUND_POLICY.instant_max_amount
+    restocking_fee_by_grade: dict[Code, Decimal4] = Field(default_factory=dict, max_length=10,
+                                                          description="Grade -> share of the goods amount kept")
+    refund_shipping: bool = DEFAULT_REFUND_POLICY.refund_shipping
+    approval_threshold: Decimal4 = DEFAULT_REFUND_POLICY.approval_threshold
+    max_returns_90d: int = Field(default=DEFAULT_REFUND_POLICY.max_returns_90d, le=INT4_MAX)
+
+
+class DispositionRuleInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Code
+    disposition: Code
+    categories: set[Code] | None = Field(default=None, max_length=1000, description="null: any")
+    grades: set[Code] | None = Field(default=None, max_length=10, description="null: any")
+    reasons: set[Code] | None = Field(default=None, max_length=1000, description="null: any")
+
+
+class DispositionTableInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    rules: list[DispositionRuleInput] = Field(max_length=1000, description="The first that matches decides")
+
+
+@router.put("/rules/return-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Every invalid field"}})
-async def put_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund-policies)$")], channel: CHANNEL,
-                     body: dict[str, Any], new_unit_of_work: UnitOfWork, actor: Actor = "admin",
-                     category: Annotated[str | None, Query(max_length=64)] = None):
-    kind = RULE_PATHS[kind]
-    return await _put_rule(new_unit_of_work, kind, _policy_key(kind, channel, category), body, actor)
+async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, new_unit_of_work: UnitOfWork,
+                            actor: Actor = "admin"):
+    return await _put_rule(new_unit_of_work, rules.RETURN_POLICY, channel, body, actor)
+
+
+@router.put("/rules/refund-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
+            responses={422: {"description": "Every invalid field"}})
+async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, new_unit_of_work: UnitOfWork,
+                            actor: Actor = "admin", category: Annotated[str | None, Query(max_length=64)] = None):
+    return await _put_rule(new_unit_of_work, rules.REFUND_POLICY, rules.refund_key(channel, category), body, actor)
 
 
 @router.get("/rules/dispositions", response_model=RuleView)
@@ -258,12 +314,12 @@ async def get_dispositions(new_unit_of_work: UnitOfWork):
 
 @router.put("/rules/dispositions", response_model=RuleView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Every invalid field"}})
-async def put_dispositions(body: dict[str, Any], new_unit_of_work: UnitOfWork, actor: Actor = "admin"):
+async def put_dispositions(body: DispositionTableInput, new_unit_of_work: UnitOfWork, actor: Actor = "admin"):
     return await _put_rule(new_unit_of_work, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
 
 
-class StaffInput(BaseModel):
-    roles: list[str] = Field(max_length=20, description="e.g. refund_approver, inspector")
+class StaffInput(Document):
+    roles: list[Code] = Field(max_length=20, description="e.g. refund_approver, inspector")
 
 
 @router.put("/staff/{actor}", response_model=StaffInput, dependencies=[Depends(require_api_token)])

@@ -25,6 +25,8 @@ class StockLevelRecord(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(64), primary_key=True))
     node: str = Field(sa_column=Column(String(64), primary_key=True))
     sellable: int = Field(sa_column=Column(Integer, nullable=False))
+    version: int = Field(sa_column=Column(Integer, nullable=False),
+                         description="Of the last StockLevelChanged published (0: none yet); raised under this lock")
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 

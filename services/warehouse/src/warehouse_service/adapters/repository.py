@@ -63,16 +63,17 @@ class WarehouseRepository:
     # --- stock -----------------------------------------------------------------------------------------
 
     async def lock_levels(self, keys: Iterable[SkuNode], at: datetime) -> dict[SkuNode, int]:
-        """Sellable units per SKU×node, each row locked until commit (created at 0 when new)."""
+        """The version of each SKU×node's last published level, each row locked until commit (created at 0 when
+        new)."""
         keys = sorted(set(keys))
         if not keys:
             return {}
-        await self.session.execute(self._dialect.insert(_levels).on_conflict_do_nothing(),
-                                   [{"sku": sku, "node": node, "sellable": 0, "updated_at": at} for sku, node in keys])
-        statement = (select(_levels.c.sku, _levels.c.node, _levels.c.sellable)
+        await self.session.execute(self._dialect.insert(_levels).on_conflict_do_nothing(), [
+            {"sku": sku, "node": node, "sellable": 0, "version": 0, "updated_at": at} for sku, node in keys])
+        statement = (select(_levels.c.sku, _levels.c.node, _levels.c.version)
                      .where(tuple_(_levels.c.sku, _levels.c.node).in_(keys))
                      .order_by(_levels.c.sku, _levels.c.node).with_for_update())
-        return {(r.sku, r.node): r.sellable for r in await self.session.execute(statement)}
+        return {(r.sku, r.node): r.version for r in await self.session.execute(statement)}
 
     async def balances_of(self, keys: Iterable[SkuNode]) -> Balances:
         keys = sorted(set(keys))
@@ -99,12 +100,14 @@ class WarehouseRepository:
                 set_={"units": statement.excluded.units}),
                 kept)
 
-    async def save_levels(self, levels: dict[SkuNode, int], at: datetime) -> None:
+    async def save_levels(self, levels: dict[SkuNode, tuple[int, int]], at: datetime) -> None:
+        """(sku, node) -> (sellable units, version) of locked rows."""
         if levels:
             await self.session.execute(
                 update(_levels).where(_levels.c.sku == bindparam("b_sku"), _levels.c.node == bindparam("b_node"))
-                .values(sellable=bindparam("sellable"), updated_at=at),
-                [{"b_sku": sku, "b_node": node, "sellable": units} for (sku, node), units in sorted(levels.items())])
+                .values(sellable=bindparam("sellable"), version=bindparam("version"), updated_at=at),
+                [{"b_sku": sku, "b_node": node, "sellable": units, "version": version}
+                 for (sku, node), (units, version) in sorted(levels.items())])
 
     async def add_movements(self, movements: list[Movement]) -> None:
         if movements:
@@ -246,12 +249,22 @@ class WarehouseRepository:
                 [{"b_order_id": order_id, "revision": revision, "backordered": backordered}
                  for order_id, (revision, backordered) in sorted(revisions.items())])
 
+    async def lock_orders_of_tasks(self, task_ids: Iterable[str]) -> None:
+        """Locks the rows of these pick tasks' orders, in id order, until commit."""
+        ids = sorted(set(task_ids))
+        if ids:
+            await self.session.execute(
+                select(_orders.c.order_id).where(_orders.c.order_id.in_(
+                    select(_tasks.c.order_id).where(_tasks.c.id.in_(ids)))).order_by(_orders.c.order_id)
+                .with_for_update())
+
     async def order_stages(self, order_ids: Iterable[str]) -> dict[str, tuple[str | None, int]]:
-        """order id -> (stage last announced, units still backordered)."""
+        """order id -> (stage last announced, units still backordered), locked in id order until commit."""
         ids = sorted(set(order_ids))
         if not ids:
             return {}
-        rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids)))
+        rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids))
+                                          .order_by(_orders.c.order_id).with_for_update())
         return {row.order_id: (row.stage, row.backordered) for row in rows}
 
     async def save_order_stages(self, stages: dict[str, str]) -> None:

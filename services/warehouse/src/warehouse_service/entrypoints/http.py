@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, sta
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from ecomops_common.contracts.types import INT4_MAX, INT8_MAX, MAX_LINE_QUANTITY, Document
 from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.http import require_api_token
 from warehouse_service.domain.layout import Location, LocationKind
@@ -37,33 +38,33 @@ async def unit_of_work(request: Request) -> Callable:  # async: a plain def woul
 UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
 
 
-class LocationInput(BaseModel):
+class LocationInput(Document):
     code: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     kind: LocationKind
 
 
-class Layout(BaseModel):
+class Layout(Document):
     locations: list[LocationInput] = Field(min_length=1, max_length=10_000)
 
 
-class ReceiptLine(BaseModel):
+class ReceiptLine(Document):
     sku: str = Field(min_length=1, max_length=64)
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_LINE_QUANTITY)
 
 
-class ReceiptInput(BaseModel):
+class ReceiptInput(Document):
     reference: str = Field(min_length=1, max_length=128, description="Purchase order or ASN number")
     node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     lines: list[ReceiptLine] = Field(min_length=1, max_length=1000)
 
 
-class TransferLine(BaseModel):
+class TransferLine(Document):
     sku: str = Field(min_length=1, max_length=64)
     from_location: str = Field(min_length=1, max_length=64, description="The bin at the source node")
-    quantity: int = Field(gt=0)
+    quantity: int = Field(gt=0, le=MAX_LINE_QUANTITY)
 
 
-class TransferInput(BaseModel):
+class TransferInput(Document):
     reference: str = Field(min_length=1, max_length=128)
     from_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     to_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
@@ -89,11 +90,11 @@ class ScanOutcome(BaseModel):
     outcome: str = Field(description="applied, or duplicate (this scan_id was applied or refused before)")
 
 
-class Decision(BaseModel):
+class Decision(Document):
     actor: str = Field(min_length=1, max_length=128, description="The supervisor; for a count not the counter")
 
 
-class Resolution(BaseModel):
+class Resolution(Document):
     actor: str = Field(min_length=1, max_length=128)
     resolution: str = Field(min_length=1, max_length=1000, description="What was done, e.g. rescanned as s-124")
 
@@ -167,7 +168,7 @@ async def get_stock(new_unit_of_work: UnitOfWork, sku: str | None = None, node: 
 
 @router.get("/movements")
 async def get_movements(sku: str, new_unit_of_work: UnitOfWork, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-                        before_id: int | None = None) -> list[dict]:
+                        before_id: Annotated[int | None, Query(ge=1, le=INT8_MAX)] = None) -> list[dict]:
     """A SKU's movement history, newest first (page with before_id)."""
     async with new_unit_of_work() as uow:
         return await uow.warehouse.movements_of(sku, limit, before_id)
@@ -190,7 +191,7 @@ async def resolve_scan_exception(scan_id: str, body: Resolution, new_unit_of_wor
     return {"scan_id": scan_id, "status": "resolved"}
 
 
-class CountTaskInput(BaseModel):
+class CountTaskInput(Document):
     node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     location: str | None = Field(default=None, max_length=64, description="Count this location (every SKU)")
     sku: str | None = Field(default=None, max_length=64, description="Count this SKU (everywhere at the node)")
@@ -284,10 +285,10 @@ async def release_wave(wave_id: str, body: Decision, new_unit_of_work: UnitOfWor
     return {"wave_id": wave_id, "status": "released"}
 
 
-class ShortPick(BaseModel):
+class ShortPick(Document):
     actor: str = Field(min_length=1, max_length=128, description="The picker or supervisor")
     location: str = Field(min_length=1, max_length=64, description="The bin that came up short")
-    found: int = Field(ge=0, description="Units actually in the bin")
+    found: int = Field(ge=0, le=INT4_MAX, description="Units actually in the bin")
 
 
 @router.post("/pick-tasks/{task_id}/short", responses={409: {"description": "Nothing is missing there"}})

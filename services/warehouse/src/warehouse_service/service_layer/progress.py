@@ -9,7 +9,11 @@ SOURCE = "warehouse"
 
 
 async def announce_progress(uow, order_ids: set[str]) -> None:
-    """Emits OrderFulfilmentChanged for each order whose stage moved; call before the commit."""
+    """Emits OrderFulfilmentChanged for each order whose stage moved; call before the commit.
+
+    The orders' rows are locked before their tasks are read, so when two transactions finish an order's last
+    lines at once, the later reads the earlier's tasks and announces. A caller that locks tasks locks their
+    orders first (warehouse_orders before pick_tasks), or two such transactions could deadlock."""
     if not order_ids:
         return
     stages = await uow.warehouse.order_stages(order_ids)

@@ -52,8 +52,11 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh
                                              if s.kind in RECEIPT_SCANS and s.reference}, lock=True)
-    tasks = await uow.warehouse.tasks(ids={s.reference for s, _ in fresh if s.kind in TASK_SCANS and s.reference},
-                                      lock=True)
+    task_ids = {s.reference for s, _ in fresh if s.kind in TASK_SCANS and s.reference}
+    # Orders before their tasks, as follow_allocations locks them: of two scans finishing one order's lines at
+    # once, the later waits for the earlier and sees its tasks when it announces the order's progress.
+    await uow.warehouse.lock_orders_of_tasks(task_ids)
+    tasks = await uow.warehouse.tasks(ids=task_ids, lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
                           stock.balances, count_auto_adjust_units=count_auto_adjust_units,
                           tasks={task.id: task for task in tasks},
@@ -123,14 +126,14 @@ LineUnits = dict[tuple[str, str], list[tuple[str, str, int]]]  # (sku, node) -> 
 class LockedStock:
     """The balances of some SKU×nodes, their stock_levels rows locked, and the publishing of what changed."""
 
-    def __init__(self, keys: set[tuple[str, str]], sellable_before: dict, balances: Balances) -> None:
-        self.keys, self.sellable_before, self.balances = keys, sellable_before, balances
+    def __init__(self, keys: set[tuple[str, str]], versions: dict, balances: Balances) -> None:
+        self.keys, self.versions, self.balances = keys, versions, balances
         self.balances_before = balances.items()
 
     @classmethod
     async def open(cls, uow, keys: set[tuple[str, str]], now: datetime) -> "LockedStock":
-        sellable_before = await uow.warehouse.lock_levels(keys, now)
-        return cls(keys, sellable_before, await uow.warehouse.balances_of(keys))
+        versions = await uow.warehouse.lock_levels(keys, now)
+        return cls(keys, versions, await uow.warehouse.balances_of(keys))
 
     async def save(self, uow, movements: list[Movement], now: datetime, fulfilled: LineUnits | None = None,
                    short_picked: LineUnits | None = None) -> None:
@@ -141,14 +144,15 @@ class LockedStock:
         before, after = units_by_sku_node(self.balances_before), self.balances.by_sku_node()
         changed = sorted(key for key in self.keys if before.get(key, {}) != after.get(key, {}))
         sellable = {key: after.get(key, {}).get(StockStatus.sellable.value, 0) for key in changed}
-        await uow.warehouse.save_levels({key: units for key, units in sellable.items()
-                                         if units != self.sellable_before.get(key)}, now)
+        # Numbered under the rows' locks, so versions follow the order the changes commit in (`now` need not).
+        versions = {key: self.versions[key] + 1 for key in changed}
+        await uow.warehouse.save_levels({key: (sellable[key], versions[key]) for key in changed}, now)
         last_reason = {(m.sku, place.node): m.reason for m in movements for place in (m.source, m.target) if place}
         for sku, node in changed:
             reason = last_reason[sku, node]
             uow.emit(new_event("StockLevelChanged", 1, SOURCE, "stock_position", f"{sku}@{node}", StockLevelChanged(
                 sku=sku, node=node, sellable_on_hand=sellable[sku, node], on_hand_by_status=after.get((sku, node), {}),
-                reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now,
+                reason=_STOCK_REASONS.get(reason, StockChangeReason.adjustment), as_of=now, version=versions[sku, node],
                 fulfilled=[FulfilledUnits(order_id=order_id, line_id=line_id, quantity=qty)
                            for order_id, line_id, qty in (fulfilled or {}).get((sku, node), ())],
                 short_picked=[ShortPickedUnits(order_id=order_id, line_id=line_id, quantity=qty)
