@@ -3,6 +3,7 @@ on what a request may carry (body size, NUL characters, how much of a rejected i
 
 import hmac
 import math
+import re
 import time
 from collections.abc import Iterable
 from contextlib import asynccontextmanager
@@ -27,6 +28,7 @@ CORRELATION_HEADER = "x-correlation-id"
 # message up to MESSAGE_LIMIT: a large invalid body is not sent back.
 ECHO_LIMIT = 200
 MESSAGE_LIMIT = 500
+_UNENCODABLE = re.compile("[\ud800-\udfff]")  # lone surrogates: JSON may carry them, UTF-8 cannot
 
 
 async def refuse_nul_characters(request: Request) -> None:
@@ -111,16 +113,20 @@ def bounded_error(error: dict[str, Any]) -> dict[str, Any]:
 
 
 def _echoable(value: Any) -> bool:
-    """A short string, a finite number that fits 64 bits, a boolean or null: small, and valid JSON."""
+    """A short string, a finite number that fits 64 bits, a boolean or null: small, and valid JSON (a string with a
+    lone surrogate, refused for that, cannot be encoded in the answer)."""
     if isinstance(value, str):
-        return len(value) <= ECHO_LIMIT
+        return len(value) <= ECHO_LIMIT and _UNENCODABLE.search(value) is None
     if isinstance(value, float):
         return math.isfinite(value)
     return value is None or isinstance(value, int) and abs(value) < 2**63
 
 
 def _shortened(value: Any, limit: int) -> Any:
-    return value[:limit] + "…" if isinstance(value, str) and len(value) > limit else value
+    if not isinstance(value, str):
+        return value
+    value = _UNENCODABLE.sub("\ufffd", value)  # e.g. a dict key with a lone surrogate, in loc
+    return value[:limit] + "…" if len(value) > limit else value
 
 
 class RequestBodyLimitMiddleware:

@@ -3,7 +3,7 @@
 import httpx
 import pytest
 from fastapi import APIRouter
-from pydantic import ValidationError
+from pydantic import AwareDatetime, ValidationError
 
 from ecomops_common.contracts.types import TEXT_MAX_LENGTH, Document
 from ecomops_common.http import create_app
@@ -17,6 +17,7 @@ class Note(Document):
     author: str
     text: str
     tags: list[str] = []
+    due: AwareDatetime | None = None
 
 
 @router.post("/notes/{note_id}")
@@ -83,3 +84,22 @@ def test_documents_refuse_nul_and_strings_longer_than_the_default_bound_on_kafka
     with pytest.raises(ValidationError, match="string_too_long"):
         Note.model_validate({"author": "ana", "text": "t" * (TEXT_MAX_LENGTH + 1)})
     assert Note.model_validate({"author": "ana", "text": "t" * TEXT_MAX_LENGTH}).author == "ana"
+
+
+@pytest.mark.parametrize(("body", "loc", "error_type"), [
+    # A lone surrogate is valid JSON but no Unicode character: UTF-8, so PostgreSQL and the 422 itself, cannot
+    # carry it.
+    ('{"author": "ana\\ud800", "text": "t"}', ["body", "author"], "string_unicode"),
+    ('{"author": "ana", "text": "t", "tags": ["\\udfff"]}', ["body", "tags", 0], "string_unicode"),
+    ('{"author": "ana", "text": "t", "extra": {"\\ud800": 1}}', None, None),
+    # Valid ISO 8601 times whose UTC instant falls outside years 1 to 9999.
+    ('{"author": "ana", "text": "t", "due": "9999-12-31T23:59:59-23:59"}', ["body", "due"], "datetime_utc_range"),
+    ('{"author": "ana", "text": "t", "due": "0001-01-01T00:00:00+23:59"}', ["body", "due"], "datetime_utc_range"),
+])
+async def test_values_postgresql_cannot_store_are_a_422_naming_the_field(client, body, loc, error_type):
+    answer = await client.post("/notes/1", content=body, headers={"content-type": "application/json"})
+    if loc is None:  # an unknown field is ignored, whatever it holds
+        assert answer.status_code == 200, answer.text
+        return
+    assert answer.status_code == 422, answer.text
+    assert [(error["loc"], error["type"]) for error in answer.json()["detail"]] == [(loc, error_type)]

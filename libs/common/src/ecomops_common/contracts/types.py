@@ -1,6 +1,8 @@
 """Field types and limits shared by contracts and request bodies. Money is a decimal string on the wire, never a
 float."""
 
+import re
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
@@ -52,32 +54,54 @@ MAX_LINE_QUANTITY = 1_000_000
 # Any string a field does not bound more tightly: finite, so no document can carry an unbounded one.
 TEXT_MAX_LENGTH = 10_000
 NUL_MESSAGE = "must not contain the NUL character (\\u0000)"
+SURROGATE_MESSAGE = "must not contain a lone UTF-16 surrogate (\\ud800-\\udfff): it is no Unicode character"
+UTC_RANGE_MESSAGE = "must be a time that exists in UTC (years 1 to 9999)"
+_NUL = "\x00"
+_UNSTORABLE_CHARACTERS = re.compile("[\x00\ud800-\udfff]")
 
 
 def contains_nul(value: Any) -> bool:
     """Whether a string in `value` (or in its lists and dicts, keys included) holds U+0000, which PostgreSQL's
     text and jsonb cannot store."""
+    return _first_unstorable(value) == "string_nul"
+
+
+def _first_unstorable(value: Any) -> str | None:
+    """The error type of the first value PostgreSQL cannot store (strings with NUL or a lone surrogate, which
+    UTF-8 cannot encode; aware datetimes outside UTC's years 1 to 9999), looking into lists and dicts."""
     if isinstance(value, str):
-        return "\x00" in value
+        found = _UNSTORABLE_CHARACTERS.search(value)
+        return None if found is None else "string_nul" if found.group() == _NUL else "string_surrogate"
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        try:
+            value.astimezone(UTC)
+        except OverflowError:
+            return "datetime_utc_range"
+        return None
     if isinstance(value, list | tuple | set | frozenset):
-        return any(contains_nul(item) for item in value)
+        return next(filter(None, map(_first_unstorable, value)), None)
     if isinstance(value, dict):
-        return any(contains_nul(key) or contains_nul(item) for key, item in value.items())
-    return False
+        return next(filter(None, map(_first_unstorable, (*value.keys(), *value.values()))), None)
+    return None
+
+
+_UNSTORABLE = {"string_nul": NUL_MESSAGE, "string_surrogate": SURROGATE_MESSAGE,
+               "datetime_utc_range": UTC_RANGE_MESSAGE}
 
 
 class Document(BaseModel):
     """Base of every model read from outside the process: contracts on Kafka and HTTP request bodies. Every string
-    is at most TEXT_MAX_LENGTH characters unless its field says less, and none holds NUL: a bad value is refused
-    naming its field, on the topic as over HTTP, before it reaches a database."""
+    is at most TEXT_MAX_LENGTH characters unless its field says less, and no value is one PostgreSQL cannot store
+    (NUL, a lone surrogate, a time beyond UTC's years): a bad value is refused naming its field, on the topic as
+    over HTTP, before it reaches a database."""
 
     model_config = ConfigDict(str_max_length=TEXT_MAX_LENGTH)
 
     @field_validator("*")
     @classmethod
-    def _no_nul_character(cls, value: Any) -> Any:
-        if contains_nul(value):
-            raise PydanticCustomError("string_nul", NUL_MESSAGE)
+    def _storable(cls, value: Any) -> Any:
+        if problem := _first_unstorable(value):
+            raise PydanticCustomError(problem, _UNSTORABLE[problem])
         return value
 
 
