@@ -22,6 +22,7 @@ H_CONTENT_TYPE = "content-type"
 
 class EventEnvelope(Document):
     model_config = ConfigDict(extra="forbid", frozen=True)
+    _checked_elsewhere = frozenset({"payload"})  # by the event type's payload model, which consumers apply
 
     event_id: str = Field(default_factory=new_id, description="UUIDv7: unique and time-ordered")
     event_type: str = Field(description="PascalCase fact name, e.g. OrderPlaced")

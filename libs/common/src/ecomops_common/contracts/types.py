@@ -2,9 +2,11 @@
 float."""
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from enum import Enum
+from types import UnionType
+from typing import Annotated, Any, ClassVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -13,10 +15,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
-    field_validator,
+    model_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from ecomops_common.money import minor_unit_digits
 
@@ -68,21 +71,43 @@ def contains_nul(value: Any) -> bool:
 
 def _first_unstorable(value: Any) -> str | None:
     """The error type of the first value PostgreSQL cannot store (strings with NUL or a lone surrogate, which
-    UTF-8 cannot encode; aware datetimes outside UTC's years 1 to 9999), looking into lists and dicts."""
+    UTF-8 cannot encode; aware datetimes outside UTC's years 1 to 9999), looking into lists and dicts. It runs on
+    every document read, so the common cases come first and cheap."""
     if isinstance(value, str):
+        if value.isascii():
+            return "string_nul" if _NUL in value else None
         found = _UNSTORABLE_CHARACTERS.search(value)
         return None if found is None else "string_nul" if found.group() == _NUL else "string_surrogate"
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        try:
-            value.astimezone(UTC)
-        except OverflowError:
-            return "datetime_utc_range"
+    if value is None or isinstance(value, int | Decimal | BaseModel):
+        return None
+    if isinstance(value, datetime):
+        if value.utcoffset():  # only an offset can carry a time past UTC's years
+            try:
+                value.astimezone(UTC)
+            except OverflowError:
+                return "datetime_utc_range"
         return None
     if isinstance(value, list | tuple | set | frozenset):
         return next(filter(None, map(_first_unstorable, value)), None)
     if isinstance(value, dict):
         return next(filter(None, map(_first_unstorable, (*value.keys(), *value.values()))), None)
     return None
+
+
+def _may_hold_unstorable(annotation: Any) -> bool:
+    """False for a field whose values can hold no string and no time: numbers, booleans, enums, dates and
+    nested documents (which check themselves), also optional or in a list of them."""
+    if annotation is None or annotation is type(None):
+        return False
+    if isinstance(annotation, type):
+        return not issubclass(annotation, int | float | Decimal | Enum | Document) \
+            and (annotation is datetime or not issubclass(annotation, date))
+    origin, arguments = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:
+        return _may_hold_unstorable(arguments[0])
+    if origin in (Union, UnionType) or origin in (list, tuple, set, frozenset) and arguments:
+        return any(_may_hold_unstorable(argument) for argument in arguments if argument is not Ellipsis)
+    return True  # dicts, Any, Literal, anything else: checked
 
 
 _UNSTORABLE = {"string_nul": NUL_MESSAGE, "string_surrogate": SURROGATE_MESSAGE,
@@ -96,13 +121,27 @@ class Document(BaseModel):
     over HTTP, before it reaches a database."""
 
     model_config = ConfigDict(str_max_length=TEXT_MAX_LENGTH)
+    _checked_elsewhere: ClassVar[frozenset[str]] = frozenset()  # fields a model of their own validates
+    _fields_to_check: ClassVar[tuple[str, ...]] = ()
 
-    @field_validator("*")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
-        if problem := _first_unstorable(value):
-            raise PydanticCustomError(problem, _UNSTORABLE[problem])
-        return value
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        cls._fields_to_check = tuple(name for name, field in cls.model_fields.items()
+                                     if name not in cls._checked_elsewhere and _may_hold_unstorable(field.annotation))
+
+    @model_validator(mode="after")
+    def _storable(self) -> "Document":
+        # One pass, once the fields are valid, over those that can hold a string or a time (this is every
+        # document's hot path: a validator per field doubled the cost of validation); nested documents check
+        # their own, and each error still names its field.
+        values = self.__dict__
+        errors = [InitErrorDetails(type=PydanticCustomError(problem, _UNSTORABLE[problem]), loc=(name,),
+                                   input=values[name])
+                  for name in self._fields_to_check if (problem := _first_unstorable(values[name]))]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
+        return self
 
 
 class EventPayload(Document):
