@@ -73,4 +73,7 @@ reconcile: install  ## allocation reservations and warehouse ledger against thei
 dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 	@$(ENV); .venv/bin/ecomops-dlq list $(TOPIC)
 
-.PHONY: help install up down test unit lint schemas bench-intake bench-allocation bench-scans reconcile dlq
+outbox:  ## list a service's parked outbox rows: make outbox SERVICE=order
+	@$(ENV); .venv/bin/ecomops-outbox list --service $(SERVICE)
+
+.PHONY: help install up down test unit lint schemas bench-intake bench-allocation bench-scans reconcile dlq outbox

@@ -14,6 +14,9 @@ import asyncio
 import json
 import sys
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
 from ecomops_common.db import Database
 from ecomops_common.outbox import discard_parked, parked_rows, requeue_parked
 from ecomops_common.settings import ServiceSettings
@@ -36,22 +39,35 @@ def format_table(rows: list[dict]) -> str:
 
 
 async def run(args: argparse.Namespace) -> int:
-    database = Database(database_url(args.service, args.database_url))
+    url = database_url(args.service, args.database_url)
+    database = Database(url)
     try:
-        async with database.sessions() as session, session.begin():
-            if args.command == "list":
-                rows = await parked_rows(session)
-                if args.json:
-                    for row in rows:
-                        print(json.dumps(row, default=str, ensure_ascii=False))
-                else:
-                    print(format_table(rows) if rows else "no parked outbox rows")
-                return 0
-            wanted = None if args.command == "requeue" and args.all else args.event_id
-            done = await (requeue_parked(session, wanted) if args.command == "requeue"
-                          else discard_parked(session, wanted))
+        return await _run(args, database)
+    except (OperationalError, ProgrammingError, OSError) as error:
+        # A wrong or unreachable database, or one no service has started on yet (no outbox_parked table).
+        where = make_url(url).render_as_string(hide_password=True)
+        print(f"cannot read the parked outbox rows at {where}: {str(error).splitlines()[0]}\n"
+              "name the service's database: --service with <SERVICE>_DATABASE_URL set (with `make up`: "
+              'eval "$(scripts/infra/env.sh)" first, or `make outbox SERVICE=order`), or --database-url',
+              file=sys.stderr)
+        return 2
     finally:
         await database.dispose()
+
+
+async def _run(args: argparse.Namespace, database: Database) -> int:
+    async with database.sessions() as session, session.begin():
+        if args.command == "list":
+            rows = await parked_rows(session)
+            if args.json:
+                for row in rows:
+                    print(json.dumps(row, default=str, ensure_ascii=False))
+            else:
+                print(format_table(rows) if rows else "no parked outbox rows")
+            return 0
+        wanted = None if args.command == "requeue" and args.all else args.event_id
+        done = await (requeue_parked(session, wanted) if args.command == "requeue"
+                      else discard_parked(session, wanted))
     verb = "requeued" if args.command == "requeue" else "discarded"
     for event_id in done:
         print(f"{verb} {event_id}")
