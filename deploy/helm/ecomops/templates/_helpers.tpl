@@ -1,0 +1,183 @@
+{{/* The chart's name, and the release's full name: every object is named after it, so two releases of this chart
+live side by side in one namespace. */}}
+{{- define "ecomops.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "ecomops.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* A component's object name, "<fullname>-<component>": the full name is shortened, never the component, so the
+components of one release cannot collide at 63 characters. Takes (dict "root" $ "component" "order"). */}}
+{{- define "ecomops.componentName" -}}
+{{- $prefix := include "ecomops.fullname" .root | trunc (int (sub 62 (len .component))) | trimSuffix "-" }}
+{{- printf "%s-%s" $prefix .component }}
+{{- end }}
+
+{{/* Selector labels: stable for the life of a release (a Deployment's selector cannot change). Takes (dict "root" $
+"component" "order"); without a component, the release-wide labels. */}}
+{{- define "ecomops.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "ecomops.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+{{- with .component }}
+app.kubernetes.io/component: {{ . }}
+{{- end }}
+{{- end }}
+
+{{- define "ecomops.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "ecomops.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+app.kubernetes.io/part-of: ecomops
+{{- end }}
+
+{{- define "ecomops.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "ecomops.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name: name the existing ServiceAccount when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{- define "ecomops.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}
+{{- end }}
+{{- end }}
+
+{{/* The payment provider finance pays refunds through: the one given, else this release's simulator. */}}
+{{- define "ecomops.paymentProviderUrl" -}}
+{{- $url := .Values.services.finance.paymentProviderUrl }}
+{{- if and (not $url) .Values.paymentSimulator.enabled }}
+{{- if eq .Values.environment "production" }}
+{{- fail "paymentSimulator.enabled with environment=production: the finance service refuses the simulator in production; set environment: development, or services.finance.paymentProviderUrl to the real payment provider" }}
+{{- end }}
+{{- $url = printf "http://%s:%v" (include "ecomops.componentName" (dict "root" . "component" "payment-simulator")) .Values.paymentSimulator.port }}
+{{- end }}
+{{- required "services.finance.paymentProviderUrl: set the payment provider's refund API URL (required while paymentSimulator.enabled is false, the default)" $url }}
+{{- end }}
+
+{{/* Pod Security "restricted": the image's user (uid 10001), never root, the runtime's default seccomp profile. */}}
+{{- define "ecomops.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 10001
+runAsGroup: 10001
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* The root filesystem is read-only: the services keep their data in PostgreSQL; /tmp is an emptyDir. */}}
+{{- define "ecomops.containerSecurityContext" -}}
+runAsNonRoot: true
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+capabilities:
+  drop: ["ALL"]
+{{- end }}
+
+{{/* Pod-level settings every pod of the release shares. */}}
+{{- define "ecomops.podCommon" -}}
+automountServiceAccountToken: false
+enableServiceLinks: false
+securityContext:
+  {{- include "ecomops.podSecurityContext" . | nindent 2 }}
+{{- with .Values.imagePullSecrets }}
+imagePullSecrets:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.nodeSelector }}
+nodeSelector:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.tolerations }}
+tolerations:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.affinity }}
+affinity:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- end }}
+
+{{- define "ecomops.kafkaCaVolume" -}}
+{{- $ca := .Values.kafka.ca }}
+{{- if and $ca.secretName $ca.configMapName }}
+{{- fail "kafka.ca: set secretName or configMapName, not both" }}
+{{- else if $ca.secretName }}
+- name: kafka-ca
+  secret: {secretName: {{ $ca.secretName }}, items: [{key: {{ $ca.key }}, path: ca.crt}]}
+{{- else if $ca.configMapName }}
+- name: kafka-ca
+  configMap: {name: {{ $ca.configMapName }}, items: [{key: {{ $ca.key }}, path: ca.crt}]}
+{{- end }}
+{{- end }}
+
+{{/* Volumes and mounts of a service container (and its migration Job): a writable /tmp, the Kafka CA bundle. */}}
+{{- define "ecomops.volumes" -}}
+- name: tmp
+  emptyDir: {sizeLimit: 64Mi}
+{{- include "ecomops.kafkaCaVolume" . }}
+{{- end }}
+
+{{- define "ecomops.volumeMounts" -}}
+- {name: tmp, mountPath: /tmp}
+{{- if include "ecomops.kafkaCaVolume" . }}
+- {name: kafka-ca, mountPath: /etc/ecomops/kafka-ca, readOnly: true}
+{{- end }}
+{{- end }}
+
+{{/* A service's environment, the same for its pods and its migration Job (whose settings load and check the
+same way). Variable names: each service's settings prefix (ORDER_, ...), Kafka and OpenTelemetry unprefixed.
+Takes (dict "root" $ "name" "order" "svc" $svc). */}}
+{{- define "ecomops.serviceEnv" -}}
+{{- $root := .root }}
+{{- $prefix := upper .name }}
+{{- $kafka := $root.Values.kafka -}}
+- {name: KAFKA_BOOTSTRAP_SERVERS, value: {{ $kafka.bootstrapServers | quote }}}
+- {name: KAFKA_REPLICATION_FACTOR, value: {{ $kafka.replicationFactor | quote }}}
+- {name: KAFKA_SECURITY_PROTOCOL, value: {{ $kafka.securityProtocol | quote }}}
+{{- with $kafka.sasl }}
+{{- with .mechanism }}
+- {name: KAFKA_SASL_MECHANISM, value: {{ . | quote }}}
+{{- end }}
+{{- with .secretName }}
+- name: KAFKA_SASL_USERNAME
+  valueFrom: {secretKeyRef: {name: {{ . }}, key: username}}
+- name: KAFKA_SASL_PASSWORD
+  valueFrom: {secretKeyRef: {name: {{ . }}, key: password}}
+{{- end }}
+{{- end }}
+{{- if include "ecomops.kafkaCaVolume" $root }}
+- {name: KAFKA_SSL_CAFILE, value: /etc/ecomops/kafka-ca/ca.crt}
+{{- end }}
+{{- with $root.Values.otel.endpoint }}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ . | quote }}}
+{{- end }}
+- {name: OTEL_SERVICE_NAME, value: {{ .name | quote }}}
+- {name: {{ $prefix }}_ENVIRONMENT, value: {{ $root.Values.environment | quote }}}
+- {name: {{ $prefix }}_HTTP_HOST, value: "0.0.0.0"}
+- {name: {{ $prefix }}_HTTP_PORT, value: {{ .svc.port | quote }}}
+- name: {{ $prefix }}_DATABASE_URL
+  valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: DATABASE_URL}}
+- name: {{ $prefix }}_API_TOKEN
+  valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: API_TOKEN}}
+{{- if eq .name "finance" }}
+- {name: FINANCE_PAYMENT_PROVIDER_URL, value: {{ include "ecomops.paymentProviderUrl" $root | quote }}}
+{{- end }}
+{{- range $key, $value := .svc.env }}
+- {name: {{ $key }}, value: {{ $value | quote }}}
+{{- end }}
+{{- end }}

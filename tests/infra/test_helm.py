@@ -1,0 +1,396 @@
+"""The Helm chart (deploy/helm/ecomops) as a cluster would get it.
+
+Every values file in deploy/helm/ci-values/ is linted (`helm lint --strict`), rendered (`helm template`) and each
+rendered manifest validated against the Kubernetes JSON schemas in strict mode (unknown fields fail) from the
+kubernetes-validate package (a dev dependency). Then the hardening the chart promises is asserted on every pod:
+Pod Security "restricted", resources on every container, probes, the migration hooks, names scoped to the release.
+helm is built from the Go module proxy by scripts/tools/helm.sh into .local/tools/bin (a few minutes on a cold
+Go cache, then reused); without Go these tests are skipped.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from functools import cache
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+
+from allocation_service.settings import AllocationSettings
+from ecomops_common.settings import ServiceSettings
+from finance_service.settings import FinanceSettings, is_payment_simulator
+from order_service.settings import OrderSettings
+from returns_service.settings import ReturnsSettings
+from warehouse_service.settings import WarehouseSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+CHART = ROOT / "deploy" / "helm" / "ecomops"
+CI_VALUES = sorted((ROOT / "deploy" / "helm" / "ci-values").glob("*.yaml"))
+HELM_SH = ROOT / "scripts" / "tools" / "helm.sh"
+# The oldest Kubernetes the chart is checked against (and rendered for: Capabilities.KubeVersion).
+KUBERNETES_VERSION = "1.30"
+NAMESPACE = "shop"
+SETTINGS: dict[str, type[ServiceSettings]] = {
+    "order": OrderSettings, "allocation": AllocationSettings, "warehouse": WarehouseSettings,
+    "returns": ReturnsSettings, "finance": FinanceSettings,
+}
+# The pods that run this repo's image (other components, e.g. observability, bring their own images and users).
+ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator"}
+POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
+# Pod Security "restricted" allows only these volume types.
+RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
+                      "projected", "secret"}
+
+# The first test builds helm on a fresh machine: a few minutes, more than the suite's default timeout.
+pytestmark = pytest.mark.timeout(900)
+
+
+@pytest.fixture(scope="module")
+def helm() -> str:
+    if shutil.which("go") is None and not (ROOT / ".local" / "tools" / "bin" / "helm").exists():
+        pytest.skip("Go is needed to build helm (scripts/tools/helm.sh)")
+    built = subprocess.run([str(HELM_SH)], capture_output=True, text=True)
+    assert built.returncode == 0, built.stderr
+    return built.stdout.strip()
+
+
+def run_helm(helm: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([helm, *args], capture_output=True, text=True, timeout=120)
+
+
+def render(helm: str, values: Path | None = None, *extra: str, release: str = "shop") -> subprocess.CompletedProcess:
+    files = ["-f", str(values)] if values else []
+    return run_helm(helm, "template", release, str(CHART), "--namespace", NAMESPACE,
+                    "--kube-version", f"{KUBERNETES_VERSION}.0", *files, *extra)
+
+
+@cache
+def _manifests(helm: str, values: Path, release: str) -> tuple[dict, ...]:
+    result = render(helm, values, release=release)
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+@pytest.fixture(params=CI_VALUES, ids=[path.stem for path in CI_VALUES])
+def values(request) -> Path:
+    return request.param
+
+
+@pytest.fixture
+def manifests(helm: str, values: Path) -> tuple[dict, ...]:
+    return _manifests(helm, values, "shop")
+
+
+def of_kind(manifests, kind: str) -> list[dict]:
+    return [m for m in manifests if m["kind"] == kind]
+
+
+def pod_specs(manifests) -> list[tuple[dict, dict]]:
+    """(owner, pod template) for everything that runs pods."""
+    found = []
+    for m in manifests:
+        if m["kind"] in POD_OWNERS:
+            found.append((m, m["spec"]["template"]))
+        elif m["kind"] == "CronJob":
+            found.append((m, m["spec"]["jobTemplate"]["spec"]["template"]))
+    return found
+
+
+def containers(pod: dict) -> list[dict]:
+    return pod["spec"]["containers"] + pod["spec"].get("initContainers", [])
+
+
+def component(manifest: dict) -> str:
+    return manifest["metadata"]["labels"].get("app.kubernetes.io/component", "")
+
+
+def env_of(container: dict) -> dict[str, dict]:
+    return {item["name"]: item for item in container.get("env", [])}
+
+
+# --- lint, render, Kubernetes schemas ------------------------------------------
+
+
+def test_there_are_default_and_production_like_values() -> None:
+    assert {"default", "production"} <= {path.stem for path in CI_VALUES}
+
+
+def test_helm_lint_strict(helm: str, values: Path) -> None:
+    result = run_helm(helm, "lint", "--strict", str(CHART), "-f", str(values))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_manifest_passes_the_kubernetes_schema_strictly(manifests) -> None:
+    problems = []
+    for m in manifests:
+        try:
+            kubernetes_validate.validate(m, KUBERNETES_VERSION, strict=True)
+        except kubernetes_validate.ValidationError as error:
+            problems.append(f"{m['kind']}/{m['metadata']['name']}: {'.'.join(map(str, error.path))}: {error.message}")
+        except kubernetes_validate.SchemaNotFoundError as error:
+            problems.append(f"{m['kind']}/{m['metadata']['name']}: {error.message}")
+    assert not problems, "\n".join(problems)
+
+
+def test_the_schema_check_refuses_an_unknown_field(helm: str) -> None:
+    deployment = of_kind(_manifests(helm, CI_VALUES[0], "shop"), "Deployment")[0]
+    typo = {**deployment, "spec": {**deployment["spec"], "replica": 3}}
+    with pytest.raises(kubernetes_validate.ValidationError, match="replica"):
+        kubernetes_validate.validate(typo, KUBERNETES_VERSION, strict=True)
+
+
+# --- hardening on every pod ----------------------------------------------------
+
+
+def restricted_violations(pod: dict) -> list[str]:
+    """Pod Security Standards, "restricted" profile (and baseline, which it includes), as far as a manifest shows."""
+    spec, problems = pod["spec"], []
+    pod_context = spec.get("securityContext", {})
+    for flag in ("hostNetwork", "hostPID", "hostIPC"):
+        if spec.get(flag):
+            problems.append(flag)
+    for volume in spec.get("volumes", []):
+        kinds = set(volume) - {"name"}
+        if not kinds <= RESTRICTED_VOLUMES:
+            problems.append(f"volume {volume['name']}: {sorted(kinds)}")
+    if pod_context.get("runAsUser") == 0:
+        problems.append("pod runs as uid 0")
+    for c in containers(pod):
+        context = c.get("securityContext", {})
+        name = c["name"]
+        if context.get("privileged"):
+            problems.append(f"{name}: privileged")
+        if context.get("allowPrivilegeEscalation") is not False:
+            problems.append(f"{name}: allowPrivilegeEscalation is not false")
+        if context.get("runAsNonRoot", pod_context.get("runAsNonRoot")) is not True:
+            problems.append(f"{name}: runAsNonRoot is not true")
+        if context.get("runAsUser", pod_context.get("runAsUser")) == 0:
+            problems.append(f"{name}: runs as uid 0")
+        seccomp = context.get("seccompProfile", pod_context.get("seccompProfile", {})).get("type")
+        if seccomp not in ("RuntimeDefault", "Localhost"):
+            problems.append(f"{name}: seccompProfile {seccomp}")
+        capabilities = context.get("capabilities", {})
+        if "ALL" not in capabilities.get("drop", []):
+            problems.append(f"{name}: capabilities do not drop ALL")
+        if set(capabilities.get("add", [])) - {"NET_BIND_SERVICE"}:
+            problems.append(f"{name}: adds capabilities {capabilities['add']}")
+        if any(port.get("hostPort") for port in c.get("ports", [])):
+            problems.append(f"{name}: hostPort")
+    return problems
+
+
+def test_every_pod_passes_pod_security_restricted(manifests) -> None:
+    pods = pod_specs(manifests)
+    assert pods
+    problems = [f"{owner['kind']}/{owner['metadata']['name']}: {problem}"
+                for owner, pod in pods for problem in restricted_violations(pod)]
+    assert not problems, "\n".join(problems)
+
+
+def test_every_ecomops_pod_is_locked_down_beyond_restricted(manifests) -> None:
+    """The image's user, a read-only root filesystem with /tmp writable, and no Kubernetes API token."""
+    pods = [(owner, pod) for owner, pod in pod_specs(manifests) if component(owner) in ECOMOPS_COMPONENTS]
+    assert pods
+    for owner, pod in pods:
+        where = f"{owner['kind']}/{owner['metadata']['name']}"
+        assert pod["spec"]["automountServiceAccountToken"] is False, where
+        assert pod["spec"]["securityContext"]["runAsUser"] == 10001, where
+        for c in containers(pod):
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True, (where, c["name"])
+            assert "/tmp" in {mount["mountPath"] for mount in c.get("volumeMounts", [])}, (where, c["name"])
+
+
+def test_every_container_has_resources(manifests) -> None:
+    for owner, pod in pod_specs(manifests):
+        for c in containers(pod):
+            resources = c.get("resources", {})
+            where = f"{owner['kind']}/{owner['metadata']['name']}/{c['name']}"
+            assert {"cpu", "memory"} <= set(resources.get("requests", {})), where
+            assert "memory" in resources.get("limits", {}), where
+
+
+def test_every_long_running_container_has_probes(manifests) -> None:
+    for owner, pod in pod_specs(manifests):
+        if owner["kind"] == "Job":
+            continue
+        probes = ["livenessProbe", "readinessProbe"]
+        if component(owner) in ECOMOPS_COMPONENTS:
+            probes.append("startupProbe")
+        for c in pod["spec"]["containers"]:
+            for probe in probes:
+                assert probe in c, (owner["metadata"]["name"], c["name"], probe)
+
+
+def test_services_probe_health_and_readiness(manifests) -> None:
+    deployments = [d for d in of_kind(manifests, "Deployment") if component(d) in SETTINGS]
+    assert sorted(component(d) for d in deployments) == sorted(SETTINGS)
+    for deployment in deployments:
+        (c,) = deployment["spec"]["template"]["spec"]["containers"]
+        assert c["startupProbe"]["httpGet"]["path"] == "/healthz"
+        assert c["livenessProbe"]["httpGet"]["path"] == "/healthz"
+        # /readyz is 200 ("degraded") while only Kafka is down and 503 while the database is; it waits up to 2 s
+        # for each, so a shorter timeout would fail it exactly while Kafka is down.
+        assert c["readinessProbe"]["httpGet"]["path"] == "/readyz"
+        assert c["readinessProbe"]["timeoutSeconds"] >= 5
+
+
+# --- migrations, settings, the payment provider ----------------------------------
+
+
+def test_a_migration_hook_job_per_service(manifests) -> None:
+    jobs = {component(job).removesuffix("-migrate"): job for job in of_kind(manifests, "Job")
+            if component(job).endswith("-migrate")}
+    assert sorted(jobs) == sorted(SETTINGS)
+    deployments = {component(d): d for d in of_kind(manifests, "Deployment")}
+    for service, job in jobs.items():
+        annotations = job["metadata"]["annotations"]
+        assert annotations["helm.sh/hook"] == "pre-install,pre-upgrade"
+        assert int(annotations["helm.sh/hook-weight"]) < 0
+        assert annotations["helm.sh/hook-delete-policy"] == "before-hook-creation,hook-succeeded"
+        assert job["spec"]["backoffLimit"] >= 0 and job["spec"]["activeDeadlineSeconds"] > 0
+        pod = job["spec"]["template"]["spec"]
+        assert pod["restartPolicy"] == "Never"
+        (c,) = pod["containers"]
+        assert c["command"] == ["ecomops-migrate", "upgrade", "--service", service]
+        env = env_of(c)
+        prefix = service.upper()
+        migration = env[f"{prefix}_MIGRATION_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        runtime = env[f"{prefix}_DATABASE_URL"]["valueFrom"]["secretKeyRef"]
+        assert migration["key"] == "MIGRATION_DATABASE_URL" and runtime["key"] == "DATABASE_URL"
+        assert migration["name"] != runtime["name"]
+        # The same settings as the service it migrates, so they load and check the same way.
+        (service_container,) = deployments[service]["spec"]["template"]["spec"]["containers"]
+        assert env_of(service_container).items() <= env.items()
+
+
+def test_service_variables_are_settings_of_that_service(manifests) -> None:
+    """Each prefixed variable names a field of the service's settings (a renamed setting breaks this)."""
+    for owner, pod in pod_specs(manifests):
+        service = component(owner).removesuffix("-migrate")
+        if service not in SETTINGS:
+            continue
+        settings = SETTINGS[service]
+        prefix = settings.model_config["env_prefix"]
+        assert prefix == f"{service.upper()}_"
+        (c,) = pod["spec"]["containers"]
+        for name in env_of(c):
+            if name.startswith(prefix):
+                assert name.removeprefix(prefix).lower() in settings.model_fields, (owner["metadata"]["name"], name)
+
+
+def test_finance_never_pays_through_the_simulator_in_production(manifests) -> None:
+    finance = next(d for d in of_kind(manifests, "Deployment") if component(d) == "finance")
+    env = env_of(finance["spec"]["template"]["spec"]["containers"][0])
+    url = env["FINANCE_PAYMENT_PROVIDER_URL"]["value"]
+    simulators = [d for d in of_kind(manifests, "Deployment") if component(d) == "payment-simulator"]
+    if env["FINANCE_ENVIRONMENT"]["value"] == "production":
+        assert not simulators and not is_payment_simulator(url), url
+    elif simulators:
+        # The settings' rule recognises the simulator's release-scoped Service.
+        assert is_payment_simulator(url) and simulators[0]["metadata"]["name"] in url
+
+
+def test_kafka_security_settings_are_passed_through(helm: str) -> None:
+    production = next(path for path in CI_VALUES if path.stem == "production")
+    for owner, pod in pod_specs(_manifests(helm, production, "shop")):
+        if component(owner).removesuffix("-migrate") not in SETTINGS:
+            continue
+        (c,) = pod["spec"]["containers"]
+        env = env_of(c)
+        assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
+        assert env["KAFKA_SASL_MECHANISM"]["value"]
+        assert {env[f"KAFKA_SASL_{part}"]["valueFrom"]["secretKeyRef"]["key"] for part in ("USERNAME", "PASSWORD")} \
+            == {"username", "password"}
+        ca_file = Path(env["KAFKA_SSL_CAFILE"]["value"])
+        mount = next(m for m in c["volumeMounts"] if m["name"] == "kafka-ca")
+        assert mount["readOnly"] is True and ca_file.parent == Path(mount["mountPath"])
+        assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].startswith("http")
+
+
+def test_production_values_scale_spread_and_expose(helm: str) -> None:
+    manifests = _manifests(helm, next(path for path in CI_VALUES if path.stem == "production"), "shop")
+    scaled = {hpa["spec"]["scaleTargetRef"]["name"] for hpa in of_kind(manifests, "HorizontalPodAutoscaler")}
+    for deployment in (d for d in of_kind(manifests, "Deployment") if component(d) in SETTINGS):
+        # With an autoscaler the Deployment leaves its replica count alone (an upgrade would reset it).
+        assert ("replicas" in deployment["spec"]) == (deployment["metadata"]["name"] not in scaled)
+        assert deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert len(of_kind(manifests, "PodDisruptionBudget")) == len(SETTINGS)
+    (ingress,) = of_kind(manifests, "Ingress")
+    assert ingress["spec"]["tls"] and ingress["spec"]["ingressClassName"]
+    services = {s["metadata"]["name"] for s in of_kind(manifests, "Service")}
+    backends = {path["backend"]["service"]["name"] for rule in ingress["spec"]["rules"]
+                for path in rule["http"]["paths"]}
+    assert backends and backends <= services
+
+
+# --- names and selectors scoped to the release -------------------------------------
+
+
+def selects(selector: dict[str, str], labels: dict[str, str]) -> bool:
+    return selector.items() <= labels.items()
+
+
+def selectors(manifests) -> list[tuple[str, dict[str, str]]]:
+    found = []
+    for m in manifests:
+        if m["kind"] == "Service":
+            found.append((f"Service/{m['metadata']['name']}", m["spec"]["selector"]))
+        elif m["kind"] in ("Deployment", "PodDisruptionBudget"):
+            found.append((f"{m['kind']}/{m['metadata']['name']}", m["spec"]["selector"]["matchLabels"]))
+    return found
+
+
+def test_each_selector_picks_exactly_its_own_pods(manifests) -> None:
+    """A Service or PDB selects one workload's pods only: not another component's, nor a migration Job's."""
+    pods = [(f"{owner['kind']}/{owner['metadata']['name']}", pod["metadata"]["labels"])
+            for owner, pod in pod_specs(manifests)]
+    for name, selector in selectors(manifests):
+        matched = [pod for pod, labels in pods if selects(selector, labels)]
+        assert len(matched) == 1 and not matched[0].startswith("Job/"), (name, matched)
+
+
+def object_names(manifests) -> set[tuple[str, str]]:
+    return {(m["kind"], m["metadata"]["name"]) for m in manifests}
+
+
+def test_two_releases_share_a_namespace(helm: str, values: Path) -> None:
+    blue, green = _manifests(helm, values, "blue"), _manifests(helm, values, "green")
+    assert not object_names(blue) & object_names(green)
+    for name, selector in selectors(blue):
+        for _owner, pod in pod_specs(green):
+            assert not selects(selector, pod["metadata"]["labels"]), name
+    for m in blue:
+        assert m["metadata"]["labels"]["app.kubernetes.io/instance"] == "blue", m["metadata"]["name"]
+
+
+# --- refusals --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("setting, refused", [
+    ("enviroment=production", "enviroment"),
+    ("services.order.replica=3", "replica"),
+    ("kafka.bootstrapServer=kafka:9092", "bootstrapServer"),
+    ("paymentSimulator.enable=true", "enable"),
+    ("services.order.paymentProviderUrl=https://payments.example.com", "paymentProviderUrl"),
+    ("kafka.securityProtocol=SASL_SSL", "sasl"),
+])
+def test_the_values_schema_refuses_typos(helm: str, setting: str, refused: str) -> None:
+    result = render(helm, CI_VALUES[0], "--set", setting)
+    assert result.returncode != 0
+    assert "schema" in result.stderr and refused in result.stderr, result.stderr
+
+
+def test_without_the_simulator_the_provider_url_is_required(helm: str) -> None:
+    result = render(helm)  # the chart's defaults: simulator off, no provider URL
+    assert result.returncode != 0
+    assert "services.finance.paymentProviderUrl" in result.stderr, result.stderr
+
+
+def test_the_simulator_is_refused_in_production(helm: str) -> None:
+    result = render(helm, None, "--set", "paymentSimulator.enabled=true")
+    assert result.returncode != 0
+    assert "refuses the simulator in production" in result.stderr, result.stderr
+
