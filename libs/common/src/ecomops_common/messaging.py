@@ -89,7 +89,8 @@ class Delivery(Generic[T]):
 
     @property
     def traceparent(self) -> str | None:
-        return self.envelope.traceparent if self.envelope else self.headers.get(env.H_TRACEPARENT)
+        """The header first: the relay sets it to its publish span, a child of the envelope's."""
+        return self.headers.get(env.H_TRACEPARENT) or (self.envelope.traceparent if self.envelope else None)
 
     @property
     def correlation_id(self) -> str | None:
@@ -126,6 +127,7 @@ def bare_decoder(model: type[BaseModel], major: int) -> Callable[[ConsumerRecord
                 raise MessageRejected("unparseable", _schema_error(error)) from None
             raise MessageRejected("schema_invalid", _schema_error(error)) from None
 
+    decode.message_types = {model.__name__: model}  # what it takes, for docs/asyncapi.yaml (tools/api_docs.py)
     return decode
 
 
@@ -149,6 +151,7 @@ def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> 
         except ValidationError as error:
             raise MessageRejected("schema_invalid", _schema_error(error)) from None
 
+    decode.message_types = dict(payload_models)  # what it takes, for docs/asyncapi.yaml (tools/api_docs.py)
     return decode
 
 

@@ -10,8 +10,13 @@ HANDLER_SECONDS = Histogram(
 )
 MESSAGES_HANDLED = Counter("ecomops_messages_handled_total", "Consumed messages handled", ["consumer"])
 CONSUMER_LAG = Gauge(
-    "ecomops_consumer_lag_messages", "High watermark minus next offset to process",
+    "ecomops_consumer_lag_messages",
+    "High watermark minus next offset to process, when the consumer last handled a batch (a stalled one stops)",
     ["consumer", "topic", "partition"],
+)
+CONSUMER_GROUP_LAG = Gauge(
+    "ecomops_consumer_group_lag", "End offset minus the group's committed offset, asked of the broker (lag.py)",
+    ["group", "topic", "partition"],
 )
 DUPLICATES_SKIPPED = Counter(
     "ecomops_duplicates_skipped_total", "Events skipped because the inbox had them", ["consumer"]
@@ -26,4 +31,8 @@ OUTBOX_PURGED = Counter("ecomops_outbox_purged_total", "Published outbox rows pu
 HTTP_SECONDS = Histogram(
     "ecomops_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,
+)
+RECONCILIATION_DRIFT = Gauge(
+    "ecomops_reconciliation_drift", "Places where a reconciliation check found drift at its last periodic run",
+    ["check"],
 )

@@ -22,10 +22,11 @@ from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
+from opentelemetry import trace
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import aliased
 
-from ecomops_common import metrics
+from ecomops_common import metrics, telemetry
 from ecomops_common.db import Database
 from ecomops_common.inbox import ProcessedEvent
 from ecomops_common.outbox import OutboxMessage, outbox_parked, park
@@ -170,11 +171,14 @@ class OutboxRelay:
         producer = await self._producer_ready()
         errors: list[BaseException | None] = [None] * len(rows)
         deliveries: dict[int, asyncio.Future] = {}
+        spans: list[trace.Span] = []
         for index, row in enumerate(rows):
             try:
-                headers = [(name, value.encode()) for name, value in json.loads(row.headers).items()]
-                deliveries[index] = await producer.send(row.topic, value=row.payload.encode(),
-                                                        key=row.aggregateid.encode(), headers=headers)
+                headers = json.loads(row.headers)
+                spans.append(telemetry.publish_span(row.topic, headers))  # rewrites the traceparent header
+                deliveries[index] = await producer.send(
+                    row.topic, value=row.payload.encode(), key=row.aggregateid.encode(),
+                    headers=[(name, value.encode()) for name, value in headers.items()])
             except _RECORD_ERRORS as error:  # refused before sending, e.g. larger than max_request_size
                 errors[index] = error
             except Exception as error:  # Kafka unreachable: the rest waits for the next try
@@ -183,6 +187,10 @@ class OutboxRelay:
         outcomes = await asyncio.gather(*deliveries.values(), return_exceptions=True)
         for index, outcome in zip(deliveries, outcomes, strict=True):
             errors[index] = outcome if isinstance(outcome, BaseException) else None
+        for span, error in zip(spans, errors, strict=False):  # the rows tried (a failed send stops the rest)
+            if error is not None:
+                span.set_status(trace.StatusCode.ERROR, repr(error))
+            span.end()
         return errors
 
     async def _publish_loop(self) -> None:

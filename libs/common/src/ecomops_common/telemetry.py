@@ -7,15 +7,37 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from opentelemetry import context as otel_context
+from opentelemetry import metrics as otel_metrics
 from opentelemetry import trace
+from opentelemetry.instrumentation.sqlalchemy import __version__ as sqlalchemy_instrumentation_version
+from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.sdk.trace.sampling import Decision, ParentBased, Sampler, SamplingResult
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 correlation_id: ContextVar[str | None] = ContextVar("correlation_id", default=None)
 _propagator = TraceContextTextMapPropagator()
 tracer = trace.get_tracer("ecomops")
+_database_tracer = trace.get_tracer("opentelemetry.instrumentation.sqlalchemy", sqlalchemy_instrumentation_version)
+# The instrumentation's connection-pool counter; a no-op, as no OpenTelemetry meter provider is set (Prometheus is).
+_pool_connections = otel_metrics.get_meter("opentelemetry.instrumentation.sqlalchemy").create_up_down_counter(
+    "db.client.connections.usage")
+
+
+class _NoLoneClientSpans(Sampler):
+    """Root sampler: a database statement outside any request, message or publish span starts no trace of its
+    own (the outbox relay's and the periodic jobs' polls would be most traces); anything else does."""
+
+    def should_sample(self, parent_context, trace_id, name, kind=None, attributes=None, links=None,
+                      trace_state=None) -> SamplingResult:
+        lone = kind is trace.SpanKind.CLIENT
+        return SamplingResult(Decision.DROP if lone else Decision.RECORD_AND_SAMPLE, None if lone else attributes)
+
+    def get_description(self) -> str:
+        return "NoLoneClientSpans"
 
 
 def setup_tracing(service_name: str, otlp_endpoint: str | None, *extra: SpanProcessor) -> TracerProvider:
@@ -24,7 +46,8 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None, *extra: SpanProc
     if isinstance(current, TracerProvider):
         provider = current
     else:
-        provider = TracerProvider(resource=Resource.create({"service.name": service_name}))
+        provider = TracerProvider(resource=Resource.create({"service.name": service_name}),
+                                  sampler=ParentBased(root=_NoLoneClientSpans()))
         trace.set_tracer_provider(provider)
         if otlp_endpoint:
             from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
@@ -34,6 +57,24 @@ def setup_tracing(service_name: str, otlp_endpoint: str | None, *extra: SpanProc
     for processor in extra:
         provider.add_span_processor(processor)
     return provider
+
+
+def trace_database(engine: AsyncEngine) -> None:
+    """A span per statement (opentelemetry-instrumentation-sqlalchemy), child of the request's or message's span.
+    Its EngineTracer directly: SQLAlchemyInstrumentor().instrument(engine=...) takes effect once per process."""
+    EngineTracer(_database_tracer, engine.sync_engine, _pool_connections)
+
+
+def publish_span(topic: str, headers: dict[str, str]) -> trace.Span:
+    """A PRODUCER span for one record, in the trace the record's traceparent header names (a new one without);
+    the header then names this span, so the consumers' spans follow the publishing. The caller ends it."""
+    span = tracer.start_span(f"{topic} publish", context=context_from_traceparent(headers.get("traceparent")),
+                             kind=trace.SpanKind.PRODUCER,
+                             attributes={"messaging.system": "kafka", "messaging.destination.name": topic,
+                                         "messaging.operation.type": "send"})
+    if span.get_span_context().is_valid:
+        _propagator.inject(headers, context=trace.set_span_in_context(span))
+    return span
 
 
 def current_traceparent() -> str | None:

@@ -1,3 +1,4 @@
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from ecomops_common.settings import ServiceSettings
@@ -8,3 +9,5 @@ class AllocationSettings(ServiceSettings):
 
     service_name: str = "allocation"
     http_port: int = 8002
+    reconcile_interval_s: float = Field(default=60, gt=0, description="How often reservations are reconciled and "
+                                                                      "backorders counted, for the metrics")

@@ -3,8 +3,13 @@
 import pytest
 
 from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
+from allocation_service.service_layer import reconcile
+from allocation_service.service_layer.allocation import RESULTS
+from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
+from ecomops_common import metrics
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatusChanged
+from ecomops_common.db import Database
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events
 from ecomops_common.testing.samples import order_placed
@@ -14,6 +19,8 @@ pytestmark = pytest.mark.integration
 
 async def test_orders_are_allocated_split_backordered_and_released(allocation, allocation_results):
     settings = allocation.settings
+    statuses = ("allocated", "partially_allocated", "backordered", "released")
+    counted_before = [RESULTS.labels(status=status)._value.get() for status in statuses]
     seeded = await allocation.put("/v1/stock", json={"levels": [
         {"sku": "A", "node": "WH1", "on_hand": 5}, {"sku": "A", "node": "WH2", "on_hand": 3},
         {"sku": "B", "node": "WH2", "on_hand": 2, "safety_stock": 1}]})
@@ -55,6 +62,18 @@ async def test_orders_are_allocated_split_backordered_and_released(allocation, a
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert availability["atp"] == 2
     assert (await allocation.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
+    # The metrics: each result once, and what the periodic reconciliation measures.
+    counted = [RESULTS.labels(status=status)._value.get() - before for status, before in zip(statuses, counted_before,
+                                                                                             strict=True)]
+    assert counted == [2, 1, 1, 1]  # o-whole, o-split; o-short's fill; o-short; o-whole
+    database = Database(settings.database_url)
+    try:
+        async with AllocationUnitOfWork(database) as uow:
+            await reconcile.observe(uow)
+    finally:
+        await database.dispose()
+    assert (reconcile.BACKORDERED_ORDERS._value.get(), reconcile.BACKORDERED_UNITS._value.get()) == (1, 2)
+    assert metrics.RECONCILIATION_DRIFT.labels(check="allocation_reservations")._value.get() == 0
 
 
 async def test_an_order_placed_after_its_cancellation_reserves_nothing(allocation):

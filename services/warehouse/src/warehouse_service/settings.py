@@ -21,6 +21,8 @@ class WarehouseSettings(ServiceSettings):
     wave_release_lead_minutes: int = Field(default=60, ge=0, description="Release a wave this long before its "
                                                                          "cut-off at the latest")
     wave_check_interval_s: float = Field(default=30, gt=0)
+    reconcile_interval_s: float = Field(default=900, gt=0, description="How often balances are reconciled against "
+                                                                       "the whole movement ledger, for the metrics")
 
     @property
     def wave_rules(self) -> WaveRules:

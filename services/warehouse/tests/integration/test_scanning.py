@@ -8,6 +8,7 @@ from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOU
 from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events, run_reconciliation
+from warehouse_service.service_layer.scanning import SCANS
 
 pytestmark = pytest.mark.integration
 
@@ -55,6 +56,8 @@ async def test_received_stock_is_sellable_after_putaway_and_published(warehouse,
 
 
 async def test_scans_that_cannot_be_applied_wait_in_the_exception_queue(warehouse):
+    refused, applied = SCANS.labels(kind="putaway", outcome="refused"), SCANS.labels(kind="receive", outcome="applied")
+    counted_before = refused._value.get(), applied._value.get()
     over = await warehouse.post("/v1/scans", json=scan("s9", "putaway", 4, to_location="A-01-03"))
     assert over.status_code == 422
     assert over.json()["detail"] == [{"loc": ["body", "quantity"], "type": "quantity_above_stock",
@@ -62,6 +65,7 @@ async def test_scans_that_cannot_be_applied_wait_in_the_exception_queue(warehous
                                              "only 0 there"}]
     # The device's next scans are still processed.
     assert (await warehouse.post("/v1/scans", json=scan("s10", "receive", 1))).status_code == 200
+    assert (refused._value.get(), applied._value.get()) == (counted_before[0] + 1, counted_before[1] + 1)
     queue = (await warehouse.get("/v1/scan-exceptions")).json()
     assert [(e["scan_id"], e["reason"], e["scan"]["quantity"]) for e in queue] == [("s9", "quantity_above_stock", 4)]
     resolved = await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"actor": "supervisor:jane",

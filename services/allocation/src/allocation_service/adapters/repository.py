@@ -225,6 +225,12 @@ class AllocationRepository:
 
     # --- reconciliation --------------------------------------------------------------------------------
 
+    async def backorder_totals(self) -> tuple[int, int]:
+        """Orders with units on backorder, and those units."""
+        orders, units = (await self.session.execute(select(
+            func.count(_backorders.c.order_id.distinct()), func.coalesce(func.sum(_backorders.c.qty), 0)))).one()
+        return orders, units
+
     async def reservation_drift(self) -> list[dict[str, Any]]:
         """Positions whose reserved counter differs from the sum of their live reservations."""
         live = (select(_reservations.c.sku, _reservations.c.node, func.sum(_reservations.c.qty).label("live"))

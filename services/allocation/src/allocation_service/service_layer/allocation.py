@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from prometheus_client import Counter
+
 from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
 from allocation_service.domain.sourcing import OrderDemand
 from allocation_service.domain.stock import StockKey, is_stale
@@ -26,6 +28,8 @@ from ecomops_common.ids import new_id
 
 log = logging.getLogger(__name__)
 SOURCE = "allocation"
+RESULTS = Counter("ecomops_allocation_results_total", "Orders' allocations announced, by the allocation's status "
+                  "(allocated, partially_allocated, backordered, released), counted once committed", ["status"])
 
 
 @dataclass(frozen=True)
@@ -153,7 +157,8 @@ async def _open_book(uow, skus: set[str], order_ids: set[str], more_order_ids
 async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str], versions: dict[StockKey, int],
                              causes: dict[str, Cause], now: datetime) -> None:
     await uow.allocation.save(book, new_order_ids, versions, now)
-    for order in book.changed_orders():
+    changed = book.changed_orders()
+    for order in changed:
         cause = causes.get(order.order_id, Cause())
         event_type, payload = allocation_event(order, book.changed[order.order_id])
         uow.emit(new_event(event_type, 1, SOURCE, "order", order.order_id, payload, causation_id=cause.event_id,
@@ -173,6 +178,8 @@ async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str],
                            availability(sku, book.positions_of([sku]).values(), book.rules_by_channel, now)),
                  INVENTORY_AVAILABILITY)
     await uow.commit()
+    for order in changed:
+        RESULTS.labels(status=order.status.value).inc()
 
 
 def allocation_event(order: OrderAllocation, reason: str):

@@ -2,6 +2,13 @@
 
 from dataclasses import dataclass
 
+from prometheus_client import Gauge
+
+from ecomops_common import metrics
+
+BACKORDERED_ORDERS = Gauge("ecomops_backordered_orders", "Orders with units on backorder, at the last reconciliation")
+BACKORDERED_UNITS = Gauge("ecomops_backordered_units", "Units on backorder, at the last reconciliation")
+
 
 @dataclass(frozen=True)
 class Drift:
@@ -14,3 +21,11 @@ class Drift:
 async def reconcile(uow) -> list[Drift]:
     """Positions whose counter disagrees with their reservations; empty when all is well."""
     return [Drift(**row) for row in await uow.allocation.reservation_drift()]
+
+
+async def observe(uow) -> None:
+    """For the metrics, every reconcile interval: the drift found and what waits on backorder. Reads only."""
+    metrics.RECONCILIATION_DRIFT.labels(check="allocation_reservations").set(len(await reconcile(uow)))
+    orders, units = await uow.allocation.backorder_totals()
+    BACKORDERED_ORDERS.set(orders)
+    BACKORDERED_UNITS.set(units)

@@ -1,6 +1,7 @@
 """Order persistence. Inserts are set-based so a consumed batch costs one statement."""
 
 import json
+from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
@@ -32,6 +33,7 @@ _return_steps = OrderReturnStepRecord.__table__
 class OrderRepository:
     def __init__(self, session) -> None:
         self.session = session
+        self.entered: Counter[str] = Counter()  # status -> orders this transaction moves into it (for the metric)
 
     @property
     def _dialect(self):
@@ -117,6 +119,8 @@ class OrderRepository:
                         "actor": t.actor, "reason": t.reason, "at": t.at} for state in states for t in state.changes]
         if transitions:
             await self.session.execute(insert(_transitions), transitions)
+        # A repeated status is for the audit trail only, not a move.
+        self.entered.update(str(t["to_status"]) for t in transitions if t["to_status"] != t["from_status"])
 
     async def lock_with_allocation_revisions(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
         """The orders' rows with their allocation revision (None: none yet), locked until commit.

@@ -4,6 +4,8 @@ queue, in one transaction per batch that also publishes the SKU×nodes' new sell
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from prometheus_client import Counter
+
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import (
@@ -22,6 +24,8 @@ from warehouse_service.service_layer.progress import announce_progress
 SCANS_INBOX = "warehouse-service.scans"
 SOURCE = "warehouse"
 RECEIPT_SCANS = frozenset({"receive", "return_receive", "inspect"})  # scans whose reference is a receipt or RMA
+SCANS = Counter("ecomops_scans_total", "Scans by kind and outcome: applied, refused (into the exception queue) or "
+                "duplicate, counted once committed", ["kind", "outcome"])
 _STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.return_receipt: StockChangeReason.receipt,
                   Reason.putaway: StockChangeReason.putaway, Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
@@ -100,7 +104,10 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     await uow.warehouse.add_scan_exceptions(refused_rows)
     await uow.warehouse.add_count_variances(context.variances, now)
     await uow.commit()
-    return [results[answer] if isinstance(answer, str) else answer for answer in answers]
+    answered = [results[answer] if isinstance(answer, str) else answer for answer in answers]
+    for (scan, _), result in zip(scans, answered, strict=True):
+        SCANS.labels(kind=scan.kind, outcome=result.outcome).inc()
+    return answered
 
 
 def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None:
