@@ -1,10 +1,11 @@
 """Unit of work: one database transaction holding the state change, its outbox rows and inbox marks."""
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Any, Self, TypeVar
 
 from pydantic import BaseModel
 
+from ecomops_common.contracts import ContractSpec
 from ecomops_common.db import Database
 from ecomops_common.envelope import EventEnvelope
 from ecomops_common.inbox import claim_new_events
@@ -16,11 +17,14 @@ D = TypeVar("D")  # a Delivery: anything with an event_id
 class SqlUnitOfWork:
     """Subclass per service to add repositories over `self.session`."""
 
-    def __init__(self, database: Database, *, topic_prefix: str = "",
-                 on_commit: Callable[[], None] | None = None) -> None:
+    def __init__(self, database: Database, *, topic_prefix: str = "", on_commit: Callable[[], None] | None = None,
+                 publishes: Collection[ContractSpec] | None = None) -> None:
         self.database = database
         self.topic_prefix = topic_prefix
         self.on_commit = on_commit
+        # The service's PUBLISHES (None: anything): emitting something else is refused, so the declaration that
+        # docs/asyncapi.yaml is generated from cannot fall behind the code. Value: is it an envelope?
+        self._publishes = None if publishes is None else {(s.topic, s.message_type): s.enveloped for s in publishes}
 
     async def __aenter__(self) -> Self:
         self.session = self.database.sessions()
@@ -32,10 +36,18 @@ class SqlUnitOfWork:
         await self.session.close()
 
     def emit(self, envelope: EventEnvelope, topic: str) -> None:
+        self._check_declared(topic, envelope.event_type, enveloped=True)
         self._outbox.append(outbox_row(envelope, self.topic_prefix + topic))
 
     def emit_document(self, document: BaseModel, key: str, message_type: str, source: str, topic: str) -> None:
+        self._check_declared(topic, message_type, enveloped=False)
         self._outbox.append(document_row(document, key, message_type, source, self.topic_prefix + topic))
+
+    def _check_declared(self, topic: str, message_type: str, *, enveloped: bool) -> None:
+        if self._publishes is not None and self._publishes.get((topic, message_type)) is not enveloped:
+            form = "an envelope" if enveloped else "a bare document"
+            raise ValueError(f"{message_type} on {topic} as {form} is not in the service's PUBLISHES "
+                             "(declare it in its bootstrap and run `make docs`)")
 
     async def claim_new_events(self, consumer: str, event_ids: Iterable[str]) -> set[str]:
         return await claim_new_events(self.session, consumer, event_ids)

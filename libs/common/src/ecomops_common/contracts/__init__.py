@@ -1,6 +1,8 @@
 """Contracts between services: Pydantic models, published as JSON Schemas under schemas/.
 
-REGISTRY lists every message type per topic; `ecomops-schemas` generates and checks schemas/ from it.
+REGISTRY lists every message type per topic; `ecomops-schemas` generates and checks schemas/ from it. Each service
+declares which of them it publishes (PUBLISHES in its bootstrap, enforced by its unit of work); tools/api_docs.py
+describes both in docs/asyncapi.yaml.
 """
 
 from dataclasses import dataclass
@@ -53,36 +55,46 @@ class ContractSpec:
     topic: str
     message_type: str
     model: type[BaseModel]
+    key: str  # from the message's fields; messages sharing it stay in order. Enveloped: the aggregate_id
     enveloped: bool = True  # channel topics carry the bare document; internal topics the envelope
 
 
 REGISTRY: tuple[ContractSpec, ...] = (
-    ContractSpec(CHANNEL_ORDERS, "ChannelOrder", ChannelOrder, enveloped=False),
-    ContractSpec(CHANNEL_PAYMENTS, "PaymentUpdate", PaymentUpdate, enveloped=False),
-    ContractSpec(ORDER_EVENTS, "OrderPlaced", OrderPlaced),
-    ContractSpec(ORDER_EVENTS, "OrderRejected", OrderRejected),
-    ContractSpec(ORDER_EVENTS, "OrderStatusChanged", OrderStatusChanged),
-    ContractSpec(ALLOCATION_EVENTS, "OrderAllocated", OrderAllocated),
-    ContractSpec(ALLOCATION_EVENTS, "OrderBackordered", OrderBackordered),
-    ContractSpec(ALLOCATION_EVENTS, "AllocationReleased", AllocationReleased),
-    ContractSpec(ALLOCATION_EVENTS, "AllocationExceptionRaised", AllocationExceptionRaised),
-    ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged),
-    ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged),
-    ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, enveloped=False),
-    ContractSpec(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", OrderFulfilmentChanged),
-    ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched),
-    ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived),
-    ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected),
-    ContractSpec(WAREHOUSE_EVENTS, "ReturnDispositionApplied", ReturnDispositionApplied),
-    ContractSpec(WAREHOUSE_EVENTS, "StockAdjusted", StockAdjusted),
-    ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, enveloped=False),
-    ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized),
-    ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused),
-    ContractSpec(RETURNS_EVENTS, "ReturnStatusChanged", ReturnStatusChanged),
-    ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided),
-    ContractSpec(RETURNS_EVENTS, "RefundApproved", RefundApproved),
-    ContractSpec(FINANCE_EVENTS, "RefundIssued", RefundIssued),
+    ContractSpec(CHANNEL_ORDERS, "ChannelOrder", ChannelOrder, "<channel>:<external_order_id>", enveloped=False),
+    ContractSpec(CHANNEL_PAYMENTS, "PaymentUpdate", PaymentUpdate, "<channel>:<external_order_id>", enveloped=False),
+    ContractSpec(ORDER_EVENTS, "OrderPlaced", OrderPlaced, "order_id"),
+    ContractSpec(ORDER_EVENTS, "OrderRejected", OrderRejected, "order_id"),
+    ContractSpec(ORDER_EVENTS, "OrderStatusChanged", OrderStatusChanged, "order_id"),
+    ContractSpec(ALLOCATION_EVENTS, "OrderAllocated", OrderAllocated, "order_id"),
+    ContractSpec(ALLOCATION_EVENTS, "OrderBackordered", OrderBackordered, "order_id"),
+    ContractSpec(ALLOCATION_EVENTS, "AllocationReleased", AllocationReleased, "order_id"),
+    ContractSpec(ALLOCATION_EVENTS, "AllocationExceptionRaised", AllocationExceptionRaised, "<sku>@<node>"),
+    ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged, "<sku>@<node>"),
+    ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged, "sku"),
+    ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, "device_id", enveloped=False),
+    ContractSpec(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", OrderFulfilmentChanged, "order_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "ShipmentDispatched", ShipmentDispatched, "order_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnReceived", ReturnReceived, "rma_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected, "rma_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "ReturnDispositionApplied", ReturnDispositionApplied, "rma_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "StockAdjusted", StockAdjusted, "<sku>@<node>"),
+    ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, "<channel>:<request_id>", enveloped=False),
+    ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized, "rma_id"),
+    ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused, "<channel>:<request_id>"),
+    ContractSpec(RETURNS_EVENTS, "ReturnStatusChanged", ReturnStatusChanged, "rma_id"),
+    ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided, "rma_id"),
+    ContractSpec(RETURNS_EVENTS, "RefundApproved", RefundApproved, "rma_id"),
+    ContractSpec(FINANCE_EVENTS, "RefundIssued", RefundIssued, "rma_id"),
 )
+
+
+def contracts_on(topic: str, *message_types: str) -> tuple[ContractSpec, ...]:
+    """The registered contracts of these message types on a topic, e.g. for a service's PUBLISHES."""
+    registered = {spec.message_type: spec for spec in REGISTRY if spec.topic == topic}
+    unknown = [message_type for message_type in message_types if message_type not in registered]
+    if unknown:
+        raise LookupError(f"no contract for {', '.join(unknown)} on {topic} in contracts.REGISTRY")
+    return tuple(registered[message_type] for message_type in message_types)
 
 
 def payload_model(topic: str, message_type: str) -> type[BaseModel] | None:
