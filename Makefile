@@ -21,7 +21,7 @@ $(UV):
 install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, locked)
 	$(UV) sync --frozen --python python3
 
-up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
+up: install infra-up migrate  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
 	@mkdir -p .local/log
 	@$(ENV); start() { \
 	  name=$$1; shift; \
@@ -39,6 +39,9 @@ up: install infra-up  ## set up and run the stack locally (Kafka, PostgreSQL, se
 	@echo "finance service:    http://127.0.0.1:8005/docs  (logs: .local/log/finance.log)"
 	@echo "payment simulator:  http://127.0.0.1:8090/docs  (logs: .local/log/payment-simulator.log; state in memory)"
 
+migrate: install infra-up  ## run every service's schema migrations (as the migration role), as `make up` does
+	@$(ENV); .venv/bin/ecomops-migrate upgrade --service all
+
 down:  ## stop the services and the local infrastructure
 	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true
 	@$(MAKE) --no-print-directory infra-down
@@ -50,13 +53,22 @@ test: install infra-up  ## run every check: architecture, schemas, unit, integra
 unit: install  ## unit tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
 
-lint: install  ## import contracts, ruff, schemas up to date
+lint: install  ## import contracts, ruff, schemas up to date, dependencies declared, a no-dev install starts
 	.venv/bin/lint-imports
 	.venv/bin/ruff check libs services tests tools
 	.venv/bin/ecomops-schemas check
+	scripts/check_deps.sh
+	scripts/check_runtime.sh
+	$(PY) tools/api_docs.py check
 
 schemas: install  ## regenerate schemas/ from the contracts (refuses incompatible changes)
 	.venv/bin/ecomops-schemas generate
+
+helm-check: install  ## the Helm chart: lint, render each deploy/helm/ci-values file, Kubernetes schemas, hardening
+	$(PY) -m pytest -q -p no:cacheprovider tests/infra/test_helm.py
+
+docs: install  ## regenerate docs/asyncapi.yaml (topics, who sends and receives what) and docs/openapi/ from the code
+	$(PY) tools/api_docs.py generate
 
 bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptance -> OrderPlaced
 	@$(ENV); $(PY) tools/bench_intake.py $(BENCH_ARGS)
@@ -76,4 +88,4 @@ dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 outbox:  ## list a service's parked outbox rows: make outbox SERVICE=order
 	@$(ENV); .venv/bin/ecomops-outbox list --service $(SERVICE)
 
-.PHONY: help install up down test unit lint schemas bench-intake bench-allocation bench-scans reconcile dlq outbox
+.PHONY: help install up migrate down test unit lint schemas helm-check docs bench-intake bench-allocation bench-scans reconcile dlq outbox

@@ -29,6 +29,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecomops_common.migrations import for_service, upgrade
 from ecomops_common.testing.plugin import ServiceProcess, free_port
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
@@ -145,6 +146,8 @@ class ServiceUnderTest:
             await admin.execute(f'CREATE DATABASE "{self.database_name}"')
         finally:
             await admin.close()
+        migrations = for_service(self.name)
+        await asyncio.to_thread(upgrade, migrations, self.database_url())
         port = free_port()
         prefix = self.name.upper() + "_"
         self.service = ServiceProcess(f"{self.name}_service", {

@@ -1,5 +1,9 @@
--- One login role and one database per service, each database reachable only by
--- its own role (plus superusers), so a service cannot read another's tables.
+-- Per service one database and two login roles, the database reachable only by
+-- them (plus superusers), so a service cannot read another's tables:
+--   <svc>_service      owns the database and its schema: the migration role
+--                      (`ecomops-migrate upgrade`, <SVC>_MIGRATION_DATABASE_URL);
+--   <svc>_service_app  the runtime role the service runs as (<SVC>_DATABASE_URL):
+--                      the migrations grant it rows only, no DDL.
 -- Passwords equal the role names: local development only.
 --
 -- Used by both docker-compose.yml (mounted into /docker-entrypoint-initdb.d)
@@ -15,17 +19,22 @@ INSERT INTO ecomops_service_db (name) VALUES
     ('returns_service'),
     ('finance_service');
 
-SELECT format('CREATE ROLE %I', name) FROM ecomops_service_db
- WHERE name NOT IN (SELECT rolname FROM pg_roles) \gexec
+CREATE TEMP TABLE ecomops_service_role AS
+  SELECT name AS role, name AS database FROM ecomops_service_db
+  UNION ALL SELECT name || '_app', name FROM ecomops_service_db;
+
+SELECT format('CREATE ROLE %I', role) FROM ecomops_service_role
+ WHERE role NOT IN (SELECT rolname FROM pg_roles) \gexec
 -- Re-applied every time so a role changed by hand converges back.
-SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE PASSWORD %L', name, name)
-  FROM ecomops_service_db \gexec
+SELECT format('ALTER ROLE %I LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOBYPASSRLS PASSWORD %L', role, role)
+  FROM ecomops_service_role \gexec
 
 SELECT format('CREATE DATABASE %I OWNER %I', name, name) FROM ecomops_service_db
  WHERE name NOT IN (SELECT datname FROM pg_database) \gexec
 SELECT format('ALTER DATABASE %I OWNER TO %I', name, name) FROM ecomops_service_db \gexec
 -- PUBLIC (every role) may CONNECT to a new database by default: take it away.
 SELECT format('REVOKE ALL ON DATABASE %I FROM PUBLIC', name) FROM ecomops_service_db \gexec
-SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', name, name) FROM ecomops_service_db \gexec
+SELECT format('GRANT CONNECT, TEMPORARY ON DATABASE %I TO %I', database, role) FROM ecomops_service_role \gexec
 
+DROP TABLE ecomops_service_role;
 DROP TABLE ecomops_service_db;

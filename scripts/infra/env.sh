@@ -21,9 +21,11 @@ emit() {
 emit KAFKA_BOOTSTRAP_SERVERS "127.0.0.1:$KAFKA_PORT"
 emit POSTGRES_ADMIN_URL "postgresql://postgres:postgres@127.0.0.1:$PG_PORT/postgres"
 for svc in "${SERVICES[@]}"; do
-  # Role, password and database are all <svc>_service (deploy/postgres/init.sql).
-  role="${svc}_service"
-  emit "${svc^^}_DATABASE_URL" "postgresql+asyncpg://$role:$role@127.0.0.1:$PG_PORT/$role"
+  # Database <svc>_service; the service runs as <svc>_service_app, its migrations as the owner
+  # <svc>_service; passwords equal role names (deploy/postgres/init.sql).
+  db="${svc}_service"
+  emit "${svc^^}_DATABASE_URL" "postgresql+asyncpg://${db}_app:${db}_app@127.0.0.1:$PG_PORT/$db"
+  emit "${svc^^}_MIGRATION_DATABASE_URL" "postgresql+asyncpg://$db:$db@127.0.0.1:$PG_PORT/$db"
 done
 # The payment provider finance pays refunds through: locally the simulator that `make up` starts
 # (python -m finance_service.entrypoints.payment_simulator, default port 8090).

@@ -20,6 +20,11 @@ def channel_order(external_order_id: str) -> dict:
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "order"  # database_url: the order service's (order_service_env)
+
+
+@pytest.fixture
 def order_service_env(database_url, kafka_bootstrap, topic_prefix):
     port = free_port()
     return {"ORDER_DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
@@ -86,7 +91,7 @@ async def stack(new_database, service_process, payment_provider, kafka_bootstrap
 
     new_database comes before service_process so the processes stop before their databases are dropped."""
     started = {service: start_service(
-        service_process, service, await new_database(), kafka_bootstrap, topic_prefix, wait=False,
+        service_process, service, await new_database(service), kafka_bootstrap, topic_prefix, wait=False,
         **({"payment_provider_url": payment_provider.base_url} if service == "finance" else {}))
         for service in SERVICES}
     for process in started.values():  # started together, they get ready in the time of the slowest

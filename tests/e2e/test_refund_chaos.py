@@ -32,7 +32,7 @@ def approved(number: int) -> RefundApproved:
 
 async def test_kill_9_while_paying_500_refunds_pays_each_exactly_once(
         new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix):
-    finance = start_service(service_process, "finance", await new_database(), kafka_bootstrap, topic_prefix,
+    finance = start_service(service_process, "finance", await new_database("finance"), kafka_bootstrap, topic_prefix,
                             payment_provider_url=payment_provider.base_url, payment_timeout_s="1",
                             payout_batch_size="25", payout_retry_s="0.5")
     async with httpx.AsyncClient(base_url=payment_provider.base_url) as provider, \

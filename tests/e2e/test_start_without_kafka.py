@@ -62,7 +62,7 @@ async def readiness(client: httpx.AsyncClient, timeout: float, until) -> dict:
 async def test_a_service_started_while_kafka_is_down_serves_http_then_joins_when_kafka_answers(
         service, service_process, new_database, kafka_bootstrap, topic_prefix):
     kafka_port = free_port()
-    process = start_service(service_process, service, await new_database(), f"127.0.0.1:{kafka_port}",
+    process = start_service(service_process, service, await new_database(service), f"127.0.0.1:{kafka_port}",
                             topic_prefix, wait=False)
     async with httpx.AsyncClient(base_url=process.base_url, headers=ADMIN, timeout=10) as client:
         started = time.monotonic()

@@ -58,7 +58,7 @@ async def services(new_database, service_process, kafka_bootstrap, topic_prefix)
         prefix, port = service.upper(), free_port()
         started[service] = service_process(f"{service}_service", {
             "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix,
-            f"{prefix}_DATABASE_URL": await new_database(), f"{prefix}_HTTP_PORT": str(port),
+            f"{prefix}_DATABASE_URL": await new_database(service), f"{prefix}_HTTP_PORT": str(port),
             f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING"}, port)
     async with httpx.AsyncClient(base_url=started["allocation"].base_url, headers=ADMIN) as allocation, \
             httpx.AsyncClient(base_url=started["warehouse"].base_url, headers=ADMIN) as warehouse:

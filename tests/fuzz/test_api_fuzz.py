@@ -23,8 +23,13 @@ MAX_EXAMPLES = 30  # random cases per operation, after its boundary cases: the r
 
 
 @pytest.fixture(params=SERVICES)
-def service_app(request, database_url, kafka_bootstrap, topic_prefix):
-    name = request.param
+def service_under_test(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def service_app(service_under_test, database_url, kafka_bootstrap, topic_prefix):
+    name = service_under_test
     settings_module = importlib.import_module(f"{name}_service.settings")
     settings_class = next(value for key, value in vars(settings_module).items()
                           if key.endswith("Settings") and value.__module__ == settings_module.__name__)

@@ -41,7 +41,7 @@ def compose() -> dict:
 @pytest.fixture(scope="module")
 def app_services(compose: dict) -> dict:
     """The services built from this repo's Dockerfile (not kafka/postgres)."""
-    apps = {name: svc for name, svc in compose["services"].items() if "build" in svc}
+    apps = {name: svc for name, svc in compose["services"].items() if "build" in svc and name != "migrate"}
     assert "order" in apps
     return apps
 
@@ -113,6 +113,8 @@ def test_env_sh_keeps_variables_already_set() -> None:
 
 def test_every_service_has_a_healthcheck(compose: dict) -> None:
     for name, service in compose["services"].items():
+        if service.get("restart") == "no":
+            continue  # a one-shot job: others wait for it to complete, not to be healthy
         check = service.get("healthcheck") or {}
         assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
 
@@ -121,9 +123,27 @@ def test_app_services_wait_for_healthy_infrastructure(app_services: dict) -> Non
     for name, service in app_services.items():
         depends = service.get("depends_on")
         assert isinstance(depends, dict), f"{name}: depends_on needs the long form with conditions"
-        assert {"kafka", "postgres"} <= set(depends), name
+        assert {"kafka", "postgres", "migrate"} <= set(depends), name
         for dep, spec in depends.items():
-            assert spec.get("condition") == "service_healthy", f"{name} -> {dep}"
+            wanted = "service_completed_successfully" if dep == "migrate" else "service_healthy"
+            assert spec.get("condition") == wanted, f"{name} -> {dep}"
+
+
+def test_migrate_job_runs_every_service_migrations_as_the_owner_and_grants_the_runtime_role(
+        compose: dict, app_services: dict, local_env: dict) -> None:
+    migrate = compose["services"]["migrate"]
+    assert migrate["command"] == ["ecomops-migrate", "upgrade", "--service", "all"]
+    assert migrate["depends_on"]["postgres"]["condition"] == "service_healthy"
+    env = _environment(migrate)
+    for svc in SERVICES:
+        prefix = svc.upper()
+        runtime, owner = urlsplit(env[f"{prefix}_DATABASE_URL"]), urlsplit(env[f"{prefix}_MIGRATION_DATABASE_URL"])
+        assert (owner.username, runtime.username) == (f"{svc}_service", f"{svc}_service_app")
+        # The services run as the runtime role the job grants to.
+        assert _environment(app_services[svc])[f"{prefix}_DATABASE_URL"] == env[f"{prefix}_DATABASE_URL"]
+        for variable in (f"{prefix}_DATABASE_URL", f"{prefix}_MIGRATION_DATABASE_URL"):
+            local = urlsplit(local_env[variable])
+            assert urlsplit(env[variable])._replace(netloc="") == local._replace(netloc=""), variable
 
 
 def test_kafka_matches_the_local_broker(compose: dict) -> None:
@@ -160,6 +180,63 @@ def test_postgres_sh_and_compose_use_the_same_init_sql(compose: dict) -> None:
 def test_env_sh_urls_use_the_init_sql_roles(local_env: dict) -> None:
     names = set(_init_sql_names())
     for svc in SERVICES:
-        url = urlsplit(local_env[f"{svc.upper()}_DATABASE_URL"])
-        assert url.username == url.password == url.path.lstrip("/") == f"{svc}_service"
-        assert url.username in names
+        owner = urlsplit(local_env[f"{svc.upper()}_MIGRATION_DATABASE_URL"])
+        assert owner.username == owner.password == owner.path.lstrip("/") == f"{svc}_service" in names
+        runtime = urlsplit(local_env[f"{svc.upper()}_DATABASE_URL"])
+        assert runtime.username == runtime.password == f"{svc}_service_app"
+        assert runtime.path == owner.path
+
+
+# --- (e) the observability profile --------------------------------------------
+
+OBSERVABILITY = ROOT / "deploy" / "observability" / "compose.yaml"
+OBSERVABILITY_FILES = ROOT / "deploy" / "helm" / "ecomops" / "files" / "observability"
+
+
+@pytest.fixture(scope="module")
+def observability() -> dict:
+    return yaml.safe_load(OBSERVABILITY.read_text())
+
+
+def test_the_observability_profile_is_included_and_passes_the_compose_spec_schema(compose: dict) -> None:
+    assert compose["include"] == [str(OBSERVABILITY.relative_to(ROOT))]
+    result = subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.compose-spec", str(OBSERVABILITY)],
+        capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_observability_services_run_only_with_their_profile_on_pinned_images(observability: dict,
+                                                                            compose: dict) -> None:
+    services = observability["services"]
+    assert set(services) == {"otel-collector", "prometheus", "grafana"}
+    assert not set(services) & set(compose["services"])
+    for name, service in services.items():
+        assert service["profiles"] == ["observability"], name
+        image, _, tag = service["image"].rpartition(":")
+        assert image and tag and tag != "latest", f"{name}: pin the image's version"
+        check = service.get("healthcheck") or {}
+        assert check.get("test") and not check.get("disable"), f"{name} has no healthcheck"
+        for port in service.get("ports", []):
+            assert port.startswith("127.0.0.1:"), f"{name}: {port} is reachable from other machines"
+
+
+def test_observability_mounts_are_the_charts_files(observability: dict) -> None:
+    for name, service in observability["services"].items():
+        for volume in service.get("volumes", []):
+            source = volume.split(":")[0]
+            if source in observability.get("volumes", {}):
+                continue  # a named volume for data
+            path = (OBSERVABILITY.parent / source).resolve()  # relative to the included file, as Compose takes it
+            assert path.exists(), f"{name}: {source} does not exist"
+            assert path.is_relative_to(OBSERVABILITY_FILES), f"{name}: {source} is not one of the chart's files"
+
+
+def test_services_send_traces_to_the_profiles_collector(app_services: dict, observability: dict) -> None:
+    collector = observability["services"]["otel-collector"]
+    assert "127.0.0.1:4318:4318" in collector["ports"]
+    for name, service in app_services.items():
+        # Set unless the caller sets it (empty: no export); the collector being absent only makes the exporter log.
+        assert _environment(service)["OTEL_EXPORTER_OTLP_ENDPOINT"] == (
+            "${OTEL_EXPORTER_OTLP_ENDPOINT-http://otel-collector:4318}"), name

@@ -64,15 +64,17 @@ def test_postgres_status() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_service_role_connects_to_its_own_database(psql: str, infra_env: dict) -> None:
-    result = _connect(psql, infra_env["ORDER_DATABASE_URL"], "order_service")
+@pytest.mark.parametrize(("variable", "role"), [("ORDER_DATABASE_URL", "order_service_app"),
+                                                 ("ORDER_MIGRATION_DATABASE_URL", "order_service")])
+def test_service_roles_connect_to_their_own_database(psql: str, infra_env: dict, variable: str, role: str) -> None:
+    result = _connect(psql, infra_env[variable], "order_service")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "order_service"
+    assert result.stdout.strip() == role
 
 
 def test_service_role_cannot_connect_to_another_services_database(psql: str, infra_env: dict) -> None:
     result = _connect(psql, infra_env["ORDER_DATABASE_URL"], "allocation_service")
-    assert result.returncode != 0, "order_service must not reach allocation_service"
+    assert result.returncode != 0, "order_service_app must not reach allocation_service"
     assert "permission denied" in result.stderr, result.stderr
 
 

@@ -1,12 +1,10 @@
 """Async database access: one engine per service, PostgreSQL or (embedded default) SQLite."""
 
-from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlmodel import SQLModel
 
 
 class Database:
@@ -19,17 +17,10 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size
             )
         else:
-            database_file = url.split("///", 1)[-1]
-            if database_file and database_file != ":memory:":
-                Path(database_file).parent.mkdir(parents=True, exist_ok=True)
+            ensure_sqlite_directory(url)
             self.engine = create_async_engine(url, connect_args={"timeout": 30})
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
-
-    async def create_tables(self, tables: Sequence | None = None) -> None:
-        """Creates what is missing. Schema changes beyond additions need a migration of their own."""
-        async with self.engine.begin() as connection:
-            await connection.run_sync(lambda sync: SQLModel.metadata.create_all(sync, tables=tables))
 
     async def ping(self) -> None:
         async with self.engine.connect() as connection:
@@ -37,6 +28,13 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def ensure_sqlite_directory(url: str) -> None:
+    """SQLite makes the file, not the directories above it."""
+    database_file = url.split("///", 1)[-1]
+    if url.startswith("sqlite") and database_file and database_file != ":memory:":
+        Path(database_file).parent.mkdir(parents=True, exist_ok=True)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

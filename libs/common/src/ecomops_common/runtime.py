@@ -3,16 +3,15 @@
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 
 from faststream.kafka import KafkaBroker
-from sqlalchemy import Table
 
 from ecomops_common import telemetry
 from ecomops_common.db import Database
-from ecomops_common.inbox import ProcessedEvent
+from ecomops_common.lag import sample_consumer_lag
 from ecomops_common.messaging import BatchConsumer, DeadLetters
-from ecomops_common.outbox import OutboxMessage, outbox_parked
+from ecomops_common.migrations import SchemaNotCurrent, ServiceMigrations, require_current
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.resilience import retry_transient
 from ecomops_common.settings import ServiceSettings
@@ -23,11 +22,10 @@ log = logging.getLogger(__name__)
 
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, database: Database | None = None, *,
-                 tables: Sequence[Table] = ()) -> None:
+                 migrations: ServiceMigrations | None = None) -> None:
         self.settings = settings
         self.database = database or Database(settings.database_url)
-        # The service's own tables plus outbox and inbox: never another service's, even in one test process.
-        self.tables = [*tables, OutboxMessage.__table__, outbox_parked, ProcessedEvent.__table__]
+        self.migrations = migrations  # None: the caller made the tables (libs/common's own tests)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
             client_id=settings.service_name,
@@ -46,6 +44,9 @@ class ServiceRuntime:
         self.periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
         self._periodic_tasks: list[asyncio.Task] = []
         self._messaging: asyncio.Task | None = None
+        # Asked of the broker, not reported by the consumers: a stalled consumer cannot report its own lag.
+        self.every("consumer lag", settings.consumer_lag_interval_s, lambda: sample_consumer_lag(
+            settings.kafka_bootstrap_servers, [(consumer.name, consumer.topic) for consumer in self.consumers]))
 
     def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
         """Runs `job` every `interval_s` while the service runs (e.g. time-based rules); failures are logged."""
@@ -60,7 +61,15 @@ class ServiceRuntime:
         settings = self.settings
         telemetry.setup_logging(settings.service_name, settings.log_level)
         telemetry.setup_tracing(settings.service_name, settings.otlp_endpoint)
-        await retry_transient(lambda: self.database.create_tables(self.tables), what="creating tables")
+        telemetry.trace_database(self.database.engine)
+        if self.migrations is not None:  # tables are the migration step's, never the service's
+            logging.getLogger("alembic").setLevel(logging.WARNING)  # its context logs are for the migration step
+            try:
+                await retry_transient(lambda: require_current(self.migrations, settings.database_url),
+                                      what="reading the schema revision")
+            except SchemaNotCurrent as problem:
+                log.error("not starting: %s", problem)
+                raise
         self._messaging = asyncio.create_task(self._start_messaging_logged(), name="messaging-start")
         if settings.relay_enabled:
             await self.relay.start()

@@ -9,6 +9,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
 
 INSECURE_SECRETS = {"", "change-me", "dev", "dev-token", "secret", "password"}
 
@@ -20,7 +21,9 @@ class ServiceSettings(BaseSettings):
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
-    database_url: str = ""
+    database_url: str = Field(default="", description="The runtime role's connection: rows only, no DDL")
+    migration_database_url: str = Field(default="", description="The migration role's connection (owns the schema),"
+                                                                " used by `ecomops-migrate`; default: database_url")
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:19092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
@@ -47,6 +50,8 @@ class ServiceSettings(BaseSettings):
     # Consumers: batches bound the transaction size and so the latency of one batch.
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=20, ge=1)
+    consumer_lag_interval_s: float = Field(default=15, gt=0, description="How often the broker is asked for the lag "
+                                                                         "of the service's consumer groups")
 
     # Outbox relay.
     relay_enabled: bool = True
@@ -61,14 +66,18 @@ class ServiceSettings(BaseSettings):
         if not self.database_url:
             db_file = (self.data_dir / f"{self.service_name}.db").resolve()
             self.database_url = f"sqlite+aiosqlite:///{db_file}"
+        if not self.migration_database_url:
+            self.migration_database_url = self.database_url
         if self.environment == "production":
             problems = []
             if self.api_token in INSECURE_SECRETS:
                 problems.append("api_token must be set to a real secret")
             if self.database_url.startswith("sqlite"):
                 problems.append("database_url must point at PostgreSQL")
-            if f"{self.service_name}_service:{self.service_name}_service@" in self.database_url:
-                problems.append("database_url uses the development password")
+            for name in ("database_url", "migration_database_url"):
+                url = make_url(getattr(self, name))
+                if url.password is not None and (url.password == url.username or url.password in INSECURE_SECRETS):
+                    problems.append(f"{name} uses a development password")
             if problems:
                 raise ValueError("insecure production settings: " + "; ".join(problems))
         return self

@@ -54,6 +54,11 @@ def test_production_refuses_insecure_defaults():
     ok = ServiceSettings(service_name="order", environment="production", api_token="s3cr3t-from-vault",
                          database_url="postgresql+asyncpg://order_app:strong@db/order")
     assert ok.database_url.startswith("postgresql")
+    assert ok.migration_database_url == ok.database_url  # one role for both unless a migration URL is given
+    with pytest.raises(ValidationError, match="migration_database_url uses a development password"):
+        ServiceSettings(service_name="order", environment="production", api_token="s3cr3t-from-vault",
+                        database_url="postgresql+asyncpg://order_app:strong@db/order",
+                        migration_database_url="postgresql+asyncpg://order_service:order_service@db/order")
 
 
 def test_shared_kafka_variable_and_prefixed_service_variables(monkeypatch):

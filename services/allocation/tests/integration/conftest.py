@@ -15,6 +15,11 @@ ADMIN = {"authorization": "Bearer test-token"}
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "allocation"
+
+
+@pytest.fixture
 def allocation_settings(database_url, kafka_bootstrap, topic_prefix) -> AllocationSettings:
     return AllocationSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                               topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")

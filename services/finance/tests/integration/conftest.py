@@ -11,6 +11,11 @@ ADMIN = {"authorization": "Bearer test-token", "x-actor": "fin:maria"}
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "finance"
+
+
+@pytest.fixture
 async def finance(database_url, kafka_bootstrap, topic_prefix):
     """The finance service in this process, paying through the simulated provider (in process too), and an
     HTTP client on it; `finance.provider` is a client on the simulator's own API."""

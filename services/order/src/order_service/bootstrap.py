@@ -12,11 +12,11 @@ from ecomops_common.contracts import (
     ORDER_EVENTS,
     RETURNS_EVENTS,
     WAREHOUSE_EVENTS,
+    contracts_on,
 )
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.topics import TopicSpec
-from order_service.adapters.orm import TABLES
 from order_service.entrypoints import http
 from order_service.entrypoints.kafka import (
     allocation_events_consumer,
@@ -25,14 +25,18 @@ from order_service.entrypoints.kafka import (
     returns_events_consumer,
     warehouse_events_consumer,
 )
+from order_service.migrations import MIGRATIONS
 from order_service.service_layer.intake import IntakeResult, Submission, take_orders
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 from order_service.settings import OrderSettings
 
+# What this service publishes: its unit of work refuses anything else; docs/asyncapi.yaml describes it.
+PUBLISHES = contracts_on(ORDER_EVENTS, "OrderPlaced", "OrderRejected", "OrderStatusChanged")
+
 
 def build_app(settings: OrderSettings | None = None) -> FastAPI:
     settings = settings or OrderSettings()
-    runtime = ServiceRuntime(settings, tables=TABLES)
+    runtime = ServiceRuntime(settings, migrations=MIGRATIONS)
     runtime.topics = [
         TopicSpec(CHANNEL_ORDERS, settings.topic_partitions, with_dead_letters=True),
         TopicSpec(CHANNEL_PAYMENTS, settings.topic_partitions, with_dead_letters=True),
@@ -43,7 +47,7 @@ def build_app(settings: OrderSettings | None = None) -> FastAPI:
         TopicSpec(RETURNS_EVENTS, settings.topic_partitions, with_dead_letters=True),
     ]
     unit_of_work = partial(OrderUnitOfWork, runtime.database, topic_prefix=settings.topic_prefix,
-                           on_commit=runtime.relay.wake)
+                           on_commit=runtime.relay.wake, publishes=PUBLISHES)
     runtime.consume(channel_orders_consumer(settings, unit_of_work))
     runtime.consume(channel_payments_consumer(settings, unit_of_work))
     runtime.consume(allocation_events_consumer(settings, unit_of_work))

@@ -7,6 +7,11 @@ from order_service.settings import OrderSettings
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "order"
+
+
+@pytest.fixture
 async def order_service(database_url, kafka_bootstrap, topic_prefix):
     """The order service in this process and an HTTP client on it; `client.settings` are the service's."""
     settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,

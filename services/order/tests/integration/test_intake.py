@@ -8,9 +8,11 @@ import pytest
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from ecomops_common.migrations import SchemaNotCurrent, upgrade
 from ecomops_common.telemetry import setup_tracing
 from ecomops_common.testing.plugin import consume_until, produce, running
 from order_service.bootstrap import build_app
+from order_service.migrations import MIGRATIONS
 from order_service.settings import OrderSettings
 
 pytestmark = pytest.mark.integration
@@ -150,8 +152,13 @@ async def test_topic_intake_dead_letters_bad_messages_and_keeps_going(order_serv
 async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, kafka_bootstrap, topic_prefix,
                                                                       order_json, monkeypatch):
     monkeypatch.delenv("ORDER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("ORDER_MIGRATION_DATABASE_URL", raising=False)
     settings = OrderSettings(data_dir=tmp_path, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    with pytest.raises(SchemaNotCurrent, match="ecomops-migrate upgrade --service order"):
+        async with running(build_app(settings)):
+            pass
+    await asyncio.to_thread(upgrade, MIGRATIONS, settings.migration_database_url)
     app = build_app(settings)
     async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
@@ -176,3 +183,4 @@ async def test_operations_endpoints(order_service, order_json):
                  "ecomops_dead_letters_total", "ecomops_http_request_duration_seconds_bucket"):
         assert name in metrics, name
     assert 'route="/v1/orders"' in metrics
+    assert 'ecomops_order_transitions_total{status="received"}' in metrics

@@ -13,6 +13,11 @@ ADMIN = {"authorization": "Bearer test-token"}
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "returns"
+
+
+@pytest.fixture
 async def returns(database_url, kafka_bootstrap, topic_prefix):
     """The returns service in this process and an HTTP client on it, with the service's settings and unit of
     work beside."""

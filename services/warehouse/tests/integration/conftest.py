@@ -12,6 +12,11 @@ LAYOUT = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "A-01
 
 
 @pytest.fixture
+def service_under_test() -> str:
+    return "warehouse"
+
+
+@pytest.fixture
 def wave_size() -> int:
     """1: every pick task is released at once; a test parametrizes it to see waves collect tasks."""
     return 1

@@ -47,19 +47,87 @@ def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."
 
 
+# Services in tests run as a runtime role on databases their migrations made as a migration role, like a
+# deployment: a privilege the code needs and the migrations do not grant fails the tests.
+TEST_MIGRATION_ROLE = "ecomops_test_migration"
+TEST_RUNTIME_ROLE = "ecomops_test_runtime"
+
+
+def _role_url(admin_url: str, role: str, database: str) -> str:
+    """SQLAlchemy asyncpg URL of `database` on the admin URL's server, as `role` (password = role name)."""
+    server = admin_url.rsplit("@", 1)[1].rsplit("/", 1)[0]
+    return f"postgresql+asyncpg://{role}:{role}@{server}/{database}"
+
+
+class MigratedTemplates:
+    """One database per service migrated to head once per session; each test's database is a copy of it."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+        self.templates: dict[str, str] = {}
+        self._lock = asyncio.Lock()
+
+    async def template(self, service: str) -> str:
+        async with self._lock:
+            if service not in self.templates:
+                name = f"tpl_{service}_{uuid.uuid4().hex[:8]}"
+                await self._admin(*self._role_statements(),
+                                  f'CREATE DATABASE "{name}" OWNER {TEST_MIGRATION_ROLE}')
+                from ecomops_common.migrations import for_service, upgrade
+
+                await asyncio.to_thread(upgrade, for_service(service),
+                                        _role_url(self.admin_url, TEST_MIGRATION_ROLE, name),
+                                        _role_url(self.admin_url, TEST_RUNTIME_ROLE, name))
+                self.templates[service] = name
+            return self.templates[service]
+
+    @staticmethod
+    def _role_statements() -> list[str]:
+        return [f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{role}') THEN "
+                f"CREATE ROLE {role} LOGIN PASSWORD '{role}'; END IF; END $$"
+                for role in (TEST_MIGRATION_ROLE, TEST_RUNTIME_ROLE)]
+
+    async def _admin(self, *statements: str) -> None:
+        admin = await asyncpg.connect(self.admin_url)
+        try:
+            for statement in statements:
+                await admin.execute(statement)
+        finally:
+            await admin.close()
+
+    async def drop_all(self) -> None:
+        await self._admin(*(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)' for name in self.templates.values()))
+
+
+@pytest.fixture(scope="session")
+async def migrated_templates(postgres_admin_url):
+    templates = MigratedTemplates(postgres_admin_url)
+    yield templates
+    await templates.drop_all()
+
+
 @pytest.fixture
-async def new_database(postgres_admin_url):
-    """Factory of fresh PostgreSQL databases (SQLAlchemy asyncpg URLs), all dropped after the test."""
+async def new_database(postgres_admin_url, migrated_templates):
+    """Factory of fresh PostgreSQL databases (SQLAlchemy asyncpg URLs), all dropped after the test.
+
+    `await new_database("order")`: the order service's schema at head, the URL of the runtime role;
+    `await new_database()`: an empty database, the URL of a superuser."""
     names: list[str] = []
 
-    async def create() -> str:
+    async def create(service: str | None = None) -> str:
         name = f"test_{uuid.uuid4().hex[:12]}"
+        template = await migrated_templates.template(service) if service else None
         admin = await asyncpg.connect(postgres_admin_url)
         try:
-            await admin.execute(f'CREATE DATABASE "{name}"')
+            if template:
+                await admin.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}" OWNER {TEST_MIGRATION_ROLE}')
+            else:
+                await admin.execute(f'CREATE DATABASE "{name}"')
         finally:
             await admin.close()
         names.append(name)
+        if service:
+            return _role_url(postgres_admin_url, TEST_RUNTIME_ROLE, name)
         base = postgres_admin_url.rsplit("/", 1)[0]
         return base.replace("postgresql://", "postgresql+asyncpg://", 1) + "/" + name
 
@@ -73,9 +141,15 @@ async def new_database(postgres_admin_url):
 
 
 @pytest.fixture
-async def database_url(new_database) -> str:
+def service_under_test() -> str | None:
+    """Overridden in a service's conftest (`return "order"`): `database_url` then has its schema."""
+    return None
+
+
+@pytest.fixture
+async def database_url(new_database, service_under_test) -> str:
     """A fresh PostgreSQL database for one test, dropped afterwards (SQLAlchemy asyncpg URL)."""
-    return await new_database()
+    return await new_database(service_under_test)
 
 
 @contextlib.asynccontextmanager

@@ -1,11 +1,10 @@
 """The finance service's tables. Journal entries and lines are append-only: the database refuses to change or
-delete them (a trigger), so a correction can only be a reversing entry."""
+delete them (a trigger its migrations create), so a correction can only be a reversing entry."""
 
 from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import (
-    DDL,
     BigInteger,
     Column,
     ForeignKey,
@@ -15,7 +14,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    event,
 )
 from sqlmodel import Field, SQLModel
 
@@ -159,26 +157,6 @@ class ParkedFactRecord(SQLModel, table=True):
     waiting_for: str = Field(sa_column=Column(String(200), nullable=False))
     parked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
-
-_IMMUTABLE = {
-    "postgresql": [
-        "CREATE OR REPLACE FUNCTION journal_is_append_only() RETURNS trigger AS $$ BEGIN "
-        "RAISE EXCEPTION 'journal entries are immutable: post a reversing entry'; END; $$ LANGUAGE plpgsql",
-        "CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-        "FOR EACH ROW EXECUTE FUNCTION journal_is_append_only()",
-    ],
-    "sqlite": [
-        "CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} "
-        "BEGIN SELECT RAISE(ABORT, 'journal entries are immutable: post a reversing entry'); END",
-        "CREATE TRIGGER {table}_no_delete BEFORE DELETE ON {table} "
-        "BEGIN SELECT RAISE(ABORT, 'journal entries are immutable: post a reversing entry'); END",
-    ],
-}
-
-for _table in (JournalEntryRecord.__table__, JournalLineRecord.__table__):
-    for _dialect, _statements in _IMMUTABLE.items():
-        for _statement in _statements:
-            event.listen(_table, "after_create", DDL(_statement.format(table=_table.name)).execute_if(dialect=_dialect))
 
 TABLES = [model.__table__ for model in (SaleOrderRecord, ReturnCaseRecord, UnitCostRecord, UnitCostHistoryRecord,
                                         RefundRecord, JournalEntryRecord, JournalLineRecord, ParkedFactRecord)]

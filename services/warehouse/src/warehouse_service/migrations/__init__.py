@@ -1,0 +1,14 @@
+"""The warehouse service's schema history: Alembic revisions in versions/, run by `ecomops-migrate`."""
+
+from ecomops_common.migrations import ServiceMigrations
+from warehouse_service.adapters.orm import TABLES
+from warehouse_service.settings import WarehouseSettings
+
+MIGRATIONS = ServiceMigrations(
+    service="warehouse",
+    package=__name__,
+    settings=WarehouseSettings,
+    tables=TABLES,
+    # the movement ledger is append-only: a correction is a new movement
+    append_only=("movements",),
+)
