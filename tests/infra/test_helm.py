@@ -68,8 +68,8 @@ def render(helm: str, values: Path | None = None, *extra: str, release: str = "s
 
 
 @cache
-def _manifests(helm: str, values: Path, release: str) -> tuple[dict, ...]:
-    result = render(helm, values, release=release)
+def _manifests(helm: str, values: Path, release: str, *extra: str) -> tuple[dict, ...]:
+    result = render(helm, values, *extra, release=release)
     assert result.returncode == 0, result.stderr
     return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
 
@@ -308,6 +308,16 @@ def test_kafka_security_settings_are_passed_through(helm: str) -> None:
         mount = next(m for m in c["volumeMounts"] if m["name"] == "kafka-ca")
         assert mount["readOnly"] is True and ca_file.parent == Path(mount["mountPath"])
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].startswith("http")
+
+
+def test_services_send_traces_to_the_release_collector_unless_told_otherwise(helm: str) -> None:
+    observability = next(path for path in CI_VALUES if path.stem == "observability")
+    for extra, wanted in [((), "http://other-ecomops-otel-collector:4318"),
+                          (("--set", "otel.endpoint=http://central:4318"), "http://central:4318")]:
+        for owner, pod in pod_specs(_manifests(helm, observability, "other", *extra)):
+            if component(owner) in SETTINGS:
+                (c,) = pod["spec"]["containers"]
+                assert env_of(c)["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"] == wanted
 
 
 def test_production_values_scale_spread_and_expose(helm: str) -> None:

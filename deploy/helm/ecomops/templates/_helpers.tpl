@@ -163,8 +163,11 @@ Takes (dict "root" $ "name" "order" "svc" $svc). */}}
 {{- if include "ecomops.kafkaCaVolume" $root }}
 - {name: KAFKA_SSL_CAFILE, value: /etc/ecomops/kafka-ca/ca.crt}
 {{- end }}
-{{- with $root.Values.otel.endpoint }}
-- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ . | quote }}}
+{{- if $root.Values.otel.endpoint }}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ $root.Values.otel.endpoint | quote }}}
+{{- else if $root.Values.observability.enabled }}
+{{- /* The release's own collector (templates/observability.yaml) when no other endpoint is named. */}}
+- {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ printf "http://%s:4318" (include "ecomops.componentName" (dict "root" $root "component" "otel-collector")) | quote }}}
 {{- end }}
 - {name: OTEL_SERVICE_NAME, value: {{ .name | quote }}}
 - {name: {{ $prefix }}_ENVIRONMENT, value: {{ $root.Values.environment | quote }}}
