@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import httpx
 import pytest
 
@@ -25,9 +27,11 @@ def wave_size() -> int:
 @pytest.fixture
 async def warehouse(database_url, kafka_bootstrap, topic_prefix, wave_size):
     """The warehouse service in this process, with BER1's layout and an HTTP client on it."""
+    # Cut-offs half a day away: no wave is near one while a test runs, whatever the time of day.
+    far = (datetime.now(UTC) + timedelta(hours=12)).time().replace(microsecond=0)
     settings = WarehouseSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
                                  topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
-                                 wave_size=wave_size)
+                                 wave_size=wave_size, carrier_cutoffs={"express": far, "standard": far})
     app = build_app(settings)
     async with running(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warehouse",
