@@ -65,6 +65,7 @@ lint: install  ## import contracts, ruff, schemas up to date, dependencies decla
 	scripts/check_deps.sh
 	scripts/check_runtime.sh
 	$(PY) tools/api_docs.py check
+	$(PY) tools/check_docs.py
 
 schemas: install  ## regenerate schemas/ from the contracts (refuses incompatible changes)
 	.venv/bin/ecomops-schemas generate
