@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from ecomops_common import migrations as schema
+from ecomops_common import telemetry
 from ecomops_common.migrations import ServiceMigrations
 
 
@@ -90,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--revision", default="head", help="upgrade: the revision to reach (default: head)")
     parser.add_argument("-m", "--message", default="", help="revision: what the new revision changes")
     args = parser.parse_args(argv)
+    # JSON lines like the services' own: which revisions ran ("Running upgrade 0001 -> 0002") in the job's log.
+    telemetry.setup_logging(f"{args.service}-migrate")
     try:
         return run(args)
     except CommandError as error:  # e.g. check or revision on a database that is not at head
