@@ -35,7 +35,7 @@ from ecomops_common.healthcheck import probe
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.prefix) / "bin"
 START_TIMEOUT_S = 120
-STOP_TIMEOUT_S = 20
+STOP_TIMEOUT_S = 30  # Kubernetes' default grace period before SIGKILL
 
 
 # Console scripts that serve until stopped, with the variable that sets their port; every other one runs with --help.
@@ -146,7 +146,8 @@ def stop(servers: list[Running]) -> list[str]:
         except subprocess.TimeoutExpired:
             server.process.kill()
             server.process.wait()
-            problems.append(f"{server.what}: still running {STOP_TIMEOUT_S} s after SIGTERM")
+            problems.append(f"{server.what}: still running {STOP_TIMEOUT_S} s after SIGTERM; log:\n"
+                            f"{server.log.read_text()[-3000:]}")
     return problems
 
 
