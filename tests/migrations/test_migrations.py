@@ -11,7 +11,15 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 
 from ecomops_common import migrate_cli
-from ecomops_common.migrations import SchemaNotCurrent, for_service, require_current, services, upgrade
+from ecomops_common.migrations import (
+    SchemaNotCurrent,
+    database_revisions,
+    for_service,
+    require_current,
+    schema_problem,
+    services,
+    upgrade,
+)
 from ecomops_common.testing.plugin import TEST_MIGRATION_ROLE, TEST_RUNTIME_ROLE, MigratedTemplates, _role_url
 
 pytestmark = pytest.mark.integration
@@ -128,6 +136,8 @@ async def test_a_database_ahead_of_the_code_serves_during_a_rolling_upgrade(owne
         await owner.execute("UPDATE alembic_version SET version_num = 'f00dfeed'")
     finally:
         await owner.close()
+    assert await database_revisions(database["runtime"]) == {"f00dfeed"}
+    assert schema_problem(migrations, {"f00dfeed"}) is None
     await require_current(migrations, database["runtime"])  # no SchemaNotCurrent
 
 
