@@ -5,7 +5,7 @@ import hmac
 import math
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from ecomops_common import metrics, telemetry
 from ecomops_common.batching import Overloaded
 from ecomops_common.contracts.types import NUL_MESSAGE
+from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from ecomops_common.ids import new_id
 from ecomops_common.resilience import is_transient
 from ecomops_common.runtime import ServiceRuntime
@@ -81,6 +82,10 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     async def invalid_request(_request: Request, error: RequestValidationError) -> JSONResponse:
         return JSONResponse({"detail": [bounded_error(e) for e in error.errors()]}, status_code=422)
 
+    @app.exception_handler(Refused)
+    async def refused(_request: Request, error: Refused) -> JSONResponse:
+        return refusal_response(error)
+
     @app.exception_handler(Overloaded)
     async def overloaded(_request: Request, error: Overloaded) -> JSONResponse:
         return JSONResponse({"detail": f"too busy ({error}), retry"}, status_code=503, headers={"Retry-After": "1"})
@@ -96,6 +101,24 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     app.add_middleware(RequestBodyLimitMiddleware, max_bytes=runtime.settings.max_request_body_bytes)
     app.add_middleware(ObservabilityMiddleware)  # added last: outermost, so it sees every answer, 413 included
     return app
+
+
+def refusal_response(error: Refused) -> JSONResponse:
+    """The one mapping of the rules' refusals to HTTP answers."""
+    if isinstance(error, Invalid):
+        return JSONResponse({"detail": [{"loc": ["body", *problem.field.split(".")], "msg": problem.message,
+                                         "type": error.code} for problem in error.problems]}, status_code=422)
+    if isinstance(error, Forbidden):
+        return JSONResponse({"detail": error.message, "reason": error.reason}, status_code=403)
+    status_code = 404 if isinstance(error, NotFound) else 409 if isinstance(error, Conflict) else 400
+    return JSONResponse({"detail": str(error)}, status_code=status_code)
+
+
+async def entered_unit_of_work(request: Request) -> AsyncIterator[Any]:
+    """A route's unit of work, entered for the request; each service types it, e.g.
+    `UnitOfWork = Annotated[OrderUnitOfWork, Depends(entered_unit_of_work)]`. The service layer commits."""
+    async with request.app.state.unit_of_work() as uow:
+        yield uow
 
 
 def bounded_error(error: dict[str, Any]) -> dict[str, Any]:

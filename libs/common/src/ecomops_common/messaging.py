@@ -96,6 +96,11 @@ class Delivery(Generic[T]):
     def correlation_id(self) -> str | None:
         return self.envelope.correlation_id if self.envelope else self.headers.get(env.H_CORRELATION_ID)
 
+    @property
+    def occurred_at(self) -> datetime | None:
+        """When the fact happened, as its envelope says; None for a bare channel document."""
+        return self.envelope.occurred_at if self.envelope else None
+
 
 def record_headers(record: ConsumerRecord) -> dict[str, str]:
     return {name: (value or b"").decode("utf-8", "replace") for name, value in record.headers or ()}

@@ -1,7 +1,7 @@
 """Unit of work: one database transaction holding the state change, its outbox rows and inbox marks."""
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Self, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -12,6 +12,21 @@ from ecomops_common.inbox import claim_new_events
 from ecomops_common.outbox import add_to_outbox, document_row, outbox_row
 
 D = TypeVar("D")  # a Delivery: anything with an event_id
+
+
+class UnitOfWork(Protocol):
+    """What the service layer may do with a unit of work; each service's protocol adds its repositories, and
+    both its SQL unit of work and its in-memory fake (ecomops_common.testing.fakes) satisfy it."""
+
+    def emit(self, envelope: EventEnvelope, topic: str) -> None: ...
+
+    def emit_document(self, document: BaseModel, key: str, message_type: str, source: str, topic: str) -> None: ...
+
+    async def claim_new_deliveries(self, consumer: str, deliveries: Sequence[D]) -> list[D]: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
 
 
 class SqlUnitOfWork:

@@ -14,7 +14,7 @@ from ecomops_common.contracts.returns import (
 )
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce_events
-from order_service.entrypoints.kafka import RETURNS_CONSUMER_NAME
+from order_service.service_layer.handlers import RETURNS_CONSUMER
 
 pytestmark = pytest.mark.integration
 AUTHORIZED_AT = datetime(2026, 11, 25, 9, tzinfo=UTC)
@@ -50,7 +50,7 @@ async def test_an_order_shows_its_returns_each_step_once_and_keeps_its_status(or
     await produce_events(settings.kafka_bootstrap_servers, topic, events)
 
     async def all_handled() -> bool:
-        group = settings.consumer_group(RETURNS_CONSUMER_NAME)
+        group = settings.consumer_group(RETURNS_CONSUMER)
         return await committed_offset_total(settings.kafka_bootstrap_servers, group, topic) == len(events)
 
     await eventually(all_handled)

@@ -6,9 +6,11 @@ import pytest
 
 from ecomops_common.contracts.allocation import AllocationStatus, OrderAllocated
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
-from order_service.domain.allocation import AllocatedQuantity, AllocationReport, OrderAllocation, Outcome
+from ecomops_common.testing.fakes import FakeDelivery
+from order_service.adapters.fakes import FakeOrders, FakeOrderUnitOfWork, order_row
+from order_service.domain.allocation import AllocatedQuantity, AllocationReport, Outcome, ReportedAllocation
 from order_service.domain.lifecycle import ALLOWED, LifecycleError, OrderState
-from order_service.service_layer.allocation import AllocationUpdate, record_allocations, to_domain
+from order_service.service_layer.allocation import record_allocations, report_of
 from order_service.service_layer.lifecycle import OrderNotFound
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -62,7 +64,7 @@ def test_only_allocation_outcomes_are_taken():
 
 
 def test_a_report_replaces_the_whole_allocation():
-    state, allocation = OrderState("o1", S.awaiting_allocation), OrderAllocation("o1")
+    state, allocation = OrderState("o1", S.awaiting_allocation), ReportedAllocation("o1")
     assert allocation.take(report(1, A.allocated), state, NOW) is Outcome.applied
     assert allocation.revision == 1 and allocation.quantities == AT_BERLIN
     shrunk = (AllocatedQuantity("1", "SKU", "berlin", 1), AllocatedQuantity("1", "SKU", None, 2))
@@ -72,7 +74,7 @@ def test_a_report_replaces_the_whole_allocation():
 
 
 def test_stale_revisions_change_nothing():
-    state, allocation = OrderState("o1", S.backordered), OrderAllocation("o1", revision=5)
+    state, allocation = OrderState("o1", S.backordered), ReportedAllocation("o1", revision=5)
     for revision in (4, 5):
         assert allocation.take(report(revision, A.allocated), state, NOW) is Outcome.stale
     assert allocation.revision == 5 and allocation.quantities == () and state.status is S.backordered
@@ -80,20 +82,20 @@ def test_stale_revisions_change_nothing():
 
 
 def test_released_clears_the_allocation_and_keeps_the_status():
-    state, allocation = OrderState("o1", S.allocated), OrderAllocation("o1", 1, AT_BERLIN)
+    state, allocation = OrderState("o1", S.allocated), ReportedAllocation("o1", 1, AT_BERLIN)
     assert allocation.take(report(2, A.released, (), "cancelled"), state, NOW) is Outcome.applied
     assert allocation.quantities == () and allocation.revision == 2
     assert state.status is S.allocated and not state.changes
 
 
 def test_a_cancelled_order_keeps_no_allocation_and_its_status():
-    state, allocation = OrderState("o1", S.cancelled), OrderAllocation("o1", 1, AT_BERLIN)
+    state, allocation = OrderState("o1", S.cancelled), ReportedAllocation("o1", 1, AT_BERLIN)
     assert allocation.take(report(2, A.allocated), state, NOW) is Outcome.status_not_applicable
     assert allocation.quantities == () and allocation.revision == 2 and state.status is S.cancelled
 
 
 def test_an_order_further_on_keeps_the_reported_allocation():
-    state, allocation = OrderState("o1", S.released_to_warehouse), OrderAllocation("o1", 1, AT_BERLIN)
+    state, allocation = OrderState("o1", S.released_to_warehouse), ReportedAllocation("o1", 1, AT_BERLIN)
     moved = (AllocatedQuantity("1", "SKU", "hamburg", 3),)
     assert allocation.take(report(2, A.allocated, moved, "shrinkage"), state, NOW) is Outcome.status_not_applicable
     assert allocation.quantities == moved and state.status is S.released_to_warehouse and not state.changes
@@ -103,47 +105,8 @@ def test_the_event_becomes_quantities_per_node_with_backorders_as_no_node():
     event = OrderAllocated(order_id="o1", channel="web-eu", status="partially_allocated", revision=3, reason="placed",
                            lines=[{"line_id": "1", "sku": "SKU", "node": "berlin", "quantity": 2}],
                            backordered=[{"line_id": "1", "sku": "SKU", "quantity": 1}])
-    assert to_domain(event) == AllocationReport("o1", 3, A.partially_allocated, "placed", (
+    assert report_of(event) == AllocationReport("o1", 3, A.partially_allocated, "placed", (
         AllocatedQuantity("1", "SKU", "berlin", 2), AllocatedQuantity("1", "SKU", None, 1)))
-
-
-class FakeOrders:
-    def __init__(self, statuses: dict[str, OrderStatus], revisions: dict[str, int] | None = None,
-                 stages: dict[str, str] | None = None) -> None:
-        self.stages = stages or {}  # what the warehouse reported already
-        self.rows = {order_id: {"id": order_id, "channel": "web-eu", "external_order_id": f"x-{order_id}",
-                                "status": status.value, "allocation_revision": (revisions or {}).get(order_id)}
-                     for order_id, status in statuses.items()}
-        self.allocations: dict[str, OrderAllocation] = {}
-        self.transitions: list = []
-
-    async def lock_with_allocation_revisions(self, order_ids):
-        return {order_id: self.rows[order_id] for order_id in order_ids if order_id in self.rows}
-
-    async def holds_of_orders(self, order_ids):
-        return {}
-
-    async def fulfilment_stages(self, order_ids):
-        return {order_id: self.stages[order_id] for order_id in order_ids if order_id in self.stages}
-
-    async def replace_allocations(self, allocations, at):
-        self.allocations.update({allocation.order_id: allocation for allocation in allocations})
-
-    async def save_statuses(self, states, at):
-        for state in states:
-            self.rows[state.order_id]["status"] = state.status.value
-            self.transitions += state.changes
-
-
-class FakeUnitOfWork:
-    def __init__(self, orders: FakeOrders) -> None:
-        self.orders, self.emitted, self.committed = orders, [], False
-
-    def emit(self, envelope, topic):
-        self.emitted.append((topic, envelope))
-
-    async def commit(self):
-        self.committed = True
 
 
 def update(order_id: str, revision: int, status: str, reason: str = "placed", node: str = "berlin"):
@@ -151,18 +114,19 @@ def update(order_id: str, revision: int, status: str, reason: str = "placed", no
     backordered = [{"line_id": "1", "sku": "SKU", "quantity": 1}] if status == "backordered" else []
     event = OrderAllocated(order_id=order_id, channel="web-eu", status=status, revision=revision, reason=reason,
                            lines=lines, backordered=backordered)
-    return AllocationUpdate(event, f"e-{order_id}-{revision}-{status}", "corr", None)
+    return FakeDelivery(event, f"e-{order_id}-{revision}-{status}", "corr")
 
 
 async def test_a_batch_applies_each_orders_updates_in_revision_order_and_announces_real_changes():
-    orders = FakeOrders({"o1": S.awaiting_allocation, "o2": S.allocated, "o3": S.cancelled}, {"o2": 4})
-    uow = FakeUnitOfWork(orders)
+    orders = FakeOrders([order_row("o1", S.awaiting_allocation), order_row("o2", S.allocated, 4),
+                         order_row("o3", S.cancelled)])
+    uow = FakeOrderUnitOfWork(orders)
     await record_allocations(uow, [
         update("o1", 2, "backordered", "shrinkage"), update("o1", 1, "allocated"), update("o1", 1, "allocated"),
         update("o2", 4, "backordered"), update("o2", 5, "allocated", "re-sourced", node="hamburg"),
         update("o3", 1, "allocated"),
     ])
-    assert uow.committed
+    assert uow.commits == 1
     assert [(t.from_status, t.to_status) for t in orders.transitions] == [
         (S.awaiting_allocation, S.allocated), (S.allocated, S.backordered), (S.allocated, S.allocated)]
     assert orders.rows["o1"]["status"] == "backordered" and orders.rows["o3"]["status"] == "cancelled"
@@ -171,23 +135,23 @@ async def test_a_batch_applies_each_orders_updates_in_revision_order_and_announc
         "o2": (5, (AllocatedQuantity("1", "SKU", "hamburg", 1),)),
         "o3": (1, ()),
     }
-    announced = [(e.payload["to_status"], e.payload["actor"], e.causation_id) for _, e in uow.emitted]
+    announced = [(e.payload["to_status"], e.payload["actor"], e.causation_id) for _, e in uow.published]
     assert announced == [("allocated", "allocation", "e-o1-1-allocated"),
                          ("backordered", "allocation", "e-o1-2-backordered")]
-    assert {topic for topic, _ in uow.emitted} == {"order.events.v1"}
+    assert {topic for topic, _ in uow.published} == {"order.events.v1"}
 
 
 async def test_an_unknown_order_fails_the_batch():
-    uow = FakeUnitOfWork(FakeOrders({"o1": S.awaiting_allocation}))
+    uow = FakeOrderUnitOfWork(FakeOrders([order_row("o1", S.awaiting_allocation)]))
     with pytest.raises(OrderNotFound, match="no order nope"):
         await record_allocations(uow, [update("o1", 1, "allocated"), update("nope", 1, "allocated")])
-    assert not uow.committed and not uow.emitted
+    assert not uow.commits and not uow.published
 
 
 async def test_an_order_follows_the_warehouse_stage_that_arrived_before_its_allocation():
     # The warehouse's pick tasks were announced first (another topic); the allocation result comes later.
-    orders = FakeOrders({"o1": S.awaiting_allocation}, stages={"o1": "released_to_warehouse"})
-    uow = FakeUnitOfWork(orders)
+    orders = FakeOrders([order_row("o1", S.awaiting_allocation)], stages={"o1": "released_to_warehouse"})
+    uow = FakeOrderUnitOfWork(orders)
     await record_allocations(uow, [update("o1", 1, "allocated")])
     assert orders.rows["o1"]["status"] == "released_to_warehouse"
     assert [(t.to_status, t.actor) for t in orders.transitions] == [("allocated", "allocation"),

@@ -2,50 +2,15 @@
 
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected
+from order_service.adapters.fakes import FakeOrderUnitOfWork
 from order_service.service_layer.intake import Submission, take_orders
 
 
-class FakeOrders:
-    def __init__(self) -> None:
-        self.rows: dict[tuple[str, str], dict] = {}
-
-    async def add_new(self, rows):
-        inserted = set()
-        for row in rows:
-            key = (row["channel"], row["external_order_id"])
-            if key not in self.rows:
-                self.rows[key] = row
-                inserted.add(row["id"])
-        return inserted
-
-    async def add_states(self, states):
-        self.states = states
-
-    async def get_by_channel_ids(self, keys):
-        return {key: self.rows[key] for key in keys if key in self.rows}
-
-
-class FakeUnitOfWork:
-    def __init__(self) -> None:
-        self.orders = FakeOrders()
-        self.emitted: list = []
-        self.committed = 0
-        self._pending: list = []
-
-    def emit(self, envelope, topic):
-        self._pending.append((topic, envelope))
-
-    async def commit(self):
-        self.emitted += self._pending
-        self._pending = []
-        self.committed += 1
-
-
 async def test_accepted_order_emits_order_placed_with_total(order_json):
-    uow = FakeUnitOfWork()
+    uow = FakeOrderUnitOfWork()
     (result,) = await take_orders(uow, [Submission(ChannelOrder.model_validate(order_json()))])
     assert result.created and result.status == "awaiting_allocation"
-    ((topic, event),) = uow.emitted
+    ((topic, event),) = uow.published
     assert topic == "order.events.v1"
     assert (event.event_type, event.schema_version, event.aggregate_id) == ("OrderPlaced", 1, result.order_id)
     assert event.payload["total"] == "64.96"
@@ -54,22 +19,22 @@ async def test_accepted_order_emits_order_placed_with_total(order_json):
 
 
 async def test_resends_in_one_batch_and_later_create_one_order_and_one_event(order_json):
-    uow = FakeUnitOfWork()
+    uow = FakeOrderUnitOfWork()
     order = ChannelOrder.model_validate(order_json())
     first, copy = await take_orders(uow, [Submission(order), Submission(order)])
     (later,) = await take_orders(uow, [Submission(order)])
     assert first.created and not copy.created and not later.created
     assert first.order_id == copy.order_id == later.order_id
-    assert len(uow.emitted) == 1
+    assert len(uow.published) == 1
 
 
 async def test_business_rule_violation_is_stored_rejected_and_announced(order_json):
-    uow = FakeUnitOfWork()
+    uow = FakeOrderUnitOfWork()
     bad = ChannelOrder.model_validate(order_json(currency="XYZ"))
     (result,) = await take_orders(uow, [Submission(bad)])
     assert result.status == "rejected"
     assert [r.code for r in result.rejections] == ["unknown_currency"]
-    ((_, event),) = uow.emitted
+    ((_, event),) = uow.published
     assert event.event_type == "OrderRejected"
     assert event.payload["reasons"][0]["field"] == "currency"
     assert OrderRejected.model_validate(event.payload).order_id == result.order_id

@@ -18,7 +18,7 @@ from order_service.adapters.orm import (
     OrderReturnStepRecord,
     OrderTransitionRecord,
 )
-from order_service.domain.allocation import OrderAllocation
+from order_service.domain.allocation import ReportedAllocation
 from order_service.domain.returns import Authorization, ReturnedLine, ReturnStep
 
 _orders = OrderRecord.__table__
@@ -154,7 +154,7 @@ class OrderRepository:
             holds.setdefault(order_id, set()).add(reason)
         return holds
 
-    async def replace_allocations(self, allocations: list[OrderAllocation], at) -> None:
+    async def replace_allocations(self, allocations: list[ReportedAllocation], at) -> None:
         """Each order's allocation replaced whole, and its revision: three set-based statements."""
         if not allocations:
             return

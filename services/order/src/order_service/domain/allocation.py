@@ -33,7 +33,7 @@ class Outcome(StrEnum):
 
 
 @dataclass
-class OrderAllocation:
+class ReportedAllocation:
     order_id: str
     revision: int = 0  # 0: nothing reported yet
     quantities: tuple[AllocatedQuantity, ...] = ()

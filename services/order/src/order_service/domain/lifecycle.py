@@ -4,6 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from ecomops_common.errors import Conflict
 
 S = OrderStatus
 _BEFORE_SHIPMENT = {S.received, S.on_hold, S.awaiting_allocation, S.allocated, S.partially_allocated,
@@ -39,7 +40,7 @@ _TAKES_ALLOCATION_RESULTS = ALLOCATION_OUTCOMES | {S.awaiting_allocation}
 VOID = frozenset({S.cancelled, S.rejected})  # orders that will never ship
 
 
-class LifecycleError(Exception):
+class LifecycleError(Conflict):
     """A command the order's current state does not allow; the message says why."""
 
 

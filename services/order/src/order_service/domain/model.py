@@ -9,6 +9,13 @@ from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.money import MINOR_UNIT_DIGITS
 from order_service.domain.lifecycle import IntakePolicy, OrderState, Transition, intake_holds
 
+ADDRESS_PARTS = ("name", "line1", "city", "postal_code", "country")  # what a carrier label needs
+
+
+def address_complete(address: object) -> bool:
+    """A carrier label can be printed: every part the label needs is there (else the order waits on a hold)."""
+    return all(getattr(address, part, None) for part in ADDRESS_PARTS)
+
 
 @dataclass(frozen=True)
 class Rejection:

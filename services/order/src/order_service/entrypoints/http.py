@@ -2,7 +2,7 @@
 
 import base64
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,12 +16,12 @@ from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.contracts.types import Document, Money, contains_nul
-from ecomops_common.http import require_api_token
-from order_service.domain.lifecycle import LifecycleError
+from ecomops_common.http import entered_unit_of_work, require_api_token
 from order_service.domain.returns import OrderReturn, order_returns
 from order_service.service_layer import lifecycle
 from order_service.service_layer.intake import IntakeResult, Submission
 from order_service.service_layer.lifecycle import OrderNotFound
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
 
@@ -137,23 +137,18 @@ class OrderPage(BaseModel):
     next_cursor: str | None
 
 
-async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
-    return request.app.state.unit_of_work
-
-
 async def intake(request: Request) -> Coalescer[Submission, IntakeResult]:
     return request.app.state.intake
 
 
-UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+UnitOfWork = Annotated[OrderUnitOfWork, Depends(entered_unit_of_work)]
 Intake = Annotated[Coalescer, Depends(intake)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderView,
              responses={200: {"description": "A resend: the order already stored"},
                         422: {"description": "Malformed, or well-formed but rejected by a business rule"}})
-async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake,
-                      new_unit_of_work: UnitOfWork):
+async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake, uow: UnitOfWork):
     result = await orders_intake.submit(
         Submission(document, telemetry.correlation_id.get(), telemetry.current_traceparent()))
     if result.rejections:
@@ -166,72 +161,59 @@ async def place_order(document: ChannelOrder, response: Response, orders_intake:
     response.headers["Location"] = f"/v1/orders/{result.order_id}"
     if result.state is not None:
         return OrderView.of(result.row, result.state.holds, result.state.changes)
-    return await _view(new_unit_of_work, result.order_id)
+    return await _view(uow, result.order_id)
 
 
 @router.get("/{order_id}", response_model=OrderView)
-async def get_order(order_id: str, new_unit_of_work: UnitOfWork):
-    return await _view(new_unit_of_work, order_id)
+async def get_order(order_id: str, uow: UnitOfWork):
+    return await _view(uow, order_id)
 
 
-async def _view(new_unit_of_work: Callable, order_id: str) -> OrderView:
-    async with new_unit_of_work() as uow:
-        record = await uow.orders.get(order_id)
-        if record is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found")
-        allocation_revision, allocation = await uow.orders.allocation_of(order_id)
-        returns = order_returns(await uow.orders.return_steps_of(order_id))
-        return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
-                            await uow.orders.history_of(order_id), allocation, allocation_revision, returns)
-
-
-async def _command(new_unit_of_work: Callable, order_id: str, command) -> OrderView:
-    try:
-        async with new_unit_of_work() as uow:
-            await command(uow)
-    except OrderNotFound:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"order {order_id} not found") from None
-    except LifecycleError as refused:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
-    return await _view(new_unit_of_work, order_id)
+async def _view(uow: OrderUnitOfWork, order_id: str) -> OrderView:
+    record = await uow.orders.get(order_id)
+    if record is None:
+        raise OrderNotFound(f"order {order_id} not found")
+    allocation_revision, allocation = await uow.orders.allocation_of(order_id)
+    returns = order_returns(await uow.orders.return_steps_of(order_id))
+    return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
+                        await uow.orders.history_of(order_id), allocation, allocation_revision, returns)
 
 
 @router.post("/{order_id}/holds/{hold}/release", response_model=OrderView, dependencies=[Depends(require_api_token)],
              responses={409: {"description": "The order does not have this hold"}})
-async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, new_unit_of_work: UnitOfWork):
+async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, uow: UnitOfWork):
     """A supervisor releases one hold; without holds left the order goes on to allocation."""
-    return await _command(new_unit_of_work, order_id,
-                          lambda uow: lifecycle.release_hold(uow, order_id, hold, release.actor, release.note))
+    await lifecycle.release_hold(uow, order_id, hold, release.actor, release.note)
+    return await _view(uow, order_id)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView, dependencies=[Depends(require_api_token)],
              responses={409: {"description": "Shipped, delivered, rejected or already cancelled"}})
-async def cancel_order(order_id: str, cancellation: Cancellation, new_unit_of_work: UnitOfWork):
+async def cancel_order(order_id: str, cancellation: Cancellation, uow: UnitOfWork):
     """Cancels before shipment; allocation releases the order's reservations on OrderStatusChanged."""
-    return await _command(new_unit_of_work, order_id,
-                          lambda uow: lifecycle.cancel_order(uow, order_id, cancellation.actor, cancellation.reason))
+    await lifecycle.cancel_order(uow, order_id, cancellation.actor, cancellation.reason)
+    return await _view(uow, order_id)
 
 
 @router.post("/{order_id}/payment", response_model=OrderView,
              responses={409: {"description": "The payment change does not fit the order's status"}})
-async def change_payment(order_id: str, change: PaymentChange, new_unit_of_work: UnitOfWork):
+async def change_payment(order_id: str, change: PaymentChange, uow: UnitOfWork):
     """The channel's payment update: authorized/captured releases a payment hold, failed rejects."""
     detail = lifecycle.payment_detail(change.amount, change.reference)
-    return await _command(new_unit_of_work, order_id, lambda uow: lifecycle.update_payment(
-        uow, order_id, change.status.value, "channel:payment", detail))
+    await lifecycle.update_payment(uow, order_id, change.status.value, "channel:payment", detail)
+    return await _view(uow, order_id)
 
 
 @router.get("", response_model=OrderPage)
 async def list_orders(
-    new_unit_of_work: UnitOfWork,
+    uow: UnitOfWork,
     channel: str | None = None,
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ):
     after_id = _decode_cursor(cursor) if cursor else None
-    async with new_unit_of_work() as uow:
-        records = await uow.orders.page(channel=channel, status=status_filter, limit=limit, after_id=after_id)
+    records = await uow.orders.page(channel=channel, status=status_filter, limit=limit, after_id=after_id)
     next_cursor = _encode_cursor(records[-1].id) if len(records) == limit else None
     return OrderPage(items=[OrderSummary.of(record.model_dump()) for record in records], next_cursor=next_cursor)
 

@@ -2,55 +2,53 @@
 
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
-from order_service.domain.allocation import AllocatedQuantity, AllocationReport, OrderAllocation, Outcome
+from ecomops_common.handlers import Received
+from order_service.domain.allocation import AllocatedQuantity, AllocationReport, Outcome, ReportedAllocation
 from order_service.domain.lifecycle import OrderState, follow_fulfilment
-from order_service.service_layer.lifecycle import InboundEvent, OrderNotFound, status_changed
+from order_service.service_layer.lifecycle import OrderNotFound, status_changed
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-AllocationUpdate = InboundEvent[OrderAllocationChanged]
-
-
-def to_domain(event: OrderAllocationChanged) -> AllocationReport:
+def report_of(event: OrderAllocationChanged) -> AllocationReport:
     allocated = (AllocatedQuantity(line.line_id, line.sku, line.node, line.quantity) for line in event.lines)
     backordered = (AllocatedQuantity(line.line_id, line.sku, None, line.quantity) for line in event.backordered)
     return AllocationReport(event.order_id, event.revision, event.status, event.reason, (*allocated, *backordered))
 
 
-async def record_allocations(uow, updates: list[AllocationUpdate]) -> None:
+async def record_allocations(uow: OrderUnitOfWork, updates: list[Received[OrderAllocationChanged]]) -> None:
     """Applies the updates of many orders in one transaction, with a fixed number of statements.
 
     Each order's updates apply in revision order; one not newer than the stored revision changes nothing.
     An unknown order fails the update, to be dead-lettered and redriven once the order exists.
     """
-    if not updates:
-        return
     now = datetime.now(UTC)
-    order_ids = sorted({update.event.order_id for update in updates})
+    order_ids = sorted({update.message.order_id for update in updates})
     rows = await uow.orders.lock_with_allocation_revisions(order_ids)
     if missing := [order_id for order_id in order_ids if order_id not in rows]:
         raise OrderNotFound(f"no order {', '.join(missing)}")
     holds = await uow.orders.holds_of_orders(order_ids)
     states = {order_id: OrderState(order_id, OrderStatus(rows[order_id]["status"]),
                                    {HoldReason(hold) for hold in holds.get(order_id, ())}) for order_id in order_ids}
-    allocations = {order_id: OrderAllocation(order_id, rows[order_id]["allocation_revision"] or 0)
+    allocations = {order_id: ReportedAllocation(order_id, rows[order_id]["allocation_revision"] or 0)
                    for order_id in order_ids}
 
-    replaced: dict[str, OrderAllocation] = {}
-    for update in sorted(updates, key=lambda u: u.event.revision):
-        order_id, state = update.event.order_id, states[update.event.order_id]
+    replaced: dict[str, ReportedAllocation] = {}
+    for update in sorted(updates, key=lambda u: u.message.revision):
+        order_id, state = update.message.order_id, states[update.message.order_id]
         first_new = len(state.changes)
-        outcome = allocations[order_id].take(to_domain(update.event), state, now)
+        outcome = allocations[order_id].take(report_of(update.message), state, now)
         if outcome is Outcome.stale:
             continue
         if outcome is Outcome.status_not_applicable:
             log.info("order %s is %s: allocation %s (revision %d) leaves its status as it is", order_id,
-                     state.status, update.event.status, update.event.revision)
+                     state.status, update.message.status, update.message.revision)
         replaced[order_id] = allocations[order_id]
         for transition in state.changes[first_new:]:
             if transition.from_status != transition.to_status:  # same status again is for the audit trail only
@@ -63,7 +61,8 @@ async def record_allocations(uow, updates: list[AllocationUpdate]) -> None:
     await uow.commit()
 
 
-async def _catch_up_with_the_warehouse(uow, rows, states: dict[str, OrderState], now: datetime) -> None:
+async def _catch_up_with_the_warehouse(uow: OrderUnitOfWork, rows: dict[str, dict[str, Any]],
+                                       states: dict[str, OrderState], now: datetime) -> None:
     """The warehouse may have reported a stage before this allocation result arrived (another topic):
     orders allocated now follow it at once."""
     allocated = [order_id for order_id, state in states.items()

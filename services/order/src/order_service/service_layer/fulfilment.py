@@ -4,20 +4,19 @@ import logging
 
 from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
+from ecomops_common.handlers import Received
 from order_service.domain.lifecycle import follow_fulfilment
-from order_service.service_layer.lifecycle import InboundEvent, apply_to_order
+from order_service.service_layer.lifecycle import apply_to_order
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-FulfilmentUpdate = InboundEvent[OrderFulfilmentChanged]
-
-
-async def record_fulfilment(uow, updates: list[FulfilmentUpdate]) -> None:
+async def record_fulfilment(uow: OrderUnitOfWork, updates: list[Received[OrderFulfilmentChanged]]) -> None:
     """All updates of a batch in one transaction. The stage is kept, so an order still waiting for its
     allocation result follows it then; for an order elsewhere (e.g. cancelled) it is only logged."""
     for update in updates:
-        event = update.event
+        event = update.message
         await uow.orders.save_fulfilment_stage(event.order_id, event.stage.value)
 
         def advance(state, at, event=event) -> None:

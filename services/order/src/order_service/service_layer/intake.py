@@ -9,11 +9,12 @@ from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import OrderRejected, RejectionReason
 from ecomops_common.envelope import new_event
+from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 from order_service.domain.lifecycle import IntakePolicy, OrderState
-from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection
+from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection, address_complete
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
-ADDRESS_PARTS = ("name", "line1", "city", "postal_code", "country")  # what a carrier label needs
 SOURCE = "order"
 AGGREGATE = "order"
 
@@ -37,14 +38,14 @@ class IntakeResult:
         return [Rejection(**reason) for reason in json.loads(self.row["rejections"] or "[]")]
 
 
-def to_domain(order_id: str, document: ChannelOrder) -> Order:
+def order_of(order_id: str, document: ChannelOrder) -> Order:
     return Order(
         id=order_id, channel=document.channel, external_order_id=document.external_order_id,
         currency=document.currency,
         lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in document.lines],
         shipping_fee=document.shipping_fee, tax=document.tax, payment_amount=document.payment.amount,
         payment_status=document.payment.status.value, fraud_score=document.fraud_score,
-        address_complete=all(getattr(document.ship_to, part) for part in ADDRESS_PARTS),
+        address_complete=address_complete(document.ship_to),
     )
 
 
@@ -57,7 +58,8 @@ class Submission:
     traceparent: str | None = None
 
 
-async def take_orders(uow, submissions: list[Submission], policy: IntakePolicy = IntakePolicy()) -> list[IntakeResult]:
+async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
+                      policy: IntakePolicy = IntakePolicy()) -> list[IntakeResult]:
     """Stores each channel order once, accepted or rejected, and emits OrderPlaced or OrderRejected.
 
     Resends (same channel and external id) get the stored order back and emit nothing, also when the
@@ -73,7 +75,7 @@ async def take_orders(uow, submissions: list[Submission], policy: IntakePolicy =
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for key, index in first_index.items():
         document = submissions[index].document
-        order = orders[key] = to_domain(new_id(), document)
+        order = orders[key] = order_of(new_id(), document)
         order.screen(policy, now)
         rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
@@ -97,6 +99,13 @@ async def take_orders(uow, submissions: list[Submission], policy: IntakePolicy =
         else IntakeResult(False, stored[key])
         for index, key in enumerate(keys)
     ]
+
+
+async def take_channel_orders(uow: OrderUnitOfWork, orders: list[Received[ChannelOrder]],
+                              policy: IntakePolicy) -> None:
+    """channel.orders.v1: idempotent by (channel, external order id), so no inbox row is needed."""
+    await take_orders(uow, [Submission(o.message, o.correlation_id or o.message.idempotency_key, o.traceparent)
+                            for o in orders], policy)
 
 
 def _event_for(order: Order, document_json: str, submission: Submission):

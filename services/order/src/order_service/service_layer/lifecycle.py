@@ -2,45 +2,37 @@
 order's row lock, records its transitions and announces them with OrderStatusChanged."""
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.contracts.channel import PaymentUpdate
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
 from ecomops_common.envelope import EventEnvelope, new_event
+from ecomops_common.errors import NotFound
+from ecomops_common.handlers import Received
 from order_service.domain.lifecycle import OrderState, Transition
 from order_service.service_layer.intake import AGGREGATE, SOURCE
+from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
-E = TypeVar("E")
 
-
-class OrderNotFound(Exception):
+class OrderNotFound(NotFound):
     pass
 
 
-@dataclass(frozen=True)
-class InboundEvent(Generic[E]):
-    """Another service's event and where it came from: the status changes it causes carry its id and trace."""
-
-    event: E
-    event_id: str
-    correlation_id: str | None = None
-    traceparent: str | None = None
-
-
-async def change_order(uow, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
+async def change_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
     """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it."""
     await apply_to_order(uow, order_id, command)
     await uow.commit()
 
 
-async def apply_to_order(uow, order_id: str, command: Callable[[OrderState, datetime], None], **cause) -> None:
+async def apply_to_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None],
+                         **cause: str | None) -> None:
     """change_order without the commit, for callers that change many orders in one transaction.
     `cause`: causation_id, correlation_id and traceparent for the OrderStatusChanged events."""
     row = await uow.orders.get_for_update(order_id)
     if row is None:
-        raise OrderNotFound(order_id)
+        raise OrderNotFound(f"order {order_id} not found")
     now = datetime.now(UTC)
     holds = {HoldReason(hold) for hold in await uow.orders.holds_of(order_id)}
     state = OrderState(order_id, OrderStatus(row["status"]), holds)
@@ -60,16 +52,29 @@ def status_changed(row: dict[str, Any], state: OrderState, transition: Transitio
     ), causation_id=causation_id, correlation_id=correlation_id, traceparent=traceparent)
 
 
-async def release_hold(uow, order_id: str, hold: HoldReason, actor: str, note: str | None) -> None:
+async def release_hold(uow: OrderUnitOfWork, order_id: str, hold: HoldReason, actor: str, note: str | None) -> None:
     await change_order(uow, order_id, lambda state, at: state.release_hold(hold, actor, note, at))
 
 
-async def cancel_order(uow, order_id: str, actor: str, reason: str) -> None:
+async def cancel_order(uow: OrderUnitOfWork, order_id: str, actor: str, reason: str) -> None:
     await change_order(uow, order_id, lambda state, at: state.cancel(actor, reason, at))
 
 
-async def update_payment(uow, order_id: str, payment_status: str, actor: str, detail: str | None = None) -> None:
+async def update_payment(uow: OrderUnitOfWork, order_id: str, payment_status: str, actor: str,
+                         detail: str | None = None) -> None:
     await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at, detail))
+
+
+async def update_channel_payments(uow: OrderUnitOfWork, updates: list[Received[PaymentUpdate]]) -> None:
+    """channel.payments.v1: few, and idempotent by state (authorized twice releases the hold once). An unknown
+    order or a refused change fails the message, which is dead-lettered with the reason."""
+    for received in updates:
+        update = received.message
+        order_id = await uow.orders.find_id(update.channel, update.external_order_id)
+        if order_id is None:
+            raise OrderNotFound(f"no order {update.channel}:{update.external_order_id}")
+        await update_payment(uow, order_id, update.status.value, f"channel:{update.channel}",
+                             payment_detail(update.amount, update.reference))
 
 
 def payment_detail(amount, reference: str | None) -> str | None:

@@ -1,0 +1,93 @@
+"""A service's message handlers, declared once: which topic and message types go to which service-layer function.
+
+The runtime makes one consumer group per subscription (ecomops_common.service); the consumer decodes each batch
+(dead-lettering what cannot be decoded), enters a unit of work, claims the batch's events in the inbox (skipping
+redeliveries) and hands the new ones to the handler, which does the work and commits. So every consumer of every
+service commits the same way: offsets after the database, the inbox in the same transaction as the work.
+"""
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from pydantic import BaseModel
+
+from ecomops_common.contracts import REGISTRY
+from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
+from ecomops_common.settings import ServiceSettings
+
+T = TypeVar("T", covariant=True)
+
+
+class Received(Protocol[T]):
+    """A message as a handler sees it: the contract, and the ids that make handling it idempotent and traceable.
+    A Kafka Delivery is one; tests build them with ecomops_common.testing.fakes.received."""
+
+    @property
+    def message(self) -> T: ...
+
+    @property
+    def event_id(self) -> str: ...
+
+    @property
+    def correlation_id(self) -> str | None: ...
+
+    @property
+    def traceparent(self) -> str | None: ...
+
+    @property
+    def occurred_at(self) -> datetime | None: ...
+
+
+# A service-layer function: (its entered unit of work, the batch's new messages) -> None; it commits.
+Handler = Callable[[Any, list[Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """One consumer group on one topic: the message types it takes (the others are skipped) and their handler."""
+
+    topic: str
+    consumer: str  # the consumer group's name, e.g. "order-service.allocation-events" (the topic prefix is added)
+    handler: Handler
+    messages: tuple[type[BaseModel], ...]
+    # False where handling twice is a no-op by the handler's own key (e.g. an upsert, a channel's order id): the
+    # inbox row would only cost a write.
+    once: bool = True
+
+    def decoder(self) -> Callable:
+        """From contracts.REGISTRY: the message types' names on the topic, and whether it carries envelopes."""
+        specs = [spec for spec in REGISTRY if spec.topic == self.topic and spec.model in self.messages]
+        forms = {spec.enveloped for spec in specs}
+        if len(specs) != len(self.messages) or len(forms) != 1:
+            raise LookupError(f"{self.consumer}: {[m.__name__ for m in self.messages]} are not contracts of one "
+                              f"form on {self.topic} in contracts.REGISTRY")
+        major = int(self.topic.rsplit(".v", 1)[1])  # a topic's name ends in its major version: order.events.v1
+        if forms.pop():
+            return envelope_decoder(major, {spec.message_type: spec.model for spec in specs})
+        (spec,) = specs  # a channel topic carries one bare document type
+        return bare_decoder(spec.model, major)
+
+
+def on(topic: str, consumer: str, handler: Handler, *messages: type[BaseModel], once: bool = True) -> Subscription:
+    """One entry of a service's handler registry: `on(ALLOCATION_EVENTS, "order-service.allocation-events",
+    record_allocations, OrderAllocated, OrderBackordered)`."""
+    return Subscription(topic, consumer, handler, messages, once)
+
+
+def batch_consumer(subscription: Subscription, settings: ServiceSettings,
+                   unit_of_work: Callable[[], Any]) -> BatchConsumer:
+    group = settings.consumer_group(subscription.consumer)
+    handler = subscription.handler
+
+    async def dispatch(deliveries: Sequence[Delivery]) -> None:
+        async with unit_of_work() as uow:
+            if subscription.once:
+                deliveries = await uow.claim_new_deliveries(group, deliveries)
+            if deliveries:
+                await handler(uow, list(deliveries))
+
+    return BatchConsumer(name=group, topic=settings.topic(subscription.topic), decode=subscription.decoder(),
+                         handle=dispatch, max_records=settings.consumer_max_records,
+                         batch_timeout_ms=settings.consumer_batch_timeout_ms)
