@@ -40,7 +40,7 @@ SCHEMAS_FROM_DOCS = "../schemas"  # schemas/ as seen from docs/, where the Async
 KAFKA_BINDING = "0.5.0"
 DEAD_LETTER_PARTITIONS = 1  # topics.ensure_topics creates dead-letter topics with one partition
 # Applications beside the services that have an HTTP API: (file name, module, factory).
-OTHER_APPS = (("payment-simulator", "finance_service.entrypoints.payment_simulator", "create_simulator_app"),)
+OTHER_APPS = (("payment-simulator", "payment_simulator", "create_simulator_app"),)
 
 
 # --- what the services run ------------------------------------------------------------------------------------------

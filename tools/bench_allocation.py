@@ -26,10 +26,8 @@ shared and noisy, so every measure is repeated and the median is reported.
 
 import random
 import sys
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import accumulate
 from pathlib import Path
@@ -41,6 +39,8 @@ from ecomops_common.testing.samples import order_placed
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package
 
 from benchlib import (
+    Benchmark,
+    BenchOptions,
     BenchReport,
     Breakdown,
     FirstEventWatcher,
@@ -48,19 +48,15 @@ from benchlib import (
     Message,
     Row,
     ServiceUnderTest,
-    add_run_arguments,
-    bench_producer,
     consumer_figures,
-    fixed_rate_count,
-    kafka_bootstrap_from_env,
+    cpu_rows,
     measure_fixed_rate,
     measure_flat_out,
-    options_parser,
+    option,
     outbox_figures,
-    postgres_admin_url_from_env,
+    produce_all,
     repeat_phases,
     run_main,
-    sized_options,
 )
 
 # The service's consumer of order events; its metrics carry this name after the topic prefix.
@@ -181,51 +177,13 @@ def order_messages(orders: list[OrderSpec]) -> list[Message]:
 
 
 @dataclass
-class BenchOptions:
-    orders: int = 20_000
-    rate: float = 200.0
-    duration_s: float = 15.0
-    repeats: int = 3
-    # Sent before measuring and not counted: the service's consumer joins its group (a few seconds of
-    # rebalance delay on a fresh topic) and connection pools fill on the first orders.
-    warmup_orders: int = 200
-    seed: int = 1
-    quick: bool = False
-    json_path: Path | None = None
-    kafka_bootstrap: str = field(default_factory=kafka_bootstrap_from_env)
-    postgres_admin_url: str = field(default_factory=postgres_admin_url_from_env)
+class AllocationOptions(BenchOptions):
+    orders: int = option(20_000, "orders produced flat out", quick=300)
+    seed: int = option(1, "draws the order mix and which SKUs are hot", must_be=None)
+    warmup_orders: int = option(200, "unmeasured orders first", quick=20, must_be="non-negative")
 
 
-QUICK_SIZES = {"orders": 300, "rate": 50.0, "duration_s": 3.0, "repeats": 1, "warmup_orders": 20}
-
-
-def parse_options(argv: list[str] | None = None) -> BenchOptions:
-    defaults = BenchOptions()
-    parser = options_parser(__doc__)
-    # None means "not given": --quick then picks its own small size, otherwise the default applies.
-    parser.add_argument("--orders", type=int, help=f"orders produced flat out (default {defaults.orders})")
-    parser.add_argument("--seed", type=int, default=defaults.seed,
-                        help=f"draws the order mix and which SKUs are hot (default {defaults.seed})")
-    add_run_arguments(parser, defaults)
-    args = parser.parse_args(argv)
-    options = sized_options(BenchOptions(seed=args.seed, quick=args.quick, json_path=args.json_path), args,
-                            QUICK_SIZES)
-    if min(options.orders, options.repeats) < 1 or options.rate <= 0 or options.duration_s <= 0 \
-            or options.warmup_orders < 0:
-        parser.error("sizes, rate and duration must be positive")
-    return options
-
-
-# ------------------------------------------------------------------------------------------ environment
-
-
-class AllocationEnvironment(ServiceUnderTest):
-    """The allocation service as a real process on a fresh database and topic prefix; all removed on exit."""
-
-    def __init__(self, options: BenchOptions) -> None:
-        super().__init__("allocation", "allocation", options.kafka_bootstrap, options.postgres_admin_url)
-        self.order_events_topic = self.topic(ORDER_EVENTS)
-        self.allocation_events_topic = self.topic(ALLOCATION_EVENTS)
+# ----------------------------------------------------------------------------------------- measurements
 
 
 class AllocationResultWatcher(FirstEventWatcher):
@@ -237,21 +195,6 @@ class AllocationResultWatcher(FirstEventWatcher):
 
     def first_copy(self, identifier: str, payload: dict[str, Any]) -> None:
         self.status_by_id[identifier] = payload["status"]
-
-
-async def seed_stock(env: AllocationEnvironment, levels: list[dict[str, Any]]) -> None:
-    async with env.admin_client() as client:
-        for start in range(0, len(levels), STOCK_CHUNK):
-            response = await client.put("/v1/stock", json={"levels": levels[start:start + STOCK_CHUNK]})
-            if response.status_code != 200:
-                raise RuntimeError(f"PUT /v1/stock: HTTP {response.status_code}: {response.text[:300]}")
-        for channel, rules in CHANNEL_RULES.items():
-            response = await client.put(f"/v1/channels/{channel}/rules", json=rules)
-            if response.status_code != 200:
-                raise RuntimeError(f"PUT rules of {channel}: HTTP {response.status_code}: {response.text[:300]}")
-
-
-# ----------------------------------------------------------------------------------------- measurements
 
 
 def status_check(watcher: AllocationResultWatcher, orders: list[OrderSpec], measure: str) -> Measurement:
@@ -274,70 +217,42 @@ def status_check(watcher: AllocationResultWatcher, orders: list[OrderSpec], meas
     return measurement
 
 
-async def warm_up(env: AllocationEnvironment, watcher: AllocationResultWatcher, orders: list[OrderSpec]) -> list[str]:
+async def warm_up(env: ServiceUnderTest, watcher: AllocationResultWatcher, orders: list[OrderSpec]) -> list[str]:
     """Unmeasured orders, waited for: the first measurement must not pay for the consumer group's join or
     empty connection pools. Returns the errors of their results."""
     if not orders:
         return []
-    producer = bench_producer(env.kafka_bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for _, key, value, headers in order_messages(orders):
-            await producer.send(env.order_events_topic, value=value, key=key, headers=headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce_all(env.kafka_bootstrap, env.topic(ORDER_EVENTS), order_messages(orders))
     if missing := await watcher.wait_for("warmup", len(orders), 120.0):
         raise RuntimeError(f"warm-up: {missing} allocation results never arrived (see {env.log_path})")
     return status_check(watcher, orders, "warm-up").errors
 
 
-async def measure_throughput(env: AllocationEnvironment, watcher: AllocationResultWatcher, tag: str,
+async def measure_throughput(env: ServiceUnderTest, watcher: AllocationResultWatcher, tag: str,
                              orders: list[OrderSpec]) -> Measurement:
     """N orders produced flat out; orders/s = N / (first produce -> Nth distinct result read)."""
     messages = order_messages(orders)  # built before the clock starts
-    measurement = await measure_flat_out(env, watcher, tag, env.order_events_topic, messages, MEASURE)
+    measurement = await measure_flat_out(env, watcher, tag, env.topic(ORDER_EVENTS), messages, MEASURE)
     statuses = status_check(watcher, orders, "throughput")
     measurement.figures.update(statuses.figures)
     measurement.errors.extend(statuses.errors)
     return measurement
 
 
-async def measure_latency(env: AllocationEnvironment, watcher: AllocationResultWatcher, tag: str,
+async def measure_latency(env: ServiceUnderTest, watcher: AllocationResultWatcher, tag: str,
                           orders: list[OrderSpec], rate: float, duration_s: float) -> Measurement:
     """Orders produced at a fixed rate; latency = result read - produce call."""
     messages = order_messages(orders)
-    measurement = await measure_fixed_rate(env, watcher, tag, env.order_events_topic, messages, rate, duration_s,
+    measurement = await measure_fixed_rate(env, watcher, tag, env.topic(ORDER_EVENTS), messages, rate, duration_s,
                                            MEASURE)
     measurement.errors.extend(status_check(watcher, orders, "latency").errors)
     return measurement
 
 
-# ---------------------------------------------------------------------------------------------- summary
+# ------------------------------------------------------------------------------------------- the benchmark
 
 
-def table_rows(rate: float) -> list[Row]:
-    at = f"@{rate:g}/s"
-    return [
-        Row("allocation_orders_per_s", "orders/s OrderPlaced -> allocation result", (">=", 1000)),
-        Row("allocation_latency_p50_ms", f"p50 ms {at}", digits=1),
-        Row("allocation_latency_p99_ms", f"p99 ms {at}", ("<", 250), digits=1),
-        # For reading the ones above: the mix as it came back, is the load generator keeping up?
-        Row("allocated_pct", "allocated % (throughput run)", digits=1),
-        Row("partially_allocated_pct", "partially allocated % (throughput run)", digits=1),
-        Row("backordered_pct", "backordered % (throughput run)", digits=1),
-        Row("short_orders_pct", "orders with a short line % (throughput run)", digits=1),
-        Row("allocation_achieved_rate", "achieved orders/s (latency run)", digits=1),
-        Row("allocation_produce_orders_per_s", "produce orders/s (generator, throughput run)"),
-        # A Python service runs on one core: near 100 % its event loop is the limit. The machine's
-        # figure is over all its cores: near 100 % nothing here can go faster on this machine.
-        Row("service_cpu_pct_allocation", "service CPU % of one core (throughput run)"),
-        Row("generator_cpu_pct_allocation", "load generator CPU % of one core (throughput run)"),
-        Row("machine_cpu_pct_allocation", "machine CPU busy % of all cores (throughput run)"),
-    ]
-
-
-def service_breakdown(env: AllocationEnvironment) -> Breakdown:
+def service_breakdown(env: ServiceUnderTest) -> Breakdown:
     consumer = env.topic_prefix + ORDER_EVENTS_CONSUMER
 
     def breakdown(before: dict[tuple, float], after: dict[tuple, float]) -> dict[str, float | None]:
@@ -347,33 +262,54 @@ def service_breakdown(env: AllocationEnvironment) -> Breakdown:
     return breakdown
 
 
-# ------------------------------------------------------------------------------------------------- main
+class AllocationBenchmark(Benchmark):
+    Options = AllocationOptions
+    options: AllocationOptions
+    service, name = "allocation", "allocation"
+    reconciles = True
 
+    def subject(self) -> str:
+        return f"Allocation: {SKU_COUNT} SKUs x {len(NODES)} nodes, {self.options.orders} orders flat out"
 
-def draw_orders(options: BenchOptions, mix: OrderMix) -> dict[str, list[OrderSpec]]:
-    """Every order of the benchmark by measurement tag (as repeat_phases names them), drawn up front."""
-    plan = {"warmup": mix.orders("warmup", options.warmup_orders)}
-    for repeat in range(1, options.repeats + 1):
-        plan[f"r{repeat}p0"] = mix.orders(f"r{repeat}p0", options.orders)
-        plan[f"r{repeat}p1"] = mix.orders(f"r{repeat}p1", fixed_rate_count(options.rate, options.duration_s))
-    return plan
+    def rows(self) -> list[Row]:
+        at = f"@{self.options.rate:g}/s"
+        return [
+            Row("allocation_orders_per_s", "orders/s OrderPlaced -> allocation result", (">=", 1000)),
+            Row("allocation_latency_p50_ms", f"p50 ms {at}", digits=1),
+            Row("allocation_latency_p99_ms", f"p99 ms {at}", ("<", 250), digits=1),
+            # For reading the ones above: the mix as it came back, is the load generator keeping up?
+            Row("allocated_pct", "allocated % (throughput run)", digits=1),
+            Row("partially_allocated_pct", "partially allocated % (throughput run)", digits=1),
+            Row("backordered_pct", "backordered % (throughput run)", digits=1),
+            Row("short_orders_pct", "orders with a short line % (throughput run)", digits=1),
+            Row("allocation_achieved_rate", "achieved orders/s (latency run)", digits=1),
+            Row("allocation_produce_orders_per_s", "produce orders/s (generator, throughput run)"),
+            *cpu_rows(MEASURE, "throughput run"),
+        ]
 
+    def draw(self) -> None:
+        """Every order of the benchmark, and the stock they need."""
+        mix = OrderMix(self.options.seed)
+        self.plan = self.drawn_up_front(mix.orders, self.options.warmup_orders, self.options.orders)
+        self.levels = mix.stock_levels([order for orders in self.plan.values() for order in orders])
 
-async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> BenchReport:
-    """Draws the orders, starts the environment, seeds the stock, warms up, runs every measure `repeats`
-    times, checks reconciliation, tears everything down."""
-    report = BenchReport(options, table_rows(options.rate))
-    mix = OrderMix(options.seed)
-    plan = draw_orders(options, mix)
-    levels = mix.stock_levels([order for orders in plan.values() for order in orders])
-    async with AllocationEnvironment(options) as env:
-        say(f"allocation service pid {env.service_pid} on {env.base_url}, database {env.database_name}, "
-            f"topics {env.topic_prefix}*, log {env.log_path}")
-        started = time.perf_counter()
-        await seed_stock(env, levels)
-        say(f"seeded {len(levels)} stock levels ({SKU_COUNT} SKUs x {len(NODES)} nodes) and the rules of "
-            f"{len(CHANNEL_RULES)} channels in {time.perf_counter() - started:.1f} s")
-        watcher = AllocationResultWatcher(options.kafka_bootstrap, env.allocation_events_topic)
+    async def seed(self, env: ServiceUnderTest) -> str:
+        async with env.admin_client() as client:
+            for start in range(0, len(self.levels), STOCK_CHUNK):
+                response = await client.put("/v1/stock", json={"levels": self.levels[start:start + STOCK_CHUNK]})
+                if response.status_code != 200:
+                    raise RuntimeError(f"PUT /v1/stock: HTTP {response.status_code}: {response.text[:300]}")
+            for channel, rules in CHANNEL_RULES.items():
+                response = await client.put(f"/v1/channels/{channel}/rules", json=rules)
+                if response.status_code != 200:
+                    raise RuntimeError(f"PUT rules of {channel}: HTTP {response.status_code}: "
+                                       f"{response.text[:300]}")
+        return (f"{len(self.levels)} stock levels ({SKU_COUNT} SKUs x {len(NODES)} nodes) and the rules of "
+                f"{len(CHANNEL_RULES)} channels")
+
+    async def measure(self, env: ServiceUnderTest, report: BenchReport) -> None:
+        options, plan = self.options, self.plan
+        watcher = AllocationResultWatcher(options.kafka_bootstrap, env.topic(ALLOCATION_EVENTS))
         await watcher.start()
         try:
             report.errors.extend(await warm_up(env, watcher, plan["warmup"]))
@@ -382,23 +318,13 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
                 ("latency", lambda tag: measure_latency(env, watcher, tag, plan[tag], options.rate,
                                                         options.duration_s)),
             ]
-            await repeat_phases(env, phases, options.repeats, service_breakdown(env), report, say)
+            await repeat_phases(env, phases, options.repeats, service_breakdown(env), report, self.say)
         finally:
             await watcher.stop()
-        await env.check_reconciliation(report, say)
-    return report
-
-
-def headline(report: BenchReport) -> str:
-    options = report.options
-    return (f"Allocation: {SKU_COUNT} SKUs x {len(NODES)} nodes, {options.orders} orders flat out, {options.rate:g}/s "
-            f"for {options.duration_s:g} s per latency run, seed {options.seed}, {len(report.runs)} run(s), "
-            f"median reported")
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
-    return run_main(lambda say: run_benchmark(options, say), headline)
+    return run_main(AllocationBenchmark, __doc__, argv)
 
 
 if __name__ == "__main__":

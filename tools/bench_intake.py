@@ -16,8 +16,7 @@ import asyncio
 import json
 import sys
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -27,31 +26,30 @@ from ecomops_common.testing.samples import channel_order
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package
 
 from benchlib import (
+    Benchmark,
+    BenchOptions,
     BenchReport,
-    CpuUsage,
+    CpuMeter,
     FirstEventWatcher,
     Measurement,
     Message,
     Row,
     ServiceUnderTest,
-    add_run_arguments,
-    bench_producer,
     consumer_figures,
+    cpu_rows,
     events_timeout_s,
     fixed_rate_count,
-    kafka_bootstrap_from_env,
     latencies,
     measure_fixed_rate,
     measure_flat_out,
     metric_delta,
-    options_parser,
+    option,
     outbox_figures,
     percentile,
-    postgres_admin_url_from_env,
+    produce_all,
     repeat_phases,
     run_main,
     send_at_fixed_rate,
-    sized_options,
     tagged_ids,
 )
 
@@ -63,40 +61,11 @@ JSON_HEADERS = {"content-type": "application/json"}
 
 
 @dataclass
-class BenchOptions:
-    topic_orders: int = 20_000
-    http_orders: int = 5_000
-    concurrency: int = 32
-    rate: float = 200.0
-    duration_s: float = 15.0
-    repeats: int = 3
-    # Sent before measuring and not counted: the service's consumer joins its group (a few seconds of
-    # rebalance delay on a fresh topic) and connection pools fill on the first orders.
-    warmup_orders: int = 200
-    quick: bool = False
-    json_path: Path | None = None
-    kafka_bootstrap: str = field(default_factory=kafka_bootstrap_from_env)
-    postgres_admin_url: str = field(default_factory=postgres_admin_url_from_env)
-
-
-QUICK_SIZES = {"topic_orders": 300, "http_orders": 200, "concurrency": 16, "rate": 50.0, "duration_s": 3.0,
-               "repeats": 1, "warmup_orders": 20}
-
-
-def parse_options(argv: list[str] | None = None) -> BenchOptions:
-    defaults = BenchOptions()
-    parser = options_parser(__doc__)
-    # None means "not given": --quick then picks its own small size, otherwise the default applies.
-    parser.add_argument("--topic-orders", type=int, help=f"orders produced flat out (default {defaults.topic_orders})")
-    parser.add_argument("--http-orders", type=int, help=f"orders POSTed flat out (default {defaults.http_orders})")
-    parser.add_argument("--concurrency", type=int, help=f"concurrent POSTs (default {defaults.concurrency})")
-    add_run_arguments(parser, defaults)
-    args = parser.parse_args(argv)
-    options = sized_options(BenchOptions(quick=args.quick, json_path=args.json_path), args, QUICK_SIZES)
-    if min(options.topic_orders, options.http_orders, options.concurrency, options.repeats) < 1 \
-            or options.rate <= 0 or options.duration_s <= 0 or options.warmup_orders < 0:
-        parser.error("sizes, rate and duration must be positive")
-    return options
+class IntakeOptions(BenchOptions):
+    topic_orders: int = option(20_000, "orders produced flat out", quick=300)
+    http_orders: int = option(5_000, "orders POSTed flat out", quick=200)
+    concurrency: int = option(32, "concurrent POSTs", quick=16)
+    warmup_orders: int = option(200, "unmeasured orders first", quick=20, must_be="non-negative")
 
 
 # ----------------------------------------------------------------------------------------------- orders
@@ -110,24 +79,6 @@ def topic_messages(external_order_ids: list[str]) -> list[Message]:
     """Channel orders keyed `<channel>:<external_order_id>`, as a connector produces them."""
     return [(external_order_id, f"{CHANNEL}:{external_order_id}".encode(), order_document(external_order_id), None)
             for external_order_id in external_order_ids]
-
-
-# ------------------------------------------------------------------------------------------ environment
-
-
-class BenchEnvironment(ServiceUnderTest):
-    """The order service as a real process on a fresh database and topic prefix; all removed on exit."""
-
-    def __init__(self, options: BenchOptions) -> None:
-        super().__init__("order", "intake", options.kafka_bootstrap, options.postgres_admin_url)
-        self.options = options
-        self.channel_orders_topic = self.topic(CHANNEL_ORDERS)
-        self.order_events_topic = self.topic(ORDER_EVENTS)
-
-
-def order_placed_watcher(bootstrap: str, topic: str) -> FirstEventWatcher:
-    """Notes, per external order id, when its first OrderPlaced was read on order.events.v1."""
-    return FirstEventWatcher(bootstrap, topic, {"OrderPlaced"}, "external_order_id", "OrderPlaced")
 
 
 # ----------------------------------------------------------------------------------------- measurements
@@ -204,21 +155,14 @@ def describe_response(response: PostResponse) -> str:
     return f"HTTP {response.status_code}: {response.text[:300]}"
 
 
-async def warm_up(env: BenchEnvironment, watcher: FirstEventWatcher, count: int) -> None:
+async def warm_up(env: ServiceUnderTest, watcher: FirstEventWatcher, count: int, concurrency: int) -> None:
     """Unmeasured orders through both paths, waited for: the first measurement must not pay for the
     consumer group's join or empty connection pools."""
     if count == 0:
         return
-    producer = bench_producer(env.kafka_bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for _, key, value, _ in topic_messages(tagged_ids("warmup-topic", count)):
-            await producer.send(env.channel_orders_topic, value=value, key=key)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce_all(env.kafka_bootstrap, env.topic(CHANNEL_ORDERS), topic_messages(tagged_ids("warmup-topic", count)))
     http_count = max(1, count // 4)
-    async with http_client(env.base_url, env.options.concurrency) as client:
+    async with http_client(env.base_url, concurrency) as client:
         for external_order_id in tagged_ids("warmup-http", http_count):
             response = await client.post("/v1/orders", content=order_document(external_order_id),
                                          headers=JSON_HEADERS)
@@ -229,14 +173,14 @@ async def warm_up(env: BenchEnvironment, watcher: FirstEventWatcher, count: int)
             raise RuntimeError(f"warm-up: {missing} OrderPlaced of {tag} never arrived (see {env.log_path})")
 
 
-async def measure_topic_throughput(env: BenchEnvironment, watcher: FirstEventWatcher, tag: str,
+async def measure_topic_throughput(env: ServiceUnderTest, watcher: FirstEventWatcher, tag: str,
                                    count: int) -> Measurement:
     """N orders produced flat out; orders/s = N / (first produce -> Nth distinct OrderPlaced read)."""
     messages = topic_messages(tagged_ids(tag, count))  # built before the clock starts
-    return await measure_flat_out(env, watcher, tag, env.channel_orders_topic, messages, "topic")
+    return await measure_flat_out(env, watcher, tag, env.topic(CHANNEL_ORDERS), messages, "topic")
 
 
-async def measure_http_throughput(env: BenchEnvironment, watcher: FirstEventWatcher, tag: str, count: int,
+async def measure_http_throughput(env: ServiceUnderTest, watcher: FirstEventWatcher, tag: str, count: int,
                                   concurrency: int) -> Measurement:
     """M orders POSTed by C concurrent keep-alive connections; orders/s = M / time to the last 201."""
     bodies = [order_document(external_order_id) for external_order_id in tagged_ids(tag, count)]
@@ -254,11 +198,11 @@ async def measure_http_throughput(env: BenchEnvironment, watcher: FirstEventWatc
                 measurement.errors.append(f"HTTP throughput: {describe_response(response)}")
 
     async with http_client(env.base_url, concurrency) as client:
-        cpu = CpuUsage(env.service_pid)
+        cpu = await CpuMeter(env.service_pid).start()
         started = time.perf_counter()
         await asyncio.gather(*(post_until_done(client) for _ in range(concurrency)))
         elapsed = time.perf_counter() - started
-        cpu_figures = cpu.figures("http")
+        cpu_figures = await cpu.figures("http")
     accepted = count - len(measurement.errors)
     # Not timed, but waited for: the relay's backlog must not spill into the next measurement.
     if missing := await watcher.wait_for(tag, accepted, events_timeout_s(count)):
@@ -270,14 +214,14 @@ async def measure_http_throughput(env: BenchEnvironment, watcher: FirstEventWatc
     return measurement
 
 
-async def measure_topic_latency(env: BenchEnvironment, watcher: FirstEventWatcher, tag: str,
+async def measure_topic_latency(env: ServiceUnderTest, watcher: FirstEventWatcher, tag: str,
                                 rate: float, duration_s: float) -> Measurement:
     """Orders produced at a fixed rate; latency = OrderPlaced read - produce call."""
     messages = topic_messages(tagged_ids(tag, fixed_rate_count(rate, duration_s)))
-    return await measure_fixed_rate(env, watcher, tag, env.channel_orders_topic, messages, rate, duration_s, "topic")
+    return await measure_fixed_rate(env, watcher, tag, env.topic(CHANNEL_ORDERS), messages, rate, duration_s, "topic")
 
 
-async def measure_http_latency(env: BenchEnvironment, watcher: FirstEventWatcher, tag: str,
+async def measure_http_latency(env: ServiceUnderTest, watcher: FirstEventWatcher, tag: str,
                                rate: float, duration_s: float, concurrency: int) -> Measurement:
     """Orders POSTed at a fixed rate, each on its own task (open loop: a slow response does not delay
     the next order); latency = OrderPlaced read - POST start. The response time is reported too."""
@@ -318,33 +262,7 @@ async def measure_http_latency(env: BenchEnvironment, watcher: FirstEventWatcher
     return measurement
 
 
-# ---------------------------------------------------------------------------------------------- summary
-
-
-def table_rows(rate: float) -> list[Row]:
-    at = f"@{rate:g}/s"
-    return [
-        Row("topic_orders_per_s", "topic orders/s", (">=", 2000)),
-        Row("http_orders_per_s", "HTTP orders/s", (">=", 500)),
-        Row("topic_latency_p50_ms", f"p50 ms topic {at}", digits=1),
-        Row("topic_latency_p99_ms", f"p99 ms topic {at}", ("<", 100), digits=1),
-        Row("http_latency_p50_ms", f"p50 ms HTTP {at}", digits=1),
-        Row("http_latency_p99_ms", f"p99 ms HTTP {at}", ("<", 100), digits=1),
-        # For reading the ones above: is the load generator keeping up, where does the time go?
-        Row("topic_achieved_rate", "achieved orders/s topic (latency run)", digits=1),
-        Row("http_achieved_rate", "achieved orders/s HTTP (latency run)", digits=1),
-        Row("http_response_p50_ms", f"p50 ms HTTP response only {at}", digits=1),
-        Row("http_response_p99_ms", f"p99 ms HTTP response only {at}", digits=1),
-        Row("topic_produce_orders_per_s", "produce orders/s (generator, topic run)"),
-        # A Python service runs on one core: near 100 % its event loop is the limit. The machine's
-        # figure is over all its cores: near 100 % nothing here can go faster on this machine.
-        Row("service_cpu_pct_topic", "service CPU % of one core (topic run)"),
-        Row("generator_cpu_pct_topic", "load generator CPU % of one core (topic run)"),
-        Row("machine_cpu_pct_topic", "machine CPU busy % of all cores (topic run)"),
-        Row("service_cpu_pct_http", "service CPU % of one core (HTTP run)"),
-        Row("generator_cpu_pct_http", "load generator CPU % of one core (HTTP run)"),
-        Row("machine_cpu_pct_http", "machine CPU busy % of all cores (HTTP run)"),
-    ]
+# ------------------------------------------------------------------------------------------- the benchmark
 
 
 def service_breakdown(before: dict[tuple, float], after: dict[tuple, float]) -> dict[str, float | None]:
@@ -361,19 +279,43 @@ def service_breakdown(before: dict[tuple, float], after: dict[tuple, float]) -> 
     }
 
 
-# ------------------------------------------------------------------------------------------------- main
+class IntakeBenchmark(Benchmark):
+    Options = IntakeOptions
+    options: IntakeOptions
+    service, name = "order", "intake"
 
+    def subject(self) -> str:
+        options = self.options
+        return (f"Order intake: {options.topic_orders} topic orders, {options.http_orders} HTTP orders with "
+                f"concurrency {options.concurrency}")
 
-async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> BenchReport:
-    """Starts the environment, warms up, runs every measure `repeats` times, tears everything down."""
-    report = BenchReport(options, table_rows(options.rate))
-    async with BenchEnvironment(options) as env:
-        say(f"order service pid {env.service_pid} on {env.base_url}, database {env.database_name}, "
-            f"topics {env.topic_prefix}*, log {env.log_path}")
-        watcher = order_placed_watcher(options.kafka_bootstrap, env.order_events_topic)
+    def rows(self) -> list[Row]:
+        at = f"@{self.options.rate:g}/s"
+        return [
+            Row("topic_orders_per_s", "topic orders/s", (">=", 2000)),
+            Row("http_orders_per_s", "HTTP orders/s", (">=", 500)),
+            Row("topic_latency_p50_ms", f"p50 ms topic {at}", digits=1),
+            Row("topic_latency_p99_ms", f"p99 ms topic {at}", ("<", 100), digits=1),
+            Row("http_latency_p50_ms", f"p50 ms HTTP {at}", digits=1),
+            Row("http_latency_p99_ms", f"p99 ms HTTP {at}", ("<", 100), digits=1),
+            # For reading the ones above: is the load generator keeping up, where does the time go?
+            Row("topic_achieved_rate", "achieved orders/s topic (latency run)", digits=1),
+            Row("http_achieved_rate", "achieved orders/s HTTP (latency run)", digits=1),
+            Row("http_response_p50_ms", f"p50 ms HTTP response only {at}", digits=1),
+            Row("http_response_p99_ms", f"p99 ms HTTP response only {at}", digits=1),
+            Row("topic_produce_orders_per_s", "produce orders/s (generator, topic run)"),
+            *cpu_rows("topic", "topic run"),
+            *cpu_rows("http", "HTTP run"),
+        ]
+
+    async def measure(self, env: ServiceUnderTest, report: BenchReport) -> None:
+        options = self.options
+        # Notes, per external order id, when its first OrderPlaced was read on order.events.v1.
+        watcher = FirstEventWatcher(options.kafka_bootstrap, env.topic(ORDER_EVENTS), {"OrderPlaced"},
+                                    "external_order_id", "OrderPlaced")
         await watcher.start()
         try:
-            await warm_up(env, watcher, options.warmup_orders)
+            await warm_up(env, watcher, options.warmup_orders, options.concurrency)
             phases = [
                 ("topic throughput", lambda tag: measure_topic_throughput(env, watcher, tag, options.topic_orders)),
                 ("HTTP throughput", lambda tag: measure_http_throughput(
@@ -383,22 +325,13 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
                 ("HTTP latency", lambda tag: measure_http_latency(
                     env, watcher, tag, options.rate, options.duration_s, options.concurrency)),
             ]
-            await repeat_phases(env, phases, options.repeats, service_breakdown, report, say)
+            await repeat_phases(env, phases, options.repeats, service_breakdown, report, self.say)
         finally:
             await watcher.stop()
-    return report
-
-
-def headline(report: BenchReport) -> str:
-    options = report.options
-    return (f"Order intake: {options.topic_orders} topic orders, {options.http_orders} HTTP orders with "
-            f"concurrency {options.concurrency}, {options.rate:g}/s for {options.duration_s:g} s per latency run, "
-            f"{len(report.runs)} run(s), median reported")
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
-    return run_main(lambda say: run_benchmark(options, say), headline)
+    return run_main(IntakeBenchmark, __doc__, argv)
 
 
 if __name__ == "__main__":

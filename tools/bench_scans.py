@@ -34,7 +34,6 @@ import random
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -48,29 +47,29 @@ from ecomops_common.contracts.warehouse import Scan
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package
 
 from benchlib import (
+    Benchmark,
+    BenchOptions,
     BenchReport,
     Breakdown,
-    CpuUsage,
+    CpuMeter,
     Measurement,
     Message,
     Row,
     ServiceUnderTest,
-    add_run_arguments,
     bench_producer,
     consumer_figures,
+    cpu_rows,
+    duration_option,
     events_timeout_s,
-    fixed_rate_count,
-    kafka_bootstrap_from_env,
+    latency_figures,
     metric_delta,
-    options_parser,
+    option,
     outbox_figures,
-    percentile,
-    postgres_admin_url_from_env,
-    process_cpu_seconds,
+    produce_all,
+    produce_at_fixed_rate,
+    rate_option,
     repeat_phases,
     run_main,
-    send_at_fixed_rate,
-    sized_options,
 )
 
 # The service's scan consumer: its metrics carry this name after the topic prefix; its inbox, without.
@@ -260,78 +259,16 @@ class ScanMix:
 
 
 @dataclass
-class BenchOptions:
-    scans: int = 50_000
-    rate: float = 500.0
-    duration_s: float = 10.0
-    repeats: int = 3
-    # Sent before measuring and not counted: the service's consumer joins its group (a few seconds of
-    # rebalance delay on a fresh topic) and connection pools fill on the first scans.
-    warmup_scans: int = 500
-    seed: int = 1
-    quick: bool = False
-    json_path: Path | None = None
-    kafka_bootstrap: str = field(default_factory=kafka_bootstrap_from_env)
-    postgres_admin_url: str = field(default_factory=postgres_admin_url_from_env)
-
-
-QUICK_SIZES = {"scans": 500, "rate": 50.0, "duration_s": 3.0, "repeats": 1, "warmup_scans": 50}
-
-
-def parse_options(argv: list[str] | None = None) -> BenchOptions:
-    defaults = BenchOptions()
-    parser = options_parser(__doc__)
-    # None means "not given": --quick then picks its own small size, otherwise the default applies.
-    parser.add_argument("--scans", type=int, help=f"scan messages produced flat out, resends included "
-                                                  f"(default {defaults.scans})")
-    parser.add_argument("--seed", type=int, default=defaults.seed,
-                        help=f"draws the devices, home bins and scans (default {defaults.seed})")
-    add_run_arguments(parser, defaults, unit="scans")
-    args = parser.parse_args(argv)
-    options = sized_options(BenchOptions(seed=args.seed, quick=args.quick, json_path=args.json_path), args,
-                            QUICK_SIZES)
-    if min(options.scans, options.repeats) < 1 or options.rate <= 0 or options.duration_s <= 0 \
-            or options.warmup_scans < 0:
-        parser.error("sizes, rate and duration must be positive")
-    return options
-
-
-# ------------------------------------------------------------------------------------------ environment
-
-
-class ScansEnvironment(ServiceUnderTest):
-    """The warehouse service as a real process on a fresh database and topic prefix; all removed on exit."""
-
-    def __init__(self, options: BenchOptions) -> None:
-        super().__init__("warehouse", "scans", options.kafka_bootstrap, options.postgres_admin_url)
-        self.scans_topic = self.topic(WAREHOUSE_SCANS)
-
-
-async def seed_layout_and_receipts(env: ScansEnvironment, receipts: list[dict[str, Any]]) -> None:
-    async with env.admin_client() as client:
-        for node in NODES:
-            locations = [{"code": DOCK, "kind": "receiving"}] + [{"code": code, "kind": "storage"} for code in BINS]
-            response = await client.put(f"/v1/warehouses/{node}/locations", json={"locations": locations})
-            if response.status_code != 200:
-                raise RuntimeError(f"PUT locations of {node}: HTTP {response.status_code}: {response.text[:300]}")
-        for receipt in receipts:
-            response = await client.post("/v1/receipts", json=receipt)
-            if response.status_code != 201:
-                raise RuntimeError(f"POST receipt {receipt['reference']}: HTTP {response.status_code}: "
-                                   f"{response.text[:300]}")
+class ScansOptions(BenchOptions):
+    unit = "scans"
+    rate: float = rate_option(500.0)
+    duration_s: float = duration_option(10.0)
+    scans: int = option(50_000, "scan messages produced flat out, resends included", quick=500)
+    seed: int = option(1, "draws the devices, home bins and scans", must_be=None)
+    warmup_scans: int = option(500, "unmeasured scans first", quick=50, must_be="non-negative")
 
 
 # ------------------------------------------------------------------------------ what the service wrote
-
-
-def postgres_cpu_seconds(pid: int) -> float | None:
-    """CPU time of a PostgreSQL process on this machine; None when it is elsewhere (another host, a container)."""
-    try:
-        if not Path(f"/proc/{pid}/comm").read_text().startswith("postgres"):
-            return None
-    except OSError:
-        return None
-    return process_cpu_seconds(pid)
 
 
 class Ledger:
@@ -441,33 +378,6 @@ class Ledger:
         return errors
 
 
-class PostgresCpu:
-    """CPU used by this database's PostgreSQL backends and the server's background processes (WAL writer,
-    checkpointer, ...) from start() to percent(): PostgreSQL on a small machine shares the cores too."""
-
-    def __init__(self, connection: asyncpg.Connection) -> None:
-        self.connection = connection
-        self.started = 0.0
-        self.cpu: dict[int, float] = {}
-
-    async def _sample(self) -> dict[int, float]:
-        pids = await self.connection.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL")
-        return {pid: cpu for (pid,) in pids if (cpu := postgres_cpu_seconds(pid)) is not None}
-
-    async def start(self) -> None:
-        self.cpu = await self._sample()
-        self.started = time.perf_counter()
-
-    async def percent(self) -> float | None:
-        wall_s = time.perf_counter() - self.started
-        now = await self._sample()
-        if not now or not self.cpu:
-            return None
-        # A process that started during the measurement counts from 0; one that ended is missed.
-        return 100 * sum(cpu - self.cpu.get(pid, 0.0) for pid, cpu in now.items()) / wall_s
-
-
 class CommitWatcher:
     """Notes, per scan it is told to expect, when its inbox mark was first seen committed (time.perf_counter(),
     the clock the sender uses too): the service writes it in the transaction that applies the scan. It polls
@@ -537,17 +447,10 @@ def steady_rate(samples: list[tuple[float, int]], total: int) -> float | None:
     return (high[1] - low[1]) / (high[0] - low[0])
 
 
-async def send_and_wait_handled(env: ScansEnvironment, ledger: Ledger, plan: RunPlan, what: str) -> list[str]:
+async def send_and_wait_handled(env: ServiceUnderTest, ledger: Ledger, plan: RunPlan, what: str) -> list[str]:
     """Sends a plan's messages, unmeasured, and waits for every scan; the errors of its check."""
     base = await ledger.last_movement_id()
-    producer = bench_producer(env.kafka_bootstrap, linger_ms=5)
-    await producer.start()
-    try:
-        for _, key, value, headers in plan.messages:
-            await producer.send(env.scans_topic, value=value, key=key, headers=headers)
-        await producer.flush()
-    finally:
-        await producer.stop()
+    await produce_all(env.kafka_bootstrap, env.topic(WAREHOUSE_SCANS), plan.messages)
     finished, handled = await ledger.wait_handled(base, plan, 120.0)
     if finished is None:
         raise RuntimeError(f"{what}: {plan.unique - handled} of {plan.unique} scans never handled "
@@ -555,20 +458,19 @@ async def send_and_wait_handled(env: ScansEnvironment, ledger: Ledger, plan: Run
     return (await ledger.check_run(plan, base, what)).errors
 
 
-async def measure_throughput(env: ScansEnvironment, ledger: Ledger, plan: RunPlan) -> Measurement:
+async def measure_throughput(env: ServiceUnderTest, ledger: Ledger, plan: RunPlan) -> Measurement:
     """The run's messages produced flat out; scans/s = unique scans / (first send -> all committed)."""
     base = await ledger.last_movement_id()
-    postgres_cpu = PostgresCpu(ledger.connection)
-    await postgres_cpu.start()
+    scans_topic = env.topic(WAREHOUSE_SCANS)
     producer = bench_producer(env.kafka_bootstrap, linger_ms=10)
     await producer.start()
-    cpu = CpuUsage(env.service_pid)
+    cpu = await CpuMeter(env.service_pid, postgres=ledger.connection).start()
     samples: list[tuple[float, int]] = []
     started = time.perf_counter()
     # Counting from the first send on: the service applies scans while the rest are still being produced.
     counting = asyncio.create_task(ledger.wait_handled(base, plan, events_timeout_s(plan.unique), samples))
     try:
-        deliveries = [await producer.send(env.scans_topic, value=value, key=key, headers=headers)
+        deliveries = [await producer.send(scans_topic, value=value, key=key, headers=headers)
                       for _, key, value, headers in plan.messages]
         await asyncio.gather(*deliveries)
         produced = time.perf_counter()
@@ -579,8 +481,7 @@ async def measure_throughput(env: ScansEnvironment, ledger: Ledger, plan: RunPla
     finally:
         await producer.stop()
     finished, handled = await counting
-    cpu_figures = cpu.figures(MEASURE)
-    cpu_figures[f"postgres_cpu_pct_{MEASURE}"] = await postgres_cpu.percent()
+    cpu_figures = await cpu.figures(MEASURE)
     measurement = await ledger.check_run(plan, base, "throughput")
     if finished is None:
         measurement.errors.insert(0, f"throughput: {plan.unique - handled} of {plan.unique} scans never handled")
@@ -594,29 +495,20 @@ async def measure_throughput(env: ScansEnvironment, ledger: Ledger, plan: RunPla
     return measurement
 
 
-async def measure_latency(env: ScansEnvironment, ledger: Ledger, watcher: CommitWatcher, plan: RunPlan,
+async def measure_latency(env: ServiceUnderTest, ledger: Ledger, watcher: CommitWatcher, plan: RunPlan,
                           rate: float, duration_s: float) -> Measurement:
     """The run's messages produced at a fixed rate; latency of a valid scan = its commit - its produce call
     (its first one: a resend is not timed)."""
     base = await ledger.last_movement_id()
     sent_at: dict[str, float] = {}
-    sends: list[asyncio.Task] = []
-    # A scanner gateway's producer at a modest rate: a short linger, so batching adds at most a millisecond.
-    producer = bench_producer(env.kafka_bootstrap, linger_ms=1)
-    await producer.start()
-    try:
-        def send_one(number: int) -> None:
-            scan_id, key, value, headers = plan.messages[number]
-            if scan_id in plan.applied and scan_id not in sent_at:
-                sent_at[scan_id] = time.perf_counter()
-                watcher.expect(scan_id)
-            sends.append(asyncio.create_task(producer.send_and_wait(env.scans_topic, value=value, key=key,
-                                                                    headers=headers)))
 
-        _, achieved = await send_at_fixed_rate(rate, duration_s, send_one)
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    def sending(scan_id: str) -> None:
+        if scan_id in plan.applied and scan_id not in sent_at:
+            sent_at[scan_id] = time.perf_counter()
+            watcher.expect(scan_id)
+
+    _, achieved = await produce_at_fixed_rate(env.kafka_bootstrap, env.topic(WAREHOUSE_SCANS), plan.messages, rate,
+                                              duration_s, sending)
     timeout_s = events_timeout_s(plan.unique)
     missing = await watcher.wait_all(timeout_s)
     finished, handled = await ledger.wait_handled(base, plan, timeout_s)
@@ -625,45 +517,14 @@ async def measure_latency(env: ScansEnvironment, ledger: Ledger, watcher: Commit
         measurement.errors.insert(0, f"latency: {plan.unique - handled} of {plan.unique} scans never handled")
     elif missing:
         measurement.errors.insert(0, f"latency: {missing} of {len(sent_at)} valid scans' commits never seen")
-    latencies_ms = [1000 * (watcher.seen_at[scan_id] - sent) for scan_id, sent in sent_at.items()
-                    if scan_id in watcher.seen_at]
-    measurement.figures = {
-        f"{MEASURE}_latency_p50_ms": percentile(latencies_ms, 0.50),
-        f"{MEASURE}_latency_p99_ms": percentile(latencies_ms, 0.99),
-        f"{MEASURE}_achieved_rate": achieved,
-    }
+    measurement.figures = {**latency_figures(sent_at, watcher.seen_at, MEASURE), f"{MEASURE}_achieved_rate": achieved}
     return measurement
 
 
-# ---------------------------------------------------------------------------------------------- summary
+# ------------------------------------------------------------------------------------------- the benchmark
 
 
-def table_rows(rate: float) -> list[Row]:
-    at = f"@{rate:g}/s"
-    return [
-        Row("scans_per_s", "scans/s applied or refused, sustained (first send -> all committed)", (">=", 2000)),
-        Row("scans_steady_per_s", "scans/s from 10 % to 90 % committed (throughput run)"),
-        Row("scans_latency_p50_ms", f"p50 ms send -> applied {at}", digits=1),
-        Row("scans_latency_p99_ms", f"p99 ms send -> applied {at}", digits=1),
-        # For reading the ones above: the mix as sent, is the load generator keeping up?
-        Row("receive_pct", "receive % of valid scans (throughput run)", digits=1),
-        Row("putaway_pct", "putaway % of valid scans (throughput run)", digits=1),
-        Row("move_pct", "move % of valid scans (throughput run)", digits=1),
-        Row("invalid_pct", "invalid % of messages (throughput run)", digits=1),
-        Row("refused_pct", "refused % of unique scans (throughput run)", digits=1),
-        Row("resent_pct", "resent % of messages (throughput run)", digits=1),
-        Row("scans_achieved_rate", "achieved scans/s (latency run)", digits=1),
-        Row("scans_produce_per_s", "produce scans/s (generator, throughput run)"),
-        # A Python service runs on one core: near 100 % its event loop is the limit. The machine's
-        # figure is over all its cores: near 100 % nothing here can go faster on this machine.
-        Row("service_cpu_pct_scans", "service CPU % of one core (throughput run)"),
-        Row("postgres_cpu_pct_scans", "PostgreSQL CPU % of one core (throughput run)"),
-        Row("generator_cpu_pct_scans", "load generator CPU % of one core (throughput run)"),
-        Row("machine_cpu_pct_scans", "machine CPU busy % of all cores (throughput run)"),
-    ]
-
-
-def service_breakdown(env: ScansEnvironment) -> Breakdown:
+def service_breakdown(env: ServiceUnderTest) -> Breakdown:
     consumer = env.topic_prefix + SCANS_CONSUMER
 
     def breakdown(before: dict[tuple, float], after: dict[tuple, float]) -> dict[str, float | None]:
@@ -681,36 +542,59 @@ def service_breakdown(env: ScansEnvironment) -> Breakdown:
     return breakdown
 
 
-# ------------------------------------------------------------------------------------------------- main
+class ScansBenchmark(Benchmark):
+    Options = ScansOptions
+    options: ScansOptions
+    service, name = "warehouse", "scans"
+    reconciles = True
 
+    def subject(self) -> str:
+        return (f"Scans: {len(NODES)} warehouses x ({len(BINS)} bins + a dock), {SKU_COUNT} SKUs, {DEVICE_COUNT} "
+                f"devices, {self.options.scans} scan messages flat out")
 
-def draw_scans(options: BenchOptions, mix: ScanMix) -> dict[str, RunPlan]:
-    """Every scan of the benchmark by measurement tag (as repeat_phases names them), drawn up front in the
-    order the measurements run."""
-    plans = {"warmup": mix.run("warmup", options.warmup_scans)}
-    for repeat in range(1, options.repeats + 1):
-        plans[f"r{repeat}p0"] = mix.run(f"r{repeat}p0", options.scans)
-        plans[f"r{repeat}p1"] = mix.run(f"r{repeat}p1", fixed_rate_count(options.rate, options.duration_s))
-    return plans
+    def rows(self) -> list[Row]:
+        at = f"@{self.options.rate:g}/s"
+        return [
+            Row("scans_per_s", "scans/s applied or refused, sustained (first send -> all committed)", (">=", 2000)),
+            Row("scans_steady_per_s", "scans/s from 10 % to 90 % committed (throughput run)"),
+            Row("scans_latency_p50_ms", f"p50 ms send -> applied {at}", digits=1),
+            Row("scans_latency_p99_ms", f"p99 ms send -> applied {at}", digits=1),
+            # For reading the ones above: the mix as sent, is the load generator keeping up?
+            Row("receive_pct", "receive % of valid scans (throughput run)", digits=1),
+            Row("putaway_pct", "putaway % of valid scans (throughput run)", digits=1),
+            Row("move_pct", "move % of valid scans (throughput run)", digits=1),
+            Row("invalid_pct", "invalid % of messages (throughput run)", digits=1),
+            Row("refused_pct", "refused % of unique scans (throughput run)", digits=1),
+            Row("resent_pct", "resent % of messages (throughput run)", digits=1),
+            Row("scans_achieved_rate", "achieved scans/s (latency run)", digits=1),
+            Row("scans_produce_per_s", "produce scans/s (generator, throughput run)"),
+            *cpu_rows(MEASURE, "throughput run", postgres=True),
+        ]
 
+    def draw(self) -> str:
+        """Every scan of the benchmark, in the order the measurements run, and the purchase orders they need."""
+        self.mix = ScanMix(self.options.seed)
+        self.plans = self.drawn_up_front(self.mix.run, self.options.warmup_scans, self.options.scans)
+        self.receipts = self.mix.receipts()
+        return f"{sum(len(plan.messages) for plan in self.plans.values())} scan messages"
 
-async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = print) -> BenchReport:
-    """Draws the scans, starts the environment, seeds the layout and purchase orders, warms up, runs every
-    measure `repeats` times, checks the stock and reconciliation, tears everything down."""
-    report = BenchReport(options, table_rows(options.rate))
-    started = time.perf_counter()
-    mix = ScanMix(options.seed)
-    plans = draw_scans(options, mix)
-    receipts = mix.receipts()
-    say(f"drew {sum(len(plan.messages) for plan in plans.values())} scan messages in "
-        f"{time.perf_counter() - started:.1f} s")
-    async with ScansEnvironment(options) as env:
-        say(f"warehouse service pid {env.service_pid} on {env.base_url}, database {env.database_name}, "
-            f"topics {env.topic_prefix}*, log {env.log_path}")
-        started = time.perf_counter()
-        await seed_layout_and_receipts(env, receipts)
-        say(f"seeded {len(NODES)} warehouses x ({len(BINS)} bins + a dock) and {len(receipts)} purchase orders "
-            f"in {time.perf_counter() - started:.1f} s")
+    async def seed(self, env: ServiceUnderTest) -> str:
+        async with env.admin_client() as client:
+            for node in NODES:
+                locations = [{"code": DOCK, "kind": "receiving"}, *({"code": code, "kind": "storage"} for code in BINS)]
+                response = await client.put(f"/v1/warehouses/{node}/locations", json={"locations": locations})
+                if response.status_code != 200:
+                    raise RuntimeError(f"PUT locations of {node}: HTTP {response.status_code}: "
+                                       f"{response.text[:300]}")
+            for receipt in self.receipts:
+                response = await client.post("/v1/receipts", json=receipt)
+                if response.status_code != 201:
+                    raise RuntimeError(f"POST receipt {receipt['reference']}: HTTP {response.status_code}: "
+                                       f"{response.text[:300]}")
+        return f"{len(NODES)} warehouses x ({len(BINS)} bins + a dock) and {len(self.receipts)} purchase orders"
+
+    async def measure(self, env: ServiceUnderTest, report: BenchReport) -> None:
+        options, plans = self.options, self.plans
         ledger, watcher = Ledger(env.database_dsn()), CommitWatcher(env.database_dsn())
         await ledger.start()
         await watcher.start()
@@ -722,31 +606,20 @@ async def run_benchmark(options: BenchOptions, say: Callable[[str], None] = prin
                 ("latency", lambda tag: measure_latency(env, ledger, watcher, plans[tag], options.rate,
                                                         options.duration_s)),
             ]
-            completed = await repeat_phases(env, phases, options.repeats, service_breakdown(env), report, say)
-            if completed:
-                state_errors = await ledger.check_state(mix, list(plans.values()))
+            if await repeat_phases(env, phases, options.repeats, service_breakdown(env), report, self.say):
+                state_errors = await ledger.check_state(self.mix, list(plans.values()))
                 report.errors.extend(state_errors)
-                say("ledger, balances, sellable levels and receipts against the scans: "
-                    + ("ok" if not state_errors else f"{len(state_errors)} errors"))
+                self.say("ledger, balances, sellable levels and receipts against the scans: "
+                         + ("ok" if not state_errors else f"{len(state_errors)} errors"))
             else:
-                say("not every scan was sent: the stock is not checked against them")
+                self.say("not every scan was sent: the stock is not checked against them")
         finally:
             await watcher.stop()
             await ledger.stop()
-        await env.check_reconciliation(report, say)
-    return report
-
-
-def headline(report: BenchReport) -> str:
-    options = report.options
-    return (f"Scans: {len(NODES)} warehouses x ({len(BINS)} bins + a dock), {SKU_COUNT} SKUs, {DEVICE_COUNT} devices, "
-            f"{options.scans} scan messages flat out, {options.rate:g}/s for {options.duration_s:g} s per latency run, "
-            f"seed {options.seed}, {len(report.runs)} run(s), median reported")
 
 
 def main(argv: list[str] | None = None) -> int:
-    options = parse_options(argv)
-    return run_main(lambda say: run_benchmark(options, say), headline)
+    return run_main(ScansBenchmark, __doc__, argv)
 
 
 if __name__ == "__main__":

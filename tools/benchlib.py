@@ -1,6 +1,7 @@
-"""What the benchmarks in tools/ share: a service as a real process on a database and a topic prefix of its
-own, a watcher that notes when each order's event is read back, flat-out and fixed-rate producing, CPU use,
-percentiles, repeats with the median reported, the table and the JSON report.
+"""What the benchmarks in tools/ share: their options and --quick, a service as a real process on a database
+and a topic prefix of its own, a watcher that notes when each order's event is read back, flat-out and
+fixed-rate producing, the CPU meter, percentiles, repeats with the median reported, the table, the JSON report
+and main. A benchmark subclasses Benchmark (and BenchOptions) with only what differs: run_main() does the rest.
 
 tools/ is not a package: a benchmark puts its own directory on sys.path and imports this module by name.
 """
@@ -18,9 +19,9 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -48,34 +49,70 @@ def postgres_admin_url_from_env() -> str:
 # ---------------------------------------------------------------------------------------------- options
 
 
-def options_parser(module_doc: str) -> argparse.ArgumentParser:
-    return argparse.ArgumentParser(description=module_doc.split("\n\n")[0],
-                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+@dataclass(frozen=True)
+class Option:
+    help: str
+    quick: Any = None  # the value with --quick when the option is not given; None: the default
+    flag: str | None = None  # None: --<field name with dashes>
+    must_be: str | None = "positive"  # or "non-negative", or None for any value
 
 
-def add_run_arguments(parser: argparse.ArgumentParser, defaults: Any, unit: str = "orders") -> None:
-    """--rate, --duration, --repeats, --warmup-<unit>, --quick and --json, with `defaults` (an options
-    dataclass, with a field warmup_<unit>) in their help. A size not given parses as None; sized_options()
-    fills it in. `unit` names what the benchmark sends: orders, scans, ..."""
-    parser.add_argument("--rate", type=float, help=f"{unit}/s for the latency runs (default {defaults.rate:g})")
-    parser.add_argument("--duration", dest="duration_s", type=float,
-                        help=f"seconds per latency run (default {defaults.duration_s:g})")
-    parser.add_argument("--repeats", type=int, help=f"runs of every measure; the median is reported "
-                                                    f"(default {defaults.repeats})")
-    parser.add_argument(f"--warmup-{unit}", type=int,
-                        help=f"unmeasured {unit} first (default {getattr(defaults, f'warmup_{unit}')})")
+def option(default: Any, help: str, **how: Any) -> Any:
+    """A field of a benchmark's options that the command line sets (see Option); `{unit}` in help is what
+    the benchmark sends."""
+    return field(default=default, metadata={"option": Option(help, **how)})
+
+
+def rate_option(default: float) -> float:
+    return option(default, "{unit}/s for the latency runs", quick=50.0)
+
+
+def duration_option(default: float) -> float:
+    return option(default, "seconds per latency run", quick=3.0, flag="--duration")
+
+
+@dataclass
+class BenchOptions:
+    """What every benchmark takes. A benchmark's options subclass this with its sizes, its seed if it draws its
+    workload from one, and its warm-up (warmup_<unit>): sent before measuring and not counted, as the
+    service's consumer joins its group (a few seconds of rebalance delay on a fresh topic) and connection pools
+    fill on the first messages."""
+
+    unit: ClassVar[str] = "orders"  # what the benchmark sends, in --help
+    rate: float = rate_option(200.0)
+    duration_s: float = duration_option(15.0)
+    repeats: int = option(3, "runs of every measure; the median is reported", quick=1)
+    quick: bool = False
+    json_path: Path | None = None
+    kafka_bootstrap: str = field(default_factory=kafka_bootstrap_from_env)
+    postgres_admin_url: str = field(default_factory=postgres_admin_url_from_env)
+
+
+def parse_options(options_type: type[BenchOptions], description: str, argv: list[str] | None = None) -> BenchOptions:
+    """Every option field as given, else with --quick its quick value, else its default; --quick, --json."""
+    defaults = options_type()
+    parser = argparse.ArgumentParser(description=description.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    declared = [(item, item.metadata["option"]) for item in fields(options_type) if "option" in item.metadata]
+    for item, how in declared:
+        default = getattr(defaults, item.name)
+        shown = f"{default:g}" if isinstance(default, float) else default
+        # None means "not given": --quick then picks its own small size, otherwise the default applies.
+        parser.add_argument(how.flag or "--" + item.name.replace("_", "-"), dest=item.name, type=type(default),
+                            help=f"{how.help.format(unit=options_type.unit)} (default {shown})")
     parser.add_argument("--quick", action="store_true", help="tiny sizes, well under a minute (smoke test)")
     parser.add_argument("--json", dest="json_path", type=Path, help="also write the figures to this file")
-
-
-def sized_options(options: Any, args: argparse.Namespace, quick_sizes: dict[str, Any]) -> Any:
-    """Every size in quick_sizes: as given, else with --quick the quick size, else the default."""
-    for name, quick_size in quick_sizes.items():
-        given = getattr(args, name)
+    args = parser.parse_args(argv)
+    options = options_type(quick=args.quick, json_path=args.json_path)
+    for item, how in declared:
+        given = getattr(args, item.name)
         if given is not None:
-            setattr(options, name, given)
-        elif args.quick:
-            setattr(options, name, quick_size)
+            setattr(options, item.name, given)
+        elif args.quick and how.quick is not None:
+            setattr(options, item.name, how.quick)
+        value = getattr(options, item.name)
+        if (how.must_be == "positive" and value <= 0) or (how.must_be == "non-negative" and value < 0):
+            parser.error(f"{how.flag or '--' + item.name.replace('_', '-')} must be {how.must_be}")
     return options
 
 
@@ -202,48 +239,72 @@ class ServiceUnderTest:
                 for family in text_string_to_metric_families(text) for sample in family.samples}
 
 
-def process_cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of a process (Linux /proc); None elsewhere."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+class CpuMeter:
+    """CPU used from start() to figures(): by the service, by PostgreSQL when given a connection to the
+    benchmark's database, by this load generator and by the whole machine. On a small shared machine they say
+    whether the service, the database or the machine is the limit. Linux /proc; elsewhere the figures are None
+    (but the generator's)."""
 
-
-def machine_cpu_ticks() -> tuple[int, int] | None:
-    """(busy, total) CPU ticks of the whole machine since boot (Linux /proc/stat); None elsewhere."""
-    try:
-        ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    except OSError:
-        return None
-    idle = ticks[3] + ticks[4]  # idle + iowait
-    return sum(ticks[:8]) - idle, sum(ticks[:8])  # guest time is already inside user time
-
-
-class CpuUsage:
-    """CPU used from creation to figures(): by the service, by this load generator and by the whole
-    machine. On a small shared machine they say whether the service or the machine is the limit."""
-
-    def __init__(self, service_pid: int) -> None:
+    def __init__(self, service_pid: int, postgres: asyncpg.Connection | None = None) -> None:
         self.service_pid = service_pid
-        self.started = time.perf_counter()
-        self.service_s = process_cpu_seconds(service_pid)
-        self.generator_s = time.process_time()
-        self.machine = machine_cpu_ticks()
+        self.postgres = postgres
 
-    def figures(self, measure: str) -> dict[str, float | None]:
+    async def start(self) -> "CpuMeter":
+        self.started = time.perf_counter()
+        self.service_s = self._process_seconds(self.service_pid)
+        self.postgres_s = await self._postgres_seconds()
+        self.generator_s = time.process_time()
+        self.machine = self._machine_ticks()
+        return self
+
+    async def figures(self, measure: str) -> dict[str, float | None]:
         wall_s = time.perf_counter() - self.started
-        service_s, machine = process_cpu_seconds(self.service_pid), machine_cpu_ticks()
+        service_s, machine = self._process_seconds(self.service_pid), self._machine_ticks()
         machine_busy = None
         if machine and self.machine and machine[1] > self.machine[1]:
             machine_busy = 100 * (machine[0] - self.machine[0]) / (machine[1] - self.machine[1])
-        return {
+        figures = {
             f"service_cpu_pct_{measure}": None if service_s is None or self.service_s is None
             else 100 * (service_s - self.service_s) / wall_s,
             f"generator_cpu_pct_{measure}": 100 * (time.process_time() - self.generator_s) / wall_s,
             f"machine_cpu_pct_{measure}": machine_busy,
         }
+        if self.postgres is not None:
+            postgres_s = await self._postgres_seconds()
+            # A process that started during the measurement counts from 0; one that ended is missed.
+            figures[f"postgres_cpu_pct_{measure}"] = None if not postgres_s or not self.postgres_s else 100 * sum(
+                seconds - self.postgres_s.get(pid, 0.0) for pid, seconds in postgres_s.items()) / wall_s
+        return figures
+
+    async def _postgres_seconds(self) -> dict[int, float]:
+        """CPU time per process of this database's backends and the server's background processes (WAL
+        writer, checkpointer, ...), those on this machine (not on another host or in a container)."""
+        if self.postgres is None:
+            return {}
+        pids = await self.postgres.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() OR datname IS NULL")
+        return {pid: seconds for (pid,) in pids if (seconds := self._process_seconds(pid, "postgres")) is not None}
+
+    @staticmethod
+    def _process_seconds(pid: int, command: str | None = None) -> float | None:
+        """User + system CPU time of a process (of that command name, when given)."""
+        try:
+            if command and not Path(f"/proc/{pid}/comm").read_text().startswith(command):
+                return None
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        return (int(stat[11]) + int(stat[12])) / os.sysconf("SC_CLK_TCK")  # utime, stime
+
+    @staticmethod
+    def _machine_ticks() -> tuple[int, int] | None:
+        """(busy, total) CPU ticks of the whole machine since boot."""
+        try:
+            ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        except OSError:
+            return None
+        idle = ticks[3] + ticks[4]  # idle + iowait
+        return sum(ticks[:8]) - idle, sum(ticks[:8])  # guest time is already inside user time
 
 
 # ------------------------------------------------------------------------------------------- event watch
@@ -363,7 +424,7 @@ async def measure_flat_out(service: ServiceUnderTest, watcher: FirstEventWatcher
     count = len(messages)
     producer = bench_producer(service.kafka_bootstrap, linger_ms=10)
     await producer.start()
-    cpu = CpuUsage(service.service_pid)
+    cpu = await CpuMeter(service.service_pid).start()
     try:
         started = time.perf_counter()
         deliveries = [await producer.send(topic, value=value, key=key, headers=headers)
@@ -381,9 +442,21 @@ async def measure_flat_out(service: ServiceUnderTest, watcher: FirstEventWatcher
     measurement.figures = {
         f"{measure}_orders_per_s": arrived / (finished - started) if arrived else None,
         f"{measure}_produce_orders_per_s": count / (produced - started),
-        **cpu.figures(measure),
+        **await cpu.figures(measure),
     }
     return measurement
+
+
+async def produce_all(bootstrap: str, topic: str, messages: list[Message]) -> None:
+    """Messages produced and flushed, not measured: a warm-up's."""
+    producer = bench_producer(bootstrap, linger_ms=5)
+    await producer.start()
+    try:
+        for _, key, value, headers in messages:
+            await producer.send(topic, value=value, key=key, headers=headers)
+        await producer.flush()
+    finally:
+        await producer.stop()
 
 
 def fixed_rate_count(rate: float, duration_s: float) -> int:
@@ -410,39 +483,55 @@ async def send_at_fixed_rate(rate: float, duration_s: float, send_one: Callable[
     return count, achieved
 
 
+async def produce_at_fixed_rate(bootstrap: str, topic: str, messages: list[Message], rate: float, duration_s: float,
+                                sending: Callable[[str], None]) -> tuple[int, float]:
+    """The first fixed_rate_count(rate, duration_s) messages produced at a fixed rate, sending(id) called just
+    before each produce call; returns when all are acknowledged, with (messages sent, achieved rate)."""
+    sends: list[asyncio.Task] = []
+    # A connector's (or a scanner gateway's) producer at a modest rate: a short linger, so batching adds at
+    # most a millisecond.
+    producer = bench_producer(bootstrap, linger_ms=1)
+    await producer.start()
+    try:
+        def send_one(number: int) -> None:
+            identifier, key, value, headers = messages[number]
+            sending(identifier)
+            sends.append(asyncio.create_task(producer.send_and_wait(topic, value=value, key=key, headers=headers)))
+
+        sent = await send_at_fixed_rate(rate, duration_s, send_one)
+        await asyncio.gather(*sends)
+    finally:
+        await producer.stop()
+    return sent
+
+
 async def measure_fixed_rate(service: ServiceUnderTest, watcher: FirstEventWatcher, tag: str, topic: str,
                              messages: list[Message], rate: float, duration_s: float, measure: str) -> Measurement:
     """fixed_rate_count(rate, duration_s) messages produced at a fixed rate; latency = event read - produce
     call. Figures `<measure>_latency_p50_ms`, `<measure>_latency_p99_ms`, `<measure>_achieved_rate`."""
     sent_at: dict[str, float] = {}
-    sends: list[asyncio.Task] = []
-    # A connector's producer at a modest rate: a short linger, so batching adds at most a millisecond.
-    producer = bench_producer(service.kafka_bootstrap, linger_ms=1)
-    await producer.start()
-    try:
-        def send_one(number: int) -> None:
-            identifier, key, value, headers = messages[number]
-            sent_at[identifier] = time.perf_counter()
-            sends.append(asyncio.create_task(producer.send_and_wait(topic, value=value, key=key, headers=headers)))
 
-        count, achieved = await send_at_fixed_rate(rate, duration_s, send_one)
-        await asyncio.gather(*sends)
-    finally:
-        await producer.stop()
+    def sending(identifier: str) -> None:
+        sent_at[identifier] = time.perf_counter()
+
+    count, achieved = await produce_at_fixed_rate(service.kafka_bootstrap, topic, messages, rate, duration_s, sending)
     measurement = latencies(watcher, tag, sent_at, await watcher.wait_for(tag, count, events_timeout_s(count)),
                             measure)
     measurement.figures[f"{measure}_achieved_rate"] = achieved
     return measurement
 
 
+def latency_figures(sent_at: dict[str, float], arrived_at: dict[str, float], measure: str) -> dict[str, float | None]:
+    """p50 and p99 of arrival - send over the ids that arrived."""
+    latencies_ms = [1000 * (arrived_at[identifier] - sent) for identifier, sent in sent_at.items()
+                    if identifier in arrived_at]
+    return {f"{measure}_latency_p50_ms": percentile(latencies_ms, 0.50),
+            f"{measure}_latency_p99_ms": percentile(latencies_ms, 0.99)}
+
+
 def latencies(watcher: FirstEventWatcher, tag: str, sent_at: dict[str, float], missing: int,
               measure: str) -> Measurement:
-    latencies_ms = [1000 * (watcher.read_at[identifier] - sent)
-                    for identifier, sent in sent_at.items() if identifier in watcher.read_at]
-    measurement = Measurement(figures={
-        f"{measure}_latency_p50_ms": percentile(latencies_ms, 0.50),
-        f"{measure}_latency_p99_ms": percentile(latencies_ms, 0.99),
-    })
+    measurement = Measurement(figures=latency_figures(sent_at, watcher.read_at, measure))
     if missing:
         measurement.errors.append(f"{measure} latency: {missing} of {len(sent_at)} {watcher.what} never read")
     return measurement
@@ -471,6 +560,18 @@ class Row:
             return "—"
         operator, bound = self.target
         return f"{'≥' if operator == '>=' else '<'} {bound:g}"
+
+
+def cpu_rows(measure: str, run: str, postgres: bool = False) -> list[Row]:
+    """The rows of CpuMeter's figures for one measurement."""
+    # A Python service runs on one core: near 100 % its event loop is the limit. The machine's
+    # figure is over all its cores: near 100 % nothing here can go faster on this machine.
+    return [
+        Row(f"service_cpu_pct_{measure}", f"service CPU % of one core ({run})"),
+        *([Row(f"postgres_cpu_pct_{measure}", f"PostgreSQL CPU % of one core ({run})")] if postgres else []),
+        Row(f"generator_cpu_pct_{measure}", f"load generator CPU % of one core ({run})"),
+        Row(f"machine_cpu_pct_{measure}", f"machine CPU busy % of all cores ({run})"),
+    ]
 
 
 def median_of(runs: list[dict[str, float | None]], figure: str) -> float | None:
@@ -525,7 +626,7 @@ def outbox_figures(before: dict[tuple, float], after: dict[tuple, float]) -> dic
 class BenchReport:
     """The figures of every run; `extra` adds a benchmark's own entries to the JSON."""
 
-    options: Any  # a benchmark's options dataclass, with json_path and postgres_admin_url
+    options: BenchOptions
     rows: list[Row]
     runs: list[dict[str, float | None]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
@@ -553,9 +654,14 @@ Phase = tuple[str, Callable[[str], Awaitable[Measurement]]]  # (name, measure(ta
 Breakdown = Callable[[dict[tuple, float], dict[tuple, float]], dict[str, float | None]]
 
 
+def phase_tag(repeat: int, phase: int) -> str:
+    """The tag of a measurement: the ids it sends carry it."""
+    return f"r{repeat}p{phase}"
+
+
 async def repeat_phases(service: ServiceUnderTest, phases: list[Phase], repeats: int, breakdown: Breakdown,
                         report: BenchReport, say: Callable[[str], None]) -> bool:
-    """Runs every phase `repeats` times (tag `r<repeat>p<phase>`) into report; False when one aborted."""
+    """Runs every phase `repeats` times (tag phase_tag()) into report; False when one aborted."""
     async with httpx.AsyncClient(trust_env=False, timeout=30.0) as metrics_client:
         for repeat in range(1, repeats + 1):
             figures: dict[str, float | None] = {}
@@ -565,7 +671,7 @@ async def repeat_phases(service: ServiceUnderTest, phases: list[Phase], repeats:
             for number, (name, measure) in enumerate(phases):
                 try:
                     before = await service.scrape_metrics(metrics_client)
-                    measurement = await measure(f"r{repeat}p{number}")
+                    measurement = await measure(phase_tag(repeat, number))
                     after = await service.scrape_metrics(metrics_client)
                 except Exception as error:
                     # E.g. the broker went away: keep what was measured so far and report it.
@@ -610,10 +716,81 @@ def print_report(report: BenchReport, headline: str) -> None:
     print_figures(report)
 
 
-def run_main(benchmark: Callable[[Callable[[str], None]], Awaitable[BenchReport]],
-             headline: Callable[[BenchReport], str]) -> int:
-    """Runs benchmark(say) on the fastest event loop at hand, prints its report under headline(report) and
-    writes it; the exit code."""
+Workload = TypeVar("Workload")
+
+
+class Benchmark:
+    """One benchmark: a subclass gives what differs (its options, its service, its table rows, the start of its
+    headline, draw(), seed() and measure()), run() starts the service and runs them, run_main() reports."""
+
+    Options: ClassVar[type[BenchOptions]]
+    service: ClassVar[str]  # run as `python -m <service>_service`
+    name: ClassVar[str]  # in the name of the service's log
+    reconciles: ClassVar[bool] = False  # ends with the service's GET /v1/reconciliation, any drift an error
+
+    def __init__(self, options: BenchOptions, say: Callable[[str], None] = print) -> None:
+        self.options = options
+        self.say = say
+
+    def rows(self) -> list[Row]:
+        raise NotImplementedError
+
+    def subject(self) -> str:
+        """What is measured at which sizes, the headline up to the latency runs."""
+        raise NotImplementedError
+
+    def draw(self) -> str | None:
+        """Before the service starts: the workload drawn up front, kept on self; what was drawn, to say so."""
+        return None
+
+    async def seed(self, env: ServiceUnderTest) -> str | None:
+        """With the service running, what it must hold before it is measured; what was seeded, to say so."""
+        return None
+
+    async def measure(self, env: ServiceUnderTest, report: BenchReport) -> None:
+        """Warms the service up and runs its phases (repeat_phases())."""
+        raise NotImplementedError
+
+    def headline(self, report: BenchReport) -> str:
+        options = self.options
+        seed = f", seed {options.seed}" if hasattr(options, "seed") else ""
+        return (f"{self.subject()}, {options.rate:g}/s for {options.duration_s:g} s per latency run{seed}, "
+                f"{len(report.runs)} run(s), median reported")
+
+    def drawn_up_front(self, draw: Callable[[str, int], Workload], warmup: int,
+                       flat_out: int) -> dict[str, Workload]:
+        """draw(tag, count) for every measurement in the order they run: the warm-up, then per repeat the
+        flat-out phase (0) and the fixed-rate phase (1), by tag."""
+        options = self.options
+        workloads = {"warmup": draw("warmup", warmup)}
+        for repeat in range(1, options.repeats + 1):
+            for phase, count in enumerate((flat_out, fixed_rate_count(options.rate, options.duration_s))):
+                workloads[phase_tag(repeat, phase)] = draw(phase_tag(repeat, phase), count)
+        return workloads
+
+    async def run(self) -> BenchReport:
+        """Draws, starts the service, seeds, measures, checks reconciliation, tears everything down."""
+        report = BenchReport(self.options, self.rows())
+        started = time.perf_counter()
+        if drawn := self.draw():
+            self.say(f"drew {drawn} in {time.perf_counter() - started:.1f} s")
+        async with ServiceUnderTest(self.service, self.name, self.options.kafka_bootstrap,
+                                    self.options.postgres_admin_url) as env:
+            self.say(f"{self.service} service pid {env.service_pid} on {env.base_url}, database "
+                     f"{env.database_name}, topics {env.topic_prefix}*, log {env.log_path}")
+            started = time.perf_counter()
+            if seeded := await self.seed(env):
+                self.say(f"seeded {seeded} in {time.perf_counter() - started:.1f} s")
+            await self.measure(env, report)
+            if self.reconciles:
+                await env.check_reconciliation(report, self.say)
+        return report
+
+
+def run_main(benchmark_type: type[Benchmark], description: str, argv: list[str] | None = None) -> int:
+    """Parses the options (--help shows `description`), runs the benchmark on the fastest event loop at hand,
+    prints its report under its headline and writes it; the exit code."""
+    options = parse_options(benchmark_type.Options, description, argv)
     # ServiceProcess starts the service from the repository root (it finds it from the working directory).
     os.chdir(REPO_ROOT)
     try:
@@ -626,11 +803,12 @@ def run_main(benchmark: Callable[[Callable[[str], None]], Awaitable[BenchReport]
     aiokafka_log = logging.getLogger("aiokafka")
     aiokafka_level = aiokafka_log.level
     aiokafka_log.setLevel(logging.CRITICAL)
+    benchmark = benchmark_type(options, lambda line: print(line, flush=True))
     try:
-        report = runner(benchmark(lambda line: print(line, flush=True)))
+        report = runner(benchmark.run())
     finally:
         aiokafka_log.setLevel(aiokafka_level)
-    print_report(report, headline(report))
+    print_report(report, benchmark.headline(report))
     json_path = report.options.json_path
     if json_path:
         json_path.parent.mkdir(parents=True, exist_ok=True)
