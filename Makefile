@@ -28,7 +28,7 @@ up: install infra-up migrate  ## set up and run the stack locally (Kafka, Postgr
 	  if [ -f .local/$$name.pid ] && kill -0 $$(cat .local/$$name.pid) 2>/dev/null; then echo "$$name already running"; return; fi; \
 	  nohup "$$@" >> .local/log/$$name.log 2>&1 & echo $$! > .local/$$name.pid; \
 	}; \
-	start payment-simulator $(PY) -m finance_service.entrypoints.payment_simulator; \
+	start payment-simulator $(PY) -m payment_simulator; \
 	for svc in $(SERVICES); do start $$svc $(PY) -m $${svc}_service; done
 	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz \
 	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz

@@ -28,5 +28,5 @@ for svc in "${SERVICES[@]}"; do
   emit "${svc^^}_MIGRATION_DATABASE_URL" "postgresql+asyncpg://$db:$db@127.0.0.1:$PG_PORT/$db"
 done
 # The payment provider finance pays refunds through: locally the simulator that `make up` starts
-# (python -m finance_service.entrypoints.payment_simulator, default port 8090).
+# (python -m payment_simulator, default port 8090).
 emit FINANCE_PAYMENT_PROVIDER_URL "http://127.0.0.1:8090"

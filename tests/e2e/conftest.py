@@ -80,7 +80,7 @@ def start_service(service_process, service: str, database_url: str, kafka_bootst
 def payment_provider(service_process):
     """The simulated payment provider as a process of its own: it keeps its payments when finance is killed."""
     port = free_port()
-    return service_process("finance_service.entrypoints.payment_simulator", {"PAYMENT_SIMULATOR_PORT": str(port)},
+    return service_process("payment_simulator", {"PAYMENT_SIMULATOR_PORT": str(port)},
                            port, ready_path="/healthz")
 
 

@@ -2,7 +2,7 @@
 each kind with one status (ecomops_common.http), so no route writes its own try/except."""
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import NamedTuple
 
 
 class Refused(Exception):
@@ -25,8 +25,10 @@ class Forbidden(Refused):
         self.reason, self.message = reason, message
 
 
-class FieldProblem(Protocol):
-    field: str  # dotted path inside the request body, e.g. "rules.0.nodes"
+class FieldProblem(NamedTuple):
+    """One broken rule, addressed by a dotted path inside the request body (e.g. "rules.0.nodes")."""
+
+    field: str
     message: str
 
 

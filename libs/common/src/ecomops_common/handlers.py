@@ -39,6 +39,10 @@ class Received(Protocol[T]):
     @property
     def occurred_at(self) -> datetime | None: ...
 
+    @property
+    def raw(self) -> bytes | None:
+        """The message exactly as it arrived (e.g. kept whole in an exception queue); None if not from Kafka."""
+
 
 # A service-layer function: (its entered unit of work, the batch's new messages) -> None; it commits.
 Handler = Callable[[Any, list[Any]], Awaitable[None]]

@@ -101,6 +101,10 @@ class Delivery(Generic[T]):
         """When the fact happened, as its envelope says; None for a bare channel document."""
         return self.envelope.occurred_at if self.envelope else None
 
+    @property
+    def raw(self) -> bytes | None:
+        return self.record.value
+
 
 def record_headers(record: ConsumerRecord) -> dict[str, str]:
     return {name: (value or b"").decode("utf-8", "replace") for name, value in record.headers or ()}

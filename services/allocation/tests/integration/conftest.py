@@ -6,7 +6,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
 from allocation_service.bootstrap import build_app
-from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
+from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import ALLOCATION_EVENTS
 from ecomops_common.testing.plugin import consume_until, free_port, running

@@ -2,10 +2,10 @@
 
 import pytest
 
-from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
 from allocation_service.service_layer import reconcile
 from allocation_service.service_layer.allocation import RESULTS
-from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
+from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
+from allocation_service.service_layer.unit_of_work import SqlAllocationUnitOfWork
 from ecomops_common import metrics
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatusChanged
@@ -68,7 +68,7 @@ async def test_orders_are_allocated_split_backordered_and_released(allocation, a
     assert counted == [2, 1, 1, 1]  # o-whole, o-split; o-short's fill; o-short; o-whole
     database = Database(settings.database_url)
     try:
-        async with AllocationUnitOfWork(database) as uow:
+        async with SqlAllocationUnitOfWork(database) as uow:
             await reconcile.observe(uow)
     finally:
         await database.dispose()

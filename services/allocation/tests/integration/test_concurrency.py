@@ -9,7 +9,7 @@ import asyncpg
 import httpx
 import pytest
 
-from allocation_service.entrypoints.kafka import ORDER_EVENTS_CONSUMER
+from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events, run_reconciliation
 from ecomops_common.testing.samples import order_placed

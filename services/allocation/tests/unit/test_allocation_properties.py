@@ -129,7 +129,7 @@ def test_every_requested_unit_is_either_allocated_or_backordered(positions, dema
         assert len({a.node for a in plan.allocations}) <= 1
     expected_status = ("allocated" if not plan.backordered
                        else "partially_allocated" if plan.allocations else "backordered")
-    assert plan.status == expected_status
+    assert plan.outcome == expected_status
 
 
 @no_deadline

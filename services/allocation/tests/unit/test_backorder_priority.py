@@ -60,5 +60,5 @@ def test_only_the_open_lines_are_planned_under_each_channels_rules(make_demand, 
     plans = fill_backorders([(web, [DemandLine("2", "B", 1)]), (marketplace, marketplace.lines), (web, [])],
                             positions, rules)
     # The marketplace order is older but may only take B above 2 units: 3 < 4, so it waits whole.
-    assert [(plan.order_id, plan.status) for plan in plans] == [("mkt", "backordered"), ("web", "allocated")]
+    assert [(plan.order_id, plan.outcome) for plan in plans] == [("mkt", "backordered"), ("web", "allocated")]
     assert plans[1].allocations == (Allocation("2", "B", "WH1", 1),)

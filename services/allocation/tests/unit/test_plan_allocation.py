@@ -7,9 +7,9 @@ from allocation_service.domain.rules import SourcingRules
 from allocation_service.domain.sourcing import (
     Allocation,
     AllocationPlan,
-    AllocationStatus,
     Backorder,
     DemandLine,
+    FillOutcome,
     apply_plan,
     plan_allocation,
 )
@@ -23,7 +23,7 @@ def test_one_node_shipping_everything_beats_a_better_ranked_node_that_needs_a_sp
     positions = stock(StockPosition("A", "WH-DE", 5), StockPosition("A", "WH-NL", 5), StockPosition("B", "WH-NL", 5))
     plan = plan_allocation(make_demand(lines=TWO_LINES), positions, ZONED)
     assert plan.allocations == (Allocation("1", "A", "WH-NL", 2), Allocation("2", "B", "WH-NL", 1))
-    assert plan.status == "allocated"
+    assert plan.outcome == "allocated"
 
 
 def test_the_zone_of_the_ship_to_country_ranks_nodes(make_demand, stock):
@@ -51,7 +51,7 @@ def test_split_across_nodes_when_no_node_has_everything(make_demand, stock):
     positions = stock(StockPosition("A", "WH-DE", 5), StockPosition("B", "WH-NL", 5))
     plan = plan_allocation(make_demand(lines=TWO_LINES), positions, ZONED)
     assert plan.allocations == (Allocation("1", "A", "WH-DE", 2), Allocation("2", "B", "WH-NL", 1))
-    assert plan.status == AllocationStatus.allocated
+    assert plan.outcome == FillOutcome.allocated
 
 
 def test_a_line_no_node_covers_is_split_in_rank_order(make_demand, stock):
@@ -72,7 +72,7 @@ def test_without_split_the_node_shipping_most_units_ships_and_the_rest_is_backor
     plan = plan_allocation(make_demand(lines=TWO_LINES), positions, rules)
     assert plan.allocations == (Allocation("1", "A", "WH-DE", 2),)
     assert plan.backordered == (Backorder("2", "B", 1),)
-    assert plan.status == AllocationStatus.partially_allocated
+    assert plan.outcome == FillOutcome.partially_allocated
 
 
 def test_without_split_equal_units_go_to_the_better_ranked_node(make_demand, stock):
@@ -87,20 +87,20 @@ def test_partial_allocates_what_exists_and_backorders_the_remainder_per_line(mak
     plan = plan_allocation(make_demand(lines=[("1", "A", 5), ("2", "B", 2)]), positions, SourcingRules())
     assert plan.allocations == (Allocation("1", "A", "WH1", 3),)
     assert plan.backordered == (Backorder("1", "A", 2), Backorder("2", "B", 2))
-    assert plan.status == "partially_allocated"
+    assert plan.outcome == "partially_allocated"
 
 
 def test_backorder_policy_allocates_nothing_when_anything_is_short(make_demand, stock):
     positions = stock(StockPosition("A", "WH1", 3))
     plan = plan_allocation(make_demand(lines=[("1", "A", 5)]), positions, SourcingRules(short_stock="backorder"))
     assert plan == AllocationPlan("o1", (), (Backorder("1", "A", 5),))
-    assert plan.status == AllocationStatus.backordered
+    assert plan.outcome == FillOutcome.backordered
 
 
 def test_backorder_policy_still_allocates_an_order_that_fits_by_splitting(make_demand, stock):
     positions = stock(StockPosition("A", "WH1", 3), StockPosition("A", "WH2", 3))
     plan = plan_allocation(make_demand(lines=[("1", "A", 5)]), positions, SourcingRules(short_stock="backorder"))
-    assert plan.status == AllocationStatus.allocated
+    assert plan.outcome == FillOutcome.allocated
 
 
 def test_a_channel_only_takes_atp_above_its_protected_quantity(make_demand, stock):
@@ -109,7 +109,7 @@ def test_a_channel_only_takes_atp_above_its_protected_quantity(make_demand, stoc
     plan = plan_allocation(make_demand(lines=[("1", "A", 5)]), positions, marketplace)
     assert plan.allocations == (Allocation("1", "A", "WH1", 3),)
     assert plan.backordered == (Backorder("1", "A", 2),)
-    assert plan_allocation(make_demand(lines=[("1", "A", 5)]), positions, SourcingRules()).status == "allocated"
+    assert plan_allocation(make_demand(lines=[("1", "A", 5)]), positions, SourcingRules()).outcome == "allocated"
 
 
 def test_lines_for_the_same_sku_share_its_availability(make_demand, stock):
@@ -121,7 +121,7 @@ def test_lines_for_the_same_sku_share_its_availability(make_demand, stock):
 
 def test_shrunk_positions_have_nothing_to_promise(make_demand, stock):
     positions = stock(StockPosition("A", "WH1", on_hand=1, reserved=4))
-    assert plan_allocation(make_demand(), positions, SourcingRules()).status == "backordered"
+    assert plan_allocation(make_demand(), positions, SourcingRules()).outcome == "backordered"
 
 
 def test_planning_does_not_touch_positions(make_demand, stock):

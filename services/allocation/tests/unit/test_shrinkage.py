@@ -63,7 +63,7 @@ def test_re_sourcing_respects_the_channels_rules(stock, make_demand):
     outcome = resolve_shrinkage("A", "WH1", 0, positions, [Reservation(demand, Allocation("1", "A", "WH1", 3))],
                                 rules)
     (plan,) = outcome.replans
-    assert plan.status == "backordered"  # WH2 has 4, the marketplace may take 2, and it will not take part
+    assert plan.outcome == "backordered"  # WH2 has 4, the marketplace may take 2, and it will not take part
     assert positions["A", "WH2"].reserved == 0
     assert positions["A", "WH1"].reserved == 0
 

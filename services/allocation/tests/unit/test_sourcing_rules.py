@@ -1,7 +1,8 @@
 from decimal import Decimal
 
-from allocation_service.domain.rules import DEFAULT_RULES, FieldError, SourcingRules, rules_for
+from allocation_service.domain.rules import DEFAULT_RULES, SourcingRules, rules_for
 from allocation_service.domain.stock import StockPosition
+from ecomops_common.errors import FieldProblem
 
 NODES = {"WH1", "WH2", "WH3"}
 
@@ -33,7 +34,7 @@ def test_every_broken_field_is_reported_with_its_path():
 
 def test_field_errors_are_field_message_pairs():
     (error,) = SourcingRules(node_priority={"DE": ["WH9"]}).validate(NODES)
-    assert error == FieldError("node_priority.DE.0", "unknown node 'WH9'")
+    assert error == FieldProblem("node_priority.DE.0", "unknown node 'WH9'")
     field, message = error
     assert field == "node_priority.DE.0"
 

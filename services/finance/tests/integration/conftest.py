@@ -4,8 +4,8 @@ import pytest
 from ecomops_common.testing.plugin import running
 from finance_service.adapters.payment_provider import HttpPaymentProvider
 from finance_service.bootstrap import build_app
-from finance_service.entrypoints.payment_simulator import create_simulator_app
 from finance_service.settings import FinanceSettings
+from payment_simulator import create_simulator_app
 
 ADMIN = {"authorization": "Bearer test-token", "x-actor": "fin:maria"}
 

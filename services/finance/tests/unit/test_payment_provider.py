@@ -9,7 +9,7 @@ import pytest
 
 from finance_service.adapters.payment_provider import HttpPaymentProvider
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, RefundInstruction, idempotency_key
-from finance_service.entrypoints.payment_simulator import create_simulator_app
+from payment_simulator import create_simulator_app
 
 BASE_URL = "http://payments"
 

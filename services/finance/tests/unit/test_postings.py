@@ -22,7 +22,14 @@ from finance_service.domain.accounts import (
     TAX_PAYABLE,
     WRITE_OFF,
 )
-from finance_service.domain.journal import JournalLine, UnbalancedEntry, balances, build_entry, reversal
+from finance_service.domain.journal import (
+    IrreversibleEntry,
+    JournalLine,
+    UnbalancedEntry,
+    balances,
+    build_entry,
+    reversal,
+)
 from finance_service.domain.money import allocate
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, Refund, RefundStatus
 from finance_service.domain.postings import (
@@ -158,7 +165,7 @@ def test_entries_balance_per_currency_and_are_reversed_not_changed():
     undo = reversal(entry, AT, "shipped by mistake")
     assert undo.reverses == "shipment:e1" and undo.source_id == "shipment:e1"
     assert all(amount == 0 for amount in balances([entry, undo]).values())
-    with pytest.raises(ValueError):
+    with pytest.raises(IrreversibleEntry):
         reversal(undo, AT, "twice")
 
 

@@ -1,5 +1,7 @@
 """Composition root: what the order service is; ecomops_common.service wires it like every other service."""
 
+from functools import partial
+
 from fastapi import FastAPI
 
 from ecomops_common.batching import Coalescer
@@ -8,7 +10,7 @@ from ecomops_common.service import ServiceDefinition
 from order_service.entrypoints import http
 from order_service.migrations import MIGRATIONS
 from order_service.service_layer.handlers import handlers
-from order_service.service_layer.intake import IntakeResult, Submission, take_orders
+from order_service.service_layer.intake import take_orders_in_one_transaction
 from order_service.service_layer.unit_of_work import SqlOrderUnitOfWork
 from order_service.settings import OrderSettings
 
@@ -22,12 +24,8 @@ ORDER_SERVICE = ServiceDefinition(
 def build_app(settings: OrderSettings | None = None) -> FastAPI:
     service = ORDER_SERVICE.build(settings)
     settings = service.settings
-
-    async def take_in_one_transaction(submissions: list[Submission]) -> list[IntakeResult]:
-        async with service.unit_of_work() as uow:
-            return await take_orders(uow, submissions, settings.intake_policy)
-
     # Concurrent POSTs share a transaction: the commit (and its fsync) is paid once per batch.
-    service.app.state.intake = Coalescer(take_in_one_transaction, max_waiting=settings.intake_queue_limit,
-                                         max_batch=settings.consumer_max_records)
+    service.app.state.intake = Coalescer(
+        partial(take_orders_in_one_transaction, service.unit_of_work, settings.intake_policy),
+        max_waiting=settings.intake_queue_limit, max_batch=settings.consumer_max_records)
     return service.app

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from returns_service.domain.dispositions import DEFAULT_TABLE, DispositionRule, DispositionTable
-from returns_service.domain.policy import RequestedLine, ReturnPolicy, ShippedLine, check_request
+from returns_service.domain.policy import RequestedLine, ReturnPolicy, ShippedLine, check_request, return_node
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 SHIPPED = {"1": ShippedLine("1", "TSHIRT-M", "apparel", shipped=3, returned_or_requested=1),
@@ -35,6 +35,17 @@ def test_a_request_within_the_rules_is_accepted():
 ])
 def test_each_rule_refuses_with_its_name(lines, reason, days, broken):
     assert rules_broken(lines, reason, days) == broken
+
+
+def test_a_request_naming_a_line_twice_is_refused():
+    assert rules_broken([RequestedLine("1", 1), RequestedLine("1", 1)]) == [("duplicate_line", "lines")]
+
+
+def test_the_parcel_goes_to_the_channels_node_else_to_the_node_that_shipped_else_to_the_default():
+    shipped = {"1": ShippedLine("1", "A", "apparel", 1, node="BER1"), "2": ShippedLine("2", "B", "apparel", 1)}
+    assert return_node(ReturnPolicy(return_node="RET1"), [RequestedLine("1", 1)], shipped, "WH1") == "RET1"
+    assert return_node(ReturnPolicy(), [RequestedLine("1", 1), RequestedLine("2", 1)], shipped, "WH1") == "BER1"
+    assert return_node(ReturnPolicy(), [RequestedLine("2", 1)], shipped, "WH1") == "WH1"  # shipment not heard of
 
 
 def test_categories_may_have_windows_of_their_own():

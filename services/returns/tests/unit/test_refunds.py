@@ -11,7 +11,7 @@ from returns_service.domain.refunds import (
     DEFAULT_POLICY,
     RISK_SIGNALS,
     ApprovalRefused,
-    FieldError,
+    FieldProblem,
     RefundLine,
     RefundPolicy,
     check_approver,
@@ -132,13 +132,13 @@ def test_policy_errors_name_every_bad_field():
     policy = RefundPolicy(timing="soon", instant_max_amount=D(-1), restocking_fee_by_grade={"E": D("0.1"),
                           "B": D("1.5")}, refund_shipping="yes", approval_threshold=100.0, max_returns_90d=-1)
     assert policy.validate() == [
-        FieldError("timing", "must be one of instant, on_receipt, after_inspection"),
-        FieldError("instant_max_amount", "must be a decimal amount >= 0"),
-        FieldError("approval_threshold", "must be a decimal amount >= 0"),
-        FieldError("restocking_fee_by_grade.E", "unknown grade 'E': use A, B, C or D"),
-        FieldError("restocking_fee_by_grade.B", "must be a decimal rate from 0 to 1"),
-        FieldError("refund_shipping", "must be true or false"),
-        FieldError("max_returns_90d", "must be an integer >= 0"),
+        FieldProblem("timing", "must be one of instant, on_receipt, after_inspection"),
+        FieldProblem("instant_max_amount", "must be a decimal amount >= 0"),
+        FieldProblem("approval_threshold", "must be a decimal amount >= 0"),
+        FieldProblem("restocking_fee_by_grade.E", "unknown grade 'E': use A, B, C or D"),
+        FieldProblem("restocking_fee_by_grade.B", "must be a decimal rate from 0 to 1"),
+        FieldProblem("refund_shipping", "must be true or false"),
+        FieldProblem("max_returns_90d", "must be an integer >= 0"),
     ]
 
 

@@ -11,8 +11,7 @@ from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import consume_until, eventually, produce_events
-from warehouse_service.entrypoints.kafka import to_command
-from warehouse_service.service_layer.scanning import apply_scans
+from warehouse_service.service_layer.scanning import apply_scans, scan_command_of
 
 pytestmark = pytest.mark.integration
 SKUS = ("SKU-RED-M", "SKU-BLUE-L")  # two SKUs: the two scans share no stock row to queue on
@@ -38,7 +37,7 @@ async def finish_at_once(unit_of_work, first: dict, second: dict) -> None:
                     await commit()
 
                 uow.commit = paused_commit
-            result, = await apply_scans(uow, [(to_command(Scan.model_validate(body)), json.dumps(body))])
+            result, = await apply_scans(uow, [(scan_command_of(Scan.model_validate(body)), json.dumps(body))])
             assert result.outcome == "applied", result
 
     async def wait_for_second() -> None:

@@ -24,6 +24,7 @@ class FakeDelivery(Generic[T]):
     correlation_id: str | None = None
     traceparent: str | None = None
     occurred_at: datetime | None = None
+    raw: bytes | None = None
 
 
 def received(*messages: T, **ids: Any) -> list[FakeDelivery[T]]:

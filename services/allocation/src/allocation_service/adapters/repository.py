@@ -20,7 +20,7 @@ from allocation_service.adapters.orm import (
     ReservationRecord,
     StockPositionRecord,
 )
-from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
+from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderAllocationStatus
 from allocation_service.domain.rules import SourcingRules
 from allocation_service.domain.shrinkage import AllocationException
 from allocation_service.domain.sourcing import Allocation, Backorder, OrderDemand
@@ -135,7 +135,8 @@ class AllocationRepository:
         fulfilments = (await self.session.execute(
             select(_fulfilments).where(_fulfilments.c.order_id.in_(ids)))).mappings().all()
         orders = {row["order_id"]: OrderAllocation(demand_from_json(row["order_id"], row["channel"], row["demand"]),
-                                                   OrderStatus(row["status"]), row["revision"]) for row in demands}
+                                                   OrderAllocationStatus(row["status"]), row["revision"])
+                  for row in demands}
         for r in reservations:
             orders[r["order_id"]].reservations.append(Allocation(r["line_id"], r["sku"], r["node"], r["qty"]))
         for b in backorders:

@@ -25,7 +25,7 @@ from allocation_service.domain.sourcing import (
 from allocation_service.domain.stock import StockKey, StockPosition
 
 
-class OrderStatus(StrEnum):
+class OrderAllocationStatus(StrEnum):
     """An order as allocation sees it; `held` and `pending` have nothing reserved yet."""
 
     held = "held"  # placed on hold (payment, fraud, address): waits for the order service's release
@@ -36,13 +36,14 @@ class OrderStatus(StrEnum):
     released = "released"  # cancelled or rejected: nothing reserved, and never again
 
 
-ACTIVE = frozenset({OrderStatus.allocated, OrderStatus.partially_allocated, OrderStatus.backordered})
+ACTIVE = frozenset({OrderAllocationStatus.allocated, OrderAllocationStatus.partially_allocated,
+                    OrderAllocationStatus.backordered})
 
 
 @dataclass
 class OrderAllocation:
     demand: OrderDemand
-    status: OrderStatus
+    status: OrderAllocationStatus
     revision: int = 0
     reservations: list[Allocation] = field(default_factory=list)
     backorders: list[Backorder] = field(default_factory=list)
@@ -66,10 +67,10 @@ class OrderAllocation:
             picked[f.line_id, f.sku, f.node] += f.qty
         self.fulfilled = [Allocation(line, sku, node, qty) for (line, sku, node), qty in picked.items()]
         self.backorders = [Backorder(line, sku, qty) for (line, sku), qty in waiting.items() if qty]
-        if self.status is OrderStatus.released:
+        if self.status is OrderAllocationStatus.released:
             return
         plan = AllocationPlan(self.order_id, tuple(self.reservations + self.fulfilled), tuple(self.backorders))
-        self.status = OrderStatus(plan.status.value)
+        self.status = OrderAllocationStatus(plan.outcome.value)
 
 
 class AllocationBook:
@@ -127,12 +128,12 @@ class AllocationBook:
     def release_hold(self, order_id: str) -> None:
         """The order service released the order's last hold: it may be allocated now."""
         order = self.orders[order_id]
-        if order.status is OrderStatus.held:
-            order.status = OrderStatus.pending
+        if order.status is OrderAllocationStatus.held:
+            order.status = OrderAllocationStatus.pending
 
     def allocate(self, order_ids: Iterable[str], reason: str) -> None:
         """Reserves pending orders, most urgent first, so express and vip orders win when stock is short."""
-        waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status is OrderStatus.pending]
+        waiting = [self.orders[i] for i in set(order_ids) if self.orders[i].status is OrderAllocationStatus.pending]
         for order in sorted(waiting, key=lambda o: priority_key(o.demand)):
             positions = self.positions_of({line.sku for line in order.demand.lines})
             plan = plan_allocation(order.demand, positions, self._rules(order))
@@ -143,13 +144,13 @@ class AllocationBook:
     def release(self, order_id: str, reason: str) -> None:
         """Gives back everything the order holds; it will never be allocated again."""
         order = self.orders[order_id]
-        if order.status is OrderStatus.released:
+        if order.status is OrderAllocationStatus.released:
             return
         self._require_locked(r.sku for r in order.reservations)
         for r in order.reservations:
             self.positions[r.sku, r.node].release(r.qty)
         order.reservations, order.backorders = [], []
-        order.status = OrderStatus.released
+        order.status = OrderAllocationStatus.released
         self._changed(order, reason)
 
     def set_stock(self, sku: str, node: str, on_hand: int, safety_stock: int | None = None,

@@ -3,19 +3,13 @@
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Literal, NamedTuple
+from typing import Literal
 
 from allocation_service.domain.stock import StockPosition
+from ecomops_common.errors import FieldProblem
 
 ShortStockPolicy = Literal["partial", "backorder"]
 SHORT_STOCK_POLICIES: tuple[str, ...] = ("partial", "backorder")
-
-
-class FieldError(NamedTuple):
-    """One broken rule, addressed by a dotted field path so an HTTP layer can answer 422 with it."""
-
-    field: str
-    message: str
 
 
 @dataclass(frozen=True)
@@ -31,16 +25,16 @@ class SourcingRules:
     # Shipping cost per node, the tie-break after zone rank; a node without a cost ranks after priced nodes.
     node_cost: Mapping[str, Decimal] = field(default_factory=dict)
 
-    def validate(self, known_nodes: Collection[str]) -> list[FieldError]:
+    def validate(self, known_nodes: Collection[str]) -> list[FieldProblem]:
         """Every broken rule at once (empty when valid); known_nodes are the fulfilment nodes that exist."""
-        errors: list[FieldError] = []
+        errors: list[FieldProblem] = []
         if not isinstance(self.allow_split, bool):
-            errors.append(FieldError("allow_split", "must be true or false"))
+            errors.append(FieldProblem("allow_split", "must be true or false"))
         if self.short_stock not in SHORT_STOCK_POLICIES:
-            errors.append(FieldError("short_stock", f"must be one of {', '.join(SHORT_STOCK_POLICIES)}"))
+            errors.append(FieldProblem("short_stock", f"must be one of {', '.join(SHORT_STOCK_POLICIES)}"))
         if isinstance(self.protected_quantity, bool) or not isinstance(self.protected_quantity, int) \
                 or self.protected_quantity < 0:
-            errors.append(FieldError("protected_quantity", "must be an integer >= 0"))
+            errors.append(FieldProblem("protected_quantity", "must be an integer >= 0"))
         errors.extend(_node_priority_errors(self.node_priority, known_nodes))
         errors.extend(_node_cost_errors(self.node_cost, known_nodes))
         return errors
@@ -71,36 +65,36 @@ def rules_for(channel: str, rules_by_channel: Mapping[str, SourcingRules]) -> So
 
 def _node_priority_errors(node_priority: Mapping[str, Sequence[str]], known_nodes: Collection[str]):
     if not isinstance(node_priority, Mapping):
-        yield FieldError("node_priority", "must map ship-to country to a list of nodes")
+        yield FieldProblem("node_priority", "must map ship-to country to a list of nodes")
         return
     for country, nodes in node_priority.items():
         path = f"node_priority.{country}"
         if not _is_country_code(country):
-            yield FieldError(path, "country must be an ISO 3166 alpha-2 code such as DE")
+            yield FieldProblem(path, "country must be an ISO 3166 alpha-2 code such as DE")
         # A bare string is a Sequence too; "WH1" would otherwise read as nodes "W", "H", "1".
         if not isinstance(nodes, list | tuple):
-            yield FieldError(path, "must be a list of nodes")
+            yield FieldProblem(path, "must be a list of nodes")
             continue
         seen: set[str] = set()
         for index, node in enumerate(nodes):
             if node not in known_nodes:
-                yield FieldError(f"{path}.{index}", f"unknown node {node!r}")
+                yield FieldProblem(f"{path}.{index}", f"unknown node {node!r}")
             elif node in seen:
-                yield FieldError(f"{path}.{index}", f"node {node!r} is listed twice")
+                yield FieldProblem(f"{path}.{index}", f"node {node!r} is listed twice")
             seen.add(node)
 
 
 def _node_cost_errors(node_cost: Mapping[str, Decimal], known_nodes: Collection[str]):
     if not isinstance(node_cost, Mapping):
-        yield FieldError("node_cost", "must map node to a shipping cost")
+        yield FieldProblem("node_cost", "must map node to a shipping cost")
         return
     for node, cost in node_cost.items():
         path = f"node_cost.{node}"
         if node not in known_nodes:
-            yield FieldError(path, f"unknown node {node!r}")
+            yield FieldProblem(path, f"unknown node {node!r}")
         # Money is Decimal: a float cost would already carry binary rounding error.
         if not isinstance(cost, Decimal) or not cost.is_finite() or cost < 0:
-            yield FieldError(path, "must be a decimal amount >= 0")
+            yield FieldProblem(path, "must be a decimal amount >= 0")
 
 
 def _is_country_code(country: object) -> bool:

@@ -37,7 +37,9 @@ class Backorder(NamedTuple):
     qty: int
 
 
-class AllocationStatus(StrEnum):
+class FillOutcome(StrEnum):
+    """How much of an order a plan fills: all of it, part of it, none of it (all backordered)."""
+
     allocated = "allocated"
     partially_allocated = "partially_allocated"
     backordered = "backordered"
@@ -81,12 +83,12 @@ class AllocationPlan:
     backordered: tuple[Backorder, ...]
 
     @property
-    def status(self) -> AllocationStatus:
+    def outcome(self) -> FillOutcome:
         if not self.backordered:
-            return AllocationStatus.allocated
+            return FillOutcome.allocated
         if self.allocations:
-            return AllocationStatus.partially_allocated
-        return AllocationStatus.backordered
+            return FillOutcome.partially_allocated
+        return FillOutcome.backordered
 
 
 def plan_allocation(demand: OrderDemand, positions: Mapping[StockKey, StockPosition],

@@ -1,32 +1,25 @@
 """HTTP API: availability and reservations for connectors and operators; stock, rules and reconciliation for
 admins (Bearer token)."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, Depends, Header, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from allocation_service.domain.rules import DEFAULT_RULES, SourcingRules, rules_for
-from allocation_service.service_layer.allocation import StockLevel, availability, set_stock_levels
+from allocation_service.service_layer.allocation import OrderUnknown, StockLevel, availability, set_stock_levels
 from allocation_service.service_layer.reconcile import reconcile
-from allocation_service.service_layer.rules import InvalidRules, put_rules
+from allocation_service.service_layer.rules import put_rules
+from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
 from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
 from ecomops_common.contracts.inventory import AvailabilityChanged
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import require_api_token
+from ecomops_common.http import entered_unit_of_work, require_api_token
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
 NODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
-
-
-async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
-    return request.app.state.unit_of_work
-
-
-UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+UnitOfWork = Annotated[AllocationUnitOfWork, Depends(entered_unit_of_work)]
 
 
 class StockLevelInput(Document):
@@ -47,6 +40,10 @@ class StockLevelInput(Document):
 
 class StockLevels(Document):
     levels: list[StockLevelInput] = Field(min_length=1, max_length=5000)
+
+
+class StockApplied(BaseModel):
+    applied: int = Field(description="Levels applied")
 
 
 class AvailabilityPage(BaseModel):
@@ -76,7 +73,7 @@ class RulesDocument(Document):
     node_cost: dict[str, Money] = Field(default_factory=dict, max_length=1000,
                                        description="Shipping cost per node, the tie-break")
 
-    def to_domain(self) -> SourcingRules:
+    def as_rules(self) -> SourcingRules:
         return SourcingRules(allow_split=self.allow_split, short_stock=self.short_stock,
                              protected_quantity=self.protected_quantity, node_priority=self.node_priority,
                              node_cost=self.node_cost)
@@ -118,32 +115,28 @@ class ReconciliationReport(BaseModel):
     drift: list[DriftView]
 
 
-@router.put("/stock", dependencies=[Depends(require_api_token)])
-async def put_stock_levels(body: StockLevels, new_unit_of_work: UnitOfWork) -> dict[str, int]:
+@router.put("/stock", response_model=StockApplied, dependencies=[Depends(require_api_token)])
+async def put_stock_levels(body: StockLevels, uow: UnitOfWork):
     """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case). An admin's
     level always applies and carries no version: the warehouse's next level replaces it, its older ones do not."""
     levels = [StockLevel(level.sku, level.node, level.on_hand, level.safety_stock) for level in body.levels]
-    async with new_unit_of_work() as uow:
-        return {"applied": await set_stock_levels(uow, levels)}
+    return StockApplied(applied=await set_stock_levels(uow, levels))
 
 
 @router.get("/availability", response_model=AvailabilityPage)
-async def get_availability(new_unit_of_work: UnitOfWork,
-                           sku: Annotated[list[str], Query(min_length=1, max_length=500)]):
+async def get_availability(uow: UnitOfWork, sku: Annotated[list[str], Query(min_length=1, max_length=500)]):
     """ATP per SKU: per node, in total, and per channel with rules of its own (any other channel sees atp)."""
-    async with new_unit_of_work() as uow:
-        positions = await uow.allocation.positions_of(sku)
-        rules = await uow.allocation.rules_by_channel()
+    positions = await uow.allocation.positions_of(sku)
+    rules = await uow.allocation.rules_by_channel()
     now = datetime.now(UTC)
     return AvailabilityPage(items=[availability(s, positions.values(), rules, now) for s in dict.fromkeys(sku)])
 
 
 @router.get("/reservations", response_model=ReservationsView)
-async def get_reservations(order_id: str, new_unit_of_work: UnitOfWork):
-    async with new_unit_of_work() as uow:
-        orders = await uow.allocation.load_orders([order_id], lock=False)
+async def get_reservations(order_id: str, uow: UnitOfWork):
+    orders = await uow.allocation.load_orders([order_id], lock=False)
     if not orders:
-        raise HTTPException(404, f"order {order_id} is unknown to allocation")
+        raise OrderUnknown(f"order {order_id} is unknown to allocation")
     order = orders[0]
     return ReservationsView(
         order_id=order.order_id, channel=order.demand.channel, status=order.status.value, revision=order.revision,
@@ -153,10 +146,9 @@ async def get_reservations(order_id: str, new_unit_of_work: UnitOfWork):
 
 
 @router.get("/channels/{channel}/rules", response_model=ChannelRulesView)
-async def get_channel_rules(channel: str, new_unit_of_work: UnitOfWork):
-    async with new_unit_of_work() as uow:
-        row = await uow.allocation.rules_row(channel)
-        rules = await uow.allocation.rules_by_channel()
+async def get_channel_rules(channel: str, uow: UnitOfWork):
+    row = await uow.allocation.rules_row(channel)
+    rules = await uow.allocation.rules_by_channel()
     if row is None:
         return ChannelRulesView(channel=channel, rules=RulesDocument.of(DEFAULT_RULES), default=True)
     return ChannelRulesView(channel=channel, rules=RulesDocument.of(rules_for(channel, rules)), default=False,
@@ -166,29 +158,20 @@ async def get_channel_rules(channel: str, new_unit_of_work: UnitOfWork):
 @router.put("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Malformed rules, unknown nodes or countries, listed per field"}})
 async def put_channel_rules(channel: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
-                            body: RulesDocument, new_unit_of_work: UnitOfWork,
+                            body: RulesDocument, uow: UnitOfWork,
                             actor: Annotated[str, Header(alias="x-actor", max_length=128)] = "admin"):
-    try:
-        async with new_unit_of_work() as uow:
-            await put_rules(uow, channel, body.to_domain(), actor)
-    except InvalidRules as invalid:
-        return JSONResponse(status_code=422, content={"detail": [
-            {"loc": ["body", *error.field.split(".")], "msg": error.message, "type": "invalid_rule"}
-            for error in invalid.errors]})
-    return await get_channel_rules(channel, new_unit_of_work)
+    await put_rules(uow, channel, body.as_rules(), actor)
+    return await get_channel_rules(channel, uow)
 
 
 @router.get("/exceptions", response_model=list[ExceptionView])
-async def list_exceptions(new_unit_of_work: UnitOfWork, limit: Annotated[int, Query(ge=1, le=500)] = 50):
+async def list_exceptions(uow: UnitOfWork, limit: Annotated[int, Query(ge=1, le=500)] = 50):
     """Stock that fell below reservations, newest first."""
-    async with new_unit_of_work() as uow:
-        return await uow.allocation.recent_exceptions(limit)
+    return await uow.allocation.recent_exceptions(limit)
 
 
 @router.get("/reconciliation", response_model=ReconciliationReport, dependencies=[Depends(require_api_token)])
-async def get_reconciliation(new_unit_of_work: UnitOfWork):
+async def get_reconciliation(uow: UnitOfWork):
     """Recomputes reserved quantities from live reservations; drift lists every position that disagrees."""
-    async with new_unit_of_work() as uow:
-        drift = await reconcile(uow)
+    drift = await reconcile(uow)
     return ReconciliationReport(ok=not drift, drift=[DriftView(**vars(d)) for d in drift])
-

@@ -3,15 +3,17 @@ the positions of every SKU it may touch (sorted), then the orders, changes an Al
 announces the result: the orders' new allocations, exceptions and the SKUs' availability."""
 
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
-from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderStatus
+from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderAllocationStatus
+from allocation_service.domain.requests import OrderRequests
 from allocation_service.domain.sourcing import OrderDemand
 from allocation_service.domain.stock import StockKey, is_stale
+from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
 from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_AVAILABILITY
 from ecomops_common.contracts.allocation import (
     AllocatedLine,
@@ -22,8 +24,16 @@ from ecomops_common.contracts.allocation import (
     OrderAllocated,
     OrderBackordered,
 )
-from ecomops_common.contracts.inventory import AvailabilityChanged, ChannelAvailability, NodeAvailability
+from ecomops_common.contracts.inventory import (
+    AvailabilityChanged,
+    ChannelAvailability,
+    NodeAvailability,
+    StockLevelChanged,
+)
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
 from ecomops_common.envelope import new_event
+from ecomops_common.errors import NotFound
+from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 
 log = logging.getLogger(__name__)
@@ -32,23 +42,8 @@ RESULTS = Counter("ecomops_allocation_results_total", "Orders' allocations annou
                   "(allocated, partially_allocated, backordered, released), counted once committed", ["status"])
 
 
-@dataclass(frozen=True)
-class Cause:
-    """The message behind a change, so the events it causes carry its correlation and trace."""
-
-    event_id: str | None = None
-    correlation_id: str | None = None
-    traceparent: str | None = None
-
-
-@dataclass
-class OrderEvents:
-    """What a batch of order events asks of allocation, in the order service's words."""
-
-    placed: list[tuple[OrderDemand, bool]] = field(default_factory=list)  # (demand, held)
-    to_allocate: set[str] = field(default_factory=set)  # holds released: awaiting allocation now
-    to_release: dict[str, str] = field(default_factory=dict)  # order id -> why (cancelled, rejected)
-    causes: dict[str, Cause] = field(default_factory=dict)  # order id -> the latest message about it
+class OrderUnknown(NotFound):
+    """No OrderPlaced of this order was handled (or not yet)."""
 
 
 @dataclass(frozen=True)
@@ -58,33 +53,73 @@ class StockLevel:
     on_hand: int | None = None  # None: keep
     safety_stock: int | None = None  # None: keep
     version: int | None = None  # the warehouse's number for the level (see is_stale); None: an admin's level
-    cause: Cause = Cause()
+    cause: Received | None = None  # the warehouse's message; None: an admin's level
     fulfilled: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) picked in this change
     short_picked: tuple[tuple[str, str, int], ...] = ()  # (order id, line id, units) not found: re-source first
 
 
-async def process_order_events(uow, events: OrderEvents) -> None:
+def demand_of(order: OrderPlaced) -> OrderDemand:
+    return OrderDemand(
+        order_id=order.order_id, channel=order.channel,
+        lines=[(line.line_id, line.sku, line.quantity) for line in order.lines],
+        ship_to_country=order.ship_to.country or "", service_level=order.service_level.value,
+        customer_tier=order.customer.tier.value, placed_at=order.placed_at, promised_date=order.promised_date,
+    )
+
+
+async def take_order_events(uow: AllocationUnitOfWork,
+                            batch: list[Received[OrderPlaced | OrderStatusChanged]]) -> None:
+    """order.events.v1: what the batch asks of allocation (the domain decides), done in one transaction; the
+    events each order's change causes carry the latest message that asked something of it."""
+    requests = OrderRequests()
+    causes: dict[str, Received] = {}
+    for received in batch:
+        message = received.message
+        if isinstance(message, OrderPlaced):
+            asks = requests.order_placed(demand_of(message), message.status.value)
+        else:
+            asks = requests.status_changed(message.order_id, message.to_status.value)
+        if asks:
+            causes[message.order_id] = received
+    await process_order_requests(uow, requests, causes)
+
+
+async def take_stock_levels(uow: AllocationUnitOfWork, batch: list[Received[StockLevelChanged]]) -> None:
+    """inventory.stock.v1: the warehouse's levels, in one transaction."""
+    await set_stock_levels(uow, [
+        StockLevel(r.message.sku, r.message.node, on_hand=r.message.sellable_on_hand, version=r.message.version,
+                   cause=r, fulfilled=_line_units(r.message.fulfilled),
+                   short_picked=_line_units(r.message.short_picked)) for r in batch])
+
+
+def _line_units(units) -> tuple[tuple[str, str, int], ...]:
+    return tuple((u.order_id, u.line_id, u.quantity) for u in units)
+
+
+async def process_order_requests(uow: AllocationUnitOfWork, requests: OrderRequests,
+                                 causes: Mapping[str, Received]) -> None:
     """Stores new orders, releases cancelled ones (their stock first goes to backorders), allocates the rest.
 
     A release of an order not placed yet is remembered, and its OrderPlaced, arriving late (redriven from
     the dead-letter topic), reserves nothing.
     """
     now = datetime.now(UTC)
-    placed_ids = [demand.order_id for demand, _ in events.placed]
-    known = await uow.allocation.existing_order_ids([*placed_ids, *events.to_allocate, *events.to_release])
+    placed_ids = [demand.order_id for demand, _ in requests.placed]
+    known = await uow.allocation.existing_order_ids([*placed_ids, *requests.to_allocate, *requests.to_release])
     released_before = await uow.allocation.released_before_placement(set(placed_ids) - known)
     for order_id in sorted(released_before):
         log.warning("order %s was placed after its release (cancelled or rejected); nothing reserved", order_id)
-    new_orders = {demand.order_id: OrderAllocation(demand, OrderStatus.held if held else OrderStatus.pending)
-                  for demand, held in events.placed if demand.order_id not in known | released_before}
-    existing = (events.to_allocate | set(events.to_release)) & known
+    new_orders = {demand.order_id: OrderAllocation(demand, OrderAllocationStatus.held if held
+                                                   else OrderAllocationStatus.pending)
+                  for demand, held in requests.placed if demand.order_id not in known | released_before}
+    existing = (requests.to_allocate | set(requests.to_release)) & known
     await uow.allocation.remember_releases_before_placement(
-        {order_id: reason for order_id, reason in events.to_release.items()
+        {order_id: reason for order_id, reason in requests.to_release.items()
          if order_id not in known and order_id not in new_orders}, now)
-    for order_id in events.to_allocate - known - set(new_orders):
+    for order_id in requests.to_allocate - known - set(new_orders):
         log.warning("order %s is unknown to allocation (its OrderPlaced was never handled); ignored", order_id)
 
-    released_skus = await uow.allocation.skus_of_orders(set(events.to_release) & known)
+    released_skus = await uow.allocation.skus_of_orders(set(requests.to_release) & known)
     waiting_on_released = await uow.allocation.orders_backordered_on(released_skus)
     skus = ({line.sku for order in new_orders.values() for line in order.demand.lines}
             | await uow.allocation.skus_of_orders(existing | waiting_on_released))
@@ -92,17 +127,17 @@ async def process_order_events(uow, events: OrderEvents) -> None:
     for order in new_orders.values():
         book.add_order(order)
 
-    for order_id, reason in events.to_release.items():
+    for order_id, reason in requests.to_release.items():
         if order_id in book.orders:
             book.release(order_id, reason)
     book.fill_backorders(released_skus)
-    for order_id in events.to_allocate & set(book.orders):
+    for order_id in requests.to_allocate & set(book.orders):
         book.release_hold(order_id)
-    book.allocate([i for i in [*new_orders, *events.to_allocate] if i in book.orders], "placed")
-    await _save_and_announce(uow, book, set(new_orders), {}, events.causes, now)
+    book.allocate([i for i in [*new_orders, *requests.to_allocate] if i in book.orders], "placed")
+    await _save_and_announce(uow, book, set(new_orders), {}, causes, now)
 
 
-async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
+async def set_stock_levels(uow: AllocationUnitOfWork, levels: list[StockLevel]) -> int:
     """Applies stock counts and safety stock; returns how many were applied (stale ones are not).
 
     Shrinkage below reservations re-sources the newest orders' units; any increase fills backorders.
@@ -140,12 +175,12 @@ async def set_stock_levels(uow, levels: list[StockLevel]) -> int:
             applied_versions[key] = level.version
         applied += 1
     book.fill_backorders(skus)
-    causes = {order_id: levels[-1].cause for order_id in book.changed}
+    causes = {order_id: levels[-1].cause for order_id in book.changed if levels[-1].cause is not None}
     await _save_and_announce(uow, book, set(), applied_versions, causes, now)
     return applied
 
 
-async def _open_book(uow, skus: set[str], order_ids: set[str], more_order_ids
+async def _open_book(uow: AllocationUnitOfWork, skus: set[str], order_ids: set[str], more_order_ids
                      ) -> tuple[AllocationBook, dict[StockKey, int | None]]:
     """Locks positions (sorted), then the orders named and those `more_order_ids()` finds under those locks.
     Also returns the version of the warehouse level each position's on_hand was last set from."""
@@ -154,15 +189,15 @@ async def _open_book(uow, skus: set[str], order_ids: set[str], more_order_ids
     return AllocationBook(positions, skus, orders, await uow.allocation.rules_by_channel()), versions
 
 
-async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str], versions: dict[StockKey, int],
-                             causes: dict[str, Cause], now: datetime) -> None:
+async def _save_and_announce(uow: AllocationUnitOfWork, book: AllocationBook, new_order_ids: set[str],
+                             versions: dict[StockKey, int], causes: Mapping[str, Received], now: datetime) -> None:
     await uow.allocation.save(book, new_order_ids, versions, now)
     changed = book.changed_orders()
     for order in changed:
-        cause = causes.get(order.order_id, Cause())
+        cause = causes.get(order.order_id)
         event_type, payload = allocation_event(order, book.changed[order.order_id])
-        uow.emit(new_event(event_type, 1, SOURCE, "order", order.order_id, payload, causation_id=cause.event_id,
-                           correlation_id=cause.correlation_id, traceparent=cause.traceparent), ALLOCATION_EVENTS)
+        uow.emit(new_event(event_type, 1, SOURCE, "order", order.order_id, payload, **caused_by(cause)),
+                 ALLOCATION_EVENTS)
     for exception in book.exceptions:
         exception_id = new_id()
         await uow.allocation.add_exception(exception_id, exception, now)
@@ -182,6 +217,13 @@ async def _save_and_announce(uow, book: AllocationBook, new_order_ids: set[str],
         RESULTS.labels(status=order.status.value).inc()
 
 
+def caused_by(cause: Received | None) -> dict[str, str | None]:
+    """The ids an event takes from the message that caused it; none for an admin's change."""
+    if cause is None:
+        return {}
+    return {"causation_id": cause.event_id, "correlation_id": cause.correlation_id, "traceparent": cause.traceparent}
+
+
 def allocation_event(order: OrderAllocation, reason: str):
     """Lines are every unit allocated per line and node, reserved or already picked (the warehouse's task)."""
     allocated: dict[tuple[str, str, str], int] = {}
@@ -193,9 +235,9 @@ def allocation_event(order: OrderAllocation, reason: str):
     fields = dict(order_id=order.order_id, channel=order.demand.channel, status=AllocationStatus(order.status.value),
                   revision=order.revision, lines=lines, backordered=backordered, reason=reason,
                   service_level=order.demand.service_level)
-    if order.status is OrderStatus.released:
+    if order.status is OrderAllocationStatus.released:
         return "AllocationReleased", AllocationReleased(**fields)
-    if order.status is OrderStatus.backordered:
+    if order.status is OrderAllocationStatus.backordered:
         return "OrderBackordered", OrderBackordered(**fields)
     return "OrderAllocated", OrderAllocated(**fields)
 

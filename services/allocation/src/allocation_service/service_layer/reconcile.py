@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from prometheus_client import Gauge
 
+from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
 from ecomops_common import metrics
 
 BACKORDERED_ORDERS = Gauge("ecomops_backordered_orders", "Orders with units on backorder, at the last reconciliation")
@@ -18,12 +19,12 @@ class Drift:
     live: int  # units held by reservation records
 
 
-async def reconcile(uow) -> list[Drift]:
+async def reconcile(uow: AllocationUnitOfWork) -> list[Drift]:
     """Positions whose counter disagrees with their reservations; empty when all is well."""
     return [Drift(**row) for row in await uow.allocation.reservation_drift()]
 
 
-async def observe(uow) -> None:
+async def observe(uow: AllocationUnitOfWork) -> None:
     """For the metrics, every reconcile interval: the drift found and what waits on backorder. Reads only."""
     metrics.RECONCILIATION_DRIFT.labels(check="allocation_reservations").set(len(await reconcile(uow)))
     orders, units = await uow.allocation.backorder_totals()

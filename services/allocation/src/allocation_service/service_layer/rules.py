@@ -2,16 +2,16 @@
 
 from datetime import UTC, datetime
 
-from allocation_service.domain.rules import FieldError, SourcingRules
+from allocation_service.domain.rules import SourcingRules
+from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
+from ecomops_common.errors import Invalid
 
 
-class InvalidRules(Exception):
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
+class InvalidRules(Invalid):
+    code = "invalid_rule"
 
 
-async def put_rules(uow, channel: str, rules: SourcingRules, actor: str) -> None:
+async def put_rules(uow: AllocationUnitOfWork, channel: str, rules: SourcingRules, actor: str) -> None:
     errors = rules.validate(await uow.allocation.known_nodes())
     if errors:
         raise InvalidRules(errors)

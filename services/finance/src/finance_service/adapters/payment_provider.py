@@ -36,7 +36,7 @@ class PaymentProvider(Protocol):
 
 
 class HttpPaymentProvider:
-    """The refund API of the payment simulator (entrypoints/payment_simulator.py), shaped like Stripe's."""
+    """The refund API of the payment simulator (the payment_simulator package beside this one), shaped like Stripe's."""
 
     def __init__(self, base_url: str, timeout_s: float, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self._timeout_s = timeout_s

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 
+from ecomops_common.errors import Conflict
 from ecomops_common.money import minor_unit
 from finance_service.domain.accounts import ACCOUNTS
 from finance_service.domain.money import ZERO
@@ -38,6 +39,10 @@ class JournalLine:
 
 class UnbalancedEntry(ValueError):
     pass
+
+
+class IrreversibleEntry(Conflict):
+    """A reversal is not reversed: the right entry is posted instead."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ def reversal(entry: JournalEntry, occurred_at: datetime, reason: str) -> Journal
     """The entry that cancels `entry`: every line on the other side. Its source is the reversed entry, so an
     entry is reversed at most once; a reversal is not reversed (post the right entry instead)."""
     if entry.kind == "reversal":
-        raise ValueError("a reversal cannot be reversed; post a correcting entry instead")
+        raise IrreversibleEntry("a reversal cannot be reversed; post a correcting entry instead")
     return JournalEntry(
         "reversal", f"{entry.kind}:{entry.source_id}", occurred_at,
         tuple(replace(line, debit=line.credit, credit=line.debit) for line in entry.lines),

@@ -4,7 +4,6 @@ as JSON or CSV (`?format=csv`)."""
 
 import csv
 import io
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -12,30 +11,31 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
-from pydantic import Field, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
-from ecomops_common.http import require_api_token
+from ecomops_common.http import entered_unit_of_work, require_api_token
 from ecomops_common.money import to_minor_unit
-from finance_service.domain.accounts import CHART
-from finance_service.domain.journal import reversal
+from finance_service.domain.accounts import CHART, AccountType
 from finance_service.domain.leakage import FeeRule
 from finance_service.domain.payouts import RefundStatus
 from finance_service.domain.postings import UnitCost
-from finance_service.service_layer.payouts import issue
+from finance_service.service_layer import journal as books
+from finance_service.service_layer import payouts
+from finance_service.service_layer.journal import EntryNotFound
+from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["finance"], dependencies=[Depends(require_api_token)])
 Actor = Annotated[str, Header(alias="x-actor", min_length=1, max_length=128,
                               description="The person acting, recorded with the change")]
 SKU = Annotated[str, Path(min_length=1, max_length=64)]
 EntryId = Annotated[int, Path(ge=1, le=INT8_MAX)]
-
-
-async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
-    return request.app.state.unit_of_work
-
-
-UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+UnitOfWork = Annotated[FinanceUnitOfWork, Depends(entered_unit_of_work)]
+# Amounts are answered as decimal strings in the currency's minor units (see _json); the reports' times as Python's
+# isoformat ("+00:00"), the other routes' as Pydantic's ("Z"), as they always were.
+Amount = Annotated[str, Field(description="A decimal string", examples=["19.99"])]
+ReportTime = Annotated[datetime, PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+                       WithJsonSchema({"type": "string", "format": "date-time"})]
 
 
 class Format(StrEnum):
@@ -43,9 +43,15 @@ class Format(StrEnum):
     csv = "csv"
 
 
+class AccountView(BaseModel):
+    code: str
+    name: str
+    type: AccountType
+
+
 @router.get("/accounts")
-async def chart_of_accounts() -> list[dict[str, str]]:
-    return [{"code": a.code, "name": a.name, "type": a.type} for a in CHART]
+async def chart_of_accounts() -> list[AccountView]:
+    return [AccountView(code=a.code, name=a.name, type=a.type) for a in CHART]
 
 
 class UnitCostIn(Document):
@@ -60,44 +66,84 @@ class UnitCostIn(Document):
         return self
 
 
+class UnitCostSet(BaseModel):
+    sku: str
+    amount: Money
+    currency: str
+    liquidation_value: Money
+    updated_by: str
+
+
+class UnitCostView(BaseModel):
+    sku: str
+    amount: Amount
+    currency: str
+    liquidation_value: Amount
+    updated_by: str
+    updated_at: datetime
+
+
 @router.put("/costs/{sku}")
-async def set_unit_cost(sku: SKU, cost: UnitCostIn, actor: Actor, uow_factory: UnitOfWork) -> dict[str, Any]:
+async def set_unit_cost(sku: SKU, cost: UnitCostIn, actor: Actor, uow: UnitOfWork) -> UnitCostSet:
     """Used for shipments, returns and counts posted from now on; facts waiting for this cost are posted."""
-    async with uow_factory() as uow:
-        await uow.finance.set_unit_cost(sku, UnitCost(cost.amount, cost.currency, cost.liquidation_value), actor,
-                                        datetime.now(UTC))
-        await uow.commit()
-    return {"sku": sku, **cost.model_dump(mode="json"), "updated_by": actor}
+    await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency, cost.liquidation_value), actor)
+    return UnitCostSet(sku=sku, amount=cost.amount, currency=cost.currency, liquidation_value=cost.liquidation_value,
+                       updated_by=actor)
 
 
-@router.get("/costs")
-async def unit_costs(uow_factory: UnitOfWork) -> list[dict[str, Any]]:
-    async with uow_factory() as uow:
-        return _json([dict(row._mapping) for row in await uow.finance.all_unit_costs()])
+@router.get("/costs", response_model=list[UnitCostView])
+async def unit_costs(uow: UnitOfWork) -> Any:
+    return _json([dict(row._mapping) for row in await uow.finance.all_unit_costs()])
 
 
-@router.get("/journal")
-async def journal(uow_factory: UnitOfWork, order_id: str | None = None, rma_id: str | None = None,
+class JournalLineView(BaseModel):
+    id: int
+    account: str
+    debit: Amount
+    credit: Amount
+    currency: str
+    order_id: str | None
+    rma_id: str | None
+    sku: str | None
+    channel: str | None
+    reason: str | None
+    memo: str | None
+
+
+class JournalEntryView(BaseModel):
+    id: int
+    kind: str
+    source_id: str
+    occurred_at: datetime
+    posted_at: datetime
+    posted_by: str
+    description: str
+    reverses: str | None
+    order_id: str | None
+    rma_id: str | None
+    lines: list[JournalLineView]
+
+
+@router.get("/journal", response_model=list[JournalEntryView])
+async def journal(uow: UnitOfWork, order_id: str | None = None, rma_id: str | None = None,
                   kind: str | None = None, after_id: Annotated[int, Query(ge=0, le=INT8_MAX)] = 0,
-                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[dict[str, Any]]:
+                  limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Any:
     """Entries with their lines, oldest first; page with after_id (the last id seen)."""
-    async with uow_factory() as uow:
-        entries = await uow.finance.entry_rows(order_id=order_id, rma_id=rma_id, kind=kind, after_id=after_id,
-                                               limit=limit)
-        lines = await uow.finance.line_rows([entry.id for entry in entries])
+    entries = await uow.finance.entry_rows(order_id=order_id, rma_id=rma_id, kind=kind, after_id=after_id,
+                                           limit=limit)
+    lines = await uow.finance.line_rows([entry.id for entry in entries])
     by_entry: dict[int, list] = {}
     for line in lines:
         by_entry.setdefault(line.entry_id, []).append(_line_view(line))
     return _json([{**dict(entry._mapping), "lines": by_entry.get(entry.id, [])} for entry in entries])
 
 
-@router.get("/journal/{entry_id}")
-async def journal_entry(entry_id: EntryId, uow_factory: UnitOfWork) -> dict[str, Any]:
-    async with uow_factory() as uow:
-        found = await uow.finance.entry(entry_id)
-        if found is None:
-            raise HTTPException(404, f"no journal entry {entry_id}")
-        lines = await uow.finance.line_rows([entry_id])
+@router.get("/journal/{entry_id}", response_model=JournalEntryView)
+async def journal_entry(entry_id: EntryId, uow: UnitOfWork) -> Any:
+    found = await uow.finance.entry(entry_id)
+    if found is None:
+        raise EntryNotFound(f"no journal entry {entry_id}")
+    lines = await uow.finance.line_rows([entry_id])
     return _json({**dict(found[0]._mapping), "lines": [_line_view(line) for line in lines]})
 
 
@@ -105,76 +151,88 @@ class ReversalIn(Document):
     reason: str = Field(min_length=3, max_length=500, description="Why the entry was wrong")
 
 
-@router.post("/journal/{entry_id}/reversal", status_code=201)
-async def reverse_entry(entry_id: EntryId, body: ReversalIn, actor: Actor, uow_factory: UnitOfWork) -> dict[str, Any]:
+@router.post("/journal/{entry_id}/reversal", status_code=201, response_model=JournalEntryView)
+async def reverse_entry(entry_id: EntryId, body: ReversalIn, actor: Actor, uow: UnitOfWork) -> Any:
     """Entries are never changed: a wrong one is cancelled by a reversing entry (then post the right one)."""
-    async with uow_factory() as uow:
-        found = await uow.finance.entry(entry_id)
-        if found is None:
-            raise HTTPException(404, f"no journal entry {entry_id}")
-        try:
-            entry = reversal(found[1], datetime.now(UTC), f"{body.reason} ({actor})")
-        except ValueError as error:
-            raise HTTPException(409, str(error)) from None
-        ids = await uow.finance.post([entry], actor, datetime.now(UTC))
-        if not ids:
-            raise HTTPException(409, f"journal entry {entry_id} is already reversed")
-        await uow.commit()
-    return await journal_entry(ids[0], uow_factory)
+    return await journal_entry(await books.reverse_entry(uow, entry_id, body.reason, actor), uow)
 
 
-@router.get("/refunds")
-async def refunds(uow_factory: UnitOfWork, status: RefundStatus | None = None,
-                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> list[dict[str, Any]]:
+class RefundView(BaseModel):
+    refund_id: str
+    rma_id: str
+    order_id: str
+    channel: str
+    customer_id: str
+    amount: Amount
+    currency: str
+    reason: str
+    timing: str
+    approved_by: str
+    approved_at: datetime
+    status: RefundStatus
+    generation: int
+    attempts: int
+    next_attempt_at: datetime | None
+    provider_reference: str | None
+    issued_at: datetime | None
+    last_error: str | None
+    duplicate_requests: int
+    breakdown: str = Field(description="JSON: line_id, kind, amount")
+    lines: str = Field(description="JSON: line_id, sku, quantity")
+
+
+@router.get("/refunds", response_model=list[RefundView])
+async def refunds(uow: UnitOfWork, status: RefundStatus | None = None,
+                  limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Any:
     """`status=failed` is finance staff's exception queue: declined for good, to retry or settle by hand."""
-    async with uow_factory() as uow:
-        return _json([dict(row._mapping) for row in await uow.finance.refund_rows(status, limit)])
+    return _json([dict(row._mapping) for row in await uow.finance.refund_rows(status, limit)])
 
 
-async def _failed_refund(uow, refund_id: str):
-    refund = await uow.finance.refund(refund_id)
-    if refund is None:
-        raise HTTPException(404, f"no refund {refund_id}")
-    if refund.status is not RefundStatus.failed:
-        raise HTTPException(409, f"refund {refund_id} is {refund.status}; only a failed refund can be acted on")
-    return refund
+class RetriedRefund(BaseModel):
+    refund_id: str
+    status: RefundStatus
+    idempotency_key: str
 
 
 @router.post("/refunds/{refund_id}/retry")
-async def retry_refund(refund_id: str, actor: Actor, uow_factory: UnitOfWork) -> dict[str, Any]:
+async def retry_refund(refund_id: str, actor: Actor, uow: UnitOfWork) -> RetriedRefund:
     """After a final decline, e.g. once the customer's payment details are fixed: paid again with a new key."""
-    async with uow_factory() as uow:
-        refund = await _failed_refund(uow, refund_id)
-        refund.retry()
-        refund.last_error = f"retried by {actor} after: {refund.last_error}"
-        await uow.finance.save_refunds([refund])
-        await uow.commit()
-    return {"refund_id": refund_id, "status": refund.status, "idempotency_key": refund.idempotency_key}
+    refund = await payouts.retry_refund(uow, refund_id, actor)
+    return RetriedRefund(refund_id=refund_id, status=refund.status, idempotency_key=refund.idempotency_key)
 
 
 class ManualSettlementIn(Document):
     reference: str = Field(min_length=1, max_length=100, description="E.g. the bank transfer's reference")
 
 
+class SettledRefund(BaseModel):
+    refund_id: str
+    status: RefundStatus
+    provider_reference: str | None
+
+
 @router.post("/refunds/{refund_id}/manual-settlement")
 async def settle_refund_manually(refund_id: str, body: ManualSettlementIn, actor: Actor,
-                                 uow_factory: UnitOfWork) -> dict[str, Any]:
+                                 uow: UnitOfWork) -> SettledRefund:
     """The customer was paid outside the provider: posted and announced like any issued refund."""
-    async with uow_factory() as uow:
-        refund = await _failed_refund(uow, refund_id)
-        refund.settle_manually(f"manual:{body.reference}", datetime.now(UTC))
-        await uow.finance.save_refunds([refund])
-        await issue(uow, [refund], posted_by=actor)
-        await uow.commit()
-    return {"refund_id": refund_id, "status": refund.status, "provider_reference": refund.provider_reference}
+    refund = await payouts.settle_refund_manually(uow, refund_id, body.reference, actor)
+    return SettledRefund(refund_id=refund_id, status=refund.status, provider_reference=refund.provider_reference)
 
 
-@router.get("/postings/pending")
-async def pending_postings(uow_factory: UnitOfWork) -> list[dict[str, Any]]:
+class PendingPosting(BaseModel):
+    event_id: str
+    message_type: str
+    occurred_at: datetime
+    payload: str = Field(description="The fact, as JSON")
+    waiting_for: str = Field(description="order:<id>, rma:<id>, cost:<sku> or review:<problem>")
+    parked_at: datetime
+
+
+@router.get("/postings/pending", response_model=list[PendingPosting])
+async def pending_postings(uow: UnitOfWork) -> Any:
     """Facts not posted yet and what each waits for: order:<id>, rma:<id>, cost:<sku> (set it under /v1/costs)
     or review:<problem> (a person must look)."""
-    async with uow_factory() as uow:
-        return [dict(row._mapping) for row in await uow.finance.parked_rows()]
+    return [dict(row._mapping) for row in await uow.finance.parked_rows()]
 
 
 @dataclass(frozen=True)
@@ -207,43 +265,167 @@ def accounting_period(
 AccountingPeriod = Annotated[Period | None, Depends(accounting_period)]
 
 
-@router.get("/reports/trial-balance", response_model=None)
-async def trial_balance(uow_factory: UnitOfWork, period: AccountingPeriod, format: Format = Format.json) -> Any:
+class AccountBalance(BaseModel):
+    account: str
+    name: str
+    type: AccountType
+    currency: str
+    opening: Amount
+    debits: Amount
+    credits: Amount
+    closing: Amount
+
+
+class CurrencyTotals(BaseModel):
+    currency: str
+    debits: Amount
+    credits: Amount
+    balanced: bool
+
+
+class TrialBalance(BaseModel):
+    start: ReportTime = Field(alias="from")
+    end: ReportTime = Field(alias="to", description="Exclusive")
+    accounts: list[AccountBalance]
+    totals: list[CurrencyTotals]
+
+
+@router.get("/reports/trial-balance", response_model=TrialBalance)
+async def trial_balance(uow: UnitOfWork, period: AccountingPeriod, format: Format = Format.json) -> Any:
     """Per account and currency: opening balance, debits, credits and closing balance for the period (UTC)."""
     if period is None:
         raise HTTPException(422, [{"loc": ["query", "period"], "msg": "give period=YYYY-MM, or from and to"}])
-    async with uow_factory() as uow:
-        report = await uow.reports.trial_balance(period.start, period.end)
+    report = await uow.reports.trial_balance(period.start, period.end)
     return _csv(report["accounts"], "trial-balance") if format is Format.csv else _json(report)
 
 
-@router.get("/reports/refund-reconciliation", response_model=None)
-async def refund_reconciliation(request: Request, uow_factory: UnitOfWork, no_receipt_days: Annotated[
+class ReconciledRefund(BaseModel):
+    refund_id: str
+    rma_id: str
+    order_id: str
+    channel: str
+    amount: Amount
+    currency: str
+    status: RefundStatus
+    timing: str
+    approved_by: str
+    approved_at: ReportTime
+    issued_at: ReportTime | None
+    provider_reference: str | None
+    matched_return: bool
+    received_at: ReportTime | None
+    inspected_at: ReportTime | None
+    before_inspection: bool
+    no_receipt: bool
+
+
+class ReconciliationTotals(BaseModel):
+    currency: str
+    pending: Amount
+    issued: Amount
+    failed: Amount
+    refunds_payable_in_ledger: Amount
+    ledger_agrees: bool = Field(description="The ledger's refunds payable are what is pending and failed")
+
+
+class RefundReconciliation(BaseModel):
+    refunds: list[ReconciledRefund]
+    issued_before_inspection: list[ReconciledRefund]
+    no_receipt_after_days: list[ReconciledRefund]
+    unmatched: list[ReconciledRefund]
+    totals: list[ReconciliationTotals]
+
+
+@router.get("/reports/refund-reconciliation", response_model=RefundReconciliation)
+async def refund_reconciliation(request: Request, uow: UnitOfWork, no_receipt_days: Annotated[
         int | None, Query(ge=0, le=365, description="Flag refunds paid this long ago without any receipt")] = None,
         format: Format = Format.json) -> Any:
     days = request.app.state.runtime.settings.no_receipt_days if no_receipt_days is None else no_receipt_days
-    async with uow_factory() as uow:
-        report = await uow.reports.refund_reconciliation(datetime.now(UTC), days)
+    report = await uow.reports.refund_reconciliation(datetime.now(UTC), days)
     return _csv(report["refunds"], "refund-reconciliation") if format is Format.csv else _json(report)
 
 
-@router.get("/reports/refund-leakage", response_model=None)
-async def refund_leakage(request: Request, uow_factory: UnitOfWork, format: Format = Format.json) -> Any:
+class RefundFinding(BaseModel):
+    refund_id: str
+    rma_id: str
+    order_id: str
+    amount: Amount
+    currency: str
+
+
+class OverPolicy(RefundFinding):
+    allowed: Amount
+    excess: Amount
+
+
+class DuplicateAttempts(RefundFinding):
+    attempts: int
+    duplicate_requests: int
+    declined_generations: int
+    status: RefundStatus
+
+
+class FeeNotCharged(RefundFinding):
+    reason: str
+    grades: list[str]
+    conditions: list[str]
+    timing: str
+
+
+class RefundLeakage(BaseModel):
+    over_policy: list[OverPolicy]
+    duplicate_attempts: list[DuplicateAttempts]
+    fees_not_charged: list[FeeNotCharged]
+
+
+@router.get("/reports/refund-leakage", response_model=RefundLeakage)
+async def refund_leakage(request: Request, uow: UnitOfWork, format: Format = Format.json) -> Any:
     """Refunds above the price paid, repeated attempts and approvals, restocking fees not charged."""
     settings = request.app.state.runtime.settings
-    async with uow_factory() as uow:
-        report = await uow.reports.leakage(FeeRule(frozenset(settings.retailer_fault_reasons),
-                                                   frozenset(settings.fee_grades), frozenset(settings.fee_conditions)))
+    report = await uow.reports.leakage(FeeRule(frozenset(settings.retailer_fault_reasons),
+                                               frozenset(settings.fee_grades), frozenset(settings.fee_conditions)))
     if format is Format.csv:
         return _csv([{"finding": name, **row} for name, rows in report.items() for row in rows], "refund-leakage")
     return _json(report)
 
 
-@router.get("/reports/return-liability", response_model=None)
-async def return_liability(uow_factory: UnitOfWork, format: Format = Format.json) -> Any:
+class ApprovedNotRefunded(BaseModel):
+    refund_id: str
+    rma_id: str
+    amount: Amount
+    currency: str
+    status: RefundStatus
+    approved_at: ReportTime
+    last_error: str | None
+
+
+class AuthorizedNotReceived(BaseModel):
+    rma_id: str
+    order_id: str
+    channel: str
+    authorized_at: ReportTime
+    units_outstanding: int
+    value: Amount | None = Field(description="None while the order is not known")
+    currency: str | None
+    refund_already_approved: bool
+
+
+class LiabilityTotals(BaseModel):
+    currency: str
+    approved_not_refunded: Amount
+    authorized_not_received: Amount
+
+
+class ReturnLiability(BaseModel):
+    approved_not_refunded: list[ApprovedNotRefunded]
+    authorized_not_received: list[AuthorizedNotReceived]
+    totals: list[LiabilityTotals]
+
+
+@router.get("/reports/return-liability", response_model=ReturnLiability)
+async def return_liability(uow: UnitOfWork, format: Format = Format.json) -> Any:
     """Refunds approved and not paid yet, and units authorized for return and not received yet."""
-    async with uow_factory() as uow:
-        report = await uow.reports.pending_liability()
+    report = await uow.reports.pending_liability()
     if format is Format.csv:
         return _csv([{"bucket": "approved_not_refunded", **row} for row in report["approved_not_refunded"]]
                     + [{"bucket": "authorized_not_received", **row} for row in report["authorized_not_received"]],
@@ -257,13 +439,28 @@ class MarginDimension(StrEnum):
     reason = "reason"
 
 
-@router.get("/reports/return-margin", response_model=None)
-async def return_margin(uow_factory: UnitOfWork, period: AccountingPeriod,
+class ReturnMargin(BaseModel):
+    """One of sku, channel and reason: the one asked for."""
+
+    sku: str | None = None
+    channel: str | None = None
+    reason: str | None = None
+    currency: str
+    refunds: Amount
+    fees_kept: Amount
+    write_offs: Amount
+    recovered_value: Amount
+    freight: Amount
+    margin_impact: Amount
+
+
+# exclude_unset: a row has only the dimension asked for
+@router.get("/reports/return-margin", response_model=list[ReturnMargin], response_model_exclude_unset=True)
+async def return_margin(uow: UnitOfWork, period: AccountingPeriod,
                         by: MarginDimension = MarginDimension.sku, format: Format = Format.json) -> Any:
     """What returns cost per SKU, channel or reason: refunds, fees kept, write-offs, recovered value, freight,
     and the margin impact (recovered value − refunds − freight); for the period's entries, or all time."""
-    async with uow_factory() as uow:
-        rows = await uow.reports.margin_impact(by.value, *(period.start, period.end) if period else ())
+    rows = await uow.reports.margin_impact(by.value, *(period.start, period.end) if period else ())
     return _csv(rows, f"return-margin-by-{by.value}") if format is Format.csv else _json(rows)
 
 

@@ -9,6 +9,7 @@ provider answers with the payment it already made.
 import asyncio
 import logging
 from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import Counter
@@ -16,17 +17,29 @@ from prometheus_client import Counter
 from ecomops_common.contracts import FINANCE_EVENTS
 from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.envelope import new_event
+from ecomops_common.errors import Conflict, NotFound
 from finance_service.adapters.payment_provider import PaymentProvider
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, Refund, RefundStatus
 from finance_service.domain.postings import post_refund_issued
+from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 log = logging.getLogger(__name__)
 SOURCE = "finance-service"
 PAYOUT_ANSWERS = Counter("ecomops_refund_payout_answers_total", "Payment provider answers to refund payouts: "
                          "paid, declined (a refund for finance staff) or unknown (asked again)", ["outcome"])
+# Payouts hold their refunds' row locks across the provider calls, so they open their own transactions.
+NewUnitOfWork = Callable[[], AbstractAsyncContextManager[FinanceUnitOfWork]]
 
 
-async def pay_out_due_refunds(unit_of_work: Callable, provider: PaymentProvider, *, batch_size: int,
+class RefundNotFound(NotFound):
+    pass
+
+
+class RefundNotFailed(Conflict):
+    """Staff act only on a refund declined for good."""
+
+
+async def pay_out_due_refunds(unit_of_work: NewUnitOfWork, provider: PaymentProvider, *, batch_size: int,
                               concurrency: int, retry_after: timedelta) -> int:
     """One round: returns how many refunds were attempted (a full batch means: go again)."""
     async with unit_of_work() as uow:
@@ -59,7 +72,7 @@ async def pay_out_due_refunds(unit_of_work: Callable, provider: PaymentProvider,
         return len(refunds)
 
 
-async def issue(uow, refunds: list[Refund], posted_by: str = "system") -> None:
+async def issue(uow: FinanceUnitOfWork, refunds: list[Refund], posted_by: str = "system") -> None:
     """Paid refunds: the entry that settles the liability and `RefundIssued` for returns and orders."""
     await uow.finance.post([post_refund_issued(
         r.refund_id, r.order_id, r.rma_id, r.channel, r.reason, r.currency, r.amount, r.provider_reference,
@@ -71,11 +84,40 @@ async def issue(uow, refunds: list[Refund], posted_by: str = "system") -> None:
             FINANCE_EVENTS)
 
 
-async def pay_out_until_idle(unit_of_work: Callable, provider: PaymentProvider, *, batch_size: int,
+async def pay_out_until_idle(unit_of_work: NewUnitOfWork, provider: PaymentProvider, *, batch_size: int,
                              concurrency: int, retry_after: timedelta) -> None:
     while await pay_out_due_refunds(unit_of_work, provider, batch_size=batch_size, concurrency=concurrency,
                                     retry_after=retry_after) >= batch_size:
         pass
+
+
+async def retry_refund(uow: FinanceUnitOfWork, refund_id: str, actor: str) -> Refund:
+    """After a final decline, e.g. once the customer's payment details are fixed: paid again with a new key."""
+    refund = await _failed_refund(uow, refund_id)
+    refund.retry()
+    refund.last_error = f"retried by {actor} after: {refund.last_error}"
+    await uow.finance.save_refunds([refund])
+    await uow.commit()
+    return refund
+
+
+async def settle_refund_manually(uow: FinanceUnitOfWork, refund_id: str, reference: str, actor: str) -> Refund:
+    """The customer was paid outside the provider: posted and announced like any issued refund."""
+    refund = await _failed_refund(uow, refund_id)
+    refund.settle_manually(f"manual:{reference}", _now())
+    await uow.finance.save_refunds([refund])
+    await issue(uow, [refund], posted_by=actor)
+    await uow.commit()
+    return refund
+
+
+async def _failed_refund(uow: FinanceUnitOfWork, refund_id: str) -> Refund:
+    refund = await uow.finance.refund(refund_id)
+    if refund is None:
+        raise RefundNotFound(f"no refund {refund_id}")
+    if refund.status is not RefundStatus.failed:
+        raise RefundNotFailed(f"refund {refund_id} is {refund.status}; only a failed refund can be acted on")
+    return refund
 
 
 def _now() -> datetime:

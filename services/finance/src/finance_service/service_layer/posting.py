@@ -18,6 +18,7 @@ from ecomops_common.contracts.warehouse import (
     ShipmentDispatched,
     StockAdjusted,
 )
+from ecomops_common.handlers import Received
 from finance_service.domain.payouts import Refund
 from finance_service.domain.postings import (
     DispositionApplied,
@@ -33,6 +34,7 @@ from finance_service.domain.postings import (
     post_refund_approved,
     post_stock_adjustment,
 )
+from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 SYSTEM = "system"
 # Facts that need earlier facts (the order, the RMA, a unit cost): parked until those are known.
@@ -42,25 +44,27 @@ DEPENDENT_TYPES: dict[str, type[BaseModel]] = {
 
 
 @dataclass(frozen=True)
-class Fact:
+class ParkedFact:
+    """A parked fact read back (a Received): its envelope's trace was not kept."""
+
     event_id: str
     message: BaseModel
+    correlation_id: None = None
+    traceparent: None = None
+    occurred_at: None = None
 
-    @property
-    def message_type(self) -> str:
-        return type(self.message).__name__
 
-
-async def record_facts(uow, facts: Sequence[Fact]) -> None:
-    """One batch of events from any topic, in one transaction (the caller commits)."""
+async def record_facts(uow: FinanceUnitOfWork, facts: list[Received[BaseModel]]) -> None:
+    """One batch of events from any topic (the consumer group's), in one transaction with its inbox marks."""
     messages = [fact.message for fact in facts]
     await uow.finance.add_orders([sale_order(m) for m in messages if isinstance(m, OrderPlaced)])
     await uow.finance.add_return_cases([_return_case(m) for m in messages if isinstance(m, ReturnAuthorized)])
     await approve_refunds(uow, [m for m in messages if isinstance(m, RefundApproved)])
-    await post_facts(uow, [fact for fact in facts if fact.message_type in DEPENDENT_TYPES])
+    await post_facts(uow, [fact for fact in facts if _type_of(fact) in DEPENDENT_TYPES])
+    await uow.commit()
 
 
-async def approve_refunds(uow, approvals: Sequence[RefundApproved]) -> None:
+async def approve_refunds(uow: FinanceUnitOfWork, approvals: Sequence[RefundApproved]) -> None:
     """Each refund id becomes one refund to pay out and one liability entry; a repeat is only counted."""
     new = await uow.finance.add_refunds([(_refund(a), {
         "approved_by": a.approved_by, "breakdown": json.dumps([c.model_dump(mode="json") for c in a.breakdown]),
@@ -77,7 +81,7 @@ async def approve_refunds(uow, approvals: Sequence[RefundApproved]) -> None:
     await uow.finance.post(entries, SYSTEM, _now())
 
 
-async def post_facts(uow, facts: Sequence[Fact]) -> list[str]:
+async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]]) -> list[str]:
     """Posts (or records) what can be and parks the rest with what it waits for; returns the event ids done."""
     if not facts:
         return []
@@ -119,17 +123,16 @@ async def post_facts(uow, facts: Sequence[Fact]) -> list[str]:
     return posted
 
 
-async def post_parked(unit_of_work, limit: int = 500) -> int:
+async def post_parked(uow: FinanceUnitOfWork, limit: int = 500) -> int:
     """Posts parked facts whose order, RMA or cost has arrived since; returns how many were posted."""
-    async with unit_of_work() as uow:
-        rows = await uow.finance.ready_parked(limit)
-        if not rows:
-            return 0
-        posted = await post_facts(uow, [Fact(row.event_id, DEPENDENT_TYPES[row.message_type].model_validate_json(
-            row.payload)) for row in rows])
-        await uow.finance.unpark(posted)
-        await uow.commit()
-        return len(posted)
+    rows = await uow.finance.ready_parked(limit)
+    if not rows:
+        return 0
+    posted = await post_facts(uow, [ParkedFact(row.event_id, DEPENDENT_TYPES[row.message_type].model_validate_json(
+        row.payload)) for row in rows])
+    await uow.finance.unpark(posted)
+    await uow.commit()
+    return len(posted)
 
 
 def sale_order(placed: OrderPlaced) -> SaleOrder:
@@ -174,8 +177,12 @@ def _known(found: dict, key: str, kind: str):
     return found[key]
 
 
-def _parked(fact: Fact, waiting_for: str) -> dict[str, Any]:
-    return {"event_id": fact.event_id, "message_type": fact.message_type, "occurred_at": _occurred_at(fact.message),
+def _type_of(fact: Received[BaseModel]) -> str:
+    return type(fact.message).__name__
+
+
+def _parked(fact: Received[BaseModel], waiting_for: str) -> dict[str, Any]:
+    return {"event_id": fact.event_id, "message_type": _type_of(fact), "occurred_at": _occurred_at(fact.message),
             "payload": fact.message.model_dump_json(), "waiting_for": waiting_for, "parked_at": _now()}
 
 

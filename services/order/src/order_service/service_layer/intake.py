@@ -1,6 +1,7 @@
 """Order intake: the same use case behind POST /v1/orders and the channel.orders.v1 consumer."""
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -99,6 +100,13 @@ async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
         else IntakeResult(False, stored[key])
         for index, key in enumerate(keys)
     ]
+
+
+async def take_orders_in_one_transaction(unit_of_work: Callable[[], OrderUnitOfWork], policy: IntakePolicy,
+                                         submissions: list[Submission]) -> list[IntakeResult]:
+    """POST /v1/orders: concurrent requests are coalesced into one call, one transaction (ecomops_common.batching)."""
+    async with unit_of_work() as uow:
+        return await take_orders(uow, submissions, policy)
 
 
 async def take_channel_orders(uow: OrderUnitOfWork, orders: list[Received[ChannelOrder]],

@@ -5,7 +5,8 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from returns_service.domain.policy import STANDARD_REASONS, FieldError
+from ecomops_common.errors import FieldProblem
+from returns_service.domain.policy import STANDARD_REASONS
 
 DISPOSITIONS = ("restock", "refurbish", "quarantine", "vendor_return", "liquidate", "scrap")
 GRADES = {"A": "like new", "B": "opened", "C": "damaged", "D": "unsalvageable"}
@@ -41,27 +42,27 @@ class DispositionTable:
         rule = next(rule for rule in self.rules if rule.matches(category, grade, reason))
         return Decision(rule.disposition, rule.id)
 
-    def validate(self, reasons: Collection[str] = STANDARD_REASONS) -> list[FieldError]:
-        errors: list[FieldError] = []
+    def validate(self, reasons: Collection[str] = STANDARD_REASONS) -> list[FieldProblem]:
+        errors: list[FieldProblem] = []
         if not self.rules:
-            return [FieldError("rules", "at least one rule is needed")]
+            return [FieldProblem("rules", "at least one rule is needed")]
         seen: set[str] = set()
         for index, rule in enumerate(self.rules):
             path = f"rules.{index}"
             if not rule.id or rule.id in seen:
-                errors.append(FieldError(f"{path}.id", f"rule ids must be unique and not empty: {rule.id!r}"))
+                errors.append(FieldProblem(f"{path}.id", f"rule ids must be unique and not empty: {rule.id!r}"))
             seen.add(rule.id)
             if rule.disposition not in DISPOSITIONS:
-                errors.append(FieldError(f"{path}.disposition", f"must be one of {', '.join(DISPOSITIONS)}"))
+                errors.append(FieldProblem(f"{path}.disposition", f"must be one of {', '.join(DISPOSITIONS)}"))
             for grade in sorted(rule.grades or ()):
                 if grade not in GRADES:
-                    errors.append(FieldError(f"{path}.grades", f"unknown grade {grade!r}: use A, B, C or D"))
+                    errors.append(FieldProblem(f"{path}.grades", f"unknown grade {grade!r}: use A, B, C or D"))
             for reason in sorted(rule.reasons or ()):
                 if reason not in reasons:
-                    errors.append(FieldError(f"{path}.reasons", f"unknown reason code {reason!r}"))
+                    errors.append(FieldProblem(f"{path}.reasons", f"unknown reason code {reason!r}"))
         last = self.rules[-1]
         if (last.categories, last.grades, last.reasons) != (None, None, None):
-            errors.append(FieldError(f"rules.{len(self.rules) - 1}",
+            errors.append(FieldProblem(f"rules.{len(self.rules) - 1}",
                                      "the last rule must match everything (no categories, grades or reasons)"))
         return errors
 

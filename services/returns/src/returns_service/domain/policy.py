@@ -3,20 +3,15 @@
 A refusal names the rule and why, so customer service can tell the customer and a portal can show it.
 """
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
+from ecomops_common.errors import FieldProblem
+
 STANDARD_REASONS = frozenset({"damaged_in_transit", "defective", "wrong_item", "not_as_described", "size_fit",
                               "changed_mind", "late_delivery", "other"})
-
-
-class FieldError(NamedTuple):
-    """One broken rule, addressed by a dotted field path, for a 422 answer."""
-
-    field: str
-    message: str
 
 
 class Refusal(NamedTuple):
@@ -39,17 +34,17 @@ class ReturnPolicy:
     def window_for(self, category: str) -> timedelta:
         return timedelta(days=self.window_days_by_category.get(category, self.return_window_days))
 
-    def validate(self) -> list[FieldError]:
+    def validate(self) -> list[FieldProblem]:
         errors = []
         if not isinstance(self.return_window_days, int) or self.return_window_days < 0:
-            errors.append(FieldError("return_window_days", "must be an integer >= 0"))
+            errors.append(FieldProblem("return_window_days", "must be an integer >= 0"))
         for category, days in self.window_days_by_category.items():
             if not isinstance(days, int) or days < 0:
-                errors.append(FieldError(f"window_days_by_category.{category}", "must be an integer >= 0"))
+                errors.append(FieldProblem(f"window_days_by_category.{category}", "must be an integer >= 0"))
         if not self.reason_codes:
-            errors.append(FieldError("reason_codes", "at least one reason code is needed"))
+            errors.append(FieldProblem("reason_codes", "at least one reason code is needed"))
         if not isinstance(self.transit_days, int) or self.transit_days < 0:
-            errors.append(FieldError("transit_days", "must be an integer >= 0"))
+            errors.append(FieldProblem("transit_days", "must be an integer >= 0"))
         return errors
 
 
@@ -131,4 +126,13 @@ def check_request(lines: Collection[RequestedLine], reason: str, shipped: Mappin
         if requested.quantity <= 0 or requested.quantity > returnable:
             refusals.append(Refusal("quantity_exceeds_returnable", f"{path}.quantity",
                                     f"{returnable} of {line.sku} can still be returned, {requested.quantity} asked"))
+    if len(lines) != len({line.line_id for line in lines}):  # else one line's units could be asked twice
+        refusals.append(Refusal("duplicate_line", "lines", "each order line may be asked once"))
     return refusals
+
+
+def return_node(policy: ReturnPolicy, lines: Sequence[RequestedLine], shipped: Mapping[str, ShippedLine],
+                default_node: str) -> str:
+    """Where the parcel goes: the channel's return node, else the node that shipped the first line asked, else
+    the service's default (a shipment not seen)."""
+    return policy.return_node or shipped[lines[0].line_id].node or default_node

@@ -8,9 +8,10 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_DOWN, Decimal
 
+from ecomops_common.errors import FieldProblem, Forbidden
 from ecomops_common.money import to_minor_unit
 from returns_service.domain.dispositions import GRADES
-from returns_service.domain.policy import STANDARD_REASONS, FieldError
+from returns_service.domain.policy import STANDARD_REASONS
 
 # The retailer's fault: no restocking fee, and the shipping fee is refunded when the policy says so.
 RETAILER_FAULT_REASONS = frozenset({"damaged_in_transit", "defective", "wrong_item"})
@@ -46,28 +47,28 @@ class RefundPolicy:
     # More earlier returns than this within 90 days sends the refund to a supervisor.
     max_returns_90d: int = 5
 
-    def validate(self) -> list[FieldError]:
+    def validate(self) -> list[FieldProblem]:
         """Every broken rule at once (empty when valid)."""
-        errors: list[FieldError] = []
+        errors: list[FieldProblem] = []
         if self.timing not in REFUND_TIMINGS:
-            errors.append(FieldError("timing", f"must be one of {', '.join(REFUND_TIMINGS)}"))
+            errors.append(FieldProblem("timing", f"must be one of {', '.join(REFUND_TIMINGS)}"))
         for name in ("instant_max_amount", "approval_threshold"):
             if not _is_amount(getattr(self, name)):
-                errors.append(FieldError(name, "must be a decimal amount >= 0"))
+                errors.append(FieldProblem(name, "must be a decimal amount >= 0"))
         if not isinstance(self.restocking_fee_by_grade, Mapping):
-            errors.append(FieldError("restocking_fee_by_grade", "must map grade A, B, C or D to a rate"))
+            errors.append(FieldProblem("restocking_fee_by_grade", "must map grade A, B, C or D to a rate"))
         else:
             for grade, rate in self.restocking_fee_by_grade.items():
                 path = f"restocking_fee_by_grade.{grade}"
                 if grade not in GRADES:
-                    errors.append(FieldError(path, f"unknown grade {grade!r}: use A, B, C or D"))
+                    errors.append(FieldProblem(path, f"unknown grade {grade!r}: use A, B, C or D"))
                 if not _is_amount(rate) or rate > 1:
-                    errors.append(FieldError(path, "must be a decimal rate from 0 to 1"))
+                    errors.append(FieldProblem(path, "must be a decimal rate from 0 to 1"))
         if not isinstance(self.refund_shipping, bool):
-            errors.append(FieldError("refund_shipping", "must be true or false"))
+            errors.append(FieldProblem("refund_shipping", "must be true or false"))
         if isinstance(self.max_returns_90d, bool) or not isinstance(self.max_returns_90d, int) \
                 or self.max_returns_90d < 0:
-            errors.append(FieldError("max_returns_90d", "must be an integer >= 0"))
+            errors.append(FieldProblem("max_returns_90d", "must be an integer >= 0"))
         return errors
 
 
@@ -209,12 +210,8 @@ def needs_approval(signals: Collection[str]) -> bool:
     return bool(signals)
 
 
-class ApprovalRefused(Exception):
+class ApprovalRefused(Forbidden):
     """The person may not approve this refund; `reason` is a stable code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason, self.message = reason, message
 
 
 def check_approver(approver: str, inspector: str | Collection[str] | None, roles: Collection[str]) -> None:

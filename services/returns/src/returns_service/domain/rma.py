@@ -7,6 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
+from ecomops_common.errors import Conflict
 from returns_service.domain.dispositions import GRADES, DispositionTable
 
 
@@ -22,7 +23,7 @@ CONDITION_GRADES = {"new": "A", "like_new": "A", "opened": "B", "damaged": "C", 
                     "wrong_item": "C", "empty_box": "D"}
 
 
-class RmaError(Exception):
+class RmaError(Conflict):
     """A step the RMA's state does not allow; the message says why."""
 
 

@@ -1,39 +1,32 @@
 """HTTP API: return requests from customer service and return portals, the RMA with its timeline, the work
 queues, inspections at the bench, supervisors' refund decisions, and the rules and staff for admins."""
 
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common.contracts.returns import ReturnRequest
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import require_api_token
+from ecomops_common.http import entered_unit_of_work, require_api_token
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.policy import DEFAULT_POLICY as DEFAULT_RETURN_POLICY
 from returns_service.domain.refunds import DEFAULT_POLICY as DEFAULT_REFUND_POLICY
-from returns_service.domain.refunds import ApprovalRefused
-from returns_service.domain.rma import RmaError, RmaStatus, cycle_time_summary
+from returns_service.domain.rma import RmaStatus, cycle_time_summary
 from returns_service.service_layer import handling, rules
 from returns_service.service_layer.handling import RmaNotFound
 from returns_service.service_layer.intake import request_returns
+from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["returns"])
 CHANNEL = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 Actor = Annotated[str, Header(alias="x-actor", max_length=128)]
-
-
-async def unit_of_work(request: Request) -> Callable:  # async: a plain def would run in a thread
-    return request.app.state.unit_of_work
-
-
-UnitOfWork = Annotated[Callable, Depends(unit_of_work)]
+UnitOfWork = Annotated[ReturnsUnitOfWork, Depends(entered_unit_of_work)]
 
 
 class StageView(BaseModel):
@@ -66,12 +59,11 @@ class RmaView(BaseModel):
                                                         "later stage")
 
 
-async def _view(new_unit_of_work: Callable, rma_id: str) -> RmaView:
-    async with new_unit_of_work() as uow:
-        rma = (await uow.returns.rmas([rma_id], lock=False)).get(rma_id)
-        if rma is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, f"RMA {rma_id} not found")
-        audit = await uow.returns.audit_of(rma_id)
+async def _view(uow: ReturnsUnitOfWork, rma_id: str) -> RmaView:
+    rma = (await uow.returns.rmas([rma_id], lock=False)).get(rma_id)
+    if rma is None:
+        raise RmaNotFound(f"RMA {rma_id} not found")
+    audit = await uow.returns.audit_of(rma_id)
     document = RMA_DOCUMENT.dump_python(rma, mode="json")
     return RmaView(**{**document, "timeline": audit, "cycle_times_s": rma.cycle_times()})
 
@@ -79,16 +71,15 @@ async def _view(new_unit_of_work: Callable, rma_id: str) -> RmaView:
 @router.post("/returns", status_code=status.HTTP_201_CREATED, response_model=RmaView,
              responses={200: {"description": "A resend (same channel and request_id): the RMA it made"},
                         422: {"description": "Malformed, or refused by the return policy: each rule and field"}})
-async def request_return(body: ReturnRequest, request: Request, response: Response, new_unit_of_work: UnitOfWork):
+async def request_return(body: ReturnRequest, request: Request, response: Response, uow: UnitOfWork):
     """A return request becomes an RMA or is refused with every policy rule it breaks."""
-    async with new_unit_of_work() as uow:
-        [outcome] = await request_returns(uow, [body], request.app.state.runtime.settings.default_node)
+    [outcome] = await request_returns(uow, [body], request.app.state.runtime.settings.default_node)
     if outcome.refusals:
         return JSONResponse(status_code=422, content={"detail": [
             {"loc": ["body", *r.field.split(".")], "msg": r.message, "type": r.rule} for r in outcome.refusals]})
     response.status_code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/returns/{outcome.rma_id}"
-    return await _view(new_unit_of_work, outcome.rma_id)
+    return await _view(uow, outcome.rma_id)
 
 
 class StageCycleTime(BaseModel):
@@ -98,16 +89,15 @@ class StageCycleTime(BaseModel):
 
 
 @router.get("/returns/cycle-times", response_model=dict[str, StageCycleTime])
-async def get_cycle_times(new_unit_of_work: UnitOfWork, days: Annotated[int, Query(ge=1, le=366)] = 30):
+async def get_cycle_times(uow: UnitOfWork, days: Annotated[int, Query(ge=1, le=366)] = 30):
     """Authorization → receipt → inspection → refund → close, over the RMAs authorized in the last `days`."""
-    async with new_unit_of_work() as uow:
-        timelines = await uow.returns.timelines_since(datetime.now(UTC) - timedelta(days=days))
+    timelines = await uow.returns.timelines_since(datetime.now(UTC) - timedelta(days=days))
     return cycle_time_summary(timelines.values())
 
 
 @router.get("/returns/{rma_id}", response_model=RmaView)
-async def get_return(rma_id: str, new_unit_of_work: UnitOfWork):
-    return await _view(new_unit_of_work, rma_id)
+async def get_return(rma_id: str, uow: UnitOfWork):
+    return await _view(uow, rma_id)
 
 
 class Queue(StrEnum):
@@ -129,12 +119,10 @@ class QueueItem(BaseModel):
 
 
 @router.get("/returns", response_model=list[QueueItem])
-async def list_queue(queue: Queue, new_unit_of_work: UnitOfWork,
-                     limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+async def list_queue(queue: Queue, uow: UnitOfWork, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     """A work queue, oldest first."""
     status_of = {Queue.awaiting_receipt: RmaStatus.authorized, Queue.awaiting_inspection: RmaStatus.received}
-    async with new_unit_of_work() as uow:
-        rows = await uow.returns.queue(status_of.get(queue), queue is Queue.awaiting_approval, limit)
+    rows = await uow.returns.queue(status_of.get(queue), queue is Queue.awaiting_approval, limit)
     now = datetime.now(UTC)
     return [QueueItem(**row, age_hours=round((now - row["authorized_at"]).total_seconds() / 3600, 2),
                       overdue=row["status"] == RmaStatus.authorized and row["expected_by"] is not None
@@ -150,26 +138,13 @@ class InspectionInput(Document):
     missing_accessories: list[str] = Field(default_factory=list, max_length=50)
 
 
-async def _command(new_unit_of_work: Callable, rma_id: str, command) -> RmaView:
-    try:
-        async with new_unit_of_work() as uow:
-            await command(uow)
-    except RmaNotFound as missing:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(missing)) from None
-    except ApprovalRefused as refused:
-        return JSONResponse(status_code=403, content={"detail": refused.message, "reason": refused.reason})
-    except RmaError as refused:
-        raise HTTPException(status.HTTP_409_CONFLICT, str(refused)) from None
-    return await _view(new_unit_of_work, rma_id)
-
-
 @router.post("/returns/{rma_id}/inspections", response_model=RmaView, dependencies=[Depends(require_api_token)],
              responses={409: {"description": "More units than received and not yet inspected, or an unknown SKU"}})
-async def record_inspection(rma_id: str, body: InspectionInput, new_unit_of_work: UnitOfWork):
+async def record_inspection(rma_id: str, body: InspectionInput, uow: UnitOfWork):
     """Grades received units at the bench; the disposition rule table decides what becomes of them."""
-    return await _command(new_unit_of_work, rma_id, lambda uow: handling.inspect_at_bench(
-        uow, rma_id, body.sku, body.quantity, body.grade, body.inspector, body.serial,
-        tuple(body.missing_accessories)))
+    await handling.inspect_at_bench(uow, rma_id, body.sku, body.quantity, body.grade, body.inspector, body.serial,
+                                    tuple(body.missing_accessories))
+    return await _view(uow, rma_id)
 
 
 class Approval(Document):
@@ -190,16 +165,16 @@ DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/approve", response_model=RmaView,
              dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
-async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, new_unit_of_work: UnitOfWork):
-    return await _command(new_unit_of_work, rma_id, lambda uow: handling.decide(
-        uow, rma_id, settlement_id, body.approver, True, body.note, body.amount))
+async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, uow: UnitOfWork):
+    await handling.decide(uow, rma_id, settlement_id, body.approver, True, body.note, body.amount)
+    return await _view(uow, rma_id)
 
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/deny", response_model=RmaView,
              dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
-async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, new_unit_of_work: UnitOfWork):
-    return await _command(new_unit_of_work, rma_id, lambda uow: handling.decide(
-        uow, rma_id, settlement_id, body.approver, False, body.reason))
+async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, uow: UnitOfWork):
+    await handling.decide(uow, rma_id, settlement_id, body.approver, False, body.reason)
+    return await _view(uow, rma_id)
 
 
 class RuleView(BaseModel):
@@ -214,22 +189,15 @@ class RuleView(BaseModel):
 RULE_PATHS = {"return-policies": rules.RETURN_POLICY, "refund-policies": rules.REFUND_POLICY}
 
 
-async def _rule_view(new_unit_of_work: Callable, kind: str, key: str) -> RuleView:
-    async with new_unit_of_work() as uow:
-        rule, row = await rules.stored_rule(uow, kind, key)
+async def _rule_view(uow: ReturnsUnitOfWork, kind: str, key: str) -> RuleView:
+    rule, row = await rules.stored_rule(uow, kind, key)
     return RuleView(kind=kind, key=key, rule=rules.ADAPTERS[kind].dump_python(rule, mode="json"), default=row is None,
                     updated_by=row and row["updated_by"], updated_at=row and row["updated_at"])
 
 
-async def _put_rule(new_unit_of_work: Callable, kind: str, key: str, document: Document, actor: str):
-    try:
-        async with new_unit_of_work() as uow:
-            await rules.put_rule(uow, kind, key, document.model_dump(mode="json"), actor)
-    except rules.InvalidRules as invalid:
-        return JSONResponse(status_code=422, content={"detail": [
-            {"loc": ["body", *error.field.split(".")], "msg": error.message, "type": "invalid_rule"}
-            for error in invalid.errors]})
-    return await _rule_view(new_unit_of_work, kind, key)
+async def _put_rule(uow: ReturnsUnitOfWork, kind: str, key: str, document: Document, actor: str) -> RuleView:
+    await rules.put_rule(uow, kind, key, document.model_dump(mode="json"), actor)
+    return await _rule_view(uow, kind, key)
 
 
 def _policy_key(kind: str, channel: str, category: str | None) -> str:
@@ -238,10 +206,10 @@ def _policy_key(kind: str, channel: str, category: str | None) -> str:
 
 @router.get("/rules/{kind}/{channel}", response_model=RuleView)
 async def get_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund-policies)$")], channel: CHANNEL,
-                     new_unit_of_work: UnitOfWork, category: Annotated[str | None, Query(max_length=64)] = None):
+                     uow: UnitOfWork, category: Annotated[str | None, Query(max_length=64)] = None):
     """A channel's return policy, or its refund policy (per category with ?category=)."""
     kind = RULE_PATHS[kind]
-    return await _rule_view(new_unit_of_work, kind, _policy_key(kind, channel, category))
+    return await _rule_view(uow, kind, _policy_key(kind, channel, category))
 
 
 # The rule documents as PUT: their shape and sizes; the business rules are the domain's (validate()).
@@ -294,28 +262,27 @@ class DispositionTableInput(Document):
 
 @router.put("/rules/return-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Every invalid field"}})
-async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, new_unit_of_work: UnitOfWork,
-                            actor: Actor = "admin"):
-    return await _put_rule(new_unit_of_work, rules.RETURN_POLICY, channel, body, actor)
+async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, uow: UnitOfWork, actor: Actor = "admin"):
+    return await _put_rule(uow, rules.RETURN_POLICY, channel, body, actor)
 
 
 @router.put("/rules/refund-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Every invalid field"}})
-async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, new_unit_of_work: UnitOfWork,
-                            actor: Actor = "admin", category: Annotated[str | None, Query(max_length=64)] = None):
-    return await _put_rule(new_unit_of_work, rules.REFUND_POLICY, rules.refund_key(channel, category), body, actor)
+async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, uow: UnitOfWork, actor: Actor = "admin",
+                            category: Annotated[str | None, Query(max_length=64)] = None):
+    return await _put_rule(uow, rules.REFUND_POLICY, rules.refund_key(channel, category), body, actor)
 
 
 @router.get("/rules/dispositions", response_model=RuleView)
-async def get_dispositions(new_unit_of_work: UnitOfWork):
+async def get_dispositions(uow: UnitOfWork):
     """The disposition rule table: the first rule that matches category, grade and reason decides."""
-    return await _rule_view(new_unit_of_work, rules.DISPOSITIONS, rules.TABLE_KEY)
+    return await _rule_view(uow, rules.DISPOSITIONS, rules.TABLE_KEY)
 
 
 @router.put("/rules/dispositions", response_model=RuleView, dependencies=[Depends(require_api_token)],
             responses={422: {"description": "Every invalid field"}})
-async def put_dispositions(body: DispositionTableInput, new_unit_of_work: UnitOfWork, actor: Actor = "admin"):
-    return await _put_rule(new_unit_of_work, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
+async def put_dispositions(body: DispositionTableInput, uow: UnitOfWork, actor: Actor = "admin"):
+    return await _put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
 
 
 class StaffInput(Document):
@@ -323,8 +290,5 @@ class StaffInput(Document):
 
 
 @router.put("/staff/{actor}", response_model=StaffInput, dependencies=[Depends(require_api_token)])
-async def put_staff(actor: Annotated[str, Path(max_length=128)], body: StaffInput, new_unit_of_work: UnitOfWork):
-    async with new_unit_of_work() as uow:
-        await uow.returns.put_staff(actor, body.roles, datetime.now(UTC))
-        await uow.commit()
-        return StaffInput(roles=await uow.returns.roles_of(actor))
+async def put_staff(actor: Annotated[str, Path(max_length=128)], body: StaffInput, uow: UnitOfWork):
+    return StaffInput(roles=await rules.put_staff(uow, actor, body.roles))

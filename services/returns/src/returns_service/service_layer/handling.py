@@ -3,7 +3,7 @@ finance's payouts. After every change the RMA is settled as its policy allows, c
 new step of its timeline is published."""
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,31 +20,42 @@ from ecomops_common.contracts.returns import (
     ReturnStatusChanged,
 )
 from ecomops_common.contracts.warehouse import (
+    FulfilmentStage,
+    OrderFulfilmentChanged,
     ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
     ShipmentDispatched,
 )
 from ecomops_common.envelope import new_event
-from returns_service.domain import settlement as settling
+from ecomops_common.errors import NotFound
+from ecomops_common.handlers import Received
 from returns_service.domain.rma import CONDITION_GRADES, Inspection, Rma, RmaError, Settlement, SettlementStatus
+from returns_service.domain.settlement import approve, deny, issue, next_settlement, per_line
 from returns_service.service_layer.rules import Rules, load_rules
+from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 SOURCE = "returns"
 log = logging.getLogger(__name__)
 PUBLISHED_STAGES = {status.value for status in ReturnStatus} - {"authorized"}  # ReturnAuthorized says that one
+ReturnHandled = ReturnReceived | ReturnInspected | ReturnDispositionApplied
+WarehouseEvent = ShipmentDispatched | OrderFulfilmentChanged | ReturnHandled
 
 
-class RmaNotFound(Exception):
+class RmaNotFound(NotFound):
     pass
 
 
-async def follow_warehouse(uow, shipments: Sequence[ShipmentDispatched], delivered: Mapping[str, datetime],
-                           events: Sequence[ReturnReceived | ReturnInspected | ReturnDispositionApplied]) -> None:
+async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[WarehouseEvent]]) -> None:
     """In one transaction: units shipped per order line (with serials) and delivery times, which start the
     return window; then the return events, in order. An event for an RMA this service does not know (made by
     hand in the warehouse) or that its state refuses is logged and flagged, not retried."""
     at = datetime.now(UTC)
+    messages = [r.message for r in received]
+    shipments = [m for m in messages if isinstance(m, ShipmentDispatched)]
+    delivered = {r.message.order_id: r.occurred_at for r in received if isinstance(r.message, OrderFulfilmentChanged)
+                 and r.message.stage is FulfilmentStage.delivered}
+    events = [m for m in messages if isinstance(m, ReturnHandled)]
     shipped: dict[tuple[str, str], dict] = {}
     for shipment in shipments:
         for line in shipment.lines:
@@ -84,8 +95,8 @@ async def follow_warehouse(uow, shipments: Sequence[ShipmentDispatched], deliver
     await uow.commit()
 
 
-def inspect(uow, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str, at: datetime,
-            serial: str | None = None, missing_accessories: tuple[str, ...] = ()) -> Inspection:
+def inspect(uow: ReturnsUnitOfWork, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str,
+            at: datetime, serial: str | None = None, missing_accessories: tuple[str, ...] = ()) -> Inspection:
     """Grades units; the disposition the rule table decides goes to the warehouse."""
     inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories)
     uow.emit(_event("ReturnDispositionDecided", rma, ReturnDispositionDecided(
@@ -94,7 +105,7 @@ def inspect(uow, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, in
     return inspection
 
 
-async def inspect_at_bench(uow, rma_id: str, sku: str, quantity: int, grade: str, inspector: str,
+async def inspect_at_bench(uow: ReturnsUnitOfWork, rma_id: str, sku: str, quantity: int, grade: str, inspector: str,
                            serial: str | None, missing_accessories: tuple[str, ...]) -> Rma:
     """An inspection recorded over HTTP; RmaError says why it is refused."""
     at = datetime.now(UTC)
@@ -105,32 +116,35 @@ async def inspect_at_bench(uow, rma_id: str, sku: str, quantity: int, grade: str
     return rma
 
 
-async def decide(uow, rma_id: str, settlement_id: str, approver: str, approve: bool, note: str | None,
-                 amount: Decimal | None = None) -> Rma:
+async def decide(uow: ReturnsUnitOfWork, rma_id: str, settlement_id: str, approver: str, approved: bool,
+                 note: str | None, amount: Decimal | None = None) -> Rma:
     """A supervisor approves or denies a waiting settlement. The approver's roles are the staff table's;
     ApprovalRefused or RmaError say why a decision is refused."""
     at = datetime.now(UTC)
     rma = await _locked(uow, rma_id)
     roles = await uow.returns.roles_of(approver)
-    if approve:
-        settlement = settling.approve(rma, settlement_id, approver, roles, at, amount, note)
+    if approved:
+        settlement = approve(rma, settlement_id, approver, roles, at, amount, note)
         await _release(uow, rma, settlement, at)
     else:
-        settling.deny(rma, settlement_id, approver, roles, at, note or "denied")
+        deny(rma, settlement_id, approver, roles, at, note or "denied")
     await progress(uow, [rma], await load_rules(uow), at)
     await uow.commit()
     return rma
 
 
-async def follow_finance(uow, issued: Sequence[RefundIssued]) -> None:
+async def follow_finance(uow: ReturnsUnitOfWork, refunds: list[Received[RefundIssued]]) -> None:
+    """Finance paid a refund out: the settlement is issued (a second confirmation changes nothing), which may
+    close the RMA. One for a settlement this service does not know or did not approve is logged, not retried."""
     at = datetime.now(UTC)
+    issued = [refund.message for refund in refunds]
     rmas = await uow.returns.rmas(event.rma_id for event in issued)
     for event in issued:
         rma = rmas.get(event.rma_id)
         try:
             if rma is None:
                 raise RmaError(f"unknown RMA {event.rma_id}")
-            settling.issue(rma, event.refund_id, event.issued_at, "finance",
+            issue(rma, event.refund_id, event.issued_at, "finance",
                            f"{event.amount} {event.currency} paid, {event.provider_reference or 'no reference'}")
         except RmaError as refused:
             log.warning("RefundIssued %s not applied: %s", event.refund_id, refused)
@@ -138,7 +152,7 @@ async def follow_finance(uow, issued: Sequence[RefundIssued]) -> None:
     await uow.commit()
 
 
-async def progress(uow, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None:
+async def progress(uow: ReturnsUnitOfWork, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None:
     """Settles what the policy releases, closes what is done, saves and publishes the new steps."""
     rmas = list(rmas)
     for rma in rmas:
@@ -147,8 +161,7 @@ async def progress(uow, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None
         # RMAs changed in this transaction count as they are now; the order's others as stored.
         of_order = [other for other in rmas if other.order_id == rma.order_id]
         of_order += await uow.returns.rmas_of_order(rma.order_id, exclude={other.id for other in of_order})
-        while (settlement := settling.next_settlement(rma, policy, _refunded(of_order), returns_in_90d,
-                                                      at)) is not None:
+        while (settlement := next_settlement(rma, policy, _refunded(of_order), returns_in_90d, at)) is not None:
             if settlement.decided_by == "policy":
                 await _release(uow, rma, settlement, at)
         if rma.closable:
@@ -161,7 +174,7 @@ async def progress(uow, rmas: Iterable[Rma], rules: Rules, at: datetime) -> None
     await uow.returns.save_rmas(rmas, at)
 
 
-async def _release(uow, rma: Rma, settlement: Settlement, at: datetime) -> None:
+async def _release(uow: ReturnsUnitOfWork, rma: Rma, settlement: Settlement, at: datetime) -> None:
     """An approved refund goes to finance; an approved exchange becomes a replacement order at once."""
     units = {line.line_id: line for line in rma.lines}
     if settlement.kind == "refund":
@@ -186,7 +199,7 @@ async def _release(uow, rma: Rma, settlement: Settlement, at: datetime) -> None:
         customer=original.customer, ship_to=original.ship_to, service_level=original.service_level, lines=lines,
         payment={"status": "captured", "amount": total, "method": "exchange"})
     uow.emit_document(replacement, replacement.idempotency_key, "ChannelOrder", SOURCE, CHANNEL_ORDERS)
-    settling.issue(rma, settlement.id, at, "returns", f"replacement order {replacement.idempotency_key}")
+    issue(rma, settlement.id, at, "returns", f"replacement order {replacement.idempotency_key}")
 
 
 def _refunded(rmas_of_order: Iterable[Rma]) -> dict[str, Decimal]:
@@ -195,12 +208,12 @@ def _refunded(rmas_of_order: Iterable[Rma]) -> dict[str, Decimal]:
     amounts: dict[str, Decimal] = {}
     for settlement in (s for rma in rmas_of_order for s in rma.settlements
                        if s.kind == "refund" and s.status is not SettlementStatus.denied):
-        for line_id, amount in settling.per_line(settlement).items():
+        for line_id, amount in per_line(settlement).items():
             amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount
     return amounts
 
 
-async def _locked(uow, rma_id: str) -> Rma:
+async def _locked(uow: ReturnsUnitOfWork, rma_id: str) -> Rma:
     rma = (await uow.returns.rmas([rma_id])).get(rma_id)
     if rma is None:
         raise RmaNotFound(f"RMA {rma_id} not found")

@@ -16,11 +16,13 @@ from ecomops_common.contracts.returns import (
     ReturnRequest,
 )
 from ecomops_common.envelope import new_event
+from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
-from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines
+from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines, return_node
 from returns_service.domain.rma import Rma, RmaLine, Stage
 from returns_service.service_layer.handling import SOURCE, progress
-from returns_service.service_layer.rules import load_rules
+from returns_service.service_layer.rules import Rules, load_rules
+from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -30,8 +32,10 @@ class RequestOutcome:
     created: bool = False  # False: a resend of a request already authorized
 
 
-async def follow_orders(uow, placed: Sequence[OrderPlaced]) -> None:
-    """Placed orders: what each line cost, its category and whether it was final sale."""
+async def follow_orders(uow: ReturnsUnitOfWork, orders_placed: list[Received[OrderPlaced]]) -> None:
+    """Placed orders: what each line cost, its category and whether it was final sale. An upsert: a
+    redelivered order changes nothing, so no inbox row is needed."""
+    placed = [order.message for order in orders_placed]
     orders = {event.order_id: {
         "order_id": event.order_id, "channel": event.channel, "external_order_id": event.external_order_id,
         "customer_id": event.customer.id, "currency": event.currency, "shipping_fee": event.shipping_fee,
@@ -45,7 +49,15 @@ async def follow_orders(uow, placed: Sequence[OrderPlaced]) -> None:
     await uow.commit()
 
 
-async def request_returns(uow, requests: Sequence[ReturnRequest], default_node: str) -> list[RequestOutcome]:
+async def take_channel_returns(uow: ReturnsUnitOfWork, requests: list[Received[ReturnRequest]],
+                               default_node: str) -> None:
+    """channel.returns.v1: idempotent by (channel, request_id), so no inbox row is needed; a refusal is
+    published as ReturnRefused, not dead-lettered."""
+    await request_returns(uow, [request.message for request in requests], default_node)
+
+
+async def request_returns(uow: ReturnsUnitOfWork, requests: Sequence[ReturnRequest],
+                          default_node: str) -> list[RequestOutcome]:
     """Each request authorized as an RMA or refused with every rule it breaks, in one transaction. A resent
     request (same channel and request_id) answers with the RMA it made; refusals are not kept, so a request
     refused too early (say, before the order shipped) may be sent again."""
@@ -66,7 +78,7 @@ async def request_returns(uow, requests: Sequence[ReturnRequest], default_node: 
     return outcomes
 
 
-async def _authorize(uow, request: ReturnRequest, rules, default_node: str,
+async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rules, default_node: str,
                      now: datetime) -> tuple[RequestOutcome, Rma | None]:
     order_id = request.order_id or await uow.returns.find_order_id(request.channel, request.external_order_id)
     # Locking the order serializes requests for it, so two cannot both take the last returnable unit.
@@ -84,15 +96,13 @@ async def _authorize(uow, request: ReturnRequest, rules, default_node: str,
     requested, refusals = resolve_lines([AskedLine(line.sku, line.quantity, line.line_id) for line in request.lines],
                                         shipped)
     refusals += check_request(requested, request.reason, shipped, order["delivered_at"], now, policy)
-    if len(requested) != len({line.line_id for line in requested}):
-        refusals.append(Refusal("duplicate_line", "lines", "each order line may be asked once"))
     if refusals:
         return RequestOutcome(None, refusals), None
     details = {line_id: row for line_id, (_, row) in lines_of_order.items()}
     lines = [RmaLine(line.line_id, details[line.line_id]["sku"], shipped[line.line_id].category, line.quantity,
                      details[line.line_id]["unit_price"] or Decimal(0), tuple(details[line.line_id]["serials"]),
                      order_quantity=details[line.line_id]["quantity"]) for line in requested]
-    node = policy.return_node or shipped[requested[0].line_id].node or default_node
+    node = return_node(policy, requested, shipped, default_node)
     actor = f"channel:{request.channel}"
     rma = Rma(f"RMA-{new_id()}", order_id, request.channel, order["customer_id"], request.reason, node, lines,
               timeline=[Stage("authorized", now, actor, request.comment)], currency=order["currency"],

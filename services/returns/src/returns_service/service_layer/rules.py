@@ -1,5 +1,5 @@
 """Rules are data: return policies per channel, refund policies per channel (and category), one disposition
-table. A change is validated whole, field by field, before it is stored."""
+table, and the staff's roles. A change is validated whole, field by field, before it is stored."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -7,9 +7,11 @@ from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
 
+from ecomops_common.errors import FieldProblem, Invalid
 from returns_service.domain.dispositions import DEFAULT_TABLE, DispositionTable
-from returns_service.domain.policy import DEFAULT_POLICY, FieldError, ReturnPolicy
+from returns_service.domain.policy import DEFAULT_POLICY, ReturnPolicy
 from returns_service.domain.refunds import RefundPolicy, policy_for
+from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 RETURN_POLICY, REFUND_POLICY, DISPOSITIONS = "return_policy", "refund_policy", "dispositions"
 MODELS: dict[str, type] = {RETURN_POLICY: ReturnPolicy, REFUND_POLICY: RefundPolicy, DISPOSITIONS: DispositionTable}
@@ -18,10 +20,8 @@ ADAPTERS = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
 TABLE_KEY = "all"  # the disposition table is one for every channel
 
 
-class InvalidRules(Exception):
-    def __init__(self, errors: list[FieldError]) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.message}" for e in errors))
-        self.errors = errors
+class InvalidRules(Invalid):
+    code = "invalid_rule"
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def refund_key(channel: str, category: str | None) -> str:
     return f"{channel}/{category}" if category else channel
 
 
-async def load_rules(uow) -> Rules:
+async def load_rules(uow: ReturnsUnitOfWork) -> Rules:
     stored = {kind: {key: ADAPTERS[kind].validate_python(row["document"])
                      for key, row in (await uow.returns.rules(kind)).items()} for kind in MODELS}
     refund = {(key.partition("/")[0], key.partition("/")[2] or None): policy
@@ -54,21 +54,28 @@ def parse_rule(kind: str, document: Any) -> Any:
     try:
         rule = ADAPTERS[kind].validate_python(document)
     except ValidationError as error:
-        raise InvalidRules([FieldError(".".join(str(part) for part in e["loc"]) or kind, e["msg"])
+        raise InvalidRules([FieldProblem(".".join(str(part) for part in e["loc"]) or kind, e["msg"])
                             for e in error.errors()]) from None
     if errors := rule.validate():
         raise InvalidRules(errors)
     return rule
 
 
-async def put_rule(uow, kind: str, key: str, document: Any, actor: str) -> Any:
+async def put_rule(uow: ReturnsUnitOfWork, kind: str, key: str, document: Any, actor: str) -> Any:
     rule = parse_rule(kind, document)
     await uow.returns.put_rule(kind, key, ADAPTERS[kind].dump_python(rule, mode="json"), actor, datetime.now(UTC))
     await uow.commit()
     return rule
 
 
-async def stored_rule(uow, kind: str, key: str) -> tuple[Any, dict[str, Any] | None]:
+async def stored_rule(uow: ReturnsUnitOfWork, kind: str, key: str) -> tuple[Any, dict[str, Any] | None]:
     """The rule in force for the key and its stored row (None: the default applies)."""
     row = (await uow.returns.rules(kind)).get(key)
     return (ADAPTERS[kind].validate_python(row["document"]), row) if row else (DEFAULTS[kind], None)
+
+
+async def put_staff(uow: ReturnsUnitOfWork, actor: str, roles: list[str]) -> list[str]:
+    """The actor's roles (e.g. refund_approver) replaced; the roles as stored."""
+    await uow.returns.put_staff(actor, roles, datetime.now(UTC))
+    await uow.commit()
+    return await uow.returns.roles_of(actor)

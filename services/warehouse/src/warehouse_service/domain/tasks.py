@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ecomops_common.contracts.warehouse import FulfilmentStage
+from ecomops_common.errors import FieldProblem, Invalid
 from warehouse_service.domain.refusals import ScanRefused
 
 
@@ -100,6 +101,11 @@ def fulfilment_stage(tasks: list[PickTask], backordered_units: int) -> Fulfilmen
     return FulfilmentStage.released_to_warehouse
 
 
+class NothingToCount(Invalid):
+    def __init__(self) -> None:
+        super().__init__([FieldProblem("location", "give a location, a sku or both")])
+
+
 @dataclass
 class CountTask:
     """Count a location, a SKU everywhere at the node, or one SKU at one location."""
@@ -110,6 +116,10 @@ class CountTask:
     sku: str | None
     status: TaskStatus = TaskStatus.open
     counts: int = 0
+
+    def __post_init__(self) -> None:
+        if self.location is None and self.sku is None:
+            raise NothingToCount()
 
     def record(self, node: str, location: str, sku: str) -> None:
         """A count scan made for this task; one for a SKU at a location finishes it."""

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from enum import StrEnum
 
+from ecomops_common.errors import Conflict
 from warehouse_service.domain.refusals import ScanRefused
 
 
@@ -13,7 +14,7 @@ class WaveStatus(StrEnum):
     released = "released"
 
 
-class WaveAlreadyReleased(Exception):
+class WaveAlreadyReleased(Conflict):
     pass
 
 

@@ -2,23 +2,25 @@
 
 from datetime import UTC, datetime
 
+from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.ids import new_id
 from warehouse_service.domain.ledger import InsufficientStock
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.scans import count_adjustment
 from warehouse_service.domain.tasks import CountTask
 from warehouse_service.service_layer.scanning import LockedStock, announce_stock_adjustment
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 
-class NotOpen(Exception):
+class NotOpen(NotFound):
     """No such undecided variance or open count task."""
 
 
-class DecisionRefused(Exception):
+class DecisionRefused(Conflict):
     pass
 
 
-async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) -> None:
+async def decide_count_variance(uow: WarehouseUnitOfWork, scan_id: str, actor: str, approve: bool) -> None:
     now = datetime.now(UTC)
     variance = await uow.warehouse.open_count_variance(scan_id)
     if variance is None:
@@ -41,14 +43,15 @@ async def decide_count_variance(uow, scan_id: str, actor: str, approve: bool) ->
     await uow.commit()
 
 
-async def create_count_task(uow, node: str, location: str | None, sku: str | None, actor: str) -> CountTask:
+async def create_count_task(uow: WarehouseUnitOfWork, node: str, location: str | None, sku: str | None,
+                            actor: str) -> CountTask:
     task = CountTask(new_id(), node, location, sku)
     await uow.warehouse.add_count_task(task, actor, datetime.now(UTC))
     await uow.commit()
     return task
 
 
-async def close_count_task(uow, task_id: str) -> None:
+async def close_count_task(uow: WarehouseUnitOfWork, task_id: str) -> None:
     """A location or SKU count is done when the supervisor says every bin or SKU was counted."""
     task = (await uow.warehouse.count_tasks([task_id])).get(task_id)
     if task is None:

@@ -3,12 +3,14 @@
 from ecomops_common.contracts import WAREHOUSE_EVENTS
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged
 from ecomops_common.envelope import new_event
-from warehouse_service.domain.tasks import fulfilment_stage
+from ecomops_common.errors import Conflict
+from warehouse_service.domain.tasks import PickTask, fulfilment_stage
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 SOURCE = "warehouse"
 
 
-async def announce_progress(uow, order_ids: set[str]) -> None:
+async def announce_progress(uow: WarehouseUnitOfWork, order_ids: set[str]) -> None:
     """Emits OrderFulfilmentChanged for each order whose stage moved; call before the commit.
 
     The orders' rows are locked before their tasks are read, so when two transactions finish an order's last
@@ -17,7 +19,7 @@ async def announce_progress(uow, order_ids: set[str]) -> None:
     if not order_ids:
         return
     stages = await uow.warehouse.order_stages(order_ids)
-    tasks_by_order: dict[str, list] = {order_id: [] for order_id in order_ids}
+    tasks_by_order: dict[str, list[PickTask]] = {order_id: [] for order_id in order_ids}
     for task in await uow.warehouse.tasks(order_ids=order_ids, lock=False):
         tasks_by_order[task.order_id].append(task)
     moved = {}
@@ -31,11 +33,11 @@ async def announce_progress(uow, order_ids: set[str]) -> None:
     await uow.warehouse.save_order_stages(moved)
 
 
-class NotShipped(Exception):
+class NotShipped(Conflict):
     pass
 
 
-async def confirm_delivery(uow, order_id: str) -> None:
+async def confirm_delivery(uow: WarehouseUnitOfWork, order_id: str) -> None:
     """The carrier delivered the order's shipments: the order becomes delivered."""
     announced, _ = (await uow.warehouse.order_stages([order_id])).get(order_id, (None, 0))
     if announced != FulfilmentStage.shipped:
@@ -45,7 +47,7 @@ async def confirm_delivery(uow, order_id: str) -> None:
     await uow.commit()
 
 
-def _emit(uow, order_id: str, stage: FulfilmentStage, tasks) -> None:
+def _emit(uow: WarehouseUnitOfWork, order_id: str, stage: FulfilmentStage, tasks: list[PickTask]) -> None:
     live = [task for task in tasks if task.status.value != "cancelled"]
     uow.emit(new_event("OrderFulfilmentChanged", 1, SOURCE, "order", order_id, OrderFulfilmentChanged(
         order_id=order_id, stage=stage, units=sum(t.quantity for t in live), picked=sum(t.picked for t in live),

@@ -8,19 +8,22 @@ from ecomops_common.contracts import WAREHOUSE_EVENTS
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
 from ecomops_common.contracts.warehouse import ReturnDispositionApplied
 from ecomops_common.envelope import new_event
+from ecomops_common.handlers import Received
 from warehouse_service.domain.layout import LocationKind
 from warehouse_service.domain.returns import disposition_movements
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.service_layer.scanning import SOURCE, LockedStock
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-async def follow_returns(uow, events: list[ReturnAuthorized | ReturnDispositionDecided]) -> None:
-    """In order, in one transaction. A disposition for units not (yet) received fails, to be dead-lettered
-    with the reason and redriven once they are."""
+async def follow_returns(uow: WarehouseUnitOfWork,
+                         events: list[Received[ReturnAuthorized | ReturnDispositionDecided]]) -> None:
+    """returns.events.v1, in order, in one transaction. A disposition for units not (yet) received fails, to be
+    dead-lettered with the reason and redriven once they are."""
     now = datetime.now(UTC)
-    for event in events:
+    for event in (received.message for received in events):
         if isinstance(event, ReturnAuthorized):
             expected: dict[str, int] = {}
             for line in event.lines:

@@ -11,14 +11,19 @@ from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits,
 from ecomops_common.contracts.warehouse import (
     ReturnInspected,
     ReturnReceived,
+    Scan,
     ShipmentDispatched,
     ShippedLine,
     StockAdjusted,
 )
 from ecomops_common.envelope import new_event
+from ecomops_common.errors import NotFound
+from ecomops_common.handlers import Received
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
 from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
+from warehouse_service.domain.tasks import PickTask
 from warehouse_service.service_layer.progress import announce_progress
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
 SCANS_INBOX = "warehouse-service.scans"
@@ -40,7 +45,30 @@ class ScanResult:
     message: str | None = None
 
 
-async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adjust_units: int = 2
+def scan_command_of(scan: Scan) -> ScanCommand:
+    return ScanCommand(
+        scan_id=scan.scan_id, device_id=scan.device_id, operator_id=scan.operator_id, node=scan.warehouse_id,
+        scanned_at=scan.scanned_at, kind=scan.kind.value, sku=scan.sku, quantity=scan.quantity,
+        location=scan.location, to_location=scan.to_location, reference=scan.reference,
+        condition=scan.condition.value if scan.condition else None, lot=scan.lot, serial=scan.serial,
+        expiry=scan.expiry,
+        tracking_number=scan.tracking_number, carrier=scan.carrier, shipping_cost=scan.shipping_cost,
+        currency=scan.currency)
+
+
+async def take_scans(uow: WarehouseUnitOfWork, scans: list[Received[Scan]], count_auto_adjust_units: int) -> None:
+    """warehouse.scans.v1: a refused scan goes to the exception queue, not the dead letters: it is well-formed,
+    just not applicable."""
+    await apply_scans(uow, [(scan_command_of(scan.message), _as_received(scan)) for scan in scans],
+                      count_auto_adjust_units)
+
+
+def _as_received(scan: Received[Scan]) -> str:
+    """The scan's JSON as it arrived, for the exception queue: a Kafka record's value as it is."""
+    return scan.raw.decode() if scan.raw is not None else scan.message.model_dump_json()
+
+
+async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, str]], count_auto_adjust_units: int = 2
                       ) -> list[ScanResult]:
     """`scans` are (command, the scan's JSON as received); results come back in the same order."""
     now = datetime.now(UTC)
@@ -110,7 +138,17 @@ async def apply_scans(uow, scans: list[tuple[ScanCommand, str]], count_auto_adju
     return answered
 
 
-def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None:
+class NoOpenException(NotFound):
+    pass
+
+
+async def resolve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, actor: str, resolution: str) -> None:
+    if not await uow.warehouse.resolve_scan_exception(scan_id, actor, resolution, datetime.now(UTC)):
+        raise NoOpenException(f"no open exception for scan {scan_id}")
+    await uow.commit()
+
+
+def _announce_shipment(uow: WarehouseUnitOfWork, movement: Movement, task: PickTask, scan: ScanCommand) -> None:
     uow.emit(new_event("ShipmentDispatched", 1, SOURCE, "order", task.order_id, ShipmentDispatched(
         order_id=task.order_id, node=task.node, tracking_number=scan.tracking_number, carrier=scan.carrier,
         shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
@@ -118,7 +156,8 @@ def _announce_shipment(uow, movement: Movement, task, scan: ScanCommand) -> None
                            serials=[scan.serial] if scan.serial else [])])), WAREHOUSE_EVENTS)
 
 
-def announce_stock_adjustment(uow, movement: Movement, adjustment_id: str, count_task: str | None) -> None:
+def announce_stock_adjustment(uow: WarehouseUnitOfWork, movement: Movement, adjustment_id: str,
+                              count_task: str | None) -> None:
     """Publishes a count adjustment as StockAdjusted: units found (+) entered the books, lost ones (−) left."""
     place, quantity = (movement.target, movement.quantity) if movement.source is None \
         else (movement.source, -movement.quantity)
@@ -138,12 +177,12 @@ class LockedStock:
         self.balances_before = balances.items()
 
     @classmethod
-    async def open(cls, uow, keys: set[tuple[str, str]], now: datetime) -> "LockedStock":
+    async def open(cls, uow: WarehouseUnitOfWork, keys: set[tuple[str, str]], now: datetime) -> "LockedStock":
         versions = await uow.warehouse.lock_levels(keys, now)
         return cls(keys, versions, await uow.warehouse.balances_of(keys))
 
-    async def save(self, uow, movements: list[Movement], now: datetime, fulfilled: LineUnits | None = None,
-                   short_picked: LineUnits | None = None) -> None:
+    async def save(self, uow: WarehouseUnitOfWork, movements: list[Movement], now: datetime,
+                   fulfilled: LineUnits | None = None, short_picked: LineUnits | None = None) -> None:
         """Writes the movements and balances; announces each SKU×node whose stock changed in any status, with
         the order lines that picks among the movements fulfilled, or that a picker found short."""
         await uow.warehouse.add_movements(movements)

@@ -4,6 +4,8 @@ from collections import defaultdict
 from datetime import UTC, datetime
 
 from ecomops_common.contracts.allocation import OrderAllocationChanged
+from ecomops_common.errors import Conflict, NotFound
+from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 from warehouse_service.domain.ledger import Place, StockStatus
 from warehouse_service.domain.scans import count_adjustment
@@ -11,14 +13,14 @@ from warehouse_service.domain.tasks import PickTask, TaskStatus, sync_tasks
 from warehouse_service.domain.waves import Wave, WaveRules
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.scanning import LockedStock
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 
-async def follow_allocations(uow, results: list[OrderAllocationChanged], rules: WaveRules = WaveRules()) -> None:
-    """Creates, resizes and cancels tasks; a result not newer than the one followed changes nothing.
-    New tasks join the planned wave of their node, service level and next carrier cut-off."""
-    if not results:
-        await uow.commit()  # the caller's inbox rows
-        return
+async def follow_allocations(uow: WarehouseUnitOfWork, allocations: list[Received[OrderAllocationChanged]],
+                             rules: WaveRules) -> None:
+    """allocation.events.v1: creates, resizes and cancels tasks; a result not newer than the one followed changes
+    nothing. New tasks join the planned wave of their node, service level and next carrier cut-off."""
+    results = [allocation.message for allocation in allocations]
     now = datetime.now(UTC)
     order_ids = {result.order_id for result in results}
     revisions = await uow.warehouse.lock_order_revisions(order_ids)
@@ -55,11 +57,11 @@ async def follow_allocations(uow, results: list[OrderAllocationChanged], rules: 
     await uow.commit()
 
 
-class ShortPickRefused(Exception):
+class ShortPickRefused(Conflict):
     pass
 
 
-async def report_short_pick(uow, task_id: str, location: str, found: int, actor: str) -> int:
+async def report_short_pick(uow: WarehouseUnitOfWork, task_id: str, location: str, found: int, actor: str) -> int:
     """A picker found fewer units in a bin than the books say. The bin is corrected to what was found, and
     allocation is told which order line came up short, so that line is re-sourced first. Returns the units
     reported short."""
@@ -85,7 +87,8 @@ async def report_short_pick(uow, task_id: str, location: str, found: int, actor:
     return short
 
 
-async def _assign_waves(uow, new_tasks: list[tuple[PickTask, str]], rules: WaveRules, now: datetime) -> None:
+async def _assign_waves(uow: WarehouseUnitOfWork, new_tasks: list[tuple[PickTask, str]], rules: WaveRules,
+                        now: datetime) -> None:
     """Each new task joins its planned wave (made when missing); a wave that is due is released at once."""
     keys = {(task.node, level, rules.cutoff_after(level, now)) for task, level in new_tasks}
     waves = {(w.node, w.service_level, w.cutoff): w for w in await uow.warehouse.planned_waves(keys=keys)}
@@ -100,7 +103,7 @@ async def _assign_waves(uow, new_tasks: list[tuple[PickTask, str]], rules: WaveR
     await uow.warehouse.save_waves(waves.values())
 
 
-async def release_due_waves(uow, rules: WaveRules) -> None:
+async def release_due_waves(uow: WarehouseUnitOfWork, rules: WaveRules) -> None:
     """The time rule: waves whose carrier cut-off is near are released however full they are."""
     now = datetime.now(UTC)
     due = [wave for wave in await uow.warehouse.planned_waves(every=True) if rules.due(wave, now)]
@@ -110,11 +113,11 @@ async def release_due_waves(uow, rules: WaveRules) -> None:
     await uow.commit()
 
 
-class WaveNotFound(Exception):
+class WaveNotFound(NotFound):
     pass
 
 
-async def release_wave(uow, wave_id: str, actor: str) -> None:
+async def release_wave(uow: WarehouseUnitOfWork, wave_id: str, actor: str) -> None:
     """A supervisor releases a wave before its rule does. Raises WaveAlreadyReleased if it was."""
     wave = await uow.warehouse.wave(wave_id, lock=True)
     if wave is None:

@@ -3,16 +3,18 @@ received at the destination against the transfer, like a purchase order."""
 
 from datetime import UTC, datetime
 
+from ecomops_common.errors import Conflict
 from warehouse_service.domain.ledger import InsufficientStock, Movement, Place, Reason, StockStatus
 from warehouse_service.domain.scans import IN_TRANSIT, ExpectedReceipt
 from warehouse_service.service_layer.scanning import LockedStock
+from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 
-class TransferRefused(Exception):
+class TransferRefused(Conflict):
     pass
 
 
-async def dispatch_transfer(uow, reference: str, from_node: str, to_node: str,
+async def dispatch_transfer(uow: WarehouseUnitOfWork, reference: str, from_node: str, to_node: str,
                             lines: list[tuple[str, str, int]], actor: str) -> ExpectedReceipt:
     """`lines`: (sku, bin at the source, units). All or nothing."""
     if from_node == to_node:

@@ -1,12 +1,14 @@
-"""A simulated payment provider for local runs and tests, with a refund API shaped like Stripe's.
+"""A simulated payment provider for local runs and tests, with a refund API shaped like Stripe's. Kept apart from
+finance_service (neither imports the other): finance only knows a provider's HTTP API.
 
 It pays a refund at most once per idempotency key and replays the first answer to every later call with that key.
 On request it is slow, unavailable, declines, or pays and then answers too late: the case where a client that
 timed out might be tempted to pay again under a new key. GET /v1/stats counts what happened, including references
 paid more than once, so tests can prove that never happens.
 
-It runs as its own process (`payment-simulator`) so finance can be killed and restarted while the provider keeps
-what it paid. The state is in memory only: restarting the simulator itself forgets every payment and key.
+It runs as its own process (`payment-simulator`, or `python -m payment_simulator`) so finance can be killed and
+restarted while the provider keeps what it paid. The state is in memory only: restarting the simulator itself
+forgets every payment and key.
 """
 
 import asyncio
@@ -183,7 +185,3 @@ def create_simulator_app() -> FastAPI:
 def main() -> None:
     uvicorn.run(create_simulator_app(), host=os.environ.get("PAYMENT_SIMULATOR_HOST", "127.0.0.1"),
                 port=int(os.environ.get("PAYMENT_SIMULATOR_PORT", "8090")), log_level="warning")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,0 +1,19 @@
+"""The allocation service's handler registry: each topic it consumes, its consumer group and handler."""
+
+from allocation_service.service_layer.allocation import take_order_events, take_stock_levels
+from allocation_service.settings import AllocationSettings
+from ecomops_common.contracts import INVENTORY_STOCK, ORDER_EVENTS
+from ecomops_common.contracts.inventory import StockLevelChanged
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
+from ecomops_common.handlers import Subscription, on
+
+ORDER_EVENTS_CONSUMER = "allocation-service.order-events"
+STOCK_LEVELS_CONSUMER = "allocation-service.stock-levels"
+
+
+def handlers(settings: AllocationSettings) -> list[Subscription]:
+    # Not taken: OrderRejected (a rejected order is never placed, so nothing was reserved for it).
+    return [
+        on(ORDER_EVENTS, ORDER_EVENTS_CONSUMER, take_order_events, OrderPlaced, OrderStatusChanged),
+        on(INVENTORY_STOCK, STOCK_LEVELS_CONSUMER, take_stock_levels, StockLevelChanged),
+    ]

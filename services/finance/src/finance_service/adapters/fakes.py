@@ -1,0 +1,113 @@
+"""In-memory adapters for service-layer unit tests: the repository keeps orders, RMAs, costs, refunds, the journal
+and parked facts in dicts and lists, the unit of work is ecomops_common's fake. The reports (SQL aggregates) are
+not faked: the service layer only hands them to HTTP."""
+
+import copy
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+
+from ecomops_common.testing.fakes import FakeUnitOfWork
+from finance_service.domain.journal import JournalEntry
+from finance_service.domain.payouts import Refund, RefundStatus
+from finance_service.domain.postings import SaleOrder, UnitCost
+
+
+class FakeFinance:
+    def __init__(self) -> None:
+        self.sale_orders: dict[str, SaleOrder] = {}
+        self.cases: dict[str, dict[str, Any]] = {}
+        self.receipts: list[tuple[str, str, int]] = []
+        self.inspections: list[tuple[str, str]] = []
+        self.costs: dict[str, UnitCost] = {}
+        self.refunds: dict[str, Refund] = {}
+        self.journal: list[tuple[JournalEntry, str]] = []  # (entry, posted_by); an entry's id is its place + 1
+        self.parked: dict[str, dict[str, Any]] = {}
+
+    async def add_orders(self, orders: Sequence[SaleOrder]) -> None:
+        for order in orders:
+            self.sale_orders.setdefault(order.order_id, copy.deepcopy(order))
+
+    async def orders(self, order_ids: Iterable[str]) -> dict[str, SaleOrder]:
+        return {order_id: copy.deepcopy(self.sale_orders[order_id])
+                for order_id in order_ids if order_id in self.sale_orders}
+
+    async def save_orders(self, orders: Iterable[SaleOrder]) -> None:
+        self.sale_orders.update({order.order_id: copy.deepcopy(order) for order in orders})
+
+    async def add_return_cases(self, cases: list[dict[str, Any]]) -> None:
+        for case in cases:
+            self.cases.setdefault(case["rma_id"], dict(case))
+
+    async def return_cases(self, rma_ids: Iterable[str]) -> dict[str, Any]:
+        return {rma_id: SimpleNamespace(**self.cases[rma_id]) for rma_id in rma_ids if rma_id in self.cases}
+
+    async def record_receipt(self, rma_id: str, sku: str, units: int, at: datetime) -> None:
+        self.receipts.append((rma_id, sku, units))
+
+    async def record_inspection(self, rma_id: str, condition: str, at: datetime) -> None:
+        self.inspections.append((rma_id, condition))
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, UnitCost]:
+        return {sku: self.costs[sku] for sku in skus if sku in self.costs}
+
+    async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
+        self.costs[sku] = cost
+
+    async def add_refunds(self, refunds: Sequence[tuple[Refund, dict[str, Any]]]) -> set[str]:
+        new = set()
+        for refund, _details in refunds:
+            if refund.refund_id in self.refunds:
+                self.refunds[refund.refund_id].duplicate_requests += 1
+            else:
+                self.refunds[refund.refund_id] = copy.copy(refund)
+                new.add(refund.refund_id)
+        return new
+
+    async def due_refunds(self, now: datetime, limit: int) -> list[Refund]:
+        due = [refund for refund in self.refunds.values() if refund.status is RefundStatus.pending
+               and (refund.next_attempt_at is None or refund.next_attempt_at <= now)]
+        return [copy.copy(refund) for refund in due[:limit]]
+
+    async def refund(self, refund_id: str, lock: bool = True) -> Refund | None:
+        return copy.copy(self.refunds.get(refund_id))
+
+    async def save_refunds(self, refunds: Iterable[Refund]) -> None:
+        self.refunds.update({refund.refund_id: copy.copy(refund) for refund in refunds})
+
+    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
+        ids = []
+        for entry in entries:
+            if not any((e.kind, e.source_id) == (entry.kind, entry.source_id) for e, _ in self.journal):
+                self.journal.append((entry, posted_by))
+                ids.append(len(self.journal))
+        return ids
+
+    async def entry(self, entry_id: int) -> tuple[Any, JournalEntry] | None:
+        if not 1 <= entry_id <= len(self.journal):
+            return None
+        entry, posted_by = self.journal[entry_id - 1]
+        return SimpleNamespace(id=entry_id, posted_by=posted_by), entry
+
+    async def park(self, facts: list[dict[str, Any]]) -> None:
+        self.parked.update({fact["event_id"]: fact for fact in facts})
+
+    async def ready_parked(self, limit: int) -> list[Any]:
+        known = {"order": self.sale_orders, "rma": self.cases, "cost": self.costs}
+        ready = [fact for fact in self.parked.values()
+                 if fact["waiting_for"].partition(":")[2] in known.get(fact["waiting_for"].partition(":")[0], ())]
+        return [SimpleNamespace(**fact) for fact in sorted(ready, key=lambda fact: fact["occurred_at"])[:limit]]
+
+    async def unpark(self, event_ids: Iterable[str]) -> None:
+        for event_id in event_ids:
+            self.parked.pop(event_id, None)
+
+    def entries(self, kind: str | None = None) -> list[JournalEntry]:
+        return [entry for entry, _ in self.journal if kind is None or entry.kind == kind]
+
+
+class FakeFinanceUnitOfWork(FakeUnitOfWork):
+    def __init__(self, finance: FakeFinance | None = None) -> None:
+        super().__init__()
+        self.finance = finance or FakeFinance()

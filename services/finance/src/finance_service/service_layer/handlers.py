@@ -1,0 +1,25 @@
+"""The finance service's handler registry: every fact it follows goes to record_facts, one consumer group per
+topic. The runtime makes a consumer group of each entry (ecomops_common.handlers); record_facts commits."""
+
+from ecomops_common.contracts import ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized
+from ecomops_common.contracts.warehouse import (
+    ReturnDispositionApplied,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+    StockAdjusted,
+)
+from ecomops_common.handlers import Subscription, on
+from finance_service.service_layer.posting import record_facts
+from finance_service.settings import FinanceSettings
+
+
+def handlers(settings: FinanceSettings) -> list[Subscription]:
+    return [
+        on(ORDER_EVENTS, "finance-service.order-events", record_facts, OrderPlaced),
+        on(WAREHOUSE_EVENTS, "finance-service.warehouse-events", record_facts,
+           ShipmentDispatched, ReturnReceived, ReturnInspected, ReturnDispositionApplied, StockAdjusted),
+        on(RETURNS_EVENTS, "finance-service.returns-events", record_facts, ReturnAuthorized, RefundApproved),
+    ]

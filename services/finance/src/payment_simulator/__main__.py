@@ -1,0 +1,4 @@
+from payment_simulator import main
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""The returns service's handler registry: what it consumes, and the service-layer function each message goes to.
+The runtime makes a consumer group of each entry (ecomops_common.handlers); every handler commits."""
+
+from functools import partial
+
+from ecomops_common.contracts import CHANNEL_RETURNS, FINANCE_EVENTS, ORDER_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import ReturnRequest
+from ecomops_common.contracts.warehouse import (
+    OrderFulfilmentChanged,
+    ReturnDispositionApplied,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+)
+from ecomops_common.handlers import Subscription, on
+from returns_service.service_layer.handling import follow_finance, follow_warehouse
+from returns_service.service_layer.intake import follow_orders, take_channel_returns
+from returns_service.settings import ReturnsSettings
+
+
+def handlers(settings: ReturnsSettings) -> list[Subscription]:
+    # Only the warehouse's events need the inbox: return requests are idempotent by (channel, request_id), placed
+    # orders are upserted, and issuing a refund twice is a no-op in the domain.
+    return [
+        on(CHANNEL_RETURNS, "returns-service.channel-returns",
+           partial(take_channel_returns, default_node=settings.default_node), ReturnRequest, once=False),
+        on(ORDER_EVENTS, "returns-service.order-events", follow_orders, OrderPlaced, once=False),
+        on(WAREHOUSE_EVENTS, "returns-service.warehouse-events", follow_warehouse, ShipmentDispatched,
+           OrderFulfilmentChanged, ReturnReceived, ReturnInspected, ReturnDispositionApplied),
+        on(FINANCE_EVENTS, "returns-service.finance-events", follow_finance, RefundIssued, once=False),
+    ]

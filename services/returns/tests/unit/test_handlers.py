@@ -1,0 +1,245 @@
+"""The service layer on in-memory fakes (no Kafka, no PostgreSQL): what each handler and command stores, publishes
+and commits, and what it refuses."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS
+from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.returns import ReturnRequest
+from ecomops_common.contracts.warehouse import (
+    FulfilmentStage,
+    OrderFulfilmentChanged,
+    ReturnDispositionApplied,
+    ReturnInspected,
+    ReturnReceived,
+    ShipmentDispatched,
+    ShippedLine,
+)
+from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound
+from ecomops_common.testing.fakes import FakeDelivery, received
+from ecomops_common.testing.samples import order_placed
+from returns_service.adapters.fakes import FakeReturnsUnitOfWork
+from returns_service.domain.rma import RmaStatus, SettlementStatus
+from returns_service.service_layer import rules
+from returns_service.service_layer.handling import decide, follow_finance, follow_warehouse, inspect_at_bench
+from returns_service.service_layer.intake import follow_orders, request_returns, take_channel_returns
+
+NOW = datetime.now(UTC)
+DELIVERED = NOW - timedelta(days=3)
+
+
+async def sold_and_delivered(uow: FakeReturnsUnitOfWork, order_id: str = "o-1", lines=(("1", "SHIRT", 2),)) -> None:
+    """What the order service and the warehouse would have published: placed, shipped from BER1, delivered."""
+    await follow_orders(uow, received(OrderPlaced.model_validate(order_placed(order_id, list(lines)).payload)))
+    shipped = ShipmentDispatched(order_id=order_id, node="BER1", tracking_number="TRK1", shipped_at=DELIVERED,
+                                 lines=[ShippedLine(line_id=line_id, sku=sku, quantity=qty)
+                                        for line_id, sku, qty in lines])
+    delivered = OrderFulfilmentChanged(order_id=order_id, stage=FulfilmentStage.delivered, units=1, picked=1,
+                                       packed=1, shipped=1)
+    await follow_warehouse(uow, [FakeDelivery(shipped), FakeDelivery(delivered, occurred_at=DELIVERED)])
+
+
+def request(request_id: str = "req-1", lines=(("SHIRT", 1),), order_id: str = "o-1", **more) -> ReturnRequest:
+    return ReturnRequest(channel="web-eu", request_id=request_id, order_id=order_id, reason="changed_mind",
+                         lines=[{"sku": sku, "quantity": qty} for sku, qty in lines], **more)
+
+
+async def authorized(uow: FakeReturnsUnitOfWork, **more) -> str:
+    [outcome] = await request_returns(uow, [request(**more)], "WH1")
+    assert outcome.created, outcome.refusals
+    return outcome.rma_id
+
+
+def warehouse(rma_id: str, kind: str, quantity: int = 1, **more):
+    common = {"rma_id": rma_id, "node": "BER1", "sku": "SHIRT", "quantity": quantity}
+    if kind == "received":
+        return ReturnReceived(**common, condition=more.get("condition", "new"), received_at=NOW)
+    if kind == "inspected":
+        return ReturnInspected(**common, condition=more.get("condition", "new"), inspected_at=NOW,
+                               inspector=more.get("inspector"))
+    return ReturnDispositionApplied(**common, disposition=more["disposition"], applied_at=NOW)
+
+
+def statuses(uow: FakeReturnsUnitOfWork) -> list[str]:
+    return [event.payload["status"] for event in uow.events("ReturnStatusChanged")]
+
+
+async def test_placed_orders_are_kept_with_what_their_lines_cost():
+    uow = FakeReturnsUnitOfWork()
+    placed = OrderPlaced.model_validate(order_placed("o-1", [("1", "SHIRT", 2), ("2", "HAT", 1)]).payload)
+    await follow_orders(uow, received(placed, placed))  # redelivered: an upsert, the same row
+    order = uow.returns.orders["o-1"]
+    assert (order["channel"], order["customer_id"], str(order["goods"])) == ("web-eu", "c-42", "30.00")
+    assert sorted(uow.returns.lines) == [("o-1", "1"), ("o-1", "2")]
+    assert uow.commits == 1 and not uow.published
+
+
+async def test_shipments_and_deliveries_are_kept_delivery_at_the_time_the_event_happened():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow, lines=[("1", "SHIRT", 2)])
+    [(line, row)] = (await uow.returns.order_lines("o-1")).values()
+    assert (line.shipped, line.node) == (2, "BER1")
+    assert uow.returns.orders["o-1"]["delivered_at"] == DELIVERED  # the envelope's occurred_at, not now
+    assert uow.commits == 2
+
+
+async def test_a_channel_request_becomes_an_rma_sent_to_the_node_that_shipped():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    await take_channel_returns(uow, received(request()), default_node="WH1")
+    [rma] = uow.returns.saved.values()
+    assert (rma.status, rma.node, [(line.sku, line.quantity) for line in rma.lines]) == (
+        RmaStatus.authorized, "BER1", [("SHIRT", 1)])
+    [authorized_event] = uow.events("ReturnAuthorized")
+    assert (authorized_event.payload["rma_id"], authorized_event.payload["node"]) == (rma.id, "BER1")
+    assert all(topic == RETURNS_EVENTS for topic, _ in uow.published)
+    assert uow.returns.lines[("o-1", "1")]["requested"] == 1
+    assert uow.commits == 3
+
+    [again] = await request_returns(uow, [request()], "WH1")  # a resend answers with the RMA it made
+    assert (again.rma_id, again.created) == (rma.id, False)
+    assert len(uow.events("ReturnAuthorized")) == 1
+
+
+async def test_the_channel_return_node_comes_before_the_shipping_node():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    await rules.put_rule(uow, rules.RETURN_POLICY, "web-eu", {"return_node": "RET1"}, "admin")
+    rma_id = await authorized(uow)
+    assert uow.returns.saved[rma_id].node == "RET1"
+
+
+async def test_a_refused_channel_request_is_published_and_not_kept():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    await take_channel_returns(uow, received(request(lines=[("SHIRT", 5)]), request("req-2", order_id="o-404")),
+                               default_node="WH1")
+    assert not uow.returns.saved and not uow.returns.requests
+    assert [[r["rule"] for r in e.payload["refusals"]] for e in uow.events("ReturnRefused")] == [
+        ["quantity_exceeds_returnable"], ["unknown_order"]]
+
+
+async def test_a_request_naming_a_line_twice_is_refused():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    [outcome] = await request_returns(uow, [request(lines=[("SHIRT", 1), ("SHIRT", 1)])], "WH1")
+    assert [(r.rule, r.field) for r in outcome.refusals] == [("duplicate_line", "lines")]
+    assert not uow.returns.saved
+
+
+async def test_receipt_inspection_payout_and_disposition_settle_and_close_the_rma():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    rma_id = await authorized(uow)
+    await follow_warehouse(uow, received(warehouse(rma_id, "received"), warehouse(rma_id, "inspected")))
+    rma = uow.returns.saved[rma_id]
+    assert rma.status is RmaStatus.inspected
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert (decided.payload["grade"], decided.payload["disposition"]) == ("A", rma.inspections[0].disposition)
+    [settlement] = rma.settlements  # 10.00 after inspection: below the approval threshold, approved by policy
+    assert (settlement.status, settlement.decided_by, str(settlement.amount)) == (
+        SettlementStatus.approved, "policy", "10.00")
+    [refund] = uow.events("RefundApproved")
+    assert (refund.payload["refund_id"], refund.payload["amount"]) == (settlement.id, "10.00")
+
+    issued = RefundIssued(refund_id=settlement.id, rma_id=rma_id, order_id="o-1", amount="10.00", currency="EUR",
+                          issued_at=NOW)
+    await follow_finance(uow, received(issued, issued))  # paid out twice: refunded once
+    disposition = rma.inspections[0].disposition
+    await follow_warehouse(uow, received(warehouse(rma_id, "dispositioned", disposition=disposition)))
+    assert uow.returns.saved[rma_id].status is RmaStatus.closed
+    assert statuses(uow) == ["received", "inspected", "refund_approved", "refunded", "closed"]
+    assert [stage.stage for stage in uow.returns.audit] == [
+        "authorized", "received", "inspected", "refund_approved", "refunded", "dispositioned", "closed"]
+
+
+async def test_warehouse_events_for_unknown_rmas_are_ignored_and_refused_ones_flagged():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    rma_id = await authorized(uow)
+    await follow_warehouse(uow, received(warehouse("RMA-unknown", "received"), warehouse(rma_id, "inspected")))
+    rma = uow.returns.saved[rma_id]
+    assert rma.status is RmaStatus.authorized and rma.flags[0].startswith("ReturnInspected not applied")
+    unknown = RefundIssued(refund_id="x", rma_id="RMA-unknown", order_id="o-1", amount="1.00", currency="EUR",
+                           issued_at=NOW)
+    await follow_finance(uow, received(unknown))
+    assert not uow.events("ReturnStatusChanged")
+
+
+async def test_an_exchange_released_at_once_becomes_a_replacement_order():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"timing": "instant", "instant_max_amount": "50"},
+                         "admin")
+    rma_id = await authorized(uow, resolution="exchange")
+    [(topic, replacement)] = [(t, m) for t, m in uow.published if t == CHANNEL_ORDERS]
+    assert (replacement.external_order_id, replacement.lines[0].sku, replacement.payment.method) == (
+        f"exchange-{rma_id}-S1", "SHIRT", "exchange")
+    assert statuses(uow) == ["refund_approved", "exchange_ordered"]
+
+
+async def waiting_for_approval(uow: FakeReturnsUnitOfWork) -> tuple[str, str]:
+    """An RMA inspected by op-3 whose refund waits for a supervisor (above the approval threshold)."""
+    await sold_and_delivered(uow)
+    await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"approval_threshold": "5"}, "admin")
+    rma_id = await authorized(uow)
+    await follow_warehouse(uow, received(warehouse(rma_id, "received")))
+    rma = await inspect_at_bench(uow, rma_id, "SHIRT", 1, "A", "op-3", None, ())
+    [settlement] = rma.settlements
+    assert settlement.status is SettlementStatus.pending_approval
+    return rma_id, settlement.id
+
+
+async def test_a_supervisor_approves_a_waiting_refund():
+    uow = FakeReturnsUnitOfWork()
+    rma_id, settlement_id = await waiting_for_approval(uow)
+    assert await rules.put_staff(uow, "sup:ana", ["refund_approver", "refund_approver"]) == ["refund_approver"]
+    commits = uow.commits
+    rma = await decide(uow, rma_id, settlement_id, "sup:ana", True, "photos checked")
+    assert (rma.settlements[0].status, rma.settlements[0].decided_by) == (SettlementStatus.approved, "sup:ana")
+    assert uow.events("RefundApproved")[0].payload["approved_by"] == "sup:ana"
+    assert uow.commits == commits + 1
+    with pytest.raises(Conflict, match="only a waiting one can be decided"):
+        await decide(uow, rma_id, settlement_id, "sup:ana", True, None)
+
+
+async def test_decisions_are_refused_to_the_wrong_people_and_for_unknown_rmas():
+    uow = FakeReturnsUnitOfWork()
+    rma_id, settlement_id = await waiting_for_approval(uow)
+    await rules.put_staff(uow, "op-3", ["refund_approver"])
+    commits = uow.commits
+    with pytest.raises(Forbidden) as no_role:
+        await decide(uow, rma_id, settlement_id, "clerk:bo", False, "no")
+    with pytest.raises(Forbidden) as inspector:
+        await decide(uow, rma_id, settlement_id, "op-3", True, None)
+    assert (no_role.value.reason, inspector.value.reason) == ("not_refund_approver", "approver_is_inspector")
+    with pytest.raises(NotFound, match="RMA RMA-404 not found"):
+        await decide(uow, "RMA-404", settlement_id, "sup:ana", True, None)
+    assert uow.commits == commits and uow.returns.saved[rma_id].settlements[0].decided_by is None
+
+
+async def test_an_inspection_at_the_bench_is_refused_for_units_not_received():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    rma_id = await authorized(uow)
+    with pytest.raises(Conflict, match="0 received units of SHIRT wait for inspection"):
+        await inspect_at_bench(uow, rma_id, "SHIRT", 1, "B", "op-3", None, ())
+    assert not uow.events("ReturnDispositionDecided")
+
+
+async def test_rules_are_stored_when_valid_and_refused_field_by_field():
+    uow = FakeReturnsUnitOfWork()
+    with pytest.raises(Invalid) as invalid:
+        await rules.put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY,
+                             {"rules": [{"id": "a", "disposition": "burn"}, {"id": "a", "disposition": "scrap"}]},
+                             "admin")
+    assert invalid.value.code == "invalid_rule"
+    assert [p.field for p in invalid.value.problems] == ["rules.0.disposition", "rules.1.id"]
+    assert uow.commits == 0 and not uow.returns.stored_rules
+
+    await rules.put_rule(uow, rules.RETURN_POLICY, "web-eu", {"return_window_days": 14}, "admin")
+    policy, row = await rules.stored_rule(uow, rules.RETURN_POLICY, "web-eu")
+    assert (policy.return_window_days, row["updated_by"], uow.commits) == (14, "admin", 1)

@@ -1,0 +1,163 @@
+"""In-memory adapters for service-layer unit tests: the repository keeps rows in dicts (copies in, copies out, like
+a database), the unit of work is ecomops_common's fake. No locks: a test runs one transaction at a time. What a test
+does not seed is simply absent."""
+
+from collections.abc import Iterable
+from copy import deepcopy
+from datetime import datetime
+from typing import Any
+
+from ecomops_common.testing.fakes import FakeUnitOfWork
+from warehouse_service.adapters.repository import SkuNode
+from warehouse_service.domain.layout import Location
+from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, StockStatus
+from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
+from warehouse_service.domain.tasks import CountTask, PickTask
+from warehouse_service.domain.waves import Wave, WaveStatus
+
+
+class FakeWarehouse:
+    def __init__(self) -> None:
+        self.locations: dict[tuple[str, str], Location] = {}
+        self.balances: dict[BalanceKey, int] = {}
+        self.levels: dict[SkuNode, tuple[int, int]] = {}  # (sellable, version)
+        self.movements: list[Movement] = []
+        self.expected_receipts: dict[str, ExpectedReceipt] = {}
+        self.exceptions: dict[str, dict[str, Any]] = {}
+        self.variances: dict[str, CountVariance] = {}
+        self.decisions: dict[str, tuple[str, str]] = {}  # scan id -> (decision, actor)
+        self.orders: dict[str, dict[str, Any]] = {}  # order id -> revision, backordered, stage
+        self.pick_tasks: dict[str, PickTask] = {}
+        self.waves: dict[str, Wave] = {}
+        self.count_tasks_by_id: dict[str, CountTask] = {}
+
+    async def put_locations(self, locations: list[Location]) -> None:
+        self.locations.update({(loc.node, loc.code): loc for loc in locations})
+
+    async def locations_of(self, nodes: Iterable[str]) -> dict[tuple[str, str], Location]:
+        nodes = set(nodes)
+        return {key: loc for key, loc in self.locations.items() if loc.node in nodes}
+
+    async def lock_levels(self, keys: Iterable[SkuNode], at: datetime) -> dict[SkuNode, int]:
+        return {key: self.levels.setdefault(key, (0, 0))[1] for key in keys}
+
+    async def balances_of(self, keys: Iterable[SkuNode]) -> Balances:
+        keys = set(keys)
+        return Balances({(sku, place): units for (sku, place), units in self.balances.items()
+                         if (sku, place.node) in keys})
+
+    async def save_balances(self, before: dict[BalanceKey, int], after: dict[BalanceKey, int]) -> None:
+        for key in before.keys() - after.keys():
+            del self.balances[key]
+        self.balances.update(after)
+
+    async def save_levels(self, levels: dict[SkuNode, tuple[int, int]], at: datetime) -> None:
+        self.levels.update(levels)
+
+    async def add_movements(self, movements: list[Movement]) -> None:
+        self.movements += movements
+
+    async def add_receipt(self, receipt: ExpectedReceipt, at: datetime) -> bool:
+        if receipt.reference in self.expected_receipts:
+            return False
+        self.expected_receipts[receipt.reference] = deepcopy(receipt)
+        return True
+
+    async def receipts(self, references: Iterable[str], *, lock: bool) -> dict[str, ExpectedReceipt]:
+        return {ref: deepcopy(self.expected_receipts[ref]) for ref in references if ref in self.expected_receipts}
+
+    async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
+        self.expected_receipts.update({receipt.reference: deepcopy(receipt) for receipt in receipts})
+
+    async def add_scan_exceptions(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.exceptions.setdefault(row["scan_id"], dict(row, resolved_by=None))
+
+    async def resolve_scan_exception(self, scan_id: str, actor: str, resolution: str, at: datetime) -> bool:
+        row = self.exceptions.get(scan_id)
+        if row is None or row["resolved_by"] is not None:
+            return False
+        row.update(resolved_by=actor, resolution=resolution, resolved_at=at)
+        return True
+
+    async def add_count_variances(self, variances: list[CountVariance], at: datetime) -> None:
+        for variance in variances:
+            self.variances.setdefault(variance.scan_id, variance)
+
+    async def open_count_variance(self, scan_id: str) -> CountVariance | None:
+        return None if scan_id in self.decisions else self.variances.get(scan_id)
+
+    async def decide_count_variance(self, scan_id: str, decision: str, actor: str, at: datetime) -> None:
+        self.decisions[scan_id] = (decision, actor)
+
+    async def lock_order_revisions(self, order_ids: Iterable[str]) -> dict[str, int]:
+        return {order_id: self._order(order_id)["revision"] for order_id in order_ids}
+
+    async def save_order_revisions(self, revisions: dict[str, tuple[int, int]]) -> None:
+        for order_id, (revision, backordered) in revisions.items():
+            self._order(order_id).update(revision=revision, backordered=backordered)
+
+    async def lock_orders_of_tasks(self, task_ids: Iterable[str]) -> None:
+        pass
+
+    async def order_stages(self, order_ids: Iterable[str]) -> dict[str, tuple[str | None, int]]:
+        return {order_id: (self.orders[order_id]["stage"], self.orders[order_id]["backordered"])
+                for order_id in order_ids if order_id in self.orders}
+
+    async def save_order_stages(self, stages: dict[str, str]) -> None:
+        for order_id, stage in stages.items():
+            self.orders[order_id]["stage"] = stage
+
+    async def tasks(self, *, ids: Iterable[str] = (), order_ids: Iterable[str] = (), lock: bool) -> list[PickTask]:
+        ids, order_ids = set(ids), set(order_ids)
+        return [deepcopy(task) for task_id, task in sorted(self.pick_tasks.items())
+                if task_id in ids or task.order_id in order_ids]
+
+    async def save_tasks(self, tasks: Iterable[PickTask], at: datetime) -> None:
+        self.pick_tasks.update({task.id: deepcopy(task) for task in tasks})
+
+    async def planned_waves(self, *, keys: Iterable[tuple[str, str, datetime]] = (),
+                            every: bool = False) -> list[Wave]:
+        keys = set(keys)
+        return [deepcopy(wave) for wave in self.waves.values() if wave.status is WaveStatus.planned
+                and (every or (wave.node, wave.service_level, wave.cutoff) in keys)]
+
+    async def wave(self, wave_id: str, *, lock: bool) -> Wave | None:
+        return deepcopy(self.waves.get(wave_id))
+
+    async def wave_statuses(self, wave_ids: Iterable[str | None]) -> dict[str, WaveStatus]:
+        return {wave_id: self.waves[wave_id].status for wave_id in wave_ids if wave_id in self.waves}
+
+    async def save_waves(self, waves: Iterable[Wave]) -> None:
+        self.waves.update({wave.id: deepcopy(wave) for wave in waves})
+
+    async def add_count_task(self, task: CountTask, actor: str, at: datetime) -> None:
+        self.count_tasks_by_id[task.id] = deepcopy(task)
+
+    async def count_tasks(self, ids: Iterable[str]) -> dict[str, CountTask]:
+        return {task_id: deepcopy(self.count_tasks_by_id[task_id]) for task_id in ids
+                if task_id in self.count_tasks_by_id}
+
+    async def save_count_tasks(self, tasks: Iterable[CountTask]) -> None:
+        self.count_tasks_by_id.update({task.id: deepcopy(task) for task in tasks})
+
+    async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
+        keys, bins = set(keys), {}
+        for sku, place in sorted(self.balances, key=self.balances.__getitem__):
+            if (sku, place.node) in keys and place.status is StockStatus.sellable:
+                bins[sku, place.node] = place.location  # ascending: the fullest bin is written last
+        return bins
+
+    def _order(self, order_id: str) -> dict[str, Any]:
+        return self.orders.setdefault(order_id, {"revision": 0, "backordered": 0, "stage": None})
+
+
+class FakeWarehouseUnitOfWork(FakeUnitOfWork):
+    def __init__(self, warehouse: FakeWarehouse | None = None) -> None:
+        super().__init__()
+        self.warehouse = warehouse or FakeWarehouse()
+
+    async def claim_new_events(self, consumer: str, event_ids: Iterable[str]) -> set[str]:
+        new = {event_id for event_id in event_ids if (consumer, event_id) not in self.claimed}
+        self.claimed |= {(consumer, event_id) for event_id in new}
+        return new

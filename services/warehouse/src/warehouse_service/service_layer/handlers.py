@@ -1,0 +1,25 @@
+"""The warehouse service's handler registry: what it consumes, and the service-layer function each message goes
+to. The runtime makes a consumer group of each entry (ecomops_common.handlers); every handler commits."""
+
+from functools import partial
+
+from ecomops_common.contracts import ALLOCATION_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts.allocation import AllocationReleased, OrderAllocated, OrderBackordered
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
+from ecomops_common.contracts.warehouse import Scan
+from ecomops_common.handlers import Subscription, on
+from warehouse_service.service_layer.returns import follow_returns
+from warehouse_service.service_layer.scanning import take_scans
+from warehouse_service.service_layer.tasks import follow_allocations
+from warehouse_service.settings import WarehouseSettings
+
+
+def handlers(settings: WarehouseSettings) -> list[Subscription]:
+    return [
+        # Each scan is applied once by its scan_id (apply_scans claims it), over Kafka and HTTP alike.
+        on(WAREHOUSE_SCANS, "warehouse-service.scans",
+           partial(take_scans, count_auto_adjust_units=settings.count_auto_adjust_units), Scan, once=False),
+        on(ALLOCATION_EVENTS, "warehouse-service.allocations", partial(follow_allocations, rules=settings.wave_rules),
+           OrderAllocated, OrderBackordered, AllocationReleased),
+        on(RETURNS_EVENTS, "warehouse-service.returns", follow_returns, ReturnAuthorized, ReturnDispositionDecided),
+    ]
