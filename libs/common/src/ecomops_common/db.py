@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, TypeDecorator, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -28,6 +29,19 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def dialect_of(session: AsyncSession):
+    """The dialect module whose insert() has on_conflict_* (upserts): postgresql, or sqlite (embedded mode)."""
+    return postgresql if session.bind.dialect.name == "postgresql" else sqlite
+
+
+class SqlRepository:
+    """Base of a service's repository: the unit of work's session, and the dialect for upserts."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.dialect = dialect_of(session)
 
 
 def ensure_sqlite_directory(url: str) -> None:

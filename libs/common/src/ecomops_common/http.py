@@ -5,7 +5,7 @@ import hmac
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -225,6 +225,15 @@ def serve(app: FastAPI, settings) -> None:
     """Runs a service's app until SIGTERM, then lets in-flight requests and the batch in hand finish."""
     uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None, access_log=False,
                 timeout_graceful_shutdown=20)
+
+
+def service_main(build_app: Callable[[Any], FastAPI], settings_class: type) -> Callable[[], None]:
+    """A service's console script: its settings from the environment, its app served until SIGTERM."""
+    def main() -> None:
+        settings = settings_class()
+        serve(build_app(settings), settings)
+
+    return main
 
 
 async def require_api_token(request: Request) -> None:

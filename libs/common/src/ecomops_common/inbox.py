@@ -4,11 +4,10 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from sqlalchemy import Column, Index, String
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Field, SQLModel
 
 from ecomops_common import metrics
-from ecomops_common.db import UtcDateTime
+from ecomops_common.db import UtcDateTime, dialect_of
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -30,7 +29,7 @@ async def claim_new_events(session, consumer: str, event_ids: Iterable[str]) -> 
     unique_ids = list(dict.fromkeys(all_ids))
     if not unique_ids:
         return set()
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    dialect = dialect_of(session)
     now = datetime.now(UTC)
     # executemany form: compiled once and cached (a multi-row VALUES would be compiled anew every batch)
     statement = (

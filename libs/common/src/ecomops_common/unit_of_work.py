@@ -1,7 +1,7 @@
 """Unit of work: one database transaction holding the state change, its outbox rows and inbox marks."""
 
 from collections.abc import Callable, Collection, Iterable, Sequence
-from typing import Any, Protocol, Self, TypeVar
+from typing import Any, ClassVar, Protocol, Self, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,7 +30,10 @@ class UnitOfWork(Protocol):
 
 
 class SqlUnitOfWork:
-    """Subclass per service to add repositories over `self.session`."""
+    """Subclass per service, naming its repositories: `repositories = {"orders": OrderRepository}` makes
+    `uow.orders` a new OrderRepository over the unit of work's session each time it is entered."""
+
+    repositories: ClassVar[dict[str, Callable[[Any], Any]]] = {}
 
     def __init__(self, database: Database, *, topic_prefix: str = "", on_commit: Callable[[], None] | None = None,
                  publishes: Collection[ContractSpec] | None = None) -> None:
@@ -44,6 +47,8 @@ class SqlUnitOfWork:
     async def __aenter__(self) -> Self:
         self.session = self.database.sessions()
         self._outbox: list[dict[str, Any]] = []
+        for name, repository in self.repositories.items():
+            setattr(self, name, repository(self.session))
         return self
 
     async def __aexit__(self, *exc_info) -> None:

@@ -1,7 +1,6 @@
 import asyncio
 import json
 
-import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
@@ -9,7 +8,7 @@ from allocation_service.bootstrap import build_app
 from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import ALLOCATION_EVENTS
-from ecomops_common.testing.plugin import consume_until, free_port, running
+from ecomops_common.testing.plugin import consume_until, free_port, serving
 
 ADMIN = {"authorization": "Bearer test-token"}
 
@@ -20,20 +19,15 @@ def service_under_test() -> str:
 
 
 @pytest.fixture
-def allocation_settings(database_url, kafka_bootstrap, topic_prefix) -> AllocationSettings:
-    return AllocationSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                              topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
+def allocation_settings(settings_for) -> AllocationSettings:
+    return settings_for(AllocationSettings)
 
 
 @pytest.fixture
 async def allocation(allocation_settings):
     """The allocation service in this process, with an HTTP client on it."""
-    app = build_app(allocation_settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://allocation",
-                                     headers=ADMIN) as client:
-            client.settings = allocation_settings
-            yield client
+    async with serving(build_app(allocation_settings), ADMIN) as client:
+        yield client
 
 
 @pytest.fixture

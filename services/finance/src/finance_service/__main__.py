@@ -1,12 +1,10 @@
-from ecomops_common.http import serve
+"""`python -m finance_service` (the `finance-service` command): serves until SIGTERM."""
+
+from ecomops_common.http import service_main
 from finance_service.bootstrap import build_app
 from finance_service.settings import FinanceSettings
 
-
-def main() -> None:
-    settings = FinanceSettings()
-    serve(build_app(settings), settings)
-
+main = service_main(build_app, FinanceSettings)
 
 if __name__ == "__main__":
     main()

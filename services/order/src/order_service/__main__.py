@@ -1,12 +1,10 @@
-from ecomops_common.http import serve
+"""`python -m order_service` (the `order-service` command): serves until SIGTERM."""
+
+from ecomops_common.http import service_main
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
-
-def main() -> None:
-    settings = OrderSettings()
-    serve(build_app(settings), settings)
-
+main = service_main(build_app, OrderSettings)
 
 if __name__ == "__main__":
     main()

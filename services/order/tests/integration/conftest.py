@@ -1,7 +1,6 @@
-import httpx
 import pytest
 
-from ecomops_common.testing.plugin import running
+from ecomops_common.testing.plugin import serving
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
 
@@ -12,12 +11,13 @@ def service_under_test() -> str:
 
 
 @pytest.fixture
-async def order_service(database_url, kafka_bootstrap, topic_prefix):
+def order_settings() -> dict:
+    """Changes to the order service's test settings; a test module overrides it."""
+    return {}
+
+
+@pytest.fixture
+async def order_service(settings_for, order_settings):
     """The order service in this process and an HTTP client on it; `client.settings` are the service's."""
-    settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
-    app = build_app(settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
-            client.settings = settings
-            yield client
+    async with serving(build_app(settings_for(OrderSettings, **order_settings))) as client:
+        yield client

@@ -20,17 +20,6 @@ spans = InMemorySpanExporter()
 setup_tracing("order-tests", None, SimpleSpanProcessor(spans))
 
 
-@pytest.fixture
-async def order_service(database_url, kafka_bootstrap, topic_prefix):
-    settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             topic_prefix=topic_prefix, topic_partitions=2)
-    app = build_app(settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
-            client.settings = settings
-            yield client
-
-
 def events_of(records, event_type):
     return [json.loads(r.value) for r in records if dict(r.headers).get("event_type") == event_type.encode()]
 

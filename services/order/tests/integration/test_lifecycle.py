@@ -2,27 +2,17 @@
 
 import json
 
-import httpx
 import pytest
 
-from ecomops_common.testing.plugin import consume_until, produce, running
-from order_service.bootstrap import build_app
-from order_service.settings import OrderSettings
+from ecomops_common.testing.plugin import consume_until, produce
 
 pytestmark = pytest.mark.integration
 SUPERVISOR = {"authorization": "Bearer test-token"}
 
 
 @pytest.fixture
-async def order_service(database_url, kafka_bootstrap, topic_prefix):
-    settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
-                             fraud_review_threshold=70)
-    app = build_app(settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
-            client.settings = settings
-            yield client
+def order_settings() -> dict:
+    return {"fraud_review_threshold": 70}
 
 
 async def status_changes(settings, count):

@@ -1,12 +1,10 @@
-from ecomops_common.http import serve
+"""`python -m returns_service` (the `returns-service` command): serves until SIGTERM."""
+
+from ecomops_common.http import service_main
 from returns_service.bootstrap import build_app
 from returns_service.settings import ReturnsSettings
 
-
-def main() -> None:
-    settings = ReturnsSettings()
-    serve(build_app(settings), settings)
-
+main = service_main(build_app, ReturnsSettings)
 
 if __name__ == "__main__":
     main()

@@ -1,10 +1,9 @@
-import httpx
 import pytest
 
 from ecomops_common.contracts import ORDER_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
-from ecomops_common.testing.plugin import eventually, produce_events, running
+from ecomops_common.testing.plugin import eventually, produce_events, serving
 from ecomops_common.testing.samples import order_placed
 from returns_service.bootstrap import build_app
 from returns_service.settings import ReturnsSettings
@@ -18,16 +17,10 @@ def service_under_test() -> str:
 
 
 @pytest.fixture
-async def returns(database_url, kafka_bootstrap, topic_prefix):
+async def returns(settings_for):
     """The returns service in this process and an HTTP client on it, with the service's settings and unit of
     work beside."""
-    settings = ReturnsSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                               topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token")
-    app = build_app(settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://returns",
-                                     headers=ADMIN) as client:
-            client.settings, client.unit_of_work = settings, app.state.unit_of_work
+    async with serving(build_app(settings_for(ReturnsSettings)), ADMIN) as client:
             yield client
 
 

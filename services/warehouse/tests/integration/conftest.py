@@ -1,9 +1,8 @@
 from datetime import UTC, datetime, timedelta
 
-import httpx
 import pytest
 
-from ecomops_common.testing.plugin import running
+from ecomops_common.testing.plugin import serving
 from warehouse_service.bootstrap import build_app
 from warehouse_service.settings import WarehouseSettings
 
@@ -25,18 +24,11 @@ def wave_size() -> int:
 
 
 @pytest.fixture
-async def warehouse(database_url, kafka_bootstrap, topic_prefix, wave_size):
+async def warehouse(settings_for, wave_size):
     """The warehouse service in this process, with BER1's layout and an HTTP client on it."""
     # Cut-offs half a day away: no wave is near one while a test runs, whatever the time of day.
     far = (datetime.now(UTC) + timedelta(hours=12)).time().replace(microsecond=0)
-    settings = WarehouseSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                                 topic_prefix=topic_prefix, topic_partitions=2, api_token="test-token",
-                                 wave_size=wave_size, carrier_cutoffs={"express": far, "standard": far})
-    app = build_app(settings)
-    async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://warehouse",
-                                     headers=ADMIN) as client:
-            assert (await client.put("/v1/warehouses/BER1/locations", json=LAYOUT)).status_code == 200
-            client.settings = settings
-            client.unit_of_work = app.state.unit_of_work  # for tests that run use cases in transactions of their own
-            yield client
+    settings = settings_for(WarehouseSettings, wave_size=wave_size, carrier_cutoffs={"express": far, "standard": far})
+    async with serving(build_app(settings), ADMIN) as client:
+        assert (await client.put("/v1/warehouses/BER1/locations", json=LAYOUT)).status_code == 200
+        yield client

@@ -152,6 +152,29 @@ async def database_url(new_database, service_under_test) -> str:
     return await new_database(service_under_test)
 
 
+@pytest.fixture
+def settings_for(database_url, kafka_bootstrap, topic_prefix):
+    """A service's settings for this test's database and topic prefix: `settings_for(OrderSettings, **changes)`."""
+    def settings(settings_class, **changes):
+        return settings_class(**{"database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
+                                 "topic_prefix": topic_prefix, "topic_partitions": 2, "api_token": "test-token",
+                                 **changes})
+
+    return settings
+
+
+@contextlib.asynccontextmanager
+async def serving(app, headers: dict[str, str] | None = None):
+    """A service app running in this process and an HTTP client on it, with the service's `settings` and
+    `unit_of_work` beside (for tests that run use cases in transactions of their own)."""
+    async with running(app):
+        settings = app.state.runtime.settings
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=headers,
+                                     base_url=f"http://{settings.service_name}") as client:
+            client.settings, client.unit_of_work = settings, app.state.unit_of_work
+            yield client
+
+
 @contextlib.asynccontextmanager
 async def running(app, timeout: float = 60.0):
     """A service app in this process, once its topics exist and its consumers have joined (it serves HTTP

@@ -8,7 +8,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from allocation_service.adapters.orm import (
     AllocationExceptionRecord,
@@ -25,6 +24,7 @@ from allocation_service.domain.rules import SourcingRules
 from allocation_service.domain.shrinkage import AllocationException
 from allocation_service.domain.sourcing import Allocation, Backorder, OrderDemand
 from allocation_service.domain.stock import StockKey, StockPosition
+from ecomops_common.db import SqlRepository
 
 _positions = StockPositionRecord.__table__
 _demands = OrderDemandRecord.__table__
@@ -36,18 +36,14 @@ _exceptions = AllocationExceptionRecord.__table__
 _early_releases = ReleaseBeforePlacementRecord.__table__
 
 
-class AllocationRepository:
-    def __init__(self, session) -> None:
-        self.session = session
-        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-
+class AllocationRepository(SqlRepository):
     # --- stock positions -------------------------------------------------------------------------------
 
     async def add_missing_positions(self, keys: Iterable[StockKey], at: datetime) -> None:
         rows = [{"sku": sku, "node": node, "on_hand": 0, "reserved": 0, "safety_stock": 0, "updated_at": at}
                 for sku, node in sorted(set(keys))]
         if rows:
-            await self.session.execute(self._dialect.insert(_positions).on_conflict_do_nothing(), rows)
+            await self.session.execute(self.dialect.insert(_positions).on_conflict_do_nothing(), rows)
 
     async def lock_positions(self, skus: Iterable[str]) -> tuple[dict[StockKey, StockPosition],
                                                                  dict[StockKey, int | None]]:
@@ -95,7 +91,7 @@ class AllocationRepository:
     async def remember_releases_before_placement(self, reasons: dict[str, str], at: datetime) -> None:
         """order id -> why (cancelled, rejected), for orders not placed yet."""
         if reasons:
-            await self.session.execute(self._dialect.insert(_early_releases).on_conflict_do_nothing(), [
+            await self.session.execute(self.dialect.insert(_early_releases).on_conflict_do_nothing(), [
                 {"order_id": order_id, "reason": reason, "released_at": at} for order_id, reason in reasons.items()])
 
     async def skus_of_orders(self, order_ids: Iterable[str]) -> set[str]:
@@ -157,7 +153,7 @@ class AllocationRepository:
 
     async def put_rules(self, channel: str, rules: SourcingRules, actor: str, at: datetime) -> None:
         values = {"channel": channel, "rules": rules_to_json(rules), "updated_by": actor, "updated_at": at}
-        statement = self._dialect.insert(_rules).values(values)
+        statement = self.dialect.insert(_rules).values(values)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["channel"], set_={k: statement.excluded[k] for k in ("rules", "updated_by", "updated_at")}))
 

@@ -4,9 +4,4 @@ from allocation_service.adapters.orm import TABLES
 from allocation_service.settings import AllocationSettings
 from ecomops_common.migrations import ServiceMigrations
 
-MIGRATIONS = ServiceMigrations(
-    service="allocation",
-    package=__name__,
-    settings=AllocationSettings,
-    tables=TABLES,
-)
+MIGRATIONS = ServiceMigrations("allocation", __name__, AllocationSettings, TABLES)

@@ -3,7 +3,7 @@ SQL implementation; service-layer tests use the in-memory fake in adapters/fakes
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from allocation_service.adapters.repository import AllocationRepository
 from allocation_service.domain.book import AllocationBook, OrderAllocation
@@ -44,7 +44,5 @@ class AllocationUnitOfWork(UnitOfWork, Protocol):
 
 
 class SqlAllocationUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.allocation = AllocationRepository(self.session)
-        return self
+    repositories = {"allocation": AllocationRepository}
+    allocation: AllocationRepository

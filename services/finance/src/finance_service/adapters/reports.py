@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 
+from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
     JournalEntryRecord,
@@ -37,10 +38,7 @@ _entries, _lines = JournalEntryRecord.__table__, JournalLineRecord.__table__
 _refunds, _returns, _orders = RefundRecord.__table__, ReturnCaseRecord.__table__, SaleOrderRecord.__table__
 
 
-class FinanceReports:
-    def __init__(self, session) -> None:
-        self.session = session
-
+class FinanceReports(SqlRepository):
     async def trial_balance(self, start: datetime, end: datetime) -> dict[str, Any]:
         """Per account and currency: balance before the period, debits and credits in it, balance after."""
         in_period = (_entries.c.occurred_at >= start) & (_entries.c.occurred_at < end)

@@ -12,6 +12,7 @@ from pydantic import TypeAdapter
 from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
     JournalEntryRecord,
@@ -40,20 +41,16 @@ REFUND_FIELDS = ("status", "generation", "attempts", "next_attempt_at", "provide
                  "last_error")
 
 
-class FinanceRepository:
-    def __init__(self, session) -> None:
-        self.session = session
-        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-
+class FinanceRepository(SqlRepository):
     def _lock(self, statement, skip_locked: bool = False):
-        return statement.with_for_update(skip_locked=skip_locked) if self._dialect is postgresql else statement
+        return statement.with_for_update(skip_locked=skip_locked) if self.dialect is postgresql else statement
 
     # --- orders --------------------------------------------------------------------------------------------
 
     async def add_orders(self, orders: Sequence[SaleOrder]) -> None:
         """Placed orders; one already known keeps its state (a replayed OrderPlaced changes nothing)."""
         if orders:
-            await self.session.execute(self._dialect.insert(_orders).on_conflict_do_nothing(), [
+            await self.session.execute(self.dialect.insert(_orders).on_conflict_do_nothing(), [
                 {"order_id": o.order_id, "document": SALE_ORDER.dump_json(o).decode()} for o in orders])
 
     async def orders(self, order_ids: Iterable[str]) -> dict[str, SaleOrder]:
@@ -71,7 +68,7 @@ class FinanceRepository:
 
     async def add_return_cases(self, cases: list[dict[str, Any]]) -> None:
         if cases:
-            await self.session.execute(self._dialect.insert(_returns).on_conflict_do_nothing(), cases)
+            await self.session.execute(self.dialect.insert(_returns).on_conflict_do_nothing(), cases)
 
     async def return_cases(self, rma_ids: Iterable[str]) -> dict[str, Any]:
         rows = await self.session.execute(select(_returns).where(_returns.c.rma_id.in_(set(rma_ids))))
@@ -110,7 +107,7 @@ class FinanceRepository:
     async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
         row = {"sku": sku, "amount": cost.amount, "currency": cost.currency,
                "liquidation_value": cost.liquidation_value, "updated_by": actor, "updated_at": at}
-        statement = self._dialect.insert(_costs)
+        statement = self.dialect.insert(_costs)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["sku"], set_={k: statement.excluded[k] for k in row if k != "sku"}), [row])
         await self.session.execute(_cost_history.insert(), [row])
@@ -170,7 +167,7 @@ class FinanceRepository:
         the journal is skipped. Returns the new entry ids, in the order given."""
         if not entries:
             return []
-        inserted = await self.session.execute(self._dialect.insert(_entries).values([
+        inserted = await self.session.execute(self.dialect.insert(_entries).values([
             {"kind": e.kind, "source_id": e.source_id, "occurred_at": e.occurred_at, "posted_at": now,
              "posted_by": posted_by, "description": e.description, "reverses": e.reverses,
              "order_id": e.dims.order_id, "rma_id": e.dims.rma_id} for e in entries
@@ -211,14 +208,14 @@ class FinanceRepository:
 
     async def park(self, facts: list[dict[str, Any]]) -> None:
         if facts:
-            statement = self._dialect.insert(_parked)
+            statement = self.dialect.insert(_parked)
             await self.session.execute(statement.on_conflict_do_update(
                 index_elements=["event_id"], set_={"waiting_for": statement.excluded.waiting_for}), facts)
 
     async def ready_parked(self, limit: int) -> list[Any]:
         """Parked facts whose awaited order, RMA or cost is now known, locked (skipped by other replicas)."""
         kind, key = func.split_part(_parked.c.waiting_for, ":", 1), _parked.c.waiting_for
-        if self._dialect is sqlite:
+        if self.dialect is sqlite:
             kind = func.substr(key, 1, func.instr(key, ":") - 1)
         rest = func.substr(key, func.length(kind) + 2)
         statement = select(_parked).where(

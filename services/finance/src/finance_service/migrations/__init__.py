@@ -4,11 +4,6 @@ from ecomops_common.migrations import ServiceMigrations
 from finance_service.adapters.orm import TABLES
 from finance_service.settings import FinanceSettings
 
-MIGRATIONS = ServiceMigrations(
-    service="finance",
-    package=__name__,
-    settings=FinanceSettings,
-    tables=TABLES,
-    # journal entries are append-only: a correction is a reversing entry
-    append_only=("journal_entries", "journal_lines"),
-)
+# journal entries are append-only: a correction is a reversing entry
+MIGRATIONS = ServiceMigrations("finance", __name__, FinanceSettings, TABLES,
+                               append_only=("journal_entries", "journal_lines"))

@@ -3,7 +3,7 @@ implementation; unit tests use the in-memory fake in adapters/fakes.py."""
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from ecomops_common.unit_of_work import SqlUnitOfWork, UnitOfWork
 from finance_service.adapters.reports import FinanceReports
@@ -56,8 +56,6 @@ class FinanceUnitOfWork(UnitOfWork, Protocol):
 
 
 class SqlFinanceUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.finance = FinanceRepository(self.session)
-        self.reports = FinanceReports(self.session)
-        return self
+    repositories = {"finance": FinanceRepository, "reports": FinanceReports}
+    finance: FinanceRepository
+    reports: FinanceReports

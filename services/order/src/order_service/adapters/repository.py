@@ -6,9 +6,9 @@ from dataclasses import asdict
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
+from ecomops_common.db import SqlRepository
 from order_service.adapters.orm import (
     OrderAllocationRevisionRecord,
     OrderFulfilmentStageRecord,
@@ -30,14 +30,10 @@ _stages = OrderFulfilmentStageRecord.__table__
 _return_steps = OrderReturnStepRecord.__table__
 
 
-class OrderRepository:
+class OrderRepository(SqlRepository):
     def __init__(self, session) -> None:
-        self.session = session
+        super().__init__(session)
         self.entered: Counter[str] = Counter()  # status -> orders this transaction moves into it (for the metric)
-
-    @property
-    def _dialect(self):
-        return postgresql if self.session.bind.dialect.name == "postgresql" else sqlite
 
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         """Inserts the rows whose (channel, external_order_id) is new; returns the ids inserted."""
@@ -45,7 +41,7 @@ class OrderRepository:
             return set()
         # executemany form: compiled once and cached, sent as multi-row batches by SQLAlchemy
         statement = (
-            self._dialect.insert(_orders)
+            self.dialect.insert(_orders)
             .on_conflict_do_nothing(index_elements=["channel", "external_order_id"])
             .returning(_orders.c.id)
         )
@@ -143,7 +139,7 @@ class OrderRepository:
         return dict((await self.session.execute(statement)).all())
 
     async def save_fulfilment_stage(self, order_id: str, stage: str) -> None:
-        statement = self._dialect.insert(_stages).values(order_id=order_id, stage=stage)
+        statement = self.dialect.insert(_stages).values(order_id=order_id, stage=stage)
         await self.session.execute(statement.on_conflict_do_update(index_elements=["order_id"],
                                                                    set_={"stage": statement.excluded.stage}))
 
@@ -165,7 +161,7 @@ class OrderRepository:
                  for allocation in allocations for quantity in allocation.quantities]
         if lines:
             await self.session.execute(insert(_line_allocations), lines)
-        upsert = self._dialect.insert(_allocation_revisions)
+        upsert = self.dialect.insert(_allocation_revisions)
         upsert = upsert.on_conflict_do_update(index_elements=["order_id"], set_={
             "revision": upsert.excluded.revision, "updated_at": upsert.excluded.updated_at})
         await self.session.execute(upsert, [{"order_id": allocation.order_id, "revision": allocation.revision,

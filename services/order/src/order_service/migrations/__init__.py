@@ -4,9 +4,4 @@ from ecomops_common.migrations import ServiceMigrations
 from order_service.adapters.orm import TABLES
 from order_service.settings import OrderSettings
 
-MIGRATIONS = ServiceMigrations(
-    service="order",
-    package=__name__,
-    settings=OrderSettings,
-    tables=TABLES,
-)
+MIGRATIONS = ServiceMigrations("order", __name__, OrderSettings, TABLES)

@@ -1,8 +1,8 @@
 """The order service's unit of work: the protocol the service layer is written against, its SQL implementation;
-tests use the in-memory fake in tests/fakes.py."""
+tests use the in-memory fake in adapters/fakes.py."""
 
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from prometheus_client import Counter
 
@@ -44,10 +44,8 @@ class OrderUnitOfWork(UnitOfWork, Protocol):
 
 
 class SqlOrderUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.orders = OrderRepository(self.session)
-        return self
+    repositories = {"orders": OrderRepository}
+    orders: OrderRepository
 
     async def commit(self) -> None:
         await super().commit()

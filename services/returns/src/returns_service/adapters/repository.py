@@ -8,8 +8,8 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import bindparam, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ecomops_common.db import SqlRepository
 from returns_service.adapters.orm import (
     ReturnRequestRecord,
     ReturnRuleRecord,
@@ -32,10 +32,9 @@ _staff = StaffRecord.__table__
 RMA_DOCUMENT = TypeAdapter(Rma)
 
 
-class ReturnsRepository:
+class ReturnsRepository(SqlRepository):
     def __init__(self, session) -> None:
-        self.session = session
-        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+        super().__init__(session)
         self._timeline_saved: dict[str, int] = {}  # stages already in rma_audit, per RMA loaded
 
     # --- what the order service and the warehouse tell of orders ------------------------------------------
@@ -43,12 +42,12 @@ class ReturnsRepository:
     async def upsert_orders(self, orders: list[dict[str, Any]], lines: list[dict[str, Any]]) -> None:
         """Placed orders; columns a shipment or delivery filled already are kept."""
         if orders:
-            statement = self._dialect.insert(_orders)
+            statement = self.dialect.insert(_orders)
             await self.session.execute(statement.on_conflict_do_update(index_elements=["order_id"], set_={
                 name: statement.excluded[name] for name in orders[0] if name not in ("order_id", "delivered_at")}),
                 orders)
         if lines:
-            statement = self._dialect.insert(_lines)
+            statement = self.dialect.insert(_lines)
             await self.session.execute(statement.on_conflict_do_update(
                 index_elements=["order_id", "line_id"],
                 set_={name: statement.excluded[name] for name in ("sku", "category", "final_sale", "quantity",
@@ -56,7 +55,7 @@ class ReturnsRepository:
 
     async def add_shipments(self, shipped: list[dict[str, Any]]) -> None:
         """order_id, line_id, sku, shipped, node, serials per shipped line, added to what the line shipped."""
-        statement = self._dialect.insert(_lines)
+        statement = self.dialect.insert(_lines)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["order_id", "line_id"],
             set_={"shipped": _lines.c.shipped + statement.excluded.shipped, "node": statement.excluded.node,
@@ -64,7 +63,7 @@ class ReturnsRepository:
             [{**row, "serials": "".join(f"{serial}\n" for serial in row["serials"])} for row in shipped])
 
     async def mark_delivered(self, delivered: Mapping[str, datetime]) -> None:
-        statement = self._dialect.insert(_orders)
+        statement = self.dialect.insert(_orders)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["order_id"], set_={"delivered_at": statement.excluded.delivered_at}),
             [{"order_id": order_id, "delivered_at": at} for order_id, at in delivered.items()])
@@ -178,7 +177,7 @@ class ReturnsRepository:
         return {row["key"]: {**row, "document": json.loads(row["document"])} for row in rows.mappings()}
 
     async def put_rule(self, kind: str, key: str, document: dict[str, Any], actor: str, at: datetime) -> None:
-        statement = self._dialect.insert(_rules).values(kind=kind, key=key, document=json.dumps(document),
+        statement = self.dialect.insert(_rules).values(kind=kind, key=key, document=json.dumps(document),
                                                         updated_by=actor, updated_at=at)
         await self.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_={
             "document": statement.excluded.document, "updated_by": actor, "updated_at": at}))
@@ -188,7 +187,7 @@ class ReturnsRepository:
         return json.loads(roles) if roles else []
 
     async def put_staff(self, actor: str, roles: list[str], at: datetime) -> None:
-        statement = self._dialect.insert(_staff).values(actor=actor, roles=json.dumps(sorted(set(roles))),
+        statement = self.dialect.insert(_staff).values(actor=actor, roles=json.dumps(sorted(set(roles))),
                                                         updated_at=at)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["actor"], set_={"roles": statement.excluded.roles, "updated_at": at}))

@@ -4,9 +4,4 @@ from ecomops_common.migrations import ServiceMigrations
 from returns_service.adapters.orm import TABLES
 from returns_service.settings import ReturnsSettings
 
-MIGRATIONS = ServiceMigrations(
-    service="returns",
-    package=__name__,
-    settings=ReturnsSettings,
-    tables=TABLES,
-)
+MIGRATIONS = ServiceMigrations("returns", __name__, ReturnsSettings, TABLES)

@@ -3,7 +3,7 @@ implementation; unit tests use the in-memory fake in adapters/fakes.py."""
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from ecomops_common.unit_of_work import SqlUnitOfWork, UnitOfWork
 from returns_service.adapters.repository import ReturnsRepository
@@ -40,7 +40,5 @@ class ReturnsUnitOfWork(UnitOfWork, Protocol):
 
 
 class SqlReturnsUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.returns = ReturnsRepository(self.session)
-        return self
+    repositories = {"returns": ReturnsRepository}
+    returns: ReturnsRepository

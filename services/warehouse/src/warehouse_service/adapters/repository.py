@@ -7,8 +7,8 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 
+from ecomops_common.db import SqlRepository
 from warehouse_service.adapters.orm import (
     CountTaskRecord,
     CountVarianceRecord,
@@ -43,15 +43,11 @@ _count_tasks = CountTaskRecord.__table__
 SkuNode = tuple[str, str]
 
 
-class WarehouseRepository:
-    def __init__(self, session) -> None:
-        self.session = session
-        self._dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-
+class WarehouseRepository(SqlRepository):
     # --- layout ----------------------------------------------------------------------------------------
 
     async def put_locations(self, locations: list[Location]) -> None:
-        statement = self._dialect.insert(_locations)
+        statement = self.dialect.insert(_locations)
         await self.session.execute(
             statement.on_conflict_do_update(index_elements=["node", "code"], set_={"kind": statement.excluded.kind}),
             [{"node": loc.node, "code": loc.code, "kind": loc.kind.value} for loc in locations])
@@ -68,7 +64,7 @@ class WarehouseRepository:
         keys = sorted(set(keys))
         if not keys:
             return {}
-        await self.session.execute(self._dialect.insert(_levels).on_conflict_do_nothing(), [
+        await self.session.execute(self.dialect.insert(_levels).on_conflict_do_nothing(), [
             {"sku": sku, "node": node, "sellable": 0, "version": 0, "updated_at": at} for sku, node in keys])
         statement = (select(_levels.c.sku, _levels.c.node, _levels.c.version)
                      .where(tuple_(_levels.c.sku, _levels.c.node).in_(keys))
@@ -94,7 +90,7 @@ class WarehouseRepository:
                 [{f"b_{k}": v for k, v in row.items() if k != "units"} for row in gone])
         kept = [_balance_row(*key, after[key]) for key in sorted(changed, key=str) if key in after]
         if kept:
-            statement = self._dialect.insert(_balances)
+            statement = self.dialect.insert(_balances)
             await self.session.execute(statement.on_conflict_do_update(
                 index_elements=["sku", "node", "location", "status", "lot", "serial", "expiry"],
                 set_={"units": statement.excluded.units}),
@@ -153,7 +149,7 @@ class WarehouseRepository:
 
     async def add_receipt(self, receipt: ExpectedReceipt, at: datetime) -> bool:
         """False when a receipt with this reference exists already."""
-        result = await self.session.execute(self._dialect.insert(_receipts).on_conflict_do_nothing().values(
+        result = await self.session.execute(self.dialect.insert(_receipts).on_conflict_do_nothing().values(
             reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
             received="{}", damaged="{}", transfer_from=receipt.transfer_from, is_return=receipt.is_return,
             conditions="{}", created_at=at)
@@ -183,7 +179,7 @@ class WarehouseRepository:
 
     async def add_scan_exceptions(self, rows: list[dict[str, Any]]) -> None:
         if rows:
-            await self.session.execute(self._dialect.insert(_exceptions).on_conflict_do_nothing(), rows)
+            await self.session.execute(self.dialect.insert(_exceptions).on_conflict_do_nothing(), rows)
 
     async def scan_exceptions(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
         statement = select(_exceptions).order_by(_exceptions.c.created_at.desc()).limit(limit)
@@ -202,7 +198,7 @@ class WarehouseRepository:
 
     async def add_count_variances(self, variances: list[CountVariance], at: datetime) -> None:
         if variances:
-            await self.session.execute(self._dialect.insert(_variances).on_conflict_do_nothing(), [{
+            await self.session.execute(self.dialect.insert(_variances).on_conflict_do_nothing(), [{
                 **{key: value for key, value in _balance_row(v.sku, v.place).items() if key != "units"},
                 "scan_id": v.scan_id, "expected": v.expected, "counted": v.counted, "counted_by": v.counted_by,
                 "counted_at": at} for v in variances])
@@ -234,7 +230,7 @@ class WarehouseRepository:
         ids = sorted(set(order_ids))
         if not ids:
             return {}
-        await self.session.execute(self._dialect.insert(_orders).on_conflict_do_nothing(),
+        await self.session.execute(self.dialect.insert(_orders).on_conflict_do_nothing(),
                                    [{"order_id": order_id, "revision": 0, "backordered": 0} for order_id in ids])
         rows = await self.session.execute(select(_orders).where(_orders.c.order_id.in_(ids))
                                           .order_by(_orders.c.order_id).with_for_update())
@@ -290,7 +286,7 @@ class WarehouseRepository:
                  "created_at": at, "updated_at": at}
                 for t in {task.id: task for task in tasks}.values()]
         if rows:
-            statement = self._dialect.insert(_tasks)
+            statement = self.dialect.insert(_tasks)
             await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
                 name: statement.excluded[name]
                 for name in ("quantity", "picked", "packed", "shipped", "status", "updated_at")}), rows)
@@ -323,7 +319,7 @@ class WarehouseRepository:
                  "status": w.status.value, "tasks": w.tasks, "released_by": w.released_by,
                  "released_at": w.released_at} for w in {wave.id: wave for wave in waves}.values()]
         if rows:
-            statement = self._dialect.insert(_waves)
+            statement = self.dialect.insert(_waves)
             await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
                 name: statement.excluded[name] for name in ("status", "tasks", "released_by", "released_at")}), rows)
 

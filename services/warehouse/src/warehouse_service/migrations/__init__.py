@@ -4,11 +4,5 @@ from ecomops_common.migrations import ServiceMigrations
 from warehouse_service.adapters.orm import TABLES
 from warehouse_service.settings import WarehouseSettings
 
-MIGRATIONS = ServiceMigrations(
-    service="warehouse",
-    package=__name__,
-    settings=WarehouseSettings,
-    tables=TABLES,
-    # the movement ledger is append-only: a correction is a new movement
-    append_only=("movements",),
-)
+# the movement ledger is append-only: a correction is a new movement
+MIGRATIONS = ServiceMigrations("warehouse", __name__, WarehouseSettings, TABLES, append_only=("movements",))

@@ -3,7 +3,7 @@ tests use the in-memory fake in adapters/fakes.py."""
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from ecomops_common.unit_of_work import SqlUnitOfWork, UnitOfWork
 from warehouse_service.adapters.repository import SkuNode, WarehouseRepository
@@ -65,7 +65,5 @@ class WarehouseUnitOfWork(UnitOfWork, Protocol):
 
 
 class SqlWarehouseUnitOfWork(SqlUnitOfWork):
-    async def __aenter__(self) -> Self:
-        await super().__aenter__()
-        self.warehouse = WarehouseRepository(self.session)
-        return self
+    repositories = {"warehouse": WarehouseRepository}
+    warehouse: WarehouseRepository
