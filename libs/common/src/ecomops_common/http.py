@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel, Field
 
 from ecomops_common import metrics, telemetry
 from ecomops_common.batching import Overloaded
@@ -43,6 +44,12 @@ async def refuse_nul_characters(request: Request) -> None:
         raise RequestValidationError(errors)
 
 
+class Readiness(BaseModel):
+    ready: bool = Field(description="The HTTP API can serve: its database answers")
+    degraded: list[str] = Field(description="The checks that are not ok")
+    checks: dict[str, str] = Field(description="database, kafka, consumers: ok, or what is wrong")
+
+
 def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRouter]) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI):
@@ -63,7 +70,8 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", tags=["operations"])
+    @app.get("/readyz", tags=["operations"], response_model=Readiness,
+             responses={503: {"model": Readiness, "description": "The database is unavailable"}})
     async def readyz() -> JSONResponse:
         """200 while the HTTP API can serve (its database answers), with what is degraded: Kafka down or
         consumers not joined yet only delays publishing (the outbox keeps it) and consuming, so a load balancer
@@ -71,7 +79,7 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
         checks = await runtime.readiness()
         serving = checks["database"] == "ok"
         degraded = sorted(name for name, value in checks.items() if value != "ok")
-        return JSONResponse({"ready": serving, "degraded": degraded, "checks": checks},
+        return JSONResponse(Readiness(ready=serving, degraded=degraded, checks=checks).model_dump(),
                             status_code=200 if serving else 503)
 
     @app.get("/metrics", tags=["operations"], include_in_schema=False)
