@@ -32,19 +32,21 @@ def received(*messages: T, **ids: Any) -> list[FakeDelivery[T]]:
 
 
 class FakeUnitOfWork:
-    """Emitted messages reach `published` (topic, envelope or document) only when committed, like the outbox."""
+    """Emitted messages reach `published` (topic, envelope or document), and inbox claims `claimed`, only when
+    committed, like the outbox and inbox rows of a transaction."""
 
     def __init__(self) -> None:
         self.published: list[tuple[str, EventEnvelope | BaseModel]] = []
         self.commits = 0
         self.claimed: set[tuple[str, str]] = set()
         self._pending: list[tuple[str, EventEnvelope | BaseModel]] = []
+        self._claiming: set[tuple[str, str]] = set()
 
     async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info) -> None:
-        self._pending = []
+        await self.rollback()
 
     def emit(self, envelope: EventEnvelope, topic: str) -> None:
         self._pending.append((topic, envelope))
@@ -56,18 +58,19 @@ class FakeUnitOfWork:
         new = []
         for delivery in deliveries:
             key = (consumer, delivery.event_id)
-            if key not in self.claimed:
-                self.claimed.add(key)
+            if key not in self.claimed and key not in self._claiming:
+                self._claiming.add(key)
                 new.append(delivery)
         return new
 
     async def commit(self) -> None:
         self.published += self._pending
-        self._pending = []
+        self.claimed |= self._claiming
+        self._pending, self._claiming = [], set()
         self.commits += 1
 
     async def rollback(self) -> None:
-        self._pending = []
+        self._pending, self._claiming = [], set()
 
     def events(self, event_type: str | None = None) -> list[EventEnvelope]:
         """The committed envelopes, optionally of one type."""
