@@ -3,7 +3,7 @@
 
 INFRA_SCRIPTS := $(CURDIR)/scripts/infra
 
-.PHONY: infra-up infra-down infra-status kafka-up kafka-down pg-up pg-down
+.PHONY: infra-up infra-down infra-status kafka-up kafka-down pg-up pg-down idp-up idp-down
 
 # Both start in parallel even without `make -j`: Kafka's JVM start dominates.
 infra-up:
@@ -12,7 +12,7 @@ infra-up:
 	rc=0; wait $$pg || rc=1; wait $$kafka || rc=1; exit $$rc
 
 infra-down:
-	@rc=0; $(INFRA_SCRIPTS)/kafka.sh stop || rc=1; \
+	@rc=0; $(INFRA_SCRIPTS)/keycloak.sh stop || rc=1; $(INFRA_SCRIPTS)/kafka.sh stop || rc=1; \
 	$(INFRA_SCRIPTS)/postgres.sh stop || rc=1; exit $$rc
 
 # Runs both checks so the output shows which one is down.
@@ -31,3 +31,10 @@ pg-up:
 
 pg-down:
 	@$(INFRA_SCRIPTS)/postgres.sh stop
+
+# The OpenID Connect provider (Keycloak, realm in deploy/keycloak/): http://127.0.0.1:18080/realms/ecomops
+idp-up:  ## start the local OpenID Connect provider with the demo realm (docs/identity.md)
+	@$(INFRA_SCRIPTS)/keycloak.sh start
+
+idp-down:
+	@$(INFRA_SCRIPTS)/keycloak.sh stop

@@ -18,6 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from ecomops_common import metrics, telemetry
+from ecomops_common.auth import TokenRefused, TokenVerifier
 from ecomops_common.batching import Overloaded
 from ecomops_common.contracts.types import NUL_MESSAGE
 from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound, Refused
@@ -63,6 +64,10 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
     app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)],
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.runtime = runtime
+    settings = runtime.settings
+    app.state.token_verifier = TokenVerifier(
+        settings.oidc_issuer, settings.oidc_audience, roles_claim=settings.oidc_roles_claim,
+        jwks_url=settings.oidc_jwks_url) if settings.oidc_issuer else None
     for router in routers:
         app.include_router(router)
 
@@ -244,11 +249,28 @@ def service_main(build_app: Callable[[Any], FastAPI], settings_class: type) -> C
     return main
 
 
-async def require_api_token(request: Request) -> None:
-    """Supervisor and admin calls carry `Authorization: Bearer <the service's API token>`."""
-    expected = request.app.state.runtime.settings.api_token
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    if not hmac.compare_digest(token.encode(), expected.encode()):
-        raise HTTPException(403, "invalid token")
+def require_staff(*roles: str):
+    """A staff route's dependency: `Authorization: Bearer <token>` of the OIDC issuer whose roles include one of
+    `roles` (admin always may). Without an issuer configured (local development), the service's static API
+    token instead, standing for every role."""
+    allowed = frozenset({"admin", *roles})
+
+    async def staff_member(request: Request) -> None:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
+        verifier: TokenVerifier | None = request.app.state.token_verifier
+        if verifier is None:
+            if not hmac.compare_digest(token.encode(), request.app.state.runtime.settings.api_token.encode()):
+                raise HTTPException(403, "invalid token")
+            return
+        try:
+            principal = await verifier.verify(token)
+        except TokenRefused as refused:
+            raise HTTPException(401, f"token refused: {refused}",
+                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+        if not principal.roles & allowed:
+            raise HTTPException(403, f"needs one of the roles {', '.join(sorted(allowed))}")
+        request.state.principal = principal
+
+    return Depends(staff_member)

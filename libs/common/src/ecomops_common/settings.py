@@ -38,7 +38,16 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    api_token: str = Field(default="dev-token", description="Bearer token for supervisor/admin calls")
+    api_token: str = Field(default="dev-token", description="Without an OIDC issuer (local development only): the "
+                                                        "static bearer token of the staff routes")
+    oidc_issuer: str | None = Field(default=None, validation_alias=AliasChoices("OIDC_ISSUER"),
+                                    description="The OpenID Connect issuer whose tokens staff routes take, e.g. "
+                                                "http://127.0.0.1:18080/realms/ecomops")
+    oidc_audience: str = Field(default="ecomops", validation_alias=AliasChoices("OIDC_AUDIENCE"))
+    oidc_roles_claim: str = Field(default="realm_access.roles", validation_alias=AliasChoices("OIDC_ROLES_CLAIM"),
+                                  description="Dotted path of the roles in a token (Entra ID: roles)")
+    oidc_jwks_url: str | None = Field(default=None, validation_alias=AliasChoices("OIDC_JWKS_URL"),
+                                      description="Default: the jwks_uri of the issuer's discovery document")
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1,
                                         description="A larger request body is refused with 413, read no further")
     data_dir: Path = Path(".local/data")

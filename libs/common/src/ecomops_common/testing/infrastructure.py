@@ -1,5 +1,6 @@
-"""Where tests find Kafka and PostgreSQL, in this order: already running (environment variables), a
-Docker engine's containers (testcontainers), or the project's own local scripts. Never a mock."""
+"""Where tests find Kafka, PostgreSQL and the OpenID Connect provider, in this order: already running
+(environment variables), a Docker engine's containers (testcontainers), or the project's own local scripts.
+Never a mock."""
 
 import functools
 import os
@@ -58,6 +59,14 @@ class Infrastructure:
             return container.get_connection_url()
         _start_local("postgres.sh")
         return "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
+
+    def oidc_issuer(self) -> str:
+        """The OpenID Connect issuer of the demo realm (deploy/keycloak/ecomops-realm.json): OIDC_ISSUER, or
+        Keycloak started by the project's script (on a Docker engine too: its JVM start is what costs)."""
+        if issuer := os.environ.get("OIDC_ISSUER"):
+            return issuer
+        _start_local("keycloak.sh")
+        return "http://127.0.0.1:18080/realms/ecomops"
 
     def close(self) -> None:
         for container in self._containers:

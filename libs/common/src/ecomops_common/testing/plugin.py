@@ -42,6 +42,11 @@ def postgres_admin_url(infrastructure) -> str:
     return infrastructure.postgres_admin_url()
 
 
+@pytest.fixture(scope="session")
+def oidc_issuer(infrastructure) -> str:
+    return infrastructure.oidc_issuer()
+
+
 @pytest.fixture
 def topic_prefix() -> str:
     return f"t{uuid.uuid4().hex[:10]}."

@@ -15,7 +15,7 @@ from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
 from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
 from ecomops_common.contracts.inventory import AvailabilityChanged
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_api_token
+from ecomops_common.http import entered_unit_of_work, require_staff
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
 NODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -115,7 +115,7 @@ class ReconciliationReport(BaseModel):
     drift: list[DriftView]
 
 
-@router.put("/stock", response_model=StockApplied, dependencies=[Depends(require_api_token)])
+@router.put("/stock", response_model=StockApplied, dependencies=[require_staff("supervisor")])
 async def put_stock_levels(body: StockLevels, uow: UnitOfWork):
     """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case). An admin's
     level always applies and carries no version: the warehouse's next level replaces it, its older ones do not."""
@@ -155,7 +155,7 @@ async def get_channel_rules(channel: str, uow: UnitOfWork):
                             updated_by=row["updated_by"], updated_at=row["updated_at"])
 
 
-@router.put("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[Depends(require_api_token)],
+@router.put("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[require_staff()],
             responses={422: {"description": "Malformed rules, unknown nodes or countries, listed per field"}})
 async def put_channel_rules(channel: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
                             body: RulesDocument, uow: UnitOfWork,
@@ -170,7 +170,8 @@ async def list_exceptions(uow: UnitOfWork, limit: Annotated[int, Query(ge=1, le=
     return await uow.allocation.recent_exceptions(limit)
 
 
-@router.get("/reconciliation", response_model=ReconciliationReport, dependencies=[Depends(require_api_token)])
+@router.get("/reconciliation", response_model=ReconciliationReport,
+            dependencies=[require_staff("supervisor", "auditor")])
 async def get_reconciliation(uow: UnitOfWork):
     """Recomputes reserved quantities from live reservations; drift lists every position that disagrees."""
     drift = await reconcile(uow)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Requ
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_api_token
+from ecomops_common.http import entered_unit_of_work, require_staff
 from ecomops_common.money import to_minor_unit
 from finance_service.domain.accounts import CHART, AccountType
 from finance_service.domain.leakage import FeeRule
@@ -25,7 +25,7 @@ from finance_service.service_layer import payouts
 from finance_service.service_layer.journal import EntryNotFound
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
-router = APIRouter(prefix="/v1", tags=["finance"], dependencies=[Depends(require_api_token)])
+router = APIRouter(prefix="/v1", tags=["finance"], dependencies=[require_staff("finance-clerk", "auditor")])
 Actor = Annotated[str, Header(alias="x-actor", min_length=1, max_length=128,
                               description="The person acting, recorded with the change")]
 SKU = Annotated[str, Path(min_length=1, max_length=64)]

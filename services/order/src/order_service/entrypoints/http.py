@@ -16,7 +16,7 @@ from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.contracts.types import Document, Money, contains_nul
-from ecomops_common.http import entered_unit_of_work, require_api_token
+from ecomops_common.http import entered_unit_of_work, require_staff
 from order_service.domain.returns import OrderReturn, order_returns
 from order_service.service_layer import lifecycle
 from order_service.service_layer.intake import IntakeResult, Submission
@@ -179,7 +179,7 @@ async def _view(uow: OrderUnitOfWork, order_id: str) -> OrderView:
                         await uow.orders.history_of(order_id), allocation, allocation_revision, returns)
 
 
-@router.post("/{order_id}/holds/{hold}/release", response_model=OrderView, dependencies=[Depends(require_api_token)],
+@router.post("/{order_id}/holds/{hold}/release", response_model=OrderView, dependencies=[require_staff("supervisor")],
              responses={409: {"description": "The order does not have this hold"}})
 async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, uow: UnitOfWork):
     """A supervisor releases one hold; without holds left the order goes on to allocation."""
@@ -187,7 +187,8 @@ async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelea
     return await _view(uow, order_id)
 
 
-@router.post("/{order_id}/cancel", response_model=OrderView, dependencies=[Depends(require_api_token)],
+@router.post("/{order_id}/cancel", response_model=OrderView,
+             dependencies=[require_staff("supervisor", "customer-service")],
              responses={409: {"description": "Shipped, delivered, rejected or already cancelled"}})
 async def cancel_order(order_id: str, cancellation: Cancellation, uow: UnitOfWork):
     """Cancels before shipment; allocation releases the order's reservations on OrderStatusChanged."""

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common.contracts.returns import ReturnRequest
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_api_token
+from ecomops_common.http import entered_unit_of_work, require_staff
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.policy import DEFAULT_POLICY as DEFAULT_RETURN_POLICY
@@ -138,7 +138,7 @@ class InspectionInput(Document):
     missing_accessories: list[str] = Field(default_factory=list, max_length=50)
 
 
-@router.post("/returns/{rma_id}/inspections", response_model=RmaView, dependencies=[Depends(require_api_token)],
+@router.post("/returns/{rma_id}/inspections", response_model=RmaView, dependencies=[require_staff("inspector")],
              responses={409: {"description": "More units than received and not yet inspected, or an unknown SKU"}})
 async def record_inspection(rma_id: str, body: InspectionInput, uow: UnitOfWork):
     """Grades received units at the bench; the disposition rule table decides what becomes of them."""
@@ -164,14 +164,14 @@ DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/approve", response_model=RmaView,
-             dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
+             dependencies=[require_staff("refund-approver")], responses=DECISION_RESPONSES)
 async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, uow: UnitOfWork):
     await handling.decide(uow, rma_id, settlement_id, body.approver, True, body.note, body.amount)
     return await _view(uow, rma_id)
 
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/deny", response_model=RmaView,
-             dependencies=[Depends(require_api_token)], responses=DECISION_RESPONSES)
+             dependencies=[require_staff("refund-approver")], responses=DECISION_RESPONSES)
 async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, uow: UnitOfWork):
     await handling.decide(uow, rma_id, settlement_id, body.approver, False, body.reason)
     return await _view(uow, rma_id)
@@ -260,13 +260,13 @@ class DispositionTableInput(Document):
     rules: list[DispositionRuleInput] = Field(max_length=1000, description="The first that matches decides")
 
 
-@router.put("/rules/return-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
+@router.put("/rules/return-policies/{channel}", response_model=RuleView, dependencies=[require_staff()],
             responses={422: {"description": "Every invalid field"}})
 async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, uow: UnitOfWork, actor: Actor = "admin"):
     return await _put_rule(uow, rules.RETURN_POLICY, channel, body, actor)
 
 
-@router.put("/rules/refund-policies/{channel}", response_model=RuleView, dependencies=[Depends(require_api_token)],
+@router.put("/rules/refund-policies/{channel}", response_model=RuleView, dependencies=[require_staff()],
             responses={422: {"description": "Every invalid field"}})
 async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, uow: UnitOfWork, actor: Actor = "admin",
                             category: Annotated[str | None, Query(max_length=64)] = None):
@@ -279,7 +279,7 @@ async def get_dispositions(uow: UnitOfWork):
     return await _rule_view(uow, rules.DISPOSITIONS, rules.TABLE_KEY)
 
 
-@router.put("/rules/dispositions", response_model=RuleView, dependencies=[Depends(require_api_token)],
+@router.put("/rules/dispositions", response_model=RuleView, dependencies=[require_staff()],
             responses={422: {"description": "Every invalid field"}})
 async def put_dispositions(body: DispositionTableInput, uow: UnitOfWork, actor: Actor = "admin"):
     return await _put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
@@ -289,6 +289,6 @@ class StaffInput(Document):
     roles: list[Code] = Field(max_length=20, description="e.g. refund_approver, inspector")
 
 
-@router.put("/staff/{actor}", response_model=StaffInput, dependencies=[Depends(require_api_token)])
+@router.put("/staff/{actor}", response_model=StaffInput, dependencies=[require_staff()])
 async def put_staff(actor: Annotated[str, Path(max_length=128)], body: StaffInput, uow: UnitOfWork):
     return StaffInput(roles=await rules.put_staff(uow, actor, body.roles))

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from ecomops_common.contracts.types import INT4_MAX, INT8_MAX, MAX_LINE_QUANTITY, Document
 from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.errors import NotFound
-from ecomops_common.http import entered_unit_of_work, require_api_token
+from ecomops_common.http import entered_unit_of_work, require_staff
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.scans import ExpectedReceipt
 from warehouse_service.service_layer import admin, counting, progress, scanning, tasks, transfers
@@ -248,14 +248,14 @@ class Reconciliation(BaseModel):
     drift: list[Drift]
 
 
-@router.put("/warehouses/{node}/locations", dependencies=[Depends(require_api_token)])
+@router.put("/warehouses/{node}/locations", dependencies=[require_staff()])
 async def put_locations(node: NODE, layout: Layout, uow: UnitOfWork) -> LayoutStored:
     await admin.put_locations(uow, [Location(node, loc.code, loc.kind) for loc in layout.locations])
     return LayoutStored(locations=len(layout.locations))
 
 
 @router.post("/receipts", status_code=status.HTTP_201_CREATED, response_model=ReceiptView,
-             dependencies=[Depends(require_api_token)], responses={409: {"description": "Reference exists"}})
+             dependencies=[require_staff("supervisor")], responses={409: {"description": "Reference exists"}})
 async def expect_receipt(body: ReceiptInput, uow: UnitOfWork):
     receipt = await admin.expect_receipt(uow, body.reference, body.node,
                                          [(line.sku, line.quantity) for line in body.lines])
@@ -263,7 +263,7 @@ async def expect_receipt(body: ReceiptInput, uow: UnitOfWork):
 
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, response_model=ReceiptView,
-             dependencies=[Depends(require_api_token)],
+             dependencies=[require_staff("supervisor")],
              responses={409: {"description": "Not enough in a bin, same node, or the reference exists"}})
 async def dispatch_transfer(body: TransferInput, uow: UnitOfWork):
     """Ships units from bins at one node to another: in_transit until received there against `reference`."""
@@ -313,7 +313,7 @@ async def list_scan_exceptions(uow: UnitOfWork, open_only: Annotated[bool, Query
     return await uow.warehouse.scan_exceptions(open_only=open_only, limit=limit)
 
 
-@router.post("/scan-exceptions/{scan_id}/resolve", dependencies=[Depends(require_api_token)],
+@router.post("/scan-exceptions/{scan_id}/resolve", dependencies=[require_staff("supervisor")],
              responses={404: {"description": "No open exception for this scan"}})
 async def resolve_scan_exception(scan_id: str, body: Resolution, uow: UnitOfWork) -> ResolvedException:
     await scanning.resolve_scan_exception(uow, scan_id, body.actor, body.resolution)
@@ -327,7 +327,7 @@ class CountTaskInput(Document):
     actor: str = Field(min_length=1, max_length=128)
 
 
-@router.post("/count-tasks", status_code=status.HTTP_201_CREATED, dependencies=[Depends(require_api_token)])
+@router.post("/count-tasks", status_code=status.HTTP_201_CREATED, dependencies=[require_staff("supervisor")])
 async def create_count_task(body: CountTaskInput, uow: UnitOfWork) -> CountTaskView:
     """Count scans name the task as `reference`; one for a SKU at a location finishes it, others are closed."""
     task = await counting.create_count_task(uow, body.node, body.location, body.sku, body.actor)
@@ -341,7 +341,7 @@ async def list_count_tasks(uow: UnitOfWork, node: str | None = None,
     return await uow.warehouse.count_task_list(node=node, status=task_status, limit=limit)
 
 
-@router.post("/count-tasks/{task_id}/close", dependencies=[Depends(require_api_token)],
+@router.post("/count-tasks/{task_id}/close", dependencies=[require_staff("supervisor")],
              responses={404: {"description": "No such task"}, 409: {"description": "Not open"}})
 async def close_count_task(task_id: str, uow: UnitOfWork) -> ClosedCountTask:
     await counting.close_count_task(uow, task_id)
@@ -355,7 +355,7 @@ async def list_count_variances(uow: UnitOfWork, open_only: Annotated[bool, Query
     return await uow.warehouse.count_variances(open_only=open_only, limit=limit)
 
 
-@router.post("/count-variances/{scan_id}/{decision}", dependencies=[Depends(require_api_token)],
+@router.post("/count-variances/{scan_id}/{decision}", dependencies=[require_staff("supervisor")],
              responses={404: {"description": "No undecided variance"}, 409: {"description": "Own count, or moved"}})
 async def decide_count_variance(scan_id: str, decision: Literal["approve", "reject"], body: Decision,
                                 uow: UnitOfWork) -> DecidedVariance:
@@ -380,7 +380,7 @@ async def list_waves(uow: UnitOfWork, node: str | None = None,
     return await uow.warehouse.wave_list(node=node, status=wave_status, limit=limit)
 
 
-@router.post("/waves/{wave_id}/release", dependencies=[Depends(require_api_token)],
+@router.post("/waves/{wave_id}/release", dependencies=[require_staff("supervisor")],
              responses={404: {"description": "No such wave"}, 409: {"description": "Released already"}})
 async def release_wave(wave_id: str, body: Decision, uow: UnitOfWork) -> ReleasedWave:
     await tasks.release_wave(uow, wave_id, body.actor)
@@ -400,7 +400,7 @@ async def short_pick(task_id: str, body: ShortPick, uow: UnitOfWork) -> ShortPic
     return ShortPickReported(task_id=task_id, short=short)
 
 
-@router.post("/orders/{order_id}/delivery", dependencies=[Depends(require_api_token)],
+@router.post("/orders/{order_id}/delivery", dependencies=[require_staff("supervisor", "carrier")],
              responses={409: {"description": "The order is not shipped"}})
 async def confirm_delivery(order_id: str, uow: UnitOfWork) -> DeliveredOrder:
     """The carrier's delivery confirmation (webhook or operator): the order becomes delivered."""
@@ -408,7 +408,7 @@ async def confirm_delivery(order_id: str, uow: UnitOfWork) -> DeliveredOrder:
     return DeliveredOrder(order_id=order_id, stage="delivered")
 
 
-@router.get("/reconciliation", dependencies=[Depends(require_api_token)])
+@router.get("/reconciliation", dependencies=[require_staff("supervisor", "auditor")])
 async def get_reconciliation(uow: UnitOfWork) -> Reconciliation:
     """Balances against the sum of the movement ledger; `drift` lists every place where they differ."""
     drift = await uow.warehouse.ledger_drift()
