@@ -21,7 +21,7 @@ $(UV):
 install: $(UV)  ## install everything into .venv (Python 3.11+, uv workspace, locked)
 	$(UV) sync --frozen --python python3
 
-up: install infra-up migrate  ## set up and run the stack locally (Kafka, PostgreSQL, services) in the background
+up: install infra-up migrate  ## set up and run the stack locally (Kafka, PostgreSQL, Keycloak, services) in the background
 	@mkdir -p .local/log
 	@$(ENV); start() { \
 	  name=$$1; shift; \
@@ -29,7 +29,9 @@ up: install infra-up migrate  ## set up and run the stack locally (Kafka, Postgr
 	  nohup "$$@" >> .local/log/$$name.log 2>&1 & echo $$! > .local/$$name.pid; \
 	}; \
 	start payment-simulator $(PY) -m payment_simulator; \
-	for svc in $(SERVICES); do start $$svc $(PY) -m $${svc}_service; done
+	for svc in $(SERVICES); do \
+	  start $$svc env KAFKA_SASL_USERNAME=$$svc KAFKA_SASL_PASSWORD=$$svc-dev-secret $(PY) -m $${svc}_service; \
+	done
 	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz \
 	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz
 	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
@@ -73,7 +75,7 @@ schemas: install  ## regenerate schemas/ from the contracts (refuses incompatibl
 helm-check: install  ## the Helm chart: lint, render each deploy/helm/ci-values file, Kubernetes schemas, hardening
 	$(PY) -m pytest -q -p no:cacheprovider tests/infra/test_helm.py
 
-docs: install  ## regenerate docs/asyncapi.yaml (topics, who sends and receives what) and docs/openapi/ from the code
+docs: install  ## regenerate docs/asyncapi.yaml, docs/openapi/, docs/access-matrix.md and the Kafka grants from the code
 	$(PY) tools/api_docs.py generate
 
 bench-intake: install infra-up  ## orders/s via topic and HTTP, p50/p99 acceptance -> OrderPlaced

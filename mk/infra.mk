@@ -1,15 +1,16 @@
-# Local infrastructure (Kafka + PostgreSQL without Docker); included by the
+# Local infrastructure (Kafka, PostgreSQL and Keycloak without Docker); included by the
 # root Makefile. Connection settings for a shell: eval "$(scripts/infra/env.sh)"
 
 INFRA_SCRIPTS := $(CURDIR)/scripts/infra
 
 .PHONY: infra-up infra-down infra-status kafka-up kafka-down pg-up pg-down idp-up idp-down
 
-# Both start in parallel even without `make -j`: Kafka's JVM start dominates.
+# All three start in parallel even without `make -j`: the JVMs' starts dominate.
 infra-up:
 	@$(INFRA_SCRIPTS)/postgres.sh start & pg=$$!; \
 	$(INFRA_SCRIPTS)/kafka.sh start & kafka=$$!; \
-	rc=0; wait $$pg || rc=1; wait $$kafka || rc=1; exit $$rc
+	$(INFRA_SCRIPTS)/keycloak.sh start & idp=$$!; \
+	rc=0; wait $$pg || rc=1; wait $$kafka || rc=1; wait $$idp || rc=1; exit $$rc
 
 infra-down:
 	@rc=0; $(INFRA_SCRIPTS)/keycloak.sh stop || rc=1; $(INFRA_SCRIPTS)/kafka.sh stop || rc=1; \
@@ -18,7 +19,7 @@ infra-down:
 # Runs both checks so the output shows which one is down.
 infra-status:
 	@rc=0; $(INFRA_SCRIPTS)/kafka.sh status || rc=1; \
-	$(INFRA_SCRIPTS)/postgres.sh status || rc=1; exit $$rc
+	$(INFRA_SCRIPTS)/postgres.sh status || rc=1; $(INFRA_SCRIPTS)/keycloak.sh status || rc=1; exit $$rc
 
 kafka-up:
 	@$(INFRA_SCRIPTS)/kafka.sh start

@@ -20,7 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from ecomops_common.auth import CONNECTOR
 from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.samples import channel_order
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # tools/ is not a package
@@ -54,7 +56,10 @@ from benchlib import (
 )
 
 CHANNEL = "bench"
-JSON_HEADERS = {"content-type": "application/json"}
+# POST /v1/orders as the channel's connector, with a token of the benchmark's issuer (benchlib): the token's
+# check is part of what an order costs.
+JSON_HEADERS = {"content-type": "application/json",
+                **test_issuer().bearer("bench-connector", CONNECTOR, client="bench-connector", channels=[CHANNEL])}
 
 
 # ---------------------------------------------------------------------------------------------- options
@@ -113,8 +118,8 @@ class KeepAliveHttp:
             writer.close()
 
     async def post(self, path: str, content: bytes, headers: dict[str, str] | None = None) -> PostResponse:
-        head = (f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Type: application/json\r\n"
-                f"Content-Length: {len(content)}\r\n\r\n").encode()
+        fields = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
+        head = f"POST {path} HTTP/1.1\r\nHost: {self.host}\r\n{fields}Content-Length: {len(content)}\r\n\r\n".encode()
         async with self._slots:
             while True:
                 reused = bool(self._idle)

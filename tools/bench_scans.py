@@ -9,11 +9,12 @@ the warehouse service as a real process on a database and a topic prefix of its 
 
 The layout: 3 warehouses, each a receiving dock and 200 storage bins (PUT /v1/warehouses/{node}/locations),
 1,000 SKUs. Each SKU x warehouse is worked by one handheld of that warehouse (50 devices in all; the device
-id is the message key) and has 3 home bins among the 200: it is received onto the dock (20 % of the receives
-against a purchase order, seeded by POST /v1/receipts), put away in part or in full into a home bin (where
-it becomes sellable) and moved between its home bins. Kafka keeps the order of a key only, so all scans of
-a SKU x warehouse come from one device: then each is valid when applied, and the benchmark knows the stock
-every scan leaves. All scans are drawn (from --seed) before the service starts.
+id is the message key) and has 3 home bins among the 200: it is received onto the dock against its purchase
+order (seeded by POST /v1/receipts: a receive without one books nothing, it waits in the exception queue for
+a supervisor), put away in part or in full into a home bin (where it becomes sellable) and moved between its
+home bins. Kafka keeps the order of a key only, so all scans of a SKU x warehouse come from one device: then
+each is valid when applied, and the benchmark knows the stock every scan leaves. All scans are drawn (from
+--seed) before the service starts.
 
 1 % of the messages resend an earlier scan of the same device (same scan_id: applied once), 1 % are scans
 that must be refused into the exception queue (an unknown location, or a move of more than the bin holds).
@@ -94,7 +95,6 @@ SKUS_PER_ORDER = 50  # SKUs per purchase order of a warehouse
 KIND_WEIGHTS = {"receive": 20, "putaway": 40, "move": 40}  # of the valid scans, once there is stock to work
 STREAM_TRIES = 50  # random SKU x warehouses tried for a putaway or a move before receiving instead
 RECEIVE_UNITS = (6, 48)
-ORDER_SHARE = 0.2  # receives against the SKU x warehouse's purchase order
 WHOLE_PUTAWAY_SHARE = 0.5  # putaways of everything on the dock; the others put away part of it
 WHOLE_MOVE_SHARE = 0.3
 EVERY = 100  # of each 100 messages: one invalid scan and one resend
@@ -201,11 +201,9 @@ class ScanMix:
         """The stream's next scan of `kind`, and the stock it leaves."""
         if kind == "receive":
             units = rng.randint(*RECEIVE_UNITS)
-            reference = stream.purchase_order if rng.random() < ORDER_SHARE else None
-            if reference:
-                self.ordered[reference][stream.sku] += units
+            self.ordered[stream.purchase_order][stream.sku] += units
             stream.dock += units
-            return {"kind": kind, "quantity": units, "location": DOCK, "reference": reference}
+            return {"kind": kind, "quantity": units, "location": DOCK, "reference": stream.purchase_order}
         if kind == "putaway":
             units = stream.dock if rng.random() < WHOLE_PUTAWAY_SHARE else rng.randint(1, stream.dock)
             target = rng.choice(stream.bins)

@@ -30,7 +30,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.migrations import for_service, upgrade
+from ecomops_common.testing.issuer import admin_headers, test_issuer
 from ecomops_common.testing.plugin import ServiceProcess, free_port
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
@@ -134,7 +136,9 @@ class ServiceUnderTest:
         self.topic_prefix = f"bench{self.run_id}."
         self.log_path = Path(tempfile.gettempdir()) / f"bench_{bench}_{self.run_id}_{name}.log"
         self.service: ServiceProcess | None = None
-        self.api_token = secrets.token_urlsafe(24)  # for the admin calls: seeding, reconciliation
+        # The service trusts the benchmark's own issuer (a key of this process): an admin for seeding and
+        # reconciliation, a connector for what channels send.
+        self.issuer = test_issuer()
 
     def topic(self, name: str) -> str:
         return self.topic_prefix + name
@@ -149,7 +153,7 @@ class ServiceUnderTest:
 
     def admin_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=300.0,
-                                 headers={"authorization": f"Bearer {self.api_token}"})
+                                 headers=admin_headers())
 
     async def check_reconciliation(self, report: "BenchReport", say: Callable[[str], None]) -> None:
         """The service's GET /v1/reconciliation into the report; any drift or failure is an error."""
@@ -193,7 +197,9 @@ class ServiceUnderTest:
             "ECOMOPS_TOPIC_PREFIX": self.topic_prefix,
             prefix + "HTTP_HOST": "127.0.0.1",
             prefix + "HTTP_PORT": str(port),
-            prefix + "API_TOKEN": self.api_token,
+            "OIDC_ISSUER": self.issuer.issuer,
+            # Measures the pipeline, not the per-client budget a connector would have.
+            prefix + "RATE_LIMIT_PER_CLIENT": "1000000/second",
             **self.extra_env,
         }, port, self.log_path)
         try:
@@ -221,7 +227,7 @@ class ServiceUnderTest:
 
     async def _delete_topics(self) -> None:
         """Best effort: a fresh prefix per run would otherwise leave its topics on the broker forever."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka_bootstrap)
+        admin = AIOKafkaAdminClient(**connection_options(self.kafka_bootstrap))
         try:
             await admin.start()
             ours = [topic for topic in await admin.list_topics() if topic.startswith(self.topic_prefix)]
@@ -325,7 +331,7 @@ class FirstEventWatcher:
     use too). `what` names those events in error messages."""
 
     def __init__(self, bootstrap: str, topic: str, event_types: Collection[str], id_field: str, what: str) -> None:
-        self.consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=None,
+        self.consumer = AIOKafkaConsumer(topic, **connection_options(bootstrap), group_id=None,
                                          auto_offset_reset="earliest", enable_auto_commit=False)
         self.event_types = {event_type.encode() for event_type in event_types}
         self.id_field = id_field
@@ -413,7 +419,7 @@ Message = tuple[str, bytes | None, bytes, list[tuple[str, bytes]] | None]
 
 
 def bench_producer(bootstrap: str, linger_ms: int) -> AIOKafkaProducer:
-    return AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=linger_ms, max_batch_size=1024 * 1024,
+    return AIOKafkaProducer(**connection_options(bootstrap), linger_ms=linger_ms, max_batch_size=1024 * 1024,
                             acks=1)
 
 

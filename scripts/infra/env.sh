@@ -19,6 +19,15 @@ emit() {
 }
 
 emit KAFKA_BOOTSTRAP_SERVERS "127.0.0.1:$KAFKA_PORT"
+# The broker takes SASL only (kafka.sh). These are the admin's development credentials, for tests, CLIs and
+# benchmarks; each service runs as its own principal (`make up` gives each its KAFKA_SASL_USERNAME/_PASSWORD).
+emit KAFKA_SECURITY_PROTOCOL SASL_PLAINTEXT
+emit KAFKA_SASL_MECHANISM SCRAM-SHA-512
+emit KAFKA_SASL_USERNAME admin
+emit KAFKA_SASL_PASSWORD admin-dev-secret
+emit KAFKA_ADMIN_PASSWORD admin-dev-secret
+# The OpenID Connect issuer every service takes tokens of (keycloak.sh, realm deploy/keycloak/ecomops-realm.json).
+emit OIDC_ISSUER "http://127.0.0.1:${KEYCLOAK_PORT:-18080}/realms/ecomops"
 emit POSTGRES_ADMIN_URL "postgresql://postgres:postgres@127.0.0.1:$PG_PORT/postgres"
 for svc in "${SERVICES[@]}"; do
   # Database <svc>_service; the service runs as <svc>_service_app, its migrations as the owner

@@ -2,17 +2,27 @@ import contextlib
 import importlib.util
 import json
 import sys
+from datetime import UTC, datetime
 from types import SimpleNamespace
 
 import httpx
+import jwt
 import pytest
 
 from ecomops_common.testing import samples
 from ecomops_common.testing.infrastructure import repo_root
+from ecomops_common.testing.issuer import ProviderAuth, client_credentials, provider_token, staff_credentials
 from ecomops_common.testing.plugin import eventually, free_port
 
-ADMIN = {"authorization": "Bearer test-token"}
 SERVICES = ("order", "allocation", "warehouse", "returns", "finance")
+# Who calls, as in deploy/keycloak/ecomops-realm.json: machines by client credentials (the connector acts for
+# web-eu, the scanner for node WH1, the carrier for dhl), people by the console's password grant.
+MACHINES = {"connector": "connector-web-eu", "marketplace": "connector-marketplace", "scanner": "scanner-wh1",
+            "carrier": "carrier-dhl"}
+PEOPLE = {"admin": "ada.admin", "supervisor": "sam.supervisor", "second_supervisor": "sue.supervisor",
+          "operator": "olga.operator", "inspector": "ian.inspector", "approver": "rita.approver",
+          "finance": "fred.finance", "second_finance": "fay.finance", "service": "cara.service",
+          "auditor": "aud.auditor"}
 
 
 def channel_order(external_order_id: str) -> dict:
@@ -25,10 +35,13 @@ def service_under_test() -> str:
 
 
 @pytest.fixture
-def order_service_env(database_url, kafka_bootstrap, topic_prefix):
+def order_service_env(database_url, kafka_bootstrap, topic_prefix, oidc_issuer):
+    """The order service for the fault tests: one connector sends it hundreds of orders in seconds, beyond the
+    per-client budget a production connector has, so the budget is lifted (the faults are what is tested)."""
     port = free_port()
     return {"ORDER_DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
-            "ECOMOPS_TOPIC_PREFIX": topic_prefix, "ORDER_HTTP_PORT": str(port), "ORDER_LOG_LEVEL": "WARNING"}
+            "ECOMOPS_TOPIC_PREFIX": topic_prefix, "ORDER_HTTP_PORT": str(port), "ORDER_LOG_LEVEL": "WARNING",
+            "OIDC_ISSUER": oidc_issuer, "ORDER_RATE_LIMIT_PER_CLIENT": "1000000/second"}
 
 
 @pytest.fixture
@@ -65,13 +78,35 @@ def quick_benchmark(kafka_bootstrap, postgres_admin_url, monkeypatch, tmp_path, 
     return run
 
 
+@pytest.fixture(scope="session")
+def identities(oidc_issuer) -> SimpleNamespace:
+    """httpx auth for each demo identity, with tokens of the real provider (fetched again as they expire):
+    `await client.post(..., auth=identities.connector)`."""
+    return SimpleNamespace(
+        issuer=oidc_issuer,
+        **{role: ProviderAuth(oidc_issuer, **client_credentials(client)) for role, client in MACHINES.items()},
+        **{role: ProviderAuth(oidc_issuer, **staff_credentials(user)) for role, user in PEOPLE.items()})
+
+
+async def subject_of(identity: ProviderAuth) -> str:
+    """The `sub` claim of the identity's tokens: what the services record as who did something. The provider
+    signs the token; reading the claim needs no check of the signature here."""
+    token, _ = await provider_token(identity.issuer, **identity.form)
+    return jwt.decode(token, options={"verify_signature": False})["sub"]
+
+
+def scanner_at(identities: SimpleNamespace, node: str) -> ProviderAuth:
+    """Who scans at a node: WH1's handheld (a device client bound to WH1); elsewhere a warehouse operator."""
+    return identities.scanner if node == "WH1" else identities.operator
+
+
 def start_service(service_process, service: str, database_url: str, kafka_bootstrap: str, topic_prefix: str,
-                  wait: bool = True, **settings: str):
-    """`python -m <service>_service` on a free port with its own database; settings are its env without prefix."""
+                  issuer: str, wait: bool = True, **settings: str):
+    """`python -m <service>_service` on a free port with its own database, taking the tokens of `issuer` (the
+    `oidc_issuer` fixture's provider); settings are its env without prefix."""
     prefix, port = service.upper(), free_port()
-    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix,
-           f"{prefix}_DATABASE_URL": database_url, f"{prefix}_HTTP_PORT": str(port),
-           f"{prefix}_API_TOKEN": "test-token", f"{prefix}_LOG_LEVEL": "WARNING",
+    env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix, "OIDC_ISSUER": issuer,
+           f"{prefix}_DATABASE_URL": database_url, f"{prefix}_HTTP_PORT": str(port), f"{prefix}_LOG_LEVEL": "WARNING",
            **{f"{prefix}_{name.upper()}": value for name, value in settings.items()}}
     return service_process(f"{service}_service", env, port, wait=wait)
 
@@ -85,13 +120,15 @@ def payment_provider(service_process):
 
 
 @pytest.fixture
-async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix):
+async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix, identities):
     """The services as processes on one broker, each with a database of its own, as in production, and the
-    simulated payment provider (`stack.payments`).
+    simulated payment provider (`stack.payments`). Their clients call as the demo admin unless a request names
+    another identity (`auth=identities.scanner`).
 
     new_database comes before service_process so the processes stop before their databases are dropped."""
     started = {service: start_service(
-        service_process, service, await new_database(service), kafka_bootstrap, topic_prefix, wait=False,
+        service_process, service, await new_database(service), kafka_bootstrap, topic_prefix, identities.issuer,
+        wait=False,
         **({"payment_provider_url": payment_provider.base_url} if service == "finance" else {}))
         for service in SERVICES}
     for process in started.values():  # started together, they get ready in the time of the slowest
@@ -99,7 +136,7 @@ async def stack(new_database, service_process, payment_provider, kafka_bootstrap
     started["payments"] = payment_provider
     async with contextlib.AsyncExitStack() as clients:
         yield SimpleNamespace(**{service: await clients.enter_async_context(httpx.AsyncClient(
-            base_url=process.base_url, headers={**ADMIN, "x-actor": "e2e"})) for service, process in started.items()})
+            base_url=process.base_url, auth=identities.admin, timeout=30)) for service, process in started.items()})
 
 
 async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
@@ -110,17 +147,72 @@ async def order_in_status(order_service: httpx.AsyncClient, order_id: str, statu
     return (await order_service.get(f"/v1/orders/{order_id}")).json()
 
 
-async def receive_and_put_away(warehouse: httpx.AsyncClient, units_by_node: dict[str, int]) -> None:
-    """What happens on the dock: expected receipt, receive scan, putaway scan into a bin."""
+async def receive_and_put_away(warehouse: httpx.AsyncClient, identities: SimpleNamespace,
+                               units_by_node: dict[str, int]) -> None:
+    """What happens on the dock: the admin's layout, a supervisor's expected receipt, the receive scan against
+    it and the putaway scan into a bin by who scans at the node."""
     for node, units in units_by_node.items():
         layout = {"locations": [{"code": "DOCK", "kind": "receiving"}, {"code": "BIN-1", "kind": "storage"},
                                 {"code": "PACK", "kind": "packing"}, {"code": "SHIP", "kind": "shipping"},
                                 {"code": "RET", "kind": "returns"}, {"code": "Q", "kind": "quarantine"}]}
-        assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout)).status_code == 200
-        assert (await warehouse.post("/v1/receipts", json={"reference": f"PO-{node}", "node": node, "lines": [
-            {"sku": "SKU-RED-M", "quantity": units}]})).status_code == 201
+        assert (await warehouse.put(f"/v1/warehouses/{node}/locations", json=layout,
+                                    auth=identities.admin)).status_code == 200
+        receipt = {"reference": f"PO-{node}", "node": node, "lines": [{"sku": "SKU-RED-M", "quantity": units}]}
+        assert (await warehouse.post("/v1/receipts", json=receipt, auth=identities.supervisor)).status_code == 201
         for kind, extra in (("receive", {"reference": f"PO-{node}"}), ("putaway", {"to_location": "BIN-1"})):
             scan = {"scan_id": f"{node}-{kind}", "device_id": "dev1", "warehouse_id": node,
                     "scanned_at": "2026-11-22T09:00:00Z", "kind": kind, "sku": "SKU-RED-M", "quantity": units,
                     "location": "DOCK", **extra}
-            assert (await warehouse.post("/v1/scans", json=scan)).status_code == 200
+            response = await warehouse.post("/v1/scans", json=scan, auth=scanner_at(identities, node))
+            assert response.status_code == 200, response.text
+
+
+def wh1_scan(scan_id: str, kind: str, location: str, units: int, reference: str | None, **more) -> dict:
+    """A scan of SKU-RED-M at WH1, now."""
+    return {"scan_id": scan_id, "device_id": "dev5", "warehouse_id": "WH1", "kind": kind, "sku": "SKU-RED-M",
+            "scanned_at": datetime.now(UTC).isoformat(), "quantity": units, "location": location,
+            "reference": reference, **more}
+
+
+async def ship_from_wh1(stack: SimpleNamespace, identities: SimpleNamespace, order_id: str, **shipment: str) -> None:
+    """WH1's scanner picks, packs and ships the order's task (`shipment`: carrier, tracking_number...); DHL's
+    client confirms the delivery."""
+    [task] = (await stack.warehouse.get("/v1/pick-tasks", params={"order_id": order_id},
+                                        auth=identities.scanner)).json()
+    for kind, location in (("pick", "BIN-1"), ("pack", "PACK"), ("ship", "SHIP")):
+        scan = wh1_scan(f"{task['id']}-{kind}", kind, location, task["quantity"], task["id"],
+                        **(shipment if kind == "ship" else {}))
+        response = await stack.warehouse.post("/v1/scans", json=scan, auth=identities.scanner)
+        assert response.status_code == 200, response.text
+    delivered = await stack.warehouse.post(f"/v1/orders/{order_id}/delivery", auth=identities.carrier)
+    assert delivered.status_code == 200, delivered.text
+    await order_in_status(stack.order, order_id, "delivered")
+
+
+async def open_return(stack: SimpleNamespace, identities: SimpleNamespace, request: dict) -> dict:
+    """The web-eu connector's return request, once the returns service heard of the delivery; the RMA, once the
+    warehouse expects it at the dock."""
+    answer = None
+
+    async def accepted() -> bool:
+        nonlocal answer
+        answer = await stack.returns.post("/v1/returns", json=request, auth=identities.connector)
+        return answer.status_code == 201
+
+    await eventually(accepted)
+    rma = answer.json()
+
+    async def expected_at_the_dock() -> bool:
+        return (await stack.warehouse.get(f"/v1/receipts/{rma['id']}")).status_code == 200
+
+    await eventually(expected_at_the_dock)
+    return rma
+
+
+async def rma_in(returns: httpx.AsyncClient, rma_id: str, check) -> dict:
+    """The RMA once `check(rma)` holds."""
+    async def reached() -> bool:
+        return bool(check((await returns.get(f"/v1/returns/{rma_id}")).json()))
+
+    await eventually(reached)
+    return (await returns.get(f"/v1/returns/{rma_id}")).json()

@@ -1,4 +1,5 @@
-"""Fault tests on the real broker and PostgreSQL, with the order service as a real process."""
+"""Fault tests on the real broker and PostgreSQL, with the order service as a real process; orders come over
+HTTP from the web-eu connector, with its tokens of the real provider."""
 
 import asyncio
 import json
@@ -12,6 +13,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.testing.infrastructure import repo_root
 from ecomops_common.testing.plugin import consume_until
 from ecomops_common.testing.samples import channel_order
@@ -47,7 +49,7 @@ async def post_until_accepted(client: httpx.AsyncClient, url: str, document: dic
         await asyncio.sleep(0.05)
 
 
-async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process, order_service_env,
+async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process, order_service_env, identities,
                                                                   kafka_bootstrap, topic_prefix):
     service = service_process("order_service", order_service_env, int(order_service_env["ORDER_HTTP_PORT"]))
     unique = [channel_order(external_order_id=f"k{n}") for n in range(900)]
@@ -57,7 +59,7 @@ async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process
     poison = [b"{not json", json.dumps({"channel": "web-eu"}).encode()]
 
     async def send_over_topic():
-        producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+        producer = AIOKafkaProducer(**connection_options(kafka_bootstrap), enable_idempotence=True)
         await producer.start()
         try:
             for index, document in enumerate(over_topic):
@@ -72,7 +74,7 @@ async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process
 
     async def send_over_http():
         limits = httpx.Limits(max_connections=8)
-        async with httpx.AsyncClient(base_url=service.base_url, limits=limits) as client:
+        async with httpx.AsyncClient(base_url=service.base_url, limits=limits, auth=identities.connector) as client:
             queue = list(over_http)
 
             async def worker():
@@ -103,10 +105,10 @@ async def test_kill_9_during_intake_loses_and_duplicates_nothing(service_process
 @pytest.mark.skipif(bool(os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:19092") != "127.0.0.1:19092"),
                     reason="needs the project's own broker, which the test stops and starts")
 async def test_broker_down_for_10s_the_relay_backs_off_then_everything_arrives(
-        service_process, order_service_env, kafka_bootstrap, topic_prefix):
+        service_process, order_service_env, identities, kafka_bootstrap, topic_prefix):
     service = service_process("order_service", order_service_env, int(order_service_env["ORDER_HTTP_PORT"]))
     kafka_script = str(repo_root() / "scripts" / "infra" / "kafka.sh")
-    async with httpx.AsyncClient(base_url=service.base_url) as client:
+    async with httpx.AsyncClient(base_url=service.base_url, auth=identities.connector) as client:
         for n in range(50):
             response = await client.post("/v1/orders", json=channel_order(external_order_id=f"before{n}"))
             assert response.status_code == 201
@@ -146,11 +148,11 @@ def _gauge(metrics_text: str, name: str) -> float:
 
 @pytest.mark.skipif(bool(os.environ.get("POSTGRES_ADMIN_URL", _LOCAL_PG) != _LOCAL_PG),
                     reason="needs the project's own PostgreSQL, which the test stops and starts")
-async def test_database_down_consumer_retries_and_skips_nothing(service_process, order_service_env,
+async def test_database_down_consumer_retries_and_skips_nothing(service_process, order_service_env, identities,
                                                                   kafka_bootstrap, topic_prefix):
     service = service_process("order_service", order_service_env, int(order_service_env["ORDER_HTTP_PORT"]))
     postgres_script = str(repo_root() / "scripts" / "infra" / "postgres.sh")
-    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, enable_idempotence=True)
+    producer = AIOKafkaProducer(**connection_options(kafka_bootstrap), enable_idempotence=True)
     await producer.start()
     try:
         async def send(prefix: str, count: int):
@@ -165,7 +167,7 @@ async def test_database_down_consumer_retries_and_skips_nothing(service_process,
         await asyncio.to_thread(subprocess.run, ["bash", postgres_script, "stop"], check=True)
         try:
             await send("during", 100)  # consumed while the database is down: retried, not skipped
-            async with httpx.AsyncClient(base_url=service.base_url) as client:
+            async with httpx.AsyncClient(base_url=service.base_url, auth=identities.connector) as client:
                 response = await client.post("/v1/orders", json=channel_order(external_order_id="http-during"))
                 assert response.status_code == 503 and response.headers["retry-after"] == "1"
             await asyncio.sleep(3)

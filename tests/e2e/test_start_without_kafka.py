@@ -15,7 +15,7 @@ import pytest
 
 from ecomops_common.testing.plugin import consume_until, free_port
 
-from .conftest import ADMIN, channel_order, start_service
+from .conftest import channel_order, start_service
 
 pytestmark = pytest.mark.e2e
 
@@ -60,18 +60,18 @@ async def readiness(client: httpx.AsyncClient, timeout: float, until) -> dict:
 
 @pytest.mark.parametrize("service", list(API_READS))
 async def test_a_service_started_while_kafka_is_down_serves_http_then_joins_when_kafka_answers(
-        service, service_process, new_database, kafka_bootstrap, topic_prefix):
+        service, service_process, new_database, kafka_bootstrap, topic_prefix, identities):
     kafka_port = free_port()
     process = start_service(service_process, service, await new_database(service), f"127.0.0.1:{kafka_port}",
-                            topic_prefix, wait=False)
-    async with httpx.AsyncClient(base_url=process.base_url, headers=ADMIN, timeout=10) as client:
+                            topic_prefix, identities.issuer, wait=False)
+    async with httpx.AsyncClient(base_url=process.base_url, auth=identities.admin, timeout=10) as client:
         started = time.monotonic()
         ready = await readiness(client, 30, lambda response: response.status_code == 200)
         assert ready["ready"] is True and {"kafka", "consumers"} <= set(ready["degraded"]), ready
         assert (await client.get(API_READS[service])).status_code == 200
         accepted = None
         if service == "order":  # intake goes on: the order waits in the outbox for Kafka
-            response = await client.post("/v1/orders", json=channel_order("during-outage"))
+            response = await client.post("/v1/orders", json=channel_order("during-outage"), auth=identities.connector)
             assert response.status_code == 201, response.text
             accepted = response.json()["id"]
         print(f"{service}: serving {time.monotonic() - started:.1f} s after start with Kafka down")

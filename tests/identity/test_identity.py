@@ -75,22 +75,37 @@ async def test_forged_foreign_and_stale_tokens_are_refused(oidc_issuer, monkeypa
         await verifier.verify(genuine)
 
 
-async def test_staff_routes_take_the_issuers_tokens_with_the_routes_roles(settings_for, oidc_issuer):
-    settings = settings_for(AllocationSettings, oidc_issuer=oidc_issuer)
-    async with serving(build_app(settings)) as allocation:
-        async def reconciliation(bearer: str | None) -> httpx.Response:
-            return await allocation.get("/v1/reconciliation",
-                                        headers={"authorization": f"Bearer {bearer}"} if bearer else {})
+async def test_every_route_takes_the_issuers_tokens_with_the_routes_roles(settings_for, oidc_issuer):
+    settings = settings_for(AllocationSettings, oidc_issuer=oidc_issuer, api_token="local-secret")
+    async with serving(build_app(settings), headers={}) as allocation:
+        async def as_(bearer: str | None, method: str = "GET", path: str = "/v1/reconciliation",
+                      headers: dict[str, str] | None = None, **kwargs) -> httpx.Response:
+            authorization = {"authorization": f"Bearer {bearer}"} if bearer else {}
+            return await allocation.request(method, path, headers={**authorization, **(headers or {})}, **kwargs)
 
         for username in ("sam.supervisor", "aud.auditor", "ada.admin"):
-            assert (await reconciliation(await staff_token(oidc_issuer, username))).status_code == 200, username
-        refused = await reconciliation(await staff_token(oidc_issuer, "olga.operator"))
+            assert (await as_(await staff_token(oidc_issuer, username))).status_code == 200, username
+        refused = await as_(await staff_token(oidc_issuer, "olga.operator"))
         assert refused.status_code == 403 and "auditor" in refused.json()["detail"]
-        assert (await reconciliation(await client_token(oidc_issuer, "connector-web-eu"))).status_code == 403
-        missing = await reconciliation(None)
+        connector = await client_token(oidc_issuer, "connector-web-eu")
+        assert (await as_(connector)).status_code == 403
+        assert (await as_(connector, path="/v1/availability", params={"sku": "A"})).status_code == 200
+        scanner = await client_token(oidc_issuer, "scanner-wh1")
+        assert (await as_(scanner, path="/v1/availability", params={"sku": "A"})).status_code == 403
+        missing = await as_(None)
         assert missing.status_code == 401 and missing.headers["www-authenticate"] == "Bearer"
-        static = await reconciliation(settings.api_token)  # the development token means nothing here
+        static = await as_("local-secret")  # the development token means nothing where an issuer is configured
         assert static.status_code == 401 and "invalid_token" in static.headers["www-authenticate"]
-        put = await allocation.put("/v1/stock", json={"levels": []}, headers={
-            "authorization": f"Bearer {await staff_token(oidc_issuer, 'aud.auditor')}"})
-        assert put.status_code == 403  # an auditor reads, changes nothing
+
+        # Stock levels are an admin's alone: a supervisor corrects stock through the warehouse's counts.
+        levels = {"levels": [{"sku": "A", "node": "WH1", "on_hand": 3}]}
+        for username in ("sam.supervisor", "aud.auditor"):
+            put = await as_(await staff_token(oidc_issuer, username), "PUT", "/v1/stock", json=levels)
+            assert put.status_code == 403 and put.json()["detail"] == "needs one of the roles admin", username
+        ada = await staff_token(oidc_issuer, "ada.admin")
+        assert (await as_(ada, "PUT", "/v1/stock", json=levels)).json() == {"applied": 1}
+        # Channel rules record who changed them: the admin's subject at the issuer, whatever a header claims.
+        rules = await as_(ada, "PUT", "/v1/channels/web-eu/rules", json={"protected_quantity": 1},
+                          headers={"x-actor": "someone-else"})
+        subject = jwt.decode(ada, options={"verify_signature": False})["sub"]
+        assert rules.status_code == 200 and rules.json()["updated_by"] == subject

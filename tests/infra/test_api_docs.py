@@ -38,6 +38,9 @@ def asyncapi() -> dict[str, Any]:
 
 def test_the_check_passes_on_the_committed_documents_and_names_each_drifted_file(api_docs, tmp_path, capsys):
     shutil.copytree(DOCS, tmp_path / "docs")
+    grants = tmp_path / api_docs.KAFKA_GRANTS_FILE
+    grants.parent.mkdir(parents=True)
+    shutil.copy(ROOT / api_docs.KAFKA_GRANTS_FILE, grants)
     assert api_docs.main(["check", "--root", str(tmp_path)]) == 0, capsys.readouterr().err
 
     order = tmp_path / "docs" / "openapi" / "order.json"

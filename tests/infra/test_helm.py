@@ -4,12 +4,16 @@ Every values file in deploy/helm/ci-values/ is linted (`helm lint --strict`), re
 rendered manifest validated against the Kubernetes JSON schemas in strict mode (unknown fields fail) from the
 kubernetes-validate package (a dev dependency). Then the hardening the chart promises is asserted on every pod:
 Pod Security "restricted", resources on every container, probes, the migration hooks, names scoped to the release.
+Then identity: every service takes tokens of the configured issuer and is its own Kafka principal, its password from
+a Secret, never a value in a manifest; the optional Kafka setup Job applies the generated grants file.
 helm is built from the Go module proxy by scripts/tools/helm.sh into .local/tools/bin (a few minutes on a cold
 Go cache, then reused); without Go these tests are skipped.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from functools import cache
@@ -29,6 +33,7 @@ from warehouse_service.settings import WarehouseSettings
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "deploy" / "helm" / "ecomops"
 CI_VALUES = sorted((ROOT / "deploy" / "helm" / "ci-values").glob("*.yaml"))
+KAFKA_GRANTS = CHART / "files" / "kafka-acls.json"
 HELM_SH = ROOT / "scripts" / "tools" / "helm.sh"
 # The oldest Kubernetes the chart is checked against (and rendered for: Capabilities.KubeVersion).
 KUBERNETES_VERSION = "1.30"
@@ -38,11 +43,15 @@ SETTINGS: dict[str, type[ServiceSettings]] = {
     "returns": ReturnsSettings, "finance": FinanceSettings,
 }
 # The pods that run this repo's image (other components, e.g. observability, bring their own images and users).
-ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator"}
+ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator", "kafka-setup"}
 POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 # Pod Security "restricted" allows only these volume types.
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                       "projected", "secret"}
+
+# What an install must be told (templates/_helpers.tpl refuses to render without them), besides the payment provider.
+REQUIRED_SETTINGS = ("--set", "oidc.issuer=https://id.example.com/realms/ecomops",
+                     "--set", "kafka.sasl.existingSecret=ecomops-kafka-users")
 
 # The first test builds helm on a fresh machine: a few minutes, more than the suite's default timeout.
 pytestmark = pytest.mark.timeout(900)
@@ -109,6 +118,31 @@ def component(manifest: dict) -> str:
 
 def env_of(container: dict) -> dict[str, dict]:
     return {item["name"]: item for item in container.get("env", [])}
+
+
+def _merged(base: dict, over: dict) -> dict:
+    return {**base, **{key: _merged(base[key], value) if isinstance(value, dict) and isinstance(base.get(key), dict)
+                       else value for key, value in over.items()}}
+
+
+def values_of(path: Path) -> dict:
+    """The values a release gets from this file: the chart's defaults, overridden by it (as Helm merges them)."""
+    return _merged(yaml.safe_load((CHART / "values.yaml").read_text()), yaml.safe_load(path.read_text()))
+
+
+def ci_values(stem: str) -> Path:
+    return next(path for path in CI_VALUES if path.stem == stem)
+
+
+def service_pods(manifests) -> list[tuple[str, dict]]:
+    """(service, container) of every service's Deployment and migration Job."""
+    found = []
+    for owner, pod in pod_specs(manifests):
+        service = component(owner).removesuffix("-migrate")
+        if service in SETTINGS:
+            (c,) = pod["spec"]["containers"]
+            found.append((service, c))
+    return found
 
 
 # --- lint, render, Kubernetes schemas ------------------------------------------
@@ -293,21 +327,118 @@ def test_finance_never_pays_through_the_simulator_in_production(manifests) -> No
         assert is_payment_simulator(url) and simulators[0]["metadata"]["name"] in url
 
 
-def test_kafka_security_settings_are_passed_through(helm: str) -> None:
-    production = next(path for path in CI_VALUES if path.stem == "production")
-    for owner, pod in pod_specs(_manifests(helm, production, "shop")):
+# --- identity: the issuer, each service's Kafka principal, the setup Job -------------------
+
+
+def test_services_take_tokens_of_the_configured_issuer(manifests, values: Path) -> None:
+    oidc = values_of(values)["oidc"]
+    assert oidc["issuer"]
+    for service, c in service_pods(manifests):
+        env = env_of(c)
+        wanted = {"OIDC_ISSUER": oidc["issuer"], "OIDC_AUDIENCE": oidc["audience"],
+                  "OIDC_ROLES_CLAIM": oidc["rolesClaim"], "OIDC_CONSOLE_CLIENT_ID": oidc["consoleClientId"]}
+        if oidc["jwksUrl"]:
+            wanted["OIDC_JWKS_URL"] = oidc["jwksUrl"]
+        assert {name: env[name]["value"] for name in env if name.startswith("OIDC_")} == wanted, service
+
+
+def test_no_static_api_token_and_no_secret_as_a_value(manifests) -> None:
+    """Production refuses the static token, so the chart has none; credentials come from Secrets only."""
+    for owner, pod in pod_specs(manifests):
+        for c in containers(pod):
+            for name, item in env_of(c).items():
+                where = (owner["metadata"]["name"], c["name"], name)
+                assert not name.endswith("_API_TOKEN"), where
+                if any(word in name for word in ("PASSWORD", "TOKEN", "SECRET")):
+                    assert "value" not in item and "secretKeyRef" in item["valueFrom"], where
+
+
+def test_each_service_is_its_own_kafka_principal_with_its_password_from_the_secret(manifests, values: Path) -> None:
+    kafka = values_of(values)["kafka"]
+    protocol = kafka["security"]["protocol"]
+    for service, c in service_pods(manifests):
+        env = env_of(c)
+        assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == protocol
+        if not protocol.startswith("SASL_"):
+            assert not [name for name in env if name.startswith("KAFKA_SASL_")], service
+            continue
+        assert env["KAFKA_SASL_MECHANISM"]["value"] == kafka["sasl"]["mechanism"]
+        assert env["KAFKA_SASL_USERNAME"]["value"] == service
+        password = env["KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"]
+        assert password == {"name": kafka["sasl"]["existingSecret"], "key": f"kafka-{service}"}
+
+
+def test_production_takes_kafka_over_sasl_ssl_with_the_brokers_ca(helm: str) -> None:
+    manifests = _manifests(helm, ci_values("production"), "shop")
+    ca_secret = values_of(ci_values("production"))["kafka"]["tls"]["caSecret"]
+    for owner, pod in pod_specs(manifests):
         if component(owner).removesuffix("-migrate") not in SETTINGS:
             continue
         (c,) = pod["spec"]["containers"]
         env = env_of(c)
         assert env["KAFKA_SECURITY_PROTOCOL"]["value"] == "SASL_SSL"
-        assert env["KAFKA_SASL_MECHANISM"]["value"]
-        assert {env[f"KAFKA_SASL_{part}"]["valueFrom"]["secretKeyRef"]["key"] for part in ("USERNAME", "PASSWORD")} \
-            == {"username", "password"}
         ca_file = Path(env["KAFKA_SSL_CAFILE"]["value"])
         mount = next(m for m in c["volumeMounts"] if m["name"] == "kafka-ca")
         assert mount["readOnly"] is True and ca_file.parent == Path(mount["mountPath"])
+        (volume,) = [v for v in pod["spec"]["volumes"] if v["name"] == "kafka-ca"]
+        assert volume["secret"] == {"secretName": ca_secret, "items": [{"key": "ca.crt", "path": ca_file.name}]}
         assert env["OTEL_EXPORTER_OTLP_ENDPOINT"]["value"].startswith("http")
+
+
+def test_the_services_production_settings_accept_what_the_chart_renders(helm: str, monkeypatch) -> None:
+    """Each Deployment's environment, its Secrets' keys filled in, passes the settings' production guard (an issuer,
+    SASL for Kafka, no static token)."""
+    for deployment in of_kind(_manifests(helm, ci_values("production"), "shop"), "Deployment"):
+        service = component(deployment)
+        if service not in SETTINGS:
+            continue
+        for name in list(os.environ):
+            if name.startswith(("KAFKA_", "OIDC_", "OTEL_", "ECOMOPS_", f"{service.upper()}_")):
+                monkeypatch.delenv(name)
+        (c,) = deployment["spec"]["template"]["spec"]["containers"]
+        for name, item in env_of(c).items():
+            key = item.get("valueFrom", {}).get("secretKeyRef", {}).get("key")
+            if key is None:
+                monkeypatch.setenv(name, item["value"])
+            elif key == "DATABASE_URL":
+                monkeypatch.setenv(name, f"postgresql+asyncpg://{service}_app:Xk29-vQ7@db:5432/{service}")
+            else:  # a Kafka password
+                monkeypatch.setenv(name, f"{key}-Vr81-pL4")
+        settings = SETTINGS[service]()
+        assert settings.environment == "production" and settings.oidc_issuer and settings.kafka.sasl, service
+
+
+def test_the_kafka_setup_job_applies_the_generated_grants_before_the_services(manifests, values: Path) -> None:
+    kafka = values_of(values)["kafka"]
+    jobs = [job for job in of_kind(manifests, "Job") if component(job) == "kafka-setup"]
+    if not kafka["setup"]["enabled"]:
+        assert not jobs and not [m for m in manifests if component(m) == "kafka-grants"]
+        return
+    (job,) = jobs
+    (grants,) = [m for m in of_kind(manifests, "ConfigMap") if component(m) == "kafka-grants"]
+    for hook in (job, grants):
+        assert hook["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    # The ConfigMap exists before the Job that mounts it starts.
+    assert int(grants["metadata"]["annotations"]["helm.sh/hook-weight"]) < int(
+        job["metadata"]["annotations"]["helm.sh/hook-weight"])
+    assert json.loads(grants["data"]["kafka-acls.json"]) == json.loads(KAFKA_GRANTS.read_text())
+    pod = job["spec"]["template"]["spec"]
+    (c,) = pod["containers"]
+    mounts = {m["name"]: m for m in c["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    command = c["command"]
+    assert command[0] == "ecomops-kafka-setup" and "--development" not in command
+    grants_file = Path(command[command.index("--grants") + 1])
+    passwords_dir = command[command.index("--passwords-dir") + 1]
+    (grants_mount,) = [m for m in mounts.values() if m["mountPath"] == str(grants_file.parent)]
+    assert volumes[grants_mount["name"]]["configMap"]["name"] == grants["metadata"]["name"]
+    (passwords_mount,) = [m for m in mounts.values() if m["mountPath"] == passwords_dir]
+    assert grants_mount["readOnly"] and passwords_mount["readOnly"]
+    assert volumes[passwords_mount["name"]]["secret"]["secretName"] == kafka["sasl"]["existingSecret"]
+    env = env_of(c)
+    assert env["KAFKA_SECURITY_PROTOCOL"]["value"].startswith("SASL_")
+    admin = env["KAFKA_ADMIN_PASSWORD"]["valueFrom"]["secretKeyRef"]
+    assert admin == {"name": kafka["setup"]["adminSecret"], "key": "password"}
 
 
 def test_services_send_traces_to_the_release_collector_unless_told_otherwise(helm: str) -> None:
@@ -385,7 +516,10 @@ def test_two_releases_share_a_namespace(helm: str, values: Path) -> None:
     ("kafka.bootstrapServer=kafka:9092", "bootstrapServer"),
     ("paymentSimulator.enable=true", "enable"),
     ("services.order.paymentProviderUrl=https://payments.example.com", "paymentProviderUrl"),
-    ("kafka.securityProtocol=SASL_SSL", "sasl"),
+    ("kafka.securityProtocol=SASL_SSL", "securityProtocol"),
+    ("oidc.issuer=id.example.com/realms/ecomops", "issuer"),
+    # The setup Job creates SCRAM-SHA-512 credentials: the services must use that mechanism.
+    ("kafka.setup.enabled=true,kafka.sasl.mechanism=SCRAM-SHA-256", "SCRAM-SHA-512"),
 ])
 def test_the_values_schema_refuses_typos(helm: str, setting: str, refused: str) -> None:
     result = render(helm, CI_VALUES[0], "--set", setting)
@@ -393,14 +527,26 @@ def test_the_values_schema_refuses_typos(helm: str, setting: str, refused: str) 
     assert "schema" in result.stderr and refused in result.stderr, result.stderr
 
 
+@pytest.mark.parametrize("values_file, setting, named", [
+    ("default", "oidc.issuer=", "oidc.issuer"),
+    ("default", "kafka.sasl.existingSecret=", "kafka.sasl.existingSecret"),
+    ("kafka-setup", "kafka.setup.adminSecret=", "kafka.setup.adminSecret"),
+    ("production", "kafka.security.protocol=SSL", "refuse Kafka without SASL"),
+])
+def test_what_an_install_needs_is_refused_when_missing(helm: str, values_file: str, setting: str, named: str) -> None:
+    result = render(helm, ci_values(values_file), "--set", setting)
+    assert result.returncode != 0
+    assert named in result.stderr, result.stderr
+
+
 def test_without_the_simulator_the_provider_url_is_required(helm: str) -> None:
-    result = render(helm)  # the chart's defaults: simulator off, no provider URL
+    result = render(helm, None, *REQUIRED_SETTINGS)  # the chart's defaults: simulator off, no provider URL
     assert result.returncode != 0
     assert "services.finance.paymentProviderUrl" in result.stderr, result.stderr
 
 
 def test_the_simulator_is_refused_in_production(helm: str) -> None:
-    result = render(helm, None, "--set", "paymentSimulator.enabled=true")
+    result = render(helm, None, *REQUIRED_SETTINGS, "--set", "paymentSimulator.enabled=true")
     assert result.returncode != 0
     assert "refuses the simulator in production" in result.stderr, result.stderr
 

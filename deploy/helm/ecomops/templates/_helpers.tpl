@@ -113,15 +113,36 @@ affinity:
 {{- end }}
 
 {{- define "ecomops.kafkaCaVolume" -}}
-{{- $ca := .Values.kafka.ca }}
-{{- if and $ca.secretName $ca.configMapName }}
-{{- fail "kafka.ca: set secretName or configMapName, not both" }}
-{{- else if $ca.secretName }}
+{{- $tls := .Values.kafka.tls }}
+{{- with $tls.caSecret }}
 - name: kafka-ca
-  secret: {secretName: {{ $ca.secretName }}, items: [{key: {{ $ca.key }}, path: ca.crt}]}
-{{- else if $ca.configMapName }}
-- name: kafka-ca
-  configMap: {name: {{ $ca.configMapName }}, items: [{key: {{ $ca.key }}, path: ca.crt}]}
+  secret: {secretName: {{ . }}, items: [{key: {{ $tls.caKey }}, path: ca.crt}]}
+{{- end }}
+{{- end }}
+
+{{- define "ecomops.kafkaSasl" -}}
+{{- if hasPrefix "SASL_" .Values.kafka.security.protocol }}true{{ end }}
+{{- end }}
+
+{{/* The Secret with each Kafka principal's password (key kafka-<principal>). */}}
+{{- define "ecomops.kafkaPasswordsSecret" -}}
+{{- required "kafka.sasl.existingSecret: name the Secret with each Kafka principal's password (keys kafka-order, ... kafka-finance), required with kafka.security.protocol SASL_*" .Values.kafka.sasl.existingSecret }}
+{{- end }}
+
+{{/* How a client reaches and authenticates to Kafka (ecomops_common.kafka_security, unprefixed), the services' and
+the setup Job's; not who it is. */}}
+{{- define "ecomops.kafkaEnv" -}}
+{{- $kafka := .Values.kafka }}
+{{- if and (eq .Values.environment "production") (not (include "ecomops.kafkaSasl" .)) }}
+{{- fail "environment=production: the services refuse Kafka without SASL; set kafka.security.protocol: SASL_SSL" }}
+{{- end -}}
+- {name: KAFKA_BOOTSTRAP_SERVERS, value: {{ $kafka.bootstrapServers | quote }}}
+- {name: KAFKA_SECURITY_PROTOCOL, value: {{ $kafka.security.protocol | quote }}}
+{{- if include "ecomops.kafkaSasl" . }}
+- {name: KAFKA_SASL_MECHANISM, value: {{ $kafka.sasl.mechanism | quote }}}
+{{- end }}
+{{- if include "ecomops.kafkaCaVolume" . }}
+- {name: KAFKA_SSL_CAFILE, value: /etc/ecomops/kafka-ca/ca.crt}
 {{- end }}
 {{- end }}
 
@@ -140,29 +161,27 @@ affinity:
 {{- end }}
 
 {{/* A service's environment, the same for its pods and its migration Job (whose settings load and check the
-same way). Variable names: each service's settings prefix (ORDER_, ...), Kafka and OpenTelemetry unprefixed.
-Takes (dict "root" $ "name" "order" "svc" $svc). */}}
+same way). Variable names: each service's settings prefix (ORDER_, ...), Kafka, OpenID Connect and OpenTelemetry
+unprefixed. Takes (dict "root" $ "name" "order" "svc" $svc). */}}
 {{- define "ecomops.serviceEnv" -}}
 {{- $root := .root }}
 {{- $prefix := upper .name }}
-{{- $kafka := $root.Values.kafka -}}
-- {name: KAFKA_BOOTSTRAP_SERVERS, value: {{ $kafka.bootstrapServers | quote }}}
-- {name: KAFKA_REPLICATION_FACTOR, value: {{ $kafka.replicationFactor | quote }}}
-- {name: KAFKA_SECURITY_PROTOCOL, value: {{ $kafka.securityProtocol | quote }}}
-{{- with $kafka.sasl }}
-{{- with .mechanism }}
-- {name: KAFKA_SASL_MECHANISM, value: {{ . | quote }}}
-{{- end }}
-{{- with .secretName }}
-- name: KAFKA_SASL_USERNAME
-  valueFrom: {secretKeyRef: {name: {{ . }}, key: username}}
+{{- $oidc := $root.Values.oidc }}
+{{- include "ecomops.kafkaEnv" $root }}
+- {name: KAFKA_REPLICATION_FACTOR, value: {{ $root.Values.kafka.replicationFactor | quote }}}
+{{- if include "ecomops.kafkaSasl" $root }}
+{{- /* The service's own principal (its grants in files/kafka-acls.json); the password never in the manifest. */}}
+- {name: KAFKA_SASL_USERNAME, value: {{ .name | quote }}}
 - name: KAFKA_SASL_PASSWORD
-  valueFrom: {secretKeyRef: {name: {{ . }}, key: password}}
+  valueFrom: {secretKeyRef: {name: {{ include "ecomops.kafkaPasswordsSecret" $root }}, key: kafka-{{ .name }}}}
 {{- end }}
+- {name: OIDC_ISSUER, value: {{ required "oidc.issuer: set the OpenID Connect issuer whose tokens the services take (the tokens' iss, e.g. https://id.example.com/realms/ecomops)" $oidc.issuer | quote }}}
+- {name: OIDC_AUDIENCE, value: {{ $oidc.audience | quote }}}
+- {name: OIDC_ROLES_CLAIM, value: {{ $oidc.rolesClaim | quote }}}
+{{- with $oidc.jwksUrl }}
+- {name: OIDC_JWKS_URL, value: {{ . | quote }}}
 {{- end }}
-{{- if include "ecomops.kafkaCaVolume" $root }}
-- {name: KAFKA_SSL_CAFILE, value: /etc/ecomops/kafka-ca/ca.crt}
-{{- end }}
+- {name: OIDC_CONSOLE_CLIENT_ID, value: {{ $oidc.consoleClientId | quote }}}
 {{- if $root.Values.otel.endpoint }}
 - {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ $root.Values.otel.endpoint | quote }}}
 {{- else if $root.Values.observability.enabled }}
@@ -175,8 +194,6 @@ Takes (dict "root" $ "name" "order" "svc" $svc). */}}
 - {name: {{ $prefix }}_HTTP_PORT, value: {{ .svc.port | quote }}}
 - name: {{ $prefix }}_DATABASE_URL
   valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: DATABASE_URL}}
-- name: {{ $prefix }}_API_TOKEN
-  valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: API_TOKEN}}
 {{- if eq .name "finance" }}
 - {name: FINANCE_PAYMENT_PROVIDER_URL, value: {{ include "ecomops.paymentProviderUrl" $root | quote }}}
 {{- end }}

@@ -17,8 +17,33 @@ KEY_REFRESH_S = 10.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512"]
 
 
+# The roles of docs/identity.md. Admin may do what every staff role may (role grants included); machines (connector,
+# device, carrier) are bound by their token's claims to the channels, node or carrier they act for.
+ADMIN = "admin"
+SUPERVISOR = "supervisor"
+WAREHOUSE_OPERATOR = "warehouse-operator"
+INSPECTOR = "inspector"
+REFUND_APPROVER = "refund-approver"
+FINANCE_CLERK = "finance-clerk"
+CUSTOMER_SERVICE = "customer-service"
+AUDITOR = "auditor"
+CONNECTOR = "connector"
+DEVICE = "device"
+CARRIER = "carrier"
+STAFF_ROLES = frozenset({ADMIN, SUPERVISOR, WAREHOUSE_OPERATOR, INSPECTOR, REFUND_APPROVER, FINANCE_CLERK,
+                         CUSTOMER_SERVICE, AUDITOR})
+# Customers' names, emails, addresses and phones are shown to these (and to a connector for its own channels'
+# orders); every other caller sees them masked.
+PERSONAL_DATA_ROLES = frozenset({ADMIN, CUSTOMER_SERVICE})
+
+
 class TokenRefused(Exception):
     """The bearer token is not one this service accepts; the message says why (answered with 401)."""
+
+
+class IssuerUnavailable(ConnectionError):
+    """The issuer's keys could not be fetched, so no token can be checked for now: the service's problem, not the
+    caller's (transient, answered with 503 and Retry-After)."""
 
 
 @dataclass(frozen=True)
@@ -42,6 +67,25 @@ class Principal:
         """The warehouse node a scanner is bound to (its `node` claim)."""
         return self.claims.get("node")
 
+    @property
+    def carrier(self) -> str | None:
+        """The carrier a carrier client confirms deliveries for (its `carrier` claim)."""
+        return self.claims.get("carrier")
+
+    def has_role(self, *roles: str) -> bool:
+        """One of `roles`, or admin."""
+        return bool(self.roles & {ADMIN, *roles})
+
+    @property
+    def sees_personal_data(self) -> bool:
+        """Staff allowed to read customers' personal data unmasked (connectors: see `acts_for`)."""
+        return bool(self.roles & PERSONAL_DATA_ROLES)
+
+    def acts_for(self, channel: str) -> bool:
+        """May act for (and read the orders of) this sales channel: any staff; a connector of that channel; no
+        other machine (a scanner or a carrier acts for no channel)."""
+        return bool(self.roles & STAFF_ROLES) or channel in self.channels
+
 
 def claim_at(claims: Mapping[str, Any], path: str) -> Any:
     """A claim by dotted path, e.g. `realm_access.roles` (Keycloak) or `roles` (Entra ID)."""
@@ -61,6 +105,7 @@ class TokenVerifier:
         self._jwks_url = jwks_url
         self._keys: dict[str, Any] = {}
         self._fetched_at = float("-inf")
+        self._unavailable: str | None = None  # why the last refresh failed
         self._refreshing = asyncio.Lock()
 
     async def verify(self, token: str) -> Principal:
@@ -87,16 +132,23 @@ class TokenVerifier:
         try:
             return self._keys[key_id]
         except KeyError:
+            if self._unavailable:  # not the token's fault: until the next refresh, say so
+                raise IssuerUnavailable(self._unavailable) from None
             raise TokenRefused(f"signed with a key the issuer does not publish ({key_id!r})") from None
 
     async def _refresh(self) -> None:
         self._fetched_at = time.monotonic()
-        async with httpx.AsyncClient(timeout=5.0) as http:
-            if self._jwks_url is None:
-                discovery = await http.get(f"{self.issuer}/.well-known/openid-configuration")
-                discovery.raise_for_status()
-                self._jwks_url = discovery.json()["jwks_uri"]
-            answer = await http.get(self._jwks_url)
-            answer.raise_for_status()
-        keys = jwt.PyJWKSet.from_dict(answer.json()).keys
+        try:
+            async with httpx.AsyncClient(timeout=5.0) as http:
+                if self._jwks_url is None:
+                    discovery = await http.get(f"{self.issuer}/.well-known/openid-configuration")
+                    discovery.raise_for_status()
+                    self._jwks_url = discovery.json()["jwks_uri"]
+                answer = await http.get(self._jwks_url)
+                answer.raise_for_status()
+            keys = jwt.PyJWKSet.from_dict(answer.json()).keys
+        except (httpx.HTTPError, ValueError, KeyError, jwt.PyJWTError) as error:
+            self._unavailable = f"the issuer's keys could not be fetched: {type(error).__name__}: {error}"
+            raise IssuerUnavailable(self._unavailable) from error
+        self._unavailable = None
         self._keys = {key.key_id: key for key in keys if key.key_id and key.public_key_use in (None, "sig")}

@@ -15,11 +15,13 @@ class Database:
             self.engine: AsyncEngine = create_async_engine(
                 # No pre-ping: it costs three round trips per checkout on the hot path; a dead connection
                 # fails its transaction as a transient error, which callers retry (consumers) or answer 503.
-                url, pool_size=pool_size, max_overflow=pool_size
+                # Bound parameters (customers' names, emails, addresses) never reach logs or dead-letter headers
+                # through an error's text.
+                url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
             )
         else:
             ensure_sqlite_directory(url)
-            self.engine = create_async_engine(url, connect_args={"timeout": 30})
+            self.engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self.sessions = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
 

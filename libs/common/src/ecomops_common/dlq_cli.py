@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import (
     DLQ_ERROR,
     DLQ_FAILED_AT,
@@ -145,7 +146,7 @@ def dead_letter_topic_name(name: str, prefix: str | None = None) -> str:
 
 @asynccontextmanager
 async def _admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         yield admin
@@ -183,7 +184,7 @@ async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetterRe
     """Every dead letter currently in the topic, oldest first; no consumer group involved."""
     async with _admin_client(bootstrap) as admin:
         partitions = await _partitions(admin, dlq_topic)
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**connection_options(bootstrap), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
     try:
@@ -265,7 +266,7 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
         # The admin client, unlike the consumer, returns the commit's metadata too.
         committed = await retry_transient(
             lambda: admin.list_consumer_group_offsets(group, partitions=partitions), what="reading redrive offsets")
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**connection_options(bootstrap), group_id=group, enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     producer = kafka_producer(bootstrap)
     await consumer.start()

@@ -1,7 +1,6 @@
 """The HTTP side every service shares: health, readiness, metrics, tracing and correlation ids, and the limits
 on what a request may carry (body size, NUL characters, how much of a rejected input a 422 echoes)."""
 
-import hmac
 import math
 import re
 import time
@@ -18,7 +17,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, Field
 
 from ecomops_common import metrics, telemetry
-from ecomops_common.auth import TokenRefused, TokenVerifier
+from ecomops_common.access import RateLimits, openapi_security
+from ecomops_common.auth import TokenVerifier
 from ecomops_common.batching import Overloaded
 from ecomops_common.contracts.types import NUL_MESSAGE
 from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound, Refused
@@ -61,15 +61,27 @@ def create_app(runtime: ServiceRuntime, *, title: str, routers: Iterable[APIRout
             await runtime.stop()
 
     # FastAPI's own telemetry would add a second server span per request; ObservabilityMiddleware has it.
+    settings = runtime.settings
+    # /docs logs in at the issuer as the console client (authorization code with PKCE).
     app = FastAPI(title=title, lifespan=lifespan, dependencies=[Depends(refuse_nul_characters)],
+                  swagger_ui_init_oauth={"clientId": settings.oidc_console_client_id,
+                                         "usePkceWithAuthorizationCodeGrant": True, "scopes": "openid"},
                   telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.runtime = runtime
-    settings = runtime.settings
     app.state.token_verifier = TokenVerifier(
         settings.oidc_issuer, settings.oidc_audience, roles_claim=settings.oidc_roles_claim,
         jwks_url=settings.oidc_jwks_url) if settings.oidc_issuer else None
+    app.state.rate_limits = RateLimits(settings.rate_limit_per_client)
     for router in routers:
         app.include_router(router)
+    generate_openapi = app.openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            app.openapi_schema = openapi_security(generate_openapi(), settings.oidc_issuer)
+        return app.openapi_schema
+
+    app.openapi = openapi
 
     @app.get("/healthz", tags=["operations"])
     async def healthz() -> dict[str, str]:
@@ -247,30 +259,3 @@ def service_main(build_app: Callable[[Any], FastAPI], settings_class: type) -> C
         serve(build_app(settings), settings)
 
     return main
-
-
-def require_staff(*roles: str):
-    """A staff route's dependency: `Authorization: Bearer <token>` of the OIDC issuer whose roles include one of
-    `roles` (admin always may). Without an issuer configured (local development), the service's static API
-    token instead, standing for every role."""
-    allowed = frozenset({"admin", *roles})
-
-    async def staff_member(request: Request) -> None:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            raise HTTPException(401, "missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-        verifier: TokenVerifier | None = request.app.state.token_verifier
-        if verifier is None:
-            if not hmac.compare_digest(token.encode(), request.app.state.runtime.settings.api_token.encode()):
-                raise HTTPException(403, "invalid token")
-            return
-        try:
-            principal = await verifier.verify(token)
-        except TokenRefused as refused:
-            raise HTTPException(401, f"token refused: {refused}",
-                                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
-        if not principal.roles & allowed:
-            raise HTTPException(403, f"needs one of the roles {', '.join(sorted(allowed))}")
-        request.state.principal = principal
-
-    return Depends(staff_member)

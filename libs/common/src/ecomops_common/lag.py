@@ -14,22 +14,24 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
 from ecomops_common import metrics
+from ecomops_common.kafka_security import KafkaSecurity, connection_options
 
 log = logging.getLogger(__name__)
 _TIMEOUT_MS = 10_000
 
 
-async def group_lag(bootstrap_servers: str, groups: Iterable[tuple[str, str]]) -> dict[tuple[str, str, int], int]:
+async def group_lag(bootstrap_servers: str, groups: Iterable[tuple[str, str]],
+                    security: KafkaSecurity | None = None) -> dict[tuple[str, str, int], int]:
     """(group, topic, partition) -> messages the group has not committed yet, for each (group, topic) given.
     A partition the group has no committed offset on counts from the start of its log, where the group's
     consumers begin (auto_offset_reset=earliest)."""
     groups = sorted(set(groups))
     if not groups:
         return {}
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=_TIMEOUT_MS)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap_servers, security), request_timeout_ms=_TIMEOUT_MS)
     # Without a group: it only reads offsets, and never joins or commits anything.
-    offsets = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=None, enable_auto_commit=False,
-                               request_timeout_ms=_TIMEOUT_MS)
+    offsets = AIOKafkaConsumer(**connection_options(bootstrap_servers, security), group_id=None,
+                               enable_auto_commit=False, request_timeout_ms=_TIMEOUT_MS)
     try:
         await admin.start()
         await offsets.start()
@@ -53,10 +55,11 @@ async def group_lag(bootstrap_servers: str, groups: Iterable[tuple[str, str]]) -
         await admin.close()
 
 
-async def sample_consumer_lag(bootstrap_servers: str, groups: Iterable[tuple[str, str]]) -> None:
+async def sample_consumer_lag(bootstrap_servers: str, groups: Iterable[tuple[str, str]],
+                              security: KafkaSecurity | None = None) -> None:
     """Sets ecomops_consumer_group_lag; while Kafka is unreachable the gauges keep their last values."""
     try:
-        lag = await asyncio.wait_for(group_lag(bootstrap_servers, groups), 3 * _TIMEOUT_MS / 1000)
+        lag = await asyncio.wait_for(group_lag(bootstrap_servers, groups, security), 3 * _TIMEOUT_MS / 1000)
     except (KafkaError, OSError, TimeoutError) as error:
         log.warning("consumer lag not sampled, Kafka did not answer: %r", error)
         return

@@ -25,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 
 from ecomops_common import envelope as env
 from ecomops_common import metrics, telemetry
+from ecomops_common.kafka_security import KafkaSecurity
 from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import retry_transient
 from ecomops_common.topics import dead_letter_topic
@@ -174,8 +175,8 @@ class DeadLetters:
     dlq_original_* headers point, for as long as that topic keeps it.
     """
 
-    def __init__(self, bootstrap_servers: str) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, bootstrap_servers: str, security: KafkaSecurity | None = None) -> None:
+        self.bootstrap_servers, self.security = bootstrap_servers, security
         self._producer: AIOKafkaProducer | None = None
 
     async def stop(self) -> None:
@@ -200,7 +201,7 @@ class DeadLetters:
             DLQ_FAILED_AT: datetime.now(UTC).isoformat(),
         })
         if self._producer is None:
-            producer = kafka_producer(self.bootstrap_servers)
+            producer = kafka_producer(self.bootstrap_servers, self.security)
             await producer.start()
             self._producer = producer
         await self._producer.send_and_wait(dead_letter_topic(record.topic), value, key=key,

@@ -38,11 +38,12 @@ async def _existing_tables(url: str) -> set[str]:
 
 
 def adopt_unversioned(migrations: ServiceMigrations, url: str) -> bool:
-    """Stamps a database that has the baseline's tables but no migration history (made by `create_all`)."""
+    """Stamps a database that has the service's tables of the baseline but no migration history (made by
+    `create_all` before migrations existed); tables later revisions added are not there."""
     if asyncio.run(schema.database_revisions(url)):
         return False
     tables = asyncio.run(_existing_tables(url))
-    if not {table.name for table in migrations.all_tables} <= tables:
+    if not {table.name for table in migrations.all_tables} & tables:
         return False
     (baseline,) = migrations.script().get_bases()
     command.stamp(migrations.config(url), baseline)

@@ -2,10 +2,12 @@
 
 from aiokafka import AIOKafkaProducer
 
+from ecomops_common.kafka_security import KafkaSecurity, connection_options
 
-def kafka_producer(bootstrap_servers: str) -> AIOKafkaProducer:
+
+def kafka_producer(bootstrap_servers: str, security: KafkaSecurity | None = None) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        bootstrap_servers=bootstrap_servers,
+        **connection_options(bootstrap_servers, security),
         enable_idempotence=True,  # implies acks=all and ordered retries per partition
         acks="all",
         linger_ms=2,

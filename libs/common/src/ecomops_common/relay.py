@@ -29,6 +29,7 @@ from sqlalchemy.orm import aliased
 from ecomops_common import metrics, telemetry
 from ecomops_common.db import Database
 from ecomops_common.inbox import ProcessedEvent
+from ecomops_common.kafka_security import KafkaSecurity
 from ecomops_common.outbox import OutboxMessage, outbox_parked, park
 from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import Backoff
@@ -69,12 +70,13 @@ def _describe(error: BaseException) -> str:
 
 
 class OutboxRelay:
-    def __init__(self, database: Database, bootstrap_servers: str, *, batch_size: int = 500,
+    def __init__(self, database: Database, bootstrap_servers: str, *, security: KafkaSecurity | None = None,
+                 batch_size: int = 500,
                  poll_interval_s: float = 0.05, retention_s: float = 7 * 86400,
                  purge_interval_s: float = 60, inbox_retention_s: float | None = None,
                  linger_s: float = 0.002) -> None:
         self.database = database
-        self.bootstrap_servers = bootstrap_servers
+        self.bootstrap_servers, self.security = bootstrap_servers, security
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.linger_s = linger_s
@@ -112,7 +114,7 @@ class OutboxRelay:
 
     async def _producer_ready(self) -> AIOKafkaProducer:
         if self._producer is None:
-            producer = kafka_producer(self.bootstrap_servers)
+            producer = kafka_producer(self.bootstrap_servers, self.security)
             try:
                 await producer.start()
             except BaseException:

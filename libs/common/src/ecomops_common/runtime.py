@@ -28,17 +28,18 @@ class ServiceRuntime:
         self.migrations = migrations  # None: the caller made the tables (libs/common's own tests)
         self.broker = KafkaBroker(
             settings.kafka_bootstrap_servers,
+            security=settings.kafka.faststream_security(),
             client_id=settings.service_name,
             log_level=logging.DEBUG,  # one log line per message is too much at peak; metrics count them
             graceful_timeout=15.0,  # on shutdown the batch in hand finishes and commits
         )
         self.relay = OutboxRelay(
-            self.database, settings.kafka_bootstrap_servers,
+            self.database, settings.kafka_bootstrap_servers, security=settings.kafka,
             batch_size=settings.relay_batch_size, poll_interval_s=settings.relay_poll_interval_s,
             retention_s=settings.outbox_retention_s, purge_interval_s=settings.purge_interval_s,
             inbox_retention_s=settings.inbox_retention_s,
         )
-        self.dead_letters = DeadLetters(settings.kafka_bootstrap_servers)
+        self.dead_letters = DeadLetters(settings.kafka_bootstrap_servers, settings.kafka)
         self.topics: list[TopicSpec] = []
         self.consumers: list[BatchConsumer] = []
         self.periodic: list[tuple[str, float, Callable[[], Awaitable[None]]]] = []
@@ -46,7 +47,8 @@ class ServiceRuntime:
         self._messaging: asyncio.Task | None = None
         # Asked of the broker, not reported by the consumers: a stalled consumer cannot report its own lag.
         self.every("consumer lag", settings.consumer_lag_interval_s, lambda: sample_consumer_lag(
-            settings.kafka_bootstrap_servers, [(consumer.name, consumer.topic) for consumer in self.consumers]))
+            settings.kafka_bootstrap_servers, [(consumer.name, consumer.topic) for consumer in self.consumers],
+            settings.kafka))
 
     def every(self, name: str, interval_s: float, job: Callable[[], Awaitable[None]]) -> None:
         """Runs `job` every `interval_s` while the service runs (e.g. time-based rules); failures are logged."""
@@ -82,7 +84,7 @@ class ServiceRuntime:
         await retry_transient(
             lambda: asyncio.wait_for(ensure_topics(
                 settings.kafka_bootstrap_servers, self.topics, settings.topic_prefix,
-                settings.kafka_replication_factor), 30),
+                settings.kafka_replication_factor, settings.kafka), 30),
             what="creating topics",
         )
         for consumer in self.consumers:

@@ -11,13 +11,16 @@ from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
+from ecomops_common.kafka_security import KafkaSecurity
+
 INSECURE_SECRETS = {"", "change-me", "dev", "dev-token", "secret", "password"}
 
 
 class ServiceSettings(BaseSettings):
     """Subclass per service with `model_config = SettingsConfigDict(env_prefix="ORDER_")` and a name."""
 
-    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True)
+    # `__` reaches into the Kafka security settings: ORDER_KAFKA__SASL_USERNAME is the order service's principal.
+    model_config = SettingsConfigDict(extra="ignore", populate_by_name=True, env_nested_delimiter="__")
 
     service_name: str = "service"
     environment: Literal["development", "test", "production"] = "development"
@@ -27,6 +30,8 @@ class ServiceSettings(BaseSettings):
     kafka_bootstrap_servers: str = Field(
         default="127.0.0.1:19092", validation_alias=AliasChoices("KAFKA_BOOTSTRAP_SERVERS")
     )
+    kafka: KafkaSecurity = Field(default_factory=KafkaSecurity,
+                                 description="SASL and TLS of this service's Kafka principal; unset parts from KAFKA_*")
     kafka_replication_factor: int = Field(
         default=1, ge=1, validation_alias=AliasChoices("KAFKA_REPLICATION_FACTOR")
     )
@@ -38,16 +43,21 @@ class ServiceSettings(BaseSettings):
     topic_partitions: int = Field(default=6, ge=1)
     http_host: str = "127.0.0.1"
     http_port: int = 8000
-    api_token: str = Field(default="dev-token", description="Without an OIDC issuer (local development only): the "
-                                                        "static bearer token of the staff routes")
+    api_token: str | None = Field(default=None, description="Local development without an issuer only (production "
+                                  "refuses it): a static bearer token standing for an admin")
     oidc_issuer: str | None = Field(default=None, validation_alias=AliasChoices("OIDC_ISSUER"),
-                                    description="The OpenID Connect issuer whose tokens staff routes take, e.g. "
-                                                "http://127.0.0.1:18080/realms/ecomops")
+                                    description="The OpenID Connect issuer whose access tokens every route takes, "
+                                                "e.g. http://127.0.0.1:18080/realms/ecomops")
     oidc_audience: str = Field(default="ecomops", validation_alias=AliasChoices("OIDC_AUDIENCE"))
     oidc_roles_claim: str = Field(default="realm_access.roles", validation_alias=AliasChoices("OIDC_ROLES_CLAIM"),
                                   description="Dotted path of the roles in a token (Entra ID: roles)")
     oidc_jwks_url: str | None = Field(default=None, validation_alias=AliasChoices("OIDC_JWKS_URL"),
                                       description="Default: the jwks_uri of the issuer's discovery document")
+    oidc_console_client_id: str = Field(default="ecomops-console",
+                                        validation_alias=AliasChoices("OIDC_CONSOLE_CLIENT_ID"),
+                                        description="The public client /docs logs in as")
+    rate_limit_per_client: str = Field(default="100/second;3000/minute",
+                                       description="Each client's budget on the public write routes (429 beyond)")
     max_request_body_bytes: int = Field(default=1024 * 1024, ge=1,
                                         description="A larger request body is refused with 413, read no further")
     data_dir: Path = Path(".local/data")
@@ -79,8 +89,12 @@ class ServiceSettings(BaseSettings):
             self.migration_database_url = self.database_url
         if self.environment == "production":
             problems = []
-            if self.api_token in INSECURE_SECRETS:
-                problems.append("api_token must be set to a real secret")
+            if self.api_token is not None:
+                problems.append("api_token is for local development only: configure OIDC_ISSUER")
+            if not self.oidc_issuer:
+                problems.append("OIDC_ISSUER must name the OpenID Connect issuer")
+            if not self.kafka.sasl:
+                problems.append("Kafka must authenticate the service's principal (KAFKA_SECURITY_PROTOCOL=SASL_SSL)")
             if self.database_url.startswith("sqlite"):
                 problems.append("database_url must point at PostgreSQL")
             for name in ("database_url", "migration_database_url"):

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from ecomops_common.kafka_security import KafkaSecurity, connection_options
+
 log = logging.getLogger(__name__)
 
 TOPIC_NAME = re.compile(r"^[a-z][a-z0-9-]*\.[a-z][a-z0-9-]*\.v[1-9][0-9]*$")
@@ -35,7 +37,8 @@ def dead_letter_topic(topic: str) -> str:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: list[TopicSpec], prefix: str = "", replication_factor: int = 1
+    bootstrap_servers: str, specs: list[TopicSpec], prefix: str = "", replication_factor: int = 1,
+    security: KafkaSecurity | None = None,
 ) -> None:
     """Create missing topics (and their dead-letter topics); existing ones are left as they are."""
     wanted: dict[str, int] = {}
@@ -43,7 +46,7 @@ async def ensure_topics(
         wanted[prefix + spec.name] = spec.partitions
         if spec.with_dead_letters:
             wanted[prefix + spec.dead_letter] = 1
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, request_timeout_ms=15000)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap_servers, security), request_timeout_ms=15000)
     await admin.start()
     try:
         existing = set(await admin.list_topics())

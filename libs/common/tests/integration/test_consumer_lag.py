@@ -5,6 +5,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.structs import OffsetAndMetadata
 
 from ecomops_common import metrics
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.lag import sample_consumer_lag
 from ecomops_common.topics import TopicSpec, ensure_topics
 
@@ -17,7 +18,7 @@ async def test_a_group_with_no_consumer_running_shows_its_lag_growing(kafka_boot
     await produce_to(kafka_bootstrap, topic, partition=0, count=3)
     await produce_to(kafka_bootstrap, topic, partition=1, count=2)
     # The group finished partition 0's 3 messages and never committed on partition 1; no consumer runs.
-    committer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
+    committer = AIOKafkaConsumer(**connection_options(kafka_bootstrap), group_id=group, enable_auto_commit=False)
     await committer.start()
     try:
         committer.assign([TopicPartition(topic, 0)])
@@ -42,7 +43,7 @@ async def test_an_unreachable_broker_leaves_the_gauges_as_they_were(caplog):
 
 
 async def produce_to(bootstrap: str, topic: str, *, partition: int, count: int) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**connection_options(bootstrap))
     await producer.start()
     try:
         for _ in range(count):

@@ -15,6 +15,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic, RecordsToDelete
 
 from ecomops_common import dlq_cli
 from ecomops_common.dlq_cli import REDRIVEN_FROM, read_dead_letters, redrive
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import (
     DLQ_ORIGINAL_OFFSET,
     DLQ_ORIGINAL_PARTITION,
@@ -45,7 +46,7 @@ def bootstrap() -> str:
 async def make_topics(bootstrap: str) -> tuple[str, str]:
     """A fresh `<context>.orders.v1` (3 partitions) and its dead-letter topic (1, like ensure_topics)."""
     topic = f"t{uuid.uuid4().hex[:10]}.orders.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         await admin.create_topics([NewTopic(topic, 3, 1), NewTopic(topic + ".dlq", 1, 1)])
@@ -55,7 +56,7 @@ async def make_topics(bootstrap: str) -> tuple[str, str]:
 
 
 async def delete_topics(bootstrap: str, *topics: str) -> None:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         await admin.delete_topics(list(topics))
@@ -65,7 +66,7 @@ async def delete_topics(bootstrap: str, *topics: str) -> None:
 
 async def dead_letter(bootstrap: str, topic: str, messages: list[tuple[bytes, bytes]]) -> None:
     """Publish (key, value) messages to `topic`, consume them, and dead-letter each one."""
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap)
+    producer = AIOKafkaProducer(**connection_options(bootstrap))
     await producer.start()
     try:
         for number, (key, value) in enumerate(messages):
@@ -73,7 +74,7 @@ async def dead_letter(bootstrap: str, topic: str, messages: list[tuple[bytes, by
     finally:
         await producer.stop()
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(**connection_options(bootstrap), auto_offset_reset="earliest")
     dead_letters = DeadLetters(bootstrap)
     await consumer.start()
     try:
@@ -183,7 +184,7 @@ def test_command_line_list_and_redrive(bootstrap, capsys):
 
 async def delete_records_before(bootstrap: str, dlq_topic: str, offset: int) -> None:
     """What retention does: the partition's log now starts at `offset`."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         await admin.delete_records({TopicPartition(dlq_topic, 0): RecordsToDelete(offset)})

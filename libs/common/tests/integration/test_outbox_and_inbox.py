@@ -18,6 +18,7 @@ from ecomops_common import metrics, outbox_cli
 from ecomops_common.db import Database
 from ecomops_common.dlq_cli import read_dead_letters
 from ecomops_common.envelope import EventEnvelope
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import BatchConsumer, envelope_decoder
 from ecomops_common.migrations import COMMON_TABLES
 from ecomops_common.outbox import OutboxMessage, outbox_parked
@@ -79,7 +80,7 @@ async def test_two_relays_publish_everything_once_in_order_per_aggregate(databas
 async def test_a_row_the_broker_refuses_is_parked_without_blocking_or_resending_the_others(
         database, kafka_bootstrap, topic_prefix, capsys):
     topic = topic_prefix + "test.counted.v1"
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(kafka_bootstrap))
     await admin.start()
     try:
         # One partition: the broker rejects a whole producer batch when one record in it is too large.

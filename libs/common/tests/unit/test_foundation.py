@@ -49,16 +49,23 @@ def test_settings_default_to_an_embedded_sqlite_file_per_service(monkeypatch, tm
 
 
 def test_production_refuses_insecure_defaults():
-    with pytest.raises(ValidationError, match="api_token.*PostgreSQL"):
-        ServiceSettings(service_name="order", environment="production")
-    ok = ServiceSettings(service_name="order", environment="production", api_token="s3cr3t-from-vault",
-                         database_url="postgresql+asyncpg://order_app:strong@db/order")
+    with pytest.raises(ValidationError, match="OIDC_ISSUER must name.*PostgreSQL"):
+        ServiceSettings(service_name="order", environment="production", oidc_issuer=None)
+    secure = {"environment": "production", "oidc_issuer": "https://login.example/realms/shop",
+              "kafka": {"security_protocol": "SASL_SSL", "sasl_username": "order", "sasl_password": "from-vault"},
+              "database_url": "postgresql+asyncpg://order_app:strong@db/order"}
+    ok = ServiceSettings(service_name="order", **secure)
     assert ok.database_url.startswith("postgresql")
     assert ok.migration_database_url == ok.database_url  # one role for both unless a migration URL is given
     with pytest.raises(ValidationError, match="migration_database_url uses a development password"):
-        ServiceSettings(service_name="order", environment="production", api_token="s3cr3t-from-vault",
-                        database_url="postgresql+asyncpg://order_app:strong@db/order",
+        ServiceSettings(service_name="order", **secure,
                         migration_database_url="postgresql+asyncpg://order_service:order_service@db/order")
+    # The static token is a local-development switch only: production takes the issuer's tokens, whatever its value.
+    with pytest.raises(ValidationError, match="api_token is for local development only"):
+        ServiceSettings(service_name="order", **secure, api_token="s3cr3t-from-vault")
+    with pytest.raises(ValidationError, match="OIDC_ISSUER must name the OpenID Connect issuer"):
+        ServiceSettings(service_name="order", **{**secure, "oidc_issuer": None})
+    assert ServiceSettings(service_name="order", api_token="local-secret").api_token == "local-secret"  # development
 
 
 def test_shared_kafka_variable_and_prefixed_service_variables(monkeypatch):

@@ -8,9 +8,9 @@ from allocation_service.bootstrap import build_app
 from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import ALLOCATION_EVENTS
+from ecomops_common.kafka_security import connection_options
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import consume_until, free_port, serving
-
-ADMIN = {"authorization": "Bearer test-token"}
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def allocation_settings(settings_for) -> AllocationSettings:
 @pytest.fixture
 async def allocation(allocation_settings):
     """The allocation service in this process, with an HTTP client on it."""
-    async with serving(build_app(allocation_settings), ADMIN) as client:
+    async with serving(build_app(allocation_settings)) as client:
         yield client
 
 
@@ -53,21 +53,22 @@ async def read_allocation_results(settings, done, timeout: float = 30.0) -> dict
 
 @pytest.fixture
 def start_worker(database_url, service_process, kafka_bootstrap, topic_prefix):
-    """Starts an allocation worker as a real process; all share one database and one consumer group."""
+    """Starts an allocation worker as a real process; all share one database and one consumer group, and trust
+    the test issuer's tokens."""
 
     def start(**env: str):
         port = free_port()
         return service_process("allocation_service", {
             "ALLOCATION_DATABASE_URL": database_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
             "ECOMOPS_TOPIC_PREFIX": topic_prefix, "ALLOCATION_HTTP_PORT": str(port),
-            "ALLOCATION_API_TOKEN": "test-token", "ALLOCATION_TOPIC_PARTITIONS": "4",
+            "OIDC_ISSUER": test_issuer().issuer, "ALLOCATION_TOPIC_PARTITIONS": "4",
             "ALLOCATION_LOG_LEVEL": "WARNING", **env}, port)
 
     return start
 
 
 async def group_members(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         described = await admin.describe_consumer_groups([group])

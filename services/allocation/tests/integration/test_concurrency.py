@@ -11,11 +11,11 @@ import pytest
 
 from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER
 from ecomops_common.contracts import ORDER_EVENTS
+from ecomops_common.testing.issuer import admin_headers
 from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events, run_reconciliation
 from ecomops_common.testing.samples import order_placed
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-ADMIN = {"authorization": "Bearer test-token"}
 CHANNELS = ["web-eu", "app", "marketplace", "b2b"]
 
 
@@ -63,7 +63,7 @@ async def reconcile_with_the_command(database_url: str) -> dict:
 async def test_two_workers_never_oversell_and_fill_backorders_in_priority_order(
         start_worker, wait_for_members, allocation_results, allocation_settings, database_url):
     first = start_worker()
-    async with httpx.AsyncClient(base_url=first.base_url, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=first.base_url, headers=admin_headers()) as client:
         seeded = await client.put("/v1/stock", json={"levels": [{"sku": "HOT", "node": "WH1", "on_hand": 30},
                                                                 {"sku": "HOT", "node": "WH2", "on_hand": 20}]})
         assert seeded.status_code == 200
@@ -87,7 +87,7 @@ async def test_two_workers_never_oversell_and_fill_backorders_in_priority_order(
     assert all(count > 0 for count in handled), f"both workers must take part: {handled}"
 
     # 20 units arrive: the 20 most urgent backorders get them, whichever worker handles the stock event.
-    async with httpx.AsyncClient(base_url=second.base_url, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=second.base_url, headers=admin_headers()) as client:
         assert (await client.put("/v1/stock", json={"levels": [{"sku": "HOT", "node": "WH2", "on_hand": 40}]}
                                  )).status_code == 200
         backordered = sorted((o for o in orders if results[o.aggregate_id]["status"] == "backordered"), key=priority)
@@ -118,7 +118,7 @@ async def deadlocks(database_url: str) -> int:
 async def test_orders_sharing_skus_in_opposite_order_do_not_deadlock(
         start_worker, wait_for_members, allocation_results, allocation_settings, database_url):
     workers = [start_worker(), start_worker()]
-    async with httpx.AsyncClient(base_url=workers[0].base_url, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=workers[0].base_url, headers=admin_headers()) as client:
         assert (await client.put("/v1/stock", json={"levels": [
             {"sku": sku, "node": node, "on_hand": 1000} for sku in ("A", "B", "C") for node in ("WH1", "WH2")]}
                                  )).status_code == 200
@@ -156,7 +156,7 @@ async def half_reserved_orders(database_url: str) -> list[str]:
 async def test_a_worker_killed_mid_batch_leaves_no_half_reserved_order(
         start_worker, wait_for_members, allocation_results, allocation_settings, database_url):
     workers = [start_worker(), start_worker()]
-    async with httpx.AsyncClient(base_url=workers[0].base_url, headers=ADMIN) as client:
+    async with httpx.AsyncClient(base_url=workers[0].base_url, headers=admin_headers()) as client:
         assert (await client.put("/v1/stock", json={"levels": [
             {"sku": f"S{n}", "node": node, "on_hand": 40} for n in range(50) for node in ("WH1", "WH2")]}
                                  )).status_code == 200

@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ecomops_common.auth import ADMIN
 from ecomops_common.contracts import INVENTORY_AVAILABILITY, INVENTORY_STOCK, ORDER_EVENTS
 from ecomops_common.contracts.inventory import StockLevelChanged
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events
 from ecomops_common.testing.samples import order_placed
 
@@ -79,9 +81,11 @@ async def test_shrinkage_re_sources_the_newest_orders_and_raises_an_exception(al
 async def test_availability_per_channel_follows_its_protected_quantity(allocation):
     await allocation.put("/v1/stock", json={"levels": [{"sku": "A", "node": "WH1", "on_hand": 10, "safety_stock": 2},
                                                        {"sku": "A", "node": "WH2", "on_hand": 3}]})
-    rules = await allocation.put("/v1/channels/marketplace/rules", json={"protected_quantity": 4},
-                                 headers={"x-actor": "admin:kim"})
-    assert rules.status_code == 200 and rules.json()["updated_by"] == "admin:kim"
+    # Recorded as updated by the token's subject; an actor header is no longer believed.
+    kim = {**test_issuer().bearer("admin-kim", ADMIN), "x-actor": "someone-else"}
+    rules = await allocation.put("/v1/channels/marketplace/rules", json={"protected_quantity": 4}, headers=kim)
+    assert rules.status_code == 200 and rules.json()["updated_by"] == "admin-kim"
+    assert (await allocation.get("/v1/channels/marketplace/rules")).json()["updated_by"] == "admin-kim"
     availability = (await allocation.get("/v1/availability", params={"sku": ["A", "unknown"]})).json()["items"]
     assert (availability[0]["atp"], availability[0]["channels"]) == (11, [{"channel": "marketplace", "atp": 4}])
     assert (availability[1]["atp"], availability[1]["nodes"]) == (0, [])

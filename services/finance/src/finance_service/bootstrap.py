@@ -1,5 +1,5 @@
 """Composition root: what the finance service is; ecomops_common.service wires it like every other service. Beside
-that: the payment provider, and the payout and parked-fact jobs."""
+that: the payment provider, and the payout, parked-fact and held-refund jobs."""
 
 from datetime import timedelta
 from functools import partial
@@ -13,7 +13,7 @@ from finance_service.entrypoints import http
 from finance_service.migrations import MIGRATIONS
 from finance_service.service_layer.handlers import handlers
 from finance_service.service_layer.payouts import pay_out_until_idle
-from finance_service.service_layer.posting import post_parked
+from finance_service.service_layer.posting import check_held_refunds, post_parked
 from finance_service.service_layer.unit_of_work import SqlFinanceUnitOfWork
 from finance_service.settings import FinanceSettings
 
@@ -32,4 +32,5 @@ def build_app(settings: FinanceSettings | None = None, provider: PaymentProvider
         pay_out_until_idle, service.unit_of_work, provider, batch_size=settings.payout_batch_size,
         concurrency=settings.payout_concurrency, retry_after=timedelta(seconds=settings.payout_retry_s)))
     service.every("parked facts", settings.parked_retry_interval_s, post_parked)
+    service.every("held refunds", settings.parked_retry_interval_s, check_held_refunds)
     return service.app

@@ -40,7 +40,8 @@ class FinanceSettings(ServiceSettings):
     payout_concurrency: int = Field(default=10, ge=1, description="Provider calls in flight per payout round")
     payout_retry_s: float = Field(default=5.0, gt=0, description="Wait before retrying an unknown outcome")
     parked_retry_interval_s: float = Field(default=1.0, gt=0, description="How often facts waiting for an order, "
-                                                                         "an RMA or a unit cost are retried")
+                                                                         "an RMA or a unit cost, and refunds held "
+                                                                         "for their order, are retried")
     no_receipt_days: int = Field(default=14, ge=0, description="Refunds paid this long ago without any receipt "
                                                                 "are flagged in the reconciliation")
     retailer_fault_reasons: list[str] = Field(default=["damaged_in_transit", "defective", "wrong_item"],

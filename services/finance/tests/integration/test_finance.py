@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
+from ecomops_common.auth import SUPERVISOR
 from ecomops_common.contracts import FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.returns import RefundApproved, RefundComponent, RefundedLine, ReturnAuthorized, ReturnLine
 from ecomops_common.contracts.warehouse import (
@@ -20,11 +21,14 @@ from ecomops_common.contracts.warehouse import (
     StockAdjusted,
 )
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events
 from ecomops_common.testing.samples import order_placed
 
 pytestmark = pytest.mark.integration
 NOW = datetime.now(UTC)
+# The client calls as finance clerk fin:maria (conftest); her corrections are approved by a supervisor.
+APPROVER = test_issuer().bearer("sup:li", SUPERVISOR)
 
 
 def event(event_type: str, key: str, payload):
@@ -39,6 +43,31 @@ def approval(refund_id: str, rma_id: str, order_id: str, amount: str, breakdown,
         lines=[RefundedLine(line_id=i, sku=s, quantity=q, grades=grades or {}) for i, s, q in lines],
         breakdown=[RefundComponent(line_id="1", kind=k, amount=D(a)) for k, a in breakdown],
         approved_by="policy", approved_at=NOW)
+
+
+def authorized(rma_id: str, order_id: str, quantity: int = 1) -> ReturnAuthorized:
+    return ReturnAuthorized(rma_id=rma_id, order_id=order_id, channel="web-eu", node="BER1", authorized_at=NOW,
+                            reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=quantity)])
+
+
+async def known_returns(finance, *rma_order_ids: tuple[str, str]) -> None:
+    """Orders (one unit of SKU-RED-M at 10.00, 4.99 shipping) and their returns, as finance learns them."""
+    await publish(finance, ORDER_EVENTS, *[order_placed(order_id) for _, order_id in rma_order_ids])
+    await publish(finance, RETURNS_EVENTS, *[event("ReturnAuthorized", rma_id, authorized(rma_id, order_id))
+                                             for rma_id, order_id in rma_order_ids])
+
+
+async def approved_by_another(finance, requested) -> dict:
+    """A correction requested by the client's clerk: she may not approve it herself, the supervisor does."""
+    assert requested.status_code == 202, requested.text
+    request = requested.json()
+    assert (request["status"], request["requested_by"]) == ("requested", "fin:maria")
+    own = await finance.post(f"/v1/approval-requests/{request['id']}/approve")
+    assert own.status_code == 403 and own.json()["reason"] == "segregation_of_duties"
+    approved = await finance.post(f"/v1/approval-requests/{request['id']}/approve", headers=APPROVER)
+    assert approved.status_code == 200, approved.text
+    assert (approved.json()["status"], approved.json()["decided_by"]) == ("approved", "sup:li")
+    return approved.json()
 
 
 async def publish(finance, topic: str, *events) -> None:
@@ -83,10 +112,8 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
     assert (net([sale], "5000"), net([sale], "1400")) == (D("11.53"), D("-11.53"))  # 8.20 + 3.333 → 3.33
     assert (net([sale], "5200"), net([sale], "2100")) == (D("6.20"), D("-6.20"))
 
-    rma = ReturnAuthorized(rma_id="r-1", order_id="o-1", channel="web-eu", node="BER1", authorized_at=NOW,
-                           reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=1)])
     refund = approval("rf-1", "r-1", "o-1", "7.50", [("goods", "10.00"), ("restocking_fee_C", "-2.50")])
-    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-1", rma))
+    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-1", authorized("r-1", "o-1")))
     await publish(finance, WAREHOUSE_EVENTS,
                   event("ReturnReceived", "r-1", ReturnReceived(rma_id="r-1", node="BER1", sku="SKU-RED-M", quantity=1,
                                                                 condition="damaged", received_at=NOW)),
@@ -155,10 +182,8 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
 async def test_leakage_judges_a_fee_by_the_units_each_refund_covers(finance):
     """One RMA, one unit back like new and one damaged, settled apart: only a damaged unit refunded without its
     fee is leakage, not the like-new unit's fee-free refund."""
-    rma = ReturnAuthorized(rma_id="r-7", order_id="o-7", channel="web-eu", node="BER1", authorized_at=NOW,
-                           reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=3)])
     await publish(finance, ORDER_EVENTS, order_placed("o-7", [("1", "SKU-RED-M", 3)]))
-    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-7", rma))
+    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-7", authorized("r-7", "o-7", 3)))
     await publish(finance, WAREHOUSE_EVENTS, *[
         event("ReturnInspected", "r-7", ReturnInspected(rma_id="r-7", node="BER1", sku="SKU-RED-M", quantity=1,
                                                         condition=condition, inspected_at=NOW))
@@ -180,6 +205,7 @@ async def test_leakage_judges_a_fee_by_the_units_each_refund_covers(finance):
 async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staff(finance):
     await finance.provider.put("/v1/behaviour", json={"timeout_rate": 1, "timeout_delay_s": 1.0,
                                                       "decline_references": ["rf-declined"]})
+    await known_returns(finance, ("r-2", "o-2"), ("r-3", "o-3"))
     await publish(finance, RETURNS_EVENTS,
                   event("RefundApproved", "r-2", approval("rf-slow", "r-2", "o-2", "10.00", [("goods", "10.00")],
                                                           timing="instant")),
@@ -206,8 +232,8 @@ async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staf
 
     assert (await finance.post("/v1/refunds/rf-slow/retry")).status_code == 409
     await finance.provider.put("/v1/behaviour", json={})
-    retried = await finance.post("/v1/refunds/rf-declined/retry")
-    assert retried.status_code == 200 and retried.json()["idempotency_key"].endswith(":1")
+    retried = await approved_by_another(finance, await finance.post("/v1/refunds/rf-declined/retry"))
+    assert retried["outcome"] == "refund:r-3:rf-declined:1"  # the new generation's idempotency key
 
     async def both_paid() -> bool:
         return len((await finance.get("/v1/refunds", params={"status": "issued"})).json()) == 2
@@ -219,18 +245,60 @@ async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staf
     assert sorted(json.loads(r.value)["payload"]["refund_id"] for r in issued) == ["rf-declined", "rf-slow"]
     reconciliation = (await finance.get("/v1/reports/refund-reconciliation")).json()
     assert sorted(r["refund_id"] for r in reconciliation["issued_before_inspection"]) == ["rf-declined", "rf-slow"]
-    assert sorted(r["refund_id"] for r in reconciliation["unmatched"]) == ["rf-declined", "rf-slow"]  # no RMA known
+    assert reconciliation["unmatched"] == []  # finance pays only refunds of returns it knows
     flagged = (await finance.get("/v1/reports/refund-reconciliation", params={"no_receipt_days": 0})).json()
     assert len(flagged["no_receipt_after_days"]) == 2
+
+
+async def test_a_forged_or_excessive_refund_approval_is_refused_visibly_and_never_paid(finance):
+    """Published on returns.events.v1 by whoever reached it (here the test's own admin Kafka client): an approval of
+    no return finance knows, and one beyond what the customer paid, are refused with the reason, not paid and not
+    dead-lettered; one whose order finance has not heard of yet waits for it."""
+    await known_returns(finance, ("r-8", "o-8"))  # 10.00 + 4.99 shipping paid
+
+    async def order_known() -> bool:
+        liability = (await finance.get("/v1/reports/return-liability")).json()
+        return [row["value"] for row in liability["authorized_not_received"]] == ["10.00"]
+
+    await eventually(order_known)
+    await publish(finance, RETURNS_EVENTS, *[event("RefundApproved", rma_id, approval(
+        refund_id, rma_id, "o-8", "9.00", [("goods", "9.00")])) for refund_id, rma_id in (
+            ("rf-forged", "r-404"), ("rf-fits", "r-8"), ("rf-beyond", "r-8"))])
+    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-9", authorized("r-9", "o-9")),
+                  event("RefundApproved", "r-9", approval("rf-later", "r-9", "o-9", "9.00", [("goods", "9.00")])))
+
+    async def refunds(status: str) -> dict[str, str | None]:
+        rows = (await finance.get("/v1/refunds", params={"status": status})).json()
+        return {row["refund_id"]: row["hold_reason"] for row in rows}
+
+    async def checked() -> bool:
+        return len(await refunds("refused")) == 2 and "rf-later" in await refunds("held")
+
+    await eventually(checked)
+    assert await refunds("refused") == {
+        "rf-forged": "unknown_return: finance knows no return r-404",
+        "rf-beyond": "exceeds_payment: 9.00 EUR is more than the 5.99 left of the 14.99 paid for order o-8"}
+    assert await refunds("held") == {"rf-later": "order_unknown: waiting for order o-9"}
+    for refused in ("rf-forged", "rf-beyond"):
+        assert (await finance.post(f"/v1/refunds/{refused}/retry")).status_code == 409
+
+    await publish(finance, ORDER_EVENTS, order_placed("o-9"))
+
+    async def both_paid() -> bool:
+        return set(await refunds("issued")) == {"rf-fits", "rf-later"}
+
+    await eventually(both_paid)
+    payments = (await finance.provider.get("/v1/refunds")).json()
+    assert sorted(payment["reference"] for payment in payments) == ["rf-fits", "rf-later"]
+    assert sorted(e["source_id"] for e in await entries(finance, kind="refund_approved")) == ["rf-fits", "rf-later"]
+    [totals] = (await finance.get("/v1/reports/refund-reconciliation")).json()["totals"]
+    assert totals["ledger_agrees"] is True and totals["issued"] == "18.00"
 
 
 async def test_a_declined_refund_can_be_settled_by_hand_and_liabilities_are_reported(finance):
     await finance.provider.put("/v1/behaviour", json={"decline_references": ["rf-4"]})
     await publish(finance, ORDER_EVENTS, order_placed("o-4", [("1", "SKU-RED-M", 3)]))
-    await publish(finance, RETURNS_EVENTS,
-                  event("ReturnAuthorized", "r-4", ReturnAuthorized(
-                      rma_id="r-4", order_id="o-4", channel="web-eu", node="BER1", authorized_at=NOW,
-                      lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=2)])),
+    await publish(finance, RETURNS_EVENTS, event("ReturnAuthorized", "r-4", authorized("r-4", "o-4", 2)),
                   event("RefundApproved", "r-4", approval("rf-4", "r-4", "o-4", "10.00", [("goods", "10.00")])))
 
     async def failed() -> bool:
@@ -241,16 +309,27 @@ async def test_a_declined_refund_can_be_settled_by_hand_and_liabilities_are_repo
     assert liability["totals"] == [{"currency": "EUR", "approved_not_refunded": "10.00",
                                     "authorized_not_received": "0.00"}]  # r-4's refund already counted
     assert liability["authorized_not_received"][0]["value"] == "20.00"
-    settled = await finance.post("/v1/refunds/rf-4/manual-settlement", json={"reference": "SEPA-77"})
-    assert settled.status_code == 200 and settled.json()["provider_reference"] == "manual:SEPA-77"
+    requested = await finance.post("/v1/refunds/rf-4/manual-settlement", json={"reference": "SEPA-77"})
+    assert (await finance.post("/v1/refunds/rf-4/retry")).status_code == 409  # one open request per refund
+    assert not await entries(finance, kind="refund_issued")  # nothing is paid on the request
+    settled = await approved_by_another(finance, requested)
+    assert settled["outcome"] == "manual:SEPA-77"
     assert (await finance.post("/v1/refunds/rf-4/manual-settlement", json={"reference": "x"})).status_code == 409
+    again = await finance.post(f"/v1/approval-requests/{settled['id']}/approve", headers=APPROVER)
+    assert again.status_code == 409  # once
     [paid] = await entries(finance, kind="refund_issued")
-    assert paid["posted_by"] == "fin:maria" and net([paid], "1100") == D("-10.00")
+    assert paid["posted_by"] == "sup:li" and net([paid], "1100") == D("-10.00")
+    [issued] = (await finance.get("/v1/refunds", params={"status": "issued"})).json()
+    assert issued["provider_reference"] == "manual:SEPA-77"
+    audit = (await finance.get("/v1/approval-requests")).json()
+    assert [(r["kind"], r["target"], r["requested_by"], r["decided_by"]) for r in audit] == [
+        ("manual_settlement", "refund:rf-4", "fin:maria", "sup:li")]
 
 
 async def test_entries_are_immutable_and_corrected_by_one_reversal(finance):
     refund = approval("rf-5", "r-5", "o-5", "3.00", [("goods", "3.00")])
     await finance.provider.put("/v1/behaviour", json={"decline_references": ["rf-5"]})
+    await known_returns(finance, ("r-5", "o-5"))
     await publish(finance, RETURNS_EVENTS, event("RefundApproved", "r-5", refund))
 
     async def posted() -> bool:
@@ -258,10 +337,12 @@ async def test_entries_are_immutable_and_corrected_by_one_reversal(finance):
 
     await eventually(posted)
     [entry] = await entries(finance, kind="refund_approved")
-    reversed_ = await finance.post(f"/v1/journal/{entry['id']}/reversal", json={"reason": "approved twice"})
-    assert reversed_.status_code == 201, reversed_.text
-    body = reversed_.json()
-    assert body["reverses"] == "refund_approved:rf-5" and body["posted_by"] == "fin:maria"
+    requested = await finance.post(f"/v1/journal/{entry['id']}/reversal", json={"reason": "approved twice"})
+    assert len(await entries(finance)) == 1  # posted only on approval
+    reversal_id = (await approved_by_another(finance, requested))["outcome"].removeprefix("entry:")
+    body = (await finance.get(f"/v1/journal/{reversal_id}")).json()
+    assert body["reverses"] == "refund_approved:rf-5" and body["posted_by"] == "sup:li"
+    assert body["description"].endswith("approved twice (requested by fin:maria, approved by sup:li)")
     assert net([entry, body], "2200") == 0 and net([entry, body], "4010") == 0
     again = await finance.post(f"/v1/journal/{entry['id']}/reversal", json={"reason": "approved twice"})
     assert again.status_code == 409

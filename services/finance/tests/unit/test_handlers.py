@@ -10,22 +10,27 @@ from ecomops_common.contracts import FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENT
 from ecomops_common.contracts.orders import OrderPlaced
 from ecomops_common.contracts.returns import RefundApproved, RefundComponent, RefundedLine, ReturnAuthorized, ReturnLine
 from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine
+from ecomops_common.errors import Forbidden
 from ecomops_common.testing.fakes import received
 from ecomops_common.testing.samples import order_placed
 from finance_service.adapters.fakes import FakeFinanceUnitOfWork
+from finance_service.domain.approvals import RequestDecided, RequestStatus
 from finance_service.domain.journal import IrreversibleEntry
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, RefundInstruction, RefundStatus
 from finance_service.domain.postings import UnitCost
-from finance_service.service_layer.handlers import handlers
-from finance_service.service_layer.journal import AlreadyReversed, EntryNotFound, reverse_entry, set_unit_cost
-from finance_service.service_layer.payouts import (
-    RefundNotFailed,
-    RefundNotFound,
-    pay_out_due_refunds,
-    retry_refund,
-    settle_refund_manually,
+from finance_service.service_layer.approvals import (
+    AlreadyRequested,
+    RequestNotFound,
+    approve,
+    deny,
+    request_manual_settlement,
+    request_retry,
+    request_reversal,
 )
-from finance_service.service_layer.posting import post_parked, record_facts
+from finance_service.service_layer.handlers import handlers
+from finance_service.service_layer.journal import AlreadyReversed, EntryNotFound, set_unit_cost
+from finance_service.service_layer.payouts import RefundNotFailed, RefundNotFound, pay_out_due_refunds
+from finance_service.service_layer.posting import check_held_refunds, post_parked, record_facts
 from finance_service.settings import FinanceSettings
 
 NOW = datetime(2026, 11, 20, 10, tzinfo=UTC)
@@ -41,13 +46,25 @@ def shipped(order_id: str = "o-1") -> ShipmentDispatched:
                               lines=[ShippedLine(line_id="1", sku="SKU-RED-M", quantity=2)])
 
 
-def approval(refund_id: str = "rf-1") -> RefundApproved:
+def approval(refund_id: str = "rf-1", rma_id: str = "r-1", amount: str = "10.00") -> RefundApproved:
     return RefundApproved(
-        refund_id=refund_id, rma_id="r-1", order_id="o-1", channel="web-eu", customer_id="c-42", amount=D("10.00"),
+        refund_id=refund_id, rma_id=rma_id, order_id="o-1", channel="web-eu", customer_id="c-42", amount=D(amount),
         currency="EUR", reason="changed_mind", timing="instant",
         lines=[RefundedLine(line_id="1", sku="SKU-RED-M", quantity=1)],
-        breakdown=[RefundComponent(line_id="1", kind="goods", amount=D("10.00"))], approved_by="policy",
+        breakdown=[RefundComponent(line_id="1", kind="goods", amount=D(amount))], approved_by="policy",
         approved_at=NOW)
+
+
+def authorized(rma_id: str = "r-1") -> ReturnAuthorized:
+    return ReturnAuthorized(rma_id=rma_id, order_id="o-1", channel="web-eu", node="BER1", authorized_at=NOW,
+                            reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=2)])
+
+
+async def known_return() -> FakeFinanceUnitOfWork:
+    """Finance knows order o-1 (2 × 10.00 + 4.99 shipping paid) and its return r-1."""
+    uow = FakeFinanceUnitOfWork()
+    await record_facts(uow, received(placed(), authorized()))
+    return uow
 
 
 def test_each_topic_has_its_consumer_group_and_message_types():
@@ -89,8 +106,7 @@ async def test_a_fact_waits_for_what_it_lacks_and_the_job_posts_it_once_that_arr
 
 async def test_a_return_is_recorded_with_its_receipt():
     uow = FakeFinanceUnitOfWork()
-    rma = ReturnAuthorized(rma_id="r-1", order_id="o-1", channel="web-eu", node="BER1", authorized_at=NOW,
-                           reason="changed_mind", lines=[ReturnLine(line_id="1", sku="SKU-RED-M", quantity=2)])
+    rma = authorized()
     receipt = ReturnReceived(rma_id="r-1", node="BER1", sku="SKU-RED-M", quantity=1, condition="damaged",
                              received_at=NOW)
     await record_facts(uow, received(rma, receipt))
@@ -99,11 +115,44 @@ async def test_a_return_is_recorded_with_its_receipt():
 
 
 async def test_an_approval_sent_twice_is_one_refund_and_one_liability_entry():
-    uow = FakeFinanceUnitOfWork()
+    uow = await known_return()
     await record_facts(uow, received(approval(), approval()))
     assert uow.finance.refunds["rf-1"].status is RefundStatus.pending
     assert uow.finance.refunds["rf-1"].duplicate_requests == 1
-    assert [entry.kind for entry in uow.finance.entries()] == ["refund_approved"] and uow.commits == 1
+    assert [entry.kind for entry in uow.finance.entries()] == ["refund_approved"] and uow.commits == 2
+
+
+async def test_an_approval_of_no_known_return_or_beyond_the_payment_is_refused_and_never_paid():
+    uow = await known_return()
+    # 24.99 was paid for o-1: 10.00 and 14.99 fit, a cent more does not, whichever refund it comes in
+    await record_facts(uow, received(approval("rf-1"), approval("rf-2", amount="14.99"),
+                                     approval("rf-3", amount="0.01"), approval("rf-forged", rma_id="r-404")))
+    statuses = {refund_id: (r.status, r.hold_reason) for refund_id, r in uow.finance.refunds.items()}
+    assert statuses == {
+        "rf-1": (RefundStatus.pending, None), "rf-2": (RefundStatus.pending, None),
+        "rf-3": (RefundStatus.refused, "exceeds_payment: 0.01 EUR is more than the 0.00 left of the 24.99 paid for "
+                                       "order o-1"),
+        "rf-forged": (RefundStatus.refused, "unknown_return: finance knows no return r-404")}
+    assert [entry.source_id for entry in uow.finance.entries("refund_approved")] == ["rf-1", "rf-2"]
+    provider = await pay_out(uow, ProviderOutcome.paid)
+    assert provider.keys == ["refund:r-1:rf-1", "refund:r-1:rf-2"]
+    with pytest.raises(RefundNotFailed, match="refund rf-forged is refused"):
+        await request_manual_settlement(uow, "rf-forged", "SEPA-1", "fin:maria")
+
+
+async def test_an_approval_for_an_order_not_known_yet_is_held_until_it_arrives():
+    uow = FakeFinanceUnitOfWork()
+    await record_facts(uow, received(authorized(), approval()))
+    held = uow.finance.refunds["rf-1"]
+    assert (held.status, held.hold_reason) == (RefundStatus.held, "order_unknown: waiting for order o-1")
+    assert not uow.finance.entries() and await check_held_refunds(uow) == 0
+    assert not (await pay_out(uow, ProviderOutcome.paid)).keys
+
+    await record_facts(uow, received(placed()))
+    assert await check_held_refunds(uow) == 1
+    assert uow.finance.refunds["rf-1"].status is RefundStatus.pending
+    assert [entry.source_id for entry in uow.finance.entries("refund_approved")] == ["rf-1"]
+    assert await check_held_refunds(uow) == 0
 
 
 class Provider:
@@ -122,7 +171,7 @@ async def pay_out(uow: FakeFinanceUnitOfWork, outcome: ProviderOutcome) -> Provi
 
 
 async def test_a_paid_refund_is_posted_and_announced_and_a_declined_one_waits_for_staff():
-    uow = FakeFinanceUnitOfWork()
+    uow = await known_return()
     await record_facts(uow, received(approval("rf-1")))
     provider = await pay_out(uow, ProviderOutcome.paid)
     assert provider.keys == ["refund:r-1:rf-1"] and uow.finance.refunds["rf-1"].status is RefundStatus.issued
@@ -135,47 +184,89 @@ async def test_a_paid_refund_is_posted_and_announced_and_a_declined_one_waits_fo
     assert uow.finance.refunds["rf-2"].status is RefundStatus.failed and len(uow.events("RefundIssued")) == 1
 
 
-async def test_staff_retry_a_declined_refund_with_a_new_key_and_nothing_else():
-    uow = FakeFinanceUnitOfWork()
+async def declined() -> FakeFinanceUnitOfWork:
+    uow = await known_return()
     await record_facts(uow, received(approval()))
     await pay_out(uow, ProviderOutcome.declined)
-    refund = await retry_refund(uow, "rf-1", "fin:maria")
+    return uow
+
+
+async def test_a_retry_is_requested_by_one_clerk_and_takes_effect_when_another_approves():
+    uow = await declined()
+    request = await request_retry(uow, "rf-1", "fin:maria")
+    assert (request.id, request.status, request.requested_by) == (1, RequestStatus.requested, "fin:maria")
+    assert uow.finance.refunds["rf-1"].status is RefundStatus.failed  # nothing happens on the request
+    with pytest.raises(AlreadyRequested, match="refund:rf-1 already waits for approval: request 1"):
+        await request_manual_settlement(uow, "rf-1", "SEPA-77", "fin:omar")
+
+    with pytest.raises(Forbidden, match="fin:maria requested refund_retry 1 and may not approve it") as refused:
+        await approve(uow, 1, "fin:maria")
+    assert refused.value.reason == "segregation_of_duties"
+    assert uow.finance.refunds["rf-1"].status is RefundStatus.failed
+
+    approved = await approve(uow, 1, "sup:li")
+    assert (approved.status, approved.decided_by, approved.outcome) == (
+        RequestStatus.approved, "sup:li", "refund:r-1:rf-1:1")
+    refund = uow.finance.refunds["rf-1"]
     assert refund.status is RefundStatus.pending and refund.idempotency_key == "refund:r-1:rf-1:1"
-    assert uow.finance.refunds["rf-1"].last_error.startswith("retried by fin:maria")
+    assert refund.last_error.startswith("retry requested by fin:maria, approved by sup:li, after: card_closed")
+    assert uow.finance.approval_requests[1].status is RequestStatus.approved
     commits = uow.commits
+    with pytest.raises(RequestDecided, match="request 1 was already approved by sup:li"):
+        await approve(uow, 1, "fin:omar")  # once
     with pytest.raises(RefundNotFailed, match="refund rf-1 is pending; only a failed refund can be acted on"):
-        await retry_refund(uow, "rf-1", "fin:maria")
+        await request_retry(uow, "rf-1", "fin:maria")
     with pytest.raises(RefundNotFound, match="no refund nope"):
-        await retry_refund(uow, "nope", "fin:maria")
+        await request_retry(uow, "nope", "fin:maria")
+    with pytest.raises(RequestNotFound, match="no approval request 9"):
+        await approve(uow, 9, "sup:li")
     assert uow.commits == commits
 
 
-async def test_a_refund_settled_by_hand_is_posted_by_the_person_and_announced():
-    uow = FakeFinanceUnitOfWork()
-    await record_facts(uow, received(approval()))
-    await pay_out(uow, ProviderOutcome.declined)
-    refund = await settle_refund_manually(uow, "rf-1", "SEPA-77", "fin:maria")
+async def test_a_manual_settlement_is_posted_by_its_approver_and_announced():
+    uow = await declined()
+    request = await request_manual_settlement(uow, "rf-1", "SEPA-77", "fin:maria")
+    assert not uow.events("RefundIssued")
+    settled = await approve(uow, request.id, "fin:omar")
+    assert settled.outcome == "manual:SEPA-77"
+    refund = uow.finance.refunds["rf-1"]
     assert refund.status is RefundStatus.issued and refund.provider_reference == "manual:SEPA-77"
-    assert [(entry.kind, by) for entry, by in uow.finance.journal][-1] == ("refund_issued", "fin:maria")
+    assert [(entry.kind, by) for entry, by in uow.finance.journal][-1] == ("refund_issued", "fin:omar")
     assert [event.payload["provider_reference"] for event in uow.events("RefundIssued")] == ["manual:SEPA-77"]
     with pytest.raises(RefundNotFailed):
-        await settle_refund_manually(uow, "rf-1", "again", "fin:maria")
+        await request_manual_settlement(uow, "rf-1", "again", "fin:maria")
 
 
-async def test_an_entry_is_reversed_once_and_a_reversal_never():
-    uow = FakeFinanceUnitOfWork()
+async def test_a_denied_request_changes_nothing_and_the_requester_may_withdraw_theirs():
+    uow = await declined()
+    request = await request_manual_settlement(uow, "rf-1", "SEPA-77", "fin:maria")
+    denied = await deny(uow, request.id, "no transfer found", "fin:maria")
+    assert (denied.status, denied.decided_by, denied.decision_note) == (
+        RequestStatus.denied, "fin:maria", "no transfer found")
+    assert uow.finance.refunds["rf-1"].status is RefundStatus.failed and not uow.events("RefundIssued")
+    with pytest.raises(RequestDecided):
+        await approve(uow, request.id, "sup:li")
+    assert (await request_retry(uow, "rf-1", "fin:maria")).id == 2  # no longer open: a new request may be made
+
+
+async def test_an_entry_is_reversed_once_on_approval_and_a_reversal_never():
+    uow = await known_return()
     await record_facts(uow, received(approval()))
-    reversal_id = await reverse_entry(uow, 1, "approved twice", "fin:maria")
+    request = await request_reversal(uow, 1, "approved twice", "fin:maria")
+    assert len(uow.finance.journal) == 1  # posted only on approval
+    approved = await approve(uow, request.id, "sup:li")
+    reversal_id = int(approved.outcome.removeprefix("entry:"))
     reversal, posted_by = uow.finance.journal[reversal_id - 1]
-    assert (reversal.kind, reversal.reverses, posted_by) == ("reversal", "refund_approved:rf-1", "fin:maria")
-    assert reversal.description.endswith("approved twice (fin:maria)") and uow.commits == 2
+    assert (reversal.kind, reversal.reverses, posted_by) == ("reversal", "refund_approved:rf-1", "sup:li")
+    assert reversal.description.endswith("approved twice (requested by fin:maria, approved by sup:li)")
+    commits = uow.commits
     with pytest.raises(AlreadyReversed, match="journal entry 1 is already reversed"):
-        await reverse_entry(uow, 1, "approved twice", "fin:maria")
+        await request_reversal(uow, 1, "approved twice", "fin:omar")
     with pytest.raises(IrreversibleEntry):
-        await reverse_entry(uow, reversal_id, "undo", "fin:maria")
+        await request_reversal(uow, reversal_id, "undo", "fin:maria")
     with pytest.raises(EntryNotFound, match="no journal entry 99"):
-        await reverse_entry(uow, 99, "nope", "fin:maria")
-    assert uow.commits == 2
+        await request_reversal(uow, 99, "nope", "fin:maria")
+    assert uow.commits == commits and len(uow.finance.approval_requests) == 1
 
 
 async def test_a_unit_cost_is_stored_and_committed():

@@ -7,7 +7,8 @@ from pydantic import ValidationError
 
 from finance_service.settings import FinanceSettings
 
-PRODUCTION = {"environment": "production", "api_token": "s3cr3t-from-vault",
+PRODUCTION = {"environment": "production", "oidc_issuer": "https://id.example.com/realms/shop",
+              "kafka": {"security_protocol": "SASL_SSL"},
               "database_url": "postgresql+asyncpg://finance_app:strong@db/finance",
               "migration_database_url": "postgresql+asyncpg://finance_owner:stronger@db/finance"}
 
@@ -37,7 +38,8 @@ def test_production_refuses_the_payment_simulator(url):
 
 def test_production_refuses_the_simulator_from_the_environment(monkeypatch):
     monkeypatch.setenv("FINANCE_ENVIRONMENT", "production")
-    monkeypatch.setenv("FINANCE_API_TOKEN", "s3cr3t-from-vault")
+    monkeypatch.setenv("OIDC_ISSUER", PRODUCTION["oidc_issuer"])
+    monkeypatch.setenv("FINANCE_KAFKA__SECURITY_PROTOCOL", "SASL_SSL")
     monkeypatch.setenv("FINANCE_DATABASE_URL", PRODUCTION["database_url"])
     monkeypatch.setenv("FINANCE_MIGRATION_DATABASE_URL", PRODUCTION["migration_database_url"])
     monkeypatch.setenv("FINANCE_PAYMENT_PROVIDER_URL", "http://payment-simulator:8090")

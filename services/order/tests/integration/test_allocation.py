@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from ecomops_common.auth import SUPERVISOR
 from ecomops_common.contracts import ALLOCATION_EVENTS, ORDER_EVENTS
 from ecomops_common.contracts.allocation import (
     AllocationExceptionRaised,
@@ -16,11 +17,11 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.envelope import EventEnvelope, new_event
+from ecomops_common.testing.issuer import test_issuer as issuer  # aliased: pytest would collect test_issuer
 from ecomops_common.testing.plugin import consume_until, produce
 from order_service.settings import OrderSettings
 
 pytestmark = pytest.mark.integration
-SUPERVISOR = {"authorization": "Bearer test-token"}
 SKU = "SKU-RED-M"
 
 
@@ -114,9 +115,8 @@ async def test_allocation_results_move_the_order_and_replace_its_allocation(orde
 async def test_a_cancelled_order_keeps_its_status_and_bad_events_are_dead_lettered(order_service, order_json):
     settings = order_service.settings
     order = (await order_service.post("/v1/orders", json=order_json())).json()
-    cancel = {"actor": "channel:web-eu", "reason": "customer request"}
-    assert (await order_service.post(f"/v1/orders/{order['id']}/cancel", json=cancel,
-                                     headers=SUPERVISOR)).status_code == 200
+    assert (await order_service.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "customer request"},
+                                     headers=issuer().bearer("jane", SUPERVISOR))).status_code == 200
 
     shortfall = AllocationExceptionRaised(exception_id="x1", sku=SKU, node="berlin", shortfall=2,
                                           affected_order_ids=[order["id"]], raised_at=datetime.now(UTC))
@@ -127,7 +127,7 @@ async def test_a_cancelled_order_keeps_its_status_and_bad_events_are_dead_letter
 
     cancelled = await order_once(order_service, order["id"], lambda o: o["allocation_revision"] == 1)
     assert cancelled["status"] == "cancelled" and cancelled["allocation"] == []
-    assert [t["actor"] for t in cancelled["history"]][-1] == "channel:web-eu"
+    assert [t["actor"] for t in cancelled["history"]][-1] == "jane"
 
     dead = await consume_until(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS) + ".dlq",
                                lambda rs: len(rs) >= 2)

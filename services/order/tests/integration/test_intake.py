@@ -142,7 +142,10 @@ async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, 
                                                                       order_json, monkeypatch):
     monkeypatch.delenv("ORDER_DATABASE_URL", raising=False)
     monkeypatch.delenv("ORDER_MIGRATION_DATABASE_URL", raising=False)
-    settings = OrderSettings(data_dir=tmp_path, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix)
+    monkeypatch.delenv("OIDC_ISSUER", raising=False)
+    # Local development without an issuer: the static token stands for an admin.
+    settings = OrderSettings(data_dir=tmp_path, kafka_bootstrap_servers=kafka_bootstrap, topic_prefix=topic_prefix,
+                             api_token="local-token")
     assert settings.database_url.startswith("sqlite+aiosqlite:///")
     with pytest.raises(SchemaNotCurrent, match="ecomops-migrate upgrade --service order"):
         async with running(build_app(settings)):
@@ -150,10 +153,12 @@ async def test_with_no_database_configured_it_runs_embedded_on_sqlite(tmp_path, 
     await asyncio.to_thread(upgrade, MIGRATIONS, settings.migration_database_url)
     app = build_app(settings)
     async with running(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order",
+                                     headers={"authorization": "Bearer local-token"}) as client:
             first = await client.post("/v1/orders", json=order_json())
             again = await client.post("/v1/orders", json=order_json())
             assert (first.status_code, again.status_code) == (201, 200)
+            assert first.json()["history"][0]["actor"] == "development-token"
             records = await consume_until(kafka_bootstrap, settings.topic("order.events.v1"), lambda rs: len(rs) >= 1)
     assert [json.loads(r.value)["aggregate_id"] for r in records] == [first.json()["id"]]
     assert (tmp_path / "order.db").exists()

@@ -9,6 +9,8 @@ import httpx
 import pytest
 
 from ecomops_common.testing import samples
+from ecomops_common.testing.issuer import admin_headers
+from ecomops_common.testing.issuer import test_issuer as issuer  # aliased: pytest would collect test_issuer
 from ecomops_common.testing.plugin import running
 from order_service.bootstrap import build_app
 from order_service.settings import OrderSettings
@@ -57,10 +59,11 @@ async def test_a_quantity_beyond_what_the_databases_hold_is_a_422_naming_the_lin
 async def test_a_full_intake_queue_answers_503_with_retry_after_and_takes_orders_again(
         database_url, kafka_bootstrap, topic_prefix):
     settings = OrderSettings(database_url=database_url, kafka_bootstrap_servers=kafka_bootstrap,
-                             topic_prefix=topic_prefix, topic_partitions=2, intake_queue_limit=1)
+                             topic_prefix=topic_prefix, topic_partitions=2, intake_queue_limit=1,
+                             oidc_issuer=issuer().issuer)
     app = build_app(settings)
-    async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
-                                               base_url="http://order") as client:
+    async with running(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://order",
+                                               headers=admin_headers()) as client:
         blocker = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
         transaction = blocker.transaction()
         await transaction.start()

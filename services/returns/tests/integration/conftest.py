@@ -3,12 +3,16 @@ import pytest
 from ecomops_common.contracts import ORDER_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import eventually, produce_events, serving
 from ecomops_common.testing.samples import order_placed
 from returns_service.bootstrap import build_app
 from returns_service.settings import ReturnsSettings
 
-ADMIN = {"authorization": "Bearer test-token"}
+
+def as_(subject: str, *roles: str, **claims) -> dict[str, str]:
+    """Headers of a request by `subject` with `roles`, signed by the test issuer the service trusts."""
+    return test_issuer().bearer(subject, *roles, **claims)
 
 
 @pytest.fixture
@@ -18,10 +22,10 @@ def service_under_test() -> str:
 
 @pytest.fixture
 async def returns(settings_for):
-    """The returns service in this process and an HTTP client on it, with the service's settings and unit of
-    work beside."""
-    async with serving(build_app(settings_for(ReturnsSettings)), ADMIN) as client:
-            yield client
+    """The returns service in this process and an HTTP client on it (calling as an admin unless a request says
+    otherwise), with the service's settings and unit of work beside."""
+    async with serving(build_app(settings_for(ReturnsSettings))) as client:
+        yield client
 
 
 async def sold_and_delivered(returns, order_id: str, lines, *, categories=None, final_sale=(), serials=None,

@@ -5,13 +5,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ecomops_common.auth import FINANCE_CLERK, REFUND_APPROVER
 from ecomops_common.contracts import CHANNEL_ORDERS, CHANNEL_RETURNS, FINANCE_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.contracts.warehouse import ReturnDispositionApplied, ReturnInspected, ReturnReceived
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events
 
-from .conftest import sold_and_delivered
+from .conftest import as_, sold_and_delivered
 
 pytestmark = pytest.mark.integration
 
@@ -36,8 +37,6 @@ async def test_damaged_return_is_quarantined_and_its_refund_with_a_fee_waits_for
     await sold_and_delivered(returns, "o-1", [("1", "HEADPHONES", 2)], serials={"1": ["SN-1", "SN-2"]})
     policy = {"timing": "after_inspection", "restocking_fee_by_grade": {"C": "0.25"}, "approval_threshold": "500"}
     assert (await returns.put("/v1/rules/refund-policies/web-eu", json=policy)).status_code == 200
-    assert (await returns.put("/v1/staff/sup:ana", json={"roles": ["refund_approver"]})).status_code == 200
-    assert (await returns.put("/v1/staff/op-3", json={"roles": ["refund_approver"]})).status_code == 200
 
     created = await returns.post("/v1/returns", json=request("o-1", "req-1", [("HEADPHONES", 1)]))
     assert created.status_code == 201, created.text
@@ -68,13 +67,17 @@ async def test_damaged_return_is_quarantined_and_its_refund_with_a_fee_waits_for
     assert [i["disposition"] for i in rma["inspections"]] == ["quarantine"]
 
     approve = f"/v1/returns/{rma['id']}/settlements/{settlement['id']}/approve"
-    by_inspector = await returns.post(approve, json={"approver": "op-3"})
-    assert (by_inspector.status_code, by_inspector.json()["reason"]) == (403, "approver_is_inspector")
-    no_role = await returns.post(approve, json={"approver": "clerk:bo"})
-    assert (no_role.status_code, no_role.json()["reason"]) == (403, "not_refund_approver")
-    approved = await returns.post(approve, json={"approver": "sup:ana", "note": "photos checked"})
+    ana, inspector = as_("sup:ana", REFUND_APPROVER), as_("op-3", REFUND_APPROVER)  # the inspector, with the role
+    by_inspector = await returns.post(approve, json={}, headers=inspector)
+    assert (by_inspector.status_code, by_inspector.json()["reason"]) == (403, "segregation_of_duties")
+    no_role = await returns.post(approve, json={}, headers=as_("clerk:bo", FINANCE_CLERK))
+    assert (no_role.status_code, no_role.json()["detail"]) == (403, "needs one of the roles admin, refund-approver")
+    # Who approves is the token's subject: a body naming someone else is refused, not believed.
+    named = await returns.post(approve, json={"approver": "sup:ana"}, headers=inspector)
+    assert (named.status_code, named.json()["detail"][0]["loc"]) == (422, ["body", "approver"])
+    approved = await returns.post(approve, json={"note": "photos checked"}, headers=ana)
     assert approved.status_code == 200, approved.text
-    assert (await returns.post(approve, json={"approver": "sup:ana"})).status_code == 409
+    assert (await returns.post(approve, json={}, headers=ana)).status_code == 409
 
     events = await returns_events(settings, 7)
     assert [event_type for event_type, _ in events] == [

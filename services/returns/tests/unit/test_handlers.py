@@ -2,9 +2,12 @@
 and commits, and what it refuses."""
 
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from functools import partial
 
 import pytest
 
+from ecomops_common.auth import CONNECTOR, CUSTOMER_SERVICE, Principal
 from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS
 from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.contracts.orders import OrderPlaced
@@ -22,13 +25,22 @@ from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound
 from ecomops_common.testing.fakes import FakeDelivery, received
 from ecomops_common.testing.samples import order_placed
 from returns_service.adapters.fakes import FakeReturnsUnitOfWork
-from returns_service.domain.rma import RmaStatus, SettlementStatus
+from returns_service.adapters.repository import RMA_DOCUMENT
+from returns_service.domain.rma import RmaStatus, SettlementStatus, WriteOff
 from returns_service.service_layer import rules
-from returns_service.service_layer.handling import decide, follow_finance, follow_warehouse, inspect_at_bench
+from returns_service.service_layer.handling import decide, decide_write_off, follow_finance, inspect_at_bench
+from returns_service.service_layer.handling import follow_warehouse as follow_warehouse_with
 from returns_service.service_layer.intake import follow_orders, request_returns, take_channel_returns
 
 NOW = datetime.now(UTC)
 DELIVERED = NOW - timedelta(days=3)
+WRITE_OFF_APPROVAL_VALUE = Decimal(15)  # a shirt is 10.00: two scrapped at once wait for a supervisor
+follow_warehouse = partial(follow_warehouse_with, write_off_approval_value=WRITE_OFF_APPROVAL_VALUE)
+
+
+def caller(subject: str, *roles: str, **claims) -> Principal:
+    """Who calls over HTTP, as the issuer's token names them."""
+    return Principal(subject, subject, frozenset(roles), claims.get("client"), claims)
 
 
 async def sold_and_delivered(uow: FakeReturnsUnitOfWork, order_id: str = "o-1", lines=(("1", "SHIRT", 2),)) -> None:
@@ -42,8 +54,9 @@ async def sold_and_delivered(uow: FakeReturnsUnitOfWork, order_id: str = "o-1", 
     await follow_warehouse(uow, [FakeDelivery(shipped), FakeDelivery(delivered, occurred_at=DELIVERED)])
 
 
-def request(request_id: str = "req-1", lines=(("SHIRT", 1),), order_id: str = "o-1", **more) -> ReturnRequest:
-    return ReturnRequest(channel="web-eu", request_id=request_id, order_id=order_id, reason="changed_mind",
+def request(request_id: str = "req-1", lines=(("SHIRT", 1),), order_id: str = "o-1", channel: str = "web-eu",
+            **more) -> ReturnRequest:
+    return ReturnRequest(channel=channel, request_id=request_id, order_id=order_id, reason="changed_mind",
                          lines=[{"sku": sku, "quantity": qty} for sku, qty in lines], **more)
 
 
@@ -187,16 +200,15 @@ async def waiting_for_approval(uow: FakeReturnsUnitOfWork) -> tuple[str, str]:
     await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"approval_threshold": "5"}, "admin")
     rma_id = await authorized(uow)
     await follow_warehouse(uow, received(warehouse(rma_id, "received")))
-    rma = await inspect_at_bench(uow, rma_id, "SHIRT", 1, "A", "op-3", None, ())
+    rma = await inspect_at_bench(uow, rma_id, "SHIRT", 1, "A", "op-3", None, (), WRITE_OFF_APPROVAL_VALUE)
     [settlement] = rma.settlements
     assert settlement.status is SettlementStatus.pending_approval
     return rma_id, settlement.id
 
 
-async def test_a_supervisor_approves_a_waiting_refund():
+async def test_a_refund_approver_approves_a_waiting_refund():
     uow = FakeReturnsUnitOfWork()
     rma_id, settlement_id = await waiting_for_approval(uow)
-    assert await rules.put_staff(uow, "sup:ana", ["refund_approver", "refund_approver"]) == ["refund_approver"]
     commits = uow.commits
     rma = await decide(uow, rma_id, settlement_id, "sup:ana", True, "photos checked")
     assert (rma.settlements[0].status, rma.settlements[0].decided_by) == (SettlementStatus.approved, "sup:ana")
@@ -206,16 +218,22 @@ async def test_a_supervisor_approves_a_waiting_refund():
         await decide(uow, rma_id, settlement_id, "sup:ana", True, None)
 
 
-async def test_decisions_are_refused_to_the_wrong_people_and_for_unknown_rmas():
+async def test_decisions_are_refused_to_who_inspected_or_requested_and_for_unknown_rmas():
     uow = FakeReturnsUnitOfWork()
-    rma_id, settlement_id = await waiting_for_approval(uow)
-    await rules.put_staff(uow, "op-3", ["refund_approver"])
+    await sold_and_delivered(uow)
+    await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"approval_threshold": "5"}, "admin")
+    [outcome] = await request_returns(uow, [request()], "WH1", caller("cs-1", CUSTOMER_SERVICE))
+    rma_id = outcome.rma_id
+    await follow_warehouse(uow, received(warehouse(rma_id, "received")))
+    [settlement] = (await inspect_at_bench(uow, rma_id, "SHIRT", 1, "A", "op-3", None, (),
+                                           WRITE_OFF_APPROVAL_VALUE)).settlements
+    settlement_id = settlement.id
     commits = uow.commits
-    with pytest.raises(Forbidden) as no_role:
-        await decide(uow, rma_id, settlement_id, "clerk:bo", False, "no")
-    with pytest.raises(Forbidden) as inspector:
+    with pytest.raises(Forbidden, match="op-3 inspected these items") as inspector:
         await decide(uow, rma_id, settlement_id, "op-3", True, None)
-    assert (no_role.value.reason, inspector.value.reason) == ("not_refund_approver", "approver_is_inspector")
+    with pytest.raises(Forbidden, match="cs-1 requested this return") as requester:
+        await decide(uow, rma_id, settlement_id, "cs-1", False, "no")
+    assert inspector.value.reason == requester.value.reason == "segregation_of_duties"
     with pytest.raises(NotFound, match="RMA RMA-404 not found"):
         await decide(uow, "RMA-404", settlement_id, "sup:ana", True, None)
     assert uow.commits == commits and uow.returns.saved[rma_id].settlements[0].decided_by is None
@@ -226,7 +244,7 @@ async def test_an_inspection_at_the_bench_is_refused_for_units_not_received():
     await sold_and_delivered(uow)
     rma_id = await authorized(uow)
     with pytest.raises(Conflict, match="0 received units of SHIRT wait for inspection"):
-        await inspect_at_bench(uow, rma_id, "SHIRT", 1, "B", "op-3", None, ())
+        await inspect_at_bench(uow, rma_id, "SHIRT", 1, "B", "op-3", None, (), WRITE_OFF_APPROVAL_VALUE)
     assert not uow.events("ReturnDispositionDecided")
 
 
@@ -243,3 +261,97 @@ async def test_rules_are_stored_when_valid_and_refused_field_by_field():
     await rules.put_rule(uow, rules.RETURN_POLICY, "web-eu", {"return_window_days": 14}, "admin")
     policy, row = await rules.stored_rule(uow, rules.RETURN_POLICY, "web-eu")
     assert (policy.return_window_days, row["updated_by"], uow.commits) == (14, "admin", 1)
+
+
+async def test_a_connector_requests_returns_for_its_own_channels_orders_only():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    web = caller("svc-connector-web", CONNECTOR, client="connector-web-eu", channels=["web-eu"])
+    marketplace = caller("svc-connector-mp", CONNECTOR, client="connector-marketplace", channels=["marketplace-de"])
+    with pytest.raises(Forbidden, match="connector-marketplace may not request returns for channel web-eu") as other:
+        await request_returns(uow, [request()], "WH1", marketplace)
+    assert other.value.reason == "channel"
+    # Its own channel in the request, another channel's order: unknown to that channel.
+    [foreign] = await request_returns(uow, [request(channel="marketplace-de")], "WH1", marketplace)
+    assert [r.rule for r in foreign.refusals] == ["unknown_order"]
+    assert not uow.returns.saved
+
+    [outcome] = await request_returns(uow, [request()], "WH1", web)
+    rma = uow.returns.saved[outcome.rma_id]
+    assert (rma.timeline[0].stage, rma.timeline[0].actor) == ("authorized", "svc-connector-web")
+    await take_channel_returns(uow, received(request("req-2")), default_node="WH1")
+    [from_topic] = [r for r in uow.returns.saved.values() if r.id != rma.id]
+    assert from_topic.timeline[0].actor == "channel:web-eu"
+
+
+async def test_no_return_for_an_order_only_the_warehouse_has_told_of():
+    """A shipment or delivery may be heard of before OrderPlaced (or without it): no channel, no return, so
+    nobody is paid an instant refund for an order this service never saw sold."""
+    uow = FakeReturnsUnitOfWork()
+    await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"timing": "instant", "instant_max_amount": "50"},
+                         "admin")
+    shipped = ShipmentDispatched(order_id="o-9", node="BER1", tracking_number="TRK9", shipped_at=DELIVERED,
+                                 lines=[ShippedLine(line_id="1", sku="SHIRT", quantity=1)])
+    await follow_warehouse(uow, received(shipped))
+    [outcome] = await request_returns(uow, [request(order_id="o-9")], "WH1", caller("cs-1", CUSTOMER_SERVICE))
+    assert [(r.rule, r.field) for r in outcome.refusals] == [("unknown_order", "order_id")]
+    assert not uow.returns.saved and not uow.events("RefundApproved")
+
+
+async def scrapped_at_the_bench(uow: FakeReturnsUnitOfWork, units: int) -> str:
+    """An RMA whose units were graded D (scrap) at the bench by op-3."""
+    await sold_and_delivered(uow)
+    rma_id = await authorized(uow, lines=[("SHIRT", units)])
+    await follow_warehouse(uow, received(warehouse(rma_id, "received", units, condition="damaged")))
+    await inspect_at_bench(uow, rma_id, "SHIRT", units, "D", "op-3", None, (), WRITE_OFF_APPROVAL_VALUE)
+    return rma_id
+
+
+async def test_a_write_off_within_the_value_goes_to_the_warehouse_at_once():
+    uow = FakeReturnsUnitOfWork()
+    rma_id = await scrapped_at_the_bench(uow, 1)
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert (decided.payload["disposition"], decided.payload["quantity"]) == ("scrap", 1)
+    assert uow.returns.saved[rma_id].inspections[0].write_off is None
+
+
+async def test_a_write_off_above_the_value_waits_for_a_supervisor_who_did_not_grade_it():
+    uow = FakeReturnsUnitOfWork()
+    rma_id = await scrapped_at_the_bench(uow, 2)
+    rma = uow.returns.saved[rma_id]
+    [inspection] = rma.inspections
+    assert (inspection.disposition, inspection.write_off) == ("scrap", WriteOff.pending_approval)
+    assert not uow.events("ReturnDispositionDecided") and rma.waiting_write_off
+    assert [(s.stage, s.actor) for s in uow.returns.audit if s.stage.startswith(("inspected", "write_off"))] == [
+        ("inspected", "op-3"), ("write_off_pending_approval", "policy")]
+
+    commits = uow.commits
+    with pytest.raises(Forbidden) as refused:
+        await decide_write_off(uow, rma_id, inspection.id, "op-3", None)
+    assert refused.value.reason == "segregation_of_duties" and uow.commits == commits
+    await decide_write_off(uow, rma_id, inspection.id, "sup:ana", "photos checked")
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert (decided.payload["disposition"], decided.payload["quantity"], decided.payload["grade"]) == ("scrap", 2, "D")
+    assert (uow.returns.audit[-1].stage, uow.returns.audit[-1].actor) == ("write_off_approved", "sup:ana")
+    with pytest.raises(Conflict, match="no write-off waiting"):
+        await decide_write_off(uow, rma_id, inspection.id, "sup:ana", None)
+
+
+async def test_a_refused_write_off_sends_the_units_where_the_supervisor_says():
+    uow = FakeReturnsUnitOfWork()
+    rma_id = await scrapped_at_the_bench(uow, 2)
+    [inspection] = uow.returns.saved[rma_id].inspections
+    await decide_write_off(uow, rma_id, inspection.id, "sup:ana", "repairable", instead="refurbish")
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert decided.payload["disposition"] == "refurbish"
+    rma = uow.returns.saved[rma_id]
+    assert (rma.inspections[0].write_off, rma.lines[0].dispositions) == (WriteOff.rejected, {"refurbish": 2})
+
+
+def test_an_rma_stored_before_write_off_approvals_still_loads():
+    stored = {"id": "RMA-1", "order_id": "o-1", "channel": "web-eu", "customer_id": "c-42", "reason": "other",
+              "node": "BER1", "lines": [], "inspections": [
+                  {"sku": "SHIRT", "quantity": 1, "grade": "A", "disposition": "restock", "rule_id": "r",
+                   "serial_mismatch": False, "missing_accessories": [], "inspector": "op-3"}]}
+    [inspection] = RMA_DOCUMENT.validate_python(stored).inspections
+    assert (inspection.id, inspection.write_off, inspection.inspector) == ("", None, "op-3")

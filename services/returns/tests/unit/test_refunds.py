@@ -177,18 +177,15 @@ def test_signals_come_in_a_stable_order():
     assert signals == list(RISK_SIGNALS)
 
 
-def test_only_a_refund_approver_who_did_not_inspect_may_approve():
-    check_approver("sup-1", "insp-7", {"refund_approver"})
-    check_approver("sup-1", None, {"refund_approver", "supervisor"})
-    with pytest.raises(ApprovalRefused, match="lacks the refund_approver role") as refused:
-        check_approver("sup-1", "insp-7", {"supervisor"})
-    assert refused.value.reason == "not_refund_approver"
-    with pytest.raises(ApprovalRefused) as refused:
-        check_approver("sup-1", "sup-1", {"refund_approver"})
-    assert refused.value.reason == "approver_is_inspector"
-    with pytest.raises(ApprovalRefused) as refused:
-        check_approver("sup-1", ["insp-7", "sup-1"], {"refund_approver"})
-    assert refused.value.reason == "approver_is_inspector"
+def test_neither_who_inspected_nor_who_requested_the_return_may_decide_its_refund():
+    check_approver("sup-1", {"insp-7"}, "cs-2")
+    check_approver("sup-1", set(), None)
+    with pytest.raises(ApprovalRefused, match="sup-1 inspected these items") as refused:
+        check_approver("sup-1", {"insp-7", "sup-1"}, "cs-2")
+    assert refused.value.reason == "segregation_of_duties"
+    with pytest.raises(ApprovalRefused, match="sup-1 requested this return") as refused:
+        check_approver("sup-1", {"insp-7"}, "sup-1")
+    assert refused.value.reason == "segregation_of_duties"
 
 
 def test_each_timing_issues_the_refund_from_its_stage():

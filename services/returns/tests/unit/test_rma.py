@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from returns_service.domain.dispositions import DEFAULT_TABLE
-from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Stage, cycle_time_summary
+from returns_service.domain.refunds import ApprovalRefused
+from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Stage, WriteOff, cycle_time_summary
 
 T0 = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
@@ -49,6 +50,43 @@ def test_only_received_units_can_be_inspected_and_only_inspected_rmas_close(rma)
         rma.inspect("TSHIRT-M", 1, "E", DEFAULT_TABLE, T0, "inspector:ola")
     with pytest.raises(RmaError, match="only an inspected RMA"):
         rma.close(T0, "finance", "too early")
+
+
+def test_a_write_off_above_the_value_waits_for_a_supervisor_who_did_not_grade_it(rma):
+    rma.receive("TSHIRT-M", 2, "damaged", T0, "dev9")
+    rma.receive("HEADPHONES", 1, "damaged", T0, "dev9")
+    cheap = rma.inspect("TSHIRT-M", 1, "D", DEFAULT_TABLE, T0, "inspector:ola", write_off_approval_value=Decimal(50))
+    assert (cheap.disposition, cheap.write_off, cheap.value) == ("scrap", None, Decimal("19.99"))
+    costly = rma.inspect("HEADPHONES", 1, "D", DEFAULT_TABLE, T0, "inspector:ola",
+                         write_off_approval_value=Decimal(50))
+    assert (costly.id, costly.disposition, costly.write_off) == ("rma-1-I2", "scrap", WriteOff.pending_approval)
+    assert rma.waiting_write_off and rma.timeline[-1].stage == "write_off_pending_approval"
+
+    with pytest.raises(ApprovalRefused, match="inspector:ola inspected these items") as refused:
+        rma.decide_write_off(costly.id, "inspector:ola", T0)
+    assert refused.value.reason == "segregation_of_duties"
+    approved = rma.decide_write_off(costly.id, "sup:ana", T0 + timedelta(hours=1), note="photos checked")
+    assert (approved.write_off, approved.decided_by, approved.disposition) == (WriteOff.approved, "sup:ana", "scrap")
+    assert rma.inspections[1] == approved and not rma.waiting_write_off
+    assert (rma.timeline[-1].stage, rma.timeline[-1].actor) == ("write_off_approved", "sup:ana")
+    with pytest.raises(RmaError, match="no write-off waiting"):
+        rma.decide_write_off(costly.id, "sup:ana", T0)
+    with pytest.raises(RmaError, match="no write-off waiting"):
+        rma.decide_write_off(cheap.id, "sup:ana", T0)
+
+
+def test_a_refused_write_off_sends_the_units_to_another_disposition(rma):
+    rma.receive("TSHIRT-M", 2, "damaged", T0, "dev9")
+    inspection = rma.inspect("TSHIRT-M", 2, "D", DEFAULT_TABLE, T0, "inspector:ola",
+                             write_off_approval_value=Decimal(0))
+    with pytest.raises(RmaError, match="instead of a write-off"):
+        rma.decide_write_off(inspection.id, "sup:ana", T0, instead="liquidate")
+    with pytest.raises(RmaError, match="has no inspection"):
+        rma.decide_write_off("rma-1-I9", "sup:ana", T0, instead="quarantine")
+    rejected = rma.decide_write_off(inspection.id, "sup:ana", T0, instead="refurbish", note="repairable")
+    assert (rejected.disposition, rejected.write_off) == ("refurbish", WriteOff.rejected)
+    assert rma.line_of("TSHIRT-M").dispositions == {"refurbish": 2}
+    assert rma.timeline[-1].note == "2 × TSHIRT-M → refurbish, not scrap: repairable"
 
 
 def test_cycle_times_summarise_many_rmas_per_stage():

@@ -11,7 +11,6 @@ from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Settle
 from returns_service.domain.settlement import approve, deny, issue, next_settlement, per_line
 
 T0 = datetime(2026, 11, 22, 9, tzinfo=UTC)
-APPROVER = ["refund_approver"]
 
 
 def rma(reason: str = "size_fit", resolution: str = "refund") -> Rma:
@@ -60,7 +59,7 @@ def test_the_cap_counts_what_other_returns_of_the_line_refunded():
     assert per_line(quote) == {"1": Decimal("15.00")}
 
 
-def test_risky_refunds_wait_for_an_approver_who_did_not_inspect_and_may_approve_less():
+def test_risky_refunds_wait_for_an_approver_who_neither_inspected_nor_requested_and_may_approve_less():
     r = rma()
     r.receive("TSHIRT-M", 1, "damaged", T0, "dev9")
     r.inspect("TSHIRT-M", 1, "C", DEFAULT_TABLE, T0, "op-3")  # damaged although the reason was size_fit
@@ -68,15 +67,15 @@ def test_risky_refunds_wait_for_an_approver_who_did_not_inspect_and_may_approve_
     assert waiting.status is SettlementStatus.pending_approval
     assert waiting.risk_signals == ["frequent_returner", "grade_worse_than_reason"]
     with pytest.raises(ApprovalRefused, match="inspected"):
-        approve(r, waiting.id, "op-3", APPROVER, T0)
-    with pytest.raises(ApprovalRefused, match="role"):
-        approve(r, waiting.id, "clerk", [], T0)
+        approve(r, waiting.id, "op-3", T0)
+    with pytest.raises(ApprovalRefused, match="requested"):
+        deny(r, waiting.id, "portal", T0, "the one who opened the return")
     with pytest.raises(RmaError, match="from 0 to the quoted"):
-        approve(r, waiting.id, "sup", APPROVER, T0, amount=Decimal("25.00"))
-    approve(r, waiting.id, "sup", APPROVER, T0, amount=Decimal("12.00"), note="keeps the tag")
+        approve(r, waiting.id, "sup", T0, amount=Decimal("25.00"))
+    approve(r, waiting.id, "sup", T0, amount=Decimal("12.00"), note="keeps the tag")
     assert (waiting.amount, waiting.decided_by, per_line(waiting)) == (Decimal("12.00"), "sup", {"1": Decimal("12.00")})
     with pytest.raises(RmaError, match="only a waiting one"):
-        deny(r, waiting.id, "sup", APPROVER, T0, "changed my mind")
+        deny(r, waiting.id, "sup", T0, "changed my mind")
 
 
 def test_an_rma_closes_once_inspected_units_are_moved_and_every_settlement_is_final():

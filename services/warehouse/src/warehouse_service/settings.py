@@ -13,7 +13,11 @@ class WarehouseSettings(ServiceSettings):
     service_name: str = "warehouse"
     http_port: int = 8003
     count_auto_adjust_units: int = Field(
-        default=2, ge=0, description="A count variance up to this many units is adjusted without approval")
+        default=0, ge=0, description="A count variance up to this many units is adjusted without approval; 0: "
+                                     "every variance waits for a supervisor other than the counter")
+    short_pick_approval_units: int = Field(
+        default=5, ge=0, description="A short pick writing off more units than this waits for a supervisor other "
+                                     "than the reporter")
     wave_size: int = Field(default=1, ge=1, description="Tasks that release a wave at once; 1 releases every "
                                                           "task as it is made (no waves)")
     carrier_cutoffs: dict[str, time] = Field(default_factory=lambda: {"express": time(14), "standard": time(17)},

@@ -55,7 +55,7 @@ async def finish_at_once(unit_of_work, first: dict, second: dict) -> None:
 async def test_the_scan_that_finishes_an_order_announces_it_when_another_line_finishes_at_once(warehouse):
     settings = warehouse.settings
     for sku in SKUS:
-        for body in (scan(f"in-{sku}", "receive", sku, "DOCK-IN"),
+        for body in (scan(f"in-{sku}", "receive", sku, "DOCK-IN", reference="PO-TEST"),
                      scan(f"away-{sku}", "putaway", sku, "DOCK-IN", to_location="A-01-03")):
             assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
     await produce_events(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS), [new_event(

@@ -5,9 +5,11 @@ from datetime import UTC, datetime
 
 import pytest
 
+from ecomops_common.auth import WAREHOUSE_OPERATOR
 from ecomops_common.contracts import RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided, ReturnLine
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import consume_until, eventually, produce_events
 
 pytestmark = pytest.mark.integration
@@ -45,8 +47,9 @@ async def test_returned_units_wait_for_inspection_and_go_where_the_disposition_s
         "over_receipt"
     receipt = (await warehouse.get("/v1/receipts/RMA-1")).json()
     assert receipt["conditions"] == {"SKU-RED-M": {"like_new": 3, "damaged": 1}}
-    inspect = {**serialised, "scan_id": "i1", "kind": "inspect", "condition": "missing_parts", "operator_id": "op-3"}
-    assert (await warehouse.post("/v1/scans", json=inspect)).status_code == 200
+    inspect = {**serialised, "scan_id": "i1", "kind": "inspect", "condition": "missing_parts", "operator_id": "op-9"}
+    inspector = test_issuer().bearer("op-3", WAREHOUSE_OPERATOR)  # the inspector recorded: the caller
+    assert (await warehouse.post("/v1/scans", json=inspect, headers=inspector)).status_code == 200
     too_many = await warehouse.post("/v1/scans", json={**inspect, "scan_id": "i2", "quantity": 5})
     assert too_many.json()["detail"][0]["type"] == "quantity_above_stock"
 

@@ -4,13 +4,17 @@ import json
 
 import pytest
 
+from ecomops_common.auth import SUPERVISOR, WAREHOUSE_OPERATOR
 from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_STOCK, WAREHOUSE_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import consume_until, eventually, produce, produce_events, run_reconciliation
 from warehouse_service.service_layer.scanning import SCANS
 
 pytestmark = pytest.mark.integration
+OPERATOR = test_issuer().bearer("op-15", WAREHOUSE_OPERATOR)
+JANE, KIM = (test_issuer().bearer(f"supervisor:{name}", SUPERVISOR) for name in ("jane", "kim"))
 
 
 def scan(scan_id: str, kind: str, quantity: int, location: str = "DOCK-IN", **changes) -> dict:
@@ -64,22 +68,21 @@ async def test_scans_that_cannot_be_applied_wait_in_the_exception_queue(warehous
                                       "msg": "SKU-RED-M at BER1/DOCK-IN (received_pending_putaway): asked for 4, "
                                              "only 0 there"}]
     # The device's next scans are still processed.
-    assert (await warehouse.post("/v1/scans", json=scan("s10", "receive", 1))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=scan("s10", "receive", 1, reference="PO-TEST"))).status_code == 200
     assert (refused._value.get(), applied._value.get()) == (counted_before[0] + 1, counted_before[1] + 1)
     queue = (await warehouse.get("/v1/scan-exceptions")).json()
     assert [(e["scan_id"], e["reason"], e["scan"]["quantity"]) for e in queue] == [("s9", "quantity_above_stock", 4)]
-    resolved = await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"actor": "supervisor:jane",
-                                                                            "resolution": "miscount, rescanned"})
+    resolved = await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"resolution": "miscount, rescanned"})
     assert resolved.status_code == 200
     assert (await warehouse.get("/v1/scan-exceptions")).json() == []
-    assert (await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"actor": "x", "resolution": "y"})
+    assert (await warehouse.post("/v1/scan-exceptions/s9/resolve", json={"resolution": "y"})
             ).status_code == 404
 
 
 async def test_scans_from_kafka_are_applied_once_and_malformed_ones_dead_lettered(warehouse):
     settings = warehouse.settings
     topic = settings.topic(WAREHOUSE_SCANS)
-    good = json.dumps(scan("k1", "receive", 2)).encode()
+    good = json.dumps(scan("k1", "receive", 2, reference="PO-TEST")).encode()
     await produce(settings.kafka_bootstrap_servers, topic, [
         (b"dev7", good), (b"dev7", good), (b"dev7", b"{broken"),
         (b"dev7", json.dumps(scan("k2", "teleport", 1)).encode()),
@@ -95,27 +98,31 @@ async def test_scans_from_kafka_are_applied_once_and_malformed_ones_dead_lettere
     assert sorted(dict(r.headers)["dlq_reason"].decode() for r in dead) == ["schema_invalid", "unparseable"]
 
 
+@pytest.mark.parametrize("warehouse_settings", [{"count_auto_adjust_units": 2}])
 async def test_count_variances_adjust_at_once_or_after_another_supervisor_approves(warehouse):
-    for body in (scan("c-r", "receive", 10), scan("c-p", "putaway", 10, to_location="A-01-03")):
+    for body in (scan("c-r", "receive", 10, reference="PO-TEST"), scan("c-p", "putaway", 10, to_location="A-01-03")):
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
-    # 1 unit missing: within the threshold (2), adjusted at once.
-    assert (await warehouse.post("/v1/scans", json=scan("c1", "count", 9, location="A-01-03"))).status_code == 200
+    # A supervisor counts. 1 unit missing: within the threshold (2), adjusted at once.
+    assert (await warehouse.post("/v1/scans", json=scan("c1", "count", 9, location="A-01-03"), headers=KIM)
+            ).status_code == 200
     # 6 more missing: waits for approval, the books keep 9.
-    assert (await warehouse.post("/v1/scans", json=scan("c2", "count", 3, location="A-01-03"))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=scan("c2", "count", 3, location="A-01-03"), headers=KIM)
+            ).status_code == 200
     pending, = (await warehouse.get("/v1/count-variances")).json()
     assert (pending["scan_id"], pending["expected"], pending["counted"]) == ("c2", 9, 3)
     sellable = {"sku": "SKU-RED-M", "status": "sellable"}
     assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 9
 
-    own = await warehouse.post("/v1/count-variances/c2/approve", json={"actor": "op-15"})
-    assert own.status_code == 409 and "another supervisor" in own.json()["detail"]
-    approved = await warehouse.post("/v1/count-variances/c2/approve", json={"actor": "supervisor:jane"})
+    own = await warehouse.post("/v1/count-variances/c2/approve", headers=KIM)
+    assert own.status_code == 403 and own.json() == {
+        "reason": "segregation_of_duties", "detail": "supervisor:kim counted c2: another supervisor decides"}
+    approved = await warehouse.post("/v1/count-variances/c2/approve", headers=JANE)
     assert approved.status_code == 200
     assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 3
-    assert (await warehouse.post("/v1/count-variances/c2/reject", json={"actor": "supervisor:kim"})).status_code == 404
+    assert (await warehouse.post("/v1/count-variances/c2/reject", headers=JANE)).status_code == 404
     history = (await warehouse.get("/v1/movements", params={"sku": "SKU-RED-M"})).json()
     assert [(m["reason"], m["quantity"], m["actor"]) for m in history[:2]] == [
-        ("count_adjustment", 6, "supervisor:jane"), ("count_adjustment", 1, "op-15")]
+        ("count_adjustment", 6, "supervisor:jane"), ("count_adjustment", 1, "supervisor:kim")]
 
     levels = await consume_until(warehouse.settings.kafka_bootstrap_servers, warehouse.settings.topic(INVENTORY_STOCK),
                                  lambda rs: any(json.loads(r.value)["payload"]["sellable_on_hand"] == 3 for r in rs))
@@ -124,11 +131,12 @@ async def test_count_variances_adjust_at_once_or_after_another_supervisor_approv
     assert (await warehouse.get("/v1/reconciliation")).json()["ok"] is True
 
 
+@pytest.mark.parametrize("warehouse_settings", [{"count_auto_adjust_units": 2}])
 async def test_count_adjustments_that_change_the_books_are_published_as_stock_adjusted(warehouse):
-    for body in (scan("sa-r", "receive", 10), scan("sa-p", "putaway", 10, to_location="A-01-03")):
+    for body in (scan("sa-r", "receive", 10, reference="PO-TEST"), scan("sa-p", "putaway", 10, to_location="A-01-03")):
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
-    task = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03",
-                                                            "actor": "supervisor:jane"})).json()
+    task = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03"}, headers=JANE)
+            ).json()
     at_bin = {"location": "A-01-03"}
     counts = [scan("sa-0", "count", 10, reference=task["id"], **at_bin),  # as the books say: nothing to adjust
               scan("sa-1", "count", 12, reference=task["id"], **at_bin),  # 2 found: adjusted at once
@@ -136,14 +144,13 @@ async def test_count_adjustments_that_change_the_books_are_published_as_stock_ad
               scan("sa-3", "count", 4, **at_bin),  # 7 lost: waits for a supervisor
               scan("sa-4", "count", 0, **at_bin)]  # 4 more lost after sa-3 is approved: rejected below
     for body in counts[:4]:
-        assert (await warehouse.post("/v1/scans", json=body)).status_code == 200, body
-    assert (await warehouse.post("/v1/count-variances/sa-3/approve", json={"actor": "supervisor:jane"})
-            ).status_code == 200
-    assert (await warehouse.post("/v1/scans", json=counts[4])).status_code == 200
-    assert (await warehouse.post("/v1/count-variances/sa-4/reject", json={"actor": "supervisor:jane"})
-            ).status_code == 200
+        assert (await warehouse.post("/v1/scans", json=body, headers=OPERATOR)).status_code == 200, body
+    assert (await warehouse.post("/v1/count-variances/sa-3/approve", headers=JANE)).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=counts[4], headers=OPERATOR)).status_code == 200
+    assert (await warehouse.post("/v1/count-variances/sa-4/reject", headers=JANE)).status_code == 200
     # 1 found against the books' 4: adjusted at once, published after everything above.
-    assert (await warehouse.post("/v1/scans", json=scan("sa-5", "count", 5, **at_bin))).status_code == 200
+    assert (await warehouse.post("/v1/scans", json=scan("sa-5", "count", 5, **at_bin), headers=OPERATOR)
+            ).status_code == 200
 
     def adjustments(records) -> list:
         return [r for r in records if dict(r.headers)["event_type"] == b"StockAdjusted"]
@@ -169,14 +176,15 @@ async def test_count_adjustments_that_change_the_books_are_published_as_stock_ad
 async def test_transferred_units_are_in_transit_until_received_at_the_destination(warehouse):
     ham = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "B-01", "kind": "storage"}]}
     assert (await warehouse.put("/v1/warehouses/HAM1/locations", json=ham)).status_code == 200
-    for body in (scan("t-r", "receive", 5), scan("t-p", "putaway", 5, to_location="A-01-03")):
+    for body in (scan("t-r", "receive", 5, reference="PO-TEST"), scan("t-p", "putaway", 5, to_location="A-01-03")):
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
-    transfer = {"reference": "TR-1", "from_node": "BER1", "to_node": "HAM1", "actor": "planner:ana",
+    transfer = {"reference": "TR-1", "from_node": "BER1", "to_node": "HAM1",
                 "lines": [{"sku": "SKU-RED-M", "from_location": "A-01-03", "quantity": 3}]}
     too_many = {**transfer, "reference": "TR-2", "lines": [{**transfer["lines"][0], "quantity": 9}]}
     assert (await warehouse.post("/v1/transfers", json=too_many)).status_code == 409
-    dispatched = await warehouse.post("/v1/transfers", json=transfer)
-    assert dispatched.status_code == 201 and dispatched.json()["transfer_from"] == "BER1"
+    dispatched = await warehouse.post("/v1/transfers", json=transfer, headers=JANE)
+    assert dispatched.status_code == 201
+    assert (dispatched.json()["transfer_from"], dispatched.json()["created_by"]) == ("BER1", "supervisor:jane")
 
     def units(rows):
         return {(r["node"], r["location"], r["status"]): r["units"] for r in rows}
@@ -203,13 +211,13 @@ async def test_transferred_units_are_in_transit_until_received_at_the_destinatio
 
 
 async def test_count_tasks_are_finished_by_their_counts_or_closed(warehouse):
-    for body in (scan("ct-r", "receive", 4), scan("ct-p", "putaway", 4, to_location="A-01-03")):
+    for body in (scan("ct-r", "receive", 4, reference="PO-TEST"), scan("ct-p", "putaway", 4, to_location="A-01-03")):
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
-    one = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03", "sku": "SKU-RED-M",
-                                                           "actor": "supervisor:jane"})).json()
-    bin_count = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-04",
-                                                                "actor": "supervisor:jane"})).json()
-    assert (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "actor": "x"})).status_code == 422
+    one = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-03", "sku": "SKU-RED-M"})
+           ).json()
+    bin_count = (await warehouse.post("/v1/count-tasks", json={"node": "BER1", "location": "A-01-04"})).json()
+    nothing = await warehouse.post("/v1/count-tasks", json={"node": "BER1"})
+    assert nothing.status_code == 422 and nothing.json()["detail"][0]["loc"] == ["body", "location"]
 
     wrong = await warehouse.post("/v1/scans", json=scan("ct-1", "count", 4, location="A-01-04", reference=one["id"]))
     assert wrong.json()["detail"][0]["type"] == "wrong_item"
@@ -226,8 +234,10 @@ async def test_count_tasks_are_finished_by_their_counts_or_closed(warehouse):
 
 async def test_lots_serial_numbers_and_expiry_dates_keep_units_apart(warehouse):
     batch = {"lot": "L7", "expiry": "2027-01-31"}
-    scans = [scan("l-1", "receive", 3, **batch), scan("l-2", "putaway", 2, to_location="A-01-03", **batch),
-             scan("s-1", "receive", 1, serial="SN-1"), scan("s-2", "putaway", 1, to_location="A-01-04", serial="SN-1")]
+    scans = [scan("l-1", "receive", 3, reference="PO-TEST", **batch),
+             scan("l-2", "putaway", 2, to_location="A-01-03", **batch),
+             scan("s-1", "receive", 1, reference="PO-TEST", serial="SN-1"),
+             scan("s-2", "putaway", 1, to_location="A-01-04", serial="SN-1")]
     for body in scans:
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200, body
     stock = {(r["location"], r["status"], r["lot"], r["serial"], r["expiry"]): r["units"]

@@ -2,9 +2,11 @@
 
 import pytest
 
+from ecomops_common.auth import SUPERVISOR
 from ecomops_common.contracts import ALLOCATION_EVENTS
 from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.envelope import new_event
+from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.plugin import eventually, produce_events
 
 pytestmark = pytest.mark.integration
@@ -21,12 +23,13 @@ def pick(scan_id: str, task_id: str) -> dict:
             "kind": "pick", "sku": "SKU-RED-M", "quantity": 1, "location": "A-01-03", "reference": task_id}
 
 
-@pytest.mark.parametrize("wave_size", [2])
+@pytest.mark.parametrize("warehouse_settings", [{"wave_size": 2}])
 async def test_waves_are_released_when_full_or_by_a_supervisor(warehouse):
     settings = warehouse.settings
     for n, kind, extra in ((1, "receive", {"location": "DOCK-IN"}),
                            (2, "putaway", {"location": "DOCK-IN", "to_location": "A-01-03"})):
-        body = {**pick(f"in-{n}", ""), "kind": kind, "quantity": 5, "reference": None, **extra}
+        body = {**pick(f"in-{n}", ""), "kind": kind, "quantity": 5, "reference": "PO-TEST" if n == 1 else None,
+                **extra}
         assert (await warehouse.post("/v1/scans", json=body)).status_code == 200
 
     async def tasks_of(order_id: str) -> list[dict]:
@@ -55,8 +58,10 @@ async def test_waves_are_released_when_full_or_by_a_supervisor(warehouse):
     await produce_events(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS), [allocated("o3")])
     await eventually(lambda: has_task("o3"))
     third, = await tasks_of("o3")
-    release = {"actor": "supervisor:jane"}
-    assert (await warehouse.post(f"/v1/waves/{third['wave_id']}/release", json=release)).status_code == 200
-    assert (await warehouse.post(f"/v1/waves/{third['wave_id']}/release", json=release)).status_code == 409
-    assert (await warehouse.post("/v1/waves/nope/release", json=release)).status_code == 404
+    jane = test_issuer().bearer("supervisor:jane", SUPERVISOR)
+    assert (await warehouse.post(f"/v1/waves/{third['wave_id']}/release", headers=jane)).status_code == 200
+    assert (await warehouse.post(f"/v1/waves/{third['wave_id']}/release", headers=jane)).status_code == 409
+    assert (await warehouse.post("/v1/waves/nope/release", headers=jane)).status_code == 404
+    assert (await warehouse.get("/v1/waves", params={"status": "released"})).json()[-1]["released_by"] == \
+        "supervisor:jane"
     assert (await warehouse.post("/v1/scans", json=pick("p3", third["id"]))).status_code == 200

@@ -5,10 +5,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from ecomops_common.auth import CARRIER, DEVICE, SUPERVISOR, WAREHOUSE_OPERATOR, Principal
 from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided, ReturnLine
 from ecomops_common.contracts.warehouse import Scan
-from ecomops_common.errors import Conflict, Invalid, NotFound
+from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound
 from ecomops_common.testing.fakes import received
 from warehouse_service.adapters.fakes import FakeWarehouse, FakeWarehouseUnitOfWork
 from warehouse_service.domain.layout import Location, LocationKind
@@ -17,13 +18,27 @@ from warehouse_service.domain.scans import CountVariance
 from warehouse_service.domain.tasks import PickTask
 from warehouse_service.domain.waves import Wave, WaveAlreadyReleased, WaveRules, WaveStatus
 from warehouse_service.service_layer import admin, counting, progress, tasks, transfers
+from warehouse_service.service_layer.callers import node_filter
 from warehouse_service.service_layer.returns import follow_returns
-from warehouse_service.service_layer.scanning import resolve_scan_exception, take_scans
+from warehouse_service.service_layer.scanning import (
+    approve_scan_exception,
+    resolve_scan_exception,
+    take_scan_by,
+    take_scans,
+)
 
 NOW = datetime.now(UTC)
 BIN = Place("BER1", "A-01-03", StockStatus.sellable)
 LAYOUT = [Location("BER1", "DOCK-IN", LocationKind.receiving), Location("BER1", "A-01-03", LocationKind.storage),
           Location("BER1", "Q-1", LocationKind.quarantine)]
+
+
+def caller(subject: str, *roles: str, **claims) -> Principal:
+    return Principal(subject, subject, frozenset(roles), None, claims)
+
+
+PICKER = caller("op-15", WAREHOUSE_OPERATOR)
+SCANNER = caller("scanner-ber1", DEVICE, node="BER1")
 
 
 def stocked(units: int = 10) -> FakeWarehouse:
@@ -34,8 +49,9 @@ def stocked(units: int = 10) -> FakeWarehouse:
 
 
 def scan(scan_id: str, kind: str, quantity: int, location: str = "DOCK-IN", **changes) -> Scan:
-    return Scan(scan_id=scan_id, device_id="dev7", operator_id="op-15", warehouse_id="BER1", scanned_at=NOW,
-                kind=kind, sku="SKU", quantity=quantity, location=location, **changes)
+    return Scan(**{"scan_id": scan_id, "device_id": "dev7", "operator_id": "op-15", "warehouse_id": "BER1",
+                   "scanned_at": NOW, "kind": kind, "sku": "SKU", "quantity": quantity, "location": location,
+                   **changes})
 
 
 def allocated(order_id: str, revision: int, quantity: int = 1) -> OrderAllocated:
@@ -46,7 +62,7 @@ def allocated(order_id: str, revision: int, quantity: int = 1) -> OrderAllocated
 
 async def test_scans_apply_once_and_a_refused_one_waits_in_the_exception_queue():
     uow = FakeWarehouseUnitOfWork(stocked())
-    await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 5)])
+    await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 5)], "sup-jane")
     receive = scan("s1", "receive", 3, reference="PO-1")
     await take_scans(uow, received(receive, receive, scan("s2", "receive", 1, location="NOWHERE")), 2)
     assert uow.commits == 2  # the receipt, then the batch
@@ -56,6 +72,7 @@ async def test_scans_apply_once_and_a_refused_one_waits_in_the_exception_queue()
     assert level.payload["on_hand_by_status"] == {"sellable": 10, "received_pending_putaway": 3}
     refused = uow.warehouse.exceptions["s2"]
     assert (refused["reason"], Scan.model_validate_json(refused["scan"]).location) == ("unknown_location", "NOWHERE")
+    assert refused["scanned_by"] == "op-15"
 
     await take_scans(uow, received(receive), 2)  # redelivered: a duplicate
     assert len(uow.warehouse.movements) == 1 and len(uow.events("StockLevelChanged")) == 1
@@ -65,7 +82,8 @@ async def test_a_scan_exception_is_resolved_once():
     uow = FakeWarehouseUnitOfWork(stocked())
     await take_scans(uow, received(scan("s1", "receive", 1, location="NOWHERE")), 2)
     await resolve_scan_exception(uow, "s1", "supervisor:jane", "rescanned")
-    assert uow.warehouse.exceptions["s1"]["resolved_by"] == "supervisor:jane"
+    assert (uow.warehouse.exceptions["s1"]["resolved_by"], uow.warehouse.exceptions["s1"]["decision"]) == (
+        "supervisor:jane", "resolved")
     with pytest.raises(NotFound, match="no open exception for scan s1"):
         await resolve_scan_exception(uow, "s1", "supervisor:jane", "again")
 
@@ -100,10 +118,11 @@ async def test_a_return_authorization_is_expected_and_its_disposition_applied():
 
 async def test_a_receipt_reference_is_taken_once():
     uow = FakeWarehouseUnitOfWork()
-    receipt = await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 2), ("SKU", 3), ("OTHER", 1)])
+    receipt = await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 2), ("SKU", 3), ("OTHER", 1)], "sup-jane")
     assert receipt.expected == {"SKU": 5, "OTHER": 1} and uow.commits == 1
+    assert uow.warehouse.expected_receipts["PO-1"].created_by == "sup-jane"
     with pytest.raises(Conflict, match="receipt PO-1 exists"):
-        await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 1)])
+        await admin.expect_receipt(uow, "PO-1", "BER1", [("SKU", 1)], "sup-jane")
 
 
 async def test_a_transfer_moves_units_in_transit_or_is_refused_whole():
@@ -140,8 +159,10 @@ async def test_a_count_variance_is_decided_by_another_supervisor_and_approval_ad
     warehouse = stocked(10)
     warehouse.variances["c1"] = CountVariance("c1", "SKU", BIN, expected=10, counted=4, counted_by="op-15")
     uow = FakeWarehouseUnitOfWork(warehouse)
-    with pytest.raises(Conflict, match="another supervisor must decide"):
-        await counting.decide_count_variance(uow, "c1", "op-15", approve=True)
+    for approve in (True, False):  # the counter decides neither way
+        with pytest.raises(Forbidden, match="op-15 counted c1: another supervisor decides") as refused:
+            await counting.decide_count_variance(uow, "c1", "op-15", approve=approve)
+        assert refused.value.reason == "segregation_of_duties"
     await counting.decide_count_variance(uow, "c1", "supervisor:jane", approve=True)
     assert warehouse.balances[("SKU", BIN)] == 4 and warehouse.decisions["c1"] == ("approved", "supervisor:jane")
     (adjusted,) = uow.events("StockAdjusted")
@@ -171,13 +192,109 @@ async def test_a_short_pick_corrects_the_bin_and_tells_allocation_the_line():
     warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 3)
     uow = FakeWarehouseUnitOfWork(warehouse)
     with pytest.raises(Conflict, match="nothing is missing there"):
-        await tasks.report_short_pick(uow, "t1", "A-01-03", 5, "picker")
-    assert await tasks.report_short_pick(uow, "t1", "A-01-03", 1, "picker") == 3
-    assert warehouse.balances[("SKU", BIN)] == 1
+        await tasks.report_short_pick(uow, "t1", "A-01-03", 5, PICKER, 5)
+    assert await tasks.report_short_pick(uow, "t1", "A-01-03", 1, PICKER, 5) == tasks.ShortPickOutcome(3)
+    assert warehouse.balances[("SKU", BIN)] == 1 and warehouse.movements[-1].actor == "op-15"
     (level,) = uow.events("StockLevelChanged")
     assert [(s["order_id"], s["line_id"], s["quantity"]) for s in level.payload["short_picked"]] == [("o1", "1", 3)]
     with pytest.raises(Conflict, match="no pick task nope"):
-        await tasks.report_short_pick(uow, "nope", "A-01-03", 0, "picker")
+        await tasks.report_short_pick(uow, "nope", "A-01-03", 0, PICKER, 5)
+
+
+async def test_a_large_short_pick_waits_for_another_supervisor_to_write_it_off():
+    warehouse = stocked(10)
+    warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 3)
+    uow = FakeWarehouseUnitOfWork(warehouse)
+    waiting = await tasks.report_short_pick(uow, "t1", "A-01-03", 2, PICKER, 5)  # 8 missing: more than 5
+    assert waiting.short == 0 and waiting.waiting
+    assert warehouse.balances[("SKU", BIN)] == 10 and not uow.events("StockLevelChanged")
+    with pytest.raises(Conflict, match="waits for a supervisor already"):
+        await tasks.report_short_pick(uow, "t1", "A-01-03", 2, caller("op-16", WAREHOUSE_OPERATOR), 5)
+
+    with pytest.raises(Forbidden, match="op-15 reported short pick") as refused:
+        await tasks.decide_short_pick(uow, waiting.waiting, "op-15", approve=True)
+    assert refused.value.reason == "segregation_of_duties"
+    assert await tasks.decide_short_pick(uow, waiting.waiting, "sup-kim", approve=True) == 3
+    assert warehouse.balances[("SKU", BIN)] == 2 and warehouse.movements[-1].actor == "sup-kim"
+    (level,) = uow.events("StockLevelChanged")
+    assert [s["quantity"] for s in level.payload["short_picked"]] == [3]
+    assert warehouse.short_pick_decisions[waiting.waiting] == ("approved", "sup-kim")
+    with pytest.raises(NotFound, match="no undecided short pick"):
+        await tasks.decide_short_pick(uow, waiting.waiting, "sup-kim", approve=False)
+
+
+async def test_a_rejected_short_pick_leaves_the_books_and_an_approval_after_stock_moved_is_refused():
+    warehouse = stocked(10)
+    warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 3)
+    uow = FakeWarehouseUnitOfWork(warehouse)
+    first = await tasks.report_short_pick(uow, "t1", "A-01-03", 0, PICKER, 5)
+    assert await tasks.decide_short_pick(uow, first.waiting, "sup-kim", approve=False) == 0
+    assert warehouse.balances[("SKU", BIN)] == 10
+    second = await tasks.report_short_pick(uow, "t1", "A-01-03", 0, PICKER, 5)
+    warehouse.balances[("SKU", BIN)] = 4  # picked or moved meanwhile: 10 can no longer leave the bin
+    with pytest.raises(Conflict, match="stock moved since the short pick"):
+        await tasks.decide_short_pick(uow, second.waiting, "sup-kim", approve=True)
+
+
+async def test_a_scanner_reports_short_picks_of_its_own_node_only():
+    warehouse = stocked(5)
+    warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 3)
+    uow = FakeWarehouseUnitOfWork(warehouse)
+    with pytest.raises(Forbidden, match="scanner of node HAM1, not BER1") as refused:
+        await tasks.report_short_pick(uow, "t1", "A-01-03", 4, caller("scanner-ham1", DEVICE, node="HAM1"), 5)
+    assert refused.value.reason == "node" and warehouse.balances[("SKU", BIN)] == 5
+    assert (await tasks.report_short_pick(uow, "t1", "A-01-03", 4, SCANNER, 5)).short == 1
+
+
+async def test_a_scanner_scans_at_its_own_node_only_and_the_caller_is_the_operator():
+    uow = FakeWarehouseUnitOfWork(stocked())
+    counted = scan("c1", "count", 9, location="A-01-03")  # operator_id op-15: not who is recorded
+    for stranger in (caller("scanner-ham1", DEVICE, node="HAM1"), caller("scanner-none", DEVICE)):
+        with pytest.raises(Forbidden) as refused:
+            await take_scan_by(uow, counted, stranger, 0)
+        assert refused.value.reason == "node"
+    assert not uow.claimed  # a refused caller does not use the scan id up
+    assert (await take_scan_by(uow, counted, SCANNER, 0)).outcome == "applied"
+    assert uow.warehouse.variances["c1"].counted_by == "scanner-ber1"
+    # Staff are not bound to a node: the scan is checked against that node's layout like any other.
+    elsewhere = scan("h1", "count", 1, location="B-01", warehouse_id="HAM1")
+    assert (await take_scan_by(uow, elsewhere, caller("sup-jane", SUPERVISOR), 0)).reason == "unknown_location"
+
+
+def test_a_scanner_lists_its_own_nodes_tasks_only():
+    assert node_filter(SCANNER, None) == node_filter(SCANNER, "BER1") == "BER1"
+    with pytest.raises(Forbidden, match="not HAM1"):
+        node_filter(SCANNER, "HAM1")
+    assert node_filter(PICKER, "HAM1") == "HAM1" and node_filter(PICKER, None) is None
+
+
+async def test_a_receive_without_an_expected_receipt_books_only_once_another_supervisor_approves():
+    uow = FakeWarehouseUnitOfWork(stocked())
+    result = await take_scan_by(uow, scan("u1", "receive", 100_000), PICKER, 0)
+    assert (result.outcome, result.reason) == ("refused", "no_receipt")
+    await take_scans(uow, received(scan("u2", "receive", 2, reference="PO-9")), 0)  # over Kafka: unknown receipt
+    assert not uow.warehouse.movements
+
+    with pytest.raises(Forbidden, match="op-15 scanned u1") as refused:
+        await approve_scan_exception(uow, "u1", "op-15", "it is here")
+    assert refused.value.reason == "segregation_of_duties"
+    await approve_scan_exception(uow, "u2", "sup-kim", "delivery note 4711 checked")
+    booked, = uow.warehouse.movements
+    assert (booked.quantity, booked.target.location, booked.actor, booked.scan_id) == (2, "DOCK-IN", "sup-kim", "u2")
+    assert uow.warehouse.exceptions["u2"]["decision"] == "approved"
+    assert uow.events("StockLevelChanged")[-1].payload["on_hand_by_status"]["received_pending_putaway"] == 2
+    with pytest.raises(NotFound, match="no open exception for scan u2"):
+        await approve_scan_exception(uow, "u2", "sup-kim", "again")
+
+    await resolve_scan_exception(uow, "u1", "sup-kim", "nothing arrived: rejected")
+    assert uow.warehouse.exceptions["u1"]["decision"] == "resolved" and len(uow.warehouse.movements) == 1
+
+
+async def test_only_a_receive_that_matched_no_receipt_is_approved():
+    uow = FakeWarehouseUnitOfWork(stocked())
+    await take_scans(uow, received(scan("s1", "receive", 1, location="NOWHERE", reference="PO-9")), 0)
+    with pytest.raises(Conflict, match="a unknown_location exception has no units to book"):
+        await approve_scan_exception(uow, "s1", "sup-kim", "booked")
 
 
 async def test_only_a_shipped_order_is_confirmed_delivered():
@@ -186,11 +303,25 @@ async def test_only_a_shipped_order_is_confirmed_delivered():
                         "o2": {"revision": 1, "backordered": 0, "stage": "picking"}}
     warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 2, picked=2, packed=2, shipped=2)
     uow = FakeWarehouseUnitOfWork(warehouse)
-    await progress.confirm_delivery(uow, "o1")
+    await progress.confirm_delivery(uow, "o1", caller("sup-jane", SUPERVISOR))
     (delivered,) = uow.events("OrderFulfilmentChanged")
     assert (delivered.payload["stage"], delivered.payload["shipped"]) == ("delivered", 2)
     assert warehouse.orders["o1"]["stage"] == "delivered"
     for order_id, detail in (("o2", "order o2 is picking, not shipped"),
                              ("o3", "order o3 is unknown to the warehouse, not shipped")):
         with pytest.raises(Conflict, match=detail):
-            await progress.confirm_delivery(uow, order_id)
+            await progress.confirm_delivery(uow, order_id, caller("sup-jane", SUPERVISOR))
+
+
+async def test_a_carrier_confirms_the_delivery_of_parcels_it_took_only():
+    warehouse = FakeWarehouse()
+    warehouse.orders = {"o1": {"revision": 1, "backordered": 0, "stage": "shipped"}}
+    warehouse.shipments[("o1", "1Z-7")] = {"order_id": "o1", "tracking_number": "1Z-7", "carrier": "dhl",
+                                           "node": "BER1", "shipped_at": NOW}
+    uow = FakeWarehouseUnitOfWork(warehouse)
+    for stranger in (caller("carrier-ups", CARRIER, carrier="ups"), caller("carrier-none", CARRIER)):
+        with pytest.raises(Forbidden, match="this order left with dhl") as refused:
+            await progress.confirm_delivery(uow, "o1", stranger)
+        assert refused.value.reason == "carrier"
+    await progress.confirm_delivery(uow, "o1", caller("carrier-dhl", CARRIER, carrier="DHL"))
+    assert warehouse.orders["o1"]["stage"] == "delivered"

@@ -6,7 +6,14 @@ import pytest
 
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, Place, StockStatus
-from warehouse_service.domain.scans import ExpectedReceipt, ScanCommand, ScanContext, ScanRefused, apply_scan
+from warehouse_service.domain.scans import (
+    ExpectedReceipt,
+    ScanCommand,
+    ScanContext,
+    ScanRefused,
+    apply_scan,
+    approved_receipt,
+)
 
 T0 = datetime(2026, 11, 22, 8, tzinfo=UTC)
 LOCATIONS = [Location("BER1", "DOCK", LocationKind.receiving), Location("BER1", "A-01", LocationKind.storage),
@@ -44,6 +51,7 @@ def test_damaged_units_are_received_as_damaged_and_recorded_on_the_receipt(conte
 @pytest.mark.parametrize("bad, reason", [
     (scan("receive", 11, reference="PO-1"), "over_receipt"),
     (scan("receive", 1, reference="PO-9"), "unknown_receipt"),
+    (scan("receive", 1), "no_receipt"),
     (scan("receive", 1, reference="PO-1", sku="SKU-BLUE"), "unexpected_sku"),
     (scan("receive", 1, location="A-01"), "wrong_location"),
     (scan("receive", 1, location="Z-99"), "unknown_location"),
@@ -61,12 +69,13 @@ def test_scans_that_cannot_be_applied_are_refused_with_a_reason(context, bad, re
 
 
 def stocked(context, units=5):
-    apply_scan(scan("receive", units, scan_id="r"), context)
+    apply_scan(scan("receive", units, scan_id="r", reference="PO-1"), context)
     apply_scan(scan("putaway", units, scan_id="p", to_location="A-01"), context)
 
 
 def test_a_small_count_variance_is_adjusted_at_once(context):
     stocked(context)
+    context.count_auto_adjust_units = 2
     movements = apply_scan(scan("count", 3, location="A-01", scan_id="c1"), context)
     assert [(m.reason, m.quantity, m.source is not None) for m in movements] == [("count_adjustment", 2, True)]
     assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 3
@@ -79,6 +88,22 @@ def test_a_large_count_variance_waits_for_a_supervisor(context):
     variance, = context.variances
     assert (variance.expected, variance.counted, variance.variance, variance.counted_by) == (5, 0, -5, "op-15")
     assert context.balances.on_hand("SKU-RED-M", "BER1", StockStatus.sellable) == 5
+
+
+def test_by_default_every_count_variance_waits_for_a_supervisor(context):
+    stocked(context)
+    assert apply_scan(scan("count", 4, location="A-01", scan_id="c1"), context) == []
+    assert [v.variance for v in context.variances] == [-1]
+
+
+def test_a_receipt_that_matched_none_is_booked_on_the_dock_as_the_approvers_once_approved(context):
+    unexpected = scan("receive", 3, scan_id="u1", condition="damaged")
+    movement = approved_receipt(unexpected, context.locations, "sup-kim", T0)
+    assert (movement.source, movement.target, movement.reason, movement.actor, movement.scan_id) == (
+        None, Place("BER1", "DOCK", StockStatus.damaged), "receipt", "sup-kim", "u1")
+    with pytest.raises(ScanRefused) as refused:
+        approved_receipt(scan("receive", 3, location="A-01"), context.locations, "sup-kim", T0)
+    assert refused.value.reason == "wrong_location"
 
 
 def test_counts_of_locations_without_countable_stock_are_refused(context):

@@ -21,8 +21,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord
 from aiokafka.admin import AIOKafkaAdminClient
 
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.resilience import retry_transient
 from ecomops_common.testing.infrastructure import Infrastructure, repo_root
+from ecomops_common.testing.issuer import admin_headers, test_issuer
 
 
 @pytest.fixture(scope="session")
@@ -48,8 +50,26 @@ def oidc_issuer(infrastructure) -> str:
 
 
 @pytest.fixture
-def topic_prefix() -> str:
-    return f"t{uuid.uuid4().hex[:10]}."
+async def topic_prefix(request):
+    """This test's own topics; deleted afterwards (when the test used Kafka), so the shared broker does not
+    collect partitions run after run (tens of thousands slow its starts down, then exhaust its file handles)."""
+    prefix = f"t{uuid.uuid4().hex[:10]}."
+    yield prefix
+    if "kafka_bootstrap" in request.fixturenames:
+        await delete_topics(request.getfixturevalue("kafka_bootstrap"), prefix)
+
+
+async def delete_topics(bootstrap: str, prefix: str) -> None:
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap), request_timeout_ms=10_000)
+    try:
+        await admin.start()
+        doomed = [topic for topic in await admin.list_topics() if topic.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+    except Exception:  # noqa: BLE001  the broker may be down (fault tests): nothing to tidy up then
+        pass
+    finally:
+        await admin.close()
 
 
 # Services in tests run as a runtime role on databases their migrations made as a migration role, like a
@@ -159,10 +179,13 @@ async def database_url(new_database, service_under_test) -> str:
 
 @pytest.fixture
 def settings_for(database_url, kafka_bootstrap, topic_prefix):
-    """A service's settings for this test's database and topic prefix: `settings_for(OrderSettings, **changes)`."""
+    """A service's settings for this test's database and topic prefix, trusting the test issuer's tokens
+    (testing/issuer.py), with rate limits no test reaches unless it sets its own:
+    `settings_for(OrderSettings, **changes)`."""
     def settings(settings_class, **changes):
         return settings_class(**{"database_url": database_url, "kafka_bootstrap_servers": kafka_bootstrap,
-                                 "topic_prefix": topic_prefix, "topic_partitions": 2, "api_token": "test-token",
+                                 "topic_prefix": topic_prefix, "topic_partitions": 2,
+                                 "oidc_issuer": test_issuer().issuer, "rate_limit_per_client": "1000000/second",
                                  **changes})
 
     return settings
@@ -171,7 +194,9 @@ def settings_for(database_url, kafka_bootstrap, topic_prefix):
 @contextlib.asynccontextmanager
 async def serving(app, headers: dict[str, str] | None = None):
     """A service app running in this process and an HTTP client on it, with the service's `settings` and
-    `unit_of_work` beside (for tests that run use cases in transactions of their own)."""
+    `unit_of_work` beside (for tests that run use cases in transactions of their own). The client calls as an
+    admin of the test issuer unless `headers` say otherwise ({} for none)."""
+    headers = admin_headers() if headers is None else headers
     async with running(app):
         settings = app.state.runtime.settings
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), headers=headers,
@@ -202,7 +227,7 @@ async def produce_events(bootstrap: str, topic: str, envelopes) -> None:
 
 
 async def produce_records(bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list]]) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, linger_ms=5)
+    producer = AIOKafkaProducer(**connection_options(bootstrap), enable_idempotence=True, linger_ms=5)
     await producer.start()
     try:
         sends = [await producer.send(topic, value=value, key=key, headers=headers) for key, value, headers in records]
@@ -214,7 +239,7 @@ async def produce_records(bootstrap: str, topic: str, records: list[tuple[bytes 
 async def consume_until(bootstrap: str, topic: str, done: Callable[[list[ConsumerRecord]], bool],
                         timeout: float = 30.0) -> list[ConsumerRecord]:
     """Reads `topic` from the beginning until `done(records)` or the timeout; returns what it read."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+    consumer = AIOKafkaConsumer(topic, **connection_options(bootstrap), auto_offset_reset="earliest",
                                 enable_auto_commit=False, group_id=None)
     await consumer.start()
     records: list[ConsumerRecord] = []
@@ -240,7 +265,7 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 30.0
 
 async def committed_offset_total(bootstrap: str, group: str, topic: str) -> int:
     """Sum of the group's committed offsets on `topic`: how many messages it has finished with."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(**connection_options(bootstrap))
     await admin.start()
     try:
         offsets = await retry_transient(lambda: admin.list_consumer_group_offsets(group), what="reading offsets")

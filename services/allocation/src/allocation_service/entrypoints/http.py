@@ -1,10 +1,10 @@
-"""HTTP API: availability and reservations for connectors and operators; stock, rules and reconciliation for
-admins (Bearer token)."""
+"""HTTP API: availability and reservations for connectors and staff; stock, rules and reconciliation for
+supervisors and admins. Every route takes the issuer's bearer token (ecomops_common.access)."""
 
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from allocation_service.domain.rules import DEFAULT_RULES, SourcingRules, rules_for
@@ -12,10 +12,12 @@ from allocation_service.service_layer.allocation import OrderUnknown, StockLevel
 from allocation_service.service_layer.reconcile import reconcile
 from allocation_service.service_layer.rules import put_rules
 from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
+from ecomops_common.access import caller
+from ecomops_common.auth import ADMIN, AUDITOR, CONNECTOR, STAFF_ROLES, SUPERVISOR, Principal
 from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
 from ecomops_common.contracts.inventory import AvailabilityChanged
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_staff
+from ecomops_common.http import entered_unit_of_work
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
 NODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
@@ -115,15 +117,17 @@ class ReconciliationReport(BaseModel):
     drift: list[DriftView]
 
 
-@router.put("/stock", response_model=StockApplied, dependencies=[require_staff("supervisor")])
+@router.put("/stock", response_model=StockApplied, dependencies=[caller(ADMIN)])
 async def put_stock_levels(body: StockLevels, uow: UnitOfWork):
-    """Seeds or corrects stock until the warehouse service publishes inventory.stock.v1 (same use case). An admin's
-    level always applies and carries no version: the warehouse's next level replaces it, its older ones do not."""
+    """Seeds stock until the warehouse service publishes inventory.stock.v1 (same use case): admins only, since a
+    level here is not a counted fact (supervisors correct stock through the warehouse's counts and approvals). An
+    admin's level always applies and carries no version: the warehouse's next level replaces it, its older ones
+    do not."""
     levels = [StockLevel(level.sku, level.node, level.on_hand, level.safety_stock) for level in body.levels]
     return StockApplied(applied=await set_stock_levels(uow, levels))
 
 
-@router.get("/availability", response_model=AvailabilityPage)
+@router.get("/availability", response_model=AvailabilityPage, dependencies=[caller(CONNECTOR, *STAFF_ROLES)])
 async def get_availability(uow: UnitOfWork, sku: Annotated[list[str], Query(min_length=1, max_length=500)]):
     """ATP per SKU: per node, in total, and per channel with rules of its own (any other channel sees atp)."""
     positions = await uow.allocation.positions_of(sku)
@@ -133,9 +137,11 @@ async def get_availability(uow: UnitOfWork, sku: Annotated[list[str], Query(min_
 
 
 @router.get("/reservations", response_model=ReservationsView)
-async def get_reservations(order_id: str, uow: UnitOfWork):
+async def get_reservations(order_id: str, uow: UnitOfWork,
+                           by: Annotated[Principal, caller(CONNECTOR, *STAFF_ROLES)]):
+    """A connector sees its own channels' orders only (another channel's is not found)."""
     orders = await uow.allocation.load_orders([order_id], lock=False)
-    if not orders:
+    if not orders or not by.acts_for(orders[0].demand.channel):
         raise OrderUnknown(f"order {order_id} is unknown to allocation")
     order = orders[0]
     return ReservationsView(
@@ -145,7 +151,7 @@ async def get_reservations(order_id: str, uow: UnitOfWork):
         picked=[AllocatedLine(line_id=f.line_id, sku=f.sku, node=f.node, quantity=f.qty) for f in order.fulfilled])
 
 
-@router.get("/channels/{channel}/rules", response_model=ChannelRulesView)
+@router.get("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[caller(*STAFF_ROLES)])
 async def get_channel_rules(channel: str, uow: UnitOfWork):
     row = await uow.allocation.rules_row(channel)
     rules = await uow.allocation.rules_by_channel()
@@ -155,23 +161,22 @@ async def get_channel_rules(channel: str, uow: UnitOfWork):
                             updated_by=row["updated_by"], updated_at=row["updated_at"])
 
 
-@router.put("/channels/{channel}/rules", response_model=ChannelRulesView, dependencies=[require_staff()],
+@router.put("/channels/{channel}/rules", response_model=ChannelRulesView,
             responses={422: {"description": "Malformed rules, unknown nodes or countries, listed per field"}})
 async def put_channel_rules(channel: Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")],
-                            body: RulesDocument, uow: UnitOfWork,
-                            actor: Annotated[str, Header(alias="x-actor", max_length=128)] = "admin"):
-    await put_rules(uow, channel, body.as_rules(), actor)
+                            body: RulesDocument, uow: UnitOfWork, by: Annotated[Principal, caller(ADMIN)]):
+    """Recorded as updated by the token's subject."""
+    await put_rules(uow, channel, body.as_rules(), by.subject)
     return await get_channel_rules(channel, uow)
 
 
-@router.get("/exceptions", response_model=list[ExceptionView])
+@router.get("/exceptions", response_model=list[ExceptionView], dependencies=[caller(*STAFF_ROLES)])
 async def list_exceptions(uow: UnitOfWork, limit: Annotated[int, Query(ge=1, le=500)] = 50):
     """Stock that fell below reservations, newest first."""
     return await uow.allocation.recent_exceptions(limit)
 
 
-@router.get("/reconciliation", response_model=ReconciliationReport,
-            dependencies=[require_staff("supervisor", "auditor")])
+@router.get("/reconciliation", response_model=ReconciliationReport, dependencies=[caller(SUPERVISOR, AUDITOR)])
 async def get_reconciliation(uow: UnitOfWork):
     """Recomputes reserved quantities from live reservations; drift lists every position that disagrees."""
     drift = await reconcile(uow)

@@ -3,14 +3,18 @@ and parked facts in dicts and lists, the unit of work is ecomops_common's fake. 
 not faked: the service layer only hands them to HTTP."""
 
 import copy
+import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
 from ecomops_common.testing.fakes import FakeUnitOfWork
+from finance_service.adapters.repository import REFUND_FIELDS
+from finance_service.domain.approvals import ApprovalRequest, RequestStatus
 from finance_service.domain.journal import JournalEntry
-from finance_service.domain.payouts import Refund, RefundStatus
+from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
 from finance_service.domain.postings import SaleOrder, UnitCost
 
 
@@ -22,6 +26,8 @@ class FakeFinance:
         self.inspections: list[tuple[str, str]] = []
         self.costs: dict[str, UnitCost] = {}
         self.refunds: dict[str, Refund] = {}
+        self.refund_details: dict[str, dict[str, Any]] = {}  # approved_by, lines and breakdown (JSON)
+        self.approval_requests: dict[int, ApprovalRequest] = {}
         self.journal: list[tuple[JournalEntry, str]] = []  # (entry, posted_by); an entry's id is its place + 1
         self.parked: dict[str, dict[str, Any]] = {}
 
@@ -57,11 +63,12 @@ class FakeFinance:
 
     async def add_refunds(self, refunds: Sequence[tuple[Refund, dict[str, Any]]]) -> set[str]:
         new = set()
-        for refund, _details in refunds:
+        for refund, details in refunds:
             if refund.refund_id in self.refunds:
                 self.refunds[refund.refund_id].duplicate_requests += 1
             else:
                 self.refunds[refund.refund_id] = copy.copy(refund)
+                self.refund_details[refund.refund_id] = details
                 new.add(refund.refund_id)
         return new
 
@@ -74,7 +81,43 @@ class FakeFinance:
         return copy.copy(self.refunds.get(refund_id))
 
     async def save_refunds(self, refunds: Iterable[Refund]) -> None:
-        self.refunds.update({refund.refund_id: copy.copy(refund) for refund in refunds})
+        for refund in refunds:  # like SQL: the payout's fields, not the duplicates counted meanwhile
+            for name in REFUND_FIELDS:
+                setattr(self.refunds[refund.refund_id], name, getattr(refund, name))
+
+    async def held_refunds(self, limit: int) -> list[tuple[Refund, list[dict], list[dict]]]:
+        held = [refund for refund in self.refunds.values()
+                if refund.status is RefundStatus.held and refund.order_id in self.sale_orders]
+        return [(copy.copy(refund), json.loads(self.refund_details[refund.refund_id]["lines"]),
+                 json.loads(self.refund_details[refund.refund_id]["breakdown"])) for refund in held[:limit]]
+
+    async def refunded_amounts(self, order_ids: Iterable[str]) -> dict[str, Decimal]:
+        totals: dict[str, Decimal] = {}
+        for refund in self.refunds.values():
+            if refund.order_id in set(order_ids) and refund.status in PAYABLE:
+                totals[refund.order_id] = totals.get(refund.order_id, Decimal(0)) + refund.amount
+        return totals
+
+    async def add_request(self, request: ApprovalRequest) -> int | None:
+        if await self.open_request(request.target):
+            return None
+        request_id = len(self.approval_requests) + 1
+        self.approval_requests[request_id] = copy.copy(request)
+        self.approval_requests[request_id].id = request_id
+        return request_id
+
+    async def open_request(self, target: str) -> ApprovalRequest | None:
+        return next((copy.copy(r) for r in self.approval_requests.values()
+                     if r.target == target and r.status is RequestStatus.requested), None)
+
+    async def request(self, request_id: int, lock: bool = True) -> ApprovalRequest | None:
+        return copy.copy(self.approval_requests.get(request_id))
+
+    async def save_request(self, request: ApprovalRequest) -> None:
+        self.approval_requests[request.id] = copy.copy(request)
+
+    async def requests(self, status: str | None = None, limit: int = 500) -> list[ApprovalRequest]:
+        return [copy.copy(r) for r in self.approval_requests.values() if status is None or r.status == status][:limit]
 
     async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
         ids = []
@@ -89,6 +132,9 @@ class FakeFinance:
             return None
         entry, posted_by = self.journal[entry_id - 1]
         return SimpleNamespace(id=entry_id, posted_by=posted_by), entry
+
+    async def reversed(self, reverses: str) -> bool:
+        return any((e.kind, e.source_id) == ("reversal", reverses) for e, _ in self.journal)
 
     async def park(self, facts: list[dict[str, Any]]) -> None:
         self.parked.update({fact["event_id"]: fact for fact in facts})

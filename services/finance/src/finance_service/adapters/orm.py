@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -103,8 +104,34 @@ class RefundRecord(SQLModel, table=True):
     issued_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     duplicate_requests: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    hold_reason: str | None = Field(default=None, sa_column=Column(Text),
+                                    description="Why a held refund waits or a refused one is never paid")
     breakdown: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, kind, amount")
     lines: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, sku, quantity")
+
+
+class ApprovalRequestRecord(SQLModel, table=True):
+    """Finance staff's corrections waiting for, or decided by, a second person: who asked, who decided, when."""
+
+    __tablename__ = "approval_requests"
+    __table_args__ = (
+        # one open request per refund or journal entry
+        Index("uq_approval_requests_open", "target", unique=True, postgresql_where=text("status = 'requested'"),
+              sqlite_where=text("status = 'requested'")),
+        Index("ix_approval_requests_status", "status", "requested_at"))
+
+    id: int | None = Field(default=None, sa_column=Column(SERIAL, primary_key=True, autoincrement=True))
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    target: str = Field(sa_column=Column(String(80), nullable=False))
+    reason: str | None = Field(default=None, sa_column=Column(Text))
+    reference: str | None = Field(default=None, sa_column=Column(String(100)))
+    requested_by: str = Field(sa_column=Column(String(128), nullable=False))
+    requested_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    status: str = Field(sa_column=Column(String(16), nullable=False))
+    decided_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    decision_note: str | None = Field(default=None, sa_column=Column(Text))
+    outcome: str | None = Field(default=None, sa_column=Column(String(200)))
 
 
 class JournalEntryRecord(SQLModel, table=True):
@@ -159,4 +186,5 @@ class ParkedFactRecord(SQLModel, table=True):
 
 
 TABLES = [model.__table__ for model in (SaleOrderRecord, ReturnCaseRecord, UnitCostRecord, UnitCostHistoryRecord,
-                                        RefundRecord, JournalEntryRecord, JournalLineRecord, ParkedFactRecord)]
+                                        RefundRecord, ApprovalRequestRecord, JournalEntryRecord, JournalLineRecord,
+                                        ParkedFactRecord)]

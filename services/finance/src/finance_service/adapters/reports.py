@@ -32,7 +32,7 @@ from finance_service.domain.accounts import (
 )
 from finance_service.domain.leakage import FeeRule, uncharged_fee
 from finance_service.domain.money import ZERO
-from finance_service.domain.payouts import RefundStatus
+from finance_service.domain.payouts import PAYABLE, RefundStatus
 
 _entries, _lines = JournalEntryRecord.__table__, JournalLineRecord.__table__
 _refunds, _returns, _orders = RefundRecord.__table__, ReturnCaseRecord.__table__, SaleOrderRecord.__table__
@@ -122,7 +122,8 @@ class FinanceReports(SqlRepository):
                     for r in await self.session.execute(select(_refunds).where(
                         _refunds.c.status.in_([RefundStatus.pending, RefundStatus.failed])).order_by(
                         _refunds.c.approved_at))]
-        refunded_rmas = set((await self.session.scalars(select(_refunds.c.rma_id).distinct())).all())
+        refunded_rmas = set((await self.session.scalars(select(_refunds.c.rma_id).where(
+            _refunds.c.status.in_(PAYABLE)).distinct())).all())
         cases = list(await self.session.execute(select(_returns).where(
             _returns.c.resolution == "refund", _returns.c.received_units < _returns.c.authorized_units)))
         orders = await self._orders({c.order_id for c in cases})

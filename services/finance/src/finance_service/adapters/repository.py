@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
@@ -15,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
+    ApprovalRequestRecord,
     JournalEntryRecord,
     JournalLineRecord,
     ParkedFactRecord,
@@ -24,8 +26,9 @@ from finance_service.adapters.orm import (
     UnitCostHistoryRecord,
     UnitCostRecord,
 )
+from finance_service.domain.approvals import ApprovalRequest, RequestKind, RequestStatus
 from finance_service.domain.journal import Dimensions, JournalEntry, JournalLine
-from finance_service.domain.payouts import Refund, RefundStatus
+from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
 from finance_service.domain.postings import SaleOrder, UnitCost
 
 _orders = SaleOrderRecord.__table__
@@ -36,9 +39,11 @@ _refunds = RefundRecord.__table__
 _entries = JournalEntryRecord.__table__
 _lines = JournalLineRecord.__table__
 _parked = ParkedFactRecord.__table__
+_requests = ApprovalRequestRecord.__table__
 SALE_ORDER = TypeAdapter(SaleOrder)
 REFUND_FIELDS = ("status", "generation", "attempts", "next_attempt_at", "provider_reference", "issued_at",
-                 "last_error")
+                 "last_error", "hold_reason")
+REQUEST_FIELDS = ("kind", "target", "reason", "reference", "requested_by", "requested_at", "status")
 
 
 class FinanceRepository(SqlRepository):
@@ -154,11 +159,58 @@ class FinanceRepository(SqlRepository):
             await self.session.execute(update(_refunds).where(_refunds.c.refund_id == bindparam("key")).values(
                 {name: bindparam(name) for name in REFUND_FIELDS}), rows)
 
+    async def held_refunds(self, limit: int) -> list[tuple[Refund, list[dict], list[dict]]]:
+        """Held refunds whose order is known now, with their lines and breakdown, locked (skipped by other
+        replicas)."""
+        statement = select(_refunds).where(
+            _refunds.c.status == RefundStatus.held, exists().where(_orders.c.order_id == _refunds.c.order_id),
+        ).order_by(_refunds.c.approved_at).limit(limit)
+        return [(_refund(row), json.loads(row.lines), json.loads(row.breakdown))
+                for row in await self.session.execute(self._lock(statement, skip_locked=True))]
+
+    async def refunded_amounts(self, order_ids: Iterable[str]) -> dict[str, Decimal]:
+        """Per order: what its refunds that finance pays or paid amount to."""
+        rows = await self.session.execute(
+            select(_refunds.c.order_id, func.sum(_refunds.c.amount)).where(
+                _refunds.c.order_id.in_(set(order_ids)), _refunds.c.status.in_(PAYABLE)).group_by(_refunds.c.order_id))
+        return {order_id: Decimal(total) for order_id, total in rows}
+
     async def refund_rows(self, status: str | None = None, limit: int = 500) -> list[Any]:
         statement = select(_refunds).order_by(_refunds.c.approved_at).limit(limit)
         if status:
             statement = statement.where(_refunds.c.status == status)
         return list(await self.session.execute(statement))
+
+    # --- approval requests ---------------------------------------------------------------------------------
+
+    async def add_request(self, request: ApprovalRequest) -> int | None:
+        """The new request's id; None when its target already has an open request."""
+        row = {name: getattr(request, name) for name in REQUEST_FIELDS}
+        inserted = await self.session.execute(
+            self.dialect.insert(_requests).values(row).on_conflict_do_nothing().returning(_requests.c.id))
+        return inserted.scalar()
+
+    async def open_request(self, target: str) -> ApprovalRequest | None:
+        row = (await self.session.execute(select(_requests).where(
+            _requests.c.target == target, _requests.c.status == RequestStatus.requested))).first()
+        return _request(row) if row else None
+
+    async def request(self, request_id: int, lock: bool = True) -> ApprovalRequest | None:
+        """Locked until commit: a request is decided once."""
+        statement = select(_requests).where(_requests.c.id == request_id)
+        row = (await self.session.execute(self._lock(statement) if lock else statement)).first()
+        return _request(row) if row else None
+
+    async def save_request(self, request: ApprovalRequest) -> None:
+        await self.session.execute(update(_requests).where(_requests.c.id == request.id).values(
+            {name: getattr(request, name) for name in ("status", "decided_by", "decided_at", "decision_note",
+                                                       "outcome")}))
+
+    async def requests(self, status: str | None = None, limit: int = 500) -> list[ApprovalRequest]:
+        statement = select(_requests).order_by(_requests.c.id).limit(limit)
+        if status:
+            statement = statement.where(_requests.c.status == status)
+        return [_request(row) for row in await self.session.execute(statement)]
 
     # --- journal -------------------------------------------------------------------------------------------
 
@@ -191,6 +243,11 @@ class FinanceRepository(SqlRepository):
             JournalLine(line.account, line.debit, line.credit, line.currency,
                         Dimensions(line.order_id, line.rma_id, line.sku, line.channel, line.reason), line.memo)
             for line in lines), row.description, row.reverses, Dimensions(row.order_id, row.rma_id))
+
+    async def reversed(self, reverses: str) -> bool:
+        """Whether the entry `<kind>:<source_id>` has its reversal."""
+        return bool(await self.session.scalar(select(exists().where(
+            _entries.c.kind == "reversal", _entries.c.source_id == reverses))))
 
     async def entry_rows(self, *, order_id: str | None = None, rma_id: str | None = None, kind: str | None = None,
                          after_id: int = 0, limit: int = 200) -> list[Any]:
@@ -232,6 +289,11 @@ class FinanceRepository(SqlRepository):
 
     async def parked_rows(self, limit: int = 500) -> list[Any]:
         return list(await self.session.execute(select(_parked).order_by(_parked.c.occurred_at).limit(limit)))
+
+
+def _request(row) -> ApprovalRequest:
+    fields = {name: getattr(row, name) for name in ApprovalRequest.__dataclass_fields__}
+    return ApprovalRequest(**{**fields, "kind": RequestKind(row.kind), "status": RequestStatus(row.status)})
 
 
 def _refund(row) -> Refund:

@@ -103,11 +103,16 @@ def build_entry(kind: str, source_id: str, occurred_at: datetime, lines: Iterabl
                         or lines, description, dims=dims)
 
 
-def reversal(entry: JournalEntry, occurred_at: datetime, reason: str) -> JournalEntry:
-    """The entry that cancels `entry`: every line on the other side. Its source is the reversed entry, so an
-    entry is reversed at most once; a reversal is not reversed (post the right entry instead)."""
+def check_reversible(entry: JournalEntry) -> None:
+    """A reversal is not reversed (post the right entry instead)."""
     if entry.kind == "reversal":
         raise IrreversibleEntry("a reversal cannot be reversed; post a correcting entry instead")
+
+
+def reversal(entry: JournalEntry, occurred_at: datetime, reason: str) -> JournalEntry:
+    """The entry that cancels `entry`: every line on the other side. Its source is the reversed entry, so an
+    entry is reversed at most once."""
+    check_reversible(entry)
     return JournalEntry(
         "reversal", f"{entry.kind}:{entry.source_id}", occurred_at,
         tuple(replace(line, debit=line.credit, credit=line.debit) for line in entry.lines),

@@ -43,9 +43,15 @@ def idempotency_key(rma_id: str, refund_id: str, generation: int = 0) -> str:
 
 
 class RefundStatus(StrEnum):
+    held = "held"  # unpaid until checked against its return and order (domain/refund_checks.py); hold_reason
+    refused = "refused"  # failed that check: never paid; hold_reason says why
     pending = "pending"  # to be paid out (again, after an unknown outcome)
     issued = "issued"
     failed = "failed"  # declined for good: finance staff retry it or settle it by other means
+
+
+# Refunds finance pays or paid: they take from what the customer paid for the order.
+PAYABLE = (RefundStatus.pending, RefundStatus.failed, RefundStatus.issued)
 
 
 @dataclass
@@ -71,6 +77,7 @@ class Refund:
     issued_at: datetime | None = None
     last_error: str | None = None
     duplicate_requests: int = 0  # approvals received again for this refund id
+    hold_reason: str | None = None  # why a held refund waits, or why a refused one is refused
 
     @property
     def idempotency_key(self) -> str:

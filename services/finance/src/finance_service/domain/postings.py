@@ -99,6 +99,15 @@ class SaleOrder:
         return sum((to_minor_unit(line.unit_price * line.quantity, self.currency) for line in self.lines.values()),
                    ZERO)
 
+    @property
+    def paid(self) -> Decimal:
+        """What the customer paid for the order: its total (the order service refuses an order whose payment is
+        of another amount, and ships only once the payment is authorized); nothing for an exchange's
+        replacement order."""
+        if RECEIVABLE_BY_PAYMENT_METHOD.get(self.payment_method, CLEARING) is None:
+            return ZERO
+        return self.goods_total + self.shipping_fee + self.tax
+
     def ship(self, shipment: Shipment, costs: Mapping[str, UnitCost]) -> JournalEntry:
         """Revenue, shipping fee and tax shares against what the customer owes; cost of the units against
         inventory; the carrier's charge as freight. Shares of the fee and tax are pro rata to the goods value;

@@ -1,35 +1,44 @@
-"""HTTP API for finance staff, auditors and admins (every call carries the API token): the chart of accounts,
-unit costs, the journal with reversals, refunds and their exceptions, facts waiting to be posted, and reports
-as JSON or CSV (`?format=csv`)."""
+"""HTTP API of finance: the chart of accounts, unit costs, the journal, refunds and their exceptions, facts waiting
+to be posted, and reports as JSON or CSV (`?format=csv`). Every route takes the issuer's bearer token and names
+its roles (ecomops_common.access): finance clerks read and write, auditors only read. Corrections that move money
+or the books (a refund retry, a manual settlement, a journal reversal) are requests a second person approves:
+another finance clerk or a supervisor (/v1/approval-requests). Who acted is always the token's subject."""
 
 import csv
 import io
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema, model_validator
 
+from ecomops_common.access import caller
+from ecomops_common.auth import AUDITOR, FINANCE_CLERK, SUPERVISOR, Principal
 from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_staff
+from ecomops_common.http import entered_unit_of_work
 from ecomops_common.money import to_minor_unit
 from finance_service.domain.accounts import CHART, AccountType
+from finance_service.domain.approvals import RequestKind, RequestStatus
 from finance_service.domain.leakage import FeeRule
 from finance_service.domain.payouts import RefundStatus
 from finance_service.domain.postings import UnitCost
+from finance_service.service_layer import approvals
 from finance_service.service_layer import journal as books
-from finance_service.service_layer import payouts
 from finance_service.service_layer.journal import EntryNotFound
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
-router = APIRouter(prefix="/v1", tags=["finance"], dependencies=[require_staff("finance-clerk", "auditor")])
-Actor = Annotated[str, Header(alias="x-actor", min_length=1, max_length=128,
-                              description="The person acting, recorded with the change")]
+router = APIRouter(prefix="/v1", tags=["finance"])
+# Finance clerks read and write; auditors read. An approver (a supervisor too) reads what they approve.
+READERS = caller(FINANCE_CLERK, AUDITOR)
+APPROVER_READERS = caller(FINANCE_CLERK, SUPERVISOR, AUDITOR)
+Clerk = Annotated[Principal, caller(FINANCE_CLERK)]
+Approver = Annotated[Principal, caller(FINANCE_CLERK, SUPERVISOR)]
 SKU = Annotated[str, Path(min_length=1, max_length=64)]
 EntryId = Annotated[int, Path(ge=1, le=INT8_MAX)]
+RequestId = Annotated[int, Path(ge=1, le=INT8_MAX)]
 UnitOfWork = Annotated[FinanceUnitOfWork, Depends(entered_unit_of_work)]
 # Amounts are answered as decimal strings in the currency's minor units (see _json); the reports' times as Python's
 # isoformat ("+00:00"), the other routes' as Pydantic's ("Z"), as they always were.
@@ -49,7 +58,7 @@ class AccountView(BaseModel):
     type: AccountType
 
 
-@router.get("/accounts")
+@router.get("/accounts", dependencies=[READERS])
 async def chart_of_accounts() -> list[AccountView]:
     return [AccountView(code=a.code, name=a.name, type=a.type) for a in CHART]
 
@@ -84,14 +93,15 @@ class UnitCostView(BaseModel):
 
 
 @router.put("/costs/{sku}")
-async def set_unit_cost(sku: SKU, cost: UnitCostIn, actor: Actor, uow: UnitOfWork) -> UnitCostSet:
-    """Used for shipments, returns and counts posted from now on; facts waiting for this cost are posted."""
-    await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency, cost.liquidation_value), actor)
+async def set_unit_cost(sku: SKU, cost: UnitCostIn, by: Clerk, uow: UnitOfWork) -> UnitCostSet:
+    """Used for shipments, returns and counts posted from now on; facts waiting for this cost are posted.
+    Recorded as updated by the token's subject."""
+    await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency, cost.liquidation_value), by.subject)
     return UnitCostSet(sku=sku, amount=cost.amount, currency=cost.currency, liquidation_value=cost.liquidation_value,
-                       updated_by=actor)
+                       updated_by=by.subject)
 
 
-@router.get("/costs", response_model=list[UnitCostView])
+@router.get("/costs", response_model=list[UnitCostView], dependencies=[READERS])
 async def unit_costs(uow: UnitOfWork) -> Any:
     return _json([dict(row._mapping) for row in await uow.finance.all_unit_costs()])
 
@@ -124,7 +134,7 @@ class JournalEntryView(BaseModel):
     lines: list[JournalLineView]
 
 
-@router.get("/journal", response_model=list[JournalEntryView])
+@router.get("/journal", response_model=list[JournalEntryView], dependencies=[READERS])
 async def journal(uow: UnitOfWork, order_id: str | None = None, rma_id: str | None = None,
                   kind: str | None = None, after_id: Annotated[int, Query(ge=0, le=INT8_MAX)] = 0,
                   limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> Any:
@@ -138,7 +148,7 @@ async def journal(uow: UnitOfWork, order_id: str | None = None, rma_id: str | No
     return _json([{**dict(entry._mapping), "lines": by_entry.get(entry.id, [])} for entry in entries])
 
 
-@router.get("/journal/{entry_id}", response_model=JournalEntryView)
+@router.get("/journal/{entry_id}", response_model=JournalEntryView, dependencies=[APPROVER_READERS])
 async def journal_entry(entry_id: EntryId, uow: UnitOfWork) -> Any:
     found = await uow.finance.entry(entry_id)
     if found is None:
@@ -151,10 +161,33 @@ class ReversalIn(Document):
     reason: str = Field(min_length=3, max_length=500, description="Why the entry was wrong")
 
 
-@router.post("/journal/{entry_id}/reversal", status_code=201, response_model=JournalEntryView)
-async def reverse_entry(entry_id: EntryId, body: ReversalIn, actor: Actor, uow: UnitOfWork) -> Any:
-    """Entries are never changed: a wrong one is cancelled by a reversing entry (then post the right one)."""
-    return await journal_entry(await books.reverse_entry(uow, entry_id, body.reason, actor), uow)
+class ApprovalRequestView(BaseModel):
+    id: int
+    kind: RequestKind
+    target: str = Field(description="refund:<refund id> or entry:<journal entry id>")
+    reason: str | None
+    reference: str | None
+    requested_by: str
+    requested_at: datetime
+    status: RequestStatus
+    decided_by: str | None
+    decided_at: datetime | None
+    decision_note: str | None
+    outcome: str | None = Field(description="What the approval did: the retry's idempotency key, the settlement's "
+                                            "reference, or the reversing entry (entry:<id>)")
+
+
+REQUEST_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such refund or entry"},
+    409: {"description": "It cannot be corrected this way now, or already waits for approval"}}
+
+
+@router.post("/journal/{entry_id}/reversal", status_code=202, response_model=ApprovalRequestView,
+             responses=REQUEST_RESPONSES)
+async def request_reversal(entry_id: EntryId, body: ReversalIn, by: Clerk, uow: UnitOfWork) -> Any:
+    """Entries are never changed: a wrong one is cancelled by a reversing entry (then post the right one). The
+    reversal is requested here and posted when another person approves it (/v1/approval-requests)."""
+    return _request_view(await approvals.request_reversal(uow, entry_id, body.reason, by.subject))
 
 
 class RefundView(BaseModel):
@@ -177,46 +210,72 @@ class RefundView(BaseModel):
     issued_at: datetime | None
     last_error: str | None
     duplicate_requests: int
+    hold_reason: str | None = Field(description="Why a held refund waits or a refused one is never paid")
     breakdown: str = Field(description="JSON: line_id, kind, amount")
     lines: str = Field(description="JSON: line_id, sku, quantity")
 
 
-@router.get("/refunds", response_model=list[RefundView])
+@router.get("/refunds", response_model=list[RefundView], dependencies=[APPROVER_READERS])
 async def refunds(uow: UnitOfWork, status: RefundStatus | None = None,
                   limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Any:
-    """`status=failed` is finance staff's exception queue: declined for good, to retry or settle by hand."""
+    """Finance staff's exception queues: `status=failed`, declined for good, to retry or settle by hand;
+    `status=refused`, approvals that match no known return or exceed what was paid for the order (never paid,
+    hold_reason says why); `status=held`, approvals whose order finance has not heard of yet."""
     return _json([dict(row._mapping) for row in await uow.finance.refund_rows(status, limit)])
 
 
-class RetriedRefund(BaseModel):
-    refund_id: str
-    status: RefundStatus
-    idempotency_key: str
-
-
-@router.post("/refunds/{refund_id}/retry")
-async def retry_refund(refund_id: str, actor: Actor, uow: UnitOfWork) -> RetriedRefund:
-    """After a final decline, e.g. once the customer's payment details are fixed: paid again with a new key."""
-    refund = await payouts.retry_refund(uow, refund_id, actor)
-    return RetriedRefund(refund_id=refund_id, status=refund.status, idempotency_key=refund.idempotency_key)
+@router.post("/refunds/{refund_id}/retry", status_code=202, response_model=ApprovalRequestView,
+             responses=REQUEST_RESPONSES)
+async def request_retry(refund_id: str, by: Clerk, uow: UnitOfWork) -> Any:
+    """After a final decline, e.g. once the customer's payment details are fixed: once another person approves,
+    paid again with a new idempotency key."""
+    return _request_view(await approvals.request_retry(uow, refund_id, by.subject))
 
 
 class ManualSettlementIn(Document):
     reference: str = Field(min_length=1, max_length=100, description="E.g. the bank transfer's reference")
 
 
-class SettledRefund(BaseModel):
-    refund_id: str
-    status: RefundStatus
-    provider_reference: str | None
+@router.post("/refunds/{refund_id}/manual-settlement", status_code=202, response_model=ApprovalRequestView,
+             responses=REQUEST_RESPONSES)
+async def request_manual_settlement(refund_id: str, body: ManualSettlementIn, by: Clerk, uow: UnitOfWork) -> Any:
+    """The customer was paid outside the provider: once another person approves, posted and announced like any
+    issued refund."""
+    return _request_view(await approvals.request_manual_settlement(uow, refund_id, body.reference, by.subject))
 
 
-@router.post("/refunds/{refund_id}/manual-settlement")
-async def settle_refund_manually(refund_id: str, body: ManualSettlementIn, actor: Actor,
-                                 uow: UnitOfWork) -> SettledRefund:
-    """The customer was paid outside the provider: posted and announced like any issued refund."""
-    refund = await payouts.settle_refund_manually(uow, refund_id, body.reference, actor)
-    return SettledRefund(refund_id=refund_id, status=refund.status, provider_reference=refund.provider_reference)
+@router.get("/approval-requests", response_model=list[ApprovalRequestView], dependencies=[APPROVER_READERS])
+async def approval_requests(uow: UnitOfWork, status: RequestStatus | None = None,
+                            limit: Annotated[int, Query(ge=1, le=5000)] = 500) -> Any:
+    """Corrections requested, oldest first; `status=requested` is the approvers' queue."""
+    return [_request_view(request) for request in await uow.finance.requests(status, limit)]
+
+
+@router.get("/approval-requests/{request_id}", response_model=ApprovalRequestView, dependencies=[APPROVER_READERS])
+async def approval_request(request_id: RequestId, uow: UnitOfWork) -> Any:
+    request = await uow.finance.request(request_id, lock=False)
+    if request is None:
+        raise approvals.RequestNotFound(f"no approval request {request_id}")
+    return _request_view(request)
+
+
+@router.post("/approval-requests/{request_id}/approve", response_model=ApprovalRequestView, responses={
+    403: {"description": "The requester may not approve their own request (reason segregation_of_duties)"},
+    409: {"description": "Already decided, or what it corrects changed meanwhile (nothing happened)"}})
+async def approve_request(request_id: RequestId, by: Approver, uow: UnitOfWork) -> Any:
+    """By a finance clerk or a supervisor other than the requester: the correction happens now, once."""
+    return _request_view(await approvals.approve(uow, request_id, by.subject))
+
+
+class DenialIn(Document):
+    reason: str = Field(min_length=3, max_length=500, description="Why the correction is not made")
+
+
+@router.post("/approval-requests/{request_id}/deny", response_model=ApprovalRequestView,
+             responses={409: {"description": "Already decided"}})
+async def deny_request(request_id: RequestId, body: DenialIn, by: Approver, uow: UnitOfWork) -> Any:
+    """Nothing is corrected. The requester may deny (withdraw) their own request."""
+    return _request_view(await approvals.deny(uow, request_id, body.reason, by.subject))
 
 
 class PendingPosting(BaseModel):
@@ -228,7 +287,7 @@ class PendingPosting(BaseModel):
     parked_at: datetime
 
 
-@router.get("/postings/pending", response_model=list[PendingPosting])
+@router.get("/postings/pending", response_model=list[PendingPosting], dependencies=[READERS])
 async def pending_postings(uow: UnitOfWork) -> Any:
     """Facts not posted yet and what each waits for: order:<id>, rma:<id>, cost:<sku> (set it under /v1/costs)
     or review:<problem> (a person must look)."""
@@ -290,7 +349,7 @@ class TrialBalance(BaseModel):
     totals: list[CurrencyTotals]
 
 
-@router.get("/reports/trial-balance", response_model=TrialBalance)
+@router.get("/reports/trial-balance", response_model=TrialBalance, dependencies=[READERS])
 async def trial_balance(uow: UnitOfWork, period: AccountingPeriod, format: Format = Format.json) -> Any:
     """Per account and currency: opening balance, debits, credits and closing balance for the period (UTC)."""
     if period is None:
@@ -336,7 +395,7 @@ class RefundReconciliation(BaseModel):
     totals: list[ReconciliationTotals]
 
 
-@router.get("/reports/refund-reconciliation", response_model=RefundReconciliation)
+@router.get("/reports/refund-reconciliation", response_model=RefundReconciliation, dependencies=[READERS])
 async def refund_reconciliation(request: Request, uow: UnitOfWork, no_receipt_days: Annotated[
         int | None, Query(ge=0, le=365, description="Flag refunds paid this long ago without any receipt")] = None,
         format: Format = Format.json) -> Any:
@@ -378,7 +437,7 @@ class RefundLeakage(BaseModel):
     fees_not_charged: list[FeeNotCharged]
 
 
-@router.get("/reports/refund-leakage", response_model=RefundLeakage)
+@router.get("/reports/refund-leakage", response_model=RefundLeakage, dependencies=[READERS])
 async def refund_leakage(request: Request, uow: UnitOfWork, format: Format = Format.json) -> Any:
     """Refunds above the price paid, repeated attempts and approvals, restocking fees not charged."""
     settings = request.app.state.runtime.settings
@@ -422,7 +481,7 @@ class ReturnLiability(BaseModel):
     totals: list[LiabilityTotals]
 
 
-@router.get("/reports/return-liability", response_model=ReturnLiability)
+@router.get("/reports/return-liability", response_model=ReturnLiability, dependencies=[READERS])
 async def return_liability(uow: UnitOfWork, format: Format = Format.json) -> Any:
     """Refunds approved and not paid yet, and units authorized for return and not received yet."""
     report = await uow.reports.pending_liability()
@@ -455,13 +514,18 @@ class ReturnMargin(BaseModel):
 
 
 # exclude_unset: a row has only the dimension asked for
-@router.get("/reports/return-margin", response_model=list[ReturnMargin], response_model_exclude_unset=True)
+@router.get("/reports/return-margin", response_model=list[ReturnMargin], response_model_exclude_unset=True,
+            dependencies=[READERS])
 async def return_margin(uow: UnitOfWork, period: AccountingPeriod,
                         by: MarginDimension = MarginDimension.sku, format: Format = Format.json) -> Any:
     """What returns cost per SKU, channel or reason: refunds, fees kept, write-offs, recovered value, freight,
     and the margin impact (recovered value − refunds − freight); for the period's entries, or all time."""
     rows = await uow.reports.margin_impact(by.value, *(period.start, period.end) if period else ())
     return _csv(rows, f"return-margin-by-{by.value}") if format is Format.csv else _json(rows)
+
+
+def _request_view(request) -> dict[str, Any]:
+    return asdict(request)
 
 
 def _line_view(line) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from ecomops_common.contracts.finance import RefundIssued
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import Conflict, NotFound
 from finance_service.adapters.payment_provider import PaymentProvider
+from finance_service.domain.approvals import ApprovalRequest
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, Refund, RefundStatus
 from finance_service.domain.postings import post_refund_issued
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
@@ -91,27 +92,29 @@ async def pay_out_until_idle(unit_of_work: NewUnitOfWork, provider: PaymentProvi
         pass
 
 
-async def retry_refund(uow: FinanceUnitOfWork, refund_id: str, actor: str) -> Refund:
-    """After a final decline, e.g. once the customer's payment details are fixed: paid again with a new key."""
-    refund = await _failed_refund(uow, refund_id)
+async def retry_refund(uow: FinanceUnitOfWork, request: ApprovalRequest) -> Refund:
+    """An approved retry after a final decline (e.g. the customer's payment details were fixed): paid again with
+    a new key. The caller commits."""
+    refund = await failed_refund(uow, request.target_id)
     refund.retry()
-    refund.last_error = f"retried by {actor} after: {refund.last_error}"
+    refund.last_error = (f"retry requested by {request.requested_by}, approved by {request.decided_by}, after: "
+                         f"{refund.last_error}")
     await uow.finance.save_refunds([refund])
-    await uow.commit()
     return refund
 
 
-async def settle_refund_manually(uow: FinanceUnitOfWork, refund_id: str, reference: str, actor: str) -> Refund:
-    """The customer was paid outside the provider: posted and announced like any issued refund."""
-    refund = await _failed_refund(uow, refund_id)
-    refund.settle_manually(f"manual:{reference}", _now())
+async def settle_refund_manually(uow: FinanceUnitOfWork, request: ApprovalRequest) -> Refund:
+    """An approved manual settlement: the customer was paid outside the provider; posted (by the approver) and
+    announced like any issued refund. The caller commits."""
+    refund = await failed_refund(uow, request.target_id)
+    refund.settle_manually(f"manual:{request.reference}", _now())
     await uow.finance.save_refunds([refund])
-    await issue(uow, [refund], posted_by=actor)
-    await uow.commit()
+    await issue(uow, [refund], posted_by=request.decided_by)
     return refund
 
 
-async def _failed_refund(uow: FinanceUnitOfWork, refund_id: str) -> Refund:
+async def failed_refund(uow: FinanceUnitOfWork, refund_id: str) -> Refund:
+    """The refund staff act on, locked until commit: only one declined for good."""
     refund = await uow.finance.refund(refund_id)
     if refund is None:
         raise RefundNotFound(f"no refund {refund_id}")

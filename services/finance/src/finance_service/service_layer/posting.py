@@ -1,10 +1,13 @@
 """From operational events to journal entries. Reference facts (orders, RMAs, receipts, approvals) are recorded
-first; facts that post (shipments, dispositions, count adjustments) wait, parked, for data they lack."""
+first; facts that post (shipments, dispositions, count adjustments) wait, parked, for data they lack. Approved
+refunds are paid only once they pass finance's own check (domain/refund_checks.py)."""
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from pydantic import BaseModel
@@ -19,7 +22,8 @@ from ecomops_common.contracts.warehouse import (
     StockAdjusted,
 )
 from ecomops_common.handlers import Received
-from finance_service.domain.payouts import Refund
+from finance_service.domain.money import ZERO
+from finance_service.domain.payouts import Refund, RefundStatus
 from finance_service.domain.postings import (
     DispositionApplied,
     MissingData,
@@ -34,8 +38,10 @@ from finance_service.domain.postings import (
     post_refund_approved,
     post_stock_adjustment,
 )
+from finance_service.domain.refund_checks import KnownReturn, PaidOrder, RefundedUnits, check
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
+log = logging.getLogger(__name__)
 SYSTEM = "system"
 # Facts that need earlier facts (the order, the RMA, a unit cost): parked until those are known.
 DEPENDENT_TYPES: dict[str, type[BaseModel]] = {
@@ -65,20 +71,55 @@ async def record_facts(uow: FinanceUnitOfWork, facts: list[Received[BaseModel]])
 
 
 async def approve_refunds(uow: FinanceUnitOfWork, approvals: Sequence[RefundApproved]) -> None:
-    """Each refund id becomes one refund to pay out and one liability entry; a repeat is only counted."""
+    """Each refund id becomes one refund, held until it is checked (at once); a repeat is only counted."""
     new = await uow.finance.add_refunds([(_refund(a), {
-        "approved_by": a.approved_by, "breakdown": json.dumps([c.model_dump(mode="json") for c in a.breakdown]),
-        "lines": json.dumps([line.model_dump(mode="json") for line in a.lines])}) for a in approvals])
-    entries = []
+        "approved_by": a.approved_by, "lines": json.dumps(_lines(a)), "breakdown": json.dumps(_breakdown(a))})
+        for a in approvals])
+    held = []
     for approval in approvals:
         if approval.refund_id in new:
             new.discard(approval.refund_id)
+            held.append((_refund(approval), _lines(approval), _breakdown(approval)))
+    await check_refunds(uow, held)
+
+
+async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, list[dict], list[dict]]]) -> None:
+    """Held refunds (with their lines and breakdown) against the returns finance knows and what was paid for
+    their orders (domain/refund_checks.py): a payable one becomes a liability to pay out, a refused one is never
+    paid, one whose order is unknown stays held."""
+    if not held:
+        return
+    cases = await uow.finance.return_cases({refund.rma_id for refund, _, _ in held})
+    # Locked: the refunds of one order are checked one after another, each against what the others left.
+    orders = await uow.finance.orders({refund.order_id for refund, _, _ in held})
+    refunded = await uow.finance.refunded_amounts(orders)
+    entries = []
+    for refund, lines, breakdown in held:
+        order = orders.get(refund.order_id)
+        check(refund, [RefundedUnits(line["line_id"], line["sku"], line["quantity"]) for line in lines],
+              _known_return(cases.get(refund.rma_id)),
+              None if order is None else PaidOrder(order.order_id, order.currency, order.paid,
+                                                   refunded.get(order.order_id, ZERO)))
+        if refund.status is RefundStatus.pending:
+            refunded[refund.order_id] = refunded.get(refund.order_id, ZERO) + refund.amount
             entries.append(post_refund_approved(
-                approval.refund_id, approval.order_id, approval.rma_id, approval.channel, approval.reason,
-                approval.currency, {line.line_id: line.sku for line in approval.lines},
-                [RefundComponent(c.line_id, c.kind, c.amount) for c in approval.breakdown], approval.amount,
-                approval.approved_at))
+                refund.refund_id, refund.order_id, refund.rma_id, refund.channel, refund.reason, refund.currency,
+                {line["line_id"]: line["sku"] for line in lines},
+                [RefundComponent(c["line_id"], c["kind"], Decimal(c["amount"])) for c in breakdown], refund.amount,
+                refund.approved_at))
+        elif refund.status is RefundStatus.refused:
+            log.error("refund %s of %s refused, it is not paid: %s", refund.refund_id, refund.rma_id,
+                      refund.hold_reason)
+    await uow.finance.save_refunds(refund for refund, _, _ in held)
     await uow.finance.post(entries, SYSTEM, _now())
+
+
+async def check_held_refunds(uow: FinanceUnitOfWork, limit: int = 500) -> int:
+    """Checks the held refunds whose order has arrived since; returns how many were checked."""
+    held = await uow.finance.held_refunds(limit)
+    await check_refunds(uow, held)
+    await uow.commit()
+    return len(held)
 
 
 async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]]) -> list[str]:
@@ -150,7 +191,23 @@ def _shipment(event_id: str, dispatched: ShipmentDispatched) -> Shipment:
 
 def _refund(approval: RefundApproved) -> Refund:
     return Refund(approval.refund_id, approval.rma_id, approval.order_id, approval.channel, approval.customer_id,
-                  approval.amount, approval.currency, approval.reason, approval.timing, approval.approved_at)
+                  approval.amount, approval.currency, approval.reason, approval.timing, approval.approved_at,
+                  status=RefundStatus.held)
+
+
+def _lines(approval: RefundApproved) -> list[dict]:
+    return [line.model_dump(mode="json") for line in approval.lines]
+
+
+def _breakdown(approval: RefundApproved) -> list[dict]:
+    return [component.model_dump(mode="json") for component in approval.breakdown]
+
+
+def _known_return(case) -> KnownReturn | None:
+    if case is None:
+        return None
+    return KnownReturn(case.rma_id, case.order_id, case.channel,
+                       {line["line_id"]: (line["sku"], line["quantity"]) for line in json.loads(case.lines)})
 
 
 def _return_case(authorized: ReturnAuthorized) -> dict[str, Any]:

@@ -58,11 +58,14 @@ class OrderRepository(SqlRepository):
         rows = (await self.session.execute(statement)).mappings().all()
         return {(row["channel"], row["external_order_id"]): dict(row) for row in rows}
 
-    async def page(self, *, channel: str | None, status: str | None, limit: int,
-                   after_id: str | None) -> list[OrderRecord]:
+    async def page(self, *, channel: str | None, status: str | None, limit: int, after_id: str | None,
+                   channels: frozenset[str] | None = None) -> list[OrderRecord]:
+        """`channels`: only orders of these channels (None: of every channel)."""
         statement = select(OrderRecord).order_by(OrderRecord.id).limit(limit)
         if channel:
             statement = statement.where(OrderRecord.channel == channel)
+        if channels is not None:
+            statement = statement.where(OrderRecord.channel.in_(channels))
         if status:
             statement = statement.where(OrderRecord.status == status)
         if after_id:

@@ -60,10 +60,12 @@ class Order:
     def status(self) -> OrderStatus:
         return self.state.status if self.state else OrderStatus.received
 
-    def screen(self, policy: IntakePolicy, at: datetime) -> None:
-        """Intake: rejected with every broken rule, else on hold (payment, fraud, address) or ready."""
+    def screen(self, policy: IntakePolicy, at: datetime, placed_by: str | None = None) -> None:
+        """Intake: rejected with every broken rule, else on hold (payment, fraud, address) or ready.
+        `placed_by`: who placed the order over HTTP (the token's subject); from the topic, the channel."""
         self.state = OrderState(self.id, OrderStatus.received)
-        self.state.changes.append(Transition(None, OrderStatus.received, f"channel:{self.channel}", None, at))
+        self.state.changes.append(Transition(None, OrderStatus.received, placed_by or f"channel:{self.channel}",
+                                             None, at))
         self.rejections = business_rule_violations(self)
         if self.payment_status == "failed":
             self.rejections.append(Rejection("payment.status", "payment_failed", "the payment failed"))

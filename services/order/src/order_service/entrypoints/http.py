@@ -1,4 +1,7 @@
-"""HTTP API: POST /v1/orders for channel connectors, GET for operators and connectors."""
+"""HTTP API: channel connectors place orders and send payment updates for their own channels and read only
+their orders; customer service places phone orders; staff read orders (customers' personal data masked unless
+their role needs it), supervisors release holds, finance records payments. Every route takes the issuer's
+bearer token and names the roles it needs (ecomops_common.access); the actor recorded is the token's subject."""
 
 import base64
 import json
@@ -11,14 +14,17 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common import telemetry
+from ecomops_common.access import caller
+from ecomops_common.auth import CONNECTOR, CUSTOMER_SERVICE, FINANCE_CLERK, STAFF_ROLES, SUPERVISOR, Principal
 from ecomops_common.batching import Coalescer
 from ecomops_common.contracts.channel import ChannelOrder, PaymentStatus
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.contracts.types import Document, Money, contains_nul
-from ecomops_common.http import entered_unit_of_work, require_staff
+from ecomops_common.http import entered_unit_of_work
 from order_service.domain.returns import OrderReturn, order_returns
 from order_service.service_layer import lifecycle
+from order_service.service_layer.callers import check_channel, order_document_for, readable_channels
 from order_service.service_layer.intake import IntakeResult, Submission
 from order_service.service_layer.lifecycle import OrderNotFound
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
@@ -94,20 +100,25 @@ class OrderView(BaseModel):
                                                   "them; they leave the order's status as it is")
 
     @classmethod
-    def of(cls, row: dict[str, Any], holds, history: list, allocation: Sequence[dict[str, Any]] = (),
+    def of(cls, row: dict[str, Any], by: Principal, holds, history: list, allocation: Sequence[dict[str, Any]] = (),
            allocation_revision: int | None = None, returns: Sequence[OrderReturn] = ()) -> "OrderView":
-        return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"), "order": json.loads(row["document"]),
+        """The order as `by` may see it (ecomops_common.personal_data)."""
+        return cls(**{**row, "rejections": json.loads(row["rejections"] or "[]"),
+                      "order": order_document_for(by, row["channel"], json.loads(row["document"])),
                       "holds": sorted(holds), "history": [t if isinstance(t, dict) else vars(t) for t in history],
                       "allocation": allocation, "allocation_revision": allocation_revision, "returns": returns})
 
 
+# The actor is the caller's token subject: a client still naming one gets a 422 saying it is not taken.
 class HoldRelease(Document):
-    actor: str = Field(min_length=1, max_length=128, description="The supervisor releasing the hold")
+    model_config = ConfigDict(extra="forbid")
+
     note: str | None = Field(default=None, max_length=1000)
 
 
 class Cancellation(Document):
-    actor: str = Field(min_length=1, max_length=128, description="e.g. supervisor:jane or channel:web-eu")
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(min_length=1, max_length=1000)
 
 
@@ -128,8 +139,8 @@ class OrderSummary(BaseModel):
     order: dict[str, Any]
 
     @classmethod
-    def of(cls, row: dict[str, Any]) -> "OrderSummary":
-        return cls(**{**row, "order": json.loads(row["document"])})
+    def of(cls, row: dict[str, Any], by: Principal) -> "OrderSummary":
+        return cls(**{**row, "order": order_document_for(by, row["channel"], json.loads(row["document"]))})
 
 
 class OrderPage(BaseModel):
@@ -148,9 +159,13 @@ Intake = Annotated[Coalescer, Depends(intake)]
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=OrderView,
              responses={200: {"description": "A resend: the order already stored"},
                         422: {"description": "Malformed, or well-formed but rejected by a business rule"}})
-async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake, uow: UnitOfWork):
+async def place_order(document: ChannelOrder, response: Response, orders_intake: Intake, uow: UnitOfWork,
+                      by: Annotated[Principal, caller(CONNECTOR, CUSTOMER_SERVICE, rate_limited=True)]):
+    """A connector's order, for a channel its token names (403 otherwise); customer service's, taken on the
+    phone, for any channel. The order's history records the caller as who placed it."""
+    check_channel(by, document.channel)
     result = await orders_intake.submit(
-        Submission(document, telemetry.correlation_id.get(), telemetry.current_traceparent()))
+        Submission(document, telemetry.correlation_id.get(), telemetry.current_traceparent(), by.subject))
     if result.rejections:
         return JSONResponse(status_code=422, content={
             "order_id": result.order_id, "status": result.status,
@@ -160,63 +175,71 @@ async def place_order(document: ChannelOrder, response: Response, orders_intake:
     response.status_code = status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/orders/{result.order_id}"
     if result.state is not None:
-        return OrderView.of(result.row, result.state.holds, result.state.changes)
-    return await _view(uow, result.order_id)
+        return OrderView.of(result.row, by, result.state.holds, result.state.changes)
+    return await _view(uow, result.order_id, by)
 
 
 @router.get("/{order_id}", response_model=OrderView)
-async def get_order(order_id: str, uow: UnitOfWork):
-    return await _view(uow, order_id)
+async def get_order(order_id: str, uow: UnitOfWork, by: Annotated[Principal, caller(CONNECTOR, *STAFF_ROLES)]):
+    """A connector reads its own channels' orders only (another channel's is not found)."""
+    return await _view(uow, order_id, by)
 
 
-async def _view(uow: OrderUnitOfWork, order_id: str) -> OrderView:
+async def _view(uow: OrderUnitOfWork, order_id: str, by: Principal) -> OrderView:
     record = await uow.orders.get(order_id)
-    if record is None:
+    if record is None or not by.acts_for(record.channel):
         raise OrderNotFound(f"order {order_id} not found")
     allocation_revision, allocation = await uow.orders.allocation_of(order_id)
     returns = order_returns(await uow.orders.return_steps_of(order_id))
-    return OrderView.of(record.model_dump(), await uow.orders.holds_of(order_id),
+    return OrderView.of(record.model_dump(), by, await uow.orders.holds_of(order_id),
                         await uow.orders.history_of(order_id), allocation, allocation_revision, returns)
 
 
-@router.post("/{order_id}/holds/{hold}/release", response_model=OrderView, dependencies=[require_staff("supervisor")],
+@router.post("/{order_id}/holds/{hold}/release", response_model=OrderView,
              responses={409: {"description": "The order does not have this hold"}})
-async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, uow: UnitOfWork):
+async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, uow: UnitOfWork,
+                             by: Annotated[Principal, caller(SUPERVISOR)]):
     """A supervisor releases one hold; without holds left the order goes on to allocation."""
-    await lifecycle.release_hold(uow, order_id, hold, release.actor, release.note)
-    return await _view(uow, order_id)
+    await lifecycle.release_hold(uow, order_id, hold, by, release.note)
+    return await _view(uow, order_id, by)
 
 
 @router.post("/{order_id}/cancel", response_model=OrderView,
-             dependencies=[require_staff("supervisor", "customer-service")],
              responses={409: {"description": "Shipped, delivered, rejected or already cancelled"}})
-async def cancel_order(order_id: str, cancellation: Cancellation, uow: UnitOfWork):
-    """Cancels before shipment; allocation releases the order's reservations on OrderStatusChanged."""
-    await lifecycle.cancel_order(uow, order_id, cancellation.actor, cancellation.reason)
-    return await _view(uow, order_id)
+async def cancel_order(order_id: str, cancellation: Cancellation, uow: UnitOfWork,
+                       by: Annotated[Principal, caller(SUPERVISOR, CUSTOMER_SERVICE, CONNECTOR)]):
+    """Cancels before shipment (a connector: its own channels' orders only); allocation releases the order's
+    reservations on OrderStatusChanged."""
+    await lifecycle.cancel_order(uow, order_id, by, cancellation.reason)
+    return await _view(uow, order_id, by)
 
 
 @router.post("/{order_id}/payment", response_model=OrderView,
              responses={409: {"description": "The payment change does not fit the order's status"}})
-async def change_payment(order_id: str, change: PaymentChange, uow: UnitOfWork):
-    """The channel's payment update: authorized/captured releases a payment hold, failed rejects."""
+async def change_payment(order_id: str, change: PaymentChange, uow: UnitOfWork,
+                         by: Annotated[Principal, caller(CONNECTOR, FINANCE_CLERK, rate_limited=True)]):
+    """A payment update from the order's own channel's connector, or recorded by finance: authorized/captured
+    releases a payment hold, failed rejects."""
     detail = lifecycle.payment_detail(change.amount, change.reference)
-    await lifecycle.update_payment(uow, order_id, change.status.value, "channel:payment", detail)
-    return await _view(uow, order_id)
+    await lifecycle.update_payment(uow, order_id, change.status.value, by, detail)
+    return await _view(uow, order_id, by)
 
 
 @router.get("", response_model=OrderPage)
 async def list_orders(
     uow: UnitOfWork,
+    by: Annotated[Principal, caller(CONNECTOR, *STAFF_ROLES)],
     channel: str | None = None,
     status_filter: Annotated[OrderStatus | None, Query(alias="status")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
     cursor: str | None = None,
 ):
+    """A connector pages through its own channels' orders only."""
     after_id = _decode_cursor(cursor) if cursor else None
-    records = await uow.orders.page(channel=channel, status=status_filter, limit=limit, after_id=after_id)
+    records = await uow.orders.page(channel=channel, status=status_filter, limit=limit, after_id=after_id,
+                                    channels=readable_channels(by))
     next_cursor = _encode_cursor(records[-1].id) if len(records) == limit else None
-    return OrderPage(items=[OrderSummary.of(record.model_dump()) for record in records], next_cursor=next_cursor)
+    return OrderPage(items=[OrderSummary.of(record.model_dump(), by) for record in records], next_cursor=next_cursor)
 
 
 def _encode_cursor(order_id: str) -> str:

@@ -52,11 +52,13 @@ def order_of(order_id: str, document: ChannelOrder) -> Order:
 
 @dataclass(frozen=True)
 class Submission:
-    """A channel order and where it came from: its trace and correlation id follow it into the events."""
+    """A channel order and where it came from: its trace and correlation id follow it into the events, who
+    placed it (the token's subject, over HTTP) into its history."""
 
     document: ChannelOrder
     correlation_id: str | None = None
     traceparent: str | None = None
+    placed_by: str | None = None
 
 
 async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
@@ -77,7 +79,7 @@ async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
     for key, index in first_index.items():
         document = submissions[index].document
         order = orders[key] = order_of(new_id(), document)
-        order.screen(policy, now)
+        order.screen(policy, now, submissions[index].placed_by)
         rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
             "status": order.status.value, "placed_at": document.placed_at,

@@ -1,10 +1,12 @@
 """Commands on placed orders: hold releases, payment updates, cancellation. Each runs under the
-order's row lock, records its transitions and announces them with OrderStatusChanged."""
+order's row lock, records its transitions and announces them with OrderStatusChanged. Over HTTP the actor
+recorded is the caller's token subject, and a connector may change only its own channels' orders."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from ecomops_common.auth import Principal
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.channel import PaymentUpdate
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
@@ -12,6 +14,7 @@ from ecomops_common.envelope import EventEnvelope, new_event
 from ecomops_common.errors import NotFound
 from ecomops_common.handlers import Received
 from order_service.domain.lifecycle import OrderState, Transition
+from order_service.service_layer.callers import check_channel
 from order_service.service_layer.intake import AGGREGATE, SOURCE
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
@@ -20,19 +23,23 @@ class OrderNotFound(NotFound):
     pass
 
 
-async def change_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None]) -> None:
-    """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it."""
-    await apply_to_order(uow, order_id, command)
+async def change_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None],
+                       by: Principal | None = None) -> None:
+    """Loads the order's state under lock, applies `command` (which may refuse), saves and announces it.
+    `by`: the caller, refused unless they act for the order's channel."""
+    await apply_to_order(uow, order_id, command, by)
     await uow.commit()
 
 
 async def apply_to_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None],
-                         **cause: str | None) -> None:
+                         by: Principal | None = None, **cause: str | None) -> None:
     """change_order without the commit, for callers that change many orders in one transaction.
     `cause`: causation_id, correlation_id and traceparent for the OrderStatusChanged events."""
     row = await uow.orders.get_for_update(order_id)
     if row is None:
         raise OrderNotFound(f"order {order_id} not found")
+    if by is not None:
+        check_channel(by, row["channel"])
     now = datetime.now(UTC)
     holds = {HoldReason(hold) for hold in await uow.orders.holds_of(order_id)}
     state = OrderState(order_id, OrderStatus(row["status"]), holds)
@@ -52,17 +59,25 @@ def status_changed(row: dict[str, Any], state: OrderState, transition: Transitio
     ), causation_id=causation_id, correlation_id=correlation_id, traceparent=traceparent)
 
 
-async def release_hold(uow: OrderUnitOfWork, order_id: str, hold: HoldReason, actor: str, note: str | None) -> None:
-    await change_order(uow, order_id, lambda state, at: state.release_hold(hold, actor, note, at))
+async def release_hold(uow: OrderUnitOfWork, order_id: str, hold: HoldReason, by: Principal,
+                       note: str | None) -> None:
+    await change_order(uow, order_id, lambda state, at: state.release_hold(hold, by.subject, note, at), by)
 
 
-async def cancel_order(uow: OrderUnitOfWork, order_id: str, actor: str, reason: str) -> None:
-    await change_order(uow, order_id, lambda state, at: state.cancel(actor, reason, at))
+async def cancel_order(uow: OrderUnitOfWork, order_id: str, by: Principal, reason: str) -> None:
+    await change_order(uow, order_id, lambda state, at: state.cancel(by.subject, reason, at), by)
 
 
-async def update_payment(uow: OrderUnitOfWork, order_id: str, payment_status: str, actor: str,
+async def update_payment(uow: OrderUnitOfWork, order_id: str, payment_status: str, by: Principal,
                          detail: str | None = None) -> None:
-    await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at, detail))
+    """A payment update over HTTP: from the order's own channel's connector or finance."""
+    await _change_payment(uow, order_id, payment_status, by.subject, detail, by)
+
+
+async def _change_payment(uow: OrderUnitOfWork, order_id: str, payment_status: str, actor: str,
+                          detail: str | None, by: Principal | None = None) -> None:
+    await change_order(uow, order_id, lambda state, at: state.payment_changed(payment_status, actor, at, detail),
+                       by)
 
 
 async def update_channel_payments(uow: OrderUnitOfWork, updates: list[Received[PaymentUpdate]]) -> None:
@@ -73,8 +88,8 @@ async def update_channel_payments(uow: OrderUnitOfWork, updates: list[Received[P
         order_id = await uow.orders.find_id(update.channel, update.external_order_id)
         if order_id is None:
             raise OrderNotFound(f"no order {update.channel}:{update.external_order_id}")
-        await update_payment(uow, order_id, update.status.value, f"channel:{update.channel}",
-                             payment_detail(update.amount, update.reference))
+        await _change_payment(uow, order_id, update.status.value, f"channel:{update.channel}",
+                              payment_detail(update.amount, update.reference))
 
 
 def payment_detail(amount, reference: str | None) -> str | None:

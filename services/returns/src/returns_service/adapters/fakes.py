@@ -25,7 +25,6 @@ class FakeReturns:
         self.saved: dict[str, Rma] = {}
         self.audit: list[Stage] = []
         self.stored_rules: dict[str, dict[str, dict[str, Any]]] = {}
-        self.staff: dict[str, list[str]] = {}
         self._timeline_saved: dict[str, int] = {}
 
     def _order(self, order_id: str) -> dict[str, Any]:
@@ -103,12 +102,6 @@ class FakeReturns:
     async def put_rule(self, kind: str, key: str, document: dict[str, Any], actor: str, at: datetime) -> None:
         self.stored_rules.setdefault(kind, {})[key] = {"kind": kind, "key": key, "document": copy.deepcopy(document),
                                                        "updated_by": actor, "updated_at": at}
-
-    async def roles_of(self, actor: str) -> list[str]:
-        return list(self.staff.get(actor, []))
-
-    async def put_staff(self, actor: str, roles: list[str], at: datetime) -> None:
-        self.staff[actor] = sorted(set(roles))
 
 
 class FakeReturnsUnitOfWork(FakeUnitOfWork):

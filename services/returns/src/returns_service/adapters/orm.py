@@ -65,7 +65,8 @@ class RmaRecord(SQLModel, table=True):
     __table_args__ = (Index("ix_rmas_status", "status", "authorized_at"),
                       Index("ix_rmas_customer", "customer_id", "authorized_at"),
                       Index("ix_rmas_order", "order_id"),
-                      Index("ix_rmas_waiting_approval", "waiting_approval", "updated_at"))
+                      Index("ix_rmas_waiting_approval", "waiting_approval", "updated_at"),
+                      Index("ix_rmas_waiting_write_off", "waiting_write_off", "updated_at"))
 
     id: str = Field(sa_column=Column(String(64), primary_key=True))
     order_id: str = Field(sa_column=Column(String(64), nullable=False))
@@ -73,7 +74,9 @@ class RmaRecord(SQLModel, table=True):
     customer_id: str = Field(sa_column=Column(String(128), nullable=False))
     node: str = Field(sa_column=Column(String(64), nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
-    waiting_approval: bool = Field(sa_column=Column(Boolean, nullable=False))
+    waiting_approval: bool = Field(sa_column=Column(Boolean, nullable=False), description="A refund decision")
+    waiting_write_off: bool = Field(default=False, sa_column=Column(Boolean, nullable=False, server_default=false()),
+                                    description="A supervisor's approval of a write-off")
     authorized_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     expected_by: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
@@ -107,15 +110,5 @@ class ReturnRuleRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
-class StaffRecord(SQLModel, table=True):
-    """People who may decide on returns, with their roles (e.g. refund_approver)."""
-
-    __tablename__ = "staff"
-
-    actor: str = Field(sa_column=Column(String(128), primary_key=True))
-    roles: str = Field(sa_column=Column(Text, nullable=False), description="JSON list")
-    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
-
-
 TABLES = [model.__table__ for model in (SalesOrderRecord, SalesOrderLineRecord, ReturnRequestRecord, RmaRecord,
-                                        RmaAuditRecord, ReturnRuleRecord, StaffRecord)]
+                                        RmaAuditRecord, ReturnRuleRecord)]

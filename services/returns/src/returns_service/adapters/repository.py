@@ -1,5 +1,5 @@
 """Returns persistence: the order view, return requests, RMAs (a JSON document each, locked while changed), the
-append-only audit, rules and staff."""
+append-only audit and rules."""
 
 import json
 from collections.abc import Iterable, Mapping
@@ -17,7 +17,6 @@ from returns_service.adapters.orm import (
     RmaRecord,
     SalesOrderLineRecord,
     SalesOrderRecord,
-    StaffRecord,
 )
 from returns_service.domain.policy import ShippedLine
 from returns_service.domain.rma import Rma, RmaStatus, SettlementStatus, Stage
@@ -28,7 +27,6 @@ _requests = ReturnRequestRecord.__table__
 _rmas = RmaRecord.__table__
 _audit = RmaAuditRecord.__table__
 _rules = ReturnRuleRecord.__table__
-_staff = StaffRecord.__table__
 RMA_DOCUMENT = TypeAdapter(Rma)
 
 
@@ -133,22 +131,24 @@ class ReturnsRepository(SqlRepository):
             row = {"id": rma.id, "order_id": rma.order_id, "channel": rma.channel, "customer_id": rma.customer_id,
                    "node": rma.node, "status": rma.status.value, "updated_at": at, "expected_by": rma.expected_by,
                    "waiting_approval": any(s.status is SettlementStatus.pending_approval for s in rma.settlements),
+                   "waiting_write_off": rma.waiting_write_off,
                    "authorized_at": rma.timeline[0].at, "document": RMA_DOCUMENT.dump_json(rma).decode()}
             (known if saved is not None else new).append(row)
             self._timeline_saved[rma.id] = len(rma.timeline)
         if new:
             await self.session.execute(_rmas.insert(), new)
         if known:
-            names = ("status", "updated_at", "waiting_approval", "expected_by", "document")
+            names = ("status", "updated_at", "waiting_approval", "waiting_write_off", "expected_by", "document")
             await self.session.execute(update(_rmas).where(_rmas.c.id == bindparam("rid")).values(
                 {name: bindparam(name) for name in names}),
                 [{"rid": row["id"], **{name: row[name] for name in names}} for row in known])
         if audit:
             await self.session.execute(_audit.insert(), audit)
 
-    async def queue(self, status: RmaStatus | None, waiting_approval: bool, limit: int) -> list[dict[str, Any]]:
-        """RMAs at a stage, oldest first (the aging order)."""
-        condition = _rmas.c.waiting_approval.is_(True) if waiting_approval else _rmas.c.status == status.value
+    async def queue(self, status: RmaStatus | None, waiting_for: str | None, limit: int) -> list[dict[str, Any]]:
+        """RMAs at a stage, or waiting_for a decision ("refund" or "write_off"), oldest first (the aging order)."""
+        waiting = {"refund": _rmas.c.waiting_approval, "write_off": _rmas.c.waiting_write_off}
+        condition = waiting[waiting_for].is_(True) if waiting_for else _rmas.c.status == status.value
         rows = await self.session.execute(select(_rmas.c.id, _rmas.c.order_id, _rmas.c.channel, _rmas.c.node,
                                                  _rmas.c.status, _rmas.c.authorized_at, _rmas.c.expected_by,
                                                  _rmas.c.updated_at)
@@ -170,7 +170,7 @@ class ReturnsRepository(SqlRepository):
                                           .where(_audit.c.rma_id == rma_id).order_by(_audit.c.id))
         return [dict(row) for row in rows.mappings()]
 
-    # --- rules and staff --------------------------------------------------------------------------------
+    # --- rules --------------------------------------------------------------------------------------
 
     async def rules(self, kind: str) -> dict[str, dict[str, Any]]:
         rows = await self.session.execute(select(_rules).where(_rules.c.kind == kind))
@@ -182,12 +182,3 @@ class ReturnsRepository(SqlRepository):
         await self.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_={
             "document": statement.excluded.document, "updated_by": actor, "updated_at": at}))
 
-    async def roles_of(self, actor: str) -> list[str]:
-        roles = (await self.session.execute(select(_staff.c.roles).where(_staff.c.actor == actor))).scalar()
-        return json.loads(roles) if roles else []
-
-    async def put_staff(self, actor: str, roles: list[str], at: datetime) -> None:
-        statement = self.dialect.insert(_staff).values(actor=actor, roles=json.dumps(sorted(set(roles))),
-                                                        updated_at=at)
-        await self.session.execute(statement.on_conflict_do_update(
-            index_elements=["actor"], set_={"roles": statement.excluded.roles, "updated_at": at}))

@@ -26,7 +26,7 @@ _FIRST_STAGE = {"instant": "authorized", "on_receipt": "received", "after_inspec
 
 RISK_SIGNALS = ("amount_above_threshold", "serial_mismatch", "empty_box", "frequent_returner",
                 "grade_worse_than_reason")
-REFUND_APPROVER_ROLE = "refund_approver"
+SEGREGATION_OF_DUTIES = "segregation_of_duties"  # the reason of a decision refused to its own inspector or requester
 
 # Currencies whose minor unit is not the cent (ISO 4217); any other currency has 2 decimals.
 
@@ -211,20 +211,17 @@ def needs_approval(signals: Collection[str]) -> bool:
 
 
 class ApprovalRefused(Forbidden):
-    """The person may not approve this refund; `reason` is a stable code."""
+    """The person may not make this decision; `reason` is a stable code."""
 
 
-def check_approver(approver: str, inspector: str | Collection[str] | None, roles: Collection[str]) -> None:
-    """Segregation of duties: only a refund approver who did not inspect the items may approve their refund.
-
-    inspector is whoever graded the items (one, several, or None before inspection); roles are the approver's.
-    """
-    if REFUND_APPROVER_ROLE not in roles:
-        raise ApprovalRefused("not_refund_approver", f"{approver} lacks the {REFUND_APPROVER_ROLE} role")
-    inspectors = {inspector} if isinstance(inspector, str) else set(inspector or ())
+def check_approver(approver: str, inspectors: Collection[str], requester: str | None = None) -> None:
+    """Segregation of duties on authenticated subjects (the token's, never a request field): whoever graded the
+    items, or requested the return, does not decide what it pays or writes off; another person does. The roles
+    a decision needs are the route's (the issuer's token)."""
     if approver in inspectors:
-        raise ApprovalRefused("approver_is_inspector", f"{approver} inspected these items and may not approve "
-                                                       "their refund")
+        raise ApprovalRefused(SEGREGATION_OF_DUTIES, f"{approver} inspected these items: another person decides")
+    if approver == requester:
+        raise ApprovalRefused(SEGREGATION_OF_DUTIES, f"{approver} requested this return: another person decides")
 
 
 def refund_timing(policy: RefundPolicy, amount: Decimal, signals: Collection[str] = ()) -> str:

@@ -1,14 +1,16 @@
 """A return authorization (RMA) from request to close: receipt against what was expected, inspection with a
-grade and the disposition rule that fired, and the timeline of every stage. Plain Python: no I/O."""
+grade and the disposition rule that fired (a write-off above a value waits for a supervisor), and the timeline
+of every stage. Plain Python: no I/O."""
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from ecomops_common.errors import Conflict
-from returns_service.domain.dispositions import GRADES, DispositionTable
+from returns_service.domain.dispositions import DISPOSITIONS, GRADES, DispositionTable
+from returns_service.domain.refunds import check_approver
 
 
 class RmaStatus(StrEnum):
@@ -21,6 +23,10 @@ class RmaStatus(StrEnum):
 # What a scanner's condition says of the grade, when the inspection at the bench gives no grade of its own.
 CONDITION_GRADES = {"new": "A", "like_new": "A", "opened": "B", "damaged": "C", "missing_parts": "C",
                     "wrong_item": "C", "empty_box": "D"}
+
+
+# Dispositions that write the units' value off: above a value, a supervisor approves them first.
+WRITE_OFFS = frozenset({"scrap", "liquidate"})
 
 
 class RmaError(Conflict):
@@ -53,6 +59,12 @@ class Stage:
     note: str | None = None
 
 
+class WriteOff(StrEnum):
+    pending_approval = "pending_approval"  # the disposition waits for a supervisor
+    approved = "approved"
+    rejected = "rejected"  # the units went to another disposition instead
+
+
 @dataclass(frozen=True)
 class Inspection:
     sku: str
@@ -63,6 +75,12 @@ class Inspection:
     serial_mismatch: bool
     missing_accessories: tuple[str, ...]
     inspector: str
+    # Defaults for inspections stored before write-offs needed approval.
+    id: str = ""
+    value: Decimal = Decimal(0)  # what the customer paid for the units
+    write_off: WriteOff | None = None  # None: the disposition applied without approval
+    decided_by: str | None = None
+    decided_at: datetime | None = None
 
 
 class SettlementStatus(StrEnum):
@@ -137,8 +155,10 @@ class Rma:
         self.timeline.append(Stage("received", at, actor, f"{quantity} × {sku}, {condition}"))
 
     def inspect(self, sku: str, quantity: int, grade: str, table: DispositionTable, at: datetime, inspector: str,
-                serial: str | None = None, missing_accessories: tuple[str, ...] = ()) -> Inspection:
-        """Grades received units; the rule table decides their disposition, and the rule is recorded."""
+                serial: str | None = None, missing_accessories: tuple[str, ...] = (),
+                write_off_approval_value: Decimal | None = None) -> Inspection:
+        """Grades received units; the rule table decides their disposition, and the rule is recorded. A write-off
+        (scrap, liquidate) of units worth more than write_off_approval_value waits for a supervisor."""
         line = self.line_of(sku)
         if line is None:
             raise RmaError(f"{sku} is not on RMA {self.id}")
@@ -149,8 +169,12 @@ class Rma:
                            f"{quantity} inspected")
         decision = table.decide(line.category, grade, self.reason)
         mismatch = serial is not None and bool(line.shipped_serials) and serial not in line.shipped_serials
+        value = line.unit_price * quantity
+        waits = (decision.disposition in WRITE_OFFS and write_off_approval_value is not None
+                 and value > write_off_approval_value)
         inspection = Inspection(sku, quantity, grade, decision.disposition, decision.rule_id, mismatch,
-                                tuple(missing_accessories), inspector)
+                                tuple(missing_accessories), inspector, f"{self.id}-I{len(self.inspections) + 1}",
+                                value, WriteOff.pending_approval if waits else None)
         line.inspected += quantity
         line.grades[grade] = line.grades.get(grade, 0) + quantity
         line.dispositions[decision.disposition] = line.dispositions.get(decision.disposition, 0) + quantity
@@ -161,7 +185,44 @@ class Rma:
             self.status = RmaStatus.inspected
         note = f"{quantity} × {sku} grade {grade} → {decision.disposition} (rule {decision.rule_id})"
         self.timeline.append(Stage("inspected", at, inspector, note))
+        if waits:
+            self.timeline.append(Stage("write_off_pending_approval", at, "policy",
+                                       f"{quantity} × {sku} → {decision.disposition}: {value} {self.currency} is "
+                                       f"above {write_off_approval_value}"))
         return inspection
+
+    def decide_write_off(self, inspection_id: str, approver: str, at: datetime, *, instead: str | None = None,
+                         note: str | None = None) -> Inspection:
+        """A supervisor approves a write-off waiting for approval or, naming another disposition `instead`,
+        refuses it. Whoever graded the units may not decide (ApprovalRefused); RmaError for an inspection not
+        waiting or a disposition that is no alternative."""
+        index = next((i for i, inspection in enumerate(self.inspections) if inspection.id == inspection_id), None)
+        if index is None:
+            raise RmaError(f"RMA {self.id} has no inspection {inspection_id}")
+        inspection = self.inspections[index]
+        if inspection.write_off is not WriteOff.pending_approval:
+            raise RmaError(f"inspection {inspection_id} has no write-off waiting for approval")
+        check_approver(approver, {inspection.inspector})
+        what = f"{inspection.quantity} × {inspection.sku}"
+        if instead is None:
+            decided = replace(inspection, write_off=WriteOff.approved, decided_by=approver, decided_at=at)
+            stage = Stage("write_off_approved", at, approver,
+                          f"{what} → {inspection.disposition}{': ' + note if note else ''}")
+        else:
+            if instead not in DISPOSITIONS or instead in WRITE_OFFS:
+                raise RmaError(f"instead of a write-off: one of {', '.join(sorted(set(DISPOSITIONS) - WRITE_OFFS))}")
+            dispositions = self.line_of(inspection.sku).dispositions
+            dispositions[inspection.disposition] -= inspection.quantity
+            if not dispositions[inspection.disposition]:
+                del dispositions[inspection.disposition]
+            dispositions[instead] = dispositions.get(instead, 0) + inspection.quantity
+            decided = replace(inspection, disposition=instead, write_off=WriteOff.rejected, decided_by=approver,
+                              decided_at=at)
+            stage = Stage("write_off_rejected", at, approver,
+                          f"{what} → {instead}, not {inspection.disposition}{': ' + note if note else ''}")
+        self.inspections[index] = decided
+        self.timeline.append(stage)
+        return decided
 
     def apply_disposition(self, sku: str, quantity: int, disposition: str, at: datetime) -> None:
         """The warehouse moved the units as decided."""
@@ -174,6 +235,15 @@ class Rma:
     @property
     def inspectors(self) -> set[str]:
         return {inspection.inspector for inspection in self.inspections}
+
+    @property
+    def requested_by(self) -> str | None:
+        """Who asked for the return: the caller's subject, or `channel:<channel>` for a channel's topic."""
+        return self.timeline[0].actor if self.timeline else None
+
+    @property
+    def waiting_write_off(self) -> bool:
+        return any(inspection.write_off is WriteOff.pending_approval for inspection in self.inspections)
 
     def settlement(self, settlement_id: str) -> Settlement:
         found = next((s for s in self.settlements if s.id == settlement_id), None)

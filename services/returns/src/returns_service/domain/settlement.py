@@ -1,8 +1,8 @@
 """Settling the customer of an RMA: the refund (or replacement) its policy releases at the stage the RMA has
-reached, approved by policy or, when a risk signal fires, by a supervisor who did not inspect the items.
-Plain Python: no I/O."""
+reached, approved by policy or, when a risk signal fires, by a refund approver who neither inspected the items
+nor requested the return. Plain Python: no I/O."""
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
@@ -64,12 +64,13 @@ def next_settlement(rma: Rma, policy: RefundPolicy, already_refunded: Mapping[st
     return None
 
 
-def approve(rma: Rma, settlement_id: str, approver: str, roles: Collection[str], at: datetime,
-            amount: Decimal | None = None, note: str | None = None) -> Settlement:
-    """A supervisor approves a waiting settlement, possibly for less (a partial refund agreed with the customer).
-    Raises ApprovalRefused for the wrong person, RmaError for a settlement not waiting or a larger amount."""
+def approve(rma: Rma, settlement_id: str, approver: str, at: datetime, amount: Decimal | None = None,
+            note: str | None = None) -> Settlement:
+    """A refund approver approves a waiting settlement, possibly for less (a partial refund agreed with the
+    customer). Raises ApprovalRefused for the wrong person, RmaError for a settlement not waiting or a larger
+    amount."""
     settlement = _waiting(rma, settlement_id)
-    check_approver(approver, rma.inspectors, roles)
+    check_approver(approver, rma.inspectors, rma.requested_by)
     if amount is not None and amount != settlement.amount:
         if amount < 0 or amount > settlement.amount:
             raise RmaError(f"approved amount must be from 0 to the quoted {settlement.amount}")
@@ -86,9 +87,9 @@ def approve(rma: Rma, settlement_id: str, approver: str, roles: Collection[str],
     return settlement
 
 
-def deny(rma: Rma, settlement_id: str, approver: str, roles: Collection[str], at: datetime, reason: str) -> Settlement:
+def deny(rma: Rma, settlement_id: str, approver: str, at: datetime, reason: str) -> Settlement:
     settlement = _waiting(rma, settlement_id)
-    check_approver(approver, rma.inspectors, roles)
+    check_approver(approver, rma.inspectors, rma.requested_by)
     settlement.status, settlement.decided_by, settlement.decided_at = SettlementStatus.denied, approver, at
     rma.timeline.append(Stage("refund_denied", at, approver, reason))
     return settlement

@@ -1,18 +1,32 @@
-"""HTTP API: return requests from customer service and return portals, the RMA with its timeline, the work
-queues, inspections at the bench, supervisors' refund decisions, and the rules and staff for admins."""
+"""HTTP API: return requests from channel connectors (their own channels only), customer service and supervisors;
+the RMA with its timeline and the work queues for staff; inspections at the bench by inspectors; refund decisions
+by refund approvers and write-off approvals by supervisors, never by who inspected the items; the rules for
+admins. Every route takes the issuer's bearer token and names its roles (ecomops_common.access); what a route
+records as who did it is the token's subject, never a request field."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from ecomops_common.access import caller
+from ecomops_common.auth import (
+    ADMIN,
+    AUDITOR,
+    CONNECTOR,
+    CUSTOMER_SERVICE,
+    INSPECTOR,
+    REFUND_APPROVER,
+    SUPERVISOR,
+    Principal,
+)
 from ecomops_common.contracts.returns import ReturnRequest
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
-from ecomops_common.http import entered_unit_of_work, require_staff
+from ecomops_common.http import entered_unit_of_work
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.policy import DEFAULT_POLICY as DEFAULT_RETURN_POLICY
@@ -25,14 +39,18 @@ from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["returns"])
 CHANNEL = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
-Actor = Annotated[str, Header(alias="x-actor", max_length=128)]
 UnitOfWork = Annotated[ReturnsUnitOfWork, Depends(entered_unit_of_work)]
+# Staff who read returns, queues, cycle times and rules (an auditor reads everything, changes nothing).
+READERS = (INSPECTOR, REFUND_APPROVER, SUPERVISOR, CUSTOMER_SERVICE, AUDITOR)
 
 
 class StageView(BaseModel):
-    stage: str = Field(description="authorized, received, inspected, refund_pending_approval, refund_approved, "
-                                   "refund_denied, refunded, exchange_ordered, dispositioned or closed")
-    actor: str
+    stage: str = Field(description="authorized, received, inspected, write_off_pending_approval, "
+                                   "write_off_approved, write_off_rejected, refund_pending_approval, "
+                                   "refund_approved, refund_denied, refunded, exchange_ordered, dispositioned or "
+                                   "closed")
+    actor: str = Field(description="Who did it: the token's subject; `policy`, `warehouse`, `warehouse:<node>`, "
+                                   "`channel:<channel>`, `finance` or `returns` for the platform's own steps")
     note: str | None
     at: datetime
 
@@ -50,7 +68,8 @@ class RmaView(BaseModel):
     expected_by: datetime | None
     lines: list[dict[str, Any]] = Field(description="Expected, received, inspected and dispositioned units per "
                                                     "line, with grades and dispositions")
-    inspections: list[dict[str, Any]] = Field(description="Each with its grade and the disposition rule that fired")
+    inspections: list[dict[str, Any]] = Field(description="Each with its id, grade, the disposition rule that "
+                                                          "fired, and a write-off's approval")
     settlements: list[dict[str, Any]] = Field(description="Refunds or exchanges: amount, fee breakdown, risk "
                                                           "signals, status and who decided")
     flags: list[str] = Field(description="For people to look at: unexpected items, serial mismatches")
@@ -59,9 +78,11 @@ class RmaView(BaseModel):
                                                         "later stage")
 
 
-async def _view(uow: ReturnsUnitOfWork, rma_id: str) -> RmaView:
+async def _view(uow: ReturnsUnitOfWork, rma_id: str, by: Principal) -> RmaView:
+    """A connector sees its own channels' RMAs only (another channel's is not found). No customer's name, email,
+    address or phone is part of an RMA, so there is nothing to mask."""
     rma = (await uow.returns.rmas([rma_id], lock=False)).get(rma_id)
-    if rma is None:
+    if rma is None or not by.acts_for(rma.channel):
         raise RmaNotFound(f"RMA {rma_id} not found")
     audit = await uow.returns.audit_of(rma_id)
     document = RMA_DOCUMENT.dump_python(rma, mode="json")
@@ -70,16 +91,20 @@ async def _view(uow: ReturnsUnitOfWork, rma_id: str) -> RmaView:
 
 @router.post("/returns", status_code=status.HTTP_201_CREATED, response_model=RmaView,
              responses={200: {"description": "A resend (same channel and request_id): the RMA it made"},
-                        422: {"description": "Malformed, or refused by the return policy: each rule and field"}})
-async def request_return(body: ReturnRequest, request: Request, response: Response, uow: UnitOfWork):
-    """A return request becomes an RMA or is refused with every policy rule it breaks."""
-    [outcome] = await request_returns(uow, [body], request.app.state.runtime.settings.default_node)
+                        403: {"description": "A connector asking for another channel (reason `channel`)"},
+                        422: {"description": "Malformed, or refused by the return policy: each rule and field "
+                                             "(`unknown_order`: no order of this channel has this id)"}})
+async def request_return(body: ReturnRequest, request: Request, response: Response, uow: UnitOfWork,
+                         by: Annotated[Principal, caller(CONNECTOR, CUSTOMER_SERVICE, SUPERVISOR, rate_limited=True)]):
+    """A return request becomes an RMA or is refused with every policy rule it breaks. A connector asks for its
+    own channels' orders only; the RMA records the caller's subject as who requested it."""
+    [outcome] = await request_returns(uow, [body], request.app.state.runtime.settings.default_node, by)
     if outcome.refusals:
         return JSONResponse(status_code=422, content={"detail": [
             {"loc": ["body", *r.field.split(".")], "msg": r.message, "type": r.rule} for r in outcome.refusals]})
     response.status_code = status.HTTP_201_CREATED if outcome.created else status.HTTP_200_OK
     response.headers["Location"] = f"/v1/returns/{outcome.rma_id}"
-    return await _view(uow, outcome.rma_id)
+    return await _view(uow, outcome.rma_id, by)
 
 
 class StageCycleTime(BaseModel):
@@ -88,7 +113,7 @@ class StageCycleTime(BaseModel):
     p90_s: float
 
 
-@router.get("/returns/cycle-times", response_model=dict[str, StageCycleTime])
+@router.get("/returns/cycle-times", response_model=dict[str, StageCycleTime], dependencies=[caller(*READERS)])
 async def get_cycle_times(uow: UnitOfWork, days: Annotated[int, Query(ge=1, le=366)] = 30):
     """Authorization → receipt → inspection → refund → close, over the RMAs authorized in the last `days`."""
     timelines = await uow.returns.timelines_since(datetime.now(UTC) - timedelta(days=days))
@@ -96,14 +121,16 @@ async def get_cycle_times(uow: UnitOfWork, days: Annotated[int, Query(ge=1, le=3
 
 
 @router.get("/returns/{rma_id}", response_model=RmaView)
-async def get_return(rma_id: str, uow: UnitOfWork):
-    return await _view(uow, rma_id)
+async def get_return(rma_id: str, uow: UnitOfWork, by: Annotated[Principal, caller(CONNECTOR, *READERS)]):
+    """Staff read every RMA; a connector its own channels' only."""
+    return await _view(uow, rma_id, by)
 
 
 class Queue(StrEnum):
     awaiting_receipt = "awaiting_receipt"
     awaiting_inspection = "awaiting_inspection"
-    awaiting_approval = "awaiting_approval"
+    awaiting_approval = "awaiting_approval"  # a refund approver's decision
+    awaiting_write_off_approval = "awaiting_write_off_approval"  # a supervisor's
 
 
 class QueueItem(BaseModel):
@@ -118,11 +145,12 @@ class QueueItem(BaseModel):
     overdue: bool = Field(description="Awaiting receipt past the expected arrival")
 
 
-@router.get("/returns", response_model=list[QueueItem])
+@router.get("/returns", response_model=list[QueueItem], dependencies=[caller(*READERS)])
 async def list_queue(queue: Queue, uow: UnitOfWork, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
     """A work queue, oldest first."""
     status_of = {Queue.awaiting_receipt: RmaStatus.authorized, Queue.awaiting_inspection: RmaStatus.received}
-    rows = await uow.returns.queue(status_of.get(queue), queue is Queue.awaiting_approval, limit)
+    waiting_for = {Queue.awaiting_approval: "refund", Queue.awaiting_write_off_approval: "write_off"}
+    rows = await uow.returns.queue(status_of.get(queue), waiting_for.get(queue), limit)
     now = datetime.now(UTC)
     return [QueueItem(**row, age_hours=round((now - row["authorized_at"]).total_seconds() / 3600, 2),
                       overdue=row["status"] == RmaStatus.authorized and row["expected_by"] is not None
@@ -130,51 +158,94 @@ async def list_queue(queue: Queue, uow: UnitOfWork, limit: Annotated[int, Query(
 
 
 class InspectionInput(Document):
+    model_config = ConfigDict(extra="forbid")  # the inspector is the token's subject, not a field
+
     sku: str = Field(min_length=1, max_length=64)
     quantity: int = Field(ge=1, le=10_000)
     grade: str = Field(pattern=r"^[ABCD]$", description=", ".join(f"{g} {meaning}" for g, meaning in GRADES.items()))
-    inspector: str = Field(min_length=1, max_length=128)
     serial: str | None = Field(default=None, max_length=128)
     missing_accessories: list[str] = Field(default_factory=list, max_length=50)
 
 
-@router.post("/returns/{rma_id}/inspections", response_model=RmaView, dependencies=[require_staff("inspector")],
+@router.post("/returns/{rma_id}/inspections", response_model=RmaView,
              responses={409: {"description": "More units than received and not yet inspected, or an unknown SKU"}})
-async def record_inspection(rma_id: str, body: InspectionInput, uow: UnitOfWork):
-    """Grades received units at the bench; the disposition rule table decides what becomes of them."""
-    await handling.inspect_at_bench(uow, rma_id, body.sku, body.quantity, body.grade, body.inspector, body.serial,
-                                    tuple(body.missing_accessories))
-    return await _view(uow, rma_id)
+async def record_inspection(rma_id: str, body: InspectionInput, request: Request, uow: UnitOfWork,
+                            by: Annotated[Principal, caller(INSPECTOR)]):
+    """Grades received units at the bench, recorded as inspected by the token's subject; the disposition rule
+    table decides what becomes of them (a write-off above `write_off_approval_value` waits for a supervisor)."""
+    await handling.inspect_at_bench(uow, rma_id, body.sku, body.quantity, body.grade, by.subject, body.serial,
+                                    tuple(body.missing_accessories),
+                                    request.app.state.runtime.settings.write_off_approval_value)
+    return await _view(uow, rma_id, by)
 
 
 class Approval(Document):
-    approver: str = Field(min_length=1, max_length=128, description="The signed-in supervisor")
+    model_config = ConfigDict(extra="forbid")  # the approver is the token's subject, not a field
+
     amount: Money | None = Field(default=None, description="Less than quoted: a partial refund")
     note: str | None = Field(default=None, max_length=1000)
 
 
 class Denial(Document):
-    approver: str = Field(min_length=1, max_length=128)
+    model_config = ConfigDict(extra="forbid")
+
     reason: str = Field(min_length=1, max_length=1000)
 
 
 DECISION_RESPONSES: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The approver lacks the refund_approver role or inspected the items"},
-    409: {"description": "The settlement is not waiting for a decision"}}
+    403: {"description": "Without the role; or `segregation_of_duties`: the caller inspected the items or "
+                         "requested the return"},
+    409: {"description": "Not waiting for a decision"}}
 
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/approve", response_model=RmaView,
-             dependencies=[require_staff("refund-approver")], responses=DECISION_RESPONSES)
-async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, uow: UnitOfWork):
-    await handling.decide(uow, rma_id, settlement_id, body.approver, True, body.note, body.amount)
-    return await _view(uow, rma_id)
+             responses=DECISION_RESPONSES)
+async def approve_settlement(rma_id: str, settlement_id: str, body: Approval, uow: UnitOfWork,
+                             by: Annotated[Principal, caller(REFUND_APPROVER)]):
+    """Approved by the token's subject, which RefundApproved names as approved_by."""
+    await handling.decide(uow, rma_id, settlement_id, by.subject, True, body.note, body.amount)
+    return await _view(uow, rma_id, by)
 
 
 @router.post("/returns/{rma_id}/settlements/{settlement_id}/deny", response_model=RmaView,
-             dependencies=[require_staff("refund-approver")], responses=DECISION_RESPONSES)
-async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, uow: UnitOfWork):
-    await handling.decide(uow, rma_id, settlement_id, body.approver, False, body.reason)
-    return await _view(uow, rma_id)
+             responses=DECISION_RESPONSES)
+async def deny_settlement(rma_id: str, settlement_id: str, body: Denial, uow: UnitOfWork,
+                          by: Annotated[Principal, caller(REFUND_APPROVER)]):
+    await handling.decide(uow, rma_id, settlement_id, by.subject, False, body.reason)
+    return await _view(uow, rma_id, by)
+
+
+class WriteOffApproval(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class WriteOffRejection(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    instead: Literal["restock", "refurbish", "quarantine", "vendor_return"] = Field(
+        default="quarantine", description="Where the units go instead of being written off")
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/returns/{rma_id}/inspections/{inspection_id}/write-off/approve", response_model=RmaView,
+             responses=DECISION_RESPONSES)
+async def approve_write_off(rma_id: str, inspection_id: str, body: WriteOffApproval, uow: UnitOfWork,
+                            by: Annotated[Principal, caller(SUPERVISOR)]):
+    """A scrap or liquidate disposition waiting for approval goes to the warehouse, approved by the token's
+    subject (not the inspector)."""
+    await handling.decide_write_off(uow, rma_id, inspection_id, by.subject, body.note)
+    return await _view(uow, rma_id, by)
+
+
+@router.post("/returns/{rma_id}/inspections/{inspection_id}/write-off/reject", response_model=RmaView,
+             responses=DECISION_RESPONSES)
+async def reject_write_off(rma_id: str, inspection_id: str, body: WriteOffRejection, uow: UnitOfWork,
+                           by: Annotated[Principal, caller(SUPERVISOR)]):
+    """The units go to another disposition instead (quarantine unless said), decided by the token's subject."""
+    await handling.decide_write_off(uow, rma_id, inspection_id, by.subject, body.reason, body.instead)
+    return await _view(uow, rma_id, by)
 
 
 class RuleView(BaseModel):
@@ -195,8 +266,9 @@ async def _rule_view(uow: ReturnsUnitOfWork, kind: str, key: str) -> RuleView:
                     updated_by=row and row["updated_by"], updated_at=row and row["updated_at"])
 
 
-async def _put_rule(uow: ReturnsUnitOfWork, kind: str, key: str, document: Document, actor: str) -> RuleView:
-    await rules.put_rule(uow, kind, key, document.model_dump(mode="json"), actor)
+async def _put_rule(uow: ReturnsUnitOfWork, kind: str, key: str, document: Document, by: Principal) -> RuleView:
+    """Recorded as updated by the token's subject."""
+    await rules.put_rule(uow, kind, key, document.model_dump(mode="json"), by.subject)
     return await _rule_view(uow, kind, key)
 
 
@@ -204,7 +276,7 @@ def _policy_key(kind: str, channel: str, category: str | None) -> str:
     return rules.refund_key(channel, category) if kind == rules.REFUND_POLICY else channel
 
 
-@router.get("/rules/{kind}/{channel}", response_model=RuleView)
+@router.get("/rules/{kind}/{channel}", response_model=RuleView, dependencies=[caller(*READERS)])
 async def get_policy(kind: Annotated[str, Path(pattern="^(return-policies|refund-policies)$")], channel: CHANNEL,
                      uow: UnitOfWork, category: Annotated[str | None, Query(max_length=64)] = None):
     """A channel's return policy, or its refund policy (per category with ?category=)."""
@@ -260,35 +332,29 @@ class DispositionTableInput(Document):
     rules: list[DispositionRuleInput] = Field(max_length=1000, description="The first that matches decides")
 
 
-@router.put("/rules/return-policies/{channel}", response_model=RuleView, dependencies=[require_staff()],
+# Rules decide how much is paid out, when, and without whom (instant refunds, approval thresholds): admins only.
+@router.put("/rules/return-policies/{channel}", response_model=RuleView,
             responses={422: {"description": "Every invalid field"}})
-async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, uow: UnitOfWork, actor: Actor = "admin"):
-    return await _put_rule(uow, rules.RETURN_POLICY, channel, body, actor)
+async def put_return_policy(channel: CHANNEL, body: ReturnPolicyInput, uow: UnitOfWork,
+                            by: Annotated[Principal, caller(ADMIN)]):
+    return await _put_rule(uow, rules.RETURN_POLICY, channel, body, by)
 
 
-@router.put("/rules/refund-policies/{channel}", response_model=RuleView, dependencies=[require_staff()],
+@router.put("/rules/refund-policies/{channel}", response_model=RuleView,
             responses={422: {"description": "Every invalid field"}})
-async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, uow: UnitOfWork, actor: Actor = "admin",
+async def put_refund_policy(channel: CHANNEL, body: RefundPolicyInput, uow: UnitOfWork,
+                            by: Annotated[Principal, caller(ADMIN)],
                             category: Annotated[str | None, Query(max_length=64)] = None):
-    return await _put_rule(uow, rules.REFUND_POLICY, rules.refund_key(channel, category), body, actor)
+    return await _put_rule(uow, rules.REFUND_POLICY, rules.refund_key(channel, category), body, by)
 
 
-@router.get("/rules/dispositions", response_model=RuleView)
+@router.get("/rules/dispositions", response_model=RuleView, dependencies=[caller(*READERS)])
 async def get_dispositions(uow: UnitOfWork):
     """The disposition rule table: the first rule that matches category, grade and reason decides."""
     return await _rule_view(uow, rules.DISPOSITIONS, rules.TABLE_KEY)
 
 
-@router.put("/rules/dispositions", response_model=RuleView, dependencies=[require_staff()],
-            responses={422: {"description": "Every invalid field"}})
-async def put_dispositions(body: DispositionTableInput, uow: UnitOfWork, actor: Actor = "admin"):
-    return await _put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY, body, actor)
+@router.put("/rules/dispositions", response_model=RuleView, responses={422: {"description": "Every invalid field"}})
+async def put_dispositions(body: DispositionTableInput, uow: UnitOfWork, by: Annotated[Principal, caller(ADMIN)]):
+    return await _put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY, body, by)
 
-
-class StaffInput(Document):
-    roles: list[Code] = Field(max_length=20, description="e.g. refund_approver, inspector")
-
-
-@router.put("/staff/{actor}", response_model=StaffInput, dependencies=[require_staff()])
-async def put_staff(actor: Annotated[str, Path(max_length=128)], body: StaffInput, uow: UnitOfWork):
-    return StaffInput(roles=await rules.put_staff(uow, actor, body.roles))

@@ -27,7 +27,8 @@ def handlers(settings: ReturnsSettings) -> list[Subscription]:
         on(CHANNEL_RETURNS, "returns-service.channel-returns",
            partial(take_channel_returns, default_node=settings.default_node), ReturnRequest, once=False),
         on(ORDER_EVENTS, "returns-service.order-events", follow_orders, OrderPlaced, once=False),
-        on(WAREHOUSE_EVENTS, "returns-service.warehouse-events", follow_warehouse, ShipmentDispatched,
+        on(WAREHOUSE_EVENTS, "returns-service.warehouse-events",
+           partial(follow_warehouse, write_off_approval_value=settings.write_off_approval_value), ShipmentDispatched,
            OrderFulfilmentChanged, ReturnReceived, ReturnInspected, ReturnDispositionApplied),
         on(FINANCE_EVENTS, "returns-service.finance-events", follow_finance, RefundIssued, once=False),
     ]

@@ -1,6 +1,6 @@
-"""An RMA after authorization: the warehouse's receipts, inspections and moves, supervisors' decisions and
-finance's payouts. After every change the RMA is settled as its policy allows, closed when it can be, and each
-new step of its timeline is published."""
+"""An RMA after authorization: the warehouse's receipts, inspections and moves, refund approvers' and
+supervisors' decisions and finance's payouts. After every change the RMA is settled as its policy allows, closed
+when it can be, and each new step of its timeline is published."""
 
 import logging
 from collections.abc import Iterable
@@ -30,7 +30,15 @@ from ecomops_common.contracts.warehouse import (
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import NotFound
 from ecomops_common.handlers import Received
-from returns_service.domain.rma import CONDITION_GRADES, Inspection, Rma, RmaError, Settlement, SettlementStatus
+from returns_service.domain.rma import (
+    CONDITION_GRADES,
+    Inspection,
+    Rma,
+    RmaError,
+    Settlement,
+    SettlementStatus,
+    WriteOff,
+)
 from returns_service.domain.settlement import approve, deny, issue, next_settlement, per_line
 from returns_service.service_layer.rules import Rules, load_rules
 from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
@@ -46,7 +54,8 @@ class RmaNotFound(NotFound):
     pass
 
 
-async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[WarehouseEvent]]) -> None:
+async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[WarehouseEvent]],
+                           write_off_approval_value: Decimal) -> None:
     """In one transaction: units shipped per order line (with serials) and delivery times, which start the
     return window; then the return events, in order. An event for an RMA this service does not know (made by
     hand in the warehouse) or that its state refuses is logged and flagged, not retried."""
@@ -85,7 +94,8 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
             elif isinstance(event, ReturnInspected):
                 missing = ("parts",) if event.condition.value == "missing_parts" else ()
                 inspect(uow, rma, rules, event.sku, event.quantity, CONDITION_GRADES[event.condition.value],
-                        event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing)
+                        event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing,
+                        write_off_approval_value)
             else:
                 rma.apply_disposition(event.sku, event.quantity, event.disposition, event.applied_at)
         except RmaError as refused:
@@ -96,38 +106,53 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
 
 
 def inspect(uow: ReturnsUnitOfWork, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str,
-            at: datetime, serial: str | None = None, missing_accessories: tuple[str, ...] = ()) -> Inspection:
-    """Grades units; the disposition the rule table decides goes to the warehouse."""
-    inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories)
-    uow.emit(_event("ReturnDispositionDecided", rma, ReturnDispositionDecided(
-        rma_id=rma.id, sku=sku, quantity=quantity, disposition=inspection.disposition, decided_at=at, grade=grade,
-        rule_id=inspection.rule_id)), RETURNS_EVENTS)
+            at: datetime, serial: str | None = None, missing_accessories: tuple[str, ...] = (),
+            write_off_approval_value: Decimal | None = None) -> Inspection:
+    """Grades units; the disposition the rule table decides goes to the warehouse, unless it is a write-off
+    above write_off_approval_value, which waits for a supervisor (decide_write_off)."""
+    inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories,
+                             write_off_approval_value)
+    if inspection.write_off is not WriteOff.pending_approval:
+        _disposition_decided(uow, rma, inspection, at)
     return inspection
 
 
 async def inspect_at_bench(uow: ReturnsUnitOfWork, rma_id: str, sku: str, quantity: int, grade: str, inspector: str,
-                           serial: str | None, missing_accessories: tuple[str, ...]) -> Rma:
-    """An inspection recorded over HTTP; RmaError says why it is refused."""
+                           serial: str | None, missing_accessories: tuple[str, ...],
+                           write_off_approval_value: Decimal) -> Rma:
+    """An inspection recorded over HTTP by the inspector's subject; RmaError says why it is refused."""
     at = datetime.now(UTC)
     rma, rules = await _locked(uow, rma_id), await load_rules(uow)
-    inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories)
+    inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories, write_off_approval_value)
     await progress(uow, [rma], rules, at)
+    await uow.commit()
+    return rma
+
+
+async def decide_write_off(uow: ReturnsUnitOfWork, rma_id: str, inspection_id: str, approver: str,
+                           note: str | None, instead: str | None = None) -> Rma:
+    """A supervisor approves a write-off waiting for approval (or sends the units to `instead`): the disposition
+    goes to the warehouse. ApprovalRefused or RmaError say why a decision is refused."""
+    at = datetime.now(UTC)
+    rma = await _locked(uow, rma_id)
+    inspection = rma.decide_write_off(inspection_id, approver, at, instead=instead, note=note)
+    _disposition_decided(uow, rma, inspection, at)
+    await progress(uow, [rma], await load_rules(uow), at)
     await uow.commit()
     return rma
 
 
 async def decide(uow: ReturnsUnitOfWork, rma_id: str, settlement_id: str, approver: str, approved: bool,
                  note: str | None, amount: Decimal | None = None) -> Rma:
-    """A supervisor approves or denies a waiting settlement. The approver's roles are the staff table's;
+    """A refund approver (the route checks the token's role) approves or denies a waiting settlement;
     ApprovalRefused or RmaError say why a decision is refused."""
     at = datetime.now(UTC)
     rma = await _locked(uow, rma_id)
-    roles = await uow.returns.roles_of(approver)
     if approved:
-        settlement = approve(rma, settlement_id, approver, roles, at, amount, note)
+        settlement = approve(rma, settlement_id, approver, at, amount, note)
         await _release(uow, rma, settlement, at)
     else:
-        deny(rma, settlement_id, approver, roles, at, note or "denied")
+        deny(rma, settlement_id, approver, at, note or "denied")
     await progress(uow, [rma], await load_rules(uow), at)
     await uow.commit()
     return rma
@@ -200,6 +225,12 @@ async def _release(uow: ReturnsUnitOfWork, rma: Rma, settlement: Settlement, at:
         payment={"status": "captured", "amount": total, "method": "exchange"})
     uow.emit_document(replacement, replacement.idempotency_key, "ChannelOrder", SOURCE, CHANNEL_ORDERS)
     issue(rma, settlement.id, at, "returns", f"replacement order {replacement.idempotency_key}")
+
+
+def _disposition_decided(uow: ReturnsUnitOfWork, rma: Rma, inspection: Inspection, at: datetime) -> None:
+    uow.emit(_event("ReturnDispositionDecided", rma, ReturnDispositionDecided(
+        rma_id=rma.id, sku=inspection.sku, quantity=inspection.quantity, disposition=inspection.disposition,
+        decided_at=at, grade=inspection.grade, rule_id=inspection.rule_id)), RETURNS_EVENTS)
 
 
 def _refunded(rmas_of_order: Iterable[Rma]) -> dict[str, Decimal]:

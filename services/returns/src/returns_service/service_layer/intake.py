@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from ecomops_common.auth import Principal
 from ecomops_common.contracts import RETURNS_EVENTS
 from ecomops_common.contracts.orders import OrderPlaced
 from ecomops_common.contracts.returns import (
@@ -16,6 +17,7 @@ from ecomops_common.contracts.returns import (
     ReturnRequest,
 )
 from ecomops_common.envelope import new_event
+from ecomops_common.errors import Forbidden
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines, return_node
@@ -56,16 +58,23 @@ async def take_channel_returns(uow: ReturnsUnitOfWork, requests: list[Received[R
     await request_returns(uow, [request.message for request in requests], default_node)
 
 
-async def request_returns(uow: ReturnsUnitOfWork, requests: Sequence[ReturnRequest],
-                          default_node: str) -> list[RequestOutcome]:
+async def request_returns(uow: ReturnsUnitOfWork, requests: Sequence[ReturnRequest], default_node: str,
+                          by: Principal | None = None) -> list[RequestOutcome]:
     """Each request authorized as an RMA or refused with every rule it breaks, in one transaction. A resent
     request (same channel and request_id) answers with the RMA it made; refusals are not kept, so a request
-    refused too early (say, before the order shipped) may be sent again."""
+    refused too early (say, before the order shipped) may be sent again.
+
+    `by` is the caller over HTTP: a connector asks only for its own channels (403 `channel` otherwise), and the
+    RMA records the caller's subject as who requested it; a request from the channel's topic, the channel."""
+    if by is not None and (foreign := sorted({r.channel for r in requests if not by.acts_for(r.channel)})):
+        raise Forbidden("channel", f"{by.client or by.subject} may not request returns for channel "
+                                   f"{', '.join(foreign)}")
     now = datetime.now(UTC)
     rules = await load_rules(uow)
     outcomes, created = [], []
     for request in requests:
-        outcome, rma = await _authorize(uow, request, rules, default_node, now)
+        actor = by.subject if by is not None else f"channel:{request.channel}"
+        outcome, rma = await _authorize(uow, request, rules, default_node, now, actor)
         outcomes.append(outcome)
         if rma is not None:
             created.append(rma)
@@ -79,10 +88,13 @@ async def request_returns(uow: ReturnsUnitOfWork, requests: Sequence[ReturnReque
 
 
 async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rules, default_node: str,
-                     now: datetime) -> tuple[RequestOutcome, Rma | None]:
+                     now: datetime, actor: str) -> tuple[RequestOutcome, Rma | None]:
     order_id = request.order_id or await uow.returns.find_order_id(request.channel, request.external_order_id)
     # Locking the order serializes requests for it, so two cannot both take the last returnable unit.
     order = await uow.returns.order(order_id, lock=True) if order_id else None
+    # Only an order placed on the request's channel (OrderPlaced names it; one heard of from the warehouse alone
+    # has no channel), so nobody opens a return, or is paid an instant refund, for an order this service never
+    # saw sold or for another channel's.
     if order is None or order["channel"] != request.channel:
         field_name = "order_id" if request.order_id else "external_order_id"
         unknown = Refusal("unknown_order", field_name, "no order of this channel has this id")
@@ -103,7 +115,6 @@ async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rule
                      details[line.line_id]["unit_price"] or Decimal(0), tuple(details[line.line_id]["serials"]),
                      order_quantity=details[line.line_id]["quantity"]) for line in requested]
     node = return_node(policy, requested, shipped, default_node)
-    actor = f"channel:{request.channel}"
     rma = Rma(f"RMA-{new_id()}", order_id, request.channel, order["customer_id"], request.reason, node, lines,
               timeline=[Stage("authorized", now, actor, request.comment)], currency=order["currency"],
               resolution=request.resolution.value, shipping_fee=order["shipping_fee"] or Decimal(0),

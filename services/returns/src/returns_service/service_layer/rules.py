@@ -1,5 +1,6 @@
 """Rules are data: return policies per channel, refund policies per channel (and category), one disposition
-table, and the staff's roles. A change is validated whole, field by field, before it is stored."""
+table. A change is validated whole, field by field, before it is stored with who made it (the token's subject).
+Who may approve is not a rule of this service: roles are the issuer's (the token's roles claim)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -73,9 +74,3 @@ async def stored_rule(uow: ReturnsUnitOfWork, kind: str, key: str) -> tuple[Any,
     row = (await uow.returns.rules(kind)).get(key)
     return (ADAPTERS[kind].validate_python(row["document"]), row) if row else (DEFAULTS[kind], None)
 
-
-async def put_staff(uow: ReturnsUnitOfWork, actor: str, roles: list[str]) -> list[str]:
-    """The actor's roles (e.g. refund_approver) replaced; the roles as stored."""
-    await uow.returns.put_staff(actor, roles, datetime.now(UTC))
-    await uow.commit()
-    return await uow.returns.roles_of(actor)

@@ -12,7 +12,7 @@ from warehouse_service.adapters.repository import SkuNode
 from warehouse_service.domain.layout import Location
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, StockStatus
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
-from warehouse_service.domain.tasks import CountTask, PickTask
+from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick
 from warehouse_service.domain.waves import Wave, WaveStatus
 
 
@@ -30,6 +30,9 @@ class FakeWarehouse:
         self.pick_tasks: dict[str, PickTask] = {}
         self.waves: dict[str, Wave] = {}
         self.count_tasks_by_id: dict[str, CountTask] = {}
+        self.short_picks: dict[str, ShortPick] = {}
+        self.short_pick_decisions: dict[str, tuple[str, str]] = {}  # id -> (decision, actor)
+        self.shipments: dict[tuple[str, str], dict[str, Any]] = {}  # (order id, tracking number) -> row
 
     async def put_locations(self, locations: list[Location]) -> None:
         self.locations.update({(loc.node, loc.code): loc for loc in locations})
@@ -71,13 +74,17 @@ class FakeWarehouse:
 
     async def add_scan_exceptions(self, rows: list[dict[str, Any]]) -> None:
         for row in rows:
-            self.exceptions.setdefault(row["scan_id"], dict(row, resolved_by=None))
+            self.exceptions.setdefault(row["scan_id"], dict(row, decision=None, resolved_by=None))
 
-    async def resolve_scan_exception(self, scan_id: str, actor: str, resolution: str, at: datetime) -> bool:
+    async def open_scan_exception(self, scan_id: str) -> dict[str, Any] | None:
         row = self.exceptions.get(scan_id)
-        if row is None or row["resolved_by"] is not None:
+        return dict(row) if row is not None and row["resolved_by"] is None else None
+
+    async def resolve_scan_exception(self, scan_id: str, decision: str, actor: str, resolution: str,
+                                     at: datetime) -> bool:
+        if await self.open_scan_exception(scan_id) is None:
             return False
-        row.update(resolved_by=actor, resolution=resolution, resolved_at=at)
+        self.exceptions[scan_id].update(decision=decision, resolved_by=actor, resolution=resolution, resolved_at=at)
         return True
 
     async def add_count_variances(self, variances: list[CountVariance], at: datetime) -> None:
@@ -89,6 +96,25 @@ class FakeWarehouse:
 
     async def decide_count_variance(self, scan_id: str, decision: str, actor: str, at: datetime) -> None:
         self.decisions[scan_id] = (decision, actor)
+
+    async def add_short_pick(self, short_pick: ShortPick, at: datetime) -> None:
+        self.short_picks[short_pick.id] = short_pick
+
+    async def open_short_pick(self, *, short_pick_id: str | None = None, task_id: str | None = None,
+                              location: str | None = None, lock: bool) -> ShortPick | None:
+        return next((pick for pick in self.short_picks.values() if pick.id not in self.short_pick_decisions
+                     and short_pick_id in (None, pick.id) and task_id in (None, pick.task_id)
+                     and location in (None, pick.place.location)), None)
+
+    async def decide_short_pick(self, short_pick_id: str, decision: str, actor: str, at: datetime) -> None:
+        self.short_pick_decisions[short_pick_id] = (decision, actor)
+
+    async def add_shipments(self, rows: list[dict[str, Any]]) -> None:
+        for row in rows:
+            self.shipments.setdefault((row["order_id"], row["tracking_number"]), dict(row))
+
+    async def shipment_carriers(self, order_id: str) -> set[str]:
+        return {row["carrier"] for (order, _), row in self.shipments.items() if order == order_id and row["carrier"]}
 
     async def lock_order_revisions(self, order_ids: Iterable[str]) -> dict[str, int]:
         return {order_id: self._order(order_id)["revision"] for order_id in order_ids}

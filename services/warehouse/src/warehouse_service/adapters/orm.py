@@ -87,6 +87,8 @@ class ExpectedReceiptRecord(SQLModel, table=True):
     conditions: str = Field(default="{}", sa_column=Column(Text, nullable=False),
                             description="Returns, JSON: sku -> condition -> units")
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    created_by: str | None = Field(default=None, sa_column=Column(String(128)),
+                                   description="The supervisor who expects it; none for RMAs")
 
 
 class ScanExceptionRecord(SQLModel, table=True):
@@ -101,7 +103,11 @@ class ScanExceptionRecord(SQLModel, table=True):
     reason: str = Field(sa_column=Column(String(32), nullable=False))
     message: str = Field(sa_column=Column(Text, nullable=False))
     scan: str = Field(sa_column=Column(Text, nullable=False), description="The scan as received, JSON")
+    scanned_by: str | None = Field(default=None, sa_column=Column(String(128)),
+                                   description="Who scanned: the caller's subject over HTTP")
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    decision: str | None = Field(default=None, sa_column=Column(String(16)),
+                                 description="approved (the units were booked) or resolved (nothing was)")
     resolved_by: str | None = Field(default=None, sa_column=Column(String(128)))
     resolution: str | None = Field(default=None, sa_column=Column(Text))
     resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
@@ -127,6 +133,39 @@ class CountVarianceRecord(SQLModel, table=True):
     decision: str | None = Field(default=None, sa_column=Column(String(16)), description="approved or rejected")
     decided_by: str | None = Field(default=None, sa_column=Column(String(128)))
     decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class ShortPickRecord(SQLModel, table=True):
+    """A short pick beyond the automatic write-off: written off only when a supervisor other than the picker
+    approves."""
+
+    __tablename__ = "short_picks"
+    __table_args__ = (Index("ix_short_picks_task", "task_id"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    task_id: str = Field(sa_column=Column(String(36), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    location: str = Field(sa_column=Column(String(64), nullable=False))
+    held: int = Field(sa_column=Column(Integer, nullable=False), description="Units the books showed")
+    found: int = Field(sa_column=Column(Integer, nullable=False))
+    reported_by: str = Field(sa_column=Column(String(128), nullable=False))
+    reported_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    decision: str | None = Field(default=None, sa_column=Column(String(16)), description="approved or rejected")
+    decided_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class ShipmentRecord(SQLModel, table=True):
+    """Parcels that left, per order: their carrier is the one that may confirm the order's delivery."""
+
+    __tablename__ = "shipments"
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    tracking_number: str = Field(sa_column=Column(String(128), primary_key=True))
+    carrier: str | None = Field(default=None, sa_column=Column(String(64)))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    shipped_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class PickTaskRecord(SQLModel, table=True):
@@ -192,4 +231,5 @@ class WarehouseOrderRecord(SQLModel, table=True):
 
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
                                         ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
-                                        PickTaskRecord, WaveRecord, WarehouseOrderRecord, CountTaskRecord)]
+                                        PickTaskRecord, WaveRecord, WarehouseOrderRecord, CountTaskRecord,
+                                        ShortPickRecord, ShipmentRecord)]

@@ -17,6 +17,8 @@ from warehouse_service.adapters.orm import (
     MovementRecord,
     PickTaskRecord,
     ScanExceptionRecord,
+    ShipmentRecord,
+    ShortPickRecord,
     StockBalanceRecord,
     StockLevelRecord,
     WarehouseOrderRecord,
@@ -25,7 +27,7 @@ from warehouse_service.adapters.orm import (
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
-from warehouse_service.domain.tasks import CountTask, PickTask, TaskStatus
+from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick, TaskStatus
 from warehouse_service.domain.waves import Wave, WaveStatus
 
 _locations = LocationRecord.__table__
@@ -39,6 +41,8 @@ _tasks = PickTaskRecord.__table__
 _orders = WarehouseOrderRecord.__table__
 _waves = WaveRecord.__table__
 _count_tasks = CountTaskRecord.__table__
+_short_picks = ShortPickRecord.__table__
+_shipments = ShipmentRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -152,7 +156,7 @@ class WarehouseRepository(SqlRepository):
         result = await self.session.execute(self.dialect.insert(_receipts).on_conflict_do_nothing().values(
             reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
             received="{}", damaged="{}", transfer_from=receipt.transfer_from, is_return=receipt.is_return,
-            conditions="{}", created_at=at)
+            conditions="{}", created_at=at, created_by=receipt.created_by)
             .returning(_receipts.c.reference))
         return result.scalar() is not None
 
@@ -164,7 +168,7 @@ class WarehouseRepository(SqlRepository):
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return {r.reference: ExpectedReceipt(r.reference, r.node, json.loads(r.expected), json.loads(r.received),
                                              json.loads(r.damaged), r.transfer_from, r.is_return,
-                                             json.loads(r.conditions)) for r in rows}
+                                             json.loads(r.conditions), r.created_by) for r in rows}
 
     async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
         rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged),
@@ -187,12 +191,19 @@ class WarehouseRepository(SqlRepository):
             statement = statement.where(_exceptions.c.resolved_at.is_(None))
         return [{**row, "scan": json.loads(row["scan"])} for row in (await self.session.execute(statement)).mappings()]
 
-    async def resolve_scan_exception(self, scan_id: str, actor: str, resolution: str, at: datetime) -> bool:
+    async def open_scan_exception(self, scan_id: str) -> dict[str, Any] | None:
+        """The unresolved exception, locked until commit so it is decided once."""
+        statement = select(_exceptions).where(_exceptions.c.scan_id == scan_id, _exceptions.c.resolved_at.is_(None))
+        row = (await self.session.execute(statement.with_for_update())).mappings().first()
+        return dict(row) if row else None
+
+    async def resolve_scan_exception(self, scan_id: str, decision: str, actor: str, resolution: str,
+                                     at: datetime) -> bool:
         result = await self.session.execute(
             update(_exceptions).where(and_(_exceptions.c.scan_id == scan_id, _exceptions.c.resolved_at.is_(None)))
-            .values(resolved_by=actor, resolution=resolution, resolved_at=at).returning(_exceptions.c.scan_id))
+            .values(decision=decision, resolved_by=actor, resolution=resolution, resolved_at=at)
+            .returning(_exceptions.c.scan_id))
         return result.scalar() is not None
-
 
     # --- count variances -------------------------------------------------------------------------------
 
@@ -222,6 +233,51 @@ class WarehouseRepository(SqlRepository):
         await self.session.execute(update(_variances).where(_variances.c.scan_id == scan_id).values(
             decision=decision, decided_by=actor, decided_at=at))
 
+    # --- short picks waiting for a supervisor ----------------------------------------------------------
+
+    async def add_short_pick(self, short_pick: ShortPick, at: datetime) -> None:
+        place = short_pick.place
+        await self.session.execute(insert(_short_picks).values(
+            id=short_pick.id, task_id=short_pick.task_id, sku=short_pick.sku, node=place.node,
+            location=place.location, held=short_pick.held, found=short_pick.found,
+            reported_by=short_pick.reported_by, reported_at=at))
+
+    async def open_short_pick(self, *, short_pick_id: str | None = None, task_id: str | None = None,
+                              location: str | None = None, lock: bool) -> ShortPick | None:
+        """The undecided short pick by id, or of a task's bin; a decision locks it until commit, so it is decided
+        once."""
+        statement = select(_short_picks).where(_short_picks.c.decision.is_(None))
+        for column, value in (("id", short_pick_id), ("task_id", task_id), ("location", location)):
+            if value is not None:
+                statement = statement.where(_short_picks.c[column] == value)
+        row = (await self.session.execute(statement.with_for_update() if lock else statement)).mappings().first()
+        if row is None:
+            return None
+        return ShortPick(row["id"], row["task_id"], row["sku"], Place(row["node"], row["location"],
+                                                                      StockStatus.sellable),
+                         row["held"], row["found"], row["reported_by"])
+
+    async def decide_short_pick(self, short_pick_id: str, decision: str, actor: str, at: datetime) -> None:
+        await self.session.execute(update(_short_picks).where(_short_picks.c.id == short_pick_id).values(
+            decision=decision, decided_by=actor, decided_at=at))
+
+    async def short_pick_list(self, *, open_only: bool, limit: int) -> list[dict[str, Any]]:
+        statement = select(_short_picks).order_by(_short_picks.c.reported_at.desc()).limit(limit)
+        if open_only:
+            statement = statement.where(_short_picks.c.decision.is_(None))
+        return [dict(row) for row in (await self.session.execute(statement)).mappings()]
+
+    # --- shipments -------------------------------------------------------------------------------------
+
+    async def add_shipments(self, rows: list[dict[str, Any]]) -> None:
+        """(order_id, tracking_number, carrier, node, shipped_at); a parcel scanned again is kept once."""
+        if rows:
+            await self.session.execute(self.dialect.insert(_shipments).on_conflict_do_nothing(), rows)
+
+    async def shipment_carriers(self, order_id: str) -> set[str]:
+        rows = await self.session.execute(select(_shipments.c.carrier).where(
+            _shipments.c.order_id == order_id, _shipments.c.carrier.is_not(None)))
+        return {row.carrier for row in rows}
 
     # --- pick tasks ------------------------------------------------------------------------------------
 

@@ -17,6 +17,9 @@ from warehouse_service.domain.waves import WaveStatus, require_released
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
 IN_TRANSIT = "in-transit"  # where units between nodes are booked, at their destination node
+# Why a receive scan matched no expected receipt: such a scan waits in the exception queue, where a supervisor
+# other than the scanner may approve it (the units are booked) or resolve it (nothing is booked).
+UNEXPECTED_RECEIPTS = frozenset({"no_receipt", "unknown_receipt", "unexpected_sku", "over_receipt"})
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class ExpectedReceipt:
     transfer_from: str | None = None  # a transfer from this node: the units come out of in_transit
     is_return: bool = False  # a return authorization (RMA): units arrive with their condition
     conditions: dict[str, dict[str, int]] = field(default_factory=dict)  # returns: sku -> condition -> units
+    created_by: str | None = None  # the supervisor who expects it; None for an RMA of the returns service
 
     def note_condition(self, sku: str, condition: str, quantity: int) -> None:
         by_condition = self.conditions.setdefault(sku, {})
@@ -115,7 +119,7 @@ class ScanContext:
     receipts: Mapping[str, ExpectedReceipt]
     balances: Balances
     known_skus: set[str] | None = None  # None: any SKU may be received
-    count_auto_adjust_units: int = 2  # a count variance up to this many units is adjusted without approval
+    count_auto_adjust_units: int = 0  # a count variance up to this many units is adjusted without approval
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
     tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
     wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
@@ -146,21 +150,35 @@ def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
 
 
 def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    """Books units against an expected receipt or transfer only: one that matches none creates stock from
+    nothing, so it waits in the exception queue until a supervisor other than the scanner approves it."""
     _require_kind(location, LocationKind.receiving, scan.kind)
-    damaged = scan.condition in DAMAGED_CONDITIONS
-    if scan.reference is not None:
-        receipt = context.receipts.get(scan.reference)
-        if receipt is None or receipt.node != scan.node:
-            raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
-        source = _place(scan, IN_TRANSIT, StockStatus.in_transit) if receipt.transfer_from else None
-        if source is not None:
-            _require_held(context, scan, source)
-        receipt.receive(scan.sku, scan.quantity, damaged)
-    else:
-        source = None
-    status = StockStatus.damaged if damaged else StockStatus.received_pending_putaway
-    return [_movement(scan, source, _place(scan, location.code, status),
-                      Reason.transfer_in if source else Reason.receipt)]
+    if scan.reference is None:
+        raise ScanRefused("no_receipt", "a receive scan needs the reference of an expected receipt or transfer; "
+                                        "without one the units wait for a supervisor's approval")
+    receipt = context.receipts.get(scan.reference)
+    if receipt is None or receipt.node != scan.node:
+        raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
+    source = _place(scan, IN_TRANSIT, StockStatus.in_transit) if receipt.transfer_from else None
+    if source is not None:
+        _require_held(context, scan, source)
+    receipt.receive(scan.sku, scan.quantity, scan.condition in DAMAGED_CONDITIONS)
+    return [_movement(scan, source, _received_place(scan, location), Reason.transfer_in if source else Reason.receipt)]
+
+
+def approved_receipt(scan: ScanCommand, locations: Mapping[tuple[str, str], Location], approver: str,
+                     at: datetime) -> Movement:
+    """A receive scan refused for matching no expected receipt (UNEXPECTED_RECEIPTS), booked once a supervisor
+    approved it: the units enter the books on the dock, outside any receipt, recorded as the approver's."""
+    location = _location_in(locations, scan.node, scan.location)
+    _require_kind(location, LocationKind.receiving, scan.kind)
+    return Movement(scan.sku, scan.quantity, None, _received_place(scan, location), Reason.receipt, scan.reference,
+                    approver, scan.scan_id, at)
+
+
+def _received_place(scan: ScanCommand, location: Location) -> Place:
+    status = StockStatus.damaged if scan.condition in DAMAGED_CONDITIONS else StockStatus.received_pending_putaway
+    return _place(scan, location.code, status)
 
 
 def _return_receive(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
@@ -314,7 +332,11 @@ TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a p
 
 
 def _location(context: ScanContext, node: str, code: str) -> Location:
-    location = context.locations.get((node, code))
+    return _location_in(context.locations, node, code)
+
+
+def _location_in(locations: Mapping[tuple[str, str], Location], node: str, code: str) -> Location:
+    location = locations.get((node, code))
     if location is None:
         raise ScanRefused("unknown_location", f"no location {code} at {node}")
     return location

@@ -5,6 +5,7 @@ from enum import StrEnum
 
 from ecomops_common.contracts.warehouse import FulfilmentStage
 from ecomops_common.errors import FieldProblem, Invalid
+from warehouse_service.domain.ledger import Place
 from warehouse_service.domain.refusals import ScanRefused
 
 
@@ -68,6 +69,24 @@ class PickTask:
             self.quantity, self.status = self.picked, TaskStatus.done
         else:
             self.status = TaskStatus.cancelled
+
+
+@dataclass(frozen=True)
+class ShortPick:
+    """A picker found fewer units in a bin than the books show, more than may be written off without a
+    supervisor: the write-off waits until a supervisor other than the picker approves it."""
+
+    id: str
+    task_id: str
+    sku: str
+    place: Place  # the bin, sellable
+    held: int  # what the books showed when reported
+    found: int
+    reported_by: str
+
+    @property
+    def missing(self) -> int:
+        return self.held - self.found
 
 
 def sync_tasks(existing: list[PickTask], wanted: dict[tuple[str, str], tuple[str, int]], new_task) -> list[PickTask]:

@@ -1,4 +1,4 @@
-"""An admin's commands: a node's layout, and the receipts (purchase orders, ASNs) it expects."""
+"""A node's layout (admins), and the receipts (purchase orders, ASNs) it expects (supervisors)."""
 
 from datetime import UTC, datetime
 
@@ -17,13 +17,13 @@ async def put_locations(uow: WarehouseUnitOfWork, locations: list[Location]) -> 
     await uow.commit()
 
 
-async def expect_receipt(uow: WarehouseUnitOfWork, reference: str, node: str,
-                         lines: list[tuple[str, int]]) -> ExpectedReceipt:
+async def expect_receipt(uow: WarehouseUnitOfWork, reference: str, node: str, lines: list[tuple[str, int]],
+                         actor: str) -> ExpectedReceipt:
     """`lines`: (sku, units); a SKU on several lines is expected once, with their sum."""
     expected: dict[str, int] = {}
     for sku, units in lines:
         expected[sku] = expected.get(sku, 0) + units
-    receipt = ExpectedReceipt(reference, node, expected)
+    receipt = ExpectedReceipt(reference, node, expected, created_by=actor)
     if not await uow.warehouse.add_receipt(receipt, datetime.now(UTC)):
         raise ReceiptExists(f"receipt {reference} exists")
     await uow.commit()

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.ids import new_id
+from warehouse_service.domain.approvals import require_four_eyes
 from warehouse_service.domain.ledger import InsufficientStock
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.scans import count_adjustment
@@ -25,8 +26,7 @@ async def decide_count_variance(uow: WarehouseUnitOfWork, scan_id: str, actor: s
     variance = await uow.warehouse.open_count_variance(scan_id)
     if variance is None:
         raise NotOpen(f"no undecided count variance for scan {scan_id}")
-    if actor == variance.counted_by:
-        raise DecisionRefused(f"{actor} counted this; another supervisor must decide")
+    require_four_eyes(actor, variance.counted_by, f"counted {scan_id}")
     if approve:
         stock = await LockedStock.open(uow, {(variance.sku, variance.place.node)}, now)
         # The books were off by the variance when counted; units moved since then do not change that.

@@ -1,10 +1,12 @@
 """Announcing how far the warehouse is with orders (OrderFulfilmentChanged), when that changes."""
 
+from ecomops_common.auth import Principal
 from ecomops_common.contracts import WAREHOUSE_EVENTS
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import Conflict
 from warehouse_service.domain.tasks import PickTask, fulfilment_stage
+from warehouse_service.service_layer.callers import check_carrier
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 SOURCE = "warehouse"
@@ -37,8 +39,10 @@ class NotShipped(Conflict):
     pass
 
 
-async def confirm_delivery(uow: WarehouseUnitOfWork, order_id: str) -> None:
-    """The carrier delivered the order's shipments: the order becomes delivered."""
+async def confirm_delivery(uow: WarehouseUnitOfWork, order_id: str, by: Principal) -> None:
+    """The carrier delivered the order's shipments: the order becomes delivered. A carrier client confirms only
+    orders whose parcels it took (when the ship scans named their carrier)."""
+    check_carrier(by, await uow.warehouse.shipment_carriers(order_id))
     announced, _ = (await uow.warehouse.order_stages([order_id])).get(order_id, (None, 0))
     if announced != FulfilmentStage.shipped:
         raise NotShipped(f"order {order_id} is {announced or 'unknown to the warehouse'}, not shipped")

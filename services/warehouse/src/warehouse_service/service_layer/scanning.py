@@ -1,11 +1,13 @@
 """Applying scans, from Kafka or HTTP alike: each scan once (by scan_id), whole or refused into the exception
-queue, in one transaction per batch that also publishes the SKU×nodes' new sellable on-hand."""
+queue, in one transaction per batch that also publishes the SKU×nodes' new sellable on-hand. Over HTTP the
+operator is the caller (the token's subject), and a scanner scans only at its own node."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from prometheus_client import Counter
 
+from ecomops_common.auth import Principal
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import (
@@ -17,11 +19,22 @@ from ecomops_common.contracts.warehouse import (
     StockAdjusted,
 )
 from ecomops_common.envelope import new_event
-from ecomops_common.errors import NotFound
+from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.handlers import Received
+from warehouse_service.domain.approvals import require_four_eyes
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
-from warehouse_service.domain.scans import TASK_SCANS, ScanCommand, ScanContext, ScanRefused, apply_scan, fulfilled_by
+from warehouse_service.domain.scans import (
+    TASK_SCANS,
+    UNEXPECTED_RECEIPTS,
+    ScanCommand,
+    ScanContext,
+    ScanRefused,
+    apply_scan,
+    approved_receipt,
+    fulfilled_by,
+)
 from warehouse_service.domain.tasks import PickTask
+from warehouse_service.service_layer.callers import check_node
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
@@ -63,12 +76,22 @@ async def take_scans(uow: WarehouseUnitOfWork, scans: list[Received[Scan]], coun
                       count_auto_adjust_units)
 
 
+async def take_scan_by(uow: WarehouseUnitOfWork, scan: Scan, by: Principal, count_auto_adjust_units: int
+                       ) -> ScanResult:
+    """A scan sent over HTTP by `by`: refused (403) from a scanner of another node before its scan_id is
+    taken; applied as the caller's, whatever the scan's operator_id says."""
+    check_node(by, scan.warehouse_id)
+    command = replace(scan_command_of(scan), operator_id=by.subject)
+    result, = await apply_scans(uow, [(command, scan.model_dump_json())], count_auto_adjust_units)
+    return result
+
+
 def _as_received(scan: Received[Scan]) -> str:
     """The scan's JSON as it arrived, for the exception queue: a Kafka record's value as it is."""
     return scan.raw.decode() if scan.raw is not None else scan.message.model_dump_json()
 
 
-async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, str]], count_auto_adjust_units: int = 2
+async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, str]], count_auto_adjust_units: int = 0
                       ) -> list[ScanResult]:
     """`scans` are (command, the scan's JSON as received); results come back in the same order."""
     now = datetime.now(UTC)
@@ -108,14 +131,18 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
             results[scan.scan_id] = ScanResult(scan.scan_id, "refused", refused.reason, refused.message)
             refused_rows.append({"scan_id": scan.scan_id, "device_id": scan.device_id, "node": scan.node,
                                  "reason": refused.reason, "message": refused.message, "scan": document,
-                                 "created_at": now})
+                                 "scanned_by": scan.actor, "created_at": now})
 
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
     await uow.warehouse.save_count_tasks(context.count_tasks.values())
+    shipments = []
     for movement in movements:
         if movement.reason is Reason.ship:
-            _announce_shipment(uow, movement, context.tasks[movement.reference], by_id[movement.scan_id])
+            task, shipped = context.tasks[movement.reference], by_id[movement.scan_id]
+            _announce_shipment(uow, movement, task, shipped)
+            shipments.append({"order_id": task.order_id, "tracking_number": shipped.tracking_number,
+                              "carrier": shipped.carrier, "node": task.node, "shipped_at": movement.at})
         elif movement.reason is Reason.return_receipt:
             uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
                 rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
@@ -129,6 +156,7 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
+    await uow.warehouse.add_shipments(shipments)
     await uow.warehouse.add_scan_exceptions(refused_rows)
     await uow.warehouse.add_count_variances(context.variances, now)
     await uow.commit()
@@ -142,9 +170,37 @@ class NoOpenException(NotFound):
     pass
 
 
+class NotApprovable(Conflict):
+    pass
+
+
 async def resolve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, actor: str, resolution: str) -> None:
-    if not await uow.warehouse.resolve_scan_exception(scan_id, actor, resolution, datetime.now(UTC)):
+    """Closes the exception; nothing is booked (a rescan or a correction did what was needed, or the units are
+    refused)."""
+    if not await uow.warehouse.resolve_scan_exception(scan_id, "resolved", actor, resolution, datetime.now(UTC)):
         raise NoOpenException(f"no open exception for scan {scan_id}")
+    await uow.commit()
+
+
+async def approve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, approver: str, resolution: str) -> None:
+    """Books the units of a receive scan that matched no expected receipt, approved by a supervisor other than
+    the scanner; other exceptions are only resolved."""
+    exception = await uow.warehouse.open_scan_exception(scan_id)
+    if exception is None:
+        raise NoOpenException(f"no open exception for scan {scan_id}")
+    if exception["reason"] not in UNEXPECTED_RECEIPTS:
+        raise NotApprovable(f"a {exception['reason']} exception has no units to book: resolve it")
+    scan = scan_command_of(Scan.model_validate_json(exception["scan"]))
+    require_four_eyes(approver, exception["scanned_by"] or scan.actor, f"scanned {scan_id}")
+    now = datetime.now(UTC)
+    stock = await LockedStock.open(uow, {(scan.sku, scan.node)}, now)
+    try:
+        movement = approved_receipt(scan, await uow.warehouse.locations_of([scan.node]), approver, now)
+    except ScanRefused as refused:
+        raise NotApprovable(refused.message) from None
+    stock.balances.apply(movement)
+    await stock.save(uow, [movement], now)
+    await uow.warehouse.resolve_scan_exception(scan_id, "approved", approver, resolution, now)
     await uow.commit()
 
 

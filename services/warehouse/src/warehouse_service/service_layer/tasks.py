@@ -1,16 +1,20 @@
 """Pick tasks follow allocation results (allocation.events.v1): one task per order line and node."""
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from ecomops_common.auth import Principal
 from ecomops_common.contracts.allocation import OrderAllocationChanged
 from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
-from warehouse_service.domain.ledger import Place, StockStatus
+from warehouse_service.domain.approvals import require_four_eyes
+from warehouse_service.domain.ledger import InsufficientStock, Place, StockStatus
 from warehouse_service.domain.scans import count_adjustment
-from warehouse_service.domain.tasks import PickTask, TaskStatus, sync_tasks
+from warehouse_service.domain.tasks import PickTask, ShortPick, TaskStatus, sync_tasks
 from warehouse_service.domain.waves import Wave, WaveRules
+from warehouse_service.service_layer.callers import check_node
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.scanning import LockedStock
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
@@ -61,15 +65,25 @@ class ShortPickRefused(Conflict):
     pass
 
 
-async def report_short_pick(uow: WarehouseUnitOfWork, task_id: str, location: str, found: int, actor: str) -> int:
-    """A picker found fewer units in a bin than the books say. The bin is corrected to what was found, and
-    allocation is told which order line came up short, so that line is re-sourced first. Returns the units
-    reported short."""
+@dataclass(frozen=True)
+class ShortPickOutcome:
+    short: int  # units reported short to allocation: none while the write-off waits
+    waiting: str | None = None  # the short pick waiting for a supervisor
+
+
+async def report_short_pick(uow: WarehouseUnitOfWork, task_id: str, location: str, found: int, by: Principal,
+                            approval_units: int) -> ShortPickOutcome:
+    """A picker (a scanner: of the task's node only) found fewer units in a bin than the books say. Up to
+    `approval_units` missing, the bin is written down to what was found at once, and allocation is told which
+    order line came up short, so that line is re-sourced first; beyond, the write-off waits for a supervisor
+    other than the reporter (decide_short_pick)."""
     now = datetime.now(UTC)
     known = await uow.warehouse.tasks(ids=[task_id], lock=False)
     if not known:
         raise ShortPickRefused(f"no pick task {task_id}")
-    stock = await LockedStock.open(uow, {(known[0].sku, known[0].node)}, now)  # stock rows first, then the task
+    check_node(by, known[0].node)
+    # Stock rows first, then the task. The stock row also queues reports of one task's bin one after the other.
+    stock = await LockedStock.open(uow, {(known[0].sku, known[0].node)}, now)
     task, = await uow.warehouse.tasks(ids=[task_id], lock=True)
     if task.status is not TaskStatus.open:
         raise ShortPickRefused(f"pick task {task_id} is {task.status}")
@@ -78,12 +92,52 @@ async def report_short_pick(uow: WarehouseUnitOfWork, task_id: str, location: st
     if found >= held:
         raise ShortPickRefused(f"the books show {held} at {location}, {found} found: nothing is missing there; "
                                f"pick from another bin")
-    adjustment = count_adjustment(task.sku, place, found - held, f"short-pick:{task_id}", actor, None, now)
-    stock.balances.apply(adjustment)
-    short = min(task.remaining, held - found)
-    await stock.save(uow, [adjustment], now, short_picked={(task.sku, task.node): [(task.order_id, task.line_id,
-                                                                                       short)]})
+    if held - found <= approval_units:
+        short = await _write_off(uow, stock, task, place, held - found, by.subject, now)
+        await uow.commit()
+        return ShortPickOutcome(short)
+    if await uow.warehouse.open_short_pick(task_id=task_id, location=location, lock=False):
+        raise ShortPickRefused(f"a short pick of {location} for task {task_id} waits for a supervisor already")
+    waiting = ShortPick(new_id(), task_id, task.sku, place, held, found, by.subject)
+    await uow.warehouse.add_short_pick(waiting, now)
     await uow.commit()
+    return ShortPickOutcome(0, waiting.id)
+
+
+class ShortPickNotOpen(NotFound):
+    pass
+
+
+async def decide_short_pick(uow: WarehouseUnitOfWork, short_pick_id: str, actor: str, approve: bool) -> int:
+    """A supervisor other than the reporter approves the write-off (the units missing when reported leave the
+    books, whatever moved since) or rejects it (the books stay). Returns the units reported short."""
+    now = datetime.now(UTC)
+    waiting = await uow.warehouse.open_short_pick(short_pick_id=short_pick_id, lock=True)
+    if waiting is None:
+        raise ShortPickNotOpen(f"no undecided short pick {short_pick_id}")
+    require_four_eyes(actor, waiting.reported_by, f"reported short pick {short_pick_id}")
+    short = 0
+    if approve:
+        stock = await LockedStock.open(uow, {(waiting.sku, waiting.place.node)}, now)
+        task, = await uow.warehouse.tasks(ids=[waiting.task_id], lock=True)
+        try:
+            short = await _write_off(uow, stock, task, waiting.place, waiting.missing, actor, now)
+        except InsufficientStock as moved:
+            raise ShortPickRefused(f"stock moved since the short pick, report it again: {moved}") from None
+    await uow.warehouse.decide_short_pick(short_pick_id, "approved" if approve else "rejected", actor, now)
+    await uow.commit()
+    return short
+
+
+async def _write_off(uow: WarehouseUnitOfWork, stock: LockedStock, task: PickTask, place: Place, missing: int,
+                     actor: str, now: datetime) -> int:
+    """Takes the missing units off the books at the bin; allocation hears the task's line came up short by them
+    (by what it still needs at most). Returns the units reported short."""
+    adjustment = count_adjustment(task.sku, place, -missing, f"short-pick:{task.id}", actor, None, now)
+    stock.balances.apply(adjustment)
+    short = min(task.remaining, missing) if task.status is TaskStatus.open else 0
+    await stock.save(uow, [adjustment], now, short_picked={
+        (task.sku, task.node): [(task.order_id, task.line_id, short)]} if short else None)
     return short
 
 

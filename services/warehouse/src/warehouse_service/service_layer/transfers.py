@@ -31,7 +31,7 @@ async def dispatch_transfer(uow: WarehouseUnitOfWork, reference: str, from_node:
     expected: dict[str, int] = {}
     for sku, _, units in lines:
         expected[sku] = expected.get(sku, 0) + units
-    receipt = ExpectedReceipt(reference, to_node, expected, transfer_from=from_node)
+    receipt = ExpectedReceipt(reference, to_node, expected, transfer_from=from_node, created_by=actor)
     if not await uow.warehouse.add_receipt(receipt, now):
         raise TransferRefused(f"a receipt or transfer {reference} exists")
     await stock.save(uow, movements, now)
