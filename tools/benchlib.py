@@ -27,13 +27,12 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.admin import AIOKafkaAdminClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.migrations import for_service, upgrade
 from ecomops_common.testing.issuer import admin_headers, test_issuer
-from ecomops_common.testing.plugin import ServiceProcess, free_port
+from ecomops_common.testing.plugin import ServiceProcess, delete_topics, free_port
 
 DEFAULT_KAFKA_BOOTSTRAP = "127.0.0.1:19092"
 DEFAULT_POSTGRES_ADMIN_URL = "postgresql://postgres:postgres@127.0.0.1:15432/postgres"
@@ -227,16 +226,10 @@ class ServiceUnderTest:
 
     async def _delete_topics(self) -> None:
         """Best effort: a fresh prefix per run would otherwise leave its topics on the broker forever."""
-        admin = AIOKafkaAdminClient(**connection_options(self.kafka_bootstrap))
         try:
-            await admin.start()
-            ours = [topic for topic in await admin.list_topics() if topic.startswith(self.topic_prefix)]
-            if ours:
-                await admin.delete_topics(ours)
+            await delete_topics(self.kafka_bootstrap, self.topic_prefix)
         except Exception as error:  # leftover topics are harmless: the prefix is never reused
             print(f"note: could not delete topics {self.topic_prefix}*: {error!r}", file=sys.stderr)
-        finally:
-            await admin.close()
 
     async def scrape_metrics(self, client: httpx.AsyncClient) -> dict[tuple, float]:
         """The service's Prometheus samples as {(name, sorted labels): value}."""
