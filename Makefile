@@ -7,7 +7,7 @@ UV := $(BOOTSTRAP)/bin/uv
 PY := .venv/bin/python
 ENV := eval "$$(scripts/infra/env.sh)"
 # Each runs as `python -m <svc>_service`; finance pays refunds through the payment simulator, started next to them.
-SERVICES := order allocation warehouse returns finance
+SERVICES := order allocation warehouse returns finance control
 
 include mk/infra.mk
 
@@ -33,12 +33,13 @@ up: install infra-up migrate  ## set up and run the stack locally (Kafka, Postgr
 	  start $$svc env KAFKA_SASL_USERNAME=$$svc KAFKA_SASL_PASSWORD=$$svc-dev-secret $(PY) -m $${svc}_service; \
 	done
 	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz \
-	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz
+	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz http://127.0.0.1:8006/readyz
 	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
 	@echo "allocation service: http://127.0.0.1:8002/docs  (logs: .local/log/allocation.log)"
 	@echo "warehouse service:  http://127.0.0.1:8003/docs  (logs: .local/log/warehouse.log)"
 	@echo "returns service:    http://127.0.0.1:8004/docs  (logs: .local/log/returns.log)"
 	@echo "finance service:    http://127.0.0.1:8005/docs  (logs: .local/log/finance.log)"
+	@echo "ops console:        http://127.0.0.1:8006/console/  (logs: .local/log/control.log)"
 	@echo "payment simulator:  http://127.0.0.1:8090/docs  (logs: .local/log/payment-simulator.log; state in memory)"
 
 migrate: install infra-up  ## run every service's schema migrations (as the migration role), as `make up` does
@@ -48,7 +49,7 @@ down:  ## stop the services and the local infrastructure
 	@for pid in .local/*.pid; do [ -f "$$pid" ] && kill $$(cat $$pid) 2>/dev/null; rm -f $$pid; done; true
 	@$(MAKE) --no-print-directory infra-down
 
-test: install helm-in-background infra-up  ## run every check: architecture, schemas, unit, integration and end-to-end tests
+test: install helm-in-background infra-up chromium  ## run every check: architecture, schemas, unit, integration and end-to-end tests
 	$(MAKE) --no-print-directory lint
 	@$(ENV); ECOMOPS_INFRA_TESTS=1 $(PY) -m pytest $(PYTEST_ARGS)
 
@@ -56,6 +57,10 @@ test: install helm-in-background infra-up  ## run every check: architecture, sch
 # tests/infra/test_helm.py waits for it (scripts/tools/helm.sh holds a lock while building).
 helm-in-background:
 	@mkdir -p .local/log; nice -n 19 scripts/tools/helm.sh > .local/log/helm-build.log 2>&1 &
+
+# The browser tests' Chromium (tests/e2e/browser.py): Debian's package, installed with apt on a fresh machine (~15 s).
+chromium:
+	@scripts/tools/chromium.sh > /dev/null
 
 unit: install  ## unit tests only (no Kafka, no PostgreSQL)
 	$(PY) -m pytest -m "not integration and not e2e" $(PYTEST_ARGS)
@@ -87,6 +92,9 @@ bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p
 bench-scans: install infra-up  ## scans/s applied by the warehouse service (sustained), p50/p99 at 500/s
 	@$(ENV); $(PY) tools/bench_scans.py $(BENCH_ARGS)
 
+bench-console: install infra-up  ## console and API page medians at 100,000 orders, projection events/s (in-process, Kafka)
+	@$(ENV); $(PY) tools/bench_console.py $(BENCH_ARGS)
+
 reconcile: install  ## allocation reservations and warehouse ledger against their counters; exit 1 on drift
 	@$(ENV); .venv/bin/allocation-reconcile && .venv/bin/warehouse-reconcile
 
@@ -96,4 +104,4 @@ dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 outbox:  ## list a service's parked outbox rows: make outbox SERVICE=order
 	@$(ENV); .venv/bin/ecomops-outbox list --service $(SERVICE)
 
-.PHONY: help install up migrate down test helm-in-background unit lint schemas helm-check docs bench-intake bench-allocation bench-scans reconcile dlq outbox
+.PHONY: help install up migrate down test helm-in-background chromium unit lint schemas helm-check docs bench-intake bench-allocation bench-scans bench-console reconcile dlq outbox

@@ -47,6 +47,7 @@ ASYNCAPI_FILE = Path("docs/asyncapi.yaml")
 OPENAPI_DIR = Path("docs/openapi")
 ACCESS_MATRIX_FILE = Path("docs/access-matrix.md")
 KAFKA_GRANTS_FILE = Path("deploy/helm/ecomops/files/kafka-acls.json")
+CONTROL_DEFINITIONS_FILE = Path("docs/kpis-and-queues.md")
 # Principals outside the services: what channel connectors and warehouse scanners may publish.
 MACHINE_GRANTS = {"connector": {"write": sorted([CHANNEL_ORDERS, CHANNEL_PAYMENTS, CHANNEL_RETURNS])},
                   "scanner": {"write": [WAREHOUSE_SCANS]}}
@@ -199,6 +200,7 @@ def _message_refs(address: str, specs: list[ContractSpec]) -> list[dict[str, str
 def asyncapi_document(services: tuple[Service, ...]) -> dict[str, Any]:
     senders: dict[str, list[str]] = {}
     receivers: dict[str, list[str]] = {}
+    dead_letter_readers: dict[str, list[str]] = {}
     operations: dict[str, Any] = {}
     for service in services:
         sent: dict[str, list[ContractSpec]] = {}
@@ -212,6 +214,16 @@ def asyncapi_document(services: tuple[Service, ...]) -> dict[str, Any]:
                 "messages": _message_refs(topic, specs), "tags": [{"name": service.name}]}
         for consumer in sorted(service.consumers, key=lambda consumer: consumer.topic):
             topic, dead_letters = consumer.topic, consumer.topic + DEAD_LETTER_SUFFIX
+            if topic.endswith(DEAD_LETTER_SUFFIX):  # a read model watching dead letters (the control service)
+                dead_letter_readers.setdefault(topic, []).append(service.name)
+                operations[f"{service.name}.receive.{topic}"] = {
+                    "action": "receive", "channel": _channel_ref(topic),
+                    "summary": f"{service.name} reads these, read-only",
+                    "messages": [{"$ref": f"#/channels/{topic}/messages/DeadLetter"}],
+                    "bindings": {"kafka": {"groupId": {"type": "string", "enum": [consumer.name]},
+                                           "bindingVersion": KAFKA_BINDING}},
+                    "tags": [{"name": service.name}]}
+                continue
             if not any(spec.name == topic and spec.with_dead_letters for spec in service.topics):
                 raise SystemExit(f"{service.name} consumes {topic} but does not create {dead_letters}")
             receivers.setdefault(topic, []).append(service.name)
@@ -247,7 +259,11 @@ def asyncapi_document(services: tuple[Service, ...]) -> dict[str, Any]:
                 "address": dead_letters,
                 "description": f"Dead letters of {topic}: records a consumer could never handle, as they came. "
                                f"Sent by: {_names(senders[dead_letters])}. `make dlq TOPIC={topic}` lists them; "
-                               "`ecomops-dlq redrive` sends them back to their topic after a fix.",
+                               "`ecomops-dlq redrive` sends them back to their topic after a fix; the sending "
+                               "service's GET /v1/dead-letters lists its own and POST /v1/dead-letters/{dlq_topic}/"
+                               "{partition}/{offset}/redrive hands one to its consumer again."
+                               + (f" Read by: {_names(dead_letter_readers[dead_letters])}."
+                                  if dead_letters in dead_letter_readers else ""),
                 "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
                 "bindings": {"kafka": {"partitions": DEAD_LETTER_PARTITIONS, "bindingVersion": KAFKA_BINDING}},
             }
@@ -313,19 +329,22 @@ _Dumper.add_representer(str, lambda dumper, text: dumper.represent_scalar(
 
 def kafka_grants(services: tuple[Service, ...]) -> dict[str, Any]:
     """Each principal's Kafka grants (ecomops_common.kafka_setup applies them): a service writes what it publishes
-    and the dead-letter topics of what it consumes, reads what it consumes in its own groups, and may create the
-    topics it starts with (runtime.topics)."""
+    and the dead-letter topics of what it consumes, reads what it consumes in its own groups, reads those
+    dead-letter topics without a group (its /v1/dead-letters routes: ecomops_common.dead_letters), and may create
+    the topics it starts with (runtime.topics). Its consumer groups are the ones named `<service>-service.…` (the
+    control service's carry its read model's generation, so a rebuild reads from the start in new groups)."""
     principals: dict[str, Any] = {}
     for service in services:
         consumed = {consumer.topic for consumer in service.consumers}
-        dead_letters = {topic + DEAD_LETTER_SUFFIX for topic in consumed}
+        # a read model may consume dead-letter topics: those have none of their own
+        dead_letters = {topic + DEAD_LETTER_SUFFIX for topic in consumed if not topic.endswith(DEAD_LETTER_SUFFIX)}
         created = {spec.name for spec in service.topics} | {spec.dead_letter for spec in service.topics
                                                           if spec.with_dead_letters}
         principals[service.name] = {
             "write": sorted({spec.topic for spec in service.publishes} | dead_letters),
-            "read": sorted(consumed),
+            "read": sorted(consumed | dead_letters),
             "create": sorted(created),
-            "groups": sorted({consumer.name for consumer in service.consumers}),
+            "group_prefixes": [f"{service.name}-service."],
         }
     return {"description": "Generated by tools/api_docs.py from the services' definitions; applied by "
                            "ecomops-kafka-setup. Do not edit.", "principals": {**principals, **MACHINE_GRANTS}}
@@ -362,6 +381,45 @@ def render_json(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
+def control_definitions() -> str:
+    """The control tower's KPIs, inbox queues and business alerts, from the control service's domain."""
+    from control_service.domain import alerts, inbox, kpis
+    from control_service.settings import ControlSettings
+
+    settings = ControlSettings()
+    lines = ["# KPIs, inbox queues and alerts of the control tower", "",
+             "Generated by `make docs` (tools/api_docs.py) from the control service's domain; do not edit. "
+             "How they are served and computed: [the control service](services/control.md).", "",
+             "## KPIs", "",
+             "`GET /v1/kpis/{name}?from=&to=&grain=hour|day|week|month&<filter>=` (add `format=csv` for CSV); "
+             "positions (no period) ignore the window. Money KPIs are for finance-clerk, auditor, supervisor and "
+             "refund-approver.", "",
+             "| KPI | definition | unit | filters | by |", "|---|---|---|---|---|"]
+    for kpi in kpis.KPIS.values():
+        lines.append(f"| `{kpi.name}`: {kpi.title}{'' if kpi.per_period else ' (now)'} | {kpi.definition} | "
+                     f"{kpi.unit} | {', '.join(kpi.filters) or '-'} | {', '.join(kpi.group_by) or '-'} |")
+    entering = {"order_hold": f"{settings.hold_minutes} min after placement",
+                "backorder": f"at the promised date, else {settings.backorder_days} days after backordering",
+                "return_receipt_overdue": f"at the RMA's expected date, else {settings.receipt_days} days after "
+                                          "authorization",
+                "return_inspection_overdue": f"{settings.inspection_hours} h after receipt",
+                "order_stuck": "after the status's expected time (CONTROL_STUCK_MINUTES)",
+                "reconciliation_drift": f"{settings.drift_minutes} min after the two disagree"}
+    lines += ["", "## Inbox queues", "",
+              "An item enters its queue when it is late (else at once), shows its age since it began, and is past "
+              "its SLA once the SLA runs out after it entered.", "",
+              "| queue | owner role | enters | SLA | actions |", "|---|---|---|---|---|"]
+    for kind in inbox.KINDS.values():
+        actions = ", ".join(f"{a.name}{' (bulk)' if a.bulk else ''}" for a in kind.actions)
+        sla = f"{kind.sla.total_seconds() / 3600:g} h"
+        lines.append(f"| `{kind.name}`: {kind.title} | {kind.owner_role} | {entering.get(kind.name, 'at once')} "
+                     f"| {sla} | {actions} |")
+    lines += ["", "## Business alerts", "", "Evaluated every `CONTROL_ALERT_INTERVAL_S`; `GET /v1/alerts`, the "
+              "console's overview, and Prometheus `ecomops_business_alerts_firing{kind}`: "
+              + ", ".join(f"`{kind}`" for kind in alerts.KINDS) + ".", ""]
+    return "\n".join(lines)
+
+
 # --- the documents and the command ----------------------------------------------------------------------------------
 
 
@@ -370,7 +428,8 @@ def generate() -> dict[Path, str]:
     services = load_services()
     documents = {ASYNCAPI_FILE: render_yaml(asyncapi_document(services)),
                  ACCESS_MATRIX_FILE: access_matrix(services),
-                 KAFKA_GRANTS_FILE: render_json(kafka_grants(services))}
+                 KAFKA_GRANTS_FILE: render_json(kafka_grants(services)),
+                 CONTROL_DEFINITIONS_FILE: control_definitions()}
     for service in services:
         documents[OPENAPI_DIR / f"{service.name}.json"] = render_json(service.app.openapi())
     for name, module, factory in OTHER_APPS:

@@ -45,6 +45,7 @@ SERVERS = {
     "warehouse-service": "WAREHOUSE_HTTP_PORT",
     "returns-service": "RETURNS_HTTP_PORT",
     "finance-service": "FINANCE_HTTP_PORT",
+    "control-service": "CONTROL_HTTP_PORT",
     "payment-simulator": "PAYMENT_SIMULATOR_PORT",
 }
 

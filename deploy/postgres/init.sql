@@ -17,7 +17,8 @@ INSERT INTO ecomops_service_db (name) VALUES
     ('allocation_service'),
     ('warehouse_service'),
     ('returns_service'),
-    ('finance_service');
+    ('finance_service'),
+    ('control_service');
 
 CREATE TEMP TABLE ecomops_service_role AS
   SELECT name AS role, name AS database FROM ecomops_service_db

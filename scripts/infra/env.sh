@@ -11,7 +11,7 @@ set -euo pipefail
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 PG_PORT="${PG_PORT:-15432}"
-SERVICES=(order allocation warehouse returns finance)
+SERVICES=(order allocation warehouse returns finance control)
 
 emit() {
   local name="$1" default="$2"

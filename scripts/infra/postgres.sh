@@ -101,7 +101,7 @@ listen_addresses = '$HOST'
 port = $PG_PORT
 unix_socket_directories = '$SOCK'
 password_encryption = scram-sha-256
-# Sized for a 2-core / 24 GB dev box running five services and their tests.
+# Sized for a 2-core / 24 GB dev box running six services and their tests.
 max_connections = 200
 shared_buffers = 256MB
 effective_cache_size = 2GB

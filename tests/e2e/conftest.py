@@ -14,7 +14,10 @@ from ecomops_common.testing.infrastructure import repo_root
 from ecomops_common.testing.issuer import ProviderAuth, client_credentials, provider_token, staff_credentials
 from ecomops_common.testing.plugin import eventually, free_port
 
-SERVICES = ("order", "allocation", "warehouse", "returns", "finance")
+# The browser's fixtures, for every e2e test: a real Chromium (the console's tests).
+from .browser import CONSOLE_URL, browser, console_port, page  # noqa: F401
+
+SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control")
 # Who calls, as in deploy/keycloak/ecomops-realm.json: machines by client credentials (the connector acts for
 # web-eu, the scanner for node WH1, the carrier for dhl), people by the console's password grant.
 MACHINES = {"connector": "connector-web-eu", "marketplace": "connector-marketplace", "scanner": "scanner-wh1",
@@ -22,7 +25,7 @@ MACHINES = {"connector": "connector-web-eu", "marketplace": "connector-marketpla
 PEOPLE = {"admin": "ada.admin", "supervisor": "sam.supervisor", "second_supervisor": "sue.supervisor",
           "operator": "olga.operator", "inspector": "ian.inspector", "approver": "rita.approver",
           "finance": "fred.finance", "second_finance": "fay.finance", "service": "cara.service",
-          "auditor": "aud.auditor"}
+          "auditor": "aud.auditor", "lead": "lee.lead"}
 
 
 def channel_order(external_order_id: str) -> dict:
@@ -101,10 +104,10 @@ def scanner_at(identities: SimpleNamespace, node: str) -> ProviderAuth:
 
 
 def start_service(service_process, service: str, database_url: str, kafka_bootstrap: str, topic_prefix: str,
-                  issuer: str, wait: bool = True, **settings: str):
-    """`python -m <service>_service` on a free port with its own database, taking the tokens of `issuer` (the
-    `oidc_issuer` fixture's provider); settings are its env without prefix."""
-    prefix, port = service.upper(), free_port()
+                  issuer: str, wait: bool = True, port: int | None = None, **settings: str):
+    """`python -m <service>_service` on `port` (default: a free one) with its own database, taking the tokens of
+    `issuer` (the `oidc_issuer` fixture's provider); settings are its env without prefix."""
+    prefix, port = service.upper(), port or free_port()
     env = {"KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "ECOMOPS_TOPIC_PREFIX": topic_prefix, "OIDC_ISSUER": issuer,
            f"{prefix}_DATABASE_URL": database_url, f"{prefix}_HTTP_PORT": str(port), f"{prefix}_LOG_LEVEL": "WARNING",
            **{f"{prefix}_{name.upper()}": value for name, value in settings.items()}}
@@ -120,16 +123,21 @@ def payment_provider(service_process):
 
 
 @pytest.fixture
-async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix, identities):
+async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix, identities,
+                console_port):  # noqa: F811 (the fixture imported above)
     """The services as processes on one broker, each with a database of its own, as in production, and the
     simulated payment provider (`stack.payments`). Their clients call as the demo admin unless a request names
-    another identity (`auth=identities.scanner`).
+    another identity (`auth=identities.scanner`). The control service listens on `console_port`, its console
+    known to the `browser` as CONSOLE_URL, and calls the other services where this stack runs them.
 
     new_database comes before service_process so the processes stop before their databases are dropped."""
+    ports = {service: console_port if service == "control" else free_port() for service in SERVICES}
+    settings = {"finance": {"payment_provider_url": payment_provider.base_url},
+                "control": {"public_url": CONSOLE_URL, **{f"{service}_url": f"http://127.0.0.1:{port}"
+                                                          for service, port in ports.items() if service != "control"}}}
     started = {service: start_service(
         service_process, service, await new_database(service), kafka_bootstrap, topic_prefix, identities.issuer,
-        wait=False,
-        **({"payment_provider_url": payment_provider.base_url} if service == "finance" else {}))
+        wait=False, port=ports[service], **settings.get(service, {}))
         for service in SERVICES}
     for process in started.values():  # started together, they get ready in the time of the slowest
         process.wait_ready()

@@ -10,11 +10,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, SaslAuthenticationFailed, TopicAuthorizationFailedError
 
-from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.auth import SUPERVISOR
+from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.kafka_security import KafkaSecurity, connection_options
 from ecomops_common.kafka_setup import acl_bindings, admin_client, development_password
 from ecomops_common.testing.infrastructure import repo_root
-from ecomops_common.testing.plugin import running
+from ecomops_common.testing.issuer import test_issuer
+from ecomops_common.testing.plugin import eventually, running, serving
 from ecomops_common.topics import TopicSpec, ensure_topics
 from returns_service.bootstrap import build_app
 from returns_service.settings import ReturnsSettings
@@ -65,6 +67,26 @@ async def test_only_the_returns_principal_may_publish_refund_approvals(kafka_boo
         for forger in ("warehouse", "finance", "connector", "scanner"):
             with pytest.raises(TopicAuthorizationFailedError):
                 await publish(kafka_bootstrap, principal(forger), granted + RETURNS_EVENTS, FORGED_REFUND.encode())
+
+
+async def test_a_service_reads_and_redrives_its_dead_letters_as_its_own_principal(kafka_bootstrap, granted,
+                                                                                 settings_for):
+    # Its /v1/dead-letters routes read the dead-letter topics of what it consumes without a consumer group.
+    settings = settings_for(ReturnsSettings, kafka=principal("returns"))
+    async with serving(build_app(settings), headers=test_issuer().bearer("sam", SUPERVISOR)) as client:
+        await publish(kafka_bootstrap, principal("order"), granted + ORDER_EVENTS, b"{not json")
+
+        async def listed() -> list[dict]:
+            return (await client.get("/v1/dead-letters", params={"topic": ORDER_EVENTS})).json()
+
+        async def dead_lettered() -> bool:
+            return len(await listed()) == 1
+
+        await eventually(dead_lettered)
+        (dead_letter,) = await listed()
+        redrive = f"/v1/dead-letters/{dead_letter['dlq_topic']}/{dead_letter['partition']}/{dead_letter['offset']}"
+        again = await client.post(redrive + "/redrive")
+        assert (again.status_code, again.json()["reason"]) == (409, "unparseable")
 
 
 async def test_connectors_write_only_channel_topics_and_scanners_only_scans(kafka_bootstrap, granted):

@@ -26,7 +26,7 @@ KEYCLOAK_SH = ROOT / "scripts" / "infra" / "keycloak.sh"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 REALM = ROOT / "deploy" / "keycloak" / "ecomops-realm.json"
 KAFKA_GRANTS = ROOT / "deploy" / "helm" / "ecomops" / "files" / "kafka-acls.json"
-SERVICES = ["order", "allocation", "warehouse", "returns", "finance"]
+SERVICES = ["order", "allocation", "warehouse", "returns", "finance", "control"]
 
 # Per-process settings that the local runner passes on the command line or
 # leaves at defaults, so env.sh does not print them.
@@ -37,6 +37,10 @@ ENV_ALLOW_LIST = {f"{svc.upper()}_HTTP_{part}" for svc in SERVICES for part in (
     # over the Compose network (the issuer in the tokens names the host's address).
     "KAFKA_SASL_PASSWORD_FILE",
     "OIDC_JWKS_URL",
+    # Containers only: where the console is reached and reaches the other services (locally its defaults,
+    # the addresses `make up` serves at).
+    "CONTROL_PUBLIC_URL",
+    *(f"CONTROL_{svc.upper()}_URL" for svc in SERVICES if svc != "control"),
 }
 
 

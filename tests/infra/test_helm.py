@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from allocation_service.settings import AllocationSettings
+from control_service.settings import ControlSettings
 from ecomops_common.settings import ServiceSettings
 from finance_service.settings import FinanceSettings, is_payment_simulator
 from order_service.settings import OrderSettings
@@ -40,7 +41,7 @@ KUBERNETES_VERSION = "1.30"
 NAMESPACE = "shop"
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "order": OrderSettings, "allocation": AllocationSettings, "warehouse": WarehouseSettings,
-    "returns": ReturnsSettings, "finance": FinanceSettings,
+    "returns": ReturnsSettings, "finance": FinanceSettings, "control": ControlSettings,
 }
 # The pods that run this repo's image (other components, e.g. observability, bring their own images and users).
 ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator", "kafka-setup"}

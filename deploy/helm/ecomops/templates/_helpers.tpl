@@ -70,6 +70,19 @@ app.kubernetes.io/part-of: ecomops
 {{- required "services.finance.paymentProviderUrl: set the payment provider's refund API URL (required while paymentSimulator.enabled is false, the default)" $url }}
 {{- end }}
 
+{{/* Where people reach the ops console (the sign-in's redirect URI is built on it): the one given, else the control
+service's ingress host, else the address `kubectl port-forward` serves it at. */}}
+{{- define "ecomops.controlPublicUrl" -}}
+{{- $control := .Values.services.control }}
+{{- if $control.publicUrl }}
+{{- $control.publicUrl }}
+{{- else if and .Values.ingress.enabled $control.ingress }}
+{{- printf "%s://%s" (ternary "https" "http" (not (empty .Values.ingress.tls))) $control.ingress.host }}
+{{- else }}
+{{- printf "http://127.0.0.1:%v" $control.port }}
+{{- end }}
+{{- end }}
+
 {{/* Pod Security "restricted": the image's user (uid 10001), never root, the runtime's default seccomp profile. */}}
 {{- define "ecomops.podSecurityContext" -}}
 runAsNonRoot: true
@@ -196,6 +209,13 @@ unprefixed. Takes (dict "root" $ "name" "order" "svc" $svc). */}}
   valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: DATABASE_URL}}
 {{- if eq .name "finance" }}
 - {name: FINANCE_PAYMENT_PROVIDER_URL, value: {{ include "ecomops.paymentProviderUrl" $root | quote }}}
+{{- end }}
+{{- if eq .name "control" }}
+- {name: CONTROL_PUBLIC_URL, value: {{ include "ecomops.controlPublicUrl" $root | quote }}}
+{{- /* The console's actions and pages call the owning services at their Services in this release. */}}
+{{- range $other := list "order" "allocation" "warehouse" "returns" "finance" }}
+- {name: CONTROL_{{ upper $other }}_URL, value: {{ printf "http://%s:%v" (include "ecomops.componentName" (dict "root" $root "component" $other)) (get $root.Values.services $other).port | quote }}}
+{{- end }}
 {{- end }}
 {{- range $key, $value := .svc.env }}
 - {name: {{ $key }}, value: {{ $value | quote }}}

@@ -11,10 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
+from aiokafka import ConsumerRecord
 from pydantic import BaseModel
 
 from ecomops_common.contracts import REGISTRY
-from ecomops_common.messaging import BatchConsumer, Delivery, bare_decoder, envelope_decoder
+from ecomops_common.messaging import (
+    IGNORED,
+    BatchConsumer,
+    Delivery,
+    MessageRejected,
+    bare_decoder,
+    envelope_decoder,
+)
 from ecomops_common.settings import ServiceSettings
 
 T = TypeVar("T", covariant=True)
@@ -59,9 +67,19 @@ class Subscription:
     # False where handling twice is a no-op by the handler's own key (e.g. an upsert, a channel's order id): the
     # inbox row would only cost a write.
     once: bool = True
+    # A read model's consumer (the control service): a record it cannot decode is the owning services' consumers'
+    # dead letter, not its own, so it is skipped here.
+    read_only: bool = False
+    decode: Callable[[ConsumerRecord], Any] | None = None  # instead of the REGISTRY's, e.g. for dead-letter topics
 
     def decoder(self) -> Callable:
         """From contracts.REGISTRY: the message types' names on the topic, and whether it carries envelopes."""
+        if self.decode is not None:
+            return self.decode
+        decode = self._registry_decoder()
+        return skipping_rejected(decode) if self.read_only else decode
+
+    def _registry_decoder(self) -> Callable:
         specs = [spec for spec in REGISTRY if spec.topic == self.topic and spec.model in self.messages]
         forms = {spec.enveloped for spec in specs}
         if len(specs) != len(self.messages) or len(forms) != 1:
@@ -74,10 +92,22 @@ class Subscription:
         return bare_decoder(spec.model, major)
 
 
-def on(topic: str, consumer: str, handler: Handler, *messages: type[BaseModel], once: bool = True) -> Subscription:
+def on(topic: str, consumer: str, handler: Handler, *messages: type[BaseModel], once: bool = True,
+       read_only: bool = False) -> Subscription:
     """One entry of a service's handler registry: `on(ALLOCATION_EVENTS, "order-service.allocation-events",
     record_allocations, OrderAllocated, OrderBackordered)`."""
-    return Subscription(topic, consumer, handler, messages, once)
+    return Subscription(topic, consumer, handler, messages, once, read_only)
+
+
+def skipping_rejected(decode: Callable[[ConsumerRecord], Any]) -> Callable[[ConsumerRecord], Any]:
+    def decode_or_skip(record: ConsumerRecord) -> Any:
+        try:
+            return decode(record)
+        except MessageRejected:
+            return IGNORED
+
+    decode_or_skip.message_types = decode.message_types
+    return decode_or_skip
 
 
 def batch_consumer(subscription: Subscription, settings: ServiceSettings,

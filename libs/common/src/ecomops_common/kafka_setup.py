@@ -37,8 +37,9 @@ GRANTS = {
     "write": (ResourceType.TOPIC, (ACLOperation.WRITE,)),
     "read": (ResourceType.TOPIC, (ACLOperation.READ,)),
     "create": (ResourceType.TOPIC, (ACLOperation.CREATE, ACLOperation.DESCRIBE)),
-    "groups": (ResourceType.GROUP, (ACLOperation.READ,)),
+    "group_prefixes": (ResourceType.GROUP, (ACLOperation.READ,)),  # every group whose name starts so
 }
+PREFIXED_GRANTS = frozenset({"group_prefixes"})
 
 
 def development_password(principal: str) -> str:
@@ -53,8 +54,10 @@ def acl_bindings(grants: dict[str, dict[str, list[str]]], prefix: str = "") -> l
             resource_type, operations = GRANTS[grant]
             for name in names:
                 for operation in operations:
+                    pattern = (ACLResourcePatternType.PREFIXED if grant in PREFIXED_GRANTS
+                               else ACLResourcePatternType.LITERAL)
                     bindings.append(ACL(f"User:{principal}", "*", operation, ACLPermissionType.ALLOW,
-                                        ResourcePattern(resource_type, prefix + name, ACLResourcePatternType.LITERAL)))
+                                        ResourcePattern(resource_type, prefix + name, pattern)))
     return bindings
 
 

@@ -258,6 +258,17 @@ class BatchConsumer:
         metrics.MESSAGES_HANDLED.labels(consumer=self.name).inc(len(records))
         self._observe_lag(records, consumer)
 
+    async def redeliver(self, record: ConsumerRecord) -> bool:
+        """One record through the batch path's decoding and handling, without dead letters or offsets (a dead
+        letter's redrive, ecomops_common.dead_letters): True if handled, False if the decoder ignores it;
+        MessageRejected if the batch path would dead-letter it again."""
+        deliveries, rejected = self._decode([record])
+        await self._handle_with_isolation(deliveries, rejected)
+        if rejected:
+            _, reason, detail = rejected[0]
+            raise MessageRejected(reason, detail)
+        return bool(deliveries)
+
     def _decode(self, records) -> tuple[list[Delivery], list[tuple[ConsumerRecord, str, str]]]:
         deliveries: list[Delivery] = []
         rejected: list[tuple[ConsumerRecord, str, str]] = []

@@ -88,7 +88,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="ecomops-migrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("command", choices=["upgrade", "current", "check", "revision"])
-    parser.add_argument("--service", required=True, help="order, allocation, warehouse, returns, finance, or all")
+    parser.add_argument("--service", required=True,
+                        help="order, allocation, warehouse, returns, finance, control, or all")
     parser.add_argument("--revision", default="head", help="upgrade: the revision to reach (default: head)")
     parser.add_argument("-m", "--message", default="", help="revision: what the new revision changes")
     args = parser.parse_args(argv)

@@ -35,6 +35,11 @@ def event(event_type: str, key: str, payload):
     return new_event(event_type, 1, "test", "x", key, payload)
 
 
+def of_type(records, event_type: str) -> list:
+    """The records of one message type (finance.events.v1 carries several)."""
+    return [record for record in records if dict(record.headers)["event_type"] == event_type.encode()]
+
+
 def approval(refund_id: str, rma_id: str, order_id: str, amount: str, breakdown, *, timing="after_inspection",
              lines=(("1", "SKU-RED-M", 1),), grades=None) -> RefundApproved:
     return RefundApproved(
@@ -124,8 +129,8 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
     await publish(finance, WAREHOUSE_EVENTS, event("ReturnDispositionApplied", "r-1", ReturnDispositionApplied(
         rma_id="r-1", node="BER1", sku="SKU-RED-M", quantity=1, disposition="liquidate", applied_at=NOW)))
 
-    issued = await consume_until(settings.kafka_bootstrap_servers, settings.topic(FINANCE_EVENTS),
-                                 lambda records: len(records) >= 1)
+    issued = of_type(await consume_until(settings.kafka_bootstrap_servers, settings.topic(FINANCE_EVENTS),
+                                         lambda records: len(of_type(records, "RefundIssued")) >= 1), "RefundIssued")
     payload = json.loads(issued[0].value)["payload"]
     assert (payload["refund_id"], payload["amount"], payload["rma_id"]) == ("rf-1", "7.50", "r-1")
 
@@ -136,6 +141,13 @@ async def test_an_order_shipped_and_returned_damaged_posts_every_fact_once_to_th
     await eventually(all_posted)
     returned = await entries(finance, rma_id="r-1")
     assert len(returned) == 3  # the repeated approvals posted nothing
+    # Each entry announced once, for the order's timeline: keyed by its order.
+    posted = of_type(await consume_until(settings.kafka_bootstrap_servers, settings.topic(FINANCE_EVENTS),
+                                         lambda records: len(of_type(records, "JournalEntryPosted")) >= 4),
+                     "JournalEntryPosted")
+    assert sorted((r.key, json.loads(r.value)["payload"]["kind"]) for r in posted) == [
+        (b"o-1", "disposition"), (b"o-1", "refund_approved"), (b"o-1", "refund_issued"), (b"o-1", "shipment")]
+    assert {json.loads(r.value)["payload"]["entry_id"] for r in posted} == {str(e["id"]) for e in [sale, *returned]}
     assert (net(returned, "4010"), net(returned, "4200"), net(returned, "2200"), net(returned, "1100")) == (
         D("10.00"), D("-2.50"), D("0"), D("-7.50"))
     assert (net(returned, "5000"), net(returned, "1200"), net(returned, "5100")) == (D("-4.10"), D("1.00"), D("3.10"))
@@ -217,6 +229,13 @@ async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staf
     await eventually(declined)
     [failed] = (await finance.get("/v1/refunds", params={"status": "failed"})).json()
     assert failed["refund_id"] == "rf-declined" and failed["last_error"].startswith("card_closed")
+    settings = finance.settings
+    [announced] = of_type(await consume_until(settings.kafka_bootstrap_servers, settings.topic(FINANCE_EVENTS),
+                                              lambda records: bool(of_type(records, "RefundFailed"))), "RefundFailed")
+    payload = json.loads(announced.value)["payload"]
+    assert (announced.key, payload["refund_id"], payload["outcome"], payload["amount"]) == (
+        b"r-3", "rf-declined", "declined", "5.00")
+    assert payload["reason"].startswith("card_closed")
     assert 'ecomops_refund_payout_answers_total{outcome="declined"}' in (await finance.get("/metrics")).text
 
     async def slow_one_paid() -> bool:
@@ -240,8 +259,8 @@ async def test_refunds_are_paid_once_through_timeouts_and_declines_wait_for_staf
 
     await eventually(both_paid)
     assert (await finance.provider.get("/v1/stats")).json()["payments"] == 2
-    issued = await consume_until(finance.settings.kafka_bootstrap_servers,
-                                 finance.settings.topic(FINANCE_EVENTS), lambda records: len(records) >= 2)
+    issued = of_type(await consume_until(settings.kafka_bootstrap_servers, settings.topic(FINANCE_EVENTS),
+                                         lambda records: len(of_type(records, "RefundIssued")) >= 2), "RefundIssued")
     assert sorted(json.loads(r.value)["payload"]["refund_id"] for r in issued) == ["rf-declined", "rf-slow"]
     reconciliation = (await finance.get("/v1/reports/refund-reconciliation")).json()
     assert sorted(r["refund_id"] for r in reconciliation["issued_before_inspection"]) == ["rf-declined", "rf-slow"]

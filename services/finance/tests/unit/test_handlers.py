@@ -9,13 +9,14 @@ import pytest
 from ecomops_common.contracts import FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.orders import OrderPlaced
 from ecomops_common.contracts.returns import RefundApproved, RefundComponent, RefundedLine, ReturnAuthorized, ReturnLine
-from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine
+from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine, StockAdjusted
 from ecomops_common.errors import Forbidden
 from ecomops_common.testing.fakes import received
 from ecomops_common.testing.samples import order_placed
 from finance_service.adapters.fakes import FakeFinanceUnitOfWork
+from finance_service.domain.accounts import CLEARING, REVENUE
 from finance_service.domain.approvals import RequestDecided, RequestStatus
-from finance_service.domain.journal import IrreversibleEntry
+from finance_service.domain.journal import Dimensions, IrreversibleEntry, JournalLine, build_entry
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, RefundInstruction, RefundStatus
 from finance_service.domain.postings import UnitCost
 from finance_service.service_layer.approvals import (
@@ -28,7 +29,7 @@ from finance_service.service_layer.approvals import (
     request_reversal,
 )
 from finance_service.service_layer.handlers import handlers
-from finance_service.service_layer.journal import AlreadyReversed, EntryNotFound, set_unit_cost
+from finance_service.service_layer.journal import AlreadyReversed, EntryNotFound, entry_posted, set_unit_cost
 from finance_service.service_layer.payouts import RefundNotFailed, RefundNotFound, pay_out_due_refunds
 from finance_service.service_layer.posting import check_held_refunds, post_parked, record_facts
 from finance_service.settings import FinanceSettings
@@ -86,7 +87,14 @@ async def test_a_known_order_shipped_at_a_known_cost_posts_the_shipment_and_comm
     await record_facts(uow, received(placed(), shipped()))
     [entry] = uow.finance.entries("shipment")
     assert entry.dims.order_id == "o-1" and uow.finance.sale_orders["o-1"].shipped == {"1": 2}
-    assert uow.commits == 1 and not uow.finance.parked and not uow.published
+    assert uow.commits == 1 and not uow.finance.parked
+    [posted] = uow.events("JournalEntryPosted")  # for the order's timeline, in the posting's transaction
+    assert (posted.aggregate_id, {topic for topic, _ in uow.published}) == ("o-1", {FINANCE_EVENTS})
+    assert {name: value for name, value in posted.payload.items() if name != "posted_at"} == {
+        "entry_id": "1", "order_id": "o-1", "rma_id": None, "kind": "shipment", "currency": "EUR", "amount": "33.19",
+        "lines": [{"account": account, "debit": debit, "credit": credit} for account, debit, credit in (
+            ("1100", "24.99", "0"), ("4000", "0", "20.00"), ("4100", "0", "4.99"),  # owed: goods, shipping fee
+            ("5000", "8.20", "0"), ("1400", "0", "8.20"))]}  # the units' cost
 
 
 async def test_a_fact_waits_for_what_it_lacks_and_the_job_posts_it_once_that_arrives():
@@ -133,6 +141,11 @@ async def test_an_approval_of_no_known_return_or_beyond_the_payment_is_refused_a
         "rf-3": (RefundStatus.refused, "exceeds_payment: 0.01 EUR is more than the 0.00 left of the 24.99 paid for "
                                        "order o-1"),
         "rf-forged": (RefundStatus.refused, "unknown_return: finance knows no return r-404")}
+    assert failures(uow) == [
+        ("r-1", "rf-3", "r-1", "o-1", "0.01", "EUR", "refused",
+         "exceeds_payment: 0.01 EUR is more than the 0.00 left of the 24.99 paid for order o-1"),
+        ("r-404", "rf-forged", "r-404", "o-1", "10.00", "EUR", "refused",
+         "unknown_return: finance knows no return r-404")]
     assert [entry.source_id for entry in uow.finance.entries("refund_approved")] == ["rf-1", "rf-2"]
     provider = await pay_out(uow, ProviderOutcome.paid)
     assert provider.keys == ["refund:r-1:rf-1", "refund:r-1:rf-2"]
@@ -147,12 +160,22 @@ async def test_an_approval_for_an_order_not_known_yet_is_held_until_it_arrives()
     assert (held.status, held.hold_reason) == (RefundStatus.held, "order_unknown: waiting for order o-1")
     assert not uow.finance.entries() and await check_held_refunds(uow) == 0
     assert not (await pay_out(uow, ProviderOutcome.paid)).keys
+    assert failures(uow) == [("r-1", "rf-1", "r-1", "o-1", "10.00", "EUR", "held",
+                              "order_unknown: waiting for order o-1")]
 
     await record_facts(uow, received(placed()))
     assert await check_held_refunds(uow) == 1
     assert uow.finance.refunds["rf-1"].status is RefundStatus.pending
     assert [entry.source_id for entry in uow.finance.entries("refund_approved")] == ["rf-1"]
     assert await check_held_refunds(uow) == 0
+    assert len(failures(uow)) == 1  # checked and payable now: nothing failed
+
+
+def failures(uow: FakeFinanceUnitOfWork) -> list[tuple]:
+    """The RefundFailed published: (key, refund, RMA, order, amount, currency, outcome, reason)."""
+    return [(event.aggregate_id, *(event.payload[name] for name in (
+        "refund_id", "rma_id", "order_id", "amount", "currency", "outcome", "reason")))
+        for event in uow.events("RefundFailed") if event.payload["at"]]
 
 
 class Provider:
@@ -179,9 +202,12 @@ async def test_a_paid_refund_is_posted_and_announced_and_a_declined_one_waits_fo
     assert issued.payload["refund_id"] == "rf-1" and {topic for topic, _ in uow.published} == {FINANCE_EVENTS}
     assert [entry.kind for entry in uow.finance.entries()] == ["refund_approved", "refund_issued"]
 
+    assert not failures(uow)
+
     await record_facts(uow, received(approval("rf-2")))
     await pay_out(uow, ProviderOutcome.declined)
     assert uow.finance.refunds["rf-2"].status is RefundStatus.failed and len(uow.events("RefundIssued")) == 1
+    assert failures(uow) == [("r-1", "rf-2", "r-1", "o-1", "10.00", "EUR", "declined", "card_closed")]
 
 
 async def declined() -> FakeFinanceUnitOfWork:
@@ -273,3 +299,33 @@ async def test_a_unit_cost_is_stored_and_committed():
     uow = FakeFinanceUnitOfWork()
     await set_unit_cost(uow, "SKU-RED-M", COST, "fin:maria")
     assert uow.finance.costs == {"SKU-RED-M": COST} and uow.commits == 1
+
+
+async def test_each_entry_a_batch_posts_is_announced_once_keyed_by_its_order_else_its_rma_else_itself():
+    uow = await known_return()
+    uow.finance.costs["SKU-RED-M"] = COST
+    counted = StockAdjusted(adjustment_id="c1", sku="SKU-RED-M", node="BER1", location="A-01", quantity=-1,
+                            actor="op-15", adjusted_at=NOW)
+    facts = received(shipped(), counted, approval())
+    await record_facts(uow, facts)
+    await record_facts(uow, facts[:2])  # posted already: no entry, no announcement
+    request = await request_reversal(uow, 3, "counted twice", "fin:maria")
+    await approve(uow, request.id, "sup:li")
+    announced = [(event.aggregate_type, event.aggregate_id, event.payload["entry_id"], event.payload["kind"],
+                  event.payload["order_id"], event.payload["rma_id"], event.payload["amount"])
+                 for event in uow.events("JournalEntryPosted")]
+    assert [entry.kind for entry in uow.finance.entries()] == [
+        "refund_approved", "shipment", "stock_adjustment", "reversal"]  # the approval is recorded first
+    assert announced == [("order", "o-1", "1", "refund_approved", "o-1", "r-1", "10.00"),
+                         ("order", "o-1", "2", "shipment", "o-1", None, "33.19"),
+                         ("journal_entry", "3", "3", "stock_adjustment", None, None, "4.10"),
+                         ("journal_entry", "4", "4", "reversal", None, None, "4.10")]
+
+
+def test_an_entry_of_more_lines_than_the_contract_carries_is_announced_per_account():
+    lines = [JournalLine(REVENUE, D(0), D("1.00"), "EUR", Dimensions("o-1", sku=f"SKU-{n}")) for n in range(1200)]
+    entry = build_entry("shipment", "e-1", NOW, [JournalLine(CLEARING, D("1200.00"), D(0), "EUR"), *lines],
+                        dims=Dimensions("o-1"))
+    posted = entry_posted(7, entry, NOW).payload
+    assert (posted["amount"], posted["lines"]) == ("1200.00", [{"account": CLEARING, "debit": "1200.00", "credit": "0"},
+                                                               {"account": REVENUE, "debit": "0", "credit": "1200.00"}])

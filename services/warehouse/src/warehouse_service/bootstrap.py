@@ -16,7 +16,7 @@ from warehouse_service.settings import WarehouseSettings
 
 PUBLISHES = (
     *contracts_on(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", "ShipmentDispatched", "ReturnReceived", "ReturnInspected",
-                  "ReturnDispositionApplied", "StockAdjusted"),
+                  "ReturnDispositionApplied", "StockAdjusted", "WarehouseExceptionChanged", "CountRecorded"),
     *contracts_on(INVENTORY_STOCK, "StockLevelChanged"),
 )
 

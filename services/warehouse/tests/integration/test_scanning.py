@@ -172,6 +172,20 @@ async def test_count_adjustments_that_change_the_books_are_published_as_stock_ad
     sellable = {"sku": "SKU-RED-M", "status": "sellable"}
     assert (await warehouse.get("/v1/stock", params=sellable)).json()[0]["units"] == 10 + 2 - 1 - 7 + 1
 
+    def of_type(records, event_type: bytes) -> list[dict]:
+        return [json.loads(r.value)["payload"] for r in records if dict(r.headers)["event_type"] == event_type]
+
+    # For the control service: every count against the books, and each variance when raised and when decided.
+    records = await consume_until(settings.kafka_bootstrap_servers, settings.topic(WAREHOUSE_EVENTS), lambda rs: (
+        len(of_type(rs, b"CountRecorded")) >= 6 and len(of_type(rs, b"WarehouseExceptionChanged")) >= 4))
+    assert [(p["count_id"], p["expected"], p["counted"], p["task_id"]) for p in of_type(records, b"CountRecorded")] == [
+        ("sa-0", 10, 10, task["id"]), ("sa-1", 10, 12, task["id"]), ("sa-2", 12, 11, None), ("sa-3", 11, 4, None),
+        ("sa-4", 4, 0, None), ("sa-5", 4, 5, None)]
+    assert sorted((p["exception_id"], p["status"], p["quantity"], p["actor"])  # keyed apart: in order per key only
+                  for p in of_type(records, b"WarehouseExceptionChanged")) == [
+        ("sa-3", "approved", -7, "supervisor:jane"), ("sa-3", "open", -7, "op-15"),
+        ("sa-4", "open", -4, "op-15"), ("sa-4", "rejected", -4, "supervisor:jane")]
+
 
 async def test_transferred_units_are_in_transit_until_received_at_the_destination(warehouse):
     ham = {"locations": [{"code": "DOCK-IN", "kind": "receiving"}, {"code": "B-01", "kind": "storage"}]}

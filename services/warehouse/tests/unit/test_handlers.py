@@ -2,10 +2,12 @@
 what is refused (no Kafka, no PostgreSQL)."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from ecomops_common.auth import CARRIER, DEVICE, SUPERVISOR, WAREHOUSE_OPERATOR, Principal
+from ecomops_common.contracts import WAREHOUSE_EVENTS
 from ecomops_common.contracts.allocation import AllocatedLine, OrderAllocated
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided, ReturnLine
 from ecomops_common.contracts.warehouse import Scan
@@ -325,3 +327,87 @@ async def test_a_carrier_confirms_the_delivery_of_parcels_it_took_only():
         assert refused.value.reason == "carrier"
     await progress.confirm_delivery(uow, "o1", caller("carrier-dhl", CARRIER, carrier="DHL"))
     assert warehouse.orders["o1"]["stage"] == "delivered"
+
+
+# What the control service learns: every item a supervisor must decide (WarehouseExceptionChanged) when raised and
+# when decided, and every count (CountRecorded).
+EXCEPTION_FIELDS = ("exception_id", "kind", "status", "node", "sku", "location", "quantity", "reason", "actor")
+
+
+def exceptions(uow: FakeWarehouseUnitOfWork) -> list[tuple[Any, ...]]:
+    """The WarehouseExceptionChanged published, as (aggregate_id, *EXCEPTION_FIELDS); each with its time."""
+    events = uow.events("WarehouseExceptionChanged")
+    assert all(event.payload["at"] for event in events)
+    assert {topic for topic, envelope in uow.published if envelope in events} <= {WAREHOUSE_EVENTS}
+    return [(event.aggregate_id, *(event.payload[name] for name in EXCEPTION_FIELDS)) for event in events]
+
+
+async def test_a_refused_scan_is_announced_open_and_then_resolved_by_the_supervisor():
+    uow = FakeWarehouseUnitOfWork(stocked())
+    await take_scans(uow, received(scan("s1", "putaway", 2, location="NOWHERE")), 0)
+    assert exceptions(uow) == [
+        ("s1", "s1", "scan_exception", "open", "BER1", "SKU", "NOWHERE", 2, "unknown_location", "op-15")]
+
+    await resolve_scan_exception(uow, "s1", "sup-jane", "rescanned as s2")
+    assert exceptions(uow)[1] == (
+        "s1", "s1", "scan_exception", "resolved", "BER1", "SKU", "NOWHERE", 2, "unknown_location", "sup-jane")
+    await take_scans(uow, received(scan("s1", "putaway", 2, location="NOWHERE")), 0)  # a resend: nothing new
+    assert len(exceptions(uow)) == 2
+
+
+async def test_a_receive_without_a_receipt_is_announced_open_and_then_approved():
+    uow = FakeWarehouseUnitOfWork(stocked())
+    await take_scan_by(uow, scan("u1", "receive", 7), PICKER, 0)
+    await approve_scan_exception(uow, "u1", "sup-kim", "delivery note 4711 checked")
+    assert exceptions(uow) == [
+        ("u1", "u1", "scan_exception", "open", "BER1", "SKU", "DOCK-IN", 7, "no_receipt", "op-15"),
+        ("u1", "u1", "scan_exception", "approved", "BER1", "SKU", "DOCK-IN", 7, "no_receipt", "sup-kim")]
+
+
+async def test_every_count_is_recorded_once_and_a_variance_beyond_the_threshold_is_announced_until_decided():
+    uow = FakeWarehouseUnitOfWork(stocked(10))
+    task = await counting.create_count_task(uow, "BER1", "A-01-03", None, "sup-jane")
+    counts = [scan("c1", "count", 10, location="A-01-03"), scan("c2", "count", 9, location="A-01-03"),
+              scan("c3", "count", 3, location="A-01-03", reference=task.id)]
+    await take_scans(uow, received(*counts, counts[0]), 2)  # as found; 1 short: adjusted; 6 short: a variance
+    await take_scans(uow, received(scan("c4", "count", 1, location="NOWHERE")), 2)  # refused: no count
+    recorded = [(e.aggregate_id, *(e.payload[name] for name in ("count_id", "node", "sku", "location", "expected",
+                                                                 "counted", "task_id")))
+                for e in uow.events("CountRecorded")]
+    assert recorded == [("SKU@BER1", "c1", "BER1", "SKU", "A-01-03", 10, 10, None),
+                        ("SKU@BER1", "c2", "BER1", "SKU", "A-01-03", 10, 9, None),
+                        ("SKU@BER1", "c3", "BER1", "SKU", "A-01-03", 9, 3, task.id)]
+    assert {datetime.fromisoformat(event.payload["counted_at"]) for event in uow.events("CountRecorded")} == {NOW}
+    assert exceptions(uow) == [
+        ("c3", "c3", "count_variance", "open", "BER1", "SKU", "A-01-03", -6, "count_variance", "op-15"),
+        ("c4", "c4", "scan_exception", "open", "BER1", "SKU", "NOWHERE", 1, "unknown_location", "op-15")]
+
+    await counting.decide_count_variance(uow, "c3", "sup-jane", approve=False)
+    assert exceptions(uow)[-1] == (
+        "c3", "c3", "count_variance", "rejected", "BER1", "SKU", "A-01-03", -6, "count_variance", "sup-jane")
+
+
+async def test_an_approved_count_variance_is_announced_approved():
+    uow = FakeWarehouseUnitOfWork(stocked(10))
+    await take_scans(uow, received(scan("c1", "count", 14, location="A-01-03")), 2)
+    await counting.decide_count_variance(uow, "c1", "sup-jane", approve=True)
+    assert [(status, quantity, actor) for _, _, _, status, *_, quantity, _, actor in exceptions(uow)] == [
+        ("open", 4, "op-15"), ("approved", 4, "sup-jane")]
+
+
+async def test_a_short_pick_waiting_for_a_supervisor_is_announced_open_and_then_decided():
+    warehouse = stocked(10)
+    warehouse.pick_tasks["t1"] = PickTask("t1", "o1", "1", "BER1", "SKU", 3)
+    uow = FakeWarehouseUnitOfWork(warehouse)
+    await tasks.report_short_pick(uow, "t1", "A-01-03", 8, PICKER, 5)  # 2 missing: written off, nothing to decide
+    assert not exceptions(uow)
+
+    first = (await tasks.report_short_pick(uow, "t1", "A-01-03", 0, PICKER, 5)).waiting  # 8 missing: waits
+    await tasks.decide_short_pick(uow, first, "sup-kim", approve=False)
+    second = (await tasks.report_short_pick(uow, "t1", "A-01-03", 1, PICKER, 5)).waiting
+    await tasks.decide_short_pick(uow, second, "sup-kim", approve=True)
+    assert exceptions(uow) == [
+        (first, first, "short_pick", "open", "BER1", "SKU", "A-01-03", 8, "short_pick", "op-15"),
+        (first, first, "short_pick", "rejected", "BER1", "SKU", "A-01-03", 8, "short_pick", "sup-kim"),
+        (second, second, "short_pick", "open", "BER1", "SKU", "A-01-03", 7, "short_pick", "op-15"),
+        (second, second, "short_pick", "approved", "BER1", "SKU", "A-01-03", 7, "short_pick", "sup-kim")]

@@ -16,7 +16,7 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
-from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.finance import JournalEntryPosted, RefundFailed, RefundIssued
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
 from ecomops_common.contracts.returns import (
@@ -28,6 +28,7 @@ from ecomops_common.contracts.returns import (
     ReturnStatusChanged,
 )
 from ecomops_common.contracts.warehouse import (
+    CountRecorded,
     OrderFulfilmentChanged,
     ReturnDispositionApplied,
     ReturnInspected,
@@ -35,6 +36,7 @@ from ecomops_common.contracts.warehouse import (
     Scan,
     ShipmentDispatched,
     StockAdjusted,
+    WarehouseExceptionChanged,
 )
 
 CHANNEL_ORDERS = "channel.orders.v1"
@@ -78,6 +80,8 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "ReturnInspected", ReturnInspected, "rma_id"),
     ContractSpec(WAREHOUSE_EVENTS, "ReturnDispositionApplied", ReturnDispositionApplied, "rma_id"),
     ContractSpec(WAREHOUSE_EVENTS, "StockAdjusted", StockAdjusted, "<sku>@<node>"),
+    ContractSpec(WAREHOUSE_EVENTS, "WarehouseExceptionChanged", WarehouseExceptionChanged, "exception_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "CountRecorded", CountRecorded, "<sku>@<node>"),
     ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, "<channel>:<request_id>", enveloped=False),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused, "<channel>:<request_id>"),
@@ -85,6 +89,8 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "RefundApproved", RefundApproved, "rma_id"),
     ContractSpec(FINANCE_EVENTS, "RefundIssued", RefundIssued, "rma_id"),
+    ContractSpec(FINANCE_EVENTS, "RefundFailed", RefundFailed, "rma_id"),
+    ContractSpec(FINANCE_EVENTS, "JournalEntryPosted", JournalEntryPosted, "<order_id|rma_id|entry_id>"),
 )
 
 

@@ -1,8 +1,11 @@
-"""Events of the finance service, topic finance.events.v1 (key: the RMA id for refunds)."""
+"""Events of the finance service, topic finance.events.v1 (key: the RMA id for refunds; the order, else the RMA, else
+the entry for journal entries)."""
+
+from typing import Literal
 
 from pydantic import AwareDatetime, Field
 
-from ecomops_common.contracts.types import EventPayload, Money
+from ecomops_common.contracts.types import Document, EventPayload, Money
 
 
 class RefundIssued(EventPayload):
@@ -15,3 +18,37 @@ class RefundIssued(EventPayload):
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     provider_reference: str | None = None
     issued_at: AwareDatetime
+
+
+class RefundFailed(EventPayload):
+    """A refund finance did not pay (key: the RMA id): the provider declined it, or finance's checks held or refused
+    it."""
+
+    refund_id: str
+    rma_id: str
+    order_id: str
+    amount: Money
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    outcome: Literal["declined", "held", "refused"]
+    reason: str
+    at: AwareDatetime
+
+
+class JournalLine(Document):
+    account: str
+    debit: Money
+    credit: Money
+
+
+class JournalEntryPosted(EventPayload):
+    """A double-entry journal entry finance posted (key: order_id, else rma_id, else entry_id), for the order's
+    timeline."""
+
+    entry_id: str
+    order_id: str | None = None
+    rma_id: str | None = None
+    kind: str  # what it posts, e.g. sale, shipment, refund, inventory_adjustment, reversal
+    currency: str
+    amount: Money  # the sum of debits
+    lines: list[JournalLine] = Field(max_length=1000)
+    posted_at: AwareDatetime

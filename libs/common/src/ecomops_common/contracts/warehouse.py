@@ -148,3 +148,46 @@ class StockAdjusted(EventPayload):
     reference: str | None = Field(default=None, description="The count task, if any")
     actor: str = Field(description="Who counted, or the supervisor who approved the variance")
     adjusted_at: AwareDatetime
+
+
+class WarehouseExceptionKind(StrEnum):
+    scan_exception = "scan_exception"  # ScanExceptionRecord (incl. unreferenced receives awaiting approval)
+    count_variance = "count_variance"  # CountVarianceRecord awaiting a supervisor
+    short_pick = "short_pick"  # ShortPickRecord awaiting approval (over the threshold)
+
+
+class WarehouseExceptionStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+    approved = "approved"
+    rejected = "rejected"
+
+
+class WarehouseExceptionChanged(EventPayload):
+    """An item a supervisor must decide, when it is raised and when it is decided (key: exception_id)."""
+
+    # The id the warehouse's own route takes to decide it: scan_id for scan exceptions and count variances,
+    # short_pick_id for short picks.
+    exception_id: str
+    kind: WarehouseExceptionKind
+    status: WarehouseExceptionStatus
+    node: str
+    sku: str | None = None
+    location: str | None = None
+    quantity: int = Field(ge=-INT4_MAX, le=INT4_MAX, description="Units concerned; signed variance for counts")
+    reason: str  # machine code, e.g. unreferenced_receive, unknown_location, count_variance, short_pick
+    actor: str  # who raised it (operator/device) or decided it (the supervisor's token subject)
+    at: AwareDatetime
+
+
+class CountRecorded(EventPayload):
+    """A count at a location: what the books held and what was found (key: `<sku>@<node>`)."""
+
+    count_id: str  # the count scan's id
+    node: str
+    sku: str
+    location: str
+    expected: int = Field(ge=0, le=INT4_MAX)
+    counted: int = Field(ge=0, le=INT4_MAX)
+    task_id: str | None = None
+    counted_at: AwareDatetime

@@ -119,13 +119,14 @@ class FakeFinance:
     async def requests(self, status: str | None = None, limit: int = 500) -> list[ApprovalRequest]:
         return [copy.copy(r) for r in self.approval_requests.values() if status is None or r.status == status][:limit]
 
-    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
-        ids = []
+    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime
+                   ) -> list[tuple[int, JournalEntry]]:
+        new = []
         for entry in entries:
             if not any((e.kind, e.source_id) == (entry.kind, entry.source_id) for e, _ in self.journal):
                 self.journal.append((entry, posted_by))
-                ids.append(len(self.journal))
-        return ids
+                new.append((len(self.journal), entry))
+        return new
 
     async def entry(self, entry_id: int) -> tuple[Any, JournalEntry] | None:
         if not 1 <= entry_id <= len(self.journal):

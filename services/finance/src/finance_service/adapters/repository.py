@@ -214,9 +214,10 @@ class FinanceRepository(SqlRepository):
 
     # --- journal -------------------------------------------------------------------------------------------
 
-    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime) -> list[int]:
+    async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime
+                   ) -> list[tuple[int, JournalEntry]]:
         """Appends entries (one statement for the entries, one for their lines); one whose fact is already in
-        the journal is skipped. Returns the new entry ids, in the order given."""
+        the journal is skipped. Returns the new entries with their ids, in the order given."""
         if not entries:
             return []
         inserted = await self.session.execute(self.dialect.insert(_entries).values([
@@ -232,7 +233,7 @@ class FinanceRepository(SqlRepository):
                 {"entry_id": entry_id, "account": line.account, "debit": line.debit, "credit": line.credit,
                  "currency": line.currency, "memo": line.memo, **asdict(line.dims)}
                 for entry_id, entry in new for line in entry.lines])
-        return [entry_id for entry_id, _ in new]
+        return new
 
     async def entry(self, entry_id: int) -> tuple[Any, JournalEntry] | None:
         row = (await self.session.execute(select(_entries).where(_entries.c.id == entry_id))).first()

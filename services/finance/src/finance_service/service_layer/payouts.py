@@ -1,9 +1,9 @@
 """Paying approved refunds out through the payment provider, exactly once.
 
 Due refunds are claimed with row locks (another replica skips them), the provider is called with each refund's
-idempotency key, and the outcomes, the journal entries and `RefundIssued` commit together. A crash between the
-provider's payment and the commit leaves the refund pending: the next attempt uses the same key and the
-provider answers with the payment it already made.
+idempotency key, and the outcomes, the journal entries and `RefundIssued` (`RefundFailed` when declined) commit
+together. A crash between the provider's payment and the commit leaves the refund pending: the next attempt uses
+the same key and the provider answers with the payment it already made.
 """
 
 import asyncio
@@ -11,21 +11,22 @@ import logging
 from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 from prometheus_client import Counter
 
 from ecomops_common.contracts import FINANCE_EVENTS
-from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.finance import RefundFailed, RefundIssued
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import Conflict, NotFound
 from finance_service.adapters.payment_provider import PaymentProvider
 from finance_service.domain.approvals import ApprovalRequest
 from finance_service.domain.payouts import ProviderOutcome, ProviderResult, Refund, RefundStatus
 from finance_service.domain.postings import post_refund_issued
+from finance_service.service_layer.journal import SOURCE, post
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 log = logging.getLogger(__name__)
-SOURCE = "finance-service"
 PAYOUT_ANSWERS = Counter("ecomops_refund_payout_answers_total", "Payment provider answers to refund payouts: "
                          "paid, declined (a refund for finance staff) or unknown (asked again)", ["outcome"])
 # Payouts hold their refunds' row locks across the provider calls, so they open their own transactions.
@@ -67,6 +68,7 @@ async def pay_out_due_refunds(unit_of_work: NewUnitOfWork, provider: PaymentProv
             if refund.status is RefundStatus.failed:
                 log.error("refund %s of %s declined for good (%s): finance staff must retry or settle it",
                           refund.refund_id, refund.rma_id, refund.last_error)
+                announce_failure(uow, refund, "declined", refund.last_error or "declined", now)
         await uow.finance.save_refunds(refunds)
         await issue(uow, paid)
         await uow.commit()
@@ -75,7 +77,7 @@ async def pay_out_due_refunds(unit_of_work: NewUnitOfWork, provider: PaymentProv
 
 async def issue(uow: FinanceUnitOfWork, refunds: list[Refund], posted_by: str = "system") -> None:
     """Paid refunds: the entry that settles the liability and `RefundIssued` for returns and orders."""
-    await uow.finance.post([post_refund_issued(
+    await post(uow, [post_refund_issued(
         r.refund_id, r.order_id, r.rma_id, r.channel, r.reason, r.currency, r.amount, r.provider_reference,
         r.issued_at) for r in refunds], posted_by, _now())
     for refund in refunds:
@@ -83,6 +85,15 @@ async def issue(uow: FinanceUnitOfWork, refunds: list[Refund], posted_by: str = 
             refund_id=refund.refund_id, rma_id=refund.rma_id, order_id=refund.order_id, amount=refund.amount,
             currency=refund.currency, provider_reference=refund.provider_reference, issued_at=refund.issued_at)),
             FINANCE_EVENTS)
+
+
+def announce_failure(uow: FinanceUnitOfWork, refund: Refund, outcome: Literal["declined", "held", "refused"],
+                     reason: str, at: datetime) -> None:
+    """A refund not paid, for finance staff: declined by the provider, or held or refused by finance's checks.
+    `reason` starts with its code, e.g. card_closed, order_unknown, exceeds_payment."""
+    uow.emit(new_event("RefundFailed", 1, SOURCE, "return", refund.rma_id, RefundFailed(
+        refund_id=refund.refund_id, rma_id=refund.rma_id, order_id=refund.order_id, amount=refund.amount,
+        currency=refund.currency, outcome=outcome, reason=reason, at=at)), FINANCE_EVENTS)
 
 
 async def pay_out_until_idle(unit_of_work: NewUnitOfWork, provider: PaymentProvider, *, batch_size: int,

@@ -39,6 +39,8 @@ from finance_service.domain.postings import (
     post_stock_adjustment,
 )
 from finance_service.domain.refund_checks import KnownReturn, PaidOrder, RefundedUnits, check
+from finance_service.service_layer.journal import post
+from finance_service.service_layer.payouts import announce_failure
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -86,9 +88,10 @@ async def approve_refunds(uow: FinanceUnitOfWork, approvals: Sequence[RefundAppr
 async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, list[dict], list[dict]]]) -> None:
     """Held refunds (with their lines and breakdown) against the returns finance knows and what was paid for
     their orders (domain/refund_checks.py): a payable one becomes a liability to pay out, a refused one is never
-    paid, one whose order is unknown stays held."""
+    paid, one whose order is unknown stays held; either is announced as RefundFailed."""
     if not held:
         return
+    now = _now()
     cases = await uow.finance.return_cases({refund.rma_id for refund, _, _ in held})
     # Locked: the refunds of one order are checked one after another, each against what the others left.
     orders = await uow.finance.orders({refund.order_id for refund, _, _ in held})
@@ -107,11 +110,13 @@ async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, lis
                 {line["line_id"]: line["sku"] for line in lines},
                 [RefundComponent(c["line_id"], c["kind"], Decimal(c["amount"])) for c in breakdown], refund.amount,
                 refund.approved_at))
-        elif refund.status is RefundStatus.refused:
-            log.error("refund %s of %s refused, it is not paid: %s", refund.refund_id, refund.rma_id,
-                      refund.hold_reason)
+        else:
+            if refund.status is RefundStatus.refused:
+                log.error("refund %s of %s refused, it is not paid: %s", refund.refund_id, refund.rma_id,
+                          refund.hold_reason)
+            announce_failure(uow, refund, refund.status.value, refund.hold_reason, now)
     await uow.finance.save_refunds(refund for refund, _, _ in held)
-    await uow.finance.post(entries, SYSTEM, _now())
+    await post(uow, entries, SYSTEM, now)
 
 
 async def check_held_refunds(uow: FinanceUnitOfWork, limit: int = 500) -> int:
@@ -160,7 +165,7 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
             parked.append(_parked(fact, f"review:{problem}"[:200]))
     await uow.finance.park(parked)
     await uow.finance.save_orders(orders[order_id] for order_id in touched)
-    await uow.finance.post(entries, SYSTEM, _now())
+    await post(uow, entries, SYSTEM, _now())
     return posted
 
 

@@ -104,6 +104,15 @@ class CountVariance:
         return self.counted - self.expected
 
 
+@dataclass(frozen=True)
+class Count:
+    """A count scan: what it found at a place against what the books held there when it was applied."""
+
+    scan: ScanCommand
+    place: Place
+    expected: int
+
+
 # What a count at a location of each kind counts.
 COUNTED_STATUS = {LocationKind.storage: StockStatus.sellable,
                   LocationKind.receiving: StockStatus.received_pending_putaway,
@@ -121,6 +130,7 @@ class ScanContext:
     known_skus: set[str] | None = None  # None: any SKU may be received
     count_auto_adjust_units: int = 0  # a count variance up to this many units is adjusted without approval
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
+    counts: list[Count] = field(default_factory=list)  # every count scan, with or without a variance
     tasks: Mapping[str, PickTask] = field(default_factory=dict)  # pick tasks the scans name (mutated)
     wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
     inspections: list[ScanCommand] = field(default_factory=list)  # inspect scans: graded, nothing moved
@@ -238,6 +248,7 @@ def _count(scan: ScanCommand, location: Location, context: ScanContext) -> list[
         task.record(scan.node, location.code, scan.sku)
     place = _place(scan, location.code, status)
     expected = context.balances.held(scan.sku, place)
+    context.counts.append(Count(scan, place, expected))
     variance = scan.quantity - expected
     if not variance:
         return []

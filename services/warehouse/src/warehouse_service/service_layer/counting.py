@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+from ecomops_common.contracts.warehouse import WarehouseExceptionStatus
 from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.ids import new_id
 from warehouse_service.domain.approvals import require_four_eyes
@@ -9,6 +10,7 @@ from warehouse_service.domain.ledger import InsufficientStock
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.scans import count_adjustment
 from warehouse_service.domain.tasks import CountTask
+from warehouse_service.service_layer.exception_queue import announce_count_variance
 from warehouse_service.service_layer.scanning import LockedStock, announce_stock_adjustment
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
@@ -39,7 +41,9 @@ async def decide_count_variance(uow: WarehouseUnitOfWork, scan_id: str, actor: s
         await stock.save(uow, [adjustment], now)
         # The variance row does not keep the count's task: reference stays None.
         announce_stock_adjustment(uow, adjustment, f"variance:{scan_id}", None)
-    await uow.warehouse.decide_count_variance(scan_id, "approved" if approve else "rejected", actor, now)
+    decision = WarehouseExceptionStatus.approved if approve else WarehouseExceptionStatus.rejected
+    await uow.warehouse.decide_count_variance(scan_id, decision, actor, now)
+    announce_count_variance(uow, variance, decision, actor, now)
     await uow.commit()
 
 

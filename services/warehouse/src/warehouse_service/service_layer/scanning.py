@@ -11,12 +11,14 @@ from ecomops_common.auth import Principal
 from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import (
+    CountRecorded,
     ReturnInspected,
     ReturnReceived,
     Scan,
     ShipmentDispatched,
     ShippedLine,
     StockAdjusted,
+    WarehouseExceptionStatus,
 )
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import Conflict, NotFound
@@ -26,6 +28,7 @@ from warehouse_service.domain.ledger import Balances, Movement, Reason, StockSta
 from warehouse_service.domain.scans import (
     TASK_SCANS,
     UNEXPECTED_RECEIPTS,
+    Count,
     ScanCommand,
     ScanContext,
     ScanRefused,
@@ -35,6 +38,7 @@ from warehouse_service.domain.scans import (
 )
 from warehouse_service.domain.tasks import PickTask
 from warehouse_service.service_layer.callers import check_node
+from warehouse_service.service_layer.exception_queue import announce_count_variance, announce_scan_exception
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
@@ -132,6 +136,7 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
             refused_rows.append({"scan_id": scan.scan_id, "device_id": scan.device_id, "node": scan.node,
                                  "reason": refused.reason, "message": refused.message, "scan": document,
                                  "scanned_by": scan.actor, "created_at": now})
+            announce_scan_exception(uow, scan, refused.reason, WarehouseExceptionStatus.open, scan.actor, now)
 
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
@@ -153,6 +158,11 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
         uow.emit(new_event("ReturnInspected", 1, SOURCE, "return", scan.reference, ReturnInspected(
             rma_id=scan.reference, node=scan.node, sku=scan.sku, quantity=scan.quantity, condition=scan.condition,
             inspected_at=scan.scanned_at, serial=scan.serial, inspector=scan.operator_id)), WAREHOUSE_EVENTS)
+    for count in context.counts:
+        if results[count.scan.scan_id].outcome == "applied":
+            _announce_count(uow, count)
+    for variance in context.variances:
+        announce_count_variance(uow, variance, WarehouseExceptionStatus.open, variance.counted_by, now)
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
@@ -177,8 +187,13 @@ class NotApprovable(Conflict):
 async def resolve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, actor: str, resolution: str) -> None:
     """Closes the exception; nothing is booked (a rescan or a correction did what was needed, or the units are
     refused)."""
-    if not await uow.warehouse.resolve_scan_exception(scan_id, "resolved", actor, resolution, datetime.now(UTC)):
+    exception = await uow.warehouse.open_scan_exception(scan_id)
+    if exception is None:
         raise NoOpenException(f"no open exception for scan {scan_id}")
+    now = datetime.now(UTC)
+    await uow.warehouse.resolve_scan_exception(scan_id, "resolved", actor, resolution, now)
+    announce_scan_exception(uow, scan_command_of(Scan.model_validate_json(exception["scan"])), exception["reason"],
+                            WarehouseExceptionStatus.resolved, actor, now)
     await uow.commit()
 
 
@@ -201,6 +216,7 @@ async def approve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, approve
     stock.balances.apply(movement)
     await stock.save(uow, [movement], now)
     await uow.warehouse.resolve_scan_exception(scan_id, "approved", approver, resolution, now)
+    announce_scan_exception(uow, scan, exception["reason"], WarehouseExceptionStatus.approved, approver, now)
     await uow.commit()
 
 
@@ -210,6 +226,13 @@ def _announce_shipment(uow: WarehouseUnitOfWork, movement: Movement, task: PickT
         shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
         lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity,
                            serials=[scan.serial] if scan.serial else [])])), WAREHOUSE_EVENTS)
+
+
+def _announce_count(uow: WarehouseUnitOfWork, count: Count) -> None:
+    scan = count.scan
+    uow.emit(new_event("CountRecorded", 1, SOURCE, "stock_position", f"{scan.sku}@{scan.node}", CountRecorded(
+        count_id=scan.scan_id, node=scan.node, sku=scan.sku, location=count.place.location, expected=count.expected,
+        counted=scan.quantity, task_id=scan.reference, counted_at=scan.scanned_at)), WAREHOUSE_EVENTS)
 
 
 def announce_stock_adjustment(uow: WarehouseUnitOfWork, movement: Movement, adjustment_id: str,

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from ecomops_common.auth import Principal
 from ecomops_common.contracts.allocation import OrderAllocationChanged
+from ecomops_common.contracts.warehouse import WarehouseExceptionStatus
 from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
@@ -15,6 +16,7 @@ from warehouse_service.domain.scans import count_adjustment
 from warehouse_service.domain.tasks import PickTask, ShortPick, TaskStatus, sync_tasks
 from warehouse_service.domain.waves import Wave, WaveRules
 from warehouse_service.service_layer.callers import check_node
+from warehouse_service.service_layer.exception_queue import announce_short_pick
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.scanning import LockedStock
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
@@ -100,6 +102,7 @@ async def report_short_pick(uow: WarehouseUnitOfWork, task_id: str, location: st
         raise ShortPickRefused(f"a short pick of {location} for task {task_id} waits for a supervisor already")
     waiting = ShortPick(new_id(), task_id, task.sku, place, held, found, by.subject)
     await uow.warehouse.add_short_pick(waiting, now)
+    announce_short_pick(uow, waiting, WarehouseExceptionStatus.open, by.subject, now)
     await uow.commit()
     return ShortPickOutcome(0, waiting.id)
 
@@ -124,7 +127,9 @@ async def decide_short_pick(uow: WarehouseUnitOfWork, short_pick_id: str, actor:
             short = await _write_off(uow, stock, task, waiting.place, waiting.missing, actor, now)
         except InsufficientStock as moved:
             raise ShortPickRefused(f"stock moved since the short pick, report it again: {moved}") from None
-    await uow.warehouse.decide_short_pick(short_pick_id, "approved" if approve else "rejected", actor, now)
+    decision = WarehouseExceptionStatus.approved if approve else WarehouseExceptionStatus.rejected
+    await uow.warehouse.decide_short_pick(short_pick_id, decision, actor, now)
+    announce_short_pick(uow, waiting, decision, actor, now)
     await uow.commit()
     return short
 
