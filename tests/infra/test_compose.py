@@ -39,7 +39,7 @@ ENV_ALLOW_LIST = {f"{svc.upper()}_HTTP_{part}" for svc in SERVICES for part in (
     "OIDC_JWKS_URL",
     # Containers only: where the console is reached and reaches the other services (locally its defaults,
     # the addresses `make up` serves at).
-    "CONTROL_PUBLIC_URL",
+    "CONTROL_PUBLIC_URL", "CONTROL_OIDC_BACKCHANNEL_URL",
     *(f"CONTROL_{svc.upper()}_URL" for svc in SERVICES if svc != "control"),
 }
 

@@ -194,6 +194,9 @@ unprefixed. Takes (dict "root" $ "name" "order" "svc" $svc). */}}
 {{- with $oidc.jwksUrl }}
 - {name: OIDC_JWKS_URL, value: {{ . | quote }}}
 {{- end }}
+{{- with $oidc.backchannelUrl }}
+- {name: OIDC_BACKCHANNEL_URL, value: {{ . | quote }}}
+{{- end }}
 - {name: OIDC_CONSOLE_CLIENT_ID, value: {{ $oidc.consoleClientId | quote }}}
 {{- if $root.Values.otel.endpoint }}
 - {name: OTEL_EXPORTER_OTLP_ENDPOINT, value: {{ $root.Values.otel.endpoint | quote }}}

@@ -79,4 +79,6 @@ async def test_the_openapi_document_names_the_roles_of_every_operation(allocatio
         ("PUT", "/v1/channels/{channel}/rules"): [{"oidc": [ADMIN]}],
         ("GET", "/v1/exceptions"): [{"oidc": staff}],
         ("GET", "/v1/reconciliation"): [{"oidc": [AUDITOR, SUPERVISOR]}],
+        ("GET", "/v1/dead-letters"): [{"oidc": [AUDITOR, SUPERVISOR]}],  # every service's (ecomops_common.dead_letters)
+        ("POST", "/v1/dead-letters/{dlq_topic}/{partition}/{offset}/redrive"): [{"oidc": [SUPERVISOR]}],
     }

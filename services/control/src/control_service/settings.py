@@ -1,4 +1,4 @@
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from ecomops_common.settings import ServiceSettings
@@ -11,6 +11,10 @@ class ControlSettings(ServiceSettings):
     http_port: int = 8006
     public_url: str = Field(default="http://127.0.0.1:8006",
                             description="Where people reach the console: the sign-in's redirect URI is built on it")
+    oidc_backchannel_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CONTROL_OIDC_BACKCHANNEL_URL", "OIDC_BACKCHANNEL_URL"),
+        description="The issuer as this service reaches it, when people's address for it is not reachable from "
+                    "here (in compose: http://keycloak:8080/realms/ecomops); default: the issuer")
     # The owning services' APIs: the console's actions and finance pages call them with the signed-in user's token.
     order_url: str = "http://127.0.0.1:8001"
     allocation_url: str = "http://127.0.0.1:8002"

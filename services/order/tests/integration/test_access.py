@@ -110,4 +110,6 @@ async def test_the_openapi_document_names_the_roles_of_every_operation(order_ser
         ("POST", "/v1/orders/{order_id}/holds/{hold}/release"): ["supervisor"],
         ("POST", "/v1/orders/{order_id}/cancel"): ["connector", "customer-service", "supervisor"],
         ("POST", "/v1/orders/{order_id}/payment"): ["connector", "finance-clerk"],
+        ("GET", "/v1/dead-letters"): ["auditor", "supervisor"],  # every service's (ecomops_common.dead_letters)
+        ("POST", "/v1/dead-letters/{dlq_topic}/{partition}/{offset}/redrive"): ["supervisor"],
     }

@@ -261,7 +261,8 @@ def provider_of(request: Request) -> OidcProvider | None:
     provider = getattr(request.app.state, "console_provider", None)
     if provider is None:
         provider = request.app.state.console_provider = OidcProvider(
-            settings.oidc_issuer, settings.oidc_console_client_id, timeout_s=settings.service_timeout_s)
+            settings.oidc_issuer, settings.oidc_console_client_id, timeout_s=settings.service_timeout_s,
+            backchannel=settings.oidc_backchannel_url)
     return provider
 
 

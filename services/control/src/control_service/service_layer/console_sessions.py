@@ -98,9 +98,13 @@ class ConsoleSession:
 class OidcProvider:
     """The OpenID Connect provider's endpoints, from its discovery document (fetched once, then kept)."""
 
-    def __init__(self, issuer: str, client_id: str, *, timeout_s: float = 10.0,
+    def __init__(self, issuer: str, client_id: str, *, timeout_s: float = 10.0, backchannel: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.issuer = issuer.rstrip("/")
+        # Where this service reaches the issuer when the address people use is not reachable from it (a
+        # container): discovery is read there, and the token endpoint called there; people's browsers still go
+        # to the issuer's own address to sign in and out.
+        self.backchannel = (backchannel or issuer).rstrip("/")
         self.client_id = client_id
         self.timeout_s = timeout_s
         self.transport = transport
@@ -114,7 +118,7 @@ class OidcProvider:
         if self._endpoints is None:
             try:
                 async with self._client() as http:
-                    answer = await http.get(f"{self.issuer}/.well-known/openid-configuration")
+                    answer = await http.get(f"{self.backchannel}/.well-known/openid-configuration")
                 answer.raise_for_status()
                 document = answer.json()
             except (httpx.HTTPError, ValueError) as error:
@@ -134,6 +138,8 @@ class OidcProvider:
     async def tokens(self, form: dict[str, str]) -> dict[str, Any]:
         """The token endpoint's answer to a grant; SignInFailed when it refuses the grant."""
         endpoint = (await self.endpoints())["token_endpoint"]
+        if endpoint.startswith(self.issuer + "/"):
+            endpoint = self.backchannel + endpoint.removeprefix(self.issuer)
         try:
             async with self._client() as http:
                 answer = await http.post(endpoint, data={**form, "client_id": self.client_id})
