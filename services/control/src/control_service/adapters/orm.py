@@ -8,7 +8,7 @@ events that decide it whatever order they arrive in, so a rebuild from the topic
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Numeric, String, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Numeric, String, Text, column
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -39,7 +39,10 @@ class OrderFactRecord(SQLModel, table=True):
     __tablename__ = "order_facts"
     __table_args__ = (Index("ix_order_facts_external", "external_order_id"), Index("ix_order_facts_customer",
                                                                                     "customer_id"),
-                      Index("ix_order_facts_placed", "placed_at"), Index("ix_order_facts_status", "status"))
+                      # The order list's own order, so a page is read off the index, not sorted (100,000 orders:
+                      # page 1 ~90 -> ~1 ms); it serves the KPIs' ranges of placed_at as well.
+                      Index("ix_order_facts_placed", column("placed_at").desc().nulls_last(), "order_id"),
+                      Index("ix_order_facts_status", "status"))
 
     order_id: str = Field(sa_column=_str(64, primary_key=True))
     channel: str | None = Field(default=None, sa_column=_str(64))

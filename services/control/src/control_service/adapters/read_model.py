@@ -3,7 +3,7 @@ order search and timelines, inventory positions and the returns pipeline. Every 
 
 import json
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -185,8 +185,16 @@ def _figures(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 class ReadModel(SqlRepository):
+    async def _analytic(self) -> None:
+        """Before an aggregate over the read model, in its transaction: planned for this request's own window (after
+        five runs PostgreSQL would reuse a generic plan guessing 0.5 % of rows for any range, and scan them all:
+        1.1 s instead of 0.25 s at 100,000 orders), and without JIT (compiling cost more than it saved)."""
+        await self.session.execute(text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                                        "set_config('jit', 'off', true)"))
+
     async def kpi(self, name: str, window: Window, filters: dict[str, str], now: datetime,
                   by: str | None = None) -> list[dict[str, Any]]:
+        await self._analytic()
         params: dict[str, Any] = {"start": window.start, "end": window.end, "grain": window.grain, "now": now,
                                   "slas": SLAS}
         if name == "return_rate":
@@ -308,7 +316,8 @@ class ReadModel(SqlRepository):
     async def timeline(self, order_id: str) -> list[dict[str, Any]]:
         return _rows(await self.session.execute(text(
             "SELECT event_id, occurred_at, source, event_type, summary, rma_id FROM events "
-            "WHERE order_id = :id OR rma_id IN (SELECT rma_id FROM return_facts WHERE order_id = :id) "
+            # ANY(ARRAY(...)) lets both indexes serve (IN (subquery) scanned every event)
+            "WHERE order_id = :id OR rma_id = ANY(ARRAY(SELECT rma_id FROM return_facts WHERE order_id = :id)) "
             "ORDER BY occurred_at, event_id"), {"id": order_id}))
 
     async def returns_of(self, order_id: str) -> list[dict[str, Any]]:
@@ -354,27 +363,30 @@ class ReadModel(SqlRepository):
             FROM return_facts GROUP BY 1 ORDER BY 1"""), {"now": now}))
 
     async def daily_counts(self, days: int, now: datetime) -> list[dict[str, Any]]:
-        """Orders placed, shipped and returned per day: the overview's trend chart."""
-        today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        """Orders placed, shipped and returned per day (UTC): the overview's trend chart. Each table is counted
+        per day first, and the days joined last."""
+        await self._analytic()
+        today = now.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
         return _rows(await self.session.execute(text("""
-            WITH d AS (SELECT generate_series(CAST(:first AS timestamptz), CAST(:last AS timestamptz),
-                                              interval '1 day') AS day),
-                 -- one scan per table, counted per day (a count per day and table scanned 100,000 orders 28 times)
-                 placed AS (SELECT d.day, count(*) AS n FROM order_facts o JOIN d ON o.placed_at >= d.day
-                              AND o.placed_at < d.day + interval '1 day' WHERE o.placed_at >= :first GROUP BY 1),
-                 shipped AS (SELECT d.day, count(*) AS n FROM order_facts o JOIN d ON o.shipped_at >= d.day
-                               AND o.shipped_at < d.day + interval '1 day' WHERE o.shipped_at >= :first GROUP BY 1),
-                 returned AS (SELECT d.day, count(*) AS n FROM return_facts r JOIN d ON r.authorized_at >= d.day
-                                AND r.authorized_at < d.day + interval '1 day' WHERE r.authorized_at >= :first
-                              GROUP BY 1)
-            SELECT d.day, coalesce(p.n, 0) AS placed, coalesce(s.n, 0) AS shipped, coalesce(r.n, 0) AS returns
-            FROM d LEFT JOIN placed p ON p.day = d.day LEFT JOIN shipped s ON s.day = d.day
-            LEFT JOIN returned r ON r.day = d.day ORDER BY d.day"""),
-            {"first": today - timedelta(days=days - 1), "last": today}))
+            WITH counted AS (
+                SELECT date_trunc('day', placed_at, 'UTC') AS day, count(*) AS placed, 0 AS shipped, 0 AS returns
+                FROM order_facts WHERE placed_at >= :first AND placed_at < :end GROUP BY 1
+                UNION ALL
+                SELECT date_trunc('day', shipped_at, 'UTC'), 0, count(*), 0
+                FROM order_facts WHERE shipped_at >= :first AND shipped_at < :end GROUP BY 1
+                UNION ALL
+                SELECT date_trunc('day', authorized_at, 'UTC'), 0, 0, count(*)
+                FROM return_facts WHERE authorized_at >= :first AND authorized_at < :end GROUP BY 1)
+            SELECT d.day, coalesce(sum(c.placed), 0)::bigint AS placed, coalesce(sum(c.shipped), 0)::bigint AS shipped,
+                   coalesce(sum(c.returns), 0)::bigint AS returns
+            FROM generate_series(CAST(:first AS timestamptz), CAST(:last AS timestamptz), interval '1 day') AS d(day)
+            LEFT JOIN counted c ON c.day = d.day GROUP BY 1 ORDER BY 1"""),
+            {"first": today - timedelta(days=days - 1), "last": today, "end": today + timedelta(days=1)}))
 
     # --- what business alerts are evaluated on --------------------------------------------------------------------
 
     async def stockout_risks(self, window_days: int, cover_days: float, now: datetime) -> list[dict[str, Any]]:
+        await self._analytic()
         return _rows(await self.session.execute(text("""
             WITH demand AS (SELECT l.sku, sum(l.quantity)::numeric / CAST(:window AS integer) AS per_day
                             FROM order_lines l JOIN order_facts o ON o.order_id = l.order_id
@@ -387,6 +399,7 @@ class ReadModel(SqlRepository):
             {"window": window_days, "cover": cover_days, "since": now - timedelta(days=window_days)}))
 
     async def carrier_late_shares(self, window_days: int, now: datetime) -> list[dict[str, Any]]:
+        await self._analytic()
         return _rows(await self.session.execute(text("""
             SELECT coalesce(carrier, 'unknown') AS carrier, count(*) AS delivered,
                    round((count(*) FILTER (WHERE delivered_at::date > promised_date))::numeric / count(*), 4) AS late
@@ -415,6 +428,7 @@ class ReadModel(SqlRepository):
 
     async def headline(self, start: datetime, end: datetime) -> dict[str, Any]:
         """The overview's tiles for one window in one round trip, each as its KPI defines it (domain/kpis.py)."""
+        await self._analytic()
         row = (await self.session.execute(text("""
             WITH o AS (
                 SELECT count(*) FILTER (WHERE is_placed) AS orders_placed,
@@ -452,6 +466,7 @@ class ReadModel(SqlRepository):
 
     async def returns_by_reason(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         """The return rate by reason over one window: the reason's returned units ÷ all units shipped in it."""
+        await self._analytic()
         return _rows(await self.session.execute(text("""
             WITH shipped AS (SELECT sum(quantity) AS units FROM shipment_lines
                              WHERE shipped_at >= :start AND shipped_at < :end)

@@ -51,8 +51,9 @@ class ProjectionRepository(SqlRepository):
         """The ids of the events not seen before (stored now): the events table is also the inbox."""
         if not rows:
             return set()
+        # executemany: one statement of thousands of bound values costs more to compile than to run
         result = await self.session.execute(
-            insert(_events).values(rows).on_conflict_do_nothing().returning(_events.c.event_id))
+            insert(_events).on_conflict_do_nothing().returning(_events.c.event_id), rows)
         return set(result.scalars())
 
     async def progress_of(self, order_ids: Iterable[str]) -> dict[str, Progress]:
@@ -160,10 +161,12 @@ class ProjectionRepository(SqlRepository):
         if not keys:
             return {}
         found = {key: StockView(None, None, None) for key in keys}
+        skus = {sku for sku, _ in keys}
         for table, column in ((_tables["node_stock_levels"], "sellable_on_hand"), (_tables["availability"], "on_hand")):
-            pairs = [and_(table.c.sku == sku, table.c.node == node) for sku, node in keys]
             for row in await self.session.execute(select(table.c.sku, table.c.node, table.c[column], table.c.as_of)
-                                                  .where(or_(*pairs))):
+                                                  .where(table.c.sku.in_(skus))):
+                if (row.sku, row.node) not in found:  # another node of a SKU in the batch
+                    continue
                 view = found[(row.sku, row.node)]
                 found[(row.sku, row.node)] = StockView(
                     row[2] if column == "sellable_on_hand" else view.warehouse_sellable,

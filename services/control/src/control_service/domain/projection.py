@@ -254,8 +254,9 @@ def _fulfilment(p: OrderFulfilmentChanged, seen: Seen, context: Context, out: Pr
     out.order_id = p.order_id
     out.summary = f"warehouse: {p.stage} ({p.picked} picked, {p.packed} packed, {p.shipped} shipped of {p.units})"
     out.row("order_facts", order_id=p.order_id, picked=after.picked, packed=after.packed, shipped=after.shipped)
-    out.row("fulfilment_work", event_id=seen.event_id, order_id=p.order_id, picked=after.picked - before.picked,
-            packed=after.packed - before.packed, shipped=after.shipped - before.shipped, at=seen.occurred_at)
+    if after != before:  # a stage without units moved (released, delivered) is no work done
+        out.row("fulfilment_work", event_id=seen.event_id, order_id=p.order_id, picked=after.picked - before.picked,
+                packed=after.packed - before.packed, shipped=after.shipped - before.shipped, at=seen.occurred_at)
     out.progress = after
 
 
