@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from ecomops_common.access import caller
 from ecomops_common.auth import AUDITOR, SUPERVISOR, Principal
 from ecomops_common.contracts.types import INT4_MAX, INT8_MAX
-from ecomops_common.dlq_cli import REDRIVEN_FROM, DeadLetterRecord, _partitions, _read
+from ecomops_common.dlq_cli import REDRIVEN_FROM, DeadLetterRecord, partitions_of, read_records
 from ecomops_common.errors import NotFound
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import (
@@ -186,7 +186,7 @@ async def _newest(settings: ServiceSettings, groups: dict[str, set[str]], limit:
     async with _kafka(settings) as (admin, consumer):
         for dlq_topic, names in sorted(groups.items()):
             try:
-                partitions = await _partitions(admin, dlq_topic)
+                partitions = await partitions_of(admin, dlq_topic)
             except LookupError:  # not created yet: the service has not started consuming
                 continue
             consumer.assign(partitions)
@@ -195,7 +195,7 @@ async def _newest(settings: ServiceSettings, groups: dict[str, set[str]], limit:
                 stop, theirs = end[partition], []
                 while stop > beginning[partition] and len(theirs) < limit:
                     start = max(beginning[partition], stop - READ_WINDOW)
-                    theirs += [record for record in await _read(consumer, {partition: (start, stop)})
+                    theirs += [record for record in await read_records(consumer, {partition: (start, stop)})
                                if record.header(DLQ_CONSUMER) in names]
                     stop = start
                 found += theirs
@@ -205,7 +205,7 @@ async def _newest(settings: ServiceSettings, groups: dict[str, set[str]], limit:
 async def _read_one(settings: ServiceSettings, partition: TopicPartition, offset: int) -> DeadLetterRecord | None:
     async with _kafka(settings) as (admin, consumer):
         try:
-            partitions = await _partitions(admin, partition.topic)
+            partitions = await partitions_of(admin, partition.topic)
         except LookupError:
             return None
         if partition not in partitions:
@@ -215,7 +215,7 @@ async def _read_one(settings: ServiceSettings, partition: TopicPartition, offset
         end = (await consumer.end_offsets([partition]))[partition]
         if not beginning <= offset < end:  # checked first: a seek outside the log would start over at its beginning
             return None
-        records = await _read(consumer, {partition: (offset, offset + 1)})
+        records = await read_records(consumer, {partition: (offset, offset + 1)})
     return next((record for record in records if record.offset == offset), None)  # none: a gap (compaction)
 
 

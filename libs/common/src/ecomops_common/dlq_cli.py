@@ -154,7 +154,7 @@ async def _admin_client(bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
         await admin.close()
 
 
-async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
+async def partitions_of(admin: AIOKafkaAdminClient, topic: str) -> list[TopicPartition]:
     # All topics are described: asking for one by name could auto-create it on a lenient broker.
     for described in await admin.describe_topics():
         if described["topic"] == topic and not described["error_code"]:
@@ -162,9 +162,9 @@ async def _partitions(admin: AIOKafkaAdminClient, topic: str) -> list[TopicParti
     raise LookupError(f"topic {topic!r} does not exist")
 
 
-async def _read(consumer: AIOKafkaConsumer,
-                ranges: dict[TopicPartition, tuple[int, int]]) -> list[DeadLetterRecord]:
-    """The records at offsets [start, end) of each assigned partition."""
+async def read_records(consumer: AIOKafkaConsumer,
+                       ranges: dict[TopicPartition, tuple[int, int]]) -> list[DeadLetterRecord]:
+    """The records at offsets [start, end) of each assigned partition (also the services' dead-letter routes)."""
     for partition, (start, _) in ranges.items():
         consumer.seek(partition, start)
     records: list[DeadLetterRecord] = []
@@ -183,7 +183,7 @@ async def _read(consumer: AIOKafkaConsumer,
 async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetterRecord]:
     """Every dead letter currently in the topic, oldest first; no consumer group involved."""
     async with _admin_client(bootstrap) as admin:
-        partitions = await _partitions(admin, dlq_topic)
+        partitions = await partitions_of(admin, dlq_topic)
     consumer = AIOKafkaConsumer(**connection_options(bootstrap), enable_auto_commit=False,
                                 auto_offset_reset="earliest")
     await consumer.start()
@@ -191,7 +191,7 @@ async def read_dead_letters(bootstrap: str, dlq_topic: str) -> list[DeadLetterRe
         consumer.assign(partitions)
         beginning = await consumer.beginning_offsets(partitions)
         end = await consumer.end_offsets(partitions)
-        return await _read(consumer, {partition: (beginning[partition], end[partition])
+        return await read_records(consumer, {partition: (beginning[partition], end[partition])
                                       for partition in partitions})
     finally:
         await consumer.stop()
@@ -262,7 +262,7 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
     """Republish dead letters not redriven yet: all of them, or those at `offsets` (int: partition 0)."""
     result = RedriveResult(dry_run=dry_run)
     async with _admin_client(bootstrap) as admin:
-        partitions = await _partitions(admin, dlq_topic)
+        partitions = await partitions_of(admin, dlq_topic)
         # The admin client, unlike the consumer, returns the commit's metadata too.
         committed = await retry_transient(
             lambda: admin.list_consumer_group_offsets(group, partitions=partitions), what="reading redrive offsets")
@@ -295,7 +295,7 @@ async def redrive(bootstrap: str, dlq_topic: str, offsets: Iterable[int | tuple[
                 wanted = [offset for number, offset in picked if number == partition.partition]
                 if wanted:
                     ranges[partition] = (max(min(wanted), log_start[partition]), min(max(wanted) + 1, end[partition]))
-        records = {(record.partition, record.offset): record for record in await _read(consumer, ranges)}
+        records = {(record.partition, record.offset): record for record in await read_records(consumer, ranges)}
         if picked is not None:
             for number, offset in sorted(picked - set(records)):
                 partition = TopicPartition(dlq_topic, number)

@@ -6,16 +6,13 @@ from datetime import datetime
 
 import pytest
 from aiokafka import ConsumerRecord
-from sqlmodel import SQLModel
 
 from ecomops_common.auth import AUDITOR, SUPERVISOR, WAREHOUSE_OPERATOR
 from ecomops_common.contracts import ORDER_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.orders import OrderPlaced
-from ecomops_common.db import Database
 from ecomops_common.envelope import new_event
 from ecomops_common.handlers import on
 from ecomops_common.messaging import DeadLetters
-from ecomops_common.migrations import COMMON_TABLES
 from ecomops_common.service import ServiceDefinition
 from ecomops_common.settings import ServiceSettings
 from ecomops_common.testing.issuer import test_issuer
@@ -33,15 +30,6 @@ pytestmark = pytest.mark.integration
 
 SUPERVISOR_HEADERS = test_issuer().bearer("sam", SUPERVISOR)
 CONSUMER = "seen.order-events"
-
-
-@pytest.fixture
-async def database(database_url):
-    database = Database(database_url)
-    async with database.engine.begin() as connection:  # what every service's baseline migration makes
-        await connection.run_sync(lambda sync: SQLModel.metadata.create_all(sync, tables=list(COMMON_TABLES)))
-    yield database
-    await database.dispose()
 
 
 def orders_seen(known_channels: set[str], handled: list[str]) -> ServiceDefinition:

@@ -12,15 +12,12 @@ from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from pydantic import BaseModel
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import OperationalError
-from sqlmodel import SQLModel
 
 from ecomops_common import metrics, outbox_cli
-from ecomops_common.db import Database
 from ecomops_common.dlq_cli import read_dead_letters
 from ecomops_common.envelope import EventEnvelope
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import BatchConsumer, envelope_decoder
-from ecomops_common.migrations import COMMON_TABLES
 from ecomops_common.outbox import OutboxMessage, outbox_parked
 from ecomops_common.relay import OutboxRelay
 from ecomops_common.runtime import ServiceRuntime
@@ -30,15 +27,6 @@ from ecomops_common.topics import TopicSpec, ensure_topics
 from ecomops_common.unit_of_work import SqlUnitOfWork
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def database(database_url):
-    database = Database(database_url)
-    async with database.engine.begin() as connection:  # what every service's baseline migration makes
-        await connection.run_sync(lambda sync: SQLModel.metadata.create_all(sync, tables=list(COMMON_TABLES)))
-    yield database
-    await database.dispose()
 
 
 def event(aggregate: str, sequence: int) -> EventEnvelope:

@@ -302,12 +302,8 @@ def _stock_adjusted(p: StockAdjusted, seen: Seen, context: Context, out: Project
     out.summary = f"{p.sku} at {p.node}/{p.location}: {p.quantity:+d} units ({p.reason}) by {p.actor}"
 
 
-_WAREHOUSE_KINDS = {"scan_exception": "scan_exception", "count_variance": "count_variance",
-                    "short_pick": "short_pick"}
-
-
 def _warehouse_exception(p: WarehouseExceptionChanged, seen: Seen, context: Context, out: Projection) -> None:
-    kind = _WAREHOUSE_KINDS[p.kind]
+    kind = str(p.kind)  # the warehouse's exception kinds are inbox queues of the same names
     item_id = f"{kind}:{p.exception_id}"
     out.summary = f"{kind} {p.status} at {p.node}: {p.reason}" + (f", {p.quantity} × {p.sku}" if p.sku else "")
     if p.status == WarehouseExceptionStatus.open:

@@ -78,10 +78,14 @@ async def list_kpis(by: Staff):
     return [definition(name) for name in KPIS if name not in MONEY_KPIS or may_see_money(by)]
 
 
+def _utc(moment: datetime) -> datetime:
+    """In UTC; a time without a zone is taken as UTC."""
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def kpi_window(start: datetime | None, end: datetime | None, grain: str) -> Window:
-    end = (end or now()).astimezone(UTC) if (end is None or end.tzinfo) else end.replace(tzinfo=UTC)
-    start = start if start is None or start.tzinfo else start.replace(tzinfo=UTC)
-    start = start or end - timedelta(days=7)
+    end = _utc(end) if end else now()
+    start = _utc(start) if start else end - timedelta(days=7)
     if start >= end:
         raise HTTPException(422, "from: must be before to")
     if end - start > timedelta(days=MAX_DAYS[grain]):
