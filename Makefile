@@ -92,6 +92,9 @@ bench-allocation: install infra-up  ## orders/s OrderPlaced -> OrderAllocated, p
 bench-scans: install infra-up  ## scans/s applied by the warehouse service (sustained), p50/p99 at 500/s
 	@$(ENV); $(PY) tools/bench_scans.py $(BENCH_ARGS)
 
+bench-pipeline: install infra-up  ## every service on one box: orders/s channel -> released, p50/p99 per stage, CPU ms/order, ceilings
+	@$(ENV); $(PY) tools/bench_pipeline.py $(BENCH_ARGS)
+
 bench-console: install infra-up  ## console and API page medians at 100,000 orders, projection events/s (in-process, Kafka)
 	@$(ENV); $(PY) tools/bench_console.py $(BENCH_ARGS)
 
@@ -104,4 +107,4 @@ dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 outbox:  ## list a service's parked outbox rows: make outbox SERVICE=order
 	@$(ENV); .venv/bin/ecomops-outbox list --service $(SERVICE)
 
-.PHONY: help install up migrate down test helm-in-background chromium unit lint schemas helm-check docs bench-intake bench-allocation bench-scans bench-console reconcile dlq outbox
+.PHONY: help install up migrate down test helm-in-background chromium unit lint schemas helm-check docs bench-intake bench-allocation bench-scans bench-console bench-pipeline reconcile dlq outbox

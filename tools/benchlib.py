@@ -13,6 +13,7 @@ import logging
 import math
 import os
 import secrets
+import signal
 import statistics
 import sys
 import tempfile
@@ -121,20 +122,24 @@ def parse_options(options_type: type[BenchOptions], description: str, argv: list
 
 
 class ServiceUnderTest:
-    """A service (`<name>_service`, settings prefix `<NAME>_`) as a real process on a fresh database and
-    topic prefix; all removed on exit. `env` adds settings of the benchmark's own."""
+    """A service (`<name>_service`, settings prefix `<NAME>_`) as real processes (`replicas` of them, sharing its
+    database) on a fresh database and topic prefix; all removed on exit. `env` adds settings of the benchmark's
+    own. Services of one stack share a `run_id` (so a topic prefix), and the stack deletes the topics
+    (`owns_topics=False`)."""
 
     def __init__(self, name: str, bench: str, kafka_bootstrap: str, postgres_admin_url: str,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, *, run_id: str | None = None, replicas: int = 1,
+                 owns_topics: bool = True) -> None:
         self.name = name
         self.kafka_bootstrap = kafka_bootstrap
         self.postgres_admin_url = postgres_admin_url
         self.extra_env = env or {}
-        self.run_id = secrets.token_hex(4)
-        self.database_name = f"bench_{self.run_id}"
+        self.run_id = run_id or secrets.token_hex(4)
+        self.database_name = f"bench_{self.run_id}_{name}"
         self.topic_prefix = f"bench{self.run_id}."
+        self.replicas, self.owns_topics = replicas, owns_topics
         self.log_path = Path(tempfile.gettempdir()) / f"bench_{bench}_{self.run_id}_{name}.log"
-        self.service: ServiceProcess | None = None
+        self.processes: list[ServiceProcess] = []
         # The service trusts the benchmark's own issuer (a key of this process): an admin for seeding and
         # reconciliation, a connector for what channels send.
         self.issuer = test_issuer()
@@ -144,11 +149,16 @@ class ServiceUnderTest:
 
     @property
     def base_url(self) -> str:
-        return self.service.base_url
+        """The first replica's."""
+        return self.processes[0].base_url
 
     @property
     def service_pid(self) -> int:
-        return self.service.process.pid
+        return self.processes[0].process.pid
+
+    @property
+    def service_pids(self) -> list[int]:
+        return [process.process.pid for process in self.processes]
 
     def admin_client(self) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.base_url, trust_env=False, timeout=300.0,
@@ -181,41 +191,54 @@ class ServiceUnderTest:
         return urlunsplit((admin.scheme, admin.netloc, "/" + self.database_name, admin.query, ""))
 
     async def __aenter__(self):
-        admin = await asyncpg.connect(self.postgres_admin_url)
         try:
-            await admin.execute(f'CREATE DATABASE "{self.database_name}"')
-        finally:
-            await admin.close()
-        migrations = for_service(self.name)
-        await asyncio.to_thread(upgrade, migrations, self.database_url())
-        port = free_port()
-        prefix = self.name.upper() + "_"
-        self.service = ServiceProcess(f"{self.name}_service", {
-            prefix + "DATABASE_URL": self.database_url(),
-            "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
-            "ECOMOPS_TOPIC_PREFIX": self.topic_prefix,
-            prefix + "HTTP_HOST": "127.0.0.1",
-            prefix + "HTTP_PORT": str(port),
-            "OIDC_ISSUER": self.issuer.issuer,
-            # Measures the pipeline, not the per-client budget a connector would have.
-            prefix + "RATE_LIMIT_PER_CLIENT": "1000000/second",
-            **self.extra_env,
-        }, port, self.log_path)
-        try:
-            # start() polls /readyz with blocking calls: keep them off the event loop.
-            await asyncio.to_thread(self.service.start, 90.0)
+            await self.create_database()
+            self.launch()
+            await self.wait_ready()
         except BaseException:
             await self.__aexit__(None, None, None)
             raise
         return self
 
+    async def create_database(self) -> None:
+        """This run's database, migrated to head."""
+        admin = await asyncpg.connect(self.postgres_admin_url)
+        try:
+            await admin.execute(f'CREATE DATABASE "{self.database_name}"')
+        finally:
+            await admin.close()
+        await asyncio.to_thread(upgrade, for_service(self.name), self.database_url())
+
+    def launch(self) -> None:
+        """Starts the processes; wait_ready() waits for them."""
+        prefix = self.name.upper() + "_"
+        for replica in range(self.replicas):
+            port = free_port()
+            process = ServiceProcess(f"{self.name}_service", {
+                prefix + "DATABASE_URL": self.database_url(),
+                "KAFKA_BOOTSTRAP_SERVERS": self.kafka_bootstrap,
+                "ECOMOPS_TOPIC_PREFIX": self.topic_prefix,
+                prefix + "HTTP_HOST": "127.0.0.1",
+                prefix + "HTTP_PORT": str(port),
+                "OIDC_ISSUER": self.issuer.issuer,
+                # Measures the pipeline, not the per-client budget a connector would have.
+                prefix + "RATE_LIMIT_PER_CLIENT": "1000000/second",
+                **self.extra_env,
+            }, port, self.log_path.with_suffix(f".{replica}.log") if replica else self.log_path)
+            self.processes.append(process.start(wait=False))
+
+    async def wait_ready(self) -> None:
+        # Polls /readyz with blocking calls: keep them off the event loop.
+        for process in self.processes:
+            await asyncio.to_thread(process.wait_ready, 90.0)
+
     async def __aexit__(self, *exc_info) -> None:
-        if self.service is not None:
-            await asyncio.to_thread(self.service.stop)
+        await asyncio.gather(*(asyncio.to_thread(process.stop) for process in self.processes))
         try:
             await self._drop_database()
         finally:  # also when the database server is gone
-            await self._delete_topics()
+            if self.owns_topics:
+                await delete_topics_of_run(self.kafka_bootstrap, self.topic_prefix)
 
     async def _drop_database(self) -> None:
         admin = await asyncpg.connect(self.postgres_admin_url)
@@ -224,18 +247,24 @@ class ServiceUnderTest:
         finally:
             await admin.close()
 
-    async def _delete_topics(self) -> None:
-        """Best effort: a fresh prefix per run would otherwise leave its topics on the broker forever."""
-        try:
-            await delete_topics(self.kafka_bootstrap, self.topic_prefix)
-        except Exception as error:  # leftover topics are harmless: the prefix is never reused
-            print(f"note: could not delete topics {self.topic_prefix}*: {error!r}", file=sys.stderr)
-
     async def scrape_metrics(self, client: httpx.AsyncClient) -> dict[tuple, float]:
-        """The service's Prometheus samples as {(name, sorted labels): value}."""
-        text = (await client.get(self.base_url + "/metrics")).text
-        return {(sample.name, tuple(sorted(sample.labels.items()))): sample.value
-                for family in text_string_to_metric_families(text) for sample in family.samples}
+        """The service's Prometheus samples as {(name, sorted labels): value}, summed over its replicas."""
+        samples: dict[tuple, float] = {}
+        for process in self.processes:
+            text = (await client.get(process.base_url + "/metrics")).text
+            for family in text_string_to_metric_families(text):
+                for sample in family.samples:
+                    key = (sample.name, tuple(sorted(sample.labels.items())))
+                    samples[key] = samples.get(key, 0.0) + sample.value
+        return samples
+
+
+async def delete_topics_of_run(bootstrap: str, topic_prefix: str) -> None:
+    """Best effort: a fresh prefix per run would otherwise leave its topics on the broker forever."""
+    try:
+        await delete_topics(bootstrap, topic_prefix)
+    except Exception as error:  # leftover topics are harmless: the prefix is never reused
+        print(f"note: could not delete topics {topic_prefix}*: {error!r}", file=sys.stderr)
 
 
 class CpuMeter:
@@ -348,6 +377,10 @@ class FirstEventWatcher:
     def first_copy(self, identifier: str, payload: dict[str, Any]) -> None:
         """Called with the first event read per id; a subclass keeps what it needs of it."""
 
+    def identify(self, payload: dict[str, Any]) -> str | None:
+        """The id an event counts for (None: it does not count); a subclass may count an order at several stages."""
+        return payload[self.id_field]
+
     async def _read_forever(self) -> None:
         while True:
             batches = await self.consumer.getmany(timeout_ms=100, max_records=10_000)
@@ -357,8 +390,8 @@ class FirstEventWatcher:
                     if dict(record.headers).get("event_type") not in self.event_types:
                         continue
                     payload = json.loads(record.value)["payload"]
-                    identifier = payload[self.id_field]
-                    if identifier in self.read_at:
+                    identifier = self.identify(payload)
+                    if identifier is None or identifier in self.read_at:
                         continue  # at-least-once delivery: only the first copy counts
                     self.read_at[identifier] = read_at
                     self.first_copy(identifier, payload)
@@ -803,6 +836,8 @@ def run_main(benchmark_type: type[Benchmark], description: str, argv: list[str] 
     aiokafka_level = aiokafka_log.level
     aiokafka_log.setLevel(logging.CRITICAL)
     benchmark = benchmark_type(options, lambda line: print(line, flush=True))
+    # Stopped by a signal, it still stops its services and drops their databases (as on Ctrl-C).
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         report = runner(benchmark.run())
     finally:

@@ -7,6 +7,8 @@ from sqlalchemy import DateTime, TypeDecorator, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from ecomops_common import metrics
+
 
 class Database:
     def __init__(self, url: str, *, pool_size: int = 10) -> None:
@@ -19,6 +21,7 @@ class Database:
                 # through an error's text.
                 url, pool_size=pool_size, max_overflow=pool_size, hide_parameters=True
             )
+            count_round_trips(self.engine)
         else:
             ensure_sqlite_directory(url)
             self.engine = create_async_engine(url, connect_args={"timeout": 30}, hide_parameters=True)
@@ -31,6 +34,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def count_round_trips(engine: AsyncEngine) -> None:
+    """Statements and transactions into ecomops_db_statements_total / ecomops_db_transactions_total."""
+    statements = metrics.DB_STATEMENTS
+    committed = metrics.DB_TRANSACTIONS.labels(outcome="commit")
+    rolled_back = metrics.DB_TRANSACTIONS.labels(outcome="rollback")  # also a read-only transaction's end
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *_: statements.inc())
+    event.listen(engine.sync_engine, "commit", lambda _connection: committed.inc())
+    event.listen(engine.sync_engine, "rollback", lambda _connection: rolled_back.inc())
 
 
 def dialect_of(session: AsyncSession):

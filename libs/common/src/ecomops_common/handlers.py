@@ -1,9 +1,10 @@
 """A service's message handlers, declared once: which topic and message types go to which service-layer function.
 
 The runtime makes one consumer group per subscription (ecomops_common.service); the consumer decodes each batch
-(dead-lettering what cannot be decoded), enters a unit of work, claims the batch's events in the inbox (skipping
-redeliveries) and hands the new ones to the handler, which does the work and commits. So every consumer of every
-service commits the same way: offsets after the database, the inbox in the same transaction as the work.
+(skipping what it does not want, dead-lettering what cannot be decoded), enters a unit of work if anything is left,
+claims the batch's events in the inbox (skipping redeliveries) and hands the new ones to the handler, which does the
+work and commits. So every consumer of every service commits the same way: offsets after the database, the inbox in
+the same transaction as the work.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
@@ -71,13 +72,17 @@ class Subscription:
     # dead letter, not its own, so it is skipped here.
     read_only: bool = False
     decode: Callable[[ConsumerRecord], Any] | None = None  # instead of the REGISTRY's, e.g. for dead-letter topics
+    # The messages of these types this consumer acts on; the others are skipped before any transaction or inbox
+    # row (e.g. the many order status changes that ask nothing of allocation).
+    wants: Callable[[BaseModel], bool] | None = None
 
     def decoder(self) -> Callable:
-        """From contracts.REGISTRY: the message types' names on the topic, and whether it carries envelopes."""
-        if self.decode is not None:
-            return self.decode
-        decode = self._registry_decoder()
-        return skipping_rejected(decode) if self.read_only else decode
+        """The subscription's own decode, else one from contracts.REGISTRY (the message types' names on the topic,
+        and whether it carries envelopes); answering IGNORED for what this consumer skips."""
+        decode = self.decode or self._registry_decoder()
+        if not self.read_only and self.wants is None:
+            return decode
+        return skipping(decode, rejected=self.read_only, wants=self.wants)
 
     def _registry_decoder(self) -> Callable:
         specs = [spec for spec in REGISTRY if spec.topic == self.topic and spec.model in self.messages]
@@ -93,18 +98,27 @@ class Subscription:
 
 
 def on(topic: str, consumer: str, handler: Handler, *messages: type[BaseModel], once: bool = True,
-       read_only: bool = False) -> Subscription:
+       read_only: bool = False, wants: Callable[[BaseModel], bool] | None = None) -> Subscription:
     """One entry of a service's handler registry: `on(ALLOCATION_EVENTS, "order-service.allocation-events",
     record_allocations, OrderAllocated, OrderBackordered)`."""
-    return Subscription(topic, consumer, handler, messages, once, read_only)
+    return Subscription(topic, consumer, handler, messages, once, read_only, wants=wants)
 
 
-def skipping_rejected(decode: Callable[[ConsumerRecord], Any]) -> Callable[[ConsumerRecord], Any]:
+def skipping(decode: Callable[[ConsumerRecord], Any], *, rejected: bool = False,
+             wants: Callable[[BaseModel], bool] | None = None) -> Callable[[ConsumerRecord], Any]:
+    """`decode`, answering IGNORED for a record it rejects (if `rejected`) and for a message `wants` refuses."""
+
     def decode_or_skip(record: ConsumerRecord) -> Any:
         try:
-            return decode(record)
+            decoded = decode(record)
         except MessageRejected:
-            return IGNORED
+            if rejected:
+                return IGNORED
+            raise
+        if decoded is IGNORED or wants is None:
+            return decoded
+        message = decoded[1] if isinstance(decoded, tuple) else decoded  # an envelope decoder's (envelope, payload)
+        return decoded if wants(message) else IGNORED
 
     decode_or_skip.message_types = decode.message_types
     return decode_or_skip
@@ -124,4 +138,4 @@ def batch_consumer(subscription: Subscription, settings: ServiceSettings,
 
     return BatchConsumer(name=group, topic=settings.topic(subscription.topic), decode=subscription.decoder(),
                          handle=dispatch, max_records=settings.consumer_max_records,
-                         batch_timeout_ms=settings.consumer_batch_timeout_ms)
+                         batch_timeout_ms=settings.consumer_batch_timeout_ms, pace_s=settings.consumer_pace_s)

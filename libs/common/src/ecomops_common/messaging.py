@@ -9,6 +9,7 @@ that causes it and dead-letters that one alone.
 """
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,10 +22,11 @@ from aiokafka.errors import KafkaError
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from opentelemetry import trace
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ValidationError, create_model
 
 from ecomops_common import envelope as env
 from ecomops_common import metrics, telemetry
+from ecomops_common.contracts.types import storable_json
 from ecomops_common.kafka_security import KafkaSecurity
 from ecomops_common.producer import kafka_producer
 from ecomops_common.resilience import retry_transient
@@ -49,6 +51,7 @@ DEAD_LETTER_MAX_BYTES = 1_000_000
 _KEPT_VALUE_BYTES = 64 * 1024
 _KEPT_BYTES = 1024  # of the key, and characters of each header's name and value
 _KEPT_HEADERS = 64
+_MAX_LINKS = 128
 
 
 class MessageRejected(Exception):
@@ -131,7 +134,7 @@ def bare_decoder(model: type[BaseModel], major: int) -> Callable[[ConsumerRecord
         if not record.value:
             raise MessageRejected("unparseable", "empty message")
         try:
-            return model.model_validate_json(record.value)
+            return model.model_validate_json(record.value, context=storable_json(record.value))
         except ValidationError as error:
             if any(e["type"] == "json_invalid" for e in error.errors()):
                 raise MessageRejected("unparseable", _schema_error(error)) from None
@@ -141,10 +144,38 @@ def bare_decoder(model: type[BaseModel], major: int) -> Callable[[ConsumerRecord
     return decode
 
 
+@functools.cache
+def typed_envelope(payload_model: type[BaseModel]) -> type[env.EventEnvelope]:
+    """EventEnvelope whose payload is `payload_model` (its instances are EventEnvelopes)."""
+    return create_model(f"{payload_model.__name__}Envelope", __base__=env.EventEnvelope,
+                        payload=(payload_model, ...))
+
+
 def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> Callable[[ConsumerRecord], Any]:
     """For internal topics: the envelope, its version, and the payload of the event types wanted."""
 
+    # One pass per event: the envelope with its payload model in place (parsing into a dict first and validating
+    # that again costs a consumer about as much as the first pass).
+    typed_envelopes = {event_type.encode(): (event_type, typed_envelope(model))
+                       for event_type, model in payload_models.items()}
+
     def decode(record: ConsumerRecord) -> Any:
+        # The relay copies the event type into a header: an event this consumer does not take is skipped without
+        # parsing it (every service reads whole topics of which it takes a few types). A malformed one is the
+        # dead letter of the consumers that take its type.
+        for name, value in record.headers or ():
+            if name == env.H_EVENT_TYPE:
+                if value not in typed_envelopes:
+                    return IGNORED
+                event_type, envelope_type = typed_envelopes[value]
+                try:
+                    envelope = envelope_type.model_validate_json(record.value or b"",
+                                                                 context=storable_json(record.value or b""))
+                except ValidationError:
+                    break  # the two-pass path below says why
+                if envelope.event_type == event_type and envelope.schema_version == major:
+                    return envelope, envelope.payload
+                break
         try:
             envelope = env.EventEnvelope.model_validate_json(record.value or b"")
         except ValidationError as error:
@@ -224,19 +255,29 @@ class BatchConsumer:
     handle: Handler
     max_records: int = 500
     batch_timeout_ms: int = 20
+    pace_s: float = 0.0  # a batch at most this often: the records of the pause come as one batch
     _dead_letters: DeadLetters | None = field(default=None, init=False)
 
     def register(self, broker: KafkaBroker, dead_letters: DeadLetters) -> None:
         self._dead_letters = dead_letters
         # MANUAL: FastStream's default for Kafka commits before handling; process() commits after the DB.
+        # A paced consumer lets the broker gather a pause's records into one fetch response (up to 1 MB, at most
+        # the pace) and polls no more often either: a few requests and wake-ups a second, busy or idle.
+        pace_ms = int(self.pace_s * 1000)
+        fetching = {"fetch_min_bytes": 1024 * 1024, "fetch_max_wait_ms": pace_ms} if pace_ms else {}
         subscriber = broker.subscriber(self.topic, ack_policy=AckPolicy.MANUAL, group_id=self.name, batch=True,
-                                       max_records=self.max_records, batch_timeout_ms=self.batch_timeout_ms,
-                                       auto_offset_reset="earliest", parser=_parse_batch, decoder=_undecoded)
+                                       max_records=self.max_records,
+                                       batch_timeout_ms=max(self.batch_timeout_ms, pace_ms),
+                                       auto_offset_reset="earliest", parser=_parse_batch, decoder=_undecoded,
+                                       **fetching)
         subscriber(self._on_batch)
 
     async def _on_batch(self, message: KafkaMessage) -> None:
+        started = time.monotonic()
         try:
             await self.process(message.raw_message, message.consumer)
+            if self.pace_s and len(message.raw_message) < self.max_records:
+                await asyncio.sleep(self.pace_s - (time.monotonic() - started))
         except Exception:
             # Never move on past a batch that was not handled: a later commit would skip it for good.
             log.exception("%s: batch failed, fetching it again", self.name)
@@ -302,8 +343,9 @@ class BatchConsumer:
 
     async def _traced_handle(self, deliveries: list[Delivery]) -> None:
         first = deliveries[0]
+        # The SDK keeps at most 128 links a span (SpanLimits): the rest would be built to be dropped.
         links = [trace.Link(span.get_span_context()) for span in (
-            trace.get_current_span(telemetry.context_from_traceparent(d.traceparent)) for d in deliveries
+            trace.get_current_span(telemetry.context_from_traceparent(d.traceparent)) for d in deliveries[:_MAX_LINKS]
         ) if span.get_span_context().is_valid]
         parent = telemetry.context_from_traceparent(first.traceparent) if len(deliveries) == 1 else None
         with telemetry.tracer.start_as_current_span(

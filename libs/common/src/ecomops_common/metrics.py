@@ -27,7 +27,11 @@ OUTBOX_OLDEST_AGE = Gauge("ecomops_outbox_oldest_unpublished_age_seconds", "Age 
 OUTBOX_PARKED = Gauge("ecomops_outbox_parked", "Outbox rows parked because they can never be sent as they are")
 OUTBOX_PUBLISHED = Counter("ecomops_outbox_published_total", "Outbox rows published to Kafka")
 OUTBOX_PUBLISH_ERRORS = Counter("ecomops_outbox_publish_errors_total", "Failed relay batches (retried)")
-OUTBOX_PURGED = Counter("ecomops_outbox_purged_total", "Published outbox rows purged after retention")
+OUTBOX_PURGED = Counter("ecomops_outbox_purged_total",
+                        "Outbox rows an earlier version marked published, purged after retention")
+# Round trips and transactions: what an order costs the database (make bench-pipeline divides them per order).
+DB_STATEMENTS = Counter("ecomops_db_statements_total", "SQL statements sent (an executemany counts once)")
+DB_TRANSACTIONS = Counter("ecomops_db_transactions_total", "Database transactions ended", ["outcome"])
 HTTP_SECONDS = Histogram(
     "ecomops_http_request_duration_seconds", "HTTP request latency", ["method", "route", "status"],
     buckets=_LATENCY_BUCKETS,

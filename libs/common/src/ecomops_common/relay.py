@@ -1,10 +1,15 @@
-"""Outbox relay: publishes outbox rows to Kafka in order per aggregate, then marks them published.
+"""Outbox relay: publishes outbox rows to Kafka in order per aggregate, then deletes them (Kafka keeps the events).
 
-Several replicas may run: each claims rows with FOR UPDATE SKIP LOCKED, and a row is only claimable
-once every older row of its aggregate is published, so one aggregate's events never overtake each
-other even when two relays work side by side. Rows of a claim that were sent are marked published
-whatever happened to the others. A row that failed transiently (Kafka down) stays pending and is sent
-after a backoff (at least once: consumers de-duplicate by event id).
+Several replicas may run; one publishes at a time. Each claim first takes a transaction-level advisory lock
+(PostgreSQL; SQLite has one writer anyway): a relay that does not get it claims nothing, as another is
+publishing. The one that does claims the oldest pending rows in insertion order, several of an aggregate
+if pending together, and sends them in that order on one idempotent producer (ordered per partition), so one
+aggregate's events never overtake each other and a busy order or SKU never waits a claim per event. Rows of a
+claim that were sent are deleted whatever happened to the others, except the later rows of an aggregate whose
+earlier row failed: they stay pending behind it. A row that failed transiently (Kafka down) stays pending and
+is sent after a backoff (at least once: consumers de-duplicate by event id). Rows a relay of an earlier
+version marked published instead, during a rolling upgrade, are never claimed and are purged after
+OUTBOX_RETENTION_S.
 
 A row the broker can never take as it is (larger than the maximum message size, a payload or headers
 that cannot be encoded) is parked (outbox.park) with its error instead of being retried forever in
@@ -23,8 +28,7 @@ from datetime import UTC, datetime, timedelta
 from aiokafka import AIOKafkaProducer
 from aiokafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from opentelemetry import trace
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import delete, func, select
 
 from ecomops_common import metrics, telemetry
 from ecomops_common.db import Database
@@ -36,32 +40,31 @@ from ecomops_common.resilience import Backoff
 
 log = logging.getLogger(__name__)
 _table = OutboxMessage.__table__
-_older = aliased(OutboxMessage)
 # The record itself can never be written as it is (ValueError: headers or payload that do not encode).
 _RECORD_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, ValueError)
 
 
-def claim_statement(batch_size: int):
-    """The oldest pending rows that are also the oldest pending row of their aggregate.
+# The advisory lock key of "publishing this database's outbox" (any constant unique to it would do).
+PUBLISHING_LOCK = 0x6F7574626F78  # "outbox"
 
-    The per-aggregate minimum is a scalar subquery on purpose: PostgreSQL runs it per candidate row on
-    ix_outbox_pending_aggregate. A NOT EXISTS would become an anti-join whose plan depends on statistics;
-    after autovacuum analysed an empty backlog it scanned the whole backlog per row (seconds per claim).
-    """
-    oldest_of_aggregate = (
-        select(func.min(_older.position))
-        .where(_older.aggregateid == OutboxMessage.aggregateid)
-        .where(_older.published_at.is_(None))
-        .scalar_subquery()
-    )
+
+def claim_statement(batch_size: int):
+    """The oldest pending rows, in insertion order (the claiming relay holds the publishing lock)."""
     return (
         select(_table.c.position, _table.c.aggregateid, _table.c.topic, _table.c.payload, _table.c.headers)
         .where(_table.c.published_at.is_(None))
-        .where(_table.c.position == oldest_of_aggregate)
         .order_by(_table.c.position)
         .limit(batch_size)
         .with_for_update(skip_locked=True)  # rendered on PostgreSQL; SQLite is single-writer anyway
     )
+
+
+async def take_publishing_lock(session) -> bool:
+    """True if this transaction may publish: it holds the advisory lock until it ends (PostgreSQL), or the
+    database has a single writer (SQLite)."""
+    if session.bind.dialect.name != "postgresql":
+        return True
+    return bool((await session.execute(select(func.pg_try_advisory_xact_lock(PUBLISHING_LOCK)))).scalar_one())
 
 
 def _describe(error: BaseException) -> str:
@@ -80,6 +83,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.linger_s = linger_s
+        self.busy_retry_s = 0.01
         self.retention = timedelta(seconds=retention_s)
         self.inbox_retention = timedelta(seconds=inbox_retention_s) if inbox_retention_s else None
         self.purge_interval_s = purge_interval_s
@@ -131,12 +135,15 @@ class OutboxRelay:
             except Exception:  # a broken producer is replaced anyway
                 log.debug("error while stopping the relay producer", exc_info=True)
 
-    async def publish_batch(self) -> int:
-        """Publishes up to batch_size rows and returns how many; parks rows that can never be sent.
+    async def publish_batch(self) -> int | None:
+        """Publishes up to batch_size rows and returns how many (None: another relay is publishing); parks rows
+        that can never be sent.
 
         Raises (after marking what was sent) when a row failed transiently, so the loop backs off.
         """
         async with self.database.sessions() as session, session.begin():
+            if not await take_publishing_lock(session):
+                return None
             rows = (await session.execute(self._claim)).all()
             if not rows:
                 return 0
@@ -150,11 +157,20 @@ class OutboxRelay:
                         await self._close_producer()
                         (errors[index],) = await self._send([rows[index]])
             outcomes = list(zip(rows, errors, strict=True))
-            published = [row.position for row, error in outcomes if error is None]
+            published, failed_aggregates = [], set()
+            for row, error in outcomes:  # in insertion order
+                if error is None and row.aggregateid not in failed_aggregates:
+                    published.append(row.position)
+                elif error is not None and not isinstance(error, _RECORD_ERRORS):
+                    # Its aggregate's later rows stay pending and go out again after it: consumers get the
+                    # aggregate's events in order, at least once.
+                    failed_aggregates.add(row.aggregateid)
             parked = [(row, error) for row, error in outcomes if isinstance(error, _RECORD_ERRORS)]
             now = datetime.now(UTC)
             if published:
-                await session.execute(update(_table).where(_table.c.position.in_(published)).values(published_at=now))
+                # Deleted, not marked: Kafka keeps the events, and an UPDATE would write each row (about a kilobyte)
+                # and its index entries again; a delete is a few bytes of WAL.
+                await session.execute(delete(_table).where(_table.c.position.in_(published)))
             if parked:
                 await park(session, [(row.position, _describe(error)) for row, error in parked], now)
         metrics.OUTBOX_PUBLISHED.inc(len(published))
@@ -211,7 +227,10 @@ class OutboxRelay:
                     await backoff.sleep()
                 continue
             backoff.reset()
-            if published < self.batch_size and not self._stopping:
+            if published is None:
+                # Another replica's relay is publishing; its claim may have missed this replica's latest rows.
+                await asyncio.sleep(self.busy_retry_s)
+            elif published < self.batch_size and not self._stopping:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
                     await asyncio.sleep(self.linger_s)  # commits landing together go out in one claim
@@ -219,7 +238,8 @@ class OutboxRelay:
                     pass
 
     async def _housekeeping_loop(self) -> None:
-        """Keeps the backlog and parked gauges fresh and purges published rows past retention."""
+        """Keeps the backlog and parked gauges fresh; purges inbox rows, and outbox rows an earlier version marked
+        published, past retention."""
         next_purge = 0.0
         loop = asyncio.get_running_loop()
         while True:

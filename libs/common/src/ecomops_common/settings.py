@@ -69,13 +69,16 @@ class ServiceSettings(BaseSettings):
     # Consumers: batches bound the transaction size and so the latency of one batch.
     consumer_max_records: int = Field(default=500, ge=1)
     consumer_batch_timeout_ms: int = Field(default=20, ge=1)
+    consumer_pace_s: float = Field(default=0.0, ge=0, le=60, description=(
+        "Each consumer takes a batch at most this often (0: as soon as records come). A consumer off the order's "
+        "path (a read model) trades that much freshness for fewer, larger transactions at peak"))
     consumer_lag_interval_s: float = Field(default=15, gt=0, description="How often the broker is asked for the lag "
                                                                          "of the service's consumer groups")
 
     # Outbox relay.
     relay_enabled: bool = True
     relay_batch_size: int = Field(default=500, ge=1)
-    relay_poll_interval_s: float = Field(default=0.05, gt=0, description="Fallback poll; commits wake it")
+    relay_poll_interval_s: float = Field(default=1.0, gt=0, description="Fallback poll; commits wake it")
     outbox_retention_s: float = Field(default=7 * 24 * 3600, gt=0)
     inbox_retention_s: float = Field(default=14 * 24 * 3600, gt=0)
     purge_interval_s: float = Field(default=60, gt=0)

@@ -19,7 +19,7 @@ from ecomops_common.envelope import EventEnvelope
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import BatchConsumer, envelope_decoder
 from ecomops_common.outbox import OutboxMessage, outbox_parked
-from ecomops_common.relay import OutboxRelay
+from ecomops_common.relay import OutboxRelay, take_publishing_lock
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.settings import ServiceSettings
 from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce
@@ -63,6 +63,43 @@ async def test_two_relays_publish_everything_once_in_order_per_aggregate(databas
         sequences[envelope["aggregate_id"]].append(envelope["payload"]["sequence"])
     assert all(seq == list(range(per_aggregate)) for seq in sequences.values())
     assert await relays[0].observe_backlog() == (0, 0.0)
+
+
+async def test_one_claim_sends_an_aggregates_pending_rows_in_order_and_deletes_them(database, kafka_bootstrap,
+                                                                                    topic_prefix):
+    """Rows pending together go out in one claim, several of an aggregate in insertion order (not one per
+    claim), and leave the outbox once Kafka has them."""
+    topic = topic_prefix + "test.counted.v1"
+    await ensure_topics(kafka_bootstrap, [TopicSpec("test.counted.v1", 2)], topic_prefix)
+    for sequence in range(10):
+        async with SqlUnitOfWork(database) as uow:
+            for aggregate in ("a", "b", "c"):
+                uow.emit(event(aggregate, sequence), topic)
+            await uow.commit()
+    relay = OutboxRelay(database, kafka_bootstrap)
+    try:
+        assert await relay.publish_batch() == 30
+    finally:
+        await relay.stop()
+    async with database.sessions() as session:
+        assert (await session.execute(text("SELECT count(*) FROM outbox"))).scalar_one() == 0
+    records = await consume_until(kafka_bootstrap, topic, lambda rs: len(rs) >= 30, timeout=30)
+    sequences = defaultdict(list)
+    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
+        sequences[record.key.decode()].append(json.loads(record.value)["payload"]["sequence"])
+    assert sequences == {aggregate: list(range(10)) for aggregate in ("a", "b", "c")}
+
+
+async def test_a_relay_claims_nothing_while_another_publishes(database):
+    """Another replica's relay holds the publishing lock: this one claims nothing (and tries again shortly)."""
+    async with SqlUnitOfWork(database) as uow:
+        uow.emit(event("a", 1), "x.y.v1")
+        await uow.commit()
+    relay = OutboxRelay(database, "unused:9092")
+    async with database.sessions() as publishing, publishing.begin():
+        assert await take_publishing_lock(publishing)
+        assert await relay.publish_batch() is None
+    assert (await relay.observe_backlog())[0] == 1
 
 
 async def test_a_row_the_broker_refuses_is_parked_without_blocking_or_resending_the_others(
@@ -129,7 +166,9 @@ async def _sequences(bootstrap: str, topic: str) -> list[tuple[str, int]]:
             for record in await read_dead_letters(bootstrap, topic)]  # reads any topic from beginning to end
 
 
-async def test_published_rows_are_purged_after_retention_unpublished_never(database):
+async def test_rows_an_earlier_version_marked_published_are_purged_after_retention_pending_never(database):
+    """Published rows are deleted as they go out; during a rolling upgrade a relay of an earlier version marks
+    them published instead: those are never sent again and are purged after retention."""
     async with SqlUnitOfWork(database) as uow:
         uow.emit(event("old", 1), "x.y.v1")
         uow.emit(event("pending", 1), "x.y.v1")

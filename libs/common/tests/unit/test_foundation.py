@@ -131,6 +131,18 @@ def test_envelope_decoder_validates_payload_and_ignores_other_event_types():
         assert rejected.value.reason == reason
 
 
+def test_envelope_decoder_skips_other_event_types_by_their_header_unparsed():
+    """The relay's event_type header decides before the value is parsed: another type is skipped even when its
+    value would not parse (its own consumers dead-letter it); a wanted type is still checked whole."""
+    decode = envelope_decoder(1, {"ThingHappened": Thing})
+    assert decode(record(b"not json", [("event_type", b"SomethingElse")])) is IGNORED
+    with pytest.raises(MessageRejected) as rejected:
+        decode(record(b"not json", [("event_type", b"ThingHappened")]))
+    assert rejected.value.reason == "unparseable"
+    envelope, thing = decode(record(envelope_bytes(), [("event_type", b"ThingHappened")]))
+    assert thing == Thing(n=1)
+
+
 async def test_a_batch_that_fails_unexpectedly_is_fetched_again_not_skipped():
     from ecomops_common.messaging import BatchConsumer
 
@@ -151,3 +163,30 @@ async def test_a_batch_that_fails_unexpectedly_is_fetched_again_not_skipped():
     batch = FakeBatch()
     await BatchConsumer("c", "channel.orders.v1", broken_decoder, handle)._on_batch(batch)
     assert batch.nacked
+
+
+async def test_a_paced_consumer_takes_a_batch_at_most_every_pace_unless_the_batch_was_full():
+    """consumer_pace_s: after a batch smaller than max_records the consumer waits out the pace (the records of
+    the pause come as the next batch); after a full one it goes on at once (a backlog is not slowed down)."""
+    import time
+
+    from ecomops_common.messaging import BatchConsumer
+
+    class FakeBatch:
+        consumer = None
+
+        def __init__(self, size: int) -> None:
+            self.raw_message = tuple(record(b"{}") for _ in range(size))
+
+    consumer = BatchConsumer("c", "channel.orders.v1", lambda _record: None, None, max_records=3, pace_s=0.3)
+    processed = []
+
+    async def process(records, _consumer):
+        processed.append(len(records))
+
+    consumer.process = process
+    for size, at_least, below in ((1, 0.25, 1.0), (3, 0.0, 0.1)):
+        started = time.monotonic()
+        await consumer._on_batch(FakeBatch(size))
+        assert at_least <= time.monotonic() - started < below, size
+    assert processed == [1, 3]

@@ -5,7 +5,7 @@ import pytest
 from fastapi import APIRouter
 from pydantic import AwareDatetime, ValidationError
 
-from ecomops_common.contracts.types import TEXT_MAX_LENGTH, Document
+from ecomops_common.contracts.types import STORABLE_JSON, TEXT_MAX_LENGTH, Document, storable_json
 from ecomops_common.http import create_app
 from ecomops_common.runtime import ServiceRuntime
 from ecomops_common.settings import ServiceSettings
@@ -84,6 +84,27 @@ def test_documents_refuse_nul_and_strings_longer_than_the_default_bound_on_kafka
     with pytest.raises(ValidationError, match="string_too_long"):
         Note.model_validate({"author": "ana", "text": "t" * (TEXT_MAX_LENGTH + 1)})
     assert Note.model_validate({"author": "ana", "text": "t" * TEXT_MAX_LENGTH}).author == "ana"
+
+
+@pytest.mark.parametrize(("raw", "storable_error"), [
+    ('{"author": "ana", "text": "line\\n \\"quoted\\" é"}', None),
+    ('{"author": "ana", "text": "\\u0000"}', "string_nul"),
+    ('{"author": "ana", "text": "\\u00e9 \\u0000"}', "string_nul"),
+    ('{"author": "ana\\ud800", "text": "t"}', "json_invalid"),  # refused by the JSON parser itself
+    ('{"author": "ana", "text": "t", "due": "9999-12-31T23:59:59-23:59"}', "datetime_utc_range"),
+    ('{"author": "ana", "text": "t", "due": "0001-01-01T00:00:00+23:59"}', "datetime_utc_range"),
+    ('{"author": "ana", "text": "t", "due": "2026-11-30T10:00:00+01:00"}', None),
+])
+def test_json_cleared_by_one_scan_skips_the_check_and_json_it_does_not_clear_is_still_refused(raw, storable_error):
+    """storable_json() clears JSON text only when no value in it can be one PostgreSQL cannot store: the
+    documents it clears validate as they would with the full check, the others get the full check."""
+    context = storable_json(raw.encode())
+    assert (context is STORABLE_JSON) == (storable_error is None)
+    if storable_error is None:
+        assert Note.model_validate_json(raw, context=context) == Note.model_validate_json(raw)
+    else:
+        with pytest.raises(ValidationError, match=storable_error):
+            Note.model_validate_json(raw, context=context)
 
 
 @pytest.mark.parametrize(("body", "loc", "error_type"), [

@@ -12,8 +12,8 @@ from fastapi import APIRouter
 from ecomops_common.contracts import ALLOCATION_EVENTS, CHANNEL_ORDERS, ORDER_EVENTS, contracts_on
 from ecomops_common.contracts.allocation import OrderAllocated
 from ecomops_common.contracts.channel import ChannelOrder
-from ecomops_common.contracts.orders import OrderPlaced
-from ecomops_common.envelope import new_event
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
+from ecomops_common.envelope import EventEnvelope, new_event
 from ecomops_common.errors import Conflict, Forbidden, Invalid, NotFound
 from ecomops_common.handlers import batch_consumer, on
 from ecomops_common.messaging import IGNORED, Delivery, MessageRejected
@@ -42,6 +42,63 @@ def test_a_subscription_decodes_what_the_registry_says_its_topic_carries():
     assert bare(record(CHANNEL_ORDERS, json.dumps(channel_order()).encode())).external_order_id == "100234"
     with pytest.raises(MessageRejected):
         bare(record(CHANNEL_ORDERS, b"{"))
+
+
+def enveloped(event: EventEnvelope, offset: int = 0) -> ConsumerRecord:
+    return record(ORDER_EVENTS, event.model_dump_json().encode(), offset)
+
+
+def status_changed(order_id: str, to_status: str) -> EventEnvelope:
+    return new_event("OrderStatusChanged", 1, "order", "order", order_id, OrderStatusChanged(
+        order_id=order_id, channel="web-eu", external_order_id=order_id, from_status="packed", to_status=to_status,
+        actor="system"))
+
+
+def cancellations(message) -> bool:
+    return not isinstance(message, OrderStatusChanged) or message.to_status.value == "cancelled"
+
+
+def test_a_subscription_skips_the_messages_it_does_not_want_and_still_rejects_what_it_cannot_decode():
+    decode = on(ORDER_EVENTS, "x.order-events", ignore, OrderPlaced, OrderStatusChanged, wants=cancellations).decoder()
+    assert set(decode.message_types) == {"OrderPlaced", "OrderStatusChanged"}  # the docs still list both
+    assert decode(enveloped(status_changed("o1", "shipped"))) is IGNORED
+    assert decode(enveloped(status_changed("o1", "cancelled")))[1].to_status.value == "cancelled"
+    assert isinstance(decode(enveloped(order_placed("o1")))[1], OrderPlaced)
+    with pytest.raises(MessageRejected):
+        decode(record(ORDER_EVENTS, b"{"))
+    # A read model's consumer skips both what it cannot decode and what it does not want.
+    read_only = on(ORDER_EVENTS, "x.order-events", ignore, OrderStatusChanged, read_only=True,
+                   wants=cancellations).decoder()
+    assert read_only(record(ORDER_EVENTS, b"{")) is IGNORED
+    assert read_only(enveloped(status_changed("o1", "shipped"))) is IGNORED
+    # A bare document is the message itself.
+    bare = on(CHANNEL_ORDERS, "x.channel-orders", ignore, ChannelOrder,
+              wants=lambda order: order.external_order_id != "100234").decoder()
+    assert bare(record(CHANNEL_ORDERS, json.dumps(channel_order()).encode())) is IGNORED
+
+
+class OffsetsCommitted:
+    """The Kafka consumer as BatchConsumer.process uses it: commits, and no highwater known."""
+
+    def __init__(self) -> None:
+        self.commits = 0
+
+    async def commit(self) -> None:
+        self.commits += 1
+
+    def highwater(self, partition) -> None:
+        return None
+
+
+async def test_a_batch_of_only_unwanted_messages_enters_no_unit_of_work_and_still_commits_its_offsets():
+    def no_unit_of_work():
+        raise AssertionError("a unit of work was entered")
+
+    consumer = batch_consumer(on(ORDER_EVENTS, "x.order-events", ignore, OrderStatusChanged, wants=cancellations),
+                              ServiceSettings(), no_unit_of_work)
+    kafka = OffsetsCommitted()
+    await consumer.process(tuple(enveloped(status_changed(f"o{i}", "shipped"), offset=i) for i in range(3)), kafka)
+    assert kafka.commits == 1
 
 
 def test_a_message_type_not_on_the_topic_is_refused_at_declaration():

@@ -1,6 +1,7 @@
 """The allocation service on PostgreSQL and Kafka: order events in, reservations and results out."""
 
 import pytest
+from sqlalchemy import func, select
 
 from allocation_service.service_layer import reconcile
 from allocation_service.service_layer.allocation import RESULTS
@@ -10,7 +11,8 @@ from ecomops_common import metrics
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatusChanged
 from ecomops_common.db import Database
-from ecomops_common.envelope import new_event
+from ecomops_common.envelope import EventEnvelope, new_event
+from ecomops_common.inbox import ProcessedEvent
 from ecomops_common.testing.plugin import committed_offset_total, eventually, produce_events
 from ecomops_common.testing.samples import order_placed
 
@@ -101,3 +103,54 @@ async def test_an_order_placed_after_its_cancellation_reserves_nothing(allocatio
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert (availability["atp"], availability["nodes"][0]["reserved"]) == (10, 0)
     assert (await allocation.get("/v1/reservations", params={"order_id": "o-late"})).status_code == 404
+
+
+def status_changed(order_id: str, from_status: str, to_status: str) -> EventEnvelope:
+    return new_event("OrderStatusChanged", 1, "order", "order", order_id, OrderStatusChanged(
+        order_id=order_id, channel="web-eu", external_order_id=order_id, from_status=from_status,
+        to_status=to_status, actor="system"))
+
+
+async def inbox_rows(database_url: str, consumer: str) -> int:
+    database = Database(database_url)
+    try:
+        async with database.sessions() as session:
+            inbox = ProcessedEvent.__table__
+            return (await session.execute(select(func.count()).select_from(inbox).where(
+                inbox.c.consumer == consumer))).scalar_one()
+    finally:
+        await database.dispose()
+
+
+async def test_the_order_services_own_status_echoes_cost_no_transaction_and_a_cancellation_still_releases(
+        allocation, allocation_results):
+    settings = allocation.settings
+    assert (await allocation.put("/v1/stock", json={"levels": [{"sku": "A", "node": "WH1", "on_hand": 10}]}
+                                 )).status_code == 200
+    topic, group = settings.topic(ORDER_EVENTS), settings.consumer_group(ORDER_EVENTS_CONSUMER)
+    await produce_events(settings.kafka_bootstrap_servers, topic,
+                         [order_placed("o-kept", [("1", "A", 3)]), order_placed("o-cancelled", [("1", "A", 2)])])
+    await allocation_results(settings, lambda latest: {"o-kept", "o-cancelled"} <= set(latest))
+    assert await inbox_rows(settings.database_url, group) == 2
+
+    # The order service's news of its own progress: nothing for allocation to do.
+    echoes = [status_changed("o-kept", "awaiting_allocation", "allocated"),
+              status_changed("o-cancelled", "awaiting_allocation", "allocated"),
+              status_changed("o-kept", "allocated", "released_to_warehouse"),
+              status_changed("o-kept", "released_to_warehouse", "picking")]
+    await produce_events(settings.kafka_bootstrap_servers, topic, echoes)
+
+    async def echoes_handled() -> bool:
+        return await committed_offset_total(settings.kafka_bootstrap_servers, group, topic) >= 2 + len(echoes)
+
+    await eventually(echoes_handled)
+    assert await inbox_rows(settings.database_url, group) == 2  # offsets moved on, no inbox row written
+
+    await produce_events(settings.kafka_bootstrap_servers, topic,
+                         [status_changed("o-cancelled", "allocated", "cancelled")])
+    results = await allocation_results(settings, lambda latest: latest.get("o-cancelled", {}).get("status")
+                                       == "released")
+    assert results["o-kept"]["status"] == "allocated"
+    availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
+    assert (availability["atp"], availability["nodes"][0]["reserved"]) == (7, 3)
+    assert await inbox_rows(settings.database_url, group) == 3

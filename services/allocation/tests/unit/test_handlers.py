@@ -63,6 +63,13 @@ def test_the_registry_keeps_one_consumer_group_per_topic_and_claims_the_inbox():
         "allocation-service.order-events", "allocation-service.stock-levels")
 
 
+def test_the_order_events_consumer_wants_new_orders_and_only_the_status_changes_that_ask_something():
+    wants = handlers(AllocationSettings())[0].wants
+    assert wants(placed("o1"))
+    assert [status for status in ("awaiting_allocation", "cancelled", "rejected", "allocated", "picking", "shipped")
+            if wants(status_changed("o1", status))] == ["awaiting_allocation", "cancelled", "rejected"]
+
+
 async def test_a_placed_order_is_stored_reserved_and_announced_with_its_cause():
     uow = uow_with(StockPosition("A", "WH1", on_hand=5))
     (order,) = batch = received(placed("o1"), correlation_id="c-1", traceparent=TRACEPARENT)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from allocation_service.domain.requests import OrderRequests
+from allocation_service.domain.requests import OrderRequests, concerns_allocation
 from ecomops_common.contracts.orders import OrderStatus
 
 
@@ -22,3 +22,11 @@ def test_only_released_holds_cancellations_and_rejections_ask_something(to_statu
                 OrderStatus.rejected: (set(), {"o1": "rejected"})}.get(to_status)
     assert asks is (expected is not None)
     assert (requests.to_allocate, requests.to_release) == (expected or (set(), {}))
+
+
+@pytest.mark.parametrize("to_status", list(OrderStatus))
+def test_a_status_concerns_allocation_exactly_when_changing_to_it_asks_something(to_status):
+    """One rule: the consumer skips, before any transaction, the status changes the domain would not act on."""
+    assert concerns_allocation(to_status.value) is OrderRequests().status_changed("o1", to_status.value)
+    assert concerns_allocation(to_status.value) is (to_status in {
+        OrderStatus.awaiting_allocation, OrderStatus.cancelled, OrderStatus.rejected})

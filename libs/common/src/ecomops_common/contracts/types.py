@@ -16,6 +16,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationError,
+    ValidationInfo,
     WithJsonSchema,
     model_validator,
 )
@@ -112,6 +113,18 @@ def _may_hold_unstorable(annotation: Any) -> bool:
 
 _UNSTORABLE = {"string_nul": NUL_MESSAGE, "string_surrogate": SURROGATE_MESSAGE,
                "datetime_utc_range": UTC_RANGE_MESSAGE}
+# The validation context of JSON that storable_json() cleared: Document skips its own pass over the values.
+STORABLE_JSON: dict[str, bool] = {"storable": True}
+
+
+def storable_json(raw: bytes) -> dict[str, bool] | None:
+    """STORABLE_JSON (pass it as model_validate_json's context) when JSON text cannot hold a value PostgreSQL
+    cannot store, else None. A JSON parser refuses raw control characters and invalid UTF-8, so a NUL or a lone
+    surrogate can only be written as a \\u escape; an offset can only push a time out of UTC's years in year 1
+    or 9999. One scan of the bytes in C instead of a pass over every value of every document read."""
+    if b"\\u" in raw or b'"0001-' in raw or b'"9999-' in raw:
+        return None
+    return STORABLE_JSON
 
 
 class Document(BaseModel):
@@ -131,10 +144,12 @@ class Document(BaseModel):
                                      if name not in cls._checked_elsewhere and _may_hold_unstorable(field.annotation))
 
     @model_validator(mode="after")
-    def _storable(self) -> "Document":
+    def _storable(self, info: ValidationInfo) -> "Document":
         # One pass, once the fields are valid, over those that can hold a string or a time (this is every
         # document's hot path: a validator per field doubled the cost of validation); nested documents check
-        # their own, and each error still names its field.
+        # their own, and each error still names its field. JSON storable_json() cleared needs none.
+        if info.context is STORABLE_JSON:
+            return self
         values = self.__dict__
         errors = [InitErrorDetails(type=PydanticCustomError(problem, _UNSTORABLE[problem]), loc=(name,),
                                    input=values[name])

@@ -10,6 +10,11 @@ AWAITING_ALLOCATION = "awaiting_allocation"  # no holds (payment, fraud, address
 RELEASING_STATUSES = frozenset({"cancelled", "rejected"})  # the order ends: its stock goes back
 
 
+def concerns_allocation(to_status: str) -> bool:
+    """Whether an order moving to this status asks something of allocation; most (picking, shipped ...) do not."""
+    return to_status == AWAITING_ALLOCATION or to_status in RELEASING_STATUSES
+
+
 @dataclass
 class OrderRequests:
     """What a batch of order events asks of allocation."""
@@ -26,10 +31,10 @@ class OrderRequests:
 
     def status_changed(self, order_id: str, to_status: str) -> bool:
         """An order moved on; False when allocation has nothing to do about it (e.g. picking, shipped)."""
+        if not concerns_allocation(to_status):
+            return False
         if to_status == AWAITING_ALLOCATION:
             self.to_allocate.add(order_id)
-        elif to_status in RELEASING_STATUSES:
-            self.to_release[order_id] = to_status
         else:
-            return False
+            self.to_release[order_id] = to_status
         return True

@@ -1,5 +1,6 @@
 """The allocation service's handler registry: each topic it consumes, its consumer group and handler."""
 
+from allocation_service.domain.requests import concerns_allocation
 from allocation_service.service_layer.allocation import take_order_events, take_stock_levels
 from allocation_service.settings import AllocationSettings
 from ecomops_common.contracts import INVENTORY_STOCK, ORDER_EVENTS
@@ -11,9 +12,16 @@ ORDER_EVENTS_CONSUMER = "allocation-service.order-events"
 STOCK_LEVELS_CONSUMER = "allocation-service.stock-levels"
 
 
+def asks_allocation(message: OrderPlaced | OrderStatusChanged) -> bool:
+    """A new order always does; a status change only if the domain says so (the order service's own progress,
+    e.g. picking or shipped, costs no transaction here)."""
+    return not isinstance(message, OrderStatusChanged) or concerns_allocation(message.to_status.value)
+
+
 def handlers(settings: AllocationSettings) -> list[Subscription]:
     # Not taken: OrderRejected (a rejected order is never placed, so nothing was reserved for it).
     return [
-        on(ORDER_EVENTS, ORDER_EVENTS_CONSUMER, take_order_events, OrderPlaced, OrderStatusChanged),
+        on(ORDER_EVENTS, ORDER_EVENTS_CONSUMER, take_order_events, OrderPlaced, OrderStatusChanged,
+           wants=asks_allocation),
         on(INVENTORY_STOCK, STOCK_LEVELS_CONSUMER, take_stock_levels, StockLevelChanged),
     ]

@@ -64,11 +64,14 @@ class FakeOrders:
     async def lock_with_allocation_revisions(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
         return {order_id: self.rows[order_id] for order_id in order_ids if order_id in self.rows}
 
+    async def lock_orders(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        return {order_id: self.rows[order_id] for order_id in order_ids if order_id in self.rows}
+
     async def fulfilment_stages(self, order_ids: list[str]) -> dict[str, str]:
         return {order_id: self.stages[order_id] for order_id in order_ids if order_id in self.stages}
 
-    async def save_fulfilment_stage(self, order_id: str, stage: str) -> None:
-        self.stages[order_id] = stage
+    async def save_fulfilment_stages(self, stages: dict[str, str]) -> None:
+        self.stages.update(stages)
 
     async def replace_allocations(self, allocations: list[ReportedAllocation], at: datetime) -> None:
         for allocation in allocations:

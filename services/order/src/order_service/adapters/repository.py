@@ -134,6 +134,15 @@ class OrderRepository(SqlRepository):
         )
         return {row["id"]: dict(row) for row in (await self.session.execute(statement)).mappings()}
 
+    async def lock_orders(self, order_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """The orders' rows (id, channel, external id, status), locked until commit in id order, as
+        lock_with_allocation_revisions locks them."""
+        statement = (
+            select(_orders.c.id, _orders.c.channel, _orders.c.external_order_id, _orders.c.status)
+            .where(_orders.c.id.in_(order_ids)).order_by(_orders.c.id).with_for_update()
+        )
+        return {row["id"]: dict(row) for row in (await self.session.execute(statement)).mappings()}
+
     async def fulfilment_stages(self, order_ids: list[str]) -> dict[str, str]:
         """The furthest stage the warehouse reported, per order that has one."""
         if not order_ids:
@@ -141,8 +150,12 @@ class OrderRepository(SqlRepository):
         statement = select(_stages.c.order_id, _stages.c.stage).where(_stages.c.order_id.in_(order_ids))
         return dict((await self.session.execute(statement)).all())
 
-    async def save_fulfilment_stage(self, order_id: str, stage: str) -> None:
-        statement = self.dialect.insert(_stages).values(order_id=order_id, stage=stage)
+    async def save_fulfilment_stages(self, stages: dict[str, str]) -> None:
+        """Each order's stage (order id -> stage), inserted or replaced: one multi-row statement."""
+        if not stages:
+            return
+        statement = self.dialect.insert(_stages).values(
+            [{"order_id": order_id, "stage": stage} for order_id, stage in sorted(stages.items())])
         await self.session.execute(statement.on_conflict_do_update(index_elements=["order_id"],
                                                                    set_={"stage": statement.excluded.stage}))
 

@@ -6,11 +6,11 @@ from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.allocation import OrderAllocationChanged
-from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.handlers import Received
 from order_service.domain.allocation import AllocatedQuantity, AllocationReport, Outcome, ReportedAllocation
 from order_service.domain.lifecycle import OrderState, follow_fulfilment
-from order_service.service_layer.lifecycle import OrderNotFound, status_changed
+from order_service.service_layer.lifecycle import states_of_locked, status_changed
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 log = logging.getLogger(__name__)
@@ -31,11 +31,7 @@ async def record_allocations(uow: OrderUnitOfWork, updates: list[Received[OrderA
     now = datetime.now(UTC)
     order_ids = sorted({update.message.order_id for update in updates})
     rows = await uow.orders.lock_with_allocation_revisions(order_ids)
-    if missing := [order_id for order_id in order_ids if order_id not in rows]:
-        raise OrderNotFound(f"no order {', '.join(missing)}")
-    holds = await uow.orders.holds_of_orders(order_ids)
-    states = {order_id: OrderState(order_id, OrderStatus(rows[order_id]["status"]),
-                                   {HoldReason(hold) for hold in holds.get(order_id, ())}) for order_id in order_ids}
+    states = await states_of_locked(uow, order_ids, rows)
     allocations = {order_id: ReportedAllocation(order_id, rows[order_id]["allocation_revision"] or 0)
                    for order_id in order_ids}
 

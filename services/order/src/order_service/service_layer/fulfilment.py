@@ -1,30 +1,44 @@
 """The warehouse's progress (warehouse.events.v1) moves orders to released_to_warehouse ... delivered."""
 
 import logging
+from datetime import UTC, datetime
 
+from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatus
-from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
+from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged
 from ecomops_common.handlers import Received
 from order_service.domain.lifecycle import follow_fulfilment
-from order_service.service_layer.lifecycle import apply_to_order
+from order_service.service_layer.lifecycle import states_of_locked, status_changed
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
 async def record_fulfilment(uow: OrderUnitOfWork, updates: list[Received[OrderFulfilmentChanged]]) -> None:
-    """All updates of a batch in one transaction. The stage is kept, so an order still waiting for its
-    allocation result follows it then; for an order elsewhere (e.g. cancelled) it is only logged."""
+    """Applies the updates of many orders in one transaction, with a fixed number of statements.
+
+    Each order follows its updates in the order they came. Its latest stage is kept, so an order still waiting for
+    its allocation result follows it then; for an order elsewhere (e.g. cancelled) it is only logged.
+    An unknown order fails the update, to be dead-lettered and redriven once the order exists.
+    """
+    now = datetime.now(UTC)
+    order_ids = sorted({update.message.order_id for update in updates})
+    rows = await uow.orders.lock_orders(order_ids)
+    states = await states_of_locked(uow, order_ids, rows)
+    # The topic is keyed by order id, so an order's last update in the batch is its latest stage.
+    await uow.orders.save_fulfilment_stages({update.message.order_id: update.message.stage.value
+                                             for update in updates})
+
     for update in updates:
-        event = update.message
-        await uow.orders.save_fulfilment_stage(event.order_id, event.stage.value)
-
-        def advance(state, at, event=event) -> None:
-            reason = f"{event.shipped}/{event.units} units shipped" if event.stage == "shipped" else None
-            if not follow_fulfilment(state, OrderStatus(event.stage.value), "warehouse", reason, at):
-                log.info("order %s is %s: warehouse stage %s leaves it as it is", event.order_id, state.status,
-                         event.stage)
-
-        await apply_to_order(uow, event.order_id, advance, causation_id=update.event_id,
-                             correlation_id=update.correlation_id, traceparent=update.traceparent)
+        event, state = update.message, states[update.message.order_id]
+        first_new = len(state.changes)
+        reason = f"{event.shipped}/{event.units} units shipped" if event.stage is FulfilmentStage.shipped else None
+        if not follow_fulfilment(state, OrderStatus(event.stage.value), "warehouse", reason, now):
+            log.info("order %s is %s: warehouse stage %s leaves it as it is", event.order_id, state.status,
+                     event.stage)
+        for transition in state.changes[first_new:]:
+            uow.emit(status_changed(rows[event.order_id], state, transition, causation_id=update.event_id,
+                                    correlation_id=update.correlation_id, traceparent=update.traceparent),
+                     ORDER_EVENTS)
+    await uow.orders.save_statuses([state for state in states.values() if state.changes], now)
     await uow.commit()

@@ -49,6 +49,17 @@ async def apply_to_order(uow: OrderUnitOfWork, order_id: str, command: Callable[
         uow.emit(status_changed(row, state, transition, **cause), ORDER_EVENTS)
 
 
+async def states_of_locked(uow: OrderUnitOfWork, order_ids: list[str],
+                           rows: dict[str, dict[str, Any]]) -> dict[str, OrderState]:
+    """The states of orders whose rows the caller locked (a batch's, with one statement for their holds). An
+    unknown order fails the batch, to be dead-lettered and redriven once the order exists."""
+    if missing := [order_id for order_id in order_ids if order_id not in rows]:
+        raise OrderNotFound(f"no order {', '.join(missing)}")
+    holds = await uow.orders.holds_of_orders(order_ids)
+    return {order_id: OrderState(order_id, OrderStatus(rows[order_id]["status"]),
+                                 {HoldReason(hold) for hold in holds.get(order_id, ())}) for order_id in order_ids}
+
+
 def status_changed(row: dict[str, Any], state: OrderState, transition: Transition, *, causation_id: str | None = None,
                    correlation_id: str | None = None, traceparent: str | None = None) -> EventEnvelope:
     """OrderStatusChanged for one transition of the order whose row (id, channel, external id) is given."""

@@ -97,6 +97,11 @@ def resolve_lines(asked: Collection[AskedLine],
     return requested, refusals
 
 
+def starts_return_window(fulfilment_stage: str) -> bool:
+    """Of the warehouse's stages, only delivery matters to returns: the return window runs from it."""
+    return fulfilment_stage == "delivered"
+
+
 def check_request(lines: Collection[RequestedLine], reason: str, shipped: Mapping[str, ShippedLine],
                   delivered_at: datetime | None, now: datetime, policy: ReturnPolicy) -> list[Refusal]:
     """Every rule the request breaks (empty when it may become an RMA).

@@ -15,6 +15,7 @@ from ecomops_common.contracts.warehouse import (
     ShipmentDispatched,
 )
 from ecomops_common.handlers import Subscription, on
+from returns_service.domain.policy import starts_return_window
 from returns_service.service_layer.handling import follow_finance, follow_warehouse
 from returns_service.service_layer.intake import follow_orders, take_channel_returns
 from returns_service.settings import ReturnsSettings
@@ -29,6 +30,12 @@ def handlers(settings: ReturnsSettings) -> list[Subscription]:
         on(ORDER_EVENTS, "returns-service.order-events", follow_orders, OrderPlaced, once=False),
         on(WAREHOUSE_EVENTS, "returns-service.warehouse-events",
            partial(follow_warehouse, write_off_approval_value=settings.write_off_approval_value), ShipmentDispatched,
-           OrderFulfilmentChanged, ReturnReceived, ReturnInspected, ReturnDispositionApplied),
+           OrderFulfilmentChanged, ReturnReceived, ReturnInspected, ReturnDispositionApplied,
+           wants=follows_warehouse),
         on(FINANCE_EVENTS, "returns-service.finance-events", follow_finance, RefundIssued, once=False),
     ]
+
+
+def follows_warehouse(message) -> bool:
+    """Every warehouse fact taken but the stages before delivery: those would only cost an inbox row each."""
+    return not isinstance(message, OrderFulfilmentChanged) or starts_return_window(message.stage.value)

@@ -20,7 +20,6 @@ from ecomops_common.contracts.returns import (
     ReturnStatusChanged,
 )
 from ecomops_common.contracts.warehouse import (
-    FulfilmentStage,
     OrderFulfilmentChanged,
     ReturnDispositionApplied,
     ReturnInspected,
@@ -30,6 +29,7 @@ from ecomops_common.contracts.warehouse import (
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import NotFound
 from ecomops_common.handlers import Received
+from returns_service.domain.policy import starts_return_window
 from returns_service.domain.rma import (
     CONDITION_GRADES,
     Inspection,
@@ -63,7 +63,7 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
     messages = [r.message for r in received]
     shipments = [m for m in messages if isinstance(m, ShipmentDispatched)]
     delivered = {r.message.order_id: r.occurred_at for r in received if isinstance(r.message, OrderFulfilmentChanged)
-                 and r.message.stage is FulfilmentStage.delivered}
+                 and starts_return_window(r.message.stage.value)}
     events = [m for m in messages if isinstance(m, ReturnHandled)]
     shipped: dict[tuple[str, str], dict] = {}
     for shipment in shipments:
