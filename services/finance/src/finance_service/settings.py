@@ -31,9 +31,6 @@ class FinanceSettings(ServiceSettings):
 
     service_name: str = "finance"
     http_port: int = 8005
-    # Off the order's path: a quarter second of latency buys far fewer, larger batches at peak (ecomops_common
-    # settings: consumer_pace_s).
-    consumer_pace_s: float = Field(default=0.25, ge=0, le=60)
     payment_provider_url: str = Field(default=SIMULATOR_URL,
                                       description="The payment provider's refund API (the simulator locally; "
                                                   "production refuses the simulator)")

@@ -11,9 +11,6 @@ class ReturnsSettings(ServiceSettings):
 
     service_name: str = "returns"
     http_port: int = 8004
-    # Off the order's path: a quarter second of latency buys far fewer, larger batches at peak (ecomops_common
-    # settings: consumer_pace_s).
-    consumer_pace_s: float = Field(default=0.25, ge=0, le=60)
     default_node: str = Field(default="WH1", description="Where returns go when the order's shipping node is "
                                                         "unknown and the channel names no return node")
     write_off_approval_value: Decimal = Field(
