@@ -110,6 +110,11 @@ class Delivery(Generic[T]):
         return self.record.value
 
 
+def _header(record: ConsumerRecord, name: str) -> bytes | None:
+    """One header's raw value, without decoding the others."""
+    return next((value for header, value in record.headers or () if header == name), None)
+
+
 def record_headers(record: ConsumerRecord) -> dict[str, str]:
     return {name: (value or b"").decode("utf-8", "replace") for name, value in record.headers or ()}
 
@@ -160,24 +165,23 @@ def envelope_decoder(major: int, payload_models: dict[str, type[BaseModel]]) -> 
                        for event_type, model in payload_models.items()}
 
     def decode(record: ConsumerRecord) -> Any:
+        value = record.value or b""
         # The relay copies the event type into a header: an event this consumer does not take is skipped without
         # parsing it (every service reads whole topics of which it takes a few types). A malformed one is the
         # dead letter of the consumers that take its type.
-        for name, value in record.headers or ():
-            if name == env.H_EVENT_TYPE:
-                if value not in typed_envelopes:
-                    return IGNORED
-                event_type, envelope_type = typed_envelopes[value]
-                try:
-                    envelope = envelope_type.model_validate_json(record.value or b"",
-                                                                 context=storable_json(record.value or b""))
-                except ValidationError:
-                    break  # the two-pass path below says why
-                if envelope.event_type == event_type and envelope.schema_version == major:
-                    return envelope, envelope.payload
-                break
+        header_type = _header(record, env.H_EVENT_TYPE)
+        if header_type is not None:
+            if header_type not in typed_envelopes:
+                return IGNORED
+            event_type, envelope_type = typed_envelopes[header_type]
+            try:
+                envelope = envelope_type.model_validate_json(value, context=storable_json(value))
+            except ValidationError:
+                envelope = None  # the two-pass path below says why
+            if envelope is not None and envelope.event_type == event_type and envelope.schema_version == major:
+                return envelope, envelope.payload
         try:
-            envelope = env.EventEnvelope.model_validate_json(record.value or b"")
+            envelope = env.EventEnvelope.model_validate_json(value)
         except ValidationError as error:
             reason = "unparseable" if any(e["type"] == "json_invalid" for e in error.errors()) else "schema_invalid"
             raise MessageRejected(reason, _schema_error(error)) from None

@@ -44,6 +44,7 @@ _table = OutboxMessage.__table__
 _RECORD_ERRORS = (MessageSizeTooLargeError, RecordListTooLargeError, ValueError)
 
 
+_BUSY_RETRY_S = 0.01  # after finding another relay publishing: its claim may have missed this replica's rows
 # The advisory lock key of "publishing this database's outbox" (any constant unique to it would do).
 PUBLISHING_LOCK = 0x6F7574626F78  # "outbox"
 
@@ -83,7 +84,6 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.poll_interval_s = poll_interval_s
         self.linger_s = linger_s
-        self.busy_retry_s = 0.01
         self.retention = timedelta(seconds=retention_s)
         self.inbox_retention = timedelta(seconds=inbox_retention_s) if inbox_retention_s else None
         self.purge_interval_s = purge_interval_s
@@ -229,7 +229,7 @@ class OutboxRelay:
             backoff.reset()
             if published is None:
                 # Another replica's relay is publishing; its claim may have missed this replica's latest rows.
-                await asyncio.sleep(self.busy_retry_s)
+                await asyncio.sleep(_BUSY_RETRY_S)
             elif published < self.batch_size and not self._stopping:
                 try:
                     await asyncio.wait_for(self._wake.wait(), self.poll_interval_s)
