@@ -272,7 +272,7 @@ class BatchConsumer:
         subscriber = broker.subscriber(self.topic, ack_policy=AckPolicy.MANUAL, group_id=self.name, batch=True,
                                        max_records=self.max_records,
                                        batch_timeout_ms=max(self.batch_timeout_ms, pace_ms),
-                                       auto_offset_reset="earliest", parser=_parse_batch, decoder=_undecoded,
+                                       auto_offset_reset="earliest", parser=_parse_batch, decoder=_message_itself,
                                        **fetching)
         subscriber(self._on_batch)
 
@@ -371,9 +371,10 @@ class BatchConsumer:
 
 
 async def _parse_batch(records: tuple[ConsumerRecord, ...], faststream_parser) -> KafkaMessage:
-    """FastStream decodes header values as UTF-8 and would drop the whole batch on one that is not:
-    it gets readable copies, while handling and dead letters keep the records exactly as they came."""
-    message = await faststream_parser(tuple(_with_text_headers(record) for record in records))
+    """The batch as FastStream's message, built from its first record only: FastStream would decode every header
+    of every record (as UTF-8, dropping the whole batch on one that is not), which nothing here reads. Handling
+    and dead letters keep the records exactly as they came."""
+    message = await faststream_parser((_with_text_headers(records[0]),))
     message.raw_message = records
     return message
 
@@ -388,6 +389,7 @@ def _with_text_headers(record: ConsumerRecord) -> ConsumerRecord:
             (name, (value or b"").decode("utf-8", "replace").encode()) for name, value in record.headers])
 
 
-async def _undecoded(message: KafkaMessage) -> None:
-    """FastStream would JSON-decode each record; decoding (and dead-lettering) is ours."""
-    return None
+async def _message_itself(message: KafkaMessage) -> KafkaMessage:
+    """FastStream would JSON-decode each record; decoding (and dead-lettering) is ours, so the handler takes the
+    message itself (the broker injects nothing: apply_types=False)."""
+    return message

@@ -1,6 +1,7 @@
 """Outbox relay and idempotent consumer on the real broker and PostgreSQL."""
 
 import asyncio
+import gc
 import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -20,7 +21,7 @@ from ecomops_common.kafka_security import connection_options
 from ecomops_common.messaging import BatchConsumer, envelope_decoder
 from ecomops_common.outbox import OutboxMessage, outbox_parked
 from ecomops_common.relay import OutboxRelay, take_publishing_lock
-from ecomops_common.runtime import ServiceRuntime
+from ecomops_common.runtime import YOUNG_COLLECTION_THRESHOLD, ServiceRuntime
 from ecomops_common.settings import ServiceSettings
 from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce
 from ecomops_common.topics import TopicSpec, ensure_topics
@@ -216,7 +217,9 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     runtime.topics = [TopicSpec("test.counted.v1", 2, with_dead_letters=True)]
     runtime.consume(BatchConsumer(consumer_name, topic, envelope_decoder(1, {"Counted": Counted}), handle))
     duplicates_before = metrics.DUPLICATES_SKIPPED.labels(consumer=consumer_name)._value.get()
+    gc.set_threshold(700, 10, 10)  # Python's defaults, as a fresh process has them
     await runtime.start()
+    assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD and gc.get_freeze_count() > 0  # settle_heap ran
     await runtime.wait_for_messaging()
     try:
         first, second = event("c", 1), event("c", 2)
