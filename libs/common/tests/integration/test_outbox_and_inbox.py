@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import anyio.to_thread
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
@@ -190,7 +191,7 @@ class Counted(BaseModel):
 
 
 async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_after_the_db(
-        database, kafka_bootstrap, topic_prefix):
+        database, kafka_bootstrap, topic_prefix, monkeypatch):
     topic = topic_prefix + "test.counted.v1"
     consumer_name = topic_prefix + "counter"
     async with database.sessions() as session, session.begin():
@@ -218,6 +219,8 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     runtime.consume(BatchConsumer(consumer_name, topic, envelope_decoder(1, {"Counted": Counted}), handle))
     duplicates_before = metrics.DUPLICATES_SKIPPED.labels(consumer=consumer_name)._value.get()
     gc.set_threshold(700, 10, 10)  # Python's defaults, as a fresh process has them
+    worker_thread_calls = []  # FastDepends solved the handler's message argument in a worker thread per batch
+    monkeypatch.setattr(anyio.to_thread, "run_sync", lambda *args, **kwargs: worker_thread_calls.append(args))
     await runtime.start()
     assert gc.get_threshold()[0] == YOUNG_COLLECTION_THRESHOLD and gc.get_freeze_count() > 0  # settle_heap ran
     await runtime.wait_for_messaging()
@@ -235,6 +238,7 @@ async def test_consumer_skips_duplicates_retries_transient_failures_and_commits_
     finally:
         await runtime.stop()
     assert [row.sequence for row in rows] == [1, 2]
+    assert worker_thread_calls == []
     assert failures_left == 0
     assert committed == 3
     # at least the redelivered copy; a rebalance may redeliver more, which the inbox skips as well
