@@ -33,7 +33,6 @@ def settle_heap() -> None:
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *gc.get_threshold()[1:])
 
 
-
 class ServiceRuntime:
     def __init__(self, settings: ServiceSettings, database: Database | None = None, *,
                  migrations: ServiceMigrations | None = None) -> None:
