@@ -16,7 +16,13 @@ from ecomops_common.contracts.allocation import (
     OrderBackordered,
 )
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
-from ecomops_common.contracts.finance import JournalEntryPosted, RefundFailed, RefundIssued
+from ecomops_common.contracts.finance import (
+    JournalEntryPosted,
+    RefundFailed,
+    RefundIssued,
+    StoreCreditChanged,
+    UnitCostChanged,
+)
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected, OrderStatusChanged
 from ecomops_common.contracts.returns import (
@@ -26,10 +32,14 @@ from ecomops_common.contracts.returns import (
     ReturnRefused,
     ReturnRequest,
     ReturnStatusChanged,
+    SkuVendorAssigned,
+    VendorClaimChanged,
 )
 from ecomops_common.contracts.warehouse import (
     CountRecorded,
+    GradedVariantDefined,
     OrderFulfilmentChanged,
+    RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
@@ -82,15 +92,21 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "StockAdjusted", StockAdjusted, "<sku>@<node>"),
     ContractSpec(WAREHOUSE_EVENTS, "WarehouseExceptionChanged", WarehouseExceptionChanged, "exception_id"),
     ContractSpec(WAREHOUSE_EVENTS, "CountRecorded", CountRecorded, "<sku>@<node>"),
+    ContractSpec(WAREHOUSE_EVENTS, "RecoveryStockMoved", RecoveryStockMoved, "<sku>@<node>"),
+    ContractSpec(WAREHOUSE_EVENTS, "GradedVariantDefined", GradedVariantDefined, "variant_sku"),
     ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, "<channel>:<request_id>", enveloped=False),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused, "<channel>:<request_id>"),
     ContractSpec(RETURNS_EVENTS, "ReturnStatusChanged", ReturnStatusChanged, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "ReturnDispositionDecided", ReturnDispositionDecided, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "RefundApproved", RefundApproved, "rma_id"),
+    ContractSpec(RETURNS_EVENTS, "SkuVendorAssigned", SkuVendorAssigned, "sku"),
+    ContractSpec(RETURNS_EVENTS, "VendorClaimChanged", VendorClaimChanged, "claim_id"),
     ContractSpec(FINANCE_EVENTS, "RefundIssued", RefundIssued, "rma_id"),
     ContractSpec(FINANCE_EVENTS, "RefundFailed", RefundFailed, "rma_id"),
     ContractSpec(FINANCE_EVENTS, "JournalEntryPosted", JournalEntryPosted, "<order_id|rma_id|entry_id>"),
+    ContractSpec(FINANCE_EVENTS, "UnitCostChanged", UnitCostChanged, "sku"),
+    ContractSpec(FINANCE_EVENTS, "StoreCreditChanged", StoreCreditChanged, "customer_id"),
 )
 
 

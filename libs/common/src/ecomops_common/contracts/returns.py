@@ -1,6 +1,7 @@
 """Return requests from channels (topic channel.returns.v1 and POST /v1/returns, the bare document) and the
 returns service's events (topic returns.events.v1, key: the RMA id)."""
 
+from decimal import Decimal
 from enum import StrEnum
 
 from pydantic import AwareDatetime, ConfigDict, Field, model_validator
@@ -11,6 +12,7 @@ from ecomops_common.contracts.types import INT4_MAX, Document, EventPayload, Mon
 class ReturnResolution(StrEnum):
     refund = "refund"
     exchange = "exchange"  # a replacement order instead of money
+    store_credit = "store_credit"  # credit the customer spends on a later order (if the channel's policy offers it)
 
 
 class RequestedReturnLine(Document):
@@ -37,6 +39,9 @@ class ReturnRequest(Document):
     comment: str | None = Field(default=None, max_length=2000)
     photos: list[str] = Field(default_factory=list, max_length=20, description="References to photos")
     resolution: ReturnResolution = ReturnResolution.refund
+    refund_method: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$",
+                                      description="Pay a refund by another method than the order's payment, "
+                                                  "e.g. bank_transfer: only with a refund approver's approval")
     lines: list[RequestedReturnLine] = Field(min_length=1, max_length=100)
     requested_at: AwareDatetime | None = None
 
@@ -129,11 +134,15 @@ class ReturnDispositionDecided(EventPayload):
     decided_at: AwareDatetime
     grade: str | None = Field(default=None, description="A like new, B opened, C damaged, D unsalvageable")
     rule_id: str | None = Field(default=None, description="The disposition rule that decided")
+    hazardous: bool = Field(default=False, description="A hazardous or regulated category: forced to quarantine; "
+                                                       "leaves it only to a QA decision, scrap only with a "
+                                                       "disposal record")
+    category: str | None = Field(default=None, description="The product category of the order line")
 
 
 class RefundComponent(Document):
     line_id: str
-    kind: str = Field(description="goods, partial_refund, restocking_fee_<grade>, shipping or cap")
+    kind: str = Field(description="goods, partial_refund, restocking_fee_<grade>, shipping, tax or cap")
     amount: Money = Field(description="Signed: fees and caps are negative")
 
 
@@ -160,6 +169,62 @@ class RefundApproved(EventPayload):
     timing: str = Field(description="instant (before receipt), on_receipt or after_inspection")
     lines: list[RefundedLine] = Field(min_length=1, max_length=1_000)
     breakdown: list[RefundComponent] = Field(max_length=10_000, description="Sums to amount")
+    tax: Money = Field(default=Decimal("0"), description="The sales tax in amount (the breakdown's tax components): the "
+                                              "order's tax pro rata to the goods and shipping refunded")
+    method: str = Field(default="original_payment",
+                        description="How it is paid: original_payment (back to the order's payment), store_credit "
+                                    "(a liability finance issues once), or another method such as bank_transfer "
+                                    "(approved by a refund approver)")
     risk_signals: list[str] = Field(default_factory=list, max_length=100)
     approved_by: str = Field(description="The supervisor, or `policy` when approved automatically")
     approved_at: AwareDatetime
+
+
+class SkuVendorAssigned(EventPayload):
+    """Which vendor supplies a SKU, for vendor claims and supplier KPIs (key: the SKU)."""
+
+    sku: str
+    vendor_id: str
+    vendor_sku: str | None = None
+    assigned_by: str
+    at: AwareDatetime
+
+
+class VendorClaimStatus(StrEnum):
+    draft = "draft"  # defective returns accumulate into it
+    submitted = "submitted"  # sent to the vendor
+    accepted = "accepted"
+    partially_accepted = "partially_accepted"
+    rejected = "rejected"
+    credited = "credited"  # the vendor's credit note arrived
+
+
+class VendorClaimLine(Document):
+    rma_id: str
+    sku: str
+    vendor_sku: str | None = None
+    quantity: int = Field(ge=1, le=INT4_MAX)
+    grade: str
+    reason: str
+    unit_cost: Money | None = Field(default=None, description="What is claimed per unit: the SKU's cost")
+    serials: list[str] = Field(default_factory=list, max_length=10_000)
+    notes: str | None = Field(default=None, description="The inspector's notes")
+    photos: list[str] = Field(default_factory=list, max_length=100, description="References to photos")
+
+
+class VendorClaimChanged(EventPayload):
+    """A vendor claim as it is now, at each step (key: the claim id): finance posts the vendor receivable when
+    it is accepted and clears it when credited; the control service computes defect and recovery rates."""
+
+    claim_id: str
+    vendor_id: str
+    status: VendorClaimStatus
+    currency: str | None = Field(default=None, description="Of the amounts; unknown while no line has a cost")
+    claimed_amount: Money
+    accepted_amount: Money | None = None
+    credited_amount: Money | None = None
+    credit_reference: str | None = Field(default=None, description="The vendor's credit note")
+    lines: list[VendorClaimLine] = Field(max_length=10_000)
+    actor: str
+    note: str | None = None
+    at: AwareDatetime

@@ -52,7 +52,8 @@ class Scan(Document):
     expiry: date | None = Field(default=None, description="Best-before or expiry date of the units (ISO date)")
     tracking_number: str | None = Field(default=None, max_length=128, description="For ship")
     carrier: str | None = Field(default=None, max_length=64, description="For ship, e.g. dhl")
-    shipping_cost: Money | None = Field(default=None, description="For ship: what the carrier charges the parcel")
+    shipping_cost: Money | None = Field(default=None, description="For ship, and return_receive when the retailer "
+                                                                  "paid the return label: what the carrier charges")
     currency: CurrencyCode | None = Field(default=None, description="Of shipping_cost")
 
 
@@ -108,6 +109,8 @@ class ReturnReceived(EventPayload):
     quantity: int = Field(ge=1, le=INT4_MAX)
     condition: ItemCondition
     received_at: AwareDatetime
+    shipping_cost: Money | None = Field(default=None, description="The return label's cost, when the retailer paid it")
+    currency: str | None = None
 
 
 class ReturnInspected(EventPayload):
@@ -154,6 +157,8 @@ class WarehouseExceptionKind(StrEnum):
     scan_exception = "scan_exception"  # ScanExceptionRecord (incl. unreferenced receives awaiting approval)
     count_variance = "count_variance"  # CountVarianceRecord awaiting a supervisor
     short_pick = "short_pick"  # ShortPickRecord awaiting approval (over the threshold)
+    qa_decision = "qa_decision"  # quarantined units waiting for a QA decision
+    write_off = "write_off"  # scrap or liquidation above the value threshold awaiting a second supervisor
 
 
 class WarehouseExceptionStatus(StrEnum):
@@ -191,3 +196,62 @@ class CountRecorded(EventPayload):
     counted: int = Field(ge=0, le=INT4_MAX)
     task_id: str | None = None
     counted_at: AwareDatetime
+
+
+class RecoveryAction(StrEnum):
+    refurbished = "refurbished"  # refurbishment finished: sellable again, possibly as a graded variant SKU
+    refurbish_failed = "refurbish_failed"  # scrapped from the bench
+    qa_released = "qa_released"  # a QA decision moved quarantined units to sellable, refurbish or vendor_return
+    rtv_picked = "rtv_picked"
+    rtv_packed = "rtv_packed"
+    rtv_shipped = "rtv_shipped"  # left for the vendor against a return-to-vendor authorization
+    liquidated = "liquidated"  # sold through a secondary channel for the proceeds
+    scrapped = "scrapped"
+
+
+class DisposalRecord(Document):
+    """How units were destroyed: required for hazardous or regulated units."""
+
+    method: str = Field(min_length=1, max_length=64, description="e.g. recycling, incineration, landfill")
+    facility: str = Field(min_length=1, max_length=200, description="The licensed facility or contractor")
+    certificate: str | None = Field(default=None, max_length=200, description="The certificate of destruction")
+    hazard_class: str | None = Field(default=None, max_length=64, description="e.g. UN3480 lithium batteries")
+
+
+class RecoveryStockMoved(EventPayload):
+    """Returned units left a recovery status (refurbish, quarantined, vendor_return, liquidation) by a scan or a
+    supervised action (key: `<sku>@<node>`). Finance writes off units that leave the books, less proceeds."""
+
+    action_id: str = Field(description="Unique per action: finance posts each once")
+    action: RecoveryAction
+    node: str
+    sku: str
+    quantity: int = Field(ge=1, le=INT4_MAX)
+    from_status: str
+    to_status: str | None = Field(description="None: the units left the books (shipped to the vendor, sold, "
+                                              "scrapped)")
+    to_sku: str | None = Field(default=None, description="The graded variant the units became, if any")
+    reference: str | None = Field(default=None, description="The return-to-vendor authorization, liquidation lot "
+                                                            "or RMA")
+    vendor_id: str | None = None
+    proceeds: Money | None = Field(default=None, description="For liquidated: what the buyer pays")
+    currency: str | None = None
+    disposal: DisposalRecord | None = None
+    requested_by: str
+    decided_by: str = Field(description="Who decided: the QA decision-maker or the approving supervisor; the "
+                                        "requester when no approval was needed")
+    at: AwareDatetime
+
+
+class GradedVariantDefined(EventPayload):
+    """A graded or open-box variant of a SKU that refurbished units may become, with its own price and the
+    channels that may sell it (key: the variant SKU)."""
+
+    variant_sku: str
+    base_sku: str
+    grade: str
+    list_price: Money
+    currency: str
+    channels: list[str] = Field(max_length=100, description="Channels that may sell it; empty: every channel")
+    defined_by: str
+    at: AwareDatetime
