@@ -12,7 +12,7 @@ from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
 from ecomops_common.db import Database
 from ecomops_common.testing.fakes import FakeDelivery
 from ecomops_common.testing.samples import channel_order
-from order_service.service_layer.fulfilment import record_fulfilment
+from order_service.service_layer.fulfilment import record_warehouse_events
 from order_service.service_layer.intake import Submission, take_orders
 from order_service.service_layer.unit_of_work import SqlOrderUnitOfWork
 
@@ -61,7 +61,7 @@ def progress(ids: dict[str, str], name: str, stage: str) -> FakeDelivery[OrderFu
 
 async def handle(database: Database, updates: list[FakeDelivery[OrderFulfilmentChanged]]) -> None:
     async with SqlOrderUnitOfWork(database) as uow:
-        await record_fulfilment(uow, updates)
+        await record_warehouse_events(uow, updates)
 
 
 async def outcome(database: Database) -> tuple:

@@ -4,7 +4,7 @@ from decimal import Decimal
 from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.money import MINOR_UNIT_DIGITS, to_minor_unit
 from order_service.domain.lifecycle import IntakePolicy
-from order_service.domain.model import Order, OrderLine
+from order_service.domain.model import GradedVariant, Order, OrderLine
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
 
@@ -81,3 +81,21 @@ def test_intake_accepts_exactly_what_finance_books_without_rounding():
         refused = make_order(currency=currency, lines=[OrderLine("1", "S", 1, finer)], shipping_fee=Decimal(0),
                              tax=Decimal(0), payment_amount=finer)
         assert "too_many_decimals" in codes(refused), currency
+
+
+def test_a_graded_variant_is_sold_only_on_its_channels():
+    variants = {"SKU-RED-M-B": GradedVariant("SKU-RED-M-B", frozenset({"outlet", "market-fr"}), NOW),
+                "SKU-BLUE-OPEN": GradedVariant("SKU-BLUE-OPEN", frozenset(), NOW)}  # no channels: sold everywhere
+    lines = [OrderLine("1", "SKU-RED-M", 1, Decimal("10.00")), OrderLine("2", "SKU-RED-M-B", 1, Decimal("5.00")),
+             OrderLine("3", "SKU-BLUE-OPEN", 1, Decimal("5.00"))]
+    on_web = make_order(lines=lines, shipping_fee=Decimal("0"), payment_amount=Decimal("20.00"))
+    on_web.screen(IntakePolicy(), NOW, graded_variants=variants)
+    assert on_web.status is OrderStatus.rejected
+    (rejection,) = on_web.rejections
+    assert (rejection.field, rejection.code) == ("lines.1.sku", "variant_not_sold_on_channel")
+    assert "market-fr, outlet" in rejection.message and "web-eu" in rejection.message
+
+    at_the_outlet = make_order(channel="outlet", lines=lines, shipping_fee=Decimal("0"),
+                               payment_amount=Decimal("20.00"))
+    at_the_outlet.screen(IntakePolicy(), NOW, graded_variants=variants)
+    assert at_the_outlet.status is OrderStatus.awaiting_allocation and at_the_outlet.rejections == []

@@ -8,7 +8,7 @@ from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
 from ecomops_common.testing.fakes import FakeDelivery
 from order_service.adapters.fakes import FakeOrders, FakeOrderUnitOfWork, order_row
-from order_service.service_layer.fulfilment import record_fulfilment
+from order_service.service_layer.fulfilment import record_warehouse_events
 from order_service.service_layer.lifecycle import OrderNotFound
 
 S = OrderStatus
@@ -45,10 +45,10 @@ def outcome(uow: FakeOrderUnitOfWork) -> tuple:
 
 async def test_a_batch_gives_what_one_update_at_a_time_gives():
     batched = FakeOrderUnitOfWork(stored_orders())
-    await record_fulfilment(batched, BATCH)
+    await record_warehouse_events(batched, BATCH)
     one_by_one = FakeOrderUnitOfWork(stored_orders())
     for update in BATCH:
-        await record_fulfilment(one_by_one, [update])
+        await record_warehouse_events(one_by_one, [update])
     assert batched.commits == 1 and one_by_one.commits == len(BATCH)
     assert outcome(batched) == outcome(one_by_one)
 
@@ -87,5 +87,5 @@ async def test_a_batch_gives_what_one_update_at_a_time_gives():
 async def test_an_unknown_order_fails_the_batch():
     uow = FakeOrderUnitOfWork(stored_orders())
     with pytest.raises(OrderNotFound, match="no order nope"):
-        await record_fulfilment(uow, [progress("o1", "picking"), progress("nope", "picking")])
+        await record_warehouse_events(uow, [progress("o1", "picking"), progress("nope", "picking")])
     assert not uow.commits and not uow.published

@@ -4,7 +4,15 @@ from decimal import Decimal
 import pytest
 
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
-from order_service.domain.lifecycle import ALLOWED, IntakePolicy, LifecycleError, OrderState, follow_fulfilment
+from order_service.domain.lifecycle import (
+    ALLOWED,
+    STORE_CREDIT,
+    STORE_CREDIT_WAIT,
+    IntakePolicy,
+    LifecycleError,
+    OrderState,
+    follow_fulfilment,
+)
 from order_service.domain.model import Order, OrderLine
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -92,3 +100,63 @@ def test_the_warehouse_moves_an_order_through_every_step_it_went_through():
     assert not follow_fulfilment(state, OrderStatus.picking, "warehouse", None, NOW)  # late news: already further
     cancelled = OrderState("o2", OrderStatus.cancelled)
     assert not follow_fulfilment(cancelled, OrderStatus.shipped, "warehouse", None, NOW) and not cancelled.changes
+
+
+@pytest.mark.parametrize("claimed", ["authorized", "captured", "pending", "failed"])
+def test_a_store_credit_order_waits_for_finance_whatever_the_channel_claims(claimed):
+    order = screened(payment_method=STORE_CREDIT, payment_status=claimed)
+    assert order.status is S.on_hold and order.state.holds == {HoldReason.payment_hold} and not order.rejections
+    assert order.state.changes[-1].reason == f"payment_hold ({STORE_CREDIT_WAIT})"
+
+
+def test_store_credit_redeemed_releases_the_payment_hold_as_an_authorized_payment_does():
+    state = screened(payment_method=STORE_CREDIT, fraud_score=90).state
+    state.changes.clear()
+    assert state.store_credit_settled(True, "finance:store-credit", NOW, "amount 10.00 EUR, movement m-1")
+    assert state.status is S.on_hold and state.holds == {HoldReason.fraud_review}  # the other hold stays
+    state.release_hold(HoldReason.fraud_review, "jane", None, NOW)
+    assert state.status is S.awaiting_allocation
+    first = state.changes[0]
+    assert (first.actor, first.reason) == ("finance:store-credit",
+                                           "payment_hold released: store credit redeemed (amount 10.00 EUR, "
+                                           "movement m-1)")
+    # Settled once: a second answer changes nothing.
+    state.changes.clear()
+    assert not state.store_credit_settled(True, "finance:store-credit", NOW, "again")
+    assert not state.store_credit_settled(False, "finance:store-credit", NOW, "again") and not state.changes
+
+
+def test_store_credit_declined_rejects_the_order_as_a_failed_payment_does():
+    state = screened(payment_method=STORE_CREDIT).state
+    state.changes.clear()
+    assert state.store_credit_settled(False, "finance:store-credit", NOW, "not enough credit")
+    assert state.status is S.rejected and not state.holds
+    ((_, to_status, actor, reason),) = [(t.from_status, t.to_status, t.actor, t.reason) for t in state.changes]
+    assert (to_status, actor, reason) == (S.rejected, "finance:store-credit", "store credit declined (not enough "
+                                                                              "credit)")
+    assert not state.store_credit_settled(True, "finance:store-credit", NOW, "late")
+
+
+def test_store_credit_settles_only_orders_paid_with_it_and_waiting_for_it():
+    card = screened(payment_status="pending", payment_method="card").state
+    assert not card.store_credit_settled(True, "finance:store-credit", NOW, "x") and card.status is S.on_hold
+    cancelled = screened(payment_method=STORE_CREDIT).state
+    cancelled.cancel("jane", "customer request", NOW)
+    assert not cancelled.store_credit_settled(True, "finance:store-credit", NOW, "x")
+    assert cancelled.status is S.cancelled
+
+
+@pytest.mark.parametrize("status", ["authorized", "captured", "failed", "pending"])
+def test_a_payment_update_cannot_settle_store_credit(status):
+    state = screened(payment_method=STORE_CREDIT).state
+    with pytest.raises(LifecycleError, match="paid with store_credit"):
+        state.payment_changed(status, "channel:web-eu", NOW)
+    assert state.status is S.on_hold and state.holds == {HoldReason.payment_hold}
+
+
+def test_a_supervisor_releases_a_store_credit_orders_other_holds_but_not_its_payment_hold():
+    state = screened(payment_method=STORE_CREDIT, fraud_score=90).state
+    with pytest.raises(LifecycleError, match="only finance's store-credit redemption releases its payment_hold"):
+        state.release_hold(HoldReason.payment_hold, "jane", None, NOW)
+    state.release_hold(HoldReason.fraud_review, "jane", "called the customer", NOW)
+    assert state.status is S.on_hold and state.holds == {HoldReason.payment_hold}

@@ -1,6 +1,7 @@
 """In-memory adapters for service-layer unit tests: the repository keeps rows in dicts, the unit of work is
 ecomops_common's fake. What a test does not seed is simply absent."""
 
+import json
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 from ecomops_common.testing.fakes import FakeUnitOfWork
 from order_service.domain.allocation import ReportedAllocation
 from order_service.domain.lifecycle import OrderState
+from order_service.domain.model import GradedVariant
 from order_service.domain.returns import ReturnStep
 
 
@@ -19,6 +21,7 @@ class FakeOrders:
         self.stages = dict(stages or {})  # what the warehouse reported already
         self.allocations: dict[str, ReportedAllocation] = {}
         self.return_steps: list[ReturnStep] = []
+        self.variants: dict[str, GradedVariant] = {}
 
     async def add_new(self, rows: list[dict[str, Any]]) -> set[str]:
         taken = {(row["channel"], row["external_order_id"]) for row in self.rows.values()}
@@ -84,6 +87,15 @@ class FakeOrders:
     async def return_steps_of(self, order_id: str) -> list[ReturnStep]:
         return [step for step in self.return_steps if step.order_id == order_id]
 
+    async def graded_variants(self, skus: set[str]) -> dict[str, GradedVariant]:
+        return {sku: self.variants[sku] for sku in skus if sku in self.variants}
+
+    async def save_graded_variants(self, variants: list[GradedVariant]) -> None:
+        for variant in variants:
+            stored = self.variants.get(variant.sku)
+            if stored is None or stored.defined_at <= variant.defined_at:
+                self.variants[variant.sku] = variant
+
 
 class FakeOrderUnitOfWork(FakeUnitOfWork):
     def __init__(self, orders: FakeOrders | None = None) -> None:
@@ -91,7 +103,8 @@ class FakeOrderUnitOfWork(FakeUnitOfWork):
         self.orders = orders or FakeOrders()
 
 
-def order_row(order_id: str, status: str, allocation_revision: int | None = None) -> dict[str, Any]:
+def order_row(order_id: str, status: str, allocation_revision: int | None = None,
+              payment_method: str = "card") -> dict[str, Any]:
     """A stored order as the repository returns it (the columns the service layer reads)."""
     return {"id": order_id, "channel": "web-eu", "external_order_id": f"x-{order_id}", "status": str(status),
-            "allocation_revision": allocation_revision}
+            "allocation_revision": allocation_revision, "document": json.dumps({"payment": {"method": payment_method}})}

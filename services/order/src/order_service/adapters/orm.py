@@ -107,6 +107,17 @@ class OrderReturnStepRecord(SQLModel, table=True):
                               description="Only on the authorized step: JSON list of line_id, sku, quantity")
 
 
+class OrderGradedVariantRecord(SQLModel, table=True):
+    """The channels that may sell each graded variant, as the warehouse last defined it (GradedVariantDefined):
+    intake rejects its lines on the other channels."""
+
+    __tablename__ = "order_graded_variants"
+
+    variant_sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    channels: str = Field(sa_column=Column(Text, nullable=False), description="JSON list; empty: every channel")
+    defined_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 TABLES = [model.__table__ for model in (OrderRecord, OrderTransitionRecord, OrderHoldRecord,
                                         OrderAllocationRevisionRecord, OrderLineAllocationRecord,
-                                        OrderFulfilmentStageRecord, OrderReturnStepRecord)]
+                                        OrderFulfilmentStageRecord, OrderReturnStepRecord, OrderGradedVariantRecord)]

@@ -5,13 +5,15 @@ from collections import Counter
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import String, any_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql
 
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.db import SqlRepository
 from order_service.adapters.orm import (
     OrderAllocationRevisionRecord,
     OrderFulfilmentStageRecord,
+    OrderGradedVariantRecord,
     OrderHoldRecord,
     OrderLineAllocationRecord,
     OrderRecord,
@@ -19,6 +21,7 @@ from order_service.adapters.orm import (
     OrderTransitionRecord,
 )
 from order_service.domain.allocation import ReportedAllocation
+from order_service.domain.model import GradedVariant
 from order_service.domain.returns import Authorization, ReturnedLine, ReturnStep
 
 _orders = OrderRecord.__table__
@@ -28,6 +31,7 @@ _allocation_revisions = OrderAllocationRevisionRecord.__table__
 _line_allocations = OrderLineAllocationRecord.__table__
 _stages = OrderFulfilmentStageRecord.__table__
 _return_steps = OrderReturnStepRecord.__table__
+_graded_variants = OrderGradedVariantRecord.__table__
 
 
 class OrderRepository(SqlRepository):
@@ -201,6 +205,31 @@ class OrderRepository(SqlRepository):
         """The order's return steps, of all its RMAs, in the order recorded."""
         statement = select(_return_steps).where(_return_steps.c.order_id == order_id).order_by(_return_steps.c.id)
         return [_return_step(row) for row in (await self.session.execute(statement)).mappings()]
+
+    async def graded_variants(self, skus: set[str]) -> dict[str, GradedVariant]:
+        """The graded variants among these SKUs, by SKU: one statement for a whole intake batch."""
+        if not skus:
+            return {}
+        if self.dialect is postgresql:  # one array parameter: a batch's SKUs may outnumber a statement's parameters
+            among = _graded_variants.c.variant_sku == any_(bindparam("skus", sorted(skus),
+                                                                     type_=postgresql.ARRAY(String)))
+        else:
+            among = _graded_variants.c.variant_sku.in_(sorted(skus))
+        rows = await self.session.execute(select(_graded_variants).where(among))
+        return {row["variant_sku"]: GradedVariant(row["variant_sku"], frozenset(json.loads(row["channels"])),
+                                                  row["defined_at"]) for row in rows.mappings()}
+
+    async def save_graded_variants(self, variants: list[GradedVariant]) -> None:
+        """Each variant (one per SKU) inserted or replaced, unless a later definition is stored already."""
+        if not variants:
+            return
+        statement = self.dialect.insert(_graded_variants).values(
+            [{"variant_sku": variant.sku, "channels": json.dumps(sorted(variant.channels)),
+              "defined_at": variant.defined_at} for variant in sorted(variants, key=lambda v: v.sku)])
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["variant_sku"],
+            set_={"channels": statement.excluded.channels, "defined_at": statement.excluded.defined_at},
+            where=_graded_variants.c.defined_at <= statement.excluded.defined_at))
 
 
 def _return_step_row(step: ReturnStep) -> dict[str, Any]:

@@ -38,6 +38,10 @@ ALLOCATION_OUTCOMES = frozenset({S.allocated, S.partially_allocated, S.backorder
 # (released to the warehouse, ...) or off the path (on hold, cancelled, ...) its own status stands.
 _TAKES_ALLOCATION_RESULTS = ALLOCATION_OUTCOMES | {S.awaiting_allocation}
 VOID = frozenset({S.cancelled, S.rejected})  # orders that will never ship
+# Paid from the customer's store credit, whose balance only finance keeps: neither the channel nor a payment update
+# can settle such a payment, only finance redeeming (or declining) the credit (StoreCreditChanged).
+STORE_CREDIT = "store_credit"
+STORE_CREDIT_WAIT = "waiting for finance to redeem the store credit"
 
 
 class LifecycleError(Conflict):
@@ -66,6 +70,7 @@ class OrderState:
     status: OrderStatus
     holds: set[HoldReason] = field(default_factory=set)
     changes: list[Transition] = field(default_factory=list)
+    payment_method: str | None = None  # as the channel sent it; None where no command depends on it
 
     def move(self, to_status: OrderStatus, actor: str, reason: str | None, at: datetime) -> None:
         if to_status not in ALLOWED[self.status]:
@@ -73,16 +78,24 @@ class OrderState:
         self.changes.append(Transition(self.status, to_status, actor, reason, at))
         self.status = to_status
 
-    def hold(self, holds: set[HoldReason], actor: str, at: datetime) -> None:
-        """Holds stop allocation; an order without holds waits for allocation."""
+    def hold(self, holds: set[HoldReason], actor: str, at: datetime, note: str | None = None) -> None:
+        """Holds stop allocation; an order without holds waits for allocation. `note`: what the holds wait for."""
         self.holds |= holds
         if self.holds:
             if self.status is not S.on_hold:
-                self.move(S.on_hold, actor, ", ".join(sorted(self.holds)), at)
+                self.move(S.on_hold, actor, ", ".join(sorted(self.holds)) + (f" ({note})" if note else ""), at)
         else:
             self.move(S.awaiting_allocation, actor, None, at)
 
     def release_hold(self, hold: HoldReason, actor: str, note: str | None, at: datetime) -> None:
+        """A supervisor's release. A store-credit payment is not theirs to confirm: the order would ship whether or
+        not finance redeems the credit (it may still be cancelled)."""
+        if hold is HoldReason.payment_hold and self.payment_method == STORE_CREDIT and hold in self.holds:
+            raise LifecycleError(f"order {self.order_id} is paid with {STORE_CREDIT}: only finance's store-credit "
+                                 f"redemption releases its {hold}")
+        self._release(hold, actor, note, at)
+
+    def _release(self, hold: HoldReason, actor: str, note: str | None, at: datetime) -> None:
         if hold not in self.holds:
             raise LifecycleError(f"order {self.order_id} has no {hold}")
         self.holds.discard(hold)
@@ -93,11 +106,28 @@ class OrderState:
             self.changes.append(Transition(self.status, self.status, actor, reason, at))
 
     def payment_changed(self, payment_status: str, actor: str, at: datetime, detail: str | None = None) -> None:
-        """`detail` (amount, provider reference) goes into the audit trail with the change."""
-        note = f"payment {payment_status}" + (f" ({detail})" if detail else "")
+        """A payment update (channel, connector, finance clerk); `detail` (amount, provider reference) goes into the
+        audit trail with the change. Refused for store credit: only its redemption settles it."""
+        if self.payment_method == STORE_CREDIT:
+            raise LifecycleError(f"order {self.order_id} is paid with {STORE_CREDIT}: only finance's store-credit "
+                                 f"redemption settles its payment, not a payment update")
+        self._settle_payment(payment_status, f"payment {payment_status}" + (f" ({detail})" if detail else ""),
+                             actor, at)
+
+    def store_credit_settled(self, redeemed: bool, actor: str, at: datetime, detail: str) -> bool:
+        """Finance redeemed the order's store credit (the payment counts as authorized) or declined it (as failed).
+        False, nothing changed, when the order does not wait for it: not paid with store credit, or settled,
+        cancelled or released already."""
+        if self.payment_method != STORE_CREDIT or HoldReason.payment_hold not in self.holds:
+            return False
+        self._settle_payment("authorized" if redeemed else "failed",
+                             f"store credit {'redeemed' if redeemed else 'declined'} ({detail})", actor, at)
+        return True
+
+    def _settle_payment(self, payment_status: str, note: str, actor: str, at: datetime) -> None:
         if payment_status in ("authorized", "captured"):
             if HoldReason.payment_hold in self.holds:
-                self.release_hold(HoldReason.payment_hold, actor, note, at)
+                self._release(HoldReason.payment_hold, actor, note, at)
         elif payment_status == "failed":
             self.holds.clear()
             self.move(S.rejected, actor, note, at)

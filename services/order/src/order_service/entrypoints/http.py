@@ -196,10 +196,12 @@ async def _view(uow: OrderUnitOfWork, order_id: str, by: Principal) -> OrderView
 
 
 @router.post("/{order_id}/holds/{hold}/release", response_model=OrderView,
-             responses={409: {"description": "The order does not have this hold"}})
+             responses={409: {"description": "The order does not have this hold, or it is the payment hold of an "
+                                             "order paid with store credit"}})
 async def release_order_hold(order_id: str, hold: HoldReason, release: HoldRelease, uow: UnitOfWork,
                              by: Annotated[Principal, caller(SUPERVISOR)]):
-    """A supervisor releases one hold; without holds left the order goes on to allocation."""
+    """A supervisor releases one hold; without holds left the order goes on to allocation. The payment hold of an
+    order paid with store credit only finance's redemption releases."""
     await lifecycle.release_hold(uow, order_id, hold, by, release.note)
     return await _view(uow, order_id, by)
 
@@ -215,11 +217,13 @@ async def cancel_order(order_id: str, cancellation: Cancellation, uow: UnitOfWor
 
 
 @router.post("/{order_id}/payment", response_model=OrderView,
-             responses={409: {"description": "The payment change does not fit the order's status"}})
+             responses={409: {"description": "The payment change does not fit the order's status, or the order is "
+                                             "paid with store credit"}})
 async def change_payment(order_id: str, change: PaymentChange, uow: UnitOfWork,
                          by: Annotated[Principal, caller(CONNECTOR, FINANCE_CLERK, rate_limited=True)]):
     """A payment update from the order's own channel's connector, or recorded by finance: authorized/captured
-    releases a payment hold, failed rejects."""
+    releases a payment hold, failed rejects. An order paid with store credit (payment.method store_credit) is
+    settled only by finance redeeming or declining the credit (StoreCreditChanged on finance.events.v1)."""
     detail = lifecycle.payment_detail(change.amount, change.reference)
     await lifecycle.update_payment(uow, order_id, change.status.value, by, detail)
     return await _view(uow, order_id, by)

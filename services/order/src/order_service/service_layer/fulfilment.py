@@ -1,21 +1,36 @@
-"""The warehouse's progress (warehouse.events.v1) moves orders to released_to_warehouse ... delivered."""
+"""What the order service takes from the warehouse (warehouse.events.v1): its progress moves orders to
+released_to_warehouse ... delivered; the channels of graded variants are kept for intake."""
 
 import logging
 from datetime import UTC, datetime
 
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.orders import OrderStatus
-from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged
+from ecomops_common.contracts.warehouse import FulfilmentStage, GradedVariantDefined, OrderFulfilmentChanged
 from ecomops_common.handlers import Received
 from order_service.domain.lifecycle import follow_fulfilment
+from order_service.domain.model import GradedVariant
 from order_service.service_layer.lifecycle import states_of_locked, status_changed
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 log = logging.getLogger(__name__)
 
 
-async def record_fulfilment(uow: OrderUnitOfWork, updates: list[Received[OrderFulfilmentChanged]]) -> None:
-    """Applies the updates of many orders in one transaction, with a fixed number of statements.
+async def record_warehouse_events(
+        uow: OrderUnitOfWork, events: list[Received[OrderFulfilmentChanged | GradedVariantDefined]]) -> None:
+    """A batch of the warehouse's events in one transaction."""
+    # The topic is keyed by variant SKU, so a variant's last definition in the batch is its latest.
+    variants = {event.message.variant_sku: event.message for event in events
+                if isinstance(event.message, GradedVariantDefined)}
+    await uow.orders.save_graded_variants([GradedVariant(sku, frozenset(variant.channels), variant.at)
+                                           for sku, variant in variants.items()])
+    if updates := [event for event in events if isinstance(event.message, OrderFulfilmentChanged)]:
+        await _follow_fulfilment_updates(uow, updates)
+    await uow.commit()
+
+
+async def _follow_fulfilment_updates(uow: OrderUnitOfWork, updates: list[Received[OrderFulfilmentChanged]]) -> None:
+    """Applies the updates of many orders with a fixed number of statements.
 
     Each order follows its updates in the order they came. Its latest stage is kept, so an order still waiting for
     its allocation result follows it then; for an order elsewhere (e.g. cancelled) it is only logged.
@@ -41,4 +56,3 @@ async def record_fulfilment(uow: OrderUnitOfWork, updates: list[Received[OrderFu
                                     correlation_id=update.correlation_id, traceparent=update.traceparent),
                      ORDER_EVENTS)
     await uow.orders.save_statuses([state for state in states.values() if state.changes], now)
-    await uow.commit()

@@ -7,34 +7,45 @@ from ecomops_common.contracts import (
     ALLOCATION_EVENTS,
     CHANNEL_ORDERS,
     CHANNEL_PAYMENTS,
+    FINANCE_EVENTS,
     RETURNS_EVENTS,
     WAREHOUSE_EVENTS,
 )
 from ecomops_common.contracts.allocation import AllocationReleased, OrderAllocated, OrderBackordered
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
+from ecomops_common.contracts.finance import StoreCreditChanged
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnStatusChanged
-from ecomops_common.contracts.warehouse import OrderFulfilmentChanged
+from ecomops_common.contracts.warehouse import GradedVariantDefined, OrderFulfilmentChanged
 from ecomops_common.handlers import Subscription, on
 from order_service.service_layer.allocation import record_allocations
-from order_service.service_layer.fulfilment import record_fulfilment
+from order_service.service_layer.fulfilment import record_warehouse_events
 from order_service.service_layer.intake import take_channel_orders
-from order_service.service_layer.lifecycle import update_channel_payments
+from order_service.service_layer.lifecycle import SETTLING_KINDS, settle_store_credit, update_channel_payments
 from order_service.service_layer.returns import record_returns
 from order_service.settings import OrderSettings
 
 ALLOCATION_CONSUMER = "order-service.allocation-events"
 RETURNS_CONSUMER = "order-service.returns-events"
+WAREHOUSE_CONSUMER = "order-service.warehouse-events"
+FINANCE_CONSUMER = "order-service.finance-events"
+
+
+def settles_an_order(movement: StoreCreditChanged) -> bool:
+    return movement.kind in SETTLING_KINDS and movement.order_id is not None
 
 
 def handlers(settings: OrderSettings) -> list[Subscription]:
     # Not taken: AllocationExceptionRaised (for operators); ShipmentDispatched (for carriers and finance);
-    # ReturnRefused, ReturnDispositionDecided and RefundApproved (for channels, the warehouse and finance).
+    # ReturnRefused, ReturnDispositionDecided and RefundApproved (for channels, the warehouse and finance);
+    # store credit issued or restored (finance's own bookkeeping).
     return [
         on(CHANNEL_ORDERS, "order-service.channel-orders",
            partial(take_channel_orders, policy=settings.intake_policy), ChannelOrder, once=False),
         on(CHANNEL_PAYMENTS, "order-service.channel-payments", update_channel_payments, PaymentUpdate, once=False),
         on(ALLOCATION_EVENTS, ALLOCATION_CONSUMER, record_allocations,
            OrderAllocated, OrderBackordered, AllocationReleased),
-        on(WAREHOUSE_EVENTS, "order-service.warehouse-events", record_fulfilment, OrderFulfilmentChanged),
+        on(WAREHOUSE_EVENTS, WAREHOUSE_CONSUMER, record_warehouse_events, OrderFulfilmentChanged,
+           GradedVariantDefined),
         on(RETURNS_EVENTS, RETURNS_CONSUMER, record_returns, ReturnAuthorized, ReturnStatusChanged),
+        on(FINANCE_EVENTS, FINANCE_CONSUMER, settle_store_credit, StoreCreditChanged, wants=settles_an_order),
     ]

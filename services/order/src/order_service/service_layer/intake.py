@@ -45,7 +45,8 @@ def order_of(order_id: str, document: ChannelOrder) -> Order:
         currency=document.currency,
         lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in document.lines],
         shipping_fee=document.shipping_fee, tax=document.tax, payment_amount=document.payment.amount,
-        payment_status=document.payment.status.value, fraud_score=document.fraud_score,
+        payment_status=document.payment.status.value, payment_method=document.payment.method,
+        fraud_score=document.fraud_score,
         address_complete=address_complete(document.ship_to),
     )
 
@@ -74,12 +75,15 @@ async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
     for index, key in enumerate(keys):
         first_index.setdefault(key, index)
 
+    # The batch's graded variants in one statement: most SKUs are none, and intake is the hot path.
+    graded_variants = await uow.orders.graded_variants({line.sku for index in first_index.values()
+                                                        for line in submissions[index].document.lines})
     orders: dict[tuple[str, str], Order] = {}
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for key, index in first_index.items():
         document = submissions[index].document
         order = orders[key] = order_of(new_id(), document)
-        order.screen(policy, now, submissions[index].placed_by)
+        order.screen(policy, now, submissions[index].placed_by, graded_variants)
         rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
             "status": order.status.value, "placed_at": document.placed_at,

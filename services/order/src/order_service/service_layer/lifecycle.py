@@ -1,7 +1,9 @@
-"""Commands on placed orders: hold releases, payment updates, cancellation. Each runs under the
-order's row lock, records its transitions and announces them with OrderStatusChanged. Over HTTP the actor
+"""Commands on placed orders: hold releases, payment updates, store-credit settlements, cancellation. Each runs
+under the order's row lock, records its transitions and announces them with OrderStatusChanged. Over HTTP the actor
 recorded is the caller's token subject, and a connector may change only its own channels' orders."""
 
+import json
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -9,6 +11,7 @@ from typing import Any
 from ecomops_common.auth import Principal
 from ecomops_common.contracts import ORDER_EVENTS
 from ecomops_common.contracts.channel import PaymentUpdate
+from ecomops_common.contracts.finance import StoreCreditChanged
 from ecomops_common.contracts.orders import HoldReason, OrderStatus, OrderStatusChanged
 from ecomops_common.envelope import EventEnvelope, new_event
 from ecomops_common.errors import NotFound
@@ -17,6 +20,10 @@ from order_service.domain.lifecycle import OrderState, Transition
 from order_service.service_layer.callers import check_channel
 from order_service.service_layer.intake import AGGREGATE, SOURCE
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
+
+log = logging.getLogger(__name__)
+STORE_CREDIT_ACTOR = "finance:store-credit"  # StoreCreditChanged names no person: finance's redemption decided
+SETTLING_KINDS = ("redeemed", "declined")  # the store-credit movements that settle an order's payment
 
 
 class OrderNotFound(NotFound):
@@ -32,9 +39,10 @@ async def change_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[O
 
 
 async def apply_to_order(uow: OrderUnitOfWork, order_id: str, command: Callable[[OrderState, datetime], None],
-                         by: Principal | None = None, **cause: str | None) -> None:
-    """change_order without the commit, for callers that change many orders in one transaction.
-    `cause`: causation_id, correlation_id and traceparent for the OrderStatusChanged events."""
+                         by: Principal | None = None, **cause: str | None) -> OrderState:
+    """change_order without the commit, for callers that change many orders in one transaction; the order's
+    state after the command. `cause`: causation_id, correlation_id and traceparent for the OrderStatusChanged
+    events."""
     row = await uow.orders.get_for_update(order_id)
     if row is None:
         raise OrderNotFound(f"order {order_id} not found")
@@ -42,11 +50,13 @@ async def apply_to_order(uow: OrderUnitOfWork, order_id: str, command: Callable[
         check_channel(by, row["channel"])
     now = datetime.now(UTC)
     holds = {HoldReason(hold) for hold in await uow.orders.holds_of(order_id)}
-    state = OrderState(order_id, OrderStatus(row["status"]), holds)
+    state = OrderState(order_id, OrderStatus(row["status"]), holds,
+                       payment_method=json.loads(row["document"])["payment"]["method"])
     command(state, now)
     await uow.orders.save_state(state, now)
     for transition in state.changes:
         uow.emit(status_changed(row, state, transition, **cause), ORDER_EVENTS)
+    return state
 
 
 async def states_of_locked(uow: OrderUnitOfWork, order_ids: list[str],
@@ -101,6 +111,35 @@ async def update_channel_payments(uow: OrderUnitOfWork, updates: list[Received[P
             raise OrderNotFound(f"no order {update.channel}:{update.external_order_id}")
         await _change_payment(uow, order_id, update.status.value, f"channel:{update.channel}",
                               payment_detail(update.amount, update.reference))
+
+
+async def settle_store_credit(uow: OrderUnitOfWork, movements: list[Received[StoreCreditChanged]]) -> None:
+    """finance.events.v1 (redeemed or declined, with an order): finance's answer to an order paid with store credit
+    releases its payment hold as an authorized payment would, or rejects the order as a failed payment does. Few,
+    and once each (the inbox); an unknown order, or one that does not wait for the redemption (another payment
+    method, settled, cancelled), is only logged."""
+    for received in movements:
+        await _settle_store_credit(uow, received)
+    await uow.commit()
+
+
+async def _settle_store_credit(uow: OrderUnitOfWork, received: Received[StoreCreditChanged]) -> None:
+    movement = received.message
+    redeemed = movement.kind == "redeemed"
+    detail = ", ".join(part for part in (f"amount {movement.amount} {movement.currency}",
+                                         f"movement {movement.movement_id}", movement.reason) if part)
+    try:
+        state = await apply_to_order(
+            uow, movement.order_id, lambda state, at: state.store_credit_settled(redeemed, STORE_CREDIT_ACTOR, at,
+                                                                                detail),
+            causation_id=received.event_id, correlation_id=received.correlation_id, traceparent=received.traceparent)
+    except OrderNotFound:
+        log.warning("store credit %s for order %s, which is not stored here: ignored", movement.kind,
+                    movement.order_id)
+        return
+    if not state.changes:
+        log.info("order %s (paid with %s, %s) does not wait for a store-credit redemption: %s ignored",
+                 movement.order_id, state.payment_method, state.status, movement.kind)
 
 
 def payment_detail(amount, reference: str | None) -> str | None:

@@ -10,6 +10,7 @@ from ecomops_common.unit_of_work import SqlUnitOfWork, UnitOfWork
 from order_service.adapters.repository import OrderRepository
 from order_service.domain.allocation import ReportedAllocation
 from order_service.domain.lifecycle import OrderState
+from order_service.domain.model import GradedVariant
 from order_service.domain.returns import ReturnStep
 
 ORDERS_ENTERED = Counter("ecomops_order_transitions_total", "Orders moved into a status, counted once committed",
@@ -38,6 +39,8 @@ class Orders(Protocol):
     async def allocation_of(self, order_id: str) -> tuple[int | None, list[dict[str, Any]]]: ...
     async def add_return_steps(self, steps: list[ReturnStep]) -> None: ...
     async def return_steps_of(self, order_id: str) -> list[ReturnStep]: ...
+    async def graded_variants(self, skus: set[str]) -> dict[str, GradedVariant]: ...
+    async def save_graded_variants(self, variants: list[GradedVariant]) -> None: ...
 
 
 class OrderUnitOfWork(UnitOfWork, Protocol):
