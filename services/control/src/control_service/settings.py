@@ -1,7 +1,18 @@
+from datetime import timedelta
+from typing import Any
+
 from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
+from control_service.domain.inbox import ESCALATING, KINDS
 from ecomops_common.settings import ServiceSettings
+
+
+def _escalation_age(queue: str) -> Any:
+    """A supervisor queue's escalation age in seconds (negative: the service refuses to start, naming it)."""
+    return Field(default=int(KINDS[queue].sla.total_seconds()), ge=0,
+                 description=f"An open {queue} item older than this is escalated "
+                             f"(CONTROL_SLA_{queue.upper()}_S)")
 
 
 class ControlSettings(ServiceSettings):
@@ -52,3 +63,14 @@ class ControlSettings(ServiceSettings):
     carrier_delay_share: float = Field(default=0.2, gt=0, le=1, description="Alert when a carrier's late share of "
                                                                             "deliveries in the window exceeds this")
     alert_interval_s: float = Field(default=30, gt=0, description="How often alerts are evaluated")
+    # SLA escalation of the supervisor queues (domain/inbox.py ESCALATING)
+    sla_refund_approval_s: int = _escalation_age("refund_approval")
+    sla_qa_decision_s: int = _escalation_age("qa_decision")
+    sla_write_off_s: int = _escalation_age("write_off")
+    sla_vendor_claim_s: int = _escalation_age("vendor_claim")
+    escalation_interval_s: float = Field(default=30, gt=0, description="How often escalation is evaluated (the "
+                                                                         "gauge and escalated_at are set then)")
+
+    def escalation_slas(self) -> dict[str, timedelta]:
+        """Per escalating queue, the age past which its open items are escalated."""
+        return {queue: timedelta(seconds=getattr(self, f"sla_{queue}_s")) for queue in ESCALATING}

@@ -143,7 +143,10 @@ def test_who_sees_which_queues_and_how_old_an_item_is():
     assert kinds_for(frozenset({"device"})) == []
     item = ageing(T0, T0 + timedelta(minutes=30), timedelta(hours=4), T0 + timedelta(hours=5))
     assert item == {"age_s": 5 * 3600, "due_at": T0 + timedelta(hours=4, minutes=30), "breached": True}
-    assert all(kind.actions for kind in KINDS.values())
+    # decided in the owning services' own pages and APIs; their facts close the items
+    decided_elsewhere = {"qa_decision", "write_off", "vendor_claim"}
+    assert all(kind.actions for kind in KINDS.values() if kind.name not in decided_elsewhere)
+    assert all(not KINDS[name].actions for name in decided_elsewhere)
 
 
 def test_business_alerts():

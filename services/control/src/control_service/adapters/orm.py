@@ -204,6 +204,34 @@ class SkuPriceRecord(SQLModel, table=True):
     as_of: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class SkuVendorRecord(SQLModel, table=True):
+    """Which vendor supplies a SKU, the latest assignment seen (supplier KPIs)."""
+
+    __tablename__ = "supplier_skus"
+    __table_args__ = (Index("ix_supplier_skus_vendor", "vendor_id"),)
+
+    sku: str = Field(sa_column=_str(64, primary_key=True))
+    vendor_id: str = Field(sa_column=_str(128, nullable=False))
+    assigned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class VendorClaimRecord(SQLModel, table=True):
+    """A vendor claim as its latest snapshot states it (supplier KPIs)."""
+
+    __tablename__ = "supplier_claims"
+    __table_args__ = (Index("ix_supplier_claims_vendor", "vendor_id"),)
+
+    claim_id: str = Field(sa_column=_str(128, primary_key=True))
+    vendor_id: str = Field(sa_column=_str(128, nullable=False))
+    status: str = Field(sa_column=_str(32, nullable=False))
+    currency: str | None = Field(default=None, sa_column=_str(3))
+    claimed_amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    accepted_amount: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    credited_amount: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    defective_units: int = Field(sa_column=Column(BigInteger, nullable=False), description="Units of its lines")
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class CountRecord(SQLModel, table=True):
     __tablename__ = "counts"
     __table_args__ = (Index("ix_counts_counted_at", "counted_at"),)
@@ -249,6 +277,8 @@ class InboxItemRecord(SQLModel, table=True):
     sku: str | None = Field(default=None, sa_column=_str(64))
     summary: str = Field(sa_column=Column(Text, nullable=False))
     reference: str = Field(sa_column=Column(Text, nullable=False), description="JSON: what its action needs")
+    escalated_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()),
+                                          description="When it passed its queue's escalation age (recorded once)")
 
 
 class DeadLetterRecord(SQLModel, table=True):
@@ -311,5 +341,6 @@ class SignInRecord(SQLModel, table=True):
 
 TABLES = [model.__table__ for model in (
     EventRecord, OrderFactRecord, OrderLineRecord, ShipmentLineRecord, FulfilmentWorkRecord, ReturnFactRecord,
-    ReturnLineRecord, ReturnUnitsRecord, StockLevelRecord, AvailabilityRecord, SkuPriceRecord, CountRecord,
+    ReturnLineRecord, ReturnUnitsRecord, StockLevelRecord, AvailabilityRecord, SkuPriceRecord, SkuVendorRecord,
+    VendorClaimRecord, CountRecord,
     WarehouseExceptionRecord, InboxItemRecord, DeadLetterRecord, AlertRecord, ConsoleSessionRecord, SignInRecord)]

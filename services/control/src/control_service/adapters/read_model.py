@@ -2,6 +2,7 @@
 order search and timelines, inventory positions and the returns pipeline. Every list is paged on the server."""
 
 import json
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -164,7 +165,9 @@ _RETURN_RATE_FILTERS = {"sku": ("l.sku", "s.sku"), "category": ("p.category", "p
                         "channel": ("r.channel", "o.channel")}
 
 
-SLAS = json.dumps({name: kind.sla.total_seconds() for name, kind in KINDS.items()})
+def _slas_json(escalating: Mapping[str, timedelta] | None) -> str:
+    """Every queue's SLA in seconds: the escalating queues' as configured, the others' their kinds'."""
+    return json.dumps({name: (escalating or {}).get(name, kind.sla).total_seconds() for name, kind in KINDS.items()})
 
 
 @dataclass(frozen=True)
@@ -193,10 +196,11 @@ class ReadModel(SqlRepository):
                                         "set_config('jit', 'off', true)"))
 
     async def kpi(self, name: str, window: Window, filters: dict[str, str], now: datetime,
-                  by: str | None = None) -> list[dict[str, Any]]:
+                  by: str | None = None, slas: Mapping[str, timedelta] | None = None) -> list[dict[str, Any]]:
+        """`slas`: the escalating queues' configured ages, which backlog_ageing's past_sla counts against."""
         await self._analytic()
         params: dict[str, Any] = {"start": window.start, "end": window.end, "grain": window.grain, "now": now,
-                                  "slas": SLAS}
+                                  "slas": _slas_json(slas)}
         if name == "return_rate":
             return await self._return_rate(params, filters, by or "sku")
         sql, columns = _KPI_SQL[name]
@@ -245,8 +249,8 @@ class ReadModel(SqlRepository):
     # --- the exception inbox ------------------------------------------------------------------------------------
 
     async def inbox(self, kinds: list[str], now: datetime, *, kind: str | None = None, node: str | None = None,
-                    channel: str | None = None, min_age_s: int | None = None, page: int = 1,
-                    page_size: int = 50) -> Page:
+                    channel: str | None = None, min_age_s: int | None = None, escalated: bool | None = None,
+                    slas: Mapping[str, timedelta] | None = None, page: int = 1, page_size: int = 50) -> Page:
         where = ["status = 'open'", "visible_from <= :now", "kind = ANY(:kinds)"]
         params: dict[str, Any] = {"now": now, "kinds": [k for k in kinds if kind in (None, k)]}
         for column, value in (("node", node), ("channel", channel)):
@@ -256,14 +260,33 @@ class ReadModel(SqlRepository):
         if min_age_s:
             where.append("since <= :born_before")
             params["born_before"] = now - timedelta(seconds=min_age_s)
+        if escalated is not None:
+            # domain/inbox.py's escalation: recorded, or older than its queue's age (queues without one: never)
+            rule = ("coalesce(escalated_at IS NOT NULL OR since + make_interval(secs => "
+                    "(CAST(:escalation_slas AS jsonb) ->> kind)::float) < :now, false)")
+            where.append(rule if escalated else f"NOT {rule}")
+            params["escalation_slas"] = json.dumps({k: sla.total_seconds() for k, sla in (slas or {}).items()})
         clause = " AND ".join(where)
         total = (await self.session.execute(text(f"SELECT count(*) FROM inbox_items WHERE {clause}"), params)).scalar()
         rows = await self.session.execute(text(
-            f"SELECT item_id, kind, since, visible_from, order_id, rma_id, node, channel, sku, summary, reference "
-            f"FROM inbox_items WHERE {clause} ORDER BY since, item_id LIMIT :limit OFFSET :offset"),
+            f"SELECT item_id, kind, since, visible_from, escalated_at, order_id, rma_id, node, channel, sku, summary, "
+            f"reference FROM inbox_items WHERE {clause} ORDER BY since, item_id LIMIT :limit OFFSET :offset"),
             {**params, "limit": page_size, "offset": (page - 1) * page_size})
         items = [{**row, "reference": json.loads(row["reference"])} for row in _rows(rows)]
         return Page(items, total, page, page_size)
+
+    async def open_in(self, kinds: Iterable[str]) -> list[dict[str, Any]]:
+        """Open items of some queues: what escalation is evaluated on."""
+        return _rows(await self.session.execute(text(
+            "SELECT item_id, kind, since, escalated_at FROM inbox_items WHERE status = 'open' AND kind = ANY(:kinds) "
+            "ORDER BY item_id"), {"kinds": list(kinds)}))
+
+    async def record_escalations(self, escalated_at: Mapping[str, datetime]) -> None:
+        """When items escalated, once: an item escalated already, or closed since, keeps what it has."""
+        if escalated_at:
+            await self.session.execute(text(
+                "UPDATE inbox_items SET escalated_at = :at WHERE item_id = :item_id AND status = 'open' "
+                "AND escalated_at IS NULL"), [{"item_id": item_id, "at": at} for item_id, at in escalated_at.items()])
 
     async def inbox_item(self, item_id: str) -> dict[str, Any] | None:
         row = (await self.session.execute(text("SELECT * FROM inbox_items WHERE item_id = :item_id"),
@@ -285,6 +308,21 @@ class ReadModel(SqlRepository):
             "SELECT kind, count(*) AS n FROM inbox_items WHERE status = 'open' AND visible_from <= :now "
             "AND kind = ANY(:kinds) GROUP BY kind"), {"now": now, "kinds": kinds})
         return {row.kind: row.n for row in rows}
+
+    # --- supplier KPIs --------------------------------------------------------------------------------------------
+
+    async def units_shipped_per_vendor(self) -> dict[str, int]:
+        """Every vendor supplying a SKU, with the units shipped of its SKUs."""
+        rows = await self.session.execute(text(
+            "SELECT v.vendor_id, coalesce(sum(s.units), 0) AS units FROM supplier_skus v "
+            "LEFT JOIN (SELECT sku, sum(quantity) AS units FROM shipment_lines GROUP BY sku) s ON s.sku = v.sku "
+            "GROUP BY v.vendor_id"))
+        return {row.vendor_id: int(row.units) for row in rows}
+
+    async def vendor_claims(self) -> list[dict[str, Any]]:
+        return _rows(await self.session.execute(text(
+            "SELECT vendor_id, status, currency, defective_units, claimed_amount AS claimed, "
+            "accepted_amount AS accepted, credited_amount AS credited FROM supplier_claims ORDER BY claim_id")))
 
     # --- orders ---------------------------------------------------------------------------------------------------
 

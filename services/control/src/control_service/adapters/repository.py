@@ -3,7 +3,7 @@ inbox items opened and closed by time, so the order the topics are read in never
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
@@ -37,6 +37,10 @@ def _json_default(value: Any) -> str:
 
 def to_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_json_default)
+
+
+def _when(change: OpenItem | CloseItem) -> datetime:
+    return change.since if isinstance(change, OpenItem) else change.at
 
 
 @dataclass(frozen=True)
@@ -110,26 +114,39 @@ class ProjectionRepository(SqlRepository):
         return statement.on_conflict_do_update(index_elements=list(table.key), set_=sets)
 
     async def apply_items(self, opened: list[OpenItem], closed: list[CloseItem]) -> None:
-        """Per item, the newest of the batch's openings and closings decides (each topic's facts come in order)."""
+        """Per item, the newest of the batch's openings and closings decides (each topic's facts come in order);
+        an opening that keeps its beginning carries the one of the batch's opening before it."""
         latest: dict[str, OpenItem | CloseItem] = {}
-        for change in [*opened, *closed]:
-            when = change.since if isinstance(change, OpenItem) else change.at
+        for change in sorted([*opened, *closed], key=_when):
             held = latest.get(change.item_id)
-            held_when = None if held is None else (held.since if isinstance(held, OpenItem) else held.at)
-            if held_when is None or when > held_when or (when == held_when and isinstance(change, CloseItem)):
+            held_when = None if held is None else _when(held)
+            if held_when is None or _when(change) > held_when or (_when(change) == held_when
+                                                                   and isinstance(change, CloseItem)):
+                if isinstance(change, OpenItem) and change.keeps_since and isinstance(held, OpenItem):
+                    change = replace(change, since=held.since, visible_from=held.visible_from)
                 latest[change.item_id] = change
-        await self.open_items([c for c in latest.values() if isinstance(c, OpenItem)])
+        items = [c for c in latest.values() if isinstance(c, OpenItem)]
+        await self.open_items([i for i in items if not i.keeps_since])
+        await self.open_items([i for i in items if i.keeps_since], keep_since=True)
         await self.close_items([c for c in latest.values() if isinstance(c, CloseItem)])
 
-    async def open_items(self, items: list[OpenItem]) -> None:
+    async def open_items(self, items: list[OpenItem], keep_since: bool = False) -> None:
         if not items:
             return
         statement = insert(_items)
         new = statement.excluded
+        reopened = _items.c.status == "closed"
+        since, visible_from = new.since, new.visible_from
+        if keep_since:  # still open: the wait began when it was first opened
+            since = case((reopened, new.since), else_=func.least(_items.c.since, new.since))
+            visible_from = case((reopened, new.visible_from), else_=func.least(_items.c.visible_from,
+                                                                                new.visible_from))
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["item_id"],
-            set_={"status": "open", "since": new.since, "visible_from": new.visible_from, "summary": new.summary,
+            set_={"status": "open", "since": since, "visible_from": visible_from, "summary": new.summary,
                   "reference": new.reference, "closed_at": None, "closed_by": None,
+                  # a new wait escalates anew; the open one's escalation stays
+                  "escalated_at": case((reopened, None), else_=_items.c.escalated_at),
                   **{column: func.coalesce(new[column], _items.c[column])
                      for column in ("order_id", "rma_id", "node", "channel", "sku")}},
             # a newer beginning replaces an older one; a closing after this beginning stands

@@ -62,6 +62,16 @@ SKU_PRICES = Table("sku_prices", ("sku",), {
     **_cols(Rule.LATEST, "category", "unit_price", "currency", ordered_by="as_of"),
     **_cols(Rule.MAX, "as_of"),
 })
+SKU_VENDORS = Table("supplier_skus", ("sku",), {
+    **_cols(Rule.LATEST, "vendor_id", ordered_by="assigned_at"),
+    **_cols(Rule.MAX, "assigned_at"),
+})
+# A claim as its latest snapshot states it (its amounts are replaced, never added: each snapshot is the whole claim).
+VENDOR_CLAIMS = Table("supplier_claims", ("claim_id",), {
+    **_cols(Rule.LATEST, "vendor_id", "status", "currency", "claimed_amount", "accepted_amount", "credited_amount",
+            "defective_units", ordered_by="at"),
+    **_cols(Rule.MAX, "at"),
+})
 WAREHOUSE_EXCEPTIONS = Table("warehouse_exceptions", ("exception_id",), {
     **_cols(Rule.FIRST, "kind", "node"), **_cols(Rule.EARLIEST, "raised_at")})
 # Rows written once, by the one event that states them (a shipment's lines, a count): a redelivery changes nothing.
@@ -70,7 +80,7 @@ ONCE = {name: Table(name, key, {}) for name, key in (
     ("fulfilment_work", ("event_id",)), ("return_lines", ("rma_id", "line_id")), ("return_units", ("event_id",)),
     ("counts", ("count_id",)), ("dead_letters", ("dlq_topic", "partition", "offset")))}
 TABLES = {table.name: table for table in (ORDER_FACTS, RETURN_FACTS, STOCK_LEVELS, AVAILABILITY, SKU_PRICES,
-                                          WAREHOUSE_EXCEPTIONS, *ONCE.values())}
+                                          SKU_VENDORS, VENDOR_CLAIMS, WAREHOUSE_EXCEPTIONS, *ONCE.values())}
 
 
 def _newer(new: Any, old: Any) -> bool:

@@ -1,6 +1,8 @@
 """The exception inbox: the kinds of things someone has to act on, who owns each, how long they may take, and the
-actions that resolve them. An item opens and closes on events (projection.py); it shows from `visible_from`."""
+actions that resolve them. An item opens and closes on events (projection.py); it shows from `visible_from`.
+The supervisor queues escalate: an open item older than its queue's configured age (ControlSettings)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -58,7 +60,14 @@ KINDS = {kind.name: kind for kind in (
     Kind("dead_letter", "Dead letter", SUPERVISOR, timedelta(hours=1), (REDRIVE, ACKNOWLEDGE)),
     Kind("reconciliation_drift", "Warehouse and allocation disagree on stock", SUPERVISOR, timedelta(hours=1),
          (ACKNOWLEDGE,)),
+    # Decided in the owning services (warehouse, returns); their facts close these items.
+    Kind("qa_decision", "Quarantined units awaiting a QA decision", SUPERVISOR, timedelta(days=2), ()),
+    Kind("write_off", "Write-off awaiting a second supervisor's approval", SUPERVISOR, timedelta(days=1), ()),
+    Kind("vendor_claim", "Vendor claim awaiting submission or the vendor's answer", SUPERVISOR, timedelta(days=7),
+         ()),
 )}
+# The supervisor queues that escalate past a configured age (their kinds' SLAs are the defaults).
+ESCALATING = ("refund_approval", "qa_decision", "write_off", "vendor_claim")
 SEES_EVERY_KIND = frozenset({ADMIN, SUPERVISOR, AUDITOR})
 
 
@@ -82,6 +91,9 @@ class OpenItem:
     node: str | None = None
     channel: str | None = None
     sku: str | None = None
+    # A later statement of the same wait (a draft claim gaining a line): an item already open keeps its beginning,
+    # so its age (and escalation) counts from when the wait began.
+    keeps_since: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,3 +114,23 @@ def ageing(since: datetime, visible_from: datetime, sla: timedelta, now: datetim
     """An item's age (from when it began), when its SLA falls due and whether it is breached."""
     due = visible_from + sla
     return {"age_s": int((now - since).total_seconds()), "due_at": due, "breached": now > due}
+
+
+@dataclass(frozen=True)
+class Escalation:
+    escalated: bool
+    escalated_at: datetime | None  # the moment the item passed its queue's age
+    sla_seconds: int | None  # the queue's age; None: the queue does not escalate
+    age_seconds: int
+
+
+def escalation(kind: str, since: datetime, escalated_at: datetime | None, now: datetime,
+               slas: Mapping[str, timedelta]) -> Escalation:
+    """An open item is escalated once it is older than its queue's age (exactly that age is not yet). Once
+    recorded, `escalated_at` stays, whatever the ages are configured to later."""
+    sla = slas.get(kind)
+    age = now - since
+    if escalated_at is None and sla is not None and age > sla:
+        escalated_at = since + sla
+    return Escalation(escalated_at is not None, escalated_at, None if sla is None else int(sla.total_seconds()),
+                      int(age.total_seconds()))

@@ -10,8 +10,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from control_service.domain.inbox import CloseItem, OpenItem
+from control_service.domain.vendors import claim_wait
 from ecomops_common.contracts.allocation import AllocationExceptionRaised, OrderAllocationChanged
-from ecomops_common.contracts.finance import JournalEntryPosted, RefundFailed, RefundIssued
+from ecomops_common.contracts.finance import (
+    JournalEntryPosted,
+    RefundFailed,
+    RefundIssued,
+    StoreCreditChanged,
+    UnitCostChanged,
+)
 from ecomops_common.contracts.inventory import AvailabilityChanged, StockLevelChanged
 from ecomops_common.contracts.orders import HoldReason, OrderPlaced, OrderRejected, OrderStatus, OrderStatusChanged
 from ecomops_common.contracts.returns import (
@@ -21,20 +28,28 @@ from ecomops_common.contracts.returns import (
     ReturnRefused,
     ReturnStatus,
     ReturnStatusChanged,
+    SkuVendorAssigned,
+    VendorClaimChanged,
 )
 from ecomops_common.contracts.warehouse import (
     CountRecorded,
+    GradedVariantDefined,
     OrderFulfilmentChanged,
+    RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
     ShipmentDispatched,
     StockAdjusted,
     WarehouseExceptionChanged,
+    WarehouseExceptionKind,
     WarehouseExceptionStatus,
 )
 
 TERMINAL_ORDER = frozenset({OrderStatus.delivered, OrderStatus.cancelled, OrderStatus.rejected})
+# Supervised recovery decisions, not fulfilment errors: inbox items, outside the warehouse exception rate.
+RECOVERY_DECISIONS = frozenset({WarehouseExceptionKind.qa_decision.value, WarehouseExceptionKind.write_off.value})
+CLAIM_WAITS = ("draft", "submitted")
 REFUND_DECIDED = frozenset({ReturnStatus.refund_approved, ReturnStatus.refund_denied, ReturnStatus.refunded,
                             ReturnStatus.exchange_ordered, ReturnStatus.closed})
 
@@ -307,7 +322,8 @@ def _warehouse_exception(p: WarehouseExceptionChanged, seen: Seen, context: Cont
     item_id = f"{kind}:{p.exception_id}"
     out.summary = f"{kind} {p.status} at {p.node}: {p.reason}" + (f", {p.quantity} × {p.sku}" if p.sku else "")
     if p.status == WarehouseExceptionStatus.open:
-        out.row("warehouse_exceptions", exception_id=p.exception_id, kind=kind, node=p.node, raised_at=p.at)
+        if kind not in RECOVERY_DECISIONS:
+            out.row("warehouse_exceptions", exception_id=p.exception_id, kind=kind, node=p.node, raised_at=p.at)
         out.opened.append(OpenItem(item_id, kind, p.at, p.at, f"{p.reason}: {p.quantity} × {p.sku or '?'}"
                                    + (f" at {p.location}" if p.location else "") + f" (by {p.actor})",
                                    {"exception_id": p.exception_id, "kind": kind}, node=p.node, sku=p.sku))
@@ -393,6 +409,50 @@ def _journal_entry(p: JournalEntryPosted, seen: Seen, context: Context, out: Pro
     out.summary = f"ledger: {p.kind} {p.amount} {p.currency} ({accounts})"
 
 
+def _recovery_moved(p: RecoveryStockMoved, seen: Seen, context: Context, out: Projection) -> None:
+    out.summary = (f"{p.quantity} × {p.sku} at {p.node}: {p.action} from {p.from_status} to "
+                   f"{p.to_status or 'off the books'}" + (f" as {p.to_sku}" if p.to_sku else "")
+                   + (f" ({p.reference})" if p.reference else "") + f", decided by {p.decided_by}")
+
+
+def _graded_variant(p: GradedVariantDefined, seen: Seen, context: Context, out: Projection) -> None:
+    out.summary = (f"{p.variant_sku}: grade {p.grade} variant of {p.base_sku} at {p.list_price} {p.currency}, "
+                   f"defined by {p.defined_by}")
+
+
+def _sku_vendor(p: SkuVendorAssigned, seen: Seen, context: Context, out: Projection) -> None:
+    out.summary = f"{p.sku} supplied by {p.vendor_id}, assigned by {p.assigned_by}"
+    out.row("supplier_skus", sku=p.sku, vendor_id=p.vendor_id, assigned_at=p.at)
+
+
+def _vendor_claim(p: VendorClaimChanged, seen: Seen, context: Context, out: Projection) -> None:
+    units = sum(line.quantity for line in p.lines)
+    amounts = f"{p.claimed_amount} {p.currency}" if p.currency else "no cost yet"
+    out.summary = f"vendor claim {p.claim_id} to {p.vendor_id} {p.status} by {p.actor}: {units} units, {amounts}"
+    out.row("supplier_claims", claim_id=p.claim_id, vendor_id=p.vendor_id, status=str(p.status), currency=p.currency,
+            claimed_amount=p.claimed_amount, accepted_amount=p.accepted_amount, credited_amount=p.credited_amount,
+            defective_units=units, at=p.at)
+    waits = claim_wait(p.status, units)
+    for wait in CLAIM_WAITS:  # one item per wait: submitting it starts the vendor's
+        item_id = f"vendor_claim:{p.claim_id}:{wait}"
+        if wait == waits:
+            out.opened.append(OpenItem(item_id, "vendor_claim", p.at, p.at, f"{p.status} claim to {p.vendor_id}: "
+                                       f"{units} units, {amounts}", {"claim_id": p.claim_id, "vendor_id": p.vendor_id},
+                                       keeps_since=True))
+        else:
+            out.closed.append(CloseItem(item_id, p.at, p.actor))
+
+
+def _unit_cost(p: UnitCostChanged, seen: Seen, context: Context, out: Projection) -> None:
+    out.summary = f"unit cost of {p.sku}: {p.amount} {p.currency}"
+
+
+def _store_credit(p: StoreCreditChanged, seen: Seen, context: Context, out: Projection) -> None:
+    out.order_id, out.rma_id = p.order_id, p.rma_id
+    out.summary = (f"store credit {p.kind}: {p.amount} {p.currency}, balance {p.balance}"
+                   + (f" ({p.reason})" if p.reason else ""))
+
+
 PROJECTORS: dict[type[BaseModel], Callable[[Any, Seen, Context, Projection], None]] = {
     OrderPlaced: _order_placed, OrderRejected: _order_rejected, OrderStatusChanged: _order_status,
     AllocationExceptionRaised: _allocation_exception, StockLevelChanged: _stock_level,
@@ -402,7 +462,9 @@ PROJECTORS: dict[type[BaseModel], Callable[[Any, Seen, Context, Projection], Non
     WarehouseExceptionChanged: _warehouse_exception, CountRecorded: _count, ReturnAuthorized: _return_authorized,
     ReturnRefused: _return_refused, ReturnStatusChanged: _return_status,
     ReturnDispositionDecided: _disposition_decided, RefundApproved: _refund_approved, RefundIssued: _refund_issued,
-    RefundFailed: _refund_failed, JournalEntryPosted: _journal_entry,
+    RefundFailed: _refund_failed, JournalEntryPosted: _journal_entry, RecoveryStockMoved: _recovery_moved,
+    GradedVariantDefined: _graded_variant, SkuVendorAssigned: _sku_vendor, VendorClaimChanged: _vendor_claim,
+    UnitCostChanged: _unit_cost, StoreCreditChanged: _store_credit,
 }
 for _changed in OrderAllocationChanged.__subclasses__():
     PROJECTORS[_changed] = _allocation

@@ -32,12 +32,14 @@ from control_service.entrypoints.http import (
     FINANCE_VIEWERS,
     MONEY_KPIS,
     Name,
+    Slas,
     act,
     as_csv,
     compute_kpi,
     inbox_page,
     order_view,
     shown_order,
+    supplier_kpis,
 )
 from control_service.service_layer.actions import Outcome, ServiceClient
 from control_service.service_layer.console_sessions import (
@@ -438,14 +440,14 @@ def _tile(name: str, title: str, shown: str, raw: Any, *, link: str, hint: str =
 
 
 @router.get("/")
-async def overview(request: Request, uow: UnitOfWork, user: Staff,
+async def overview(request: Request, uow: UnitOfWork, user: Staff, slas: Slas,
                    days: Annotated[int, Query(ge=1, le=90, description="The KPIs' window")] = 7) -> HTMLResponse:
     at = now()
     start = at - timedelta(days=days)
     figures = await uow.read_model.headline(start, at)
     kinds = set(kinds_for(user.roles))
-    backlog = [row for row in await uow.read_model.kpi("backlog_ageing", Window(start, at, "day"), {}, at)
-               if row["kind"] in kinds]
+    backlog = [row for row in await uow.read_model.kpi("backlog_ageing", Window(start, at, "day"), {}, at,
+                                                       slas=slas) if row["kind"] in kinds]
     open_items, past_sla = sum(row["open_items"] for row in backlog), sum(row["past_sla"] for row in backlog)
     window = urlencode({"from": start.strftime("%Y-%m-%dT%H:%M"), "to": at.strftime("%Y-%m-%dT%H:%M")})
 
@@ -509,16 +511,17 @@ def _hours(value: Any) -> str:
 
 
 @router.get("/inbox")
-async def inbox(request: Request, uow: UnitOfWork, user: Staff, kind: Name | None = None, node: Name | None = None,
-                channel: Name | None = None,
-                min_age_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None, page: PageNumber = 1,
+async def inbox(request: Request, uow: UnitOfWork, user: Staff, slas: Slas, kind: Name | None = None,
+                node: Name | None = None, channel: Name | None = None,
+                min_age_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
+                escalated: bool | None = None, page: PageNumber = 1,
                 page_size: PageSize = PAGE_SIZE) -> HTMLResponse:
-    found = await inbox_page(uow, user.principal, kind=kind, node=node, channel=channel,
-                             min_age_hours=min_age_hours, page=page, page_size=page_size)
+    found = await inbox_page(uow, user.principal, slas, kind=kind, node=node, channel=channel,
+                             min_age_hours=min_age_hours, escalated=escalated, page=page, page_size=page_size)
     kinds = kinds_for(user.roles)
     bulk_actions = {action.name: action.label for name in kinds for action in KINDS[name].actions if action.bulk}
     return render(request, "inbox.html", found=found, kinds=[KINDS[name] for name in kinds], kind=kind, node=node,
-                  channel=channel, min_age_hours=min_age_hours, bulk_actions=bulk_actions,
+                  channel=channel, min_age_hours=min_age_hours, escalated=escalated, bulk_actions=bulk_actions,
                   back=request.url.path + (f"?{request.url.query}" if request.url.query else ""),
                   pages=_pages(found.total, page_size))
 
@@ -668,7 +671,8 @@ async def finance(request: Request, uow: UnitOfWork, user: FinanceViewer,
         client.get("finance", "/v1/reports/return-margin?by=reason", token))
     return render(request, "finance.html", days=days, tiles=tiles, month=month, shown_rows=SHOWN_REPORT_ROWS,
                   trial_balance=_report(trial_balance), return_liability=_report(return_liability),
-                  leakage=_report(leakage), return_margin=_report(return_margin))
+                  leakage=_report(leakage), return_margin=_report(return_margin),
+                  vendors=await supplier_kpis(uow, user.principal))
 
 
 # --- KPIs ------------------------------------------------------------------------------------------------------
@@ -676,8 +680,9 @@ async def finance(request: Request, uow: UnitOfWork, user: FinanceViewer,
 
 @router.get("/kpis")
 async def kpis(request: Request, user: Staff) -> HTMLResponse:
-    shown = [kpi for name, kpi in KPIS.items() if name not in MONEY_KPIS or user.has_role(*FINANCE_VIEWERS)]
-    return render(request, "kpis.html", kpis=shown)
+    sees_money = user.has_role(*FINANCE_VIEWERS)
+    shown = [kpi for name, kpi in KPIS.items() if name not in MONEY_KPIS or sees_money]
+    return render(request, "kpis.html", kpis=shown, sees_money=sees_money)
 
 
 KpiName = Annotated[str, PathParam(max_length=64)]
@@ -688,21 +693,21 @@ Breakdown = Annotated[str | None, Query(alias="by", max_length=16)]
 
 
 @router.get("/kpis/{name}.csv")
-async def kpi_csv(uow: UnitOfWork, user: Staff, name: KpiName, start: From = None, end: To = None,
+async def kpi_csv(uow: UnitOfWork, user: Staff, slas: Slas, name: KpiName, start: From = None, end: To = None,
                   grain: Grain = "day", channel: Name | None = None, node: Name | None = None, sku: Name | None = None,
                   category: Name | None = None, carrier: Name | None = None, by: Breakdown = None) -> Response:
     """The KPI's rows as CSV, for a signed-in person (GET /v1/kpis/{name}?format=csv takes a bearer token)."""
     return as_csv(await compute_kpi(uow, user.principal, name, start, end, grain, {
-        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, by))
+        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, by, slas=slas))
 
 
 @router.get("/kpis/{name}")
-async def kpi_page(request: Request, uow: UnitOfWork, user: Staff, name: KpiName, start: From = None,
+async def kpi_page(request: Request, uow: UnitOfWork, user: Staff, slas: Slas, name: KpiName, start: From = None,
                    end: To = None, grain: Grain = "day", channel: Name | None = None, node: Name | None = None,
                    sku: Name | None = None, category: Name | None = None, carrier: Name | None = None,
                    by: Breakdown = None, page: PageNumber = 1, page_size: PageSize = MAX_PAGE_SIZE) -> HTMLResponse:
     given = {"channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}
-    result = await compute_kpi(uow, user.principal, name, start, end, grain, given, by)
+    result = await compute_kpi(uow, user.principal, name, start, end, grain, given, by, slas=slas)
     kpi = KPIS[name]
     rows = result.rows[(page - 1) * page_size:page * page_size]
     columns = list(result.rows[0]) if result.rows else []

@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from control_service.domain.inbox import KINDS, ageing, kinds_for
+from control_service.domain.inbox import KINDS, ageing, escalation, kinds_for
 from control_service.domain.kpis import KPIS, Window
+from control_service.domain.vendors import Claim, vendor_kpis
 from control_service.service_layer.actions import Outcome, ServiceClient, perform
 from control_service.service_layer.unit_of_work import ControlUnitOfWork
 from ecomops_common.access import bearer_token, caller
@@ -42,6 +43,13 @@ def may_see_money(principal: Principal) -> bool:
 
 def services(request: Request) -> ServiceClient:
     return request.app.state.services
+
+
+def escalation_slas(request: Request) -> dict[str, timedelta]:
+    return request.app.state.runtime.settings.escalation_slas()
+
+
+Slas = Annotated[dict[str, timedelta], Depends(escalation_slas)]
 
 
 # --- KPIs -------------------------------------------------------------------------------------------------------
@@ -107,7 +115,8 @@ def kpi_filters(name: str, given: dict[str, str | None], by: str | None) -> dict
 
 
 async def compute_kpi(uow: ControlUnitOfWork, principal: Principal, name: str, start: datetime | None,
-                      end: datetime | None, grain: str, given: dict[str, str | None], by: str | None) -> KpiResult:
+                      end: datetime | None, grain: str, given: dict[str, str | None], by: str | None, *,
+                      slas: dict[str, timedelta]) -> KpiResult:
     """One KPI for the API and the console: checked (name, role, filters, window) then computed."""
     if name not in KPIS:
         raise HTTPException(404, f"name: no KPI {name!r}; see GET /v1/kpis")
@@ -115,7 +124,7 @@ async def compute_kpi(uow: ControlUnitOfWork, principal: Principal, name: str, s
         raise HTTPException(403, f"{name} is for roles {', '.join(FINANCE_VIEWERS)}")
     filters = kpi_filters(name, given, by)
     window = kpi_window(start, end, grain)
-    rows = await uow.read_model.kpi(name, window, filters, now(), by=by)
+    rows = await uow.read_model.kpi(name, window, filters, now(), by=by, slas=slas)
     per_period = KPIS[name].per_period
     return KpiResult(kpi=definition(name), start=window.start if per_period else None,
                      end=window.end if per_period else None, grain=grain if per_period else None, filters=filters,
@@ -133,8 +142,38 @@ def as_csv(result: KpiResult) -> Response:
                     headers={"content-disposition": f'attachment; filename="{result.kpi.name}.csv"'})
 
 
+class VendorKpiRow(BaseModel):
+    vendor_id: str
+    units_shipped: int = Field(description="Units shipped of the SKUs the vendor supplies")
+    defective_units: int = Field(description="Units on the vendor's claims (each claim's latest state)")
+    defect_rate: float | None = Field(description="defective_units ÷ units_shipped; null when none shipped")
+    currency: str | None = Field(description="Of the amounts; null while no claim of the vendor has a cost")
+    claimed: Decimal = Field(description="Claims submitted or later")
+    accepted: Decimal
+    credited: Decimal
+    recovery_rate: float | None = Field(description="credited ÷ claimed; null when nothing is claimed")
+    open_claims: int = Field(description="Drafts with lines and claims awaiting the vendor's answer or credit")
+
+
+async def supplier_kpis(uow: ControlUnitOfWork, principal: Principal) -> list[VendorKpiRow]:
+    """Defect and recovery rates per vendor and currency, for the roles that may see money."""
+    if not may_see_money(principal):
+        raise HTTPException(403, f"supplier KPIs are for roles {', '.join(FINANCE_VIEWERS)}")
+    claims = [Claim(**row) for row in await uow.read_model.vendor_claims()]
+    return [VendorKpiRow(**vars(row)) for row in vendor_kpis(await uow.read_model.units_shipped_per_vendor(),
+                                                              claims)]
+
+
+@router.get("/kpis/vendors", response_model=list[VendorKpiRow],
+            responses={403: {"description": "Not a role that may see money (as the money KPIs)"}})
+async def get_vendor_kpis(uow: UnitOfWork, by: Staff):
+    """Supplier defect rate and recovery rate per vendor (and currency of its claims), over everything seen;
+    shipped units count for a SKU's current vendor."""
+    return await supplier_kpis(uow, by)
+
+
 @router.get("/kpis/{name}", response_model=KpiResult, responses={200: {"content": {"text/csv": {}}}})
-async def get_kpi(name: Annotated[str, Path(max_length=64)], uow: UnitOfWork, by: Staff,
+async def get_kpi(name: Annotated[str, Path(max_length=64)], uow: UnitOfWork, by: Staff, slas: Slas,
                   start: Annotated[datetime | None, Query(alias="from", description="Default: 7 days before")] = None,
                   end: Annotated[datetime | None, Query(alias="to", description="Default: now")] = None,
                   grain: Literal["hour", "day", "week", "month"] = "day", channel: Name | None = None,
@@ -144,7 +183,7 @@ async def get_kpi(name: Annotated[str, Path(max_length=64)], uow: UnitOfWork, by
                   format: Literal["json", "csv"] = "json"):
     """One KPI per period (or now, for positions), filtered as it allows; `format=csv` for a spreadsheet."""
     result = await compute_kpi(uow, by, name, start, end, grain, {
-        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, breakdown)
+        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, breakdown, slas=slas)
     return as_csv(result) if format == "csv" else result
 
 
@@ -167,6 +206,10 @@ class InboxItem(BaseModel):
     age_s: int
     due_at: datetime
     breached: bool
+    escalated: bool = Field(description="Older than its queue's escalation age (supervisor queues only)")
+    escalated_at: datetime | None = Field(description="When it passed that age; it stays once recorded")
+    sla_seconds: int | None = Field(description="Its queue's escalation age; null: the queue does not escalate")
+    age_seconds: int
     order_id: str | None
     rma_id: str | None
     node: str | None
@@ -184,25 +227,29 @@ class InboxPage(BaseModel):
     counts: dict[str, int] = Field(description="Open items per kind the caller sees (whatever the filters)")
 
 
-def inbox_item(row: dict[str, Any], at: datetime) -> InboxItem:
+def inbox_item(row: dict[str, Any], at: datetime, slas: dict[str, timedelta]) -> InboxItem:
     kind = KINDS[row["kind"]]
+    escalated = escalation(kind.name, row["since"], row["escalated_at"], at, slas)
     return InboxItem(**{key: row[key] for key in ("item_id", "kind", "summary", "since", "order_id", "rma_id", "node",
                                                   "channel", "sku", "reference")},
                      title=kind.title, owner_role=kind.owner_role,
-                     **ageing(row["since"], row["visible_from"], kind.sla, at),
+                     # an escalating queue is due at its configured age
+                     **ageing(row["since"], row["visible_from"], slas.get(kind.name, kind.sla), at),
+                     **vars(escalated),
                      actions=[ActionView(name=a.name, label=a.label, bulk=a.bulk) for a in kind.actions])
 
 
-async def inbox_page(uow: ControlUnitOfWork, principal: Principal, *, kind: str | None, node: str | None,
-                     channel: str | None, min_age_hours: float | None, page: int, page_size: int) -> InboxPage:
+async def inbox_page(uow: ControlUnitOfWork, principal: Principal, slas: dict[str, timedelta], *, kind: str | None,
+                     node: str | None, channel: str | None, min_age_hours: float | None, escalated: bool | None,
+                     page: int, page_size: int) -> InboxPage:
     kinds = kinds_for(principal.roles)
     if kind is not None and kind not in KINDS:
         raise HTTPException(422, f"kind: one of {', '.join(KINDS)}")
     at = now()
     found = await uow.read_model.inbox(kinds, at, kind=kind, node=node, channel=channel,
-                                       min_age_s=int(min_age_hours * 3600) if min_age_hours else None, page=page,
-                                       page_size=page_size)
-    return InboxPage(items=[inbox_item(row, at) for row in found.items], total=found.total, page=page,
+                                       min_age_s=int(min_age_hours * 3600) if min_age_hours else None,
+                                       escalated=escalated, slas=slas, page=page, page_size=page_size)
+    return InboxPage(items=[inbox_item(row, at, slas) for row in found.items], total=found.total, page=page,
                      page_size=page_size, counts=await uow.read_model.open_counts(kinds, at))
 
 
@@ -211,13 +258,15 @@ PageSize = Annotated[int, Query(ge=1, le=100)]
 
 
 @router.get("/inbox", response_model=InboxPage)
-async def get_inbox(uow: UnitOfWork, by: Staff, kind: Name | None = None, node: Name | None = None,
+async def get_inbox(uow: UnitOfWork, by: Staff, slas: Slas, kind: Name | None = None, node: Name | None = None,
                     channel: Name | None = None,
-                    min_age_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None, page: Page = 1,
-                    page_size: PageSize = 50):
+                    min_age_hours: Annotated[float | None, Query(ge=0, le=24 * 3650)] = None,
+                    escalated: Annotated[bool | None, Query(description="true: only escalated items; false: "
+                                                                        "only the others")] = None,
+                    page: Page = 1, page_size: PageSize = 50):
     """Open items of the kinds the caller's roles own (supervisors, auditors, admins: all), oldest first."""
-    return await inbox_page(uow, by, kind=kind, node=node, channel=channel, min_age_hours=min_age_hours, page=page,
-                            page_size=page_size)
+    return await inbox_page(uow, by, slas, kind=kind, node=node, channel=channel, min_age_hours=min_age_hours,
+                            escalated=escalated, page=page, page_size=page_size)
 
 
 class ActionRequest(Document):

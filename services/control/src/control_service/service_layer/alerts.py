@@ -25,7 +25,8 @@ async def evaluate_alerts(uow: ControlUnitOfWork, settings: ControlSettings) -> 
     for by in ("sku", "reason"):
         firing += rules.return_rate_alerts(await read.kpi("return_rate", window, {}, now, by=by), by,
                                            settings.return_rate_spike, settings.return_rate_min_units)
-    firing += rules.backlog_alerts(await read.kpi("backlog_ageing", window, {}, now))
+    firing += rules.backlog_alerts(await read.kpi("backlog_ageing", window, {}, now,
+                                                  slas=settings.escalation_slas()))
     firing += rules.carrier_alerts(await read.carrier_late_shares(settings.demand_window_days, now),
                                    settings.carrier_delay_share)
     firing += rules.declined_refund_alerts((await read.open_counts(["refund_failed"], now)).get("refund_failed", 0))
