@@ -12,7 +12,7 @@ from returns_service.settings import ReturnsSettings
 
 PUBLISHES = (
     *contracts_on(RETURNS_EVENTS, "ReturnAuthorized", "ReturnRefused", "ReturnStatusChanged",
-                  "ReturnDispositionDecided", "RefundApproved"),
+                  "ReturnDispositionDecided", "RefundApproved", "SkuVendorAssigned", "VendorClaimChanged"),
     *contracts_on(CHANNEL_ORDERS, "ChannelOrder"),  # an exchange's replacement order, placed like a channel's
 )
 

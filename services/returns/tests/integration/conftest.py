@@ -29,10 +29,12 @@ async def returns(settings_for):
 
 
 async def sold_and_delivered(returns, order_id: str, lines, *, categories=None, final_sale=(), serials=None,
-                             delivered_at=None) -> None:
-    """What the order service and the warehouse would have published: placed, shipped from BER1, delivered."""
+                             delivered_at=None, tax: str = "0.00") -> None:
+    """What the order service and the warehouse would have published: placed (paid by card, shipping 4.99, the
+    tax given), shipped from BER1, delivered."""
     settings = returns.settings
     placed = order_placed(order_id, lines)
+    placed.payload["tax"] = tax
     for line in placed.payload["lines"]:
         line["category"] = (categories or {}).get(line["line_id"], "apparel")
         line["final_sale"] = line["line_id"] in final_sale

@@ -9,7 +9,7 @@ import pytest
 
 from ecomops_common.auth import CONNECTOR, CUSTOMER_SERVICE, Principal
 from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS
-from ecomops_common.contracts.finance import RefundIssued
+from ecomops_common.contracts.finance import RefundIssued, UnitCostChanged
 from ecomops_common.contracts.orders import OrderPlaced
 from ecomops_common.contracts.returns import ReturnRequest
 from ecomops_common.contracts.warehouse import (
@@ -27,11 +27,13 @@ from ecomops_common.testing.samples import order_placed
 from returns_service.adapters.fakes import FakeReturnsUnitOfWork
 from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.rma import RmaStatus, SettlementStatus, WriteOff
-from returns_service.service_layer import rules
+from returns_service.domain.vendor_claims import ClaimRule
+from returns_service.service_layer import rules, vendor_claims
 from returns_service.service_layer.handling import decide, decide_write_off, follow_finance, inspect_at_bench
 from returns_service.service_layer.handling import follow_warehouse as follow_warehouse_with
 from returns_service.service_layer.intake import follow_orders, request_returns, take_channel_returns
 
+D = Decimal
 NOW = datetime.now(UTC)
 DELIVERED = NOW - timedelta(days=3)
 WRITE_OFF_APPROVAL_VALUE = Decimal(15)  # a shirt is 10.00: two scrapped at once wait for a supervisor
@@ -355,3 +357,116 @@ def test_an_rma_stored_before_write_off_approvals_still_loads():
                    "serial_mismatch": False, "missing_accessories": [], "inspector": "op-3"}]}
     [inspection] = RMA_DOCUMENT.validate_python(stored).inspections
     assert (inspection.id, inspection.write_off, inspection.inspector) == ("", None, "op-3")
+
+
+async def sold_with_tax(uow: FakeReturnsUnitOfWork, category: str = "apparel", tax: str = "2.00") -> None:
+    """Two shirts at 10.00 with shipping 4.99 and tax `tax`, paid by card, shipped and delivered."""
+    placed = order_placed("o-1", [("1", "SHIRT", 2)]).payload
+    placed["lines"][0]["category"] = category
+    await follow_orders(uow, received(OrderPlaced.model_validate({**placed, "tax": tax})))
+    await follow_warehouse(uow, [FakeDelivery(ShipmentDispatched(
+        order_id="o-1", node="BER1", tracking_number="TRK1", shipped_at=DELIVERED,
+        lines=[ShippedLine(line_id="1", sku="SHIRT", quantity=2)]))])
+
+
+def asked(reason: str = "changed_mind", quantity: int = 1, **more) -> ReturnRequest:
+    return ReturnRequest(channel="web-eu", request_id=more.pop("request_id", "req-1"), order_id="o-1", reason=reason,
+                         lines=[{"sku": "SHIRT", "quantity": quantity}], **more)
+
+
+async def received_and_inspected(uow: FakeReturnsUnitOfWork, request: ReturnRequest, condition: str = "new") -> str:
+    [outcome] = await request_returns(uow, [request], "WH1")
+    assert outcome.created, outcome.refusals
+    units = request.lines[0].quantity
+    await follow_warehouse(uow, received(warehouse(outcome.rma_id, "received", units, condition=condition),
+                                         warehouse(outcome.rma_id, "inspected", units, condition=condition,
+                                                   inspector="op-3")))
+    return outcome.rma_id
+
+
+async def test_a_refund_gives_back_the_orders_tax_pro_rata_and_is_paid_the_original_way():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow)
+    await received_and_inspected(uow, asked())
+    [refund] = uow.events("RefundApproved")
+    # 10.00 of 20.00 goods and 4.99 shipping: 2.00 × 10 / 24.99 = 0.80 (the shipping share stays: changed mind)
+    assert (refund.payload["amount"], refund.payload["tax"], refund.payload["method"]) == (
+        "10.80", "0.80", "original_payment")
+    assert [(c["kind"], c["amount"]) for c in refund.payload["breakdown"]] == [("goods", "10.00"), ("tax", "0.80")]
+
+
+async def test_store_credit_is_refused_where_the_channel_policy_does_not_offer_it():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow)
+    await rules.put_rule(uow, rules.REFUND_POLICY, "web-eu", {"store_credit_reasons": ["defective"]}, "admin")
+    [outcome] = await request_returns(uow, [asked(resolution="store_credit")], "WH1")
+    assert [(r.rule, r.field) for r in outcome.refusals] == [("store_credit_not_offered", "resolution")]
+    [outcome] = await request_returns(uow, [asked(resolution="exchange", refund_method="bank_transfer")], "WH1")
+    assert [(r.rule, r.field) for r in outcome.refusals] == [("refund_method_not_applicable", "refund_method")]
+    assert not uow.returns.saved
+
+    rma_id = await received_and_inspected(uow, asked("defective", resolution="store_credit"), "damaged")
+    [refund] = uow.events("RefundApproved")
+    assert (refund.payload["method"], refund.payload["approved_by"]) == ("store_credit", "policy")
+    issued = RefundIssued(refund_id=refund.payload["refund_id"], rma_id=rma_id, order_id="o-1",
+                          amount=refund.payload["amount"], currency="EUR", issued_at=NOW)
+    await follow_finance(uow, received(issued, issued))  # finance issues the credit once: refunded once
+    assert statuses(uow).count("refunded") == 1
+
+
+async def test_a_refund_to_another_method_waits_for_a_refund_approver():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow, tax="0.00")
+    rma_id = await received_and_inspected(uow, asked(refund_method="bank_transfer"))
+    [settlement] = uow.returns.saved[rma_id].settlements
+    assert (settlement.status, settlement.risk_signals) == (SettlementStatus.pending_approval,
+                                                            ["different_refund_method"])
+    assert not uow.events("RefundApproved")
+    await decide(uow, rma_id, settlement.id, "sup:ana", True, "customer's card expired")
+    [refund] = uow.events("RefundApproved")
+    assert (refund.payload["method"], refund.payload["approved_by"], refund.payload["tax"]) == (
+        "bank_transfer", "sup:ana", "0")
+    # The order's own method is no other method.
+    own = await received_and_inspected(uow, asked(refund_method="card", request_id="req-2"))
+    assert uow.returns.saved[own].settlements[0].method == "original_payment"
+
+
+async def test_a_hazardous_category_is_quarantined_and_said_so():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow, category="batteries")
+    await received_and_inspected(uow, asked())  # grade A: the table would restock it
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert (decided.payload["disposition"], decided.payload["rule_id"], decided.payload["hazardous"],
+            decided.payload["category"]) == ("quarantine", "hazardous-category", True, "batteries")
+    await rules.put_rule(uow, rules.HAZARDOUS, rules.TABLE_KEY, {"categories": []}, "admin")
+    await received_and_inspected(uow, asked(request_id="req-2"))
+    assert [e.payload["disposition"] for e in uow.events("ReturnDispositionDecided")] == ["quarantine", "restock"]
+
+
+async def test_defective_units_accumulate_into_the_vendors_one_draft_and_the_claim_goes_to_credit():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow)
+    await vendor_claims.assign_vendor(uow, "SHIRT", "acme", "AC-1", "sup:sam")
+    [assigned] = uow.events("SkuVendorAssigned")
+    assert (assigned.payload["vendor_id"], assigned.payload["assigned_by"]) == ("acme", "sup:sam")
+    cost = UnitCostChanged(sku="SHIRT", amount="4.00", currency="EUR", at=NOW)
+    await vendor_claims.record_unit_costs(uow, received(cost, cost.model_copy(update={"amount": D("3"),
+                                                                                     "at": DELIVERED})))
+    first = await received_and_inspected(uow, asked("defective", photos=["ph-1"]), "damaged")  # grade C
+    await received_and_inspected(uow, asked("changed_mind", request_id="req-2"), "damaged")  # not claimed
+    [(claim_id, claim)] = uow.returns.saved_claims.items()
+    assert [(line.rma_id, line.grade, line.unit_cost, line.photos) for line in claim.lines] == [
+        (first, "C", D("4.00"), ("ph-1",))]  # the newer cost, not the late older one
+    [rma] = [r for r in uow.returns.saved.values() if r.id == first]
+    await vendor_claims.claim_defects(uow, [(rma, rma.inspections[0])], ClaimRule(), NOW)  # the same inspection
+    assert len(uow.returns.saved_claims[claim_id].lines) == 1
+
+    await vendor_claims.submit(uow, claim_id, "sup:sam", None)
+    await vendor_claims.record_vendor_response(uow, claim_id, "accepted", None, None, "clerk:bo")
+    await vendor_claims.record_credit(uow, claim_id, D("4.00"), "CN-1", "clerk:bo")
+    changes = uow.events("VendorClaimChanged")
+    assert [(e.payload["status"], e.payload["actor"]) for e in changes] == [
+        ("draft", "op-3"), ("submitted", "sup:sam"), ("accepted", "clerk:bo"), ("credited", "clerk:bo")]
+    assert (changes[-1].payload["claimed_amount"], changes[-1].payload["credited_amount"]) == ("4.00", "4.00")
+    with pytest.raises(NotFound):
+        await vendor_claims.submit(uow, "VC-404", "sup:sam", None)

@@ -4,7 +4,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from returns_service.domain.dispositions import DEFAULT_TABLE, DispositionRule, DispositionTable
+from returns_service.domain.dispositions import (
+    DEFAULT_HAZARDOUS,
+    DEFAULT_TABLE,
+    HAZARDOUS_RULE,
+    DispositionRule,
+    DispositionTable,
+    HazardousCategories,
+    decide_disposition,
+)
 from returns_service.domain.policy import RequestedLine, ReturnPolicy, ShippedLine, check_request, return_node
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
@@ -75,3 +83,13 @@ def test_a_rule_table_is_validated_field_by_field():
         ("rules.1.reasons", "unknown reason code 'whim'"),
         ("rules.1", "the last rule must match everything (no categories, grades or reasons)"),
     ]
+
+
+def test_a_hazardous_category_goes_to_quarantine_whatever_the_table_says():
+    table = DispositionTable((DispositionRule("restock-everything", "restock"),))
+    assert decide_disposition(table, {"batteries"}, "batteries", "A", "changed_mind") == (
+        "quarantine", HAZARDOUS_RULE)
+    assert decide_disposition(table, {"batteries"}, "apparel", "A", "changed_mind") == (
+        "restock", "restock-everything")
+    assert "batteries" in DEFAULT_HAZARDOUS.categories
+    assert [p.field for p in HazardousCategories(frozenset({""})).validate()] == ["categories"]

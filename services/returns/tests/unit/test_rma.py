@@ -93,3 +93,13 @@ def test_cycle_times_summarise_many_rmas_per_stage():
     timelines = [[Stage("authorized", T0, "p"), Stage("received", T0 + timedelta(hours=h), "w")] for h in (1, 2, 3)]
     assert cycle_time_summary([*timelines, [Stage("authorized", T0, "p")]]) == {
         "received": {"count": 3, "median_s": 7200.0, "p90_s": 10800.0}}
+
+
+def test_an_inspected_unit_of_a_hazardous_category_is_forced_to_quarantine(rma):
+    rma.lines[0].category = "batteries"
+    rma.receive(rma.lines[0].sku, 1, "new", T0, "dev9")
+    inspection = rma.inspect(rma.lines[0].sku, 1, "A", DEFAULT_TABLE, T0, "inspector:ola",
+                             hazardous_categories={"batteries"}, notes="swollen cell")
+    assert (inspection.disposition, inspection.rule_id, inspection.hazardous, inspection.notes) == (
+        "quarantine", "hazardous-category", True, "swollen cell")
+    assert rma.lines[0].dispositions == {"quarantine": 1}

@@ -10,9 +10,10 @@ from typing import Any
 from ecomops_common.testing.fakes import FakeUnitOfWork
 from returns_service.domain.policy import ShippedLine
 from returns_service.domain.rma import Rma, Stage
+from returns_service.domain.vendor_claims import DRAFT, UnitCost, VendorClaim
 
-ORDER_COLUMNS = ("channel", "external_order_id", "customer_id", "currency", "shipping_fee", "goods", "placed_at",
-                 "delivered_at", "document")
+ORDER_COLUMNS = ("channel", "external_order_id", "customer_id", "currency", "shipping_fee", "tax", "goods",
+                 "placed_at", "delivered_at", "document")
 LINE_DEFAULTS = {"category": None, "final_sale": False, "quantity": 0, "unit_price": None, "shipped": 0,
                  "node": None, "serials": (), "requested": 0}
 
@@ -25,6 +26,9 @@ class FakeReturns:
         self.saved: dict[str, Rma] = {}
         self.audit: list[Stage] = []
         self.stored_rules: dict[str, dict[str, dict[str, Any]]] = {}
+        self.vendors: dict[str, dict[str, Any]] = {}
+        self.costs: dict[str, dict[str, Any]] = {}
+        self.saved_claims: dict[str, VendorClaim] = {}
         self._timeline_saved: dict[str, int] = {}
 
     def _order(self, order_id: str) -> dict[str, Any]:
@@ -102,6 +106,42 @@ class FakeReturns:
     async def put_rule(self, kind: str, key: str, document: dict[str, Any], actor: str, at: datetime) -> None:
         self.stored_rules.setdefault(kind, {})[key] = {"kind": kind, "key": key, "document": copy.deepcopy(document),
                                                        "updated_by": actor, "updated_at": at}
+
+    async def assign_vendor(self, sku: str, vendor_id: str, vendor_sku: str | None, actor: str, at: datetime) -> None:
+        self.vendors[sku] = {"sku": sku, "vendor_id": vendor_id, "vendor_sku": vendor_sku, "assigned_by": actor,
+                             "assigned_at": at}
+
+    async def sku_vendors(self, skus: Iterable[str] | None = None, vendor_id: str | None = None,
+                          limit: int = 1000) -> dict[str, dict[str, Any]]:
+        wanted = set(skus) if skus is not None else None
+        return {sku: dict(row) for sku, row in sorted(self.vendors.items())
+                if (wanted is None or sku in wanted) and vendor_id in (None, row["vendor_id"])}
+
+    async def put_unit_costs(self, costs: list[dict[str, Any]]) -> None:
+        for row in costs:
+            if row["sku"] not in self.costs or row["at"] >= self.costs[row["sku"]]["at"]:
+                self.costs[row["sku"]] = dict(row)
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, UnitCost]:
+        return {sku: UnitCost(self.costs[sku]["amount"], self.costs[sku]["currency"])
+                for sku in set(skus) if sku in self.costs}
+
+    async def draft_claim(self, vendor_id: str, new: VendorClaim) -> VendorClaim:
+        draft = next((claim for claim in self.saved_claims.values()
+                      if claim.vendor_id == vendor_id and claim.status == DRAFT), None)
+        if draft is None:
+            self.saved_claims[new.id] = draft = copy.deepcopy(new)
+        return copy.deepcopy(draft)
+
+    async def claim(self, claim_id: str, *, lock: bool = True) -> VendorClaim | None:
+        return copy.deepcopy(self.saved_claims.get(claim_id))
+
+    async def claims(self, vendor_id: str | None, status: str | None, limit: int) -> list[VendorClaim]:
+        return [copy.deepcopy(claim) for claim in self.saved_claims.values()
+                if vendor_id in (None, claim.vendor_id) and status in (None, claim.status)][:limit]
+
+    async def save_claim(self, claim: VendorClaim, at: datetime) -> None:
+        self.saved_claims[claim.id] = copy.deepcopy(claim)
 
 
 class FakeReturnsUnitOfWork(FakeUnitOfWork):

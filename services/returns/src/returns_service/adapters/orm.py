@@ -4,7 +4,7 @@ by; every step of its timeline is also appended to rma_audit, which is never upd
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, Numeric, String, Text, false
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, Numeric, String, Text, false, text
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -25,6 +25,7 @@ class SalesOrderRecord(SQLModel, table=True):
     customer_id: str | None = Field(default=None, sa_column=Column(String(128)))
     currency: str | None = Field(default=None, sa_column=Column(String(3)))
     shipping_fee: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    tax: Decimal | None = Field(default=None, sa_column=Column(MONEY), description="Sales tax, refunded pro rata")
     goods: Decimal | None = Field(default=None, sa_column=Column(MONEY), description="Sum of the lines")
     placed_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
     delivered_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
@@ -110,5 +111,46 @@ class ReturnRuleRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class SkuVendorRecord(SQLModel, table=True):
+    """Who supplies a SKU, for vendor claims."""
+
+    __tablename__ = "sku_vendors"
+    __table_args__ = (Index("ix_sku_vendors_vendor", "vendor_id", "sku"),)
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    vendor_id: str = Field(sa_column=Column(String(64), nullable=False))
+    vendor_sku: str | None = Field(default=None, sa_column=Column(String(64)))
+    assigned_by: str = Field(sa_column=Column(String(128), nullable=False))
+    assigned_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class UnitCostRecord(SQLModel, table=True):
+    """A SKU's latest unit cost from finance (UnitCostChanged): what a vendor claim asks back per unit."""
+
+    __tablename__ = "claim_unit_costs"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False), description="As of finance's change")
+
+
+class VendorClaimRecord(SQLModel, table=True):
+    """A vendor claim, stored whole as a JSON document (its lines and timeline) beside the columns it is listed by;
+    at most one draft per vendor, the one defective returns accumulate into."""
+
+    __tablename__ = "vendor_claims"
+    __table_args__ = (Index("ix_vendor_claims_vendor", "vendor_id", "status"),
+                      Index("ux_vendor_claims_draft", "vendor_id", unique=True,
+                            postgresql_where=text("status = 'draft'"), sqlite_where=text("status = 'draft'")))
+
+    id: str = Field(sa_column=Column(String(64), primary_key=True))
+    vendor_id: str = Field(sa_column=Column(String(64), nullable=False))
+    status: str = Field(sa_column=Column(String(24), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    document: str = Field(sa_column=Column(Text, nullable=False))
+
+
 TABLES = [model.__table__ for model in (SalesOrderRecord, SalesOrderLineRecord, ReturnRequestRecord, RmaRecord,
-                                        RmaAuditRecord, ReturnRuleRecord)]
+                                        RmaAuditRecord, ReturnRuleRecord, SkuVendorRecord, UnitCostRecord,
+                                        VendorClaimRecord)]

@@ -1,5 +1,6 @@
 """Returns persistence: the order view, return requests, RMAs (a JSON document each, locked while changed), the
-append-only audit and rules."""
+append-only audit, rules, SKUs' vendors, unit costs and vendor claims (a JSON document each, locked while
+changed)."""
 
 import json
 from collections.abc import Iterable, Mapping
@@ -17,9 +18,13 @@ from returns_service.adapters.orm import (
     RmaRecord,
     SalesOrderLineRecord,
     SalesOrderRecord,
+    SkuVendorRecord,
+    UnitCostRecord,
+    VendorClaimRecord,
 )
 from returns_service.domain.policy import ShippedLine
 from returns_service.domain.rma import Rma, RmaStatus, SettlementStatus, Stage
+from returns_service.domain.vendor_claims import DRAFT, UnitCost, VendorClaim
 
 _orders = SalesOrderRecord.__table__
 _lines = SalesOrderLineRecord.__table__
@@ -27,7 +32,11 @@ _requests = ReturnRequestRecord.__table__
 _rmas = RmaRecord.__table__
 _audit = RmaAuditRecord.__table__
 _rules = ReturnRuleRecord.__table__
+_vendors = SkuVendorRecord.__table__
+_costs = UnitCostRecord.__table__
+_claims = VendorClaimRecord.__table__
 RMA_DOCUMENT = TypeAdapter(Rma)
+CLAIM_DOCUMENT = TypeAdapter(VendorClaim)
 
 
 class ReturnsRepository(SqlRepository):
@@ -182,3 +191,70 @@ class ReturnsRepository(SqlRepository):
         await self.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_={
             "document": statement.excluded.document, "updated_by": actor, "updated_at": at}))
 
+    # --- vendors, unit costs and vendor claims ------------------------------------------------------------
+
+    async def assign_vendor(self, sku: str, vendor_id: str, vendor_sku: str | None, actor: str, at: datetime) -> None:
+        row = {"sku": sku, "vendor_id": vendor_id, "vendor_sku": vendor_sku, "assigned_by": actor, "assigned_at": at}
+        statement = self.dialect.insert(_vendors).values(row)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in row if name != "sku"}))
+
+    async def sku_vendors(self, skus: Iterable[str] | None = None, vendor_id: str | None = None,
+                          limit: int = 1000) -> dict[str, dict[str, Any]]:
+        """Per SKU its vendor row; of the SKUs given, or every SKU (of one vendor), in SKU order."""
+        query = select(_vendors).order_by(_vendors.c.sku).limit(limit)
+        if skus is not None:
+            query = query.where(_vendors.c.sku.in_(sorted(set(skus))))
+        if vendor_id is not None:
+            query = query.where(_vendors.c.vendor_id == vendor_id)
+        return {row["sku"]: dict(row) for row in (await self.session.execute(query)).mappings()}
+
+    async def put_unit_costs(self, costs: list[dict[str, Any]]) -> None:
+        """sku, amount, currency, at per cost; an older change than the one stored changes nothing."""
+        statement = self.dialect.insert(_costs)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in ("amount", "currency", "at")},
+            where=statement.excluded.at >= _costs.c.at), costs)
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, UnitCost]:
+        rows = await self.session.execute(select(_costs.c.sku, _costs.c.amount, _costs.c.currency)
+                                          .where(_costs.c.sku.in_(sorted(set(skus)))))
+        return {sku: UnitCost(amount, currency) for sku, amount, currency in rows}
+
+    async def draft_claim(self, vendor_id: str, new: VendorClaim) -> VendorClaim:
+        """The vendor's draft claim, locked; `new` stored first when the vendor has none (the partial unique index
+        keeps it to one draft even when two transactions open one at once)."""
+        insert = self.dialect.insert(_claims).values(self._claim_row(new, new.timeline[0].at)).on_conflict_do_nothing(
+            index_elements=["vendor_id"], index_where=_claims.c.status == DRAFT)
+        locked = select(_claims.c.document).where(_claims.c.vendor_id == vendor_id, _claims.c.status == DRAFT)
+        # Twice at most: a draft submitted while this waited for its lock is no draft any more, and then the
+        # second insert opens the next one.
+        for _ in range(2):
+            await self.session.execute(insert)
+            if (document := (await self.session.execute(locked.with_for_update())).scalar()) is not None:
+                return CLAIM_DOCUMENT.validate_json(document)
+        raise RuntimeError(f"no draft claim for vendor {vendor_id}")
+
+    async def claim(self, claim_id: str, *, lock: bool = True) -> VendorClaim | None:
+        query = select(_claims.c.document).where(_claims.c.id == claim_id)
+        document = (await self.session.execute(query.with_for_update() if lock else query)).scalar()
+        return CLAIM_DOCUMENT.validate_json(document) if document else None
+
+    async def claims(self, vendor_id: str | None, status: str | None, limit: int) -> list[VendorClaim]:
+        """Newest change first."""
+        query = select(_claims.c.document).order_by(_claims.c.updated_at.desc(), _claims.c.id).limit(limit)
+        if vendor_id is not None:
+            query = query.where(_claims.c.vendor_id == vendor_id)
+        if status is not None:
+            query = query.where(_claims.c.status == status)
+        return [CLAIM_DOCUMENT.validate_json(document) for (document,) in await self.session.execute(query)]
+
+    async def save_claim(self, claim: VendorClaim, at: datetime) -> None:
+        row = self._claim_row(claim, at)
+        await self.session.execute(update(_claims).where(_claims.c.id == claim.id).values(
+            status=row["status"], updated_at=at, document=row["document"]))
+
+    @staticmethod
+    def _claim_row(claim: VendorClaim, at: datetime) -> dict[str, Any]:
+        return {"id": claim.id, "vendor_id": claim.vendor_id, "status": claim.status, "updated_at": at,
+                "document": CLAIM_DOCUMENT.dump_json(claim).decode()}

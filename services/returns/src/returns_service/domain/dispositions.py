@@ -76,3 +76,28 @@ DEFAULT_TABLE = DispositionTable((
     DispositionRule("unsalvageable-scrap", "scrap", grades=frozenset({"D"})),
     DispositionRule("otherwise-quarantine", "quarantine"),
 ))
+
+
+HAZARDOUS_RULE = "hazardous-category"  # the rule_id of a disposition forced by a hazardous category
+
+
+@dataclass(frozen=True)
+class HazardousCategories:
+    """Hazardous or regulated product categories (batteries, aerosols, ...): their returned units always go to
+    quarantine, whatever the disposition table says, and leave it only by a QA decision."""
+
+    categories: frozenset[str] = frozenset()
+
+    def validate(self) -> list[FieldProblem]:
+        return [FieldProblem("categories", "category names must not be empty")] if "" in self.categories else []
+
+
+DEFAULT_HAZARDOUS = HazardousCategories(frozenset({"batteries", "aerosols", "chemicals"}))
+
+
+def decide_disposition(table: DispositionTable, hazardous: Collection[str], category: str, grade: str,
+                       reason: str) -> Decision:
+    """Quarantine for a hazardous category (rule HAZARDOUS_RULE), else the table's first matching rule."""
+    if category in hazardous:
+        return Decision("quarantine", HAZARDOUS_RULE)
+    return table.decide(category, grade, reason)

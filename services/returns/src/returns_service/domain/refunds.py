@@ -11,7 +11,7 @@ from decimal import ROUND_DOWN, Decimal
 from ecomops_common.errors import FieldProblem, Forbidden
 from ecomops_common.money import to_minor_unit
 from returns_service.domain.dispositions import GRADES
-from returns_service.domain.policy import STANDARD_REASONS
+from returns_service.domain.policy import STANDARD_REASONS, Refusal
 
 # The retailer's fault: no restocking fee, and the shipping fee is refunded when the policy says so.
 RETAILER_FAULT_REASONS = frozenset({"damaged_in_transit", "defective", "wrong_item"})
@@ -25,10 +25,12 @@ REFUND_STAGES = ("authorized", "received", "inspected")  # in the order an RMA r
 _FIRST_STAGE = {"instant": "authorized", "on_receipt": "received", "after_inspection": "inspected"}
 
 RISK_SIGNALS = ("amount_above_threshold", "serial_mismatch", "empty_box", "frequent_returner",
-                "grade_worse_than_reason")
+                "grade_worse_than_reason", "different_refund_method")
 SEGREGATION_OF_DUTIES = "segregation_of_duties"  # the reason of a decision refused to its own inspector or requester
 
-# Currencies whose minor unit is not the cent (ISO 4217); any other currency has 2 decimals.
+# How a refund is paid (RefundApproved.method): back to the order's payment, or as store credit; any other
+# method (e.g. bank_transfer) is the customer's request and needs a refund approver.
+ORIGINAL_PAYMENT, STORE_CREDIT = "original_payment", "store_credit"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,11 @@ class RefundPolicy:
     approval_threshold: Decimal = Decimal(250)
     # More earlier returns than this within 90 days sends the refund to a supervisor.
     max_returns_90d: int = 5
+    # The reasons store credit is offered for; None: every reason, empty: none.
+    store_credit_reasons: frozenset[str] | None = None
+
+    def offers_store_credit(self, reason: str) -> bool:
+        return self.store_credit_reasons is None or reason in self.store_credit_reasons
 
     def validate(self) -> list[FieldProblem]:
         """Every broken rule at once (empty when valid)."""
@@ -69,6 +76,9 @@ class RefundPolicy:
         if isinstance(self.max_returns_90d, bool) or not isinstance(self.max_returns_90d, int) \
                 or self.max_returns_90d < 0:
             errors.append(FieldProblem("max_returns_90d", "must be an integer >= 0"))
+        for reason in sorted(self.store_credit_reasons or ()):
+            if reason not in STANDARD_REASONS:
+                errors.append(FieldProblem("store_credit_reasons", f"unknown reason code {reason!r}"))
         return errors
 
 
@@ -91,19 +101,26 @@ class RefundLine:
     quantity: int  # units refunded now
     grades: Mapping[str, int] = field(default_factory=dict)  # grade -> units; the rest are not inspected yet
     shipping_share: Decimal = Decimal(0)  # the returned units' share of the order's shipping fee
-    # Paid for the whole line, goods and shipping share; None: unit_price × quantity + shipping_share.
+    # Paid for the whole line, goods, shipping share and tax; None: unit_price × quantity + shipping_share and
+    # their tax (tax_paid, else at tax_rate).
     paid: Decimal | None = None
     already_refunded: Decimal = Decimal(0)  # earlier refunds on this line
     # A partial refund agreed with the customer (e.g. keeps a flawed item) instead of the goods less fees.
     partial_amount: Decimal | None = None
+    # The order's sales tax per unit of goods and shipping it sold (order_tax_rate); 0: no tax.
+    tax_rate: Decimal = Decimal(0)
+    # The line's tax (part of paid) and what earlier refunds gave back of it: a refund's tax never exceeds the
+    # rest, so rounding each refund's tax up never gives back more than the sale took. None: no limit.
+    tax_paid: Decimal | None = None
+    tax_refunded: Decimal = Decimal(0)
 
     def __post_init__(self) -> None:
         if isinstance(self.quantity, bool) or not isinstance(self.quantity, int) or self.quantity <= 0:
             raise ValueError(f"quantity must be a positive integer, got {self.quantity!r}")
-        for name in ("unit_price", "shipping_share", "already_refunded"):
+        for name in ("unit_price", "shipping_share", "already_refunded", "tax_rate", "tax_refunded"):
             if not _is_amount(getattr(self, name)):
                 raise ValueError(f"{name} must be a decimal amount >= 0, got {getattr(self, name)!r}")
-        for name in ("paid", "partial_amount"):
+        for name in ("paid", "partial_amount", "tax_paid"):
             if getattr(self, name) is not None and not _is_amount(getattr(self, name)):
                 raise ValueError(f"{name} must be a decimal amount >= 0 or None, got {getattr(self, name)!r}")
         if any(grade not in GRADES for grade in self.grades):
@@ -113,7 +130,10 @@ class RefundLine:
 
     @property
     def paid_total(self) -> Decimal:
-        return self.paid if self.paid is not None else self.unit_price * self.quantity + self.shipping_share
+        if self.paid is not None:
+            return self.paid
+        untaxed = self.unit_price * self.quantity + self.shipping_share
+        return untaxed + (self.tax_paid if self.tax_paid is not None else untaxed * self.tax_rate)
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,8 @@ class RefundQuote:
     amount: Decimal
     currency: str
     # (label, signed amount) in the order applied; they sum to amount. Labels: "<line>/goods",
-    # "<line>/partial_refund", "<line>/restocking_fee_<grade>", "<line>/shipping", "<line>/cap".
+    # "<line>/partial_refund", "<line>/restocking_fee_<grade>", "<line>/shipping", "<line>/tax", "<line>/cap"
+    # (a cap also takes its share off the tax: a second, negative "<line>/tax").
     breakdown: list[tuple[str, Decimal]]
     notes: list[str]  # why, for people: fees waived, units not inspected yet, caps
 
@@ -141,7 +162,7 @@ def quote_refund(policy: RefundPolicy, reason: str, lines: Sequence[RefundLine],
         # Rounded down: a cap rounded up could pay a fraction of a cent more than is left.
         left = max(Decimal(0), to_minor_unit(line.paid_total - line.already_refunded, currency, ROUND_DOWN))
         if subtotal > left:
-            entries.append((f"{line.line_id}/cap", left - subtotal))
+            entries += reduction(line.line_id, "cap", subtotal - left, subtotal, sum_of_kind(entries, "tax"), currency)
             notes.append(f"{line.line_id}: capped at {left} {currency}: paid {line.paid_total}, "
                          f"already refunded {line.already_refunded}")
         breakdown.extend(entries)
@@ -174,7 +195,41 @@ def _line_entries(policy: RefundPolicy, reason: str, line: RefundLine, currency:
             notes.append(f"{line.line_id}: {ungraded} unit(s) not inspected yet: no restocking fee")
     if reason in RETAILER_FAULT_REASONS and policy.refund_shipping and line.shipping_share:
         entries.append((f"{line.line_id}/shipping", to_minor_unit(line.shipping_share, currency)))
+    # The tax of what is refunded: goods (less fees) and, when refunded, their share of shipping.
+    tax = tax_on(sum((amount for _, amount in entries), Decimal(0)), line.tax_rate, currency)
+    if line.tax_paid is not None:
+        tax = max(Decimal(0), min(tax, line.tax_paid - line.tax_refunded))
+    if tax:
+        entries.append((f"{line.line_id}/tax", tax))
     return entries
+
+
+def reduction(line_id: str, kind: str, amount: Decimal, line_total: Decimal, line_tax: Decimal,
+              currency: str) -> list[tuple[str, Decimal]]:
+    """Entries taking `amount` off a line's refund of `line_total` (a cap, a smaller approved amount): the tax
+    in it is taken off pro rata, so the refund's tax stays the share of what is paid."""
+    tax = min(line_tax, to_minor_unit(amount * line_tax / line_total, currency)) if line_total > 0 else Decimal(0)
+    entries = [(f"{line_id}/{kind}", tax - amount)] if amount != tax else []
+    return entries + ([(f"{line_id}/tax", -tax)] if tax else [])
+
+
+def sum_of_kind(breakdown: Iterable[tuple[str, Decimal]], kind: str) -> Decimal:
+    """The sum of a breakdown's components of one kind (labels are `<line_id>/<kind>`), e.g. its tax."""
+    return sum((amount for label, amount in breakdown if label.rpartition("/")[2] == kind), Decimal(0))
+
+
+def order_tax_rate(tax: Decimal, goods: Decimal, shipping_fee: Decimal) -> Decimal:
+    """The order's sales tax per unit of what it sold (goods and shipping fee). The sale recognized the tax pro
+    rata to the goods with their shipping share, so a refund of goods g with that share gives back
+    tax × g / goods, and without the shipping share the tax of the goods alone."""
+    if tax <= 0 or goods + shipping_fee <= 0:
+        return Decimal(0)
+    return tax / (goods + shipping_fee)
+
+
+def tax_on(amount: Decimal, rate: Decimal, currency: str) -> Decimal:
+    """The tax of `amount` refunded at the order's rate, rounded to the minor unit like the shipping share."""
+    return to_minor_unit(amount * rate, currency) if amount > 0 and rate else Decimal(0)
 
 
 def shipping_share(shipping_fee: Decimal, goods: Decimal, order_goods: Decimal, currency: str) -> Decimal:
@@ -186,11 +241,12 @@ def shipping_share(shipping_fee: Decimal, goods: Decimal, order_goods: Decimal, 
 
 def risk_signals(policy: RefundPolicy, amount: Decimal, reason: str, *, grades: Iterable[str] = (),
                  conditions: Iterable[str] = (), serial_mismatch: bool = False,
-                 returns_in_90d: int = 0) -> list[str]:
+                 returns_in_90d: int = 0, different_method: bool = False) -> list[str]:
     """Why a supervisor should look before the refund goes out (empty: it may be approved automatically).
 
     grades are the inspection grades seen, conditions those the warehouse recorded at receipt, returns_in_90d
-    the customer's earlier returns within 90 days (this one not counted). Codes come in RISK_SIGNALS order.
+    the customer's earlier returns within 90 days (this one not counted), different_method a refund paid
+    otherwise than the order (money could go to someone else). Codes come in RISK_SIGNALS order.
     """
     found = set()
     if amount > policy.approval_threshold:
@@ -203,7 +259,31 @@ def risk_signals(policy: RefundPolicy, amount: Decimal, reason: str, *, grades: 
         found.add("frequent_returner")
     if reason in UNUSED_ITEM_REASONS and DAMAGED_GRADES & set(grades):
         found.add("grade_worse_than_reason")
+    if different_method:
+        found.add("different_refund_method")
     return [signal for signal in RISK_SIGNALS if signal in found]
+
+
+def check_settlement(policy: RefundPolicy, reason: str, resolution: str,
+                     refund_method: str | None) -> list[Refusal]:
+    """What the channel's refund policy refuses of how the customer asks to be settled (empty: nothing).
+    refund_method is a method other than the order's payment (see other_refund_method)."""
+    refusals = []
+    if resolution == STORE_CREDIT and not policy.offers_store_credit(reason):
+        refusals.append(Refusal("store_credit_not_offered", "resolution",
+                                f"store credit is not offered for {reason} returns on this channel"))
+    if refund_method == STORE_CREDIT:
+        refusals.append(Refusal("refund_method_not_applicable", "refund_method",
+                                "ask for store credit as the resolution, not as a refund method"))
+    elif refund_method is not None and resolution != "refund":
+        refusals.append(Refusal("refund_method_not_applicable", "refund_method",
+                                f"a {resolution} settlement is no refund: no refund method applies"))
+    return refusals
+
+
+def other_refund_method(asked: str | None, order_method: str | None) -> str | None:
+    """The method asked when it is not the order's own payment (None: the refund goes back the original way)."""
+    return None if asked in (None, ORIGINAL_PAYMENT, order_method) else asked
 
 
 def needs_approval(signals: Collection[str]) -> bool:

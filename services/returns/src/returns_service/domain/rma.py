@@ -2,15 +2,15 @@
 grade and the disposition rule that fired (a write-off above a value waits for a supervisor), and the timeline
 of every stage. Plain Python: no I/O."""
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
 from ecomops_common.errors import Conflict
-from returns_service.domain.dispositions import DISPOSITIONS, GRADES, DispositionTable
-from returns_service.domain.refunds import check_approver
+from returns_service.domain.dispositions import DISPOSITIONS, GRADES, DispositionTable, decide_disposition
+from returns_service.domain.refunds import ORIGINAL_PAYMENT, STORE_CREDIT, check_approver, sum_of_kind
 
 
 class RmaStatus(StrEnum):
@@ -81,6 +81,9 @@ class Inspection:
     write_off: WriteOff | None = None  # None: the disposition applied without approval
     decided_by: str | None = None
     decided_at: datetime | None = None
+    hazardous: bool = False  # of a hazardous category: forced to quarantine
+    notes: str | None = None  # the inspector's
+    serial: str | None = None  # found on the unit
 
 
 class SettlementStatus(StrEnum):
@@ -107,10 +110,20 @@ class Settlement:
     decided_by: str | None = None
     decided_at: datetime | None = None
     grades: dict[str, dict[str, int]] = field(default_factory=dict)  # line_id -> grade -> units, once inspected
+    method: str = ORIGINAL_PAYMENT  # a refund's: original_payment, store_credit or the customer's other method
 
     @property
     def final(self) -> bool:
         return self.status in (SettlementStatus.denied, SettlementStatus.issued)
+
+    @property
+    def tax(self) -> Decimal:
+        """The sales tax in the amount: the breakdown's tax components."""
+        return sum_of_kind(self.breakdown, "tax")
+
+    def describe(self) -> str:
+        paid_as = f" as {self.method}" if self.kind == "refund" and self.method != ORIGINAL_PAYMENT else ""
+        return f"{self.kind} of {self.amount} {self.currency}{paid_as}"
 
 
 @dataclass
@@ -127,12 +140,27 @@ class Rma:
     flags: list[str] = field(default_factory=list)  # for people to look at, e.g. unexpected items
     inspections: list[Inspection] = field(default_factory=list)
     currency: str = "EUR"
-    resolution: str = "refund"  # or exchange: a replacement order instead of money
+    resolution: str = "refund"  # or exchange (a replacement order) or store_credit
     shipping_fee: Decimal = Decimal(0)  # the order's, shared pro rata among its lines' goods
     order_goods: Decimal = Decimal(0)
+    order_tax: Decimal = Decimal(0)  # the order's sales tax, refunded pro rata
+    refund_method: str | None = None  # a method other than the order's payment, asked by the customer
+    photos: list[str] = field(default_factory=list)  # references the customer sent with the request
     conditions: list[str] = field(default_factory=list)  # seen at receipt, e.g. empty_box
     settlements: list[Settlement] = field(default_factory=list)
     expected_by: datetime | None = None
+
+    @property
+    def settlement_kind(self) -> str:
+        """refund (money or store credit) or exchange."""
+        return "exchange" if self.resolution == "exchange" else "refund"
+
+    @property
+    def settlement_method(self) -> str:
+        """How a refund of this RMA is paid."""
+        if self.resolution == STORE_CREDIT:
+            return STORE_CREDIT
+        return self.refund_method or ORIGINAL_PAYMENT
 
     def line_of(self, sku: str) -> RmaLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
@@ -156,9 +184,11 @@ class Rma:
 
     def inspect(self, sku: str, quantity: int, grade: str, table: DispositionTable, at: datetime, inspector: str,
                 serial: str | None = None, missing_accessories: tuple[str, ...] = (),
-                write_off_approval_value: Decimal | None = None) -> Inspection:
-        """Grades received units; the rule table decides their disposition, and the rule is recorded. A write-off
-        (scrap, liquidate) of units worth more than write_off_approval_value waits for a supervisor."""
+                write_off_approval_value: Decimal | None = None, hazardous_categories: Collection[str] = (),
+                notes: str | None = None) -> Inspection:
+        """Grades received units; the rule table decides their disposition (units of a hazardous category go to
+        quarantine whatever it says), and the rule is recorded. A write-off (scrap, liquidate) of units worth
+        more than write_off_approval_value waits for a supervisor."""
         line = self.line_of(sku)
         if line is None:
             raise RmaError(f"{sku} is not on RMA {self.id}")
@@ -167,14 +197,15 @@ class Rma:
         if quantity <= 0 or line.inspected + quantity > line.received:
             raise RmaError(f"{line.received - line.inspected} received units of {sku} wait for inspection, "
                            f"{quantity} inspected")
-        decision = table.decide(line.category, grade, self.reason)
+        decision = decide_disposition(table, hazardous_categories, line.category, grade, self.reason)
         mismatch = serial is not None and bool(line.shipped_serials) and serial not in line.shipped_serials
         value = line.unit_price * quantity
         waits = (decision.disposition in WRITE_OFFS and write_off_approval_value is not None
                  and value > write_off_approval_value)
         inspection = Inspection(sku, quantity, grade, decision.disposition, decision.rule_id, mismatch,
                                 tuple(missing_accessories), inspector, f"{self.id}-I{len(self.inspections) + 1}",
-                                value, WriteOff.pending_approval if waits else None)
+                                value, WriteOff.pending_approval if waits else None,
+                                hazardous=line.category in hazardous_categories, notes=notes, serial=serial)
         line.inspected += quantity
         line.grades[grade] = line.grades.get(grade, 0) + quantity
         line.dispositions[decision.disposition] = line.dispositions.get(decision.disposition, 0) + quantity

@@ -1,11 +1,13 @@
-"""Settling the customer of an RMA: the refund (or replacement) its policy releases at the stage the RMA has
-reached, approved by policy or, when a risk signal fires, by a refund approver who neither inspected the items
-nor requested the return. Plain Python: no I/O."""
+"""Settling the customer of an RMA: the refund (in money or store credit, or a replacement) its policy releases
+at the stage the RMA has reached, approved by policy or, when a risk signal fires (a refund paid by another
+method than the order's always is one), by a refund approver who neither inspected the items nor requested the
+return. A refund gives back the order's sales tax pro rata. Plain Python: no I/O."""
 
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
 
+from ecomops_common.money import to_minor_unit
 from returns_service.domain.refunds import (
     REFUND_STAGES,
     RefundLine,
@@ -13,9 +15,12 @@ from returns_service.domain.refunds import (
     check_approver,
     may_refund_at,
     needs_approval,
+    order_tax_rate,
     quote_refund,
+    reduction,
     risk_signals,
     shipping_share,
+    tax_on,
 )
 from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Settlement, SettlementStatus, Stage
 
@@ -23,12 +28,12 @@ TIMING_OF_STAGE = {"authorized": "instant", "received": "on_receipt", "inspected
 
 
 def next_settlement(rma: Rma, policy: RefundPolicy, already_refunded: Mapping[str, Decimal], returns_in_90d: int,
-                    at: datetime) -> Settlement | None:
+                    at: datetime, tax_refunded: Mapping[str, Decimal] | None = None) -> Settlement | None:
     """The settlement the RMA's progress releases now, added to the RMA; None when nothing is due.
 
     Units are settled once: an instant refund covers every authorized unit, an on_receipt one the units received
     so far, an after_inspection one the units inspected so far (so a second parcel gets a settlement of its own).
-    already_refunded is per order line, over every RMA of the order.
+    already_refunded (and of it the tax, tax_refunded) is per order line, over every RMA of the order.
     """
     if rma.status is RmaStatus.closed:
         return None
@@ -40,22 +45,24 @@ def next_settlement(rma: Rma, policy: RefundPolicy, already_refunded: Mapping[st
         grades = {line.line_id: _unsettled_grades(rma, line, units[line.line_id]) if stage == "inspected" else {}
                   for line in lines}
         quote = quote_refund(policy, rma.reason, [_refund_line(rma, line, units[line.line_id], grades[line.line_id],
-                                                               already_refunded) for line in lines], rma.currency)
+                                                               already_refunded, tax_refunded or {})
+                                                  for line in lines], rma.currency)
         signals = risk_signals(policy, quote.amount, rma.reason,
                                grades=[g for by_grade in grades.values() for g in by_grade],
                                conditions=rma.conditions, returns_in_90d=returns_in_90d,
-                               serial_mismatch=any(i.serial_mismatch for i in rma.inspections))
+                               serial_mismatch=any(i.serial_mismatch for i in rma.inspections),
+                               different_method=rma.settlement_kind == "refund" and rma.refund_method is not None)
         if not may_refund_at(policy, stage, quote.amount, signals):
             continue
         waits = needs_approval(signals)
         settlement = Settlement(
-            f"{rma.id}-S{len(rma.settlements) + 1}", rma.resolution,
+            f"{rma.id}-S{len(rma.settlements) + 1}", rma.settlement_kind,
             SettlementStatus.pending_approval if waits else SettlementStatus.approved, TIMING_OF_STAGE[stage],
             quote.amount, rma.currency, {line.line_id: units[line.line_id] for line in lines}, quote.breakdown,
             quote.notes, signals, None if waits else "policy", None if waits else at,
-            {line_id: by_grade for line_id, by_grade in grades.items() if by_grade})
+            {line_id: by_grade for line_id, by_grade in grades.items() if by_grade}, rma.settlement_method)
         rma.settlements.append(settlement)
-        what = f"{settlement.kind} of {settlement.amount} {settlement.currency}"
+        what = settlement.describe()
         if waits:
             rma.timeline.append(Stage("refund_pending_approval", at, "policy", f"{what}: {', '.join(signals)}"))
         else:
@@ -74,15 +81,16 @@ def approve(rma: Rma, settlement_id: str, approver: str, at: datetime, amount: D
     if amount is not None and amount != settlement.amount:
         if amount < 0 or amount > settlement.amount:
             raise RmaError(f"approved amount must be from 0 to the quoted {settlement.amount}")
-        reduction = settlement.amount - amount
+        left, taxes = settlement.amount - amount, per_line(settlement, "tax")
         for line_id, line_amount in per_line(settlement).items():  # taken off the lines in order
-            taken = min(reduction, line_amount)
+            taken = min(left, line_amount)
             if taken:
-                settlement.breakdown.append((f"{line_id}/approved_partial", -taken))
-                reduction -= taken
+                settlement.breakdown += reduction(line_id, "approved_partial", taken, line_amount,
+                                                  taxes.get(line_id, Decimal(0)), settlement.currency)
+                left -= taken
         settlement.amount = amount
     settlement.status, settlement.decided_by, settlement.decided_at = SettlementStatus.approved, approver, at
-    detail = f"{settlement.kind} of {settlement.amount} {settlement.currency}"
+    detail = settlement.describe()
     rma.timeline.append(Stage("refund_approved", at, approver, f"{detail}{': ' + note if note else ''}"))
     return settlement
 
@@ -107,12 +115,14 @@ def issue(rma: Rma, settlement_id: str, at: datetime, actor: str, note: str) -> 
     return True
 
 
-def per_line(settlement: Settlement) -> dict[str, Decimal]:
-    """The settlement's amount per order line (breakdown labels are `<line_id>/<kind>`)."""
+def per_line(settlement: Settlement, kind: str | None = None) -> dict[str, Decimal]:
+    """The settlement's amount per order line, or of one kind of its components (breakdown labels are
+    `<line_id>/<kind>`)."""
     amounts: dict[str, Decimal] = {}
     for label, amount in settlement.breakdown:
-        line_id = label.rpartition("/")[0]
-        amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount
+        line_id, _, of_kind = label.rpartition("/")
+        if kind is None or of_kind == kind:
+            amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount
     return amounts
 
 
@@ -141,12 +151,17 @@ def _unsettled_grades(rma: Rma, line: RmaLine, units: int) -> dict[str, int]:
 
 
 def _refund_line(rma: Rma, line: RmaLine, units: int, grades: Mapping[str, int],
-                 already_refunded: Mapping[str, Decimal]) -> RefundLine:
+                 already_refunded: Mapping[str, Decimal], tax_refunded: Mapping[str, Decimal]) -> RefundLine:
     whole_line = line.unit_price * line.order_quantity
+    tax_rate = order_tax_rate(rma.order_tax, rma.order_goods, rma.shipping_fee)
 
     def share(goods: Decimal) -> Decimal:
         return shipping_share(rma.shipping_fee, goods, rma.order_goods, rma.currency)
 
+    # What the line paid includes its tax, computed as a refund of the whole line would, so that refund is not
+    # capped by a rounding difference.
+    paid_tax = tax_on(to_minor_unit(whole_line, rma.currency) + share(whole_line), tax_rate, rma.currency)
     return RefundLine(line.line_id, line.unit_price, units, grades=grades,
-                      shipping_share=share(line.unit_price * units), paid=whole_line + share(whole_line),
-                      already_refunded=already_refunded.get(line.line_id, Decimal(0)))
+                      shipping_share=share(line.unit_price * units), paid=whole_line + share(whole_line) + paid_tax,
+                      already_refunded=already_refunded.get(line.line_id, Decimal(0)), tax_rate=tax_rate,
+                      tax_paid=paid_tax, tax_refunded=max(Decimal(0), tax_refunded.get(line.line_id, Decimal(0))))

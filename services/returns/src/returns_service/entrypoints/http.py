@@ -1,8 +1,9 @@
 """HTTP API: return requests from channel connectors (their own channels only), customer service and supervisors;
 the RMA with its timeline and the work queues for staff; inspections at the bench by inspectors; refund decisions
 by refund approvers and write-off approvals by supervisors, never by who inspected the items; the rules for
-admins. Every route takes the issuer's bearer token and names its roles (ecomops_common.access); what a route
-records as who did it is the token's subject, never a request field."""
+admins; SKUs' vendors and vendor claims for supervisors and finance clerks. Every route takes the issuer's
+bearer token and names its roles (ecomops_common.access); what a route records as who did it is the token's
+subject, never a request field."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from ecomops_common.auth import (
     AUDITOR,
     CONNECTOR,
     CUSTOMER_SERVICE,
+    FINANCE_CLERK,
     INSPECTOR,
     REFUND_APPROVER,
     SUPERVISOR,
@@ -27,12 +29,13 @@ from ecomops_common.auth import (
 from ecomops_common.contracts.returns import ReturnRequest
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
 from ecomops_common.http import entered_unit_of_work
-from returns_service.adapters.repository import RMA_DOCUMENT
+from returns_service.adapters.repository import CLAIM_DOCUMENT, RMA_DOCUMENT
 from returns_service.domain.dispositions import GRADES
 from returns_service.domain.policy import DEFAULT_POLICY as DEFAULT_RETURN_POLICY
 from returns_service.domain.refunds import DEFAULT_POLICY as DEFAULT_REFUND_POLICY
 from returns_service.domain.rma import RmaStatus, cycle_time_summary
-from returns_service.service_layer import handling, rules
+from returns_service.domain.vendor_claims import VendorClaim
+from returns_service.service_layer import handling, rules, vendor_claims
 from returns_service.service_layer.handling import RmaNotFound
 from returns_service.service_layer.intake import request_returns
 from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
@@ -63,15 +66,17 @@ class RmaView(BaseModel):
     reason: str
     node: str = Field(description="The warehouse the parcel goes to")
     status: RmaStatus
-    resolution: str = Field(description="refund, or exchange (a replacement order)")
+    resolution: str = Field(description="refund, exchange (a replacement order) or store_credit")
+    refund_method: str | None = Field(description="A method other than the order's payment the customer asked the "
+                                                  "refund paid by (a refund approver approves it)")
     currency: str
     expected_by: datetime | None
     lines: list[dict[str, Any]] = Field(description="Expected, received, inspected and dispositioned units per "
                                                     "line, with grades and dispositions")
     inspections: list[dict[str, Any]] = Field(description="Each with its id, grade, the disposition rule that "
                                                           "fired, and a write-off's approval")
-    settlements: list[dict[str, Any]] = Field(description="Refunds or exchanges: amount, fee breakdown, risk "
-                                                          "signals, status and who decided")
+    settlements: list[dict[str, Any]] = Field(description="Refunds or exchanges: amount, fee and tax breakdown, "
+                                                          "method, risk signals, status and who decided")
     flags: list[str] = Field(description="For people to look at: unexpected items, serial mismatches")
     timeline: list[StageView] = Field(description="Every step from the audit log, oldest first")
     cycle_times_s: dict[str, float] = Field(description="Seconds from authorization to the first time of each "
@@ -165,6 +170,7 @@ class InspectionInput(Document):
     grade: str = Field(pattern=r"^[ABCD]$", description=", ".join(f"{g} {meaning}" for g, meaning in GRADES.items()))
     serial: str | None = Field(default=None, max_length=128)
     missing_accessories: list[str] = Field(default_factory=list, max_length=50)
+    notes: str | None = Field(default=None, max_length=2000, description="The inspector's, evidence of a vendor claim")
 
 
 @router.post("/returns/{rma_id}/inspections", response_model=RmaView,
@@ -172,10 +178,11 @@ class InspectionInput(Document):
 async def record_inspection(rma_id: str, body: InspectionInput, request: Request, uow: UnitOfWork,
                             by: Annotated[Principal, caller(INSPECTOR)]):
     """Grades received units at the bench, recorded as inspected by the token's subject; the disposition rule
-    table decides what becomes of them (a write-off above `write_off_approval_value` waits for a supervisor)."""
+    table decides what becomes of them (a hazardous category goes to quarantine; a write-off above
+    `write_off_approval_value` waits for a supervisor). Defective units of a SKU with a vendor join its claim."""
     await handling.inspect_at_bench(uow, rma_id, body.sku, body.quantity, body.grade, by.subject, body.serial,
                                     tuple(body.missing_accessories),
-                                    request.app.state.runtime.settings.write_off_approval_value)
+                                    request.app.state.runtime.settings.write_off_approval_value, body.notes)
     return await _view(uow, rma_id, by)
 
 
@@ -314,6 +321,9 @@ class RefundPolicyInput(Document):
     refund_shipping: bool = DEFAULT_REFUND_POLICY.refund_shipping
     approval_threshold: Decimal4 = DEFAULT_REFUND_POLICY.approval_threshold
     max_returns_90d: int = Field(default=DEFAULT_REFUND_POLICY.max_returns_90d, le=INT4_MAX)
+    store_credit_reasons: list[Code] | None = Field(
+        default=None, max_length=100, description="The reasons store credit is offered for: null every reason, "
+                                                  "[] none")
 
 
 class DispositionRuleInput(Document):
@@ -358,3 +368,175 @@ async def get_dispositions(uow: UnitOfWork):
 async def put_dispositions(body: DispositionTableInput, uow: UnitOfWork, by: Annotated[Principal, caller(ADMIN)]):
     return await _put_rule(uow, rules.DISPOSITIONS, rules.TABLE_KEY, body, by)
 
+
+
+class HazardousCategoriesInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    categories: set[Code] = Field(max_length=1000, description="Their returned units always go to quarantine")
+
+
+@router.get("/rules/hazardous-categories", response_model=RuleView, dependencies=[caller(*READERS)])
+async def get_hazardous_categories(uow: UnitOfWork):
+    return await _rule_view(uow, rules.HAZARDOUS, rules.TABLE_KEY)
+
+
+@router.put("/rules/hazardous-categories", response_model=RuleView,
+            responses={422: {"description": "Every invalid field"}})
+async def put_hazardous_categories(body: HazardousCategoriesInput, uow: UnitOfWork,
+                                   by: Annotated[Principal, caller(ADMIN)]):
+    """Inspected units of these categories go to quarantine whatever the disposition table says."""
+    return await _put_rule(uow, rules.HAZARDOUS, rules.TABLE_KEY, body, by)
+
+
+class ClaimRuleInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    reasons: set[Code] = Field(max_length=100, description="Return reasons claimed from the vendor")
+    grades: set[Code] = Field(max_length=10, description="Grades claimed from the vendor")
+
+
+# Readers of vendors and claims: staff, and finance, which posts the vendor receivable and the credit.
+CLAIM_READERS = (*READERS, FINANCE_CLERK)
+
+
+@router.get("/rules/vendor-claims", response_model=RuleView, dependencies=[caller(*CLAIM_READERS)])
+async def get_claim_rule(uow: UnitOfWork):
+    return await _rule_view(uow, rules.VENDOR_CLAIMS, rules.TABLE_KEY)
+
+
+@router.put("/rules/vendor-claims", response_model=RuleView, responses={422: {"description": "Every invalid field"}})
+async def put_claim_rule(body: ClaimRuleInput, uow: UnitOfWork, by: Annotated[Principal, caller(ADMIN)]):
+    """Inspected units whose RMA reason and grade are both listed join their vendor's draft claim."""
+    return await _put_rule(uow, rules.VENDOR_CLAIMS, rules.TABLE_KEY, body, by)
+
+
+SKU = Annotated[str, Path(min_length=1, max_length=64)]
+VendorId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
+
+
+class VendorAssignment(Document):
+    model_config = ConfigDict(extra="forbid")  # who assigned is the token's subject
+
+    vendor_id: VendorId
+    vendor_sku: str | None = Field(default=None, min_length=1, max_length=64, description="The vendor's own number")
+
+
+class SkuVendorView(BaseModel):
+    sku: str
+    vendor_id: str
+    vendor_sku: str | None
+    assigned_by: str
+    assigned_at: datetime
+
+
+@router.put("/vendors/skus/{sku}", response_model=SkuVendorView)
+async def assign_vendor(sku: SKU, body: VendorAssignment, uow: UnitOfWork,
+                        by: Annotated[Principal, caller(SUPERVISOR)]):
+    """Who supplies the SKU (SkuVendorAssigned), recorded as assigned by the token's subject."""
+    return await vendor_claims.assign_vendor(uow, sku, body.vendor_id, body.vendor_sku, by.subject)
+
+
+@router.get("/vendors/skus", response_model=list[SkuVendorView], dependencies=[caller(*CLAIM_READERS)])
+async def list_sku_vendors(uow: UnitOfWork, vendor_id: Annotated[str | None, Query(max_length=64)] = None,
+                           limit: Annotated[int, Query(ge=1, le=1000)] = 1000):
+    """SKUs with their vendor, in SKU order."""
+    return list((await uow.returns.sku_vendors(vendor_id=vendor_id, limit=limit)).values())
+
+
+class ClaimStepView(BaseModel):
+    action: str = Field(description="opened, line_added, submitted, accepted, partially_accepted, rejected or "
+                                    "credited")
+    at: datetime
+    actor: str = Field(description="The token's subject (an inspector for line_added; `returns` opened it)")
+    note: str | None
+
+
+class VendorClaimView(BaseModel):
+    id: str
+    vendor_id: str
+    status: str = Field(description="draft, submitted, accepted, partially_accepted, rejected or credited")
+    currency: str | None
+    claimed_amount: Money
+    accepted_amount: Money | None
+    credited_amount: Money | None
+    credit_reference: str | None
+    lines: list[dict[str, Any]] = Field(description="Units claimed with their evidence: RMA, SKU, vendor SKU, "
+                                                    "grade, reason, unit cost, serials, inspector's notes, photos")
+    timeline: list[ClaimStepView]
+
+
+def _claim_view(claim: VendorClaim) -> VendorClaimView:
+    return VendorClaimView(**{**CLAIM_DOCUMENT.dump_python(claim, mode="json"), "currency": claim.currency,
+                              "claimed_amount": claim.claimed_amount})
+
+
+ClaimStatus = Literal["draft", "submitted", "accepted", "partially_accepted", "rejected", "credited"]
+
+
+@router.get("/vendor-claims", response_model=list[VendorClaimView], dependencies=[caller(*CLAIM_READERS)])
+async def list_vendor_claims(uow: UnitOfWork, vendor_id: Annotated[str | None, Query(max_length=64)] = None,
+                             status: ClaimStatus | None = None, limit: Annotated[int, Query(ge=1, le=1000)] = 100):
+    """Most recently changed first."""
+    return [_claim_view(claim) for claim in await uow.returns.claims(vendor_id, status, limit)]
+
+
+@router.get("/vendor-claims/{claim_id}", response_model=VendorClaimView, dependencies=[caller(*CLAIM_READERS)])
+async def get_vendor_claim(claim_id: str, uow: UnitOfWork):
+    """With its timeline: who did what, when."""
+    claim = await uow.returns.claim(claim_id, lock=False)
+    if claim is None:
+        raise vendor_claims.ClaimNotFound(f"vendor claim {claim_id} not found")
+    return _claim_view(claim)
+
+
+class ClaimSubmission(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class VendorResponse(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    outcome: Literal["accepted", "partially_accepted", "rejected"]
+    accepted_amount: Money | None = Field(default=None, description="Only for partially_accepted: more than 0, "
+                                                                    "less than claimed")
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class VendorCredit(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Money = Field(description="The credit note's amount: at most what the vendor accepted")
+    reference: str = Field(min_length=1, max_length=128, description="The vendor's credit note")
+
+
+CLAIM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such claim"},
+    409: {"description": "The claim's status does not allow the step (the answer names it), or lines without a "
+                         "unit cost (named)"},
+    422: {"description": "An amount out of range (named)"}}
+
+
+@router.post("/vendor-claims/{claim_id}/submit", response_model=VendorClaimView, responses=CLAIM_RESPONSES)
+async def submit_vendor_claim(claim_id: str, body: ClaimSubmission, uow: UnitOfWork,
+                              by: Annotated[Principal, caller(SUPERVISOR)]):
+    """A draft with lines, each with a unit cost (costs known by now are filled in), goes to the vendor."""
+    return _claim_view(await vendor_claims.submit(uow, claim_id, by.subject, body.note))
+
+
+@router.post("/vendor-claims/{claim_id}/vendor-response", response_model=VendorClaimView, responses=CLAIM_RESPONSES)
+async def record_vendor_response(claim_id: str, body: VendorResponse, uow: UnitOfWork,
+                                 by: Annotated[Principal, caller(SUPERVISOR, FINANCE_CLERK)]):
+    """The vendor's answer to a submitted claim: accepted (the claimed amount), partially_accepted (the amount
+    given) or rejected."""
+    return _claim_view(await vendor_claims.record_vendor_response(uow, claim_id, body.outcome, body.accepted_amount,
+                                                                  body.note, by.subject))
+
+
+@router.post("/vendor-claims/{claim_id}/credit", response_model=VendorClaimView, responses=CLAIM_RESPONSES)
+async def credit_vendor_claim(claim_id: str, body: VendorCredit, uow: UnitOfWork,
+                              by: Annotated[Principal, caller(FINANCE_CLERK)]):
+    """The vendor's credit note for an accepted or partially accepted claim, at most the accepted amount."""
+    return _claim_view(await vendor_claims.record_credit(uow, claim_id, body.amount, body.reference, by.subject))

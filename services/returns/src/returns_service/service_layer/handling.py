@@ -1,6 +1,7 @@
 """An RMA after authorization: the warehouse's receipts, inspections and moves, refund approvers' and
 supervisors' decisions and finance's payouts. After every change the RMA is settled as its policy allows, closed
-when it can be, and each new step of its timeline is published."""
+when it can be, and each new step of its timeline is published; defective units inspected join their vendor's
+claim."""
 
 import logging
 from collections.abc import Iterable
@@ -41,9 +42,9 @@ from returns_service.domain.rma import (
 )
 from returns_service.domain.settlement import approve, deny, issue, next_settlement, per_line
 from returns_service.service_layer.rules import Rules, load_rules
-from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
+from returns_service.service_layer.unit_of_work import SOURCE, ReturnsUnitOfWork
+from returns_service.service_layer.vendor_claims import claim_defects
 
-SOURCE = "returns"
 log = logging.getLogger(__name__)
 PUBLISHED_STAGES = {status.value for status in ReturnStatus} - {"authorized"}  # ReturnAuthorized says that one
 ReturnHandled = ReturnReceived | ReturnInspected | ReturnDispositionApplied
@@ -82,6 +83,7 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
         return
     rules = await load_rules(uow)
     rmas = await uow.returns.rmas(event.rma_id for event in events)
+    inspected: list[tuple[Rma, Inspection]] = []
     for event in events:
         rma = rmas.get(event.rma_id)
         if rma is None:
@@ -93,25 +95,28 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
                             f"warehouse:{event.node}")
             elif isinstance(event, ReturnInspected):
                 missing = ("parts",) if event.condition.value == "missing_parts" else ()
-                inspect(uow, rma, rules, event.sku, event.quantity, CONDITION_GRADES[event.condition.value],
-                        event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing,
-                        write_off_approval_value)
+                inspected.append((rma, inspect(
+                    uow, rma, rules, event.sku, event.quantity, CONDITION_GRADES[event.condition.value],
+                    event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing,
+                    write_off_approval_value)))
             else:
                 rma.apply_disposition(event.sku, event.quantity, event.disposition, event.applied_at)
         except RmaError as refused:
             rma.flags.append(f"{type(event).__name__} not applied: {refused}")
             log.warning("RMA %s: %s", rma.id, refused)
+    await claim_defects(uow, inspected, rules.vendor_claims, at)
     await progress(uow, rmas.values(), rules, at)
     await uow.commit()
 
 
 def inspect(uow: ReturnsUnitOfWork, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str,
             at: datetime, serial: str | None = None, missing_accessories: tuple[str, ...] = (),
-            write_off_approval_value: Decimal | None = None) -> Inspection:
-    """Grades units; the disposition the rule table decides goes to the warehouse, unless it is a write-off
-    above write_off_approval_value, which waits for a supervisor (decide_write_off)."""
+            write_off_approval_value: Decimal | None = None, notes: str | None = None) -> Inspection:
+    """Grades units; the disposition the rule table decides (quarantine for a hazardous category) goes to the
+    warehouse, unless it is a write-off above write_off_approval_value, which waits for a supervisor
+    (decide_write_off)."""
     inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories,
-                             write_off_approval_value)
+                             write_off_approval_value, rules.hazardous.categories, notes)
     if inspection.write_off is not WriteOff.pending_approval:
         _disposition_decided(uow, rma, inspection, at)
     return inspection
@@ -119,11 +124,13 @@ def inspect(uow: ReturnsUnitOfWork, rma: Rma, rules: Rules, sku: str, quantity: 
 
 async def inspect_at_bench(uow: ReturnsUnitOfWork, rma_id: str, sku: str, quantity: int, grade: str, inspector: str,
                            serial: str | None, missing_accessories: tuple[str, ...],
-                           write_off_approval_value: Decimal) -> Rma:
+                           write_off_approval_value: Decimal, notes: str | None = None) -> Rma:
     """An inspection recorded over HTTP by the inspector's subject; RmaError says why it is refused."""
     at = datetime.now(UTC)
     rma, rules = await _locked(uow, rma_id), await load_rules(uow)
-    inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories, write_off_approval_value)
+    inspection = inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories,
+                         write_off_approval_value, notes)
+    await claim_defects(uow, [(rma, inspection)], rules.vendor_claims, at)
     await progress(uow, [rma], rules, at)
     await uow.commit()
     return rma
@@ -186,7 +193,8 @@ async def progress(uow: ReturnsUnitOfWork, rmas: Iterable[Rma], rules: Rules, at
         # RMAs changed in this transaction count as they are now; the order's others as stored.
         of_order = [other for other in rmas if other.order_id == rma.order_id]
         of_order += await uow.returns.rmas_of_order(rma.order_id, exclude={other.id for other in of_order})
-        while (settlement := next_settlement(rma, policy, _refunded(of_order), returns_in_90d, at)) is not None:
+        while (settlement := next_settlement(rma, policy, _refunded(of_order), returns_in_90d, at,
+                                             _refunded(of_order, "tax"))) is not None:
             if settlement.decided_by == "policy":
                 await _release(uow, rma, settlement, at)
         if rma.closable:
@@ -206,8 +214,8 @@ async def _release(uow: ReturnsUnitOfWork, rma: Rma, settlement: Settlement, at:
         uow.emit(_event("RefundApproved", rma, RefundApproved(
             refund_id=settlement.id, rma_id=rma.id, order_id=rma.order_id, channel=rma.channel,
             customer_id=rma.customer_id, amount=settlement.amount, currency=settlement.currency, reason=rma.reason,
-            timing=settlement.timing, risk_signals=settlement.risk_signals, approved_by=settlement.decided_by,
-            approved_at=at,
+            tax=settlement.tax, method=settlement.method, timing=settlement.timing,
+            risk_signals=settlement.risk_signals, approved_by=settlement.decided_by, approved_at=at,
             lines=[RefundedLine(line_id=line_id, sku=units[line_id].sku, quantity=n,
                                 grades=settlement.grades.get(line_id, {}))
                    for line_id, n in settlement.lines.items()],
@@ -230,16 +238,17 @@ async def _release(uow: ReturnsUnitOfWork, rma: Rma, settlement: Settlement, at:
 def _disposition_decided(uow: ReturnsUnitOfWork, rma: Rma, inspection: Inspection, at: datetime) -> None:
     uow.emit(_event("ReturnDispositionDecided", rma, ReturnDispositionDecided(
         rma_id=rma.id, sku=inspection.sku, quantity=inspection.quantity, disposition=inspection.disposition,
-        decided_at=at, grade=inspection.grade, rule_id=inspection.rule_id)), RETURNS_EVENTS)
+        decided_at=at, grade=inspection.grade, rule_id=inspection.rule_id, hazardous=inspection.hazardous,
+        category=rma.line_of(inspection.sku).category)), RETURNS_EVENTS)
 
 
-def _refunded(rmas_of_order: Iterable[Rma]) -> dict[str, Decimal]:
-    """Per order line, what refunds of every RMA of the order pay or may pay (all but denied ones): the cap of
-    the next quote."""
+def _refunded(rmas_of_order: Iterable[Rma], kind: str | None = None) -> dict[str, Decimal]:
+    """Per order line, what refunds of every RMA of the order pay or may pay (all but denied ones), or the
+    components of one kind of it (the tax): the cap of the next quote."""
     amounts: dict[str, Decimal] = {}
     for settlement in (s for rma in rmas_of_order for s in rma.settlements
                        if s.kind == "refund" and s.status is not SettlementStatus.denied):
-        for line_id, amount in per_line(settlement).items():
+        for line_id, amount in per_line(settlement, kind).items():
             amounts[line_id] = amounts.get(line_id, Decimal(0)) + amount
     return amounts
 

@@ -1,6 +1,8 @@
-"""Return requests, checked against what the order shipped and the channel's policy, and the placed orders
-this needs (prices, categories, final sale) from the order service's events."""
+"""Return requests, checked against what the order shipped and the channel's return and refund policies, and the
+placed orders this needs (prices, categories, final sale, shipping fee and tax, payment method) from the order
+service's events."""
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -21,10 +23,11 @@ from ecomops_common.errors import Forbidden
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines, return_node
+from returns_service.domain.refunds import check_settlement, other_refund_method
 from returns_service.domain.rma import Rma, RmaLine, Stage
-from returns_service.service_layer.handling import SOURCE, progress
+from returns_service.service_layer.handling import progress
 from returns_service.service_layer.rules import Rules, load_rules
-from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
+from returns_service.service_layer.unit_of_work import SOURCE, ReturnsUnitOfWork
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ async def follow_orders(uow: ReturnsUnitOfWork, orders_placed: list[Received[Ord
     orders = {event.order_id: {
         "order_id": event.order_id, "channel": event.channel, "external_order_id": event.external_order_id,
         "customer_id": event.customer.id, "currency": event.currency, "shipping_fee": event.shipping_fee,
+        "tax": event.tax,
         "goods": sum((line.unit_price * line.quantity for line in event.lines), Decimal(0)),
         "placed_at": event.placed_at, "document": event.model_dump_json()} for event in placed}
     lines = {(event.order_id, line.line_id): {
@@ -108,6 +112,11 @@ async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rule
     requested, refusals = resolve_lines([AskedLine(line.sku, line.quantity, line.line_id) for line in request.lines],
                                         shipped)
     refusals += check_request(requested, request.reason, shipped, order["delivered_at"], now, policy)
+    order_method = json.loads(order["document"])["payment"]["method"] if order["document"] else None
+    refund_method = other_refund_method(request.refund_method, order_method)
+    if requested:  # the refund policy that will settle the RMA: its first line's category's, as progress() uses
+        refund_policy = rules.refund_policy(request.channel, shipped[requested[0].line_id].category)
+        refusals += check_settlement(refund_policy, request.reason, request.resolution.value, refund_method)
     if refusals:
         return RequestOutcome(None, refusals), None
     details = {line_id: row for line_id, (_, row) in lines_of_order.items()}
@@ -118,7 +127,9 @@ async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rule
     rma = Rma(f"RMA-{new_id()}", order_id, request.channel, order["customer_id"], request.reason, node, lines,
               timeline=[Stage("authorized", now, actor, request.comment)], currency=order["currency"],
               resolution=request.resolution.value, shipping_fee=order["shipping_fee"] or Decimal(0),
-              order_goods=order["goods"] or Decimal(0), expected_by=now + timedelta(days=policy.transit_days))
+              order_goods=order["goods"] or Decimal(0), order_tax=order["tax"] or Decimal(0),
+              refund_method=refund_method, photos=list(request.photos),
+              expected_by=now + timedelta(days=policy.transit_days))
     await uow.returns.add_requested(order_id, {line.line_id: line.quantity for line in requested})
     await uow.returns.add_request(request.channel, request.request_id, rma.id, now)
     uow.emit(new_event("ReturnAuthorized", 1, SOURCE, "return", rma.id, ReturnAuthorized(

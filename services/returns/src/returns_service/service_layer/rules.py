@@ -1,6 +1,7 @@
 """Rules are data: return policies per channel, refund policies per channel (and category), one disposition
-table. A change is validated whole, field by field, before it is stored with who made it (the token's subject).
-Who may approve is not a rule of this service: roles are the issuer's (the token's roles claim)."""
+table, the hazardous categories and the vendor claim rule. A change is validated whole, field by field, before
+it is stored with who made it (the token's subject). Who may approve is not a rule of this service: roles are
+the issuer's (the token's roles claim)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -9,16 +10,20 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from ecomops_common.errors import FieldProblem, Invalid
-from returns_service.domain.dispositions import DEFAULT_TABLE, DispositionTable
+from returns_service.domain.dispositions import DEFAULT_HAZARDOUS, DEFAULT_TABLE, DispositionTable, HazardousCategories
 from returns_service.domain.policy import DEFAULT_POLICY, ReturnPolicy
 from returns_service.domain.refunds import RefundPolicy, policy_for
+from returns_service.domain.vendor_claims import DEFAULT_CLAIM_RULE, ClaimRule
 from returns_service.service_layer.unit_of_work import ReturnsUnitOfWork
 
 RETURN_POLICY, REFUND_POLICY, DISPOSITIONS = "return_policy", "refund_policy", "dispositions"
-MODELS: dict[str, type] = {RETURN_POLICY: ReturnPolicy, REFUND_POLICY: RefundPolicy, DISPOSITIONS: DispositionTable}
-DEFAULTS: dict[str, Any] = {RETURN_POLICY: DEFAULT_POLICY, REFUND_POLICY: RefundPolicy(), DISPOSITIONS: DEFAULT_TABLE}
+HAZARDOUS, VENDOR_CLAIMS = "hazardous_categories", "vendor_claims"
+MODELS: dict[str, type] = {RETURN_POLICY: ReturnPolicy, REFUND_POLICY: RefundPolicy, DISPOSITIONS: DispositionTable,
+                           HAZARDOUS: HazardousCategories, VENDOR_CLAIMS: ClaimRule}
+DEFAULTS: dict[str, Any] = {RETURN_POLICY: DEFAULT_POLICY, REFUND_POLICY: RefundPolicy(), DISPOSITIONS: DEFAULT_TABLE,
+                            HAZARDOUS: DEFAULT_HAZARDOUS, VENDOR_CLAIMS: DEFAULT_CLAIM_RULE}
 ADAPTERS = {kind: TypeAdapter(model) for kind, model in MODELS.items()}
-TABLE_KEY = "all"  # the disposition table is one for every channel
+TABLE_KEY = "all"  # the disposition table, the hazardous categories and the claim rule are one for every channel
 
 
 class InvalidRules(Invalid):
@@ -30,6 +35,8 @@ class Rules:
     return_policies: dict[str, ReturnPolicy]
     refund_policies: dict[tuple[str, str | None], RefundPolicy]
     dispositions: DispositionTable
+    hazardous: HazardousCategories = DEFAULT_HAZARDOUS
+    vendor_claims: ClaimRule = DEFAULT_CLAIM_RULE
 
     def return_policy(self, channel: str) -> ReturnPolicy:
         return self.return_policies.get(channel, DEFAULT_POLICY)
@@ -47,7 +54,8 @@ async def load_rules(uow: ReturnsUnitOfWork) -> Rules:
                      for key, row in (await uow.returns.rules(kind)).items()} for kind in MODELS}
     refund = {(key.partition("/")[0], key.partition("/")[2] or None): policy
               for key, policy in stored[REFUND_POLICY].items()}
-    return Rules(stored[RETURN_POLICY], refund, stored[DISPOSITIONS].get(TABLE_KEY, DEFAULT_TABLE))
+    one = {kind: stored[kind].get(TABLE_KEY, DEFAULTS[kind]) for kind in (DISPOSITIONS, HAZARDOUS, VENDOR_CLAIMS)}
+    return Rules(stored[RETURN_POLICY], refund, one[DISPOSITIONS], one[HAZARDOUS], one[VENDOR_CLAIMS])
 
 
 def parse_rule(kind: str, document: Any) -> Any:
