@@ -16,7 +16,8 @@ from warehouse_service.settings import WarehouseSettings
 
 PUBLISHES = (
     *contracts_on(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", "ShipmentDispatched", "ReturnReceived", "ReturnInspected",
-                  "ReturnDispositionApplied", "StockAdjusted", "WarehouseExceptionChanged", "CountRecorded"),
+                  "ReturnDispositionApplied", "StockAdjusted", "WarehouseExceptionChanged", "CountRecorded",
+                  "RecoveryStockMoved", "GradedVariantDefined"),
     *contracts_on(INVENTORY_STOCK, "StockLevelChanged"),
 )
 

@@ -1,4 +1,5 @@
 from datetime import time, timedelta
+from decimal import Decimal
 
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
@@ -18,6 +19,10 @@ class WarehouseSettings(ServiceSettings):
     short_pick_approval_units: int = Field(
         default=5, ge=0, description="A short pick writing off more units than this waits for a supervisor other "
                                      "than the reporter")
+    write_off_approval_threshold: Decimal = Field(
+        default=Decimal("250.00"), ge=0, description="A scrap or liquidation worth more than this (units × unit "
+                                                     "cost; an unknown cost counts as more) waits for a supervisor "
+                                                     "other than the requester")
     wave_size: int = Field(default=1, ge=1, description="Tasks that release a wave at once; 1 releases every "
                                                           "task as it is made (no waves)")
     carrier_cutoffs: dict[str, time] = Field(default_factory=lambda: {"express": time(14), "standard": time(17)},

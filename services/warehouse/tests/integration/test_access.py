@@ -22,7 +22,9 @@ AUDITOR_ANN = test_issuer().bearer("auditor:ann", AUDITOR)
 SCANNER = test_issuer().bearer("scanner-ber1", DEVICE, client="scanner-ber1", node="BER1")
 HAM_SCANNER = test_issuer().bearer("scanner-ham1", DEVICE, client="scanner-ham1", node="HAM1")
 READS = ["/v1/stock", "/v1/movements?sku=SKU-RED-M", "/v1/receipts/PO-TEST", "/v1/scan-exceptions",
-         "/v1/count-tasks", "/v1/count-variances", "/v1/pick-tasks", "/v1/waves", "/v1/short-picks"]
+         "/v1/count-tasks", "/v1/count-variances", "/v1/pick-tasks", "/v1/waves", "/v1/short-picks",
+         "/v1/graded-variants", "/v1/recovery/write-offs", "/v1/recovery/actions", "/v1/recovery/qa-queue",
+         "/v1/recovery/unit-costs"]
 
 
 def scan(scan_id: str, kind: str, quantity: int, location: str = "DOCK-IN", **changes) -> dict:
@@ -61,7 +63,7 @@ async def test_every_route_needs_a_token_and_states_its_roles(warehouse):
     operations = (await warehouse.get("/openapi.json")).json()["paths"]
     routes = [(method.upper(), re.sub(r"\{[^}]+\}", "x", path), operation) for path, methods in operations.items()
               for method, operation in methods.items() if path.startswith("/v1/")]
-    assert len(routes) == 25  # with the dead-letter routes every service has
+    assert len(routes) == 39  # with the dead-letter routes every service has
     for method, path, operation in routes:
         refused = await warehouse.request(method, path, headers=NO_TOKEN)
         assert refused.status_code == 401, (method, path)

@@ -21,6 +21,12 @@ def test_units_go_to_their_disposition_or_off_the_books():
     assert quarantine.target == Place("BER1", "Q-1", StockStatus.quarantined)
 
 
+def test_liquidated_units_stay_on_the_books_awaiting_their_sale():
+    balances = Balances({("A", PENDING): 2})
+    liquidate, = disposition_movements(balances, "BER1", "A", 2, "liquidate", "Q-1", "RMA-1", "returns", NOW)
+    assert liquidate.target == Place("BER1", "RET-1", StockStatus.liquidation)
+
+
 def test_a_disposition_for_units_not_received_is_refused():
     with pytest.raises(DispositionRefused, match="only 0 waiting"):
         disposition_movements(Balances(), "BER1", "A", 1, "restock", None, "RMA-1", "returns", NOW)

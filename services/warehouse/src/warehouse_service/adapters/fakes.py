@@ -5,12 +5,14 @@ does not seed is simply absent."""
 from collections.abc import Iterable
 from copy import deepcopy
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from ecomops_common.testing.fakes import FakeUnitOfWork
 from warehouse_service.adapters.repository import SkuNode
 from warehouse_service.domain.layout import Location
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, StockStatus
+from warehouse_service.domain.recovery import GradedVariant, QaItem, VendorReturn, WriteOff
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
 from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick
 from warehouse_service.domain.waves import Wave, WaveStatus
@@ -33,6 +35,14 @@ class FakeWarehouse:
         self.short_picks: dict[str, ShortPick] = {}
         self.short_pick_decisions: dict[str, tuple[str, str]] = {}  # id -> (decision, actor)
         self.shipments: dict[tuple[str, str], dict[str, Any]] = {}  # (order id, tracking number) -> row
+        self.costs: dict[str, tuple[Decimal, str, datetime]] = {}
+        self.hazards: dict[SkuNode, str | None] = {}  # -> category
+        self.qa_items: dict[str, QaItem] = {}  # in the order raised
+        self.variants: dict[str, GradedVariant] = {}
+        self.rtvs: dict[str, VendorReturn] = {}
+        self.write_offs: dict[str, WriteOff] = {}
+        self.write_off_decisions: dict[str, tuple[str, str, str | None]] = {}  # id -> (status, actor, reason)
+        self.actions: list[dict[str, Any]] = []
 
     async def put_locations(self, locations: list[Location]) -> None:
         self.locations.update({(loc.node, loc.code): loc for loc in locations})
@@ -173,6 +183,68 @@ class FakeWarehouse:
             if (sku, place.node) in keys and place.status is StockStatus.sellable:
                 bins[sku, place.node] = place.location  # ascending: the fullest bin is written last
         return bins
+
+    async def put_unit_cost(self, sku: str, amount: Decimal, currency: str, at: datetime) -> None:
+        if sku not in self.costs or self.costs[sku][2] < at:
+            self.costs[sku] = (amount, currency, at)
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, tuple[Decimal, str]]:
+        return {sku: self.costs[sku][:2] for sku in skus if sku in self.costs}
+
+    async def remember_hazard(self, sku: str, node: str, category: str | None, rma_id: str, at: datetime) -> None:
+        self.hazards[sku, node] = category
+
+    async def hazardous(self, keys: Iterable[SkuNode]) -> set[SkuNode]:
+        return set(keys) & self.hazards.keys()
+
+    async def open_qa_item(self, item: QaItem, location: str, rma_id: str, at: datetime) -> None:
+        known = self.qa_items.get(item.id)
+        waiting = known.remaining if known else 0
+        self.qa_items[item.id] = QaItem(item.id, item.node, item.sku, item.remaining + waiting)
+
+    async def open_qa_items(self, sku: str, node: str) -> list[QaItem]:
+        return [deepcopy(item) for item in self.qa_items.values()
+                if (item.sku, item.node) == (sku, node) and item.remaining]
+
+    async def save_qa_items(self, items: Iterable[QaItem], actor: str, at: datetime) -> None:
+        self.qa_items.update({item.id: deepcopy(item) for item in items})
+
+    async def put_graded_variant(self, variant: GradedVariant, actor: str, at: datetime) -> None:
+        self.variants[variant.variant_sku] = deepcopy(variant)
+
+    async def graded_variant(self, variant_sku: str) -> GradedVariant | None:
+        return deepcopy(self.variants.get(variant_sku))
+
+    async def add_vendor_return(self, rtv: VendorReturn) -> bool:
+        if rtv.rtv_id in self.rtvs:
+            return False
+        self.rtvs[rtv.rtv_id] = deepcopy(rtv)
+        return True
+
+    async def vendor_returns(self, ids: Iterable[str], *, lock: bool) -> dict[str, VendorReturn]:
+        return {rtv_id: deepcopy(self.rtvs[rtv_id]) for rtv_id in ids if rtv_id in self.rtvs}
+
+    async def save_vendor_returns(self, rtvs: Iterable[VendorReturn]) -> None:
+        self.rtvs.update({rtv.rtv_id: deepcopy(rtv) for rtv in rtvs})
+
+    async def add_write_off(self, write_off: WriteOff) -> None:
+        self.write_offs[write_off.id] = deepcopy(write_off)
+
+    async def write_off(self, write_off_id: str, *, lock: bool) -> WriteOff | None:
+        return deepcopy(self.write_offs.get(write_off_id))
+
+    async def decide_write_off(self, write_off_id: str, status: str, actor: str, at: datetime,
+                               reason: str | None) -> None:
+        self.write_offs[write_off_id].status = status
+        self.write_off_decisions[write_off_id] = (status, actor, reason)
+
+    async def reference_used(self, action: str, reference: str) -> bool:
+        return any(row["action"] == action and row["reference"] == reference for row in self.actions) or any(
+            w.moves[0].action == action and w.moves[0].reference == reference and w.status != "rejected"
+            for w in self.write_offs.values())
+
+    async def add_recovery_actions(self, rows: list[dict[str, Any]]) -> None:
+        self.actions += deepcopy(rows)
 
     def _order(self, order_id: str) -> dict[str, Any]:
         return self.orders.setdefault(order_id, {"revision": 0, "backordered": 0, "stage": None})

@@ -1,11 +1,25 @@
 """The warehouse service's tables."""
 
 from datetime import datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Boolean, CheckConstraint, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
+
+MONEY = Numeric(17, 4)
 
 
 class LocationRecord(SQLModel, table=True):
@@ -229,7 +243,133 @@ class WarehouseOrderRecord(SQLModel, table=True):
     stage: str | None = Field(default=None, sa_column=Column(String(24)), description="Last announced stage")
 
 
+class UnitCostRecord(SQLModel, table=True):
+    """A SKU's unit cost as finance last announced it (UnitCostChanged): what a write-off is valued at."""
+
+    __tablename__ = "warehouse_unit_costs"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False), description="As of finance's change")
+
+
+class HazardousStockRecord(SQLModel, table=True):
+    """SKUs a disposition called hazardous or regulated at a node: scrapping them needs a disposal record."""
+
+    __tablename__ = "hazardous_stock"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), primary_key=True))
+    category: str | None = Field(default=None, sa_column=Column(String(200)))
+    rma_id: str = Field(sa_column=Column(String(128), nullable=False), description="The last disposition saying so")
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class QaQueueRecord(SQLModel, table=True):
+    """Quarantined units of a disposition waiting for a QA decision (open until decisions took them all out)."""
+
+    __tablename__ = "qa_queue"
+    __table_args__ = (Index("ix_qa_queue_sku_node", "sku", "node", "status", "opened_at"),)
+
+    id: str = Field(sa_column=Column(String(200), primary_key=True), description="<rma_id>/<sku>")
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    location: str = Field(sa_column=Column(String(64), nullable=False))
+    rma_id: str = Field(sa_column=Column(String(128), nullable=False))
+    remaining: int = Field(sa_column=Column(Integer, nullable=False), description="Units still waiting")
+    status: str = Field(sa_column=Column(String(16), nullable=False), description="open or resolved")
+    opened_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    resolved_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    resolved_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+
+
+class GradedVariantRecord(SQLModel, table=True):
+    __tablename__ = "graded_variants"
+
+    variant_sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    base_sku: str = Field(sa_column=Column(String(64), nullable=False))
+    grade: str = Field(sa_column=Column(String(16), nullable=False))
+    list_price: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    channels: str = Field(sa_column=Column(Text, nullable=False), description="JSON list; empty: every channel")
+    defined_by: str = Field(sa_column=Column(String(128), nullable=False))
+    defined_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class VendorReturnRecord(SQLModel, table=True):
+    """A return-to-vendor authorization: what pick, pack and ship scans referencing it may move."""
+
+    __tablename__ = "vendor_returns"
+
+    rtv_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    vendor_id: str = Field(sa_column=Column(String(128), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    claim_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    lines: str = Field(sa_column=Column(Text, nullable=False),
+                       description="JSON: sku -> quantity, picked, packed, shipped")
+    created_by: str = Field(sa_column=Column(String(128), nullable=False))
+    created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class WriteOffRecord(SQLModel, table=True):
+    """A scrap or liquidation worth more than the threshold, applied only once a second supervisor approves."""
+
+    __tablename__ = "write_offs"
+    __table_args__ = (Index("ix_write_offs_status", "status", "requested_at"),)
+
+    id: str = Field(sa_column=Column(String(36), primary_key=True))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    action: str = Field(sa_column=Column(String(24), nullable=False))
+    reference: str | None = Field(default=None, sa_column=Column(String(128)), description="RMA or liquidation lot")
+    moves: str = Field(sa_column=Column(Text, nullable=False), description="JSON: the recovery moves asked for")
+    # units × unit cost: up to INT4_MAX units of a cost below 10^13
+    value: Decimal | None = Field(default=None, sa_column=Column(Numeric(28, 4)),
+                                  description="None: a unit cost unknown")
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    status: str = Field(sa_column=Column(String(24), nullable=False),
+                        description="pending_approval, approved or rejected")
+    requested_by: str = Field(sa_column=Column(String(128), nullable=False))
+    requested_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    decided_by: str | None = Field(default=None, sa_column=Column(String(128)))
+    decided_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    reason: str | None = Field(default=None, sa_column=Column(Text),
+                               description="The decider's reason (required to reject)")
+
+
+class RecoveryActionRecord(SQLModel, table=True):
+    """The audit trail of units leaving recovery statuses, as published in RecoveryStockMoved."""
+
+    __tablename__ = "recovery_actions"
+    __table_args__ = (Index("ix_recovery_actions_sku_node", "sku", "node", "at"),
+                      Index("ix_recovery_actions_reference", "reference"))
+
+    action_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    action: str = Field(sa_column=Column(String(24), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    location: str = Field(sa_column=Column(String(64), nullable=False))
+    from_status: str = Field(sa_column=Column(String(32), nullable=False))
+    to_status: str | None = Field(default=None, sa_column=Column(String(32)), description="None: off the books")
+    to_location: str | None = Field(default=None, sa_column=Column(String(64)))
+    to_sku: str | None = Field(default=None, sa_column=Column(String(64)))
+    reference: str | None = Field(default=None, sa_column=Column(String(128)))
+    vendor_id: str | None = Field(default=None, sa_column=Column(String(128)))
+    buyer: str | None = Field(default=None, sa_column=Column(String(200)))
+    proceeds: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    disposal: str | None = Field(default=None, sa_column=Column(Text), description="JSON disposal record")
+    note: str | None = Field(default=None, sa_column=Column(Text), description="The QA note or scrap reason")
+    write_off_id: str | None = Field(default=None, sa_column=Column(String(36)))
+    requested_by: str = Field(sa_column=Column(String(128), nullable=False))
+    decided_by: str = Field(sa_column=Column(String(128), nullable=False))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
                                         ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
                                         PickTaskRecord, WaveRecord, WarehouseOrderRecord, CountTaskRecord,
-                                        ShortPickRecord, ShipmentRecord)]
+                                        ShortPickRecord, ShipmentRecord, UnitCostRecord, HazardousStockRecord,
+                                        QaQueueRecord, GradedVariantRecord, VendorReturnRecord, WriteOffRecord,
+                                        RecoveryActionRecord)]

@@ -3,29 +3,40 @@ SKU from many devices apply one after the other and balances cannot race below z
 
 import json
 from collections.abc import Iterable
+from dataclasses import asdict
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple_, update
 
+from ecomops_common.contracts.warehouse import RecoveryAction
 from ecomops_common.db import SqlRepository
 from warehouse_service.adapters.orm import (
     CountTaskRecord,
     CountVarianceRecord,
     ExpectedReceiptRecord,
+    GradedVariantRecord,
+    HazardousStockRecord,
     LocationRecord,
     MovementRecord,
     PickTaskRecord,
+    QaQueueRecord,
+    RecoveryActionRecord,
     ScanExceptionRecord,
     ShipmentRecord,
     ShortPickRecord,
     StockBalanceRecord,
     StockLevelRecord,
+    UnitCostRecord,
+    VendorReturnRecord,
     WarehouseOrderRecord,
     WaveRecord,
+    WriteOffRecord,
 )
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
+from warehouse_service.domain.recovery import GradedVariant, QaItem, RecoveryMove, RtvLine, VendorReturn, WriteOff
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
 from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick, TaskStatus
 from warehouse_service.domain.waves import Wave, WaveStatus
@@ -43,6 +54,13 @@ _waves = WaveRecord.__table__
 _count_tasks = CountTaskRecord.__table__
 _short_picks = ShortPickRecord.__table__
 _shipments = ShipmentRecord.__table__
+_unit_costs = UnitCostRecord.__table__
+_hazards = HazardousStockRecord.__table__
+_qa_queue = QaQueueRecord.__table__
+_variants = GradedVariantRecord.__table__
+_vendor_returns = VendorReturnRecord.__table__
+_write_offs = WriteOffRecord.__table__
+_recovery_actions = RecoveryActionRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -423,6 +441,150 @@ class WarehouseRepository(SqlRepository):
         return await self._listing(_tasks, (_tasks.c.created_at, _tasks.c.id), limit, node=node, order_id=order_id,
                                    status=status)
 
+    # --- recovery: unit costs, hazards, the QA queue, graded variants, vendor returns, write-offs, actions ---
+
+    async def put_unit_cost(self, sku: str, amount: Decimal, currency: str, at: datetime) -> None:
+        """Keeps the newest cost per SKU: an older change arriving late changes nothing."""
+        statement = self.dialect.insert(_unit_costs).values(sku=sku, amount=amount, currency=currency, at=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={"amount": statement.excluded.amount, "currency": statement.excluded.currency,
+                                          "at": statement.excluded.at},
+            where=_unit_costs.c.at < statement.excluded.at))
+
+    async def unit_costs(self, skus: Iterable[str]) -> dict[str, tuple[Decimal, str]]:
+        rows = await self.session.execute(select(_unit_costs).where(_unit_costs.c.sku.in_(sorted(set(skus)))))
+        return {row.sku: (row.amount, row.currency) for row in rows}
+
+    async def unit_cost_list(self, *, sku: str | None, limit: int) -> list[dict[str, Any]]:
+        return await self._listing(_unit_costs, (_unit_costs.c.sku,), limit, sku=sku)
+
+    async def remember_hazard(self, sku: str, node: str, category: str | None, rma_id: str, at: datetime) -> None:
+        statement = self.dialect.insert(_hazards).values(sku=sku, node=node, category=category, rma_id=rma_id, at=at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku", "node"], set_={"category": statement.excluded.category,
+                                                  "rma_id": statement.excluded.rma_id, "at": statement.excluded.at}))
+
+    async def hazardous(self, keys: Iterable[SkuNode]) -> set[SkuNode]:
+        keys = sorted(set(keys))
+        if not keys:
+            return set()
+        rows = await self.session.execute(select(_hazards.c.sku, _hazards.c.node).where(
+            tuple_(_hazards.c.sku, _hazards.c.node).in_(keys)))
+        return {(row.sku, row.node) for row in rows}
+
+    async def open_qa_item(self, item: QaItem, location: str, rma_id: str, at: datetime) -> None:
+        """Raises the item, or adds the units to it (open again) when the RMA quarantines more of the SKU."""
+        statement = self.dialect.insert(_qa_queue).values(
+            id=item.id, node=item.node, sku=item.sku, location=location, rma_id=rma_id, remaining=item.remaining,
+            status="open", opened_at=at)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={
+            "remaining": _qa_queue.c.remaining + statement.excluded.remaining, "status": "open",
+            "resolved_by": None, "resolved_at": None}))
+
+    async def open_qa_items(self, sku: str, node: str) -> list[QaItem]:
+        """The open items of a SKU×node, oldest first, locked until commit."""
+        rows = await self.session.execute(
+            select(_qa_queue).where(_qa_queue.c.sku == sku, _qa_queue.c.node == node, _qa_queue.c.status == "open")
+            .order_by(_qa_queue.c.opened_at, _qa_queue.c.id).with_for_update())
+        return [QaItem(row.id, row.node, row.sku, row.remaining) for row in rows]
+
+    async def save_qa_items(self, items: Iterable[QaItem], actor: str, at: datetime) -> None:
+        """Items with no units left are resolved by `actor`."""
+        for item in items:
+            values = {"remaining": item.remaining}
+            if not item.remaining:
+                values |= {"status": "resolved", "resolved_by": actor, "resolved_at": at}
+            await self.session.execute(update(_qa_queue).where(_qa_queue.c.id == item.id).values(**values))
+
+    async def qa_queue(self, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+        return await self._listing(_qa_queue, (_qa_queue.c.opened_at, _qa_queue.c.id), limit, status=status)
+
+    async def put_graded_variant(self, variant: GradedVariant, actor: str, at: datetime) -> None:
+        statement = self.dialect.insert(_variants).values(
+            variant_sku=variant.variant_sku, base_sku=variant.base_sku, grade=variant.grade,
+            list_price=variant.list_price, currency=variant.currency, channels=json.dumps(variant.channels),
+            defined_by=actor, defined_at=at)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["variant_sku"], set_={
+            name: statement.excluded[name]
+            for name in ("base_sku", "grade", "list_price", "currency", "channels", "defined_by", "defined_at")}))
+
+    async def graded_variant(self, variant_sku: str) -> GradedVariant | None:
+        row = (await self.session.execute(select(_variants).where(_variants.c.variant_sku == variant_sku))).first()
+        return None if row is None else GradedVariant(row.variant_sku, row.base_sku, row.grade, row.list_price,
+                                                      row.currency, json.loads(row.channels))
+
+    async def graded_variant_list(self, *, base_sku: str | None, limit: int) -> list[dict[str, Any]]:
+        return [{**row, "channels": json.loads(row["channels"])} for row in await self._listing(
+            _variants, (_variants.c.variant_sku,), limit, base_sku=base_sku)]
+
+    async def add_vendor_return(self, rtv: VendorReturn) -> bool:
+        """False when an authorization with this id exists already."""
+        result = await self.session.execute(self.dialect.insert(_vendor_returns).on_conflict_do_nothing().values(
+            rtv_id=rtv.rtv_id, vendor_id=rtv.vendor_id, node=rtv.node, claim_id=rtv.claim_id,
+            lines=_rtv_lines_json(rtv), created_by=rtv.created_by, created_at=rtv.created_at)
+            .returning(_vendor_returns.c.rtv_id))
+        return result.scalar() is not None
+
+    async def vendor_returns(self, ids: Iterable[str], *, lock: bool) -> dict[str, VendorReturn]:
+        ids = sorted(set(ids))
+        if not ids:
+            return {}
+        statement = select(_vendor_returns).where(_vendor_returns.c.rtv_id.in_(ids)).order_by(
+            _vendor_returns.c.rtv_id)
+        rows = await self.session.execute(statement.with_for_update() if lock else statement)
+        return {row.rtv_id: VendorReturn(row.rtv_id, row.vendor_id, row.node,
+                                         {sku: RtvLine(**line) for sku, line in json.loads(row.lines).items()},
+                                         row.claim_id, row.created_by, row.created_at) for row in rows}
+
+    async def save_vendor_returns(self, rtvs: Iterable[VendorReturn]) -> None:
+        rows = [{"b_rtv_id": rtv.rtv_id, "lines": _rtv_lines_json(rtv)} for rtv in rtvs]
+        if rows:
+            await self.session.execute(update(_vendor_returns).where(
+                _vendor_returns.c.rtv_id == bindparam("b_rtv_id")).values(lines=bindparam("lines")), rows)
+
+    async def add_write_off(self, write_off: WriteOff) -> None:
+        first = write_off.moves[0]
+        await self.session.execute(insert(_write_offs).values(
+            id=write_off.id, node=write_off.node, action=first.action.value, reference=first.reference,
+            moves=json.dumps([_move_json(move) for move in write_off.moves]),
+            value=write_off.value and write_off.value[0], currency=write_off.value and write_off.value[1],
+            status=write_off.status, requested_by=write_off.requested_by, requested_at=write_off.requested_at))
+
+    async def write_off(self, write_off_id: str, *, lock: bool) -> WriteOff | None:
+        statement = select(_write_offs).where(_write_offs.c.id == write_off_id)
+        row = (await self.session.execute(statement.with_for_update() if lock else statement)).first()
+        if row is None:
+            return None
+        return WriteOff(row.id, row.node, [_move_of(move) for move in json.loads(row.moves)],
+                        None if row.value is None else (row.value, row.currency), row.requested_by, row.requested_at,
+                        row.status)
+
+    async def decide_write_off(self, write_off_id: str, status: str, actor: str, at: datetime,
+                               reason: str | None) -> None:
+        await self.session.execute(update(_write_offs).where(_write_offs.c.id == write_off_id).values(
+            status=status, decided_by=actor, decided_at=at, reason=reason))
+
+    async def write_off_list(self, *, status: str | None, limit: int) -> list[dict[str, Any]]:
+        return [{**row, "moves": json.loads(row["moves"])} for row in await self._listing(
+            _write_offs, (_write_offs.c.requested_at, _write_offs.c.id), limit, status=status)]
+
+    async def reference_used(self, action: str, reference: str) -> bool:
+        """Whether an action with this reference (e.g. a liquidation lot) was applied or waits for approval."""
+        statement = select(_recovery_actions.c.action_id).where(
+            _recovery_actions.c.action == action, _recovery_actions.c.reference == reference).union_all(
+            select(_write_offs.c.id).where(_write_offs.c.action == action, _write_offs.c.reference == reference,
+                                           _write_offs.c.status != "rejected"))
+        return (await self.session.execute(statement.limit(1))).first() is not None
+
+    async def add_recovery_actions(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            await self.session.execute(insert(_recovery_actions), [
+                {**row, "disposal": row["disposal"] and json.dumps(row["disposal"])} for row in rows])
+
+    async def recovery_actions(self, *, sku: str | None, node: str | None, limit: int) -> list[dict[str, Any]]:
+        return [{**row, "disposal": row["disposal"] and json.loads(row["disposal"])} for row in await self._listing(
+            _recovery_actions, (_recovery_actions.c.at, _recovery_actions.c.action_id), limit, sku=sku, node=node)]
+
     async def _listing(self, table, order_by, limit: int, **filters) -> list[dict[str, Any]]:
         """Rows of a table for the read models, filtered by the columns given (None: any)."""
         statement = select(table).order_by(*order_by).limit(limit)
@@ -460,3 +622,16 @@ def _movement_row(m: Movement) -> dict[str, Any]:
     return row
 
 
+def _rtv_lines_json(rtv: VendorReturn) -> str:
+    return json.dumps({sku: asdict(line) for sku, line in rtv.lines.items()})
+
+
+def _move_json(move: RecoveryMove) -> dict[str, Any]:
+    return {**asdict(move), "proceeds": move.proceeds and str(move.proceeds)}
+
+
+def _move_of(row: dict[str, Any]) -> RecoveryMove:
+    return RecoveryMove(**{**row, "action": RecoveryAction(row["action"]),
+                           "from_status": StockStatus(row["from_status"]),
+                           "to_status": row["to_status"] and StockStatus(row["to_status"]),
+                           "proceeds": row["proceeds"] and Decimal(row["proceeds"])})

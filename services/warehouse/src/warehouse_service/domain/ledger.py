@@ -23,6 +23,7 @@ class StockStatus(StrEnum):
     refurbish = "refurbish"
     vendor_return = "vendor_return"
     in_transit = "in_transit"  # between nodes: visible, not sellable
+    liquidation = "liquidation"  # returned units awaiting a sale through a secondary channel
 
 
 class Reason(StrEnum):
@@ -38,6 +39,14 @@ class Reason(StrEnum):
     return_receipt = "return_receipt"
     inspection = "inspection"
     disposition = "disposition"
+    refurbishment = "refurbishment"  # refurbished units back to sellable under their own SKU
+    regrade = "regrade"  # refurbished units leave their SKU and enter its graded variant's
+    qa_release = "qa_release"  # a QA decision moved quarantined units to another status
+    rtv_pick = "rtv_pick"  # vendor-return units picked, packed and shipped against a return-to-vendor authorization
+    rtv_pack = "rtv_pack"
+    rtv_ship = "rtv_ship"
+    liquidation = "liquidation"  # sold through a secondary channel
+    scrap = "scrap"
 
 
 @dataclass(frozen=True)

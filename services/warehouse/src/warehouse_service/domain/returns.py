@@ -5,9 +5,11 @@ from datetime import datetime
 
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus
 
-# Units of these dispositions stay in the warehouse with a new status; liquidate and scrap leave the books.
+# Units of these dispositions stay in the warehouse with a new status (liquidate: until the units are sold); scrap
+# leaves the books.
 DISPOSITION_STATUS = {"restock": StockStatus.received_pending_putaway, "refurbish": StockStatus.refurbish,
-                      "quarantine": StockStatus.quarantined, "vendor_return": StockStatus.vendor_return}
+                      "quarantine": StockStatus.quarantined, "vendor_return": StockStatus.vendor_return,
+                      "liquidate": StockStatus.liquidation}
 
 
 class DispositionRefused(Exception):

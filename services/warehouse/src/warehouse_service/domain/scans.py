@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
+from warehouse_service.domain.recovery import VendorReturn
 from warehouse_service.domain.refusals import ScanRefused
 from warehouse_service.domain.tasks import CountTask, PickTask
 from warehouse_service.domain.waves import WaveStatus, require_released
@@ -135,6 +136,8 @@ class ScanContext:
     wave_status: Mapping[str, WaveStatus] = field(default_factory=dict)  # of those tasks' waves
     inspections: list[ScanCommand] = field(default_factory=list)  # inspect scans: graded, nothing moved
     count_tasks: Mapping[str, CountTask] = field(default_factory=dict)  # count tasks the scans name (mutated)
+    # return-to-vendor authorizations the pick, pack and ship scans name (mutated)
+    vendor_returns: Mapping[str, VendorReturn] = field(default_factory=dict)
 
 
 def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
@@ -143,7 +146,9 @@ def apply_scan(scan: ScanCommand, context: ScanContext) -> list[Movement]:
     if context.known_skus is not None and scan.sku not in context.known_skus:
         raise ScanRefused("unknown_sku", f"unknown SKU {scan.sku}")
     location = _location(context, scan.node, scan.location)
-    handler = _HANDLERS.get(scan.kind)
+    if scan.shipping_cost is not None and scan.currency is None:
+        raise ScanRefused("missing_currency", "a shipping_cost needs its currency")
+    handler = _RTV_HANDLERS.get(scan.kind) if scan.reference in context.vendor_returns else _HANDLERS.get(scan.kind)
     if handler is None:
         raise ScanRefused("unsupported_kind", f"{scan.kind} scans are not handled yet")
     if scan.quantity <= 0 and scan.kind != "count":  # counting an empty bin is a count of 0
@@ -297,10 +302,36 @@ def _ship(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     return [_movement(scan, source, None, Reason.ship)]
 
 
+def _rtv_pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    """Vendor-return units are picked wherever they wait (returns area, quarantine) onto a packing location."""
+    packing = _target_location(context, scan, LocationKind.packing)
+    source = _place(scan, location.code, StockStatus.vendor_return)
+    _require_held(context, scan, source)
+    context.vendor_returns[scan.reference].pick(scan.node, scan.sku, scan.quantity)
+    return [_movement(scan, source, _place(scan, packing.code, StockStatus.vendor_return), Reason.rtv_pick)]
+
+
+def _rtv_pack(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.packing, scan.kind)
+    shipping = _target_location(context, scan, LocationKind.shipping)
+    source = _place(scan, location.code, StockStatus.vendor_return)
+    _require_held(context, scan, source)
+    context.vendor_returns[scan.reference].pack(scan.node, scan.sku, scan.quantity)
+    return [_movement(scan, source, _place(scan, shipping.code, StockStatus.vendor_return), Reason.rtv_pack)]
+
+
+def _rtv_ship(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:
+    _require_kind(location, LocationKind.shipping, scan.kind)
+    source = _place(scan, location.code, StockStatus.vendor_return)
+    _require_held(context, scan, source)
+    context.vendor_returns[scan.reference].ship(scan.node, scan.sku, scan.quantity)
+    return [_movement(scan, source, None, Reason.rtv_ship)]
+
+
 def _task(scan: ScanCommand, context: ScanContext) -> PickTask:
     task = context.tasks.get(scan.reference or "")
     if task is None:
-        raise ScanRefused("unknown_task", f"no pick task {scan.reference}")
+        raise ScanRefused("unknown_task", f"no pick task or return-to-vendor authorization {scan.reference}")
     if (task.node, task.sku) != (scan.node, scan.sku):
         raise ScanRefused("wrong_item", f"pick task {task.id} is for {task.sku} at {task.node}")
     return task
@@ -339,7 +370,9 @@ def fulfilled_by(movements: list[Movement], tasks: Mapping[str, PickTask]) -> di
 
 _HANDLERS = {"receive": _receive, "putaway": _putaway, "move": _move, "count": _count, "pick": _pick,
              "pack": _pack, "ship": _ship, "return_receive": _return_receive, "inspect": _inspect}
-TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a pick task
+# Pick, pack and ship scans whose reference is a return-to-vendor authorization move vendor-return units.
+_RTV_HANDLERS = {"pick": _rtv_pick, "pack": _rtv_pack, "ship": _rtv_ship}
+TASK_SCANS = frozenset({"pick", "pack", "ship"})  # scans whose reference is a pick task or return-to-vendor
 
 
 def _location(context: ScanContext, node: str, code: str) -> Location:

@@ -1,10 +1,13 @@
 """HTTP API: scans for handhelds that do not speak Kafka (scanners, operators, supervisors), receipts, transfers,
-counts and approvals for supervisors, the layout for admins, read models for warehouse staff and auditors, and
-delivery confirmations for carriers. Every route takes the issuer's bearer token and names the roles it needs
+counts and approvals for supervisors, the exits of returned units from the recovery statuses (refurbishment, QA
+decisions, return to vendor, liquidation, scrap, write-offs beyond the value threshold) for supervisors and
+inspectors, the layout for admins, read models for warehouse staff and auditors, and delivery confirmations for
+carriers. Every route takes the issuer's bearer token and names the roles it needs
 (ecomops_common.access); what a route records as done by someone is the token's subject, never a request field.
 A scanner is bound to its token's node, a carrier client to the parcels it took."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, Response, status
@@ -12,14 +15,25 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from ecomops_common.access import caller
-from ecomops_common.auth import ADMIN, AUDITOR, CARRIER, DEVICE, SUPERVISOR, WAREHOUSE_OPERATOR, Principal
-from ecomops_common.contracts.types import INT4_MAX, INT8_MAX, MAX_LINE_QUANTITY, Document
-from ecomops_common.contracts.warehouse import Scan
+from ecomops_common.auth import (
+    ADMIN,
+    AUDITOR,
+    CARRIER,
+    DEVICE,
+    INSPECTOR,
+    SUPERVISOR,
+    WAREHOUSE_OPERATOR,
+    Principal,
+)
+from ecomops_common.contracts.types import INT4_MAX, INT8_MAX, MAX_LINE_QUANTITY, CurrencyCode, Document, Money
+from ecomops_common.contracts.warehouse import DisposalRecord, Scan
 from ecomops_common.errors import NotFound
 from ecomops_common.http import entered_unit_of_work
 from warehouse_service.domain.layout import Location, LocationKind
+from warehouse_service.domain.ledger import StockStatus
+from warehouse_service.domain.recovery import GradedVariant, VendorReturn
 from warehouse_service.domain.scans import ExpectedReceipt
-from warehouse_service.service_layer import admin, counting, progress, scanning, tasks, transfers
+from warehouse_service.service_layer import admin, counting, progress, recovery, scanning, tasks, transfers
 from warehouse_service.service_layer.callers import node_filter
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
@@ -35,7 +49,8 @@ REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_locatio
                  "over_pick": "quantity",
                  "no_packing_location": "to_location", "no_shipping_location": "to_location",
                  "wave_not_released": "reference", "unknown_rma": "reference", "missing_condition": "condition",
-                 "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number"}
+                 "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number",
+                 "missing_currency": "currency"}
 
 
 UnitOfWork = Annotated[WarehouseUnitOfWork, Depends(entered_unit_of_work)]
@@ -500,6 +515,361 @@ async def get_reconciliation(uow: UnitOfWork) -> Reconciliation:
     """Balances against the sum of the movement ledger; `drift` lists every place where they differ."""
     drift = await uow.warehouse.ledger_drift()
     return Reconciliation(ok=not drift, drift=drift)
+
+
+SKU = Field(min_length=1, max_length=64)
+CODE = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+LOCATION = Field(min_length=1, max_length=64)
+QUANTITY = Field(gt=0, le=MAX_LINE_QUANTITY)
+Recoverer = Annotated[Principal, caller(SUPERVISOR)]
+QaDecider = Annotated[Principal, caller(SUPERVISOR, INSPECTOR)]
+
+
+class GradedVariantInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    base_sku: str = SKU
+    grade: str = Field(min_length=1, max_length=16, description="e.g. A, B, open_box")
+    list_price: Money = Field(ge=0)
+    currency: CurrencyCode
+    channels: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list, max_length=100, description="Channels that may sell it; empty: every channel")
+
+
+class GradedVariantView(BaseModel):
+    variant_sku: str
+    base_sku: str
+    grade: str
+    list_price: Decimal
+    currency: str
+    channels: list[str]
+    defined_by: str | None = None
+    defined_at: datetime | None = None
+
+
+class RefurbishmentInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = CODE
+    sku: str = SKU
+    location: str = LOCATION
+    quantity: int = QUANTITY
+    outcome: Literal["sellable", "scrap"]
+    variant_sku: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="Sellable as this graded variant (PUT /v1/graded-variants first)")
+    to_location: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="The storage bin sellable units go to; default: where they are")
+    disposal: DisposalRecord | None = Field(default=None, description="Required to scrap hazardous units")
+
+
+class QaDecisionInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = CODE
+    sku: str = SKU
+    location: str = LOCATION
+    quantity: int = QUANTITY
+    decision: Literal["sellable", "refurbish", "vendor_return", "scrap"]
+    note: str | None = Field(default=None, max_length=2000)
+    to_location: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="Where released units go (sellable: a storage bin); default: where "
+                                                "they are")
+    disposal: DisposalRecord | None = Field(default=None, description="Required to scrap hazardous units")
+
+
+class ScrapInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    node: str = CODE
+    sku: str = SKU
+    location: str = LOCATION
+    status: Literal["refurbish", "quarantined", "vendor_return", "liquidation", "damaged"]
+    quantity: int = QUANTITY
+    reason: str | None = Field(default=None, max_length=2000)
+    disposal: DisposalRecord | None = Field(default=None, description="Required to scrap hazardous units")
+
+
+class LiquidationLine(Document):
+    sku: str = SKU
+    location: str = LOCATION
+    quantity: int = QUANTITY
+    proceeds: Money = Field(ge=0, description="What the buyer pays for the line")
+
+
+class LiquidationInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    lot_id: str = Field(min_length=1, max_length=128)
+    node: str = CODE
+    buyer: str = Field(min_length=1, max_length=200)
+    currency: CurrencyCode
+    lines: list[LiquidationLine] = Field(min_length=1, max_length=1000)
+
+
+class VendorReturnLine(Document):
+    sku: str = SKU
+    quantity: int = QUANTITY
+
+
+class VendorReturnInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    rtv_id: str = Field(min_length=1, max_length=128)
+    vendor_id: str = Field(min_length=1, max_length=128)
+    node: str = CODE
+    lines: list[VendorReturnLine] = Field(min_length=1, max_length=1000)
+    claim_id: str | None = Field(default=None, min_length=1, max_length=128)
+
+
+class VendorReturnLineView(BaseModel):
+    sku: str
+    quantity: int
+    picked: int
+    packed: int
+    shipped: int
+
+
+class VendorReturnView(BaseModel):
+    rtv_id: str
+    vendor_id: str
+    node: str
+    claim_id: str | None
+    lines: list[VendorReturnLineView]
+    created_by: str | None
+    created_at: datetime | None
+
+
+class RecoveryActionView(BaseModel):
+    action_id: str
+    action: str
+    node: str
+    sku: str
+    quantity: int
+    location: str
+    from_status: str
+    to_status: str | None = Field(description="None: the units left the books")
+    to_location: str | None
+    to_sku: str | None
+    reference: str | None
+    vendor_id: str | None
+    buyer: str | None
+    proceeds: Decimal | None
+    currency: str | None
+    disposal: dict[str, Any] | None
+    note: str | None
+    write_off_id: str | None
+    requested_by: str
+    decided_by: str
+    at: datetime
+
+
+class RecoveryOutcome(BaseModel):
+    status: Literal["applied", "pending_approval", "rejected"]
+    write_off_id: str | None = Field(default=None, description="The write-off waiting for (or given) approval")
+    actions: list[RecoveryActionView] = Field(description="What was applied")
+
+
+RECOVERY_RESPONSES = {202: {"description": "Worth more than the write-off threshold: waits for a supervisor other "
+                                          "than the caller", "model": RecoveryOutcome},
+                      409: {"description": "Not enough units in the source status and location (the shortfall)"},
+                      422: {"description": "Unknown node, location or variant; a hazardous SKU scrapped without "
+                                           "`disposal`"}}
+
+
+class WriteOffView(BaseModel):
+    id: str
+    node: str
+    action: str
+    reference: str | None
+    moves: list[dict[str, Any]]
+    value: Decimal | None = Field(description="Units × unit cost; none when a unit cost is unknown")
+    currency: str | None
+    status: str
+    requested_by: str
+    requested_at: datetime
+    decided_by: str | None
+    decided_at: datetime | None
+    reason: str | None
+
+
+class WriteOffDecision(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class WriteOffRejection(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class UnitCostView(BaseModel):
+    sku: str
+    amount: Decimal
+    currency: str
+    at: datetime = Field(description="As of finance's UnitCostChanged")
+
+
+class QaItemView(BaseModel):
+    id: str = Field(description="<rma_id>/<sku>, the exception_id of its WarehouseExceptionChanged")
+    node: str
+    sku: str
+    location: str
+    rma_id: str
+    remaining: int
+    status: str
+    opened_at: datetime
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+def _threshold(request: Request) -> Decimal:
+    return request.app.state.runtime.settings.write_off_approval_threshold
+
+
+def _outcome(outcome: recovery.RecoveryOutcome, response: Response) -> RecoveryOutcome:
+    if outcome.write_off_id and not outcome.actions:
+        response.status_code = status.HTTP_202_ACCEPTED
+        return RecoveryOutcome(status="pending_approval", write_off_id=outcome.write_off_id, actions=[])
+    return RecoveryOutcome(status="applied", write_off_id=outcome.write_off_id, actions=outcome.actions)
+
+
+def _disposal(record: DisposalRecord | None) -> dict[str, Any] | None:
+    return record and record.model_dump()
+
+
+@router.put("/graded-variants/{variant_sku}", responses={422: {"description": "The variant is its own base"}})
+async def define_graded_variant(variant_sku: Annotated[str, Path(min_length=1, max_length=64)],
+                                body: GradedVariantInput, uow: UnitOfWork,
+                                by: Annotated[Principal, caller(ADMIN, SUPERVISOR)]) -> GradedVariantView:
+    """A graded or open-box variant refurbished units of `base_sku` may become, with its own price and channels."""
+    variant = GradedVariant(variant_sku, body.base_sku, body.grade, body.list_price, body.currency, body.channels)
+    await recovery.define_graded_variant(uow, variant, by.subject)
+    return GradedVariantView(**vars(variant), defined_by=by.subject)
+
+
+@router.get("/graded-variants", dependencies=[caller(*READERS)])
+async def list_graded_variants(uow: UnitOfWork, base_sku: str | None = None,
+                               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[GradedVariantView]:
+    return await uow.warehouse.graded_variant_list(base_sku=base_sku, limit=limit)
+
+
+@router.post("/recovery/refurbishments", responses=RECOVERY_RESPONSES)
+async def refurbish(body: RefurbishmentInput, uow: UnitOfWork, request: Request, response: Response,
+                    by: Recoverer) -> RecoveryOutcome:
+    """Refurbished units back to sellable (the same SKU, or the graded variant: they leave the base SKU), or
+    scrapped from the bench (refurbish_failed, a write-off)."""
+    return _outcome(await recovery.refurbish(
+        uow, body.node, body.sku, body.location, body.quantity, body.outcome == "sellable", body.variant_sku,
+        body.to_location, _disposal(body.disposal), by.subject, _threshold(request)), response)
+
+
+@router.post("/recovery/qa-decisions", responses=RECOVERY_RESPONSES)
+async def decide_qa(body: QaDecisionInput, uow: UnitOfWork, request: Request, response: Response,
+                    by: QaDecider) -> RecoveryOutcome:
+    """Quarantined units released to sellable, refurbish or vendor_return, or scrapped; the caller is the
+    decision-maker recorded. Answers the QA queue."""
+    return _outcome(await recovery.decide_qa(
+        uow, body.node, body.sku, body.location, body.quantity, body.decision, body.note, body.to_location,
+        _disposal(body.disposal), by.subject, _threshold(request)), response)
+
+
+@router.post("/recovery/scraps", responses=RECOVERY_RESPONSES)
+async def scrap(body: ScrapInput, uow: UnitOfWork, request: Request, response: Response,
+                by: Recoverer) -> RecoveryOutcome:
+    """Units of a recovery status off the books."""
+    return _outcome(await recovery.scrap(
+        uow, body.node, body.sku, body.location, StockStatus(body.status), body.quantity, body.reason,
+        _disposal(body.disposal), by.subject, _threshold(request)), response)
+
+
+@router.post("/recovery/liquidations", responses={**RECOVERY_RESPONSES,
+                                                  409: {"description": "Not enough liquidation units, or the lot "
+                                                                       "was sold already"}})
+async def liquidate(body: LiquidationInput, uow: UnitOfWork, request: Request, response: Response,
+                    by: Recoverer) -> RecoveryOutcome:
+    """A lot sold through a secondary channel: the units leave `liquidation` for the proceeds."""
+    return _outcome(await recovery.liquidate(
+        uow, body.lot_id, body.node, body.buyer, body.currency,
+        [(line.sku, line.location, line.quantity, line.proceeds) for line in body.lines], by.subject,
+        _threshold(request)), response)
+
+
+@router.get("/recovery/write-offs", dependencies=[caller(*READERS)])
+async def list_write_offs(uow: UnitOfWork,
+                          write_off_status: Annotated[Literal["pending_approval", "approved", "rejected"] | None,
+                                                      Query(alias="status")] = None,
+                          limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[WriteOffView]:
+    return await uow.warehouse.write_off_list(status=write_off_status, limit=limit)
+
+
+@router.post("/recovery/write-offs/{write_off_id}/approve",
+             responses={403: {"description": "The caller asked for it (reason segregation_of_duties)"},
+                        404: {"description": "No write-off pending approval"},
+                        409: {"description": "The units moved meanwhile"}})
+async def approve_write_off(write_off_id: str, uow: UnitOfWork, by: Recoverer,
+                            body: WriteOffDecision | None = None) -> RecoveryOutcome:
+    """Applies the write-off, decided by the caller (a supervisor other than the requester)."""
+    outcome = await recovery.decide_write_off(uow, write_off_id, by.subject, True, body and body.reason)
+    return RecoveryOutcome(status="applied", write_off_id=write_off_id, actions=outcome.actions)
+
+
+@router.post("/recovery/write-offs/{write_off_id}/reject",
+             responses={403: {"description": "The caller asked for it (reason segregation_of_duties)"},
+                        404: {"description": "No write-off pending approval"}})
+async def reject_write_off(write_off_id: str, body: WriteOffRejection, uow: UnitOfWork,
+                           by: Recoverer) -> RecoveryOutcome:
+    await recovery.decide_write_off(uow, write_off_id, by.subject, False, body.reason)
+    return RecoveryOutcome(status="rejected", write_off_id=write_off_id, actions=[])
+
+
+@router.get("/recovery/actions", dependencies=[caller(*READERS)])
+async def list_recovery_actions(uow: UnitOfWork, sku: str | None = None, node: str | None = None,
+                                limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[RecoveryActionView]:
+    """The audit trail of units leaving recovery statuses: who requested, who decided, when, what."""
+    return await uow.warehouse.recovery_actions(sku=sku, node=node, limit=limit)
+
+
+@router.get("/recovery/unit-costs", dependencies=[caller(*READERS)])
+async def list_unit_costs(uow: UnitOfWork, sku: str | None = None,
+                          limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> list[UnitCostView]:
+    """What write-offs are valued at: finance's latest unit cost per SKU."""
+    return await uow.warehouse.unit_cost_list(sku=sku, limit=limit)
+
+
+@router.get("/recovery/qa-queue", dependencies=[caller(*READERS, INSPECTOR)])
+async def list_qa_queue(uow: UnitOfWork,
+                        item_status: Annotated[Literal["open", "resolved"] | None, Query(alias="status")] = "open",
+                        limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[QaItemView]:
+    """Quarantined units waiting for a QA decision, oldest first."""
+    return await uow.warehouse.qa_queue(status=item_status, limit=limit)
+
+
+@router.post("/vendor-returns", status_code=status.HTTP_201_CREATED, response_model=VendorReturnView,
+             responses={409: {"description": "The node holds fewer vendor_return units, or the id exists"},
+                        422: {"description": "Unknown node"}})
+async def authorize_vendor_return(body: VendorReturnInput, uow: UnitOfWork, by: Recoverer):
+    """A return-to-vendor authorization: pick, pack and ship scans with reference = rtv_id move its
+    vendor_return units to the vendor."""
+    rtv = await recovery.authorize_vendor_return(uow, body.rtv_id, body.vendor_id, body.node,
+                                                 [(line.sku, line.quantity) for line in body.lines],
+                                                 body.claim_id, by.subject)
+    return _vendor_return_view(rtv)
+
+
+@router.get("/vendor-returns/{rtv_id}", response_model=VendorReturnView, dependencies=[caller(*READERS)])
+async def get_vendor_return(rtv_id: str, uow: UnitOfWork):
+    rtv = (await uow.warehouse.vendor_returns([rtv_id], lock=False)).get(rtv_id)
+    if rtv is None:
+        raise NotFound(f"no return-to-vendor authorization {rtv_id}")
+    return _vendor_return_view(rtv)
+
+
+def _vendor_return_view(rtv: VendorReturn) -> VendorReturnView:
+    return VendorReturnView(rtv_id=rtv.rtv_id, vendor_id=rtv.vendor_id, node=rtv.node, claim_id=rtv.claim_id,
+                            lines=[VendorReturnLineView(sku=sku, **vars(line)) for sku, line in rtv.lines.items()],
+                            created_by=rtv.created_by, created_at=rtv.created_at)
 
 
 def _receipt_view(receipt: ExpectedReceipt) -> ReceiptView:

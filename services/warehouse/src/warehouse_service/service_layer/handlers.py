@@ -3,11 +3,13 @@ to. The runtime makes a consumer group of each entry (ecomops_common.handlers); 
 
 from functools import partial
 
-from ecomops_common.contracts import ALLOCATION_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts import ALLOCATION_EVENTS, FINANCE_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.contracts.allocation import AllocationReleased, OrderAllocated, OrderBackordered
+from ecomops_common.contracts.finance import UnitCostChanged
 from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided
 from ecomops_common.contracts.warehouse import Scan
 from ecomops_common.handlers import Subscription, on
+from warehouse_service.service_layer.recovery import follow_unit_costs
 from warehouse_service.service_layer.returns import follow_returns
 from warehouse_service.service_layer.scanning import take_scans
 from warehouse_service.service_layer.tasks import follow_allocations
@@ -22,4 +24,6 @@ def handlers(settings: WarehouseSettings) -> list[Subscription]:
         on(ALLOCATION_EVENTS, "warehouse-service.allocations", partial(follow_allocations, rules=settings.wave_rules),
            OrderAllocated, OrderBackordered, AllocationReleased),
         on(RETURNS_EVENTS, "warehouse-service.returns", follow_returns, ReturnAuthorized, ReturnDispositionDecided),
+        # What a write-off is worth: units × the SKU's unit cost.
+        on(FINANCE_EVENTS, "warehouse-service.unit-costs", follow_unit_costs, UnitCostChanged),
     ]

@@ -4,6 +4,7 @@ operator is the caller (the token's subject), and a scanner scans only at its ow
 
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from typing import Any
 
 from prometheus_client import Counter
 
@@ -12,6 +13,7 @@ from ecomops_common.contracts import INVENTORY_STOCK, WAREHOUSE_EVENTS
 from ecomops_common.contracts.inventory import FulfilledUnits, ShortPickedUnits, StockChangeReason, StockLevelChanged
 from ecomops_common.contracts.warehouse import (
     CountRecorded,
+    RecoveryAction,
     ReturnInspected,
     ReturnReceived,
     Scan,
@@ -25,6 +27,7 @@ from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.handlers import Received
 from warehouse_service.domain.approvals import require_four_eyes
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
+from warehouse_service.domain.recovery import RecoveryMove, VendorReturn
 from warehouse_service.domain.scans import (
     TASK_SCANS,
     UNEXPECTED_RECEIPTS,
@@ -40,18 +43,23 @@ from warehouse_service.domain.tasks import PickTask
 from warehouse_service.service_layer.callers import check_node
 from warehouse_service.service_layer.exception_queue import announce_count_variance, announce_scan_exception
 from warehouse_service.service_layer.progress import announce_progress
+from warehouse_service.service_layer.recovery_log import announce_recovery
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 
 # One inbox key for both entry points: a scan sent over HTTP and again over Kafka applies once.
 SCANS_INBOX = "warehouse-service.scans"
 SOURCE = "warehouse"
 RECEIPT_SCANS = frozenset({"receive", "return_receive", "inspect"})  # scans whose reference is a receipt or RMA
+RTV_ACTIONS = {Reason.rtv_pick: RecoveryAction.rtv_picked, Reason.rtv_pack: RecoveryAction.rtv_packed,
+               Reason.rtv_ship: RecoveryAction.rtv_shipped}
 SCANS = Counter("ecomops_scans_total", "Scans by kind and outcome: applied, refused (into the exception queue) or "
                 "duplicate, counted once committed", ["kind", "outcome"])
 _STOCK_REASONS = {Reason.receipt: StockChangeReason.receipt, Reason.return_receipt: StockChangeReason.receipt,
                   Reason.putaway: StockChangeReason.putaway, Reason.pick: StockChangeReason.pick,
                   Reason.count_adjustment: StockChangeReason.count, Reason.transfer_in: StockChangeReason.transfer,
-                  Reason.transfer_out: StockChangeReason.transfer, Reason.disposition: StockChangeReason.return_restock}
+                  Reason.transfer_out: StockChangeReason.transfer, Reason.disposition: StockChangeReason.return_restock,
+                  Reason.refurbishment: StockChangeReason.return_restock,
+                  Reason.regrade: StockChangeReason.return_restock, Reason.qa_release: StockChangeReason.return_restock}
 
 
 @dataclass(frozen=True)
@@ -116,12 +124,14 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
     # once, the later waits for the earlier and sees its tasks when it announces the order's progress.
     await uow.warehouse.lock_orders_of_tasks(task_ids)
     tasks = await uow.warehouse.tasks(ids=task_ids, lock=True)
+    vendor_returns = await uow.warehouse.vendor_returns(task_ids - {task.id for task in tasks}, lock=True)
     context = ScanContext(await uow.warehouse.locations_of({scan.node for scan, _ in fresh}), receipts,
                           stock.balances, count_auto_adjust_units=count_auto_adjust_units,
                           tasks={task.id: task for task in tasks},
                           wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks),
                           count_tasks=await uow.warehouse.count_tasks(
-                              {s.reference for s, _ in fresh if s.kind == "count" and s.reference}))
+                              {s.reference for s, _ in fresh if s.kind == "count" and s.reference}),
+                          vendor_returns=vendor_returns)
 
     by_id = {scan.scan_id: scan for scan, _ in fresh}
     results: dict[str, ScanResult] = {}
@@ -141,7 +151,8 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
     await uow.warehouse.save_count_tasks(context.count_tasks.values())
-    shipments = []
+    await uow.warehouse.save_vendor_returns(vendor_returns.values())
+    shipments, recovery_actions = [], []
     for movement in movements:
         if movement.reason is Reason.ship:
             task, shipped = context.tasks[movement.reference], by_id[movement.scan_id]
@@ -151,7 +162,11 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
         elif movement.reason is Reason.return_receipt:
             uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
                 rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
-                condition=by_id[movement.scan_id].condition, received_at=movement.at)), WAREHOUSE_EVENTS)
+                condition=by_id[movement.scan_id].condition, received_at=movement.at,
+                shipping_cost=by_id[movement.scan_id].shipping_cost, currency=by_id[movement.scan_id].currency)),
+                WAREHOUSE_EVENTS)
+        elif movement.reason in RTV_ACTIONS:
+            recovery_actions.append(_announce_rtv_step(uow, movement, vendor_returns[movement.reference]))
         elif movement.reason is Reason.count_adjustment:  # a count task or None: counts name nothing else
             announce_stock_adjustment(uow, movement, movement.scan_id, movement.reference)
     for scan in context.inspections:
@@ -167,6 +182,7 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
     await uow.warehouse.add_shipments(shipments)
+    await uow.warehouse.add_recovery_actions(recovery_actions)
     await uow.warehouse.add_scan_exceptions(refused_rows)
     await uow.warehouse.add_count_variances(context.variances, now)
     await uow.commit()
@@ -226,6 +242,14 @@ def _announce_shipment(uow: WarehouseUnitOfWork, movement: Movement, task: PickT
         shipping_cost=scan.shipping_cost, currency=scan.currency, shipped_at=movement.at,
         lines=[ShippedLine(line_id=task.line_id, sku=task.sku, quantity=movement.quantity,
                            serials=[scan.serial] if scan.serial else [])])), WAREHOUSE_EVENTS)
+
+
+def _announce_rtv_step(uow: WarehouseUnitOfWork, movement: Movement, rtv: VendorReturn) -> dict[str, Any]:
+    """A pick, pack or ship scan against a return-to-vendor authorization: the scanner requested and decided it."""
+    move = RecoveryMove(RTV_ACTIONS[movement.reason], movement.source.node, movement.sku, movement.source.location,
+                        StockStatus.vendor_return, movement.quantity, movement.target and movement.target.status,
+                        movement.target and movement.target.location, reference=rtv.rtv_id, vendor_id=rtv.vendor_id)
+    return announce_recovery(uow, move, movement.scan_id, movement.actor, movement.actor, movement.at)
 
 
 def _announce_count(uow: WarehouseUnitOfWork, count: Count) -> None:
