@@ -17,7 +17,8 @@ from finance_service.service_layer.posting import check_held_refunds, post_parke
 from finance_service.service_layer.unit_of_work import SqlFinanceUnitOfWork
 from finance_service.settings import FinanceSettings
 
-PUBLISHES = contracts_on(FINANCE_EVENTS, "RefundIssued", "RefundFailed", "JournalEntryPosted")
+PUBLISHES = contracts_on(FINANCE_EVENTS, "RefundIssued", "RefundFailed", "JournalEntryPosted", "UnitCostChanged",
+                         "StoreCreditChanged")
 
 FINANCE_SERVICE = ServiceDefinition(
     title="Finance service", settings=FinanceSettings, unit_of_work=SqlFinanceUnitOfWork, migrations=MIGRATIONS,

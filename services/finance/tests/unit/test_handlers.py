@@ -71,11 +71,12 @@ async def known_return() -> FakeFinanceUnitOfWork:
 def test_each_topic_has_its_consumer_group_and_message_types():
     registry = {s.topic: (s.consumer, {m.__name__ for m in s.messages}, s.once) for s in handlers(FinanceSettings())}
     assert registry == {
-        ORDER_EVENTS: ("finance-service.order-events", {"OrderPlaced"}, True),
+        ORDER_EVENTS: ("finance-service.order-events", {"OrderPlaced", "OrderStatusChanged"}, True),
         WAREHOUSE_EVENTS: ("finance-service.warehouse-events", {
-            "ShipmentDispatched", "ReturnReceived", "ReturnInspected", "ReturnDispositionApplied", "StockAdjusted"},
-            True),
-        RETURNS_EVENTS: ("finance-service.returns-events", {"ReturnAuthorized", "RefundApproved"}, True),
+            "ShipmentDispatched", "ReturnReceived", "ReturnInspected", "ReturnDispositionApplied", "StockAdjusted",
+            "RecoveryStockMoved"}, True),
+        RETURNS_EVENTS: ("finance-service.returns-events", {"ReturnAuthorized", "RefundApproved",
+                                                            "VendorClaimChanged"}, True),
     }
     for subscription in handlers(FinanceSettings()):
         subscription.decoder()  # every message type is a contract on its topic
@@ -295,10 +296,13 @@ async def test_an_entry_is_reversed_once_on_approval_and_a_reversal_never():
     assert uow.commits == commits and len(uow.finance.approval_requests) == 1
 
 
-async def test_a_unit_cost_is_stored_and_committed():
+async def test_a_unit_cost_is_stored_announced_and_committed():
     uow = FakeFinanceUnitOfWork()
     await set_unit_cost(uow, "SKU-RED-M", COST, "fin:maria")
     assert uow.finance.costs == {"SKU-RED-M": COST} and uow.commits == 1
+    [changed] = uow.events("UnitCostChanged")
+    assert (changed.aggregate_id, changed.payload["sku"], changed.payload["amount"], changed.payload["currency"]) == (
+        "SKU-RED-M", "SKU-RED-M", "4.10", "EUR")
 
 
 async def test_each_entry_a_batch_posts_is_announced_once_keyed_by_its_order_else_its_rma_else_itself():

@@ -63,7 +63,8 @@ async def test_a_paid_refund_asked_again_with_its_key_is_replayed_not_paid_twice
     [payment] = (await simulator.get("/v1/refunds", params={"reference": "RF-1"})).json()
     assert payment | {"created_at": None} == {
         "id": first.reference, "key": "refund:RMA-1:RF-1", "reference": "RF-1", "amount": "25.50", "currency": "EUR",
-        "metadata": {"rma_id": "RMA-1", "order_id": "ORD-1", "customer_id": "CUST-1"}, "created_at": None}
+        "metadata": {"rma_id": "RMA-1", "order_id": "ORD-1", "customer_id": "CUST-1", "method": "original_payment"},
+        "created_at": None}
 
 
 async def test_a_declined_refund_stays_declined_when_asked_again(provider, simulator):

@@ -50,7 +50,7 @@ from finance_service.domain.postings import (
 )
 
 AT = datetime(2026, 11, 20, 12, tzinfo=UTC)
-COSTS = {"SKU-A": UnitCost(D("12.40"), "EUR", D("3.00")), "SKU-B": UnitCost(D("4.333"), "EUR")}
+COSTS = {"SKU-A": UnitCost(D("12.40"), "EUR"), "SKU-B": UnitCost(D("4.333"), "EUR")}
 
 
 def order(method: str = "card") -> SaleOrder:
@@ -108,7 +108,7 @@ def test_a_shipment_waits_for_unit_costs_and_refuses_lines_the_order_lacks():
 def test_returned_units_leave_cogs_at_the_cost_they_were_sold_at():
     sale = order()
     sale.ship(shipment("e1", ("1", "SKU-A", 2)), COSTS)
-    later_costs = {**COSTS, "SKU-A": UnitCost(D("15.00"), "EUR", D("3.00"))}
+    later_costs = {**COSTS, "SKU-A": UnitCost(D("15.00"), "EUR")}
 
     def disposition(kind: str):
         return post_disposition(DispositionApplied("d", "R-1", "SKU-A", 1, kind, AT), sale, "size_fit", later_costs)
@@ -117,9 +117,9 @@ def test_returned_units_leave_cogs_at_the_cost_they_were_sold_at():
     assert net(restock, INVENTORY) == D("12.40") == -net(restock, COGS)
     scrap = disposition("scrap")
     assert net(scrap, WRITE_OFF) == D("12.40") and net(scrap, INVENTORY) == 0
-    liquidate = disposition("liquidate")
-    assert (net(liquidate, RECEIVABLE), net(liquidate, WRITE_OFF), net(liquidate, COGS)) == (
-        D("3.00"), D("9.40"), D("-12.40"))
+    liquidate = disposition("liquidate")  # kept in inventory until sold (a recovery move writes it off)
+    assert (net(liquidate, INVENTORY), net(liquidate, WRITE_OFF), net(liquidate, COGS)) == (
+        D("12.40"), D("0"), D("-12.40"))
     assert all(line.dims.reason == "size_fit" and line.dims.rma_id == "R-1" for line in liquidate.lines)
 
 

@@ -1,6 +1,6 @@
-"""In-memory adapters for service-layer unit tests: the repository keeps orders, RMAs, costs, refunds, the journal
-and parked facts in dicts and lists, the unit of work is ecomops_common's fake. The reports (SQL aggregates) are
-not faked: the service layer only hands them to HTTP."""
+"""In-memory adapters for service-layer unit tests: the repository keeps orders, RMAs, costs, fee rules, refunds,
+store credit, the journal and parked facts in dicts and lists, the unit of work is ecomops_common's fake. The
+reports (SQL aggregates) are not faked: the service layer only hands them to HTTP."""
 
 import copy
 import json
@@ -15,7 +15,8 @@ from finance_service.adapters.repository import REFUND_FIELDS
 from finance_service.domain.approvals import ApprovalRequest, RequestStatus
 from finance_service.domain.journal import JournalEntry
 from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
-from finance_service.domain.postings import SaleOrder, UnitCost
+from finance_service.domain.postings import ChannelFees, SaleOrder, UnitCost
+from finance_service.domain.store_credit import Movement, StoreCreditBalance
 
 
 class FakeFinance:
@@ -25,6 +26,9 @@ class FakeFinance:
         self.receipts: list[tuple[str, str, int]] = []
         self.inspections: list[tuple[str, str]] = []
         self.costs: dict[str, UnitCost] = {}
+        self.fees: dict[str, ChannelFees] = {}
+        self.credit: dict[tuple[str, str], Decimal] = {}  # balance per (customer, currency)
+        self.movements: dict[str, Movement] = {}
         self.refunds: dict[str, Refund] = {}
         self.refund_details: dict[str, dict[str, Any]] = {}  # approved_by, lines and breakdown (JSON)
         self.approval_requests: dict[int, ApprovalRequest] = {}
@@ -60,6 +64,25 @@ class FakeFinance:
 
     async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
         self.costs[sku] = cost
+
+    async def channel_fees(self, channels: Iterable[str]) -> dict[str, ChannelFees]:
+        return {channel: self.fees[channel] for channel in channels if channel in self.fees}
+
+    async def set_channel_fees(self, channel: str, fees: ChannelFees, actor: str, at: datetime) -> None:
+        self.fees[channel] = fees
+
+    async def store_credit_balance(self, customer_id: str, currency: str) -> StoreCreditBalance:
+        return StoreCreditBalance(customer_id, currency, self.credit.get((customer_id, currency), Decimal(0)))
+
+    async def add_movement(self, movement: Movement, balance: StoreCreditBalance) -> bool:
+        if movement.movement_id in self.movements:
+            return False
+        self.movements[movement.movement_id] = movement
+        self.credit[(balance.customer_id, balance.currency)] = balance.balance
+        return True
+
+    async def movement(self, movement_id: str) -> Movement | None:
+        return self.movements.get(movement_id)
 
     async def add_refunds(self, refunds: Sequence[tuple[Refund, dict[str, Any]]]) -> set[str]:
         new = set()
@@ -133,6 +156,9 @@ class FakeFinance:
             return None
         entry, posted_by = self.journal[entry_id - 1]
         return SimpleNamespace(id=entry_id, posted_by=posted_by), entry
+
+    async def entry_of(self, kind: str, source_id: str) -> JournalEntry | None:
+        return next((e for e, _ in self.journal if (e.kind, e.source_id) == (kind, source_id)), None)
 
     async def reversed(self, reverses: str) -> bool:
         return any((e.kind, e.source_id) == ("reversal", reverses) for e, _ in self.journal)

@@ -62,7 +62,6 @@ class UnitCostRecord(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(64), primary_key=True))
     amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
-    liquidation_value: Decimal = Field(sa_column=Column(MONEY, nullable=False, server_default="0"))
     updated_by: str = Field(sa_column=Column(String(128), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -74,7 +73,6 @@ class UnitCostHistoryRecord(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(64), nullable=False, index=True))
     amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     currency: str = Field(sa_column=Column(String(3), nullable=False))
-    liquidation_value: Decimal = Field(sa_column=Column(MONEY, nullable=False))
     updated_by: str = Field(sa_column=Column(String(128), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
@@ -108,6 +106,51 @@ class RefundRecord(SQLModel, table=True):
                                     description="Why a held refund waits or a refused one is never paid")
     breakdown: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, kind, amount")
     lines: str = Field(sa_column=Column(Text, nullable=False), description="JSON: line_id, sku, quantity")
+    method: str = Field(default="original_payment", sa_column=Column(
+        String(40), nullable=False, server_default="original_payment"),
+        description="original_payment, store_credit (issued by finance) or another method the provider pays")
+
+
+class ChannelFeeRuleRecord(SQLModel, table=True):
+    """A channel's marketplace fees: commission on goods revenue, and the share of it given back on refunds."""
+
+    __tablename__ = "channel_fee_rules"
+
+    channel: str = Field(sa_column=Column(String(64), primary_key=True))
+    commission_rate: Decimal = Field(sa_column=Column(Numeric(9, 6), nullable=False))
+    refund_reversal_rate: Decimal = Field(sa_column=Column(Numeric(9, 6), nullable=False))
+    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class StoreCreditBalanceRecord(SQLModel, table=True):
+    """A customer's store credit in one currency; its row is locked while a movement changes it."""
+
+    __tablename__ = "store_credit_balances"
+
+    customer_id: str = Field(sa_column=Column(String(128), primary_key=True))
+    currency: str = Field(sa_column=Column(String(3), primary_key=True))
+    balance: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+
+
+class StoreCreditMovementRecord(SQLModel, table=True):
+    """Every change of a customer's store credit (and each redemption declined); the id says what it is about
+    (issued:<refund>, redemption:<order>, restored:<order>), so each happens once."""
+
+    __tablename__ = "store_credit_movements"
+    __table_args__ = (Index("ix_store_credit_movements_customer", "customer_id", "at"),)
+
+    movement_id: str = Field(sa_column=Column(String(160), primary_key=True))
+    customer_id: str = Field(sa_column=Column(String(128), nullable=False))
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    balance: Decimal = Field(sa_column=Column(MONEY, nullable=False), description="After the movement")
+    order_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    rma_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    refund_id: str | None = Field(default=None, sa_column=Column(String(64)))
+    reason: str | None = Field(default=None, sa_column=Column(String(64)))
+    at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
 class ApprovalRequestRecord(SQLModel, table=True):
@@ -186,5 +229,6 @@ class ParkedFactRecord(SQLModel, table=True):
 
 
 TABLES = [model.__table__ for model in (SaleOrderRecord, ReturnCaseRecord, UnitCostRecord, UnitCostHistoryRecord,
-                                        RefundRecord, ApprovalRequestRecord, JournalEntryRecord, JournalLineRecord,
-                                        ParkedFactRecord)]
+                                        RefundRecord, ChannelFeeRuleRecord, StoreCreditBalanceRecord,
+                                        StoreCreditMovementRecord, ApprovalRequestRecord, JournalEntryRecord,
+                                        JournalLineRecord, ParkedFactRecord)]

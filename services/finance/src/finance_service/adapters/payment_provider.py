@@ -63,7 +63,7 @@ class HttpPaymentProvider:
 def _refund_body(instruction: RefundInstruction) -> dict[str, Any]:
     return {"amount": str(instruction.amount), "currency": instruction.currency, "reference": instruction.refund_id,
             "metadata": {"rma_id": instruction.rma_id, "order_id": instruction.order_id,
-                         "customer_id": instruction.customer_id}}
+                         "customer_id": instruction.customer_id, "method": instruction.method}}
 
 
 def _result(response: httpx.Response) -> ProviderResult:

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 
 from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
@@ -23,11 +23,14 @@ from finance_service.domain.accounts import (
     ACCOUNTS,
     FREIGHT,
     INVENTORY,
+    MARKETPLACE_FEES,
     RECEIVABLE,
     REFUNDS_PAYABLE,
     RESTOCKING_FEES,
+    RETURN_FREIGHT,
     SALES_RETURNS,
     SHIPPING_REVENUE,
+    TAX_PAYABLE,
     WRITE_OFF,
 )
 from finance_service.domain.leakage import FeeRule, uncharged_fee
@@ -105,8 +108,12 @@ class FinanceReports(SqlRepository):
                              for line in lines if line["line_id"] in order.lines), ZERO)
                 shipping = (to_minor_unit(order.shipping_fee * goods / order.goods_total, order.currency)
                             if order.goods_total else ZERO)
-                if row.amount > goods + shipping:
-                    over_policy.append({**base, "allowed": goods + shipping, "excess": row.amount - goods - shipping})
+                # the tax on those, pro rata as the returns service refunds it (a tax component of the refund)
+                tax = to_minor_unit(order.tax * goods / order.goods_total, order.currency) if order.goods_total \
+                    else ZERO
+                allowed = goods + shipping + tax
+                if row.amount > allowed:
+                    over_policy.append({**base, "allowed": allowed, "excess": row.amount - allowed})
             if row.attempts > 1 or row.duplicate_requests or row.generation:
                 attempts.append({**base, "attempts": row.attempts, "duplicate_requests": row.duplicate_requests,
                                  "declined_generations": row.generation, "status": row.status})
@@ -151,22 +158,27 @@ class FinanceReports(SqlRepository):
 
     async def margin_impact(self, by: str, start: datetime | None = None, end: datetime | None = None,
                             ) -> list[dict[str, Any]]:
-        """Per SKU, channel or reason: what returns cost. refunds: paid back net of fees kept; write_offs:
-        cost of units scrapped or liquidated less proceeds; recovered_value: cost put back into inventory plus
-        liquidation proceeds; freight: the outbound carrier cost of the returned units. Between start and end:
-        the returns' entries of that period (freight: of their orders, whenever shipped)."""
+        """Per SKU, channel or reason: what returns cost. refunds: paid back net of fees kept (not the tax);
+        write_offs: cost of units scrapped or liquidated less proceeds; recovered_value: cost put back into
+        inventory plus liquidation proceeds (less the cost of recovered units that later left the books: those
+        recovery entries carry the SKU only); freight: the outbound carrier cost of the returned units;
+        return_freight: the return labels the retailer paid; fees_reversed: marketplace commission given back;
+        tax_refunded: sales tax paid back, which is no margin. Between start and end: the returns' entries of that
+        period (freight: of their orders, whenever shipped)."""
         statement = (
             select(_lines.c.order_id, _lines.c.sku, _lines.c.channel, _lines.c.reason, _lines.c.account,
                    _lines.c.currency, func.sum(_lines.c.debit - _lines.c.credit))
             .join(_entries, _entries.c.id == _lines.c.entry_id)
-            .where(_lines.c.rma_id.is_not(None), _lines.c.account.in_(
-                [SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES, WRITE_OFF, INVENTORY, RECEIVABLE])))
+            .where(or_(_lines.c.rma_id.is_not(None), _entries.c.kind == "recovery"), _lines.c.account.in_(
+                [SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES, WRITE_OFF, INVENTORY, RECEIVABLE, RETURN_FREIGHT,
+                 MARKETPLACE_FEES, TAX_PAYABLE])))
         if start and end:
             statement = statement.where(_entries.c.occurred_at >= start, _entries.c.occurred_at < end)
         rows = await self.session.execute(statement.group_by(
             _lines.c.order_id, _lines.c.sku, _lines.c.channel, _lines.c.reason, _lines.c.account, _lines.c.currency))
         buckets = defaultdict(lambda: {"refunds": ZERO, "fees_kept": ZERO, "write_offs": ZERO,
-                                       "recovered_value": ZERO, "freight": ZERO})
+                                       "recovered_value": ZERO, "freight": ZERO, "return_freight": ZERO,
+                                       "fees_reversed": ZERO, "tax_refunded": ZERO})
         orders_with_returns = set()
         for order_id, sku, channel, reason, account, currency, net in rows:
             orders_with_returns.add(order_id)
@@ -178,12 +190,19 @@ class FinanceReports(SqlRepository):
                 bucket["fees_kept"] -= net
             elif account == WRITE_OFF:
                 bucket["write_offs"] += net
+            elif account == RETURN_FREIGHT:
+                bucket["return_freight"] += net
+            elif account == MARKETPLACE_FEES:
+                bucket["fees_reversed"] -= net
+            elif account == TAX_PAYABLE:
+                bucket["tax_refunded"] += net
             else:
                 bucket["recovered_value"] += net
         for dims, currency, freight in await self._freight_of_returned_units(orders_with_returns - {None}):
             buckets[(dims[by], currency)]["freight"] += freight
         return [{by: key, "currency": currency, **bucket,
-                 "margin_impact": bucket["recovered_value"] - bucket["refunds"] - bucket["freight"]}
+                 "margin_impact": bucket["recovered_value"] - bucket["refunds"] - bucket["freight"]
+                 - bucket["return_freight"] + bucket["fees_reversed"]}
                 for (key, currency), bucket in sorted(buckets.items(), key=lambda item: (str(item[0][0]),
                                                                                          item[0][1]))]
 

@@ -1,5 +1,5 @@
-"""Finance persistence: orders and returns as finance follows them, unit costs, refunds (the payout queue),
-the journal (insert only) and facts waiting to be posted."""
+"""Finance persistence: orders and returns as finance follows them, unit costs, channel fee rules, refunds (the
+payout queue), store credit, the journal (insert only) and facts waiting to be posted."""
 
 import json
 from collections import Counter
@@ -17,19 +17,23 @@ from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
     ApprovalRequestRecord,
+    ChannelFeeRuleRecord,
     JournalEntryRecord,
     JournalLineRecord,
     ParkedFactRecord,
     RefundRecord,
     ReturnCaseRecord,
     SaleOrderRecord,
+    StoreCreditBalanceRecord,
+    StoreCreditMovementRecord,
     UnitCostHistoryRecord,
     UnitCostRecord,
 )
 from finance_service.domain.approvals import ApprovalRequest, RequestKind, RequestStatus
 from finance_service.domain.journal import Dimensions, JournalEntry, JournalLine
 from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
-from finance_service.domain.postings import SaleOrder, UnitCost
+from finance_service.domain.postings import ChannelFees, SaleOrder, UnitCost
+from finance_service.domain.store_credit import Movement, MovementKind, StoreCreditBalance
 
 _orders = SaleOrderRecord.__table__
 _returns = ReturnCaseRecord.__table__
@@ -40,9 +44,12 @@ _entries = JournalEntryRecord.__table__
 _lines = JournalLineRecord.__table__
 _parked = ParkedFactRecord.__table__
 _requests = ApprovalRequestRecord.__table__
+_fee_rules = ChannelFeeRuleRecord.__table__
+_credit_balances = StoreCreditBalanceRecord.__table__
+_credit_movements = StoreCreditMovementRecord.__table__
 SALE_ORDER = TypeAdapter(SaleOrder)
 REFUND_FIELDS = ("status", "generation", "attempts", "next_attempt_at", "provider_reference", "issued_at",
-                 "last_error", "hold_reason")
+                 "last_error", "hold_reason", "method")
 REQUEST_FIELDS = ("kind", "target", "reason", "reference", "requested_by", "requested_at", "status")
 
 
@@ -104,18 +111,72 @@ class FinanceRepository(SqlRepository):
 
     async def unit_costs(self, skus: Iterable[str]) -> dict[str, UnitCost]:
         rows = await self.session.execute(select(_costs).where(_costs.c.sku.in_(set(skus))))
-        return {row.sku: UnitCost(row.amount, row.currency, row.liquidation_value) for row in rows}
+        return {row.sku: UnitCost(_cost_amount(row.amount, row.currency), row.currency) for row in rows}
 
     async def all_unit_costs(self) -> list[Any]:
         return list(await self.session.execute(select(_costs).order_by(_costs.c.sku)))
 
     async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
-        row = {"sku": sku, "amount": cost.amount, "currency": cost.currency,
-               "liquidation_value": cost.liquidation_value, "updated_by": actor, "updated_at": at}
+        row = {"sku": sku, "amount": cost.amount, "currency": cost.currency, "updated_by": actor, "updated_at": at}
         statement = self.dialect.insert(_costs)
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["sku"], set_={k: statement.excluded[k] for k in row if k != "sku"}), [row])
         await self.session.execute(_cost_history.insert(), [row])
+
+    # --- channel fee rules ---------------------------------------------------------------------------------
+
+    async def channel_fees(self, channels: Iterable[str]) -> dict[str, ChannelFees]:
+        rows = await self.session.execute(select(_fee_rules).where(_fee_rules.c.channel.in_(set(channels))))
+        return {row.channel: ChannelFees(row.commission_rate, row.refund_reversal_rate) for row in rows}
+
+    async def set_channel_fees(self, channel: str, fees: ChannelFees, actor: str, at: datetime) -> None:
+        row = {"channel": channel, "commission_rate": fees.commission_rate,
+               "refund_reversal_rate": fees.refund_reversal_rate, "updated_by": actor, "updated_at": at}
+        statement = self.dialect.insert(_fee_rules)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["channel"], set_={k: statement.excluded[k] for k in row if k != "channel"}), [row])
+
+    async def channel_fee_rows(self, channel: str | None = None) -> list[Any]:
+        statement = select(_fee_rules).order_by(_fee_rules.c.channel)
+        if channel is not None:
+            statement = statement.where(_fee_rules.c.channel == channel)
+        return list(await self.session.execute(statement))
+
+    # --- store credit --------------------------------------------------------------------------------------
+
+    async def store_credit_balance(self, customer_id: str, currency: str) -> StoreCreditBalance:
+        """The customer's balance in the currency (zero if none yet), locked until commit: the movements of
+        one customer's credit happen one after another."""
+        await self.session.execute(self.dialect.insert(_credit_balances).on_conflict_do_nothing(), [
+            {"customer_id": customer_id, "currency": currency, "balance": Decimal(0)}])
+        balance = await self.session.scalar(self._lock(select(_credit_balances.c.balance).where(
+            _credit_balances.c.customer_id == customer_id, _credit_balances.c.currency == currency)))
+        return StoreCreditBalance(customer_id, currency, to_minor_unit(Decimal(balance), currency))
+
+    async def add_movement(self, movement: Movement, balance: StoreCreditBalance) -> bool:
+        """Records the movement and the balance after it; False (nothing changed) when it happened already."""
+        inserted = await self.session.execute(self.dialect.insert(_credit_movements).values(
+            asdict(movement)).on_conflict_do_nothing().returning(_credit_movements.c.movement_id))
+        if inserted.scalar() is None:
+            return False
+        await self.session.execute(update(_credit_balances).where(
+            _credit_balances.c.customer_id == balance.customer_id,
+            _credit_balances.c.currency == balance.currency).values(balance=balance.balance))
+        return True
+
+    async def movement(self, movement_id: str) -> Movement | None:
+        row = (await self.session.execute(select(_credit_movements).where(
+            _credit_movements.c.movement_id == movement_id))).first()
+        return _movement(row) if row else None
+
+    async def store_credit(self, customer_id: str, limit: int = 1000) -> tuple[list[Any], list[Any]]:
+        """The customer's balances per currency and latest movements, oldest first."""
+        balances = list(await self.session.execute(select(_credit_balances).where(
+            _credit_balances.c.customer_id == customer_id).order_by(_credit_balances.c.currency)))
+        movements = list(await self.session.execute(select(_credit_movements).where(
+            _credit_movements.c.customer_id == customer_id).order_by(
+            _credit_movements.c.at.desc(), _credit_movements.c.movement_id).limit(limit)))
+        return balances, movements[::-1]
 
     # --- refunds -------------------------------------------------------------------------------------------
 
@@ -217,9 +278,15 @@ class FinanceRepository(SqlRepository):
     async def post(self, entries: Sequence[JournalEntry], posted_by: str, now: datetime
                    ) -> list[tuple[int, JournalEntry]]:
         """Appends entries (one statement for the entries, one for their lines); one whose fact is already in
-        the journal is skipped. Returns the new entries with their ids, in the order given."""
+        the journal is skipped, and so is a second entry of one fact in `entries` (the same recovery action or
+        vendor claim step delivered twice in a batch). Returns the new entries with their ids, in the order
+        given."""
         if not entries:
             return []
+        first: dict[tuple[str, str], JournalEntry] = {}
+        for entry in entries:
+            first.setdefault((entry.kind, entry.source_id), entry)
+        entries = list(first.values())
         inserted = await self.session.execute(self.dialect.insert(_entries).values([
             {"kind": e.kind, "source_id": e.source_id, "occurred_at": e.occurred_at, "posted_at": now,
              "posted_by": posted_by, "description": e.description, "reverses": e.reverses,
@@ -244,6 +311,12 @@ class FinanceRepository(SqlRepository):
             JournalLine(line.account, line.debit, line.credit, line.currency,
                         Dimensions(line.order_id, line.rma_id, line.sku, line.channel, line.reason), line.memo)
             for line in lines), row.description, row.reverses, Dimensions(row.order_id, row.rma_id))
+
+    async def entry_of(self, kind: str, source_id: str) -> JournalEntry | None:
+        """The entry of one fact, if it is posted."""
+        entry_id = await self.session.scalar(select(_entries.c.id).where(
+            _entries.c.kind == kind, _entries.c.source_id == source_id))
+        return None if entry_id is None else (await self.entry(entry_id))[1]
 
     async def reversed(self, reverses: str) -> bool:
         """Whether the entry `<kind>:<source_id>` has its reversal."""
@@ -295,6 +368,19 @@ class FinanceRepository(SqlRepository):
 def _request(row) -> ApprovalRequest:
     fields = {name: getattr(row, name) for name in ApprovalRequest.__dataclass_fields__}
     return ApprovalRequest(**{**fields, "kind": RequestKind(row.kind), "status": RequestStatus(row.status)})
+
+
+def _cost_amount(amount: Decimal, currency: str) -> Decimal:
+    """A cost as it was set: stored with 4 decimals, it has those of the currency's minor unit, or more."""
+    in_minor_units = to_minor_unit(amount, currency)
+    return in_minor_units if in_minor_units == amount else amount.normalize()
+
+
+def _movement(row) -> Movement:
+    fields = {name: getattr(row, name) for name in Movement.__dataclass_fields__}
+    # stored with 4 decimals; store credit moves in the currency's minor units
+    return Movement(**{**fields, "kind": MovementKind(row.kind), "amount": to_minor_unit(row.amount, row.currency),
+                       "balance": to_minor_unit(row.balance, row.currency)})
 
 
 def _refund(row) -> Refund:

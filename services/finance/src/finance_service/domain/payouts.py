@@ -10,6 +10,8 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from finance_service.domain.accounts import ORIGINAL_PAYMENT, STORE_CREDIT_METHOD
+
 
 class ProviderOutcome(StrEnum):
     paid = "paid"
@@ -26,6 +28,7 @@ class RefundInstruction:
     customer_id: str
     amount: Decimal
     currency: str
+    method: str = ORIGINAL_PAYMENT  # or another the refund approver agreed, e.g. bank_transfer
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class Refund:
     last_error: str | None = None
     duplicate_requests: int = 0  # approvals received again for this refund id
     hold_reason: str | None = None  # why a held refund waits, or why a refused one is refused
+    method: str = ORIGINAL_PAYMENT  # how it is paid: store_credit is issued by finance, others by the provider
 
     @property
     def idempotency_key(self) -> str:
@@ -85,7 +89,7 @@ class Refund:
 
     def instruction(self) -> RefundInstruction:
         return RefundInstruction(self.idempotency_key, self.refund_id, self.rma_id, self.order_id,
-                                 self.customer_id, self.amount, self.currency)
+                                 self.customer_id, self.amount, self.currency, self.method)
 
     def record(self, result: ProviderResult, now: datetime, retry_after: timedelta) -> bool:
         """Applies the provider's answer; True when the refund was paid now."""
@@ -109,6 +113,17 @@ class Refund:
         if self.status is not RefundStatus.failed:
             raise ValueError(f"refund {self.refund_id} is {self.status}, only a failed refund is retried")
         self.status, self.generation, self.next_attempt_at = RefundStatus.pending, self.generation + 1, None
+
+    def pay_back_like(self, order_payment_method: str) -> None:
+        """Back to the original payment of an order paid with store credit is store credit again."""
+        if self.method == ORIGINAL_PAYMENT and order_payment_method == STORE_CREDIT_METHOD:
+            self.method = STORE_CREDIT_METHOD
+
+    def issue_as_store_credit(self, reference: str, now: datetime) -> None:
+        """Paid as store credit, at once and by finance itself: no provider call."""
+        if self.status is not RefundStatus.pending:
+            raise ValueError(f"refund {self.refund_id} is {self.status}, only a payable refund is issued")
+        self.status, self.provider_reference, self.issued_at = RefundStatus.issued, reference, now
 
     def settle_manually(self, reference: str, now: datetime) -> None:
         """Paid outside the provider (e.g. bank transfer) after a final decline."""

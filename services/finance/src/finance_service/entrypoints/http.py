@@ -1,8 +1,9 @@
-"""HTTP API of finance: the chart of accounts, unit costs, the journal, refunds and their exceptions, facts waiting
-to be posted, and reports as JSON or CSV (`?format=csv`). Every route takes the issuer's bearer token and names
-its roles (ecomops_common.access): finance clerks read and write, auditors only read. Corrections that move money
-or the books (a refund retry, a manual settlement, a journal reversal) are requests a second person approves:
-another finance clerk or a supervisor (/v1/approval-requests). Who acted is always the token's subject."""
+"""HTTP API of finance: the chart of accounts, unit costs, channel fee rules, the journal, refunds and their
+exceptions, store credit, facts waiting to be posted, and reports as JSON or CSV (`?format=csv`). Every route
+takes the issuer's bearer token and names its roles (ecomops_common.access): finance clerks read and write,
+auditors only read. Corrections that move money or the books (a refund retry, a manual settlement, a journal
+reversal) are requests a second person approves: another finance clerk or a supervisor (/v1/approval-requests).
+Who acted is always the token's subject."""
 
 import csv
 import io
@@ -13,10 +14,10 @@ from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from ecomops_common.access import caller
-from ecomops_common.auth import AUDITOR, FINANCE_CLERK, SUPERVISOR, Principal
+from ecomops_common.auth import ADMIN, AUDITOR, CUSTOMER_SERVICE, FINANCE_CLERK, SUPERVISOR, Principal
 from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
 from ecomops_common.http import entered_unit_of_work
 from ecomops_common.money import to_minor_unit
@@ -24,7 +25,7 @@ from finance_service.domain.accounts import CHART, AccountType
 from finance_service.domain.approvals import RequestKind, RequestStatus
 from finance_service.domain.leakage import FeeRule
 from finance_service.domain.payouts import RefundStatus
-from finance_service.domain.postings import UnitCost
+from finance_service.domain.postings import ChannelFees, UnitCost
 from finance_service.service_layer import approvals
 from finance_service.service_layer import journal as books
 from finance_service.service_layer.journal import EntryNotFound
@@ -37,6 +38,9 @@ APPROVER_READERS = caller(FINANCE_CLERK, SUPERVISOR, AUDITOR)
 Clerk = Annotated[Principal, caller(FINANCE_CLERK)]
 Approver = Annotated[Principal, caller(FINANCE_CLERK, SUPERVISOR)]
 SKU = Annotated[str, Path(min_length=1, max_length=64)]
+Channel = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
+CustomerId = Annotated[str, Path(min_length=1, max_length=128)]
+Rate = Annotated[Money, Field(ge=0, le=1, description="A decimal string from 0 to 1", examples=["0.15"])]
 EntryId = Annotated[int, Path(ge=1, le=INT8_MAX)]
 RequestId = Annotated[int, Path(ge=1, le=INT8_MAX)]
 UnitOfWork = Annotated[FinanceUnitOfWork, Depends(entered_unit_of_work)]
@@ -64,22 +68,14 @@ async def chart_of_accounts() -> list[AccountView]:
 
 
 class UnitCostIn(Document):
-    amount: Money = Field(description="Cost of one unit, e.g. \"12.40\"")
+    amount: Money = Field(ge=0, description="Cost of one unit, e.g. \"12.40\"")
     currency: CurrencyCode
-    liquidation_value: Money = Field(default=Decimal(0), description="What a liquidator pays for one unit")
-
-    @model_validator(mode="after")
-    def _not_negative(self) -> "UnitCostIn":
-        if self.amount < 0 or self.liquidation_value < 0:
-            raise ValueError("amount and liquidation_value must not be negative")
-        return self
 
 
 class UnitCostSet(BaseModel):
     sku: str
     amount: Money
     currency: str
-    liquidation_value: Money
     updated_by: str
 
 
@@ -87,23 +83,96 @@ class UnitCostView(BaseModel):
     sku: str
     amount: Amount
     currency: str
-    liquidation_value: Amount
     updated_by: str
     updated_at: datetime
 
 
 @router.put("/costs/{sku}")
 async def set_unit_cost(sku: SKU, cost: UnitCostIn, by: Clerk, uow: UnitOfWork) -> UnitCostSet:
-    """Used for shipments, returns and counts posted from now on; facts waiting for this cost are posted.
-    Recorded as updated by the token's subject."""
-    await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency, cost.liquidation_value), by.subject)
-    return UnitCostSet(sku=sku, amount=cost.amount, currency=cost.currency, liquidation_value=cost.liquidation_value,
-                       updated_by=by.subject)
+    """Used for shipments, returns, counts and write-offs posted from now on; facts waiting for this cost are
+    posted; announced as UnitCostChanged. Recorded as updated by the token's subject. (Liquidation is a sale
+    with its own proceeds, not a per-SKU value.)"""
+    await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency), by.subject)
+    return UnitCostSet(sku=sku, amount=cost.amount, currency=cost.currency, updated_by=by.subject)
 
 
 @router.get("/costs", response_model=list[UnitCostView], dependencies=[READERS])
 async def unit_costs(uow: UnitOfWork) -> Any:
     return _json([dict(row._mapping) for row in await uow.finance.all_unit_costs()])
+
+
+class ChannelFeesIn(Document):
+    commission_rate: Rate = Field(description="The channel's commission on goods revenue, e.g. \"0.15\"")
+    refund_reversal_rate: Rate = Field(description="The share of that commission the channel gives back on goods "
+                                                   "refunded, e.g. \"1\" for all of it")
+
+
+class ChannelFeesView(BaseModel):
+    channel: str
+    commission_rate: Amount
+    refund_reversal_rate: Amount
+    updated_by: str
+    updated_at: datetime
+
+
+@router.put("/rules/channel-fees/{channel}", response_model=ChannelFeesView)
+async def set_channel_fees(channel: Channel, body: ChannelFeesIn, uow: UnitOfWork,
+                           by: Annotated[Principal, caller(ADMIN, FINANCE_CLERK)]) -> Any:
+    """Marketplace fees posted on the channel's shipments (commission_rate × goods revenue) and reversed on its
+    refunds (refund_reversal_rate × commission_rate × goods refunded) from now on. A channel without a rule posts
+    no fees. Recorded as updated by the token's subject."""
+    await books.set_channel_fees(uow, channel, ChannelFees(body.commission_rate, body.refund_reversal_rate),
+                                 by.subject)
+    [row] = await uow.finance.channel_fee_rows(channel)
+    return _fee_view(row)
+
+
+@router.get("/rules/channel-fees", response_model=list[ChannelFeesView],
+            dependencies=[caller(ADMIN, FINANCE_CLERK, AUDITOR)])
+async def channel_fees(uow: UnitOfWork) -> Any:
+    return [_fee_view(row) for row in await uow.finance.channel_fee_rows()]
+
+
+def _fee_view(row) -> dict[str, Any]:
+    return {**dict(row._mapping), "commission_rate": str(row.commission_rate.normalize()),
+            "refund_reversal_rate": str(row.refund_reversal_rate.normalize())}
+
+
+class StoreCreditBalanceView(BaseModel):
+    currency: str
+    balance: Amount
+
+
+class StoreCreditMovementView(BaseModel):
+    movement_id: str = Field(description="issued:<refund>, redemption:<order> or restored:<order>")
+    kind: str = Field(description="issued, redeemed, declined or restored")
+    amount: Amount
+    currency: str
+    balance: Amount = Field(description="The balance in this currency after the movement")
+    order_id: str | None
+    rma_id: str | None
+    refund_id: str | None
+    reason: str | None
+    at: datetime
+
+
+class StoreCreditView(BaseModel):
+    customer_id: str
+    balances: list[StoreCreditBalanceView]
+    movements: list[StoreCreditMovementView] = Field(description="The latest 1000, oldest first")
+
+
+@router.get("/store-credit/{customer_id}", response_model=StoreCreditView,
+            dependencies=[caller(FINANCE_CLERK, CUSTOMER_SERVICE, AUDITOR)])
+async def store_credit(customer_id: CustomerId, uow: UnitOfWork) -> Any:
+    """The customer's store credit per currency (none yet: no balances) and its movements: issued for refunds
+    paid as store credit, redeemed or declined for orders paid with it, restored when such an order was
+    cancelled."""
+    balances, movements = await uow.finance.store_credit(customer_id)
+    return _json({"customer_id": customer_id,
+                  "balances": [{"currency": row.currency, "balance": row.balance} for row in balances],
+                  "movements": [{key: value for key, value in row._mapping.items() if key != "customer_id"}
+                                for row in movements]})
 
 
 class JournalLineView(BaseModel):
@@ -211,6 +280,8 @@ class RefundView(BaseModel):
     last_error: str | None
     duplicate_requests: int
     hold_reason: str | None = Field(description="Why a held refund waits or a refused one is never paid")
+    method: str = Field(description="original_payment, store_credit (issued by finance at once) or another method "
+                                    "paid through the provider, e.g. bank_transfer")
     breakdown: str = Field(description="JSON: line_id, kind, amount")
     lines: str = Field(description="JSON: line_id, sku, quantity")
 
@@ -510,6 +581,9 @@ class ReturnMargin(BaseModel):
     write_offs: Amount
     recovered_value: Amount
     freight: Amount
+    return_freight: Amount = Field(description="Return labels the retailer paid")
+    fees_reversed: Amount = Field(description="Marketplace commission the channel gave back on the refunds")
+    tax_refunded: Amount = Field(description="Sales tax refunded: not margin, shown apart from refunds")
     margin_impact: Amount
 
 
@@ -519,7 +593,9 @@ class ReturnMargin(BaseModel):
 async def return_margin(uow: UnitOfWork, period: AccountingPeriod,
                         by: MarginDimension = MarginDimension.sku, format: Format = Format.json) -> Any:
     """What returns cost per SKU, channel or reason: refunds, fees kept, write-offs, recovered value, freight,
-    and the margin impact (recovered value − refunds − freight); for the period's entries, or all time."""
+    return freight, marketplace fees reversed, tax refunded (apart: it is no margin), and the margin impact
+    (recovered value − refunds − freight − return freight + fees reversed); for the period's entries, or all
+    time."""
     rows = await uow.reports.margin_impact(by.value, *(period.start, period.end) if period else ())
     return _csv(rows, f"return-margin-by-{by.value}") if format is Format.csv else _json(rows)
 

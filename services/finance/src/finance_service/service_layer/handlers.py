@@ -2,9 +2,10 @@
 topic. The runtime makes a consumer group of each entry (ecomops_common.handlers); record_facts commits."""
 
 from ecomops_common.contracts import ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
-from ecomops_common.contracts.orders import OrderPlaced
-from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
+from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized, VendorClaimChanged
 from ecomops_common.contracts.warehouse import (
+    RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
@@ -18,8 +19,9 @@ from finance_service.settings import FinanceSettings
 
 def handlers(settings: FinanceSettings) -> list[Subscription]:
     return [
-        on(ORDER_EVENTS, "finance-service.order-events", record_facts, OrderPlaced),
-        on(WAREHOUSE_EVENTS, "finance-service.warehouse-events", record_facts,
-           ShipmentDispatched, ReturnReceived, ReturnInspected, ReturnDispositionApplied, StockAdjusted),
-        on(RETURNS_EVENTS, "finance-service.returns-events", record_facts, ReturnAuthorized, RefundApproved),
+        on(ORDER_EVENTS, "finance-service.order-events", record_facts, OrderPlaced, OrderStatusChanged),
+        on(WAREHOUSE_EVENTS, "finance-service.warehouse-events", record_facts, ShipmentDispatched, ReturnReceived,
+           ReturnInspected, ReturnDispositionApplied, StockAdjusted, RecoveryStockMoved),
+        on(RETURNS_EVENTS, "finance-service.returns-events", record_facts, ReturnAuthorized, RefundApproved,
+           VendorClaimChanged),
     ]

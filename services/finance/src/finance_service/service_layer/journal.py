@@ -1,20 +1,20 @@
-"""Posting to the journal, which announces each new entry; finance staff's changes to the books: unit costs, and
-reversals of wrong entries (entries never change; a reversal takes a second person's approval,
-service_layer/approvals.py)."""
+"""Posting to the journal, which announces each new entry; finance staff's changes to the books: unit costs (each
+announced as UnitCostChanged), channel fee rules, and reversals of wrong entries (entries never change; a reversal
+takes a second person's approval, service_layer/approvals.py)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
 from ecomops_common.contracts import FINANCE_EVENTS
-from ecomops_common.contracts.finance import JournalEntryPosted
+from ecomops_common.contracts.finance import JournalEntryPosted, UnitCostChanged
 from ecomops_common.contracts.finance import JournalLine as PostedLine
 from ecomops_common.envelope import EventEnvelope, new_event
 from ecomops_common.errors import Conflict, NotFound
 from finance_service.domain.approvals import ApprovalRequest
 from finance_service.domain.journal import JournalEntry, check_reversible, reversal
 from finance_service.domain.money import ZERO
-from finance_service.domain.postings import UnitCost
+from finance_service.domain.postings import ChannelFees, UnitCost
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 SOURCE = "finance-service"
@@ -68,7 +68,21 @@ class AlreadyReversed(Conflict):
 
 async def set_unit_cost(uow: FinanceUnitOfWork, sku: str, cost: UnitCost, actor: str) -> None:
     """Used for facts posted from now on; the parked-facts job posts those that waited for it."""
-    await uow.finance.set_unit_cost(sku, cost, actor, datetime.now(UTC))
+    await record_unit_cost(uow, sku, cost, actor, datetime.now(UTC))
+    await uow.commit()
+
+
+async def record_unit_cost(uow: FinanceUnitOfWork, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
+    """Stores the SKU's cost and announces it: the warehouse values write-offs by it, returns its vendor claims.
+    The caller commits."""
+    await uow.finance.set_unit_cost(sku, cost, actor, at)
+    uow.emit(new_event("UnitCostChanged", 1, SOURCE, "unit_cost", sku, UnitCostChanged(
+        sku=sku, amount=cost.amount, currency=cost.currency, at=at)), FINANCE_EVENTS)
+
+
+async def set_channel_fees(uow: FinanceUnitOfWork, channel: str, fees: ChannelFees, actor: str) -> None:
+    """Applies to shipments and refunds posted from now on."""
+    await uow.finance.set_channel_fees(channel, fees, actor, datetime.now(UTC))
     await uow.commit()
 
 

@@ -81,10 +81,15 @@ async def issue(uow: FinanceUnitOfWork, refunds: list[Refund], posted_by: str = 
         r.refund_id, r.order_id, r.rma_id, r.channel, r.reason, r.currency, r.amount, r.provider_reference,
         r.issued_at) for r in refunds], posted_by, _now())
     for refund in refunds:
-        uow.emit(new_event("RefundIssued", 1, SOURCE, "return", refund.rma_id, RefundIssued(
-            refund_id=refund.refund_id, rma_id=refund.rma_id, order_id=refund.order_id, amount=refund.amount,
-            currency=refund.currency, provider_reference=refund.provider_reference, issued_at=refund.issued_at)),
-            FINANCE_EVENTS)
+        announce_issued(uow, refund)
+
+
+def announce_issued(uow: FinanceUnitOfWork, refund: Refund) -> None:
+    """`RefundIssued`: the returns service settles the RMA, whether paid out or issued as store credit."""
+    uow.emit(new_event("RefundIssued", 1, SOURCE, "return", refund.rma_id, RefundIssued(
+        refund_id=refund.refund_id, rma_id=refund.rma_id, order_id=refund.order_id, amount=refund.amount,
+        currency=refund.currency, provider_reference=refund.provider_reference, issued_at=refund.issued_at)),
+        FINANCE_EVENTS)
 
 
 def announce_failure(uow: FinanceUnitOfWork, refund: Refund, outcome: Literal["declined", "held", "refused"],

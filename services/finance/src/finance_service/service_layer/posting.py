@@ -1,6 +1,8 @@
 """From operational events to journal entries. Reference facts (orders, RMAs, receipts, approvals) are recorded
-first; facts that post (shipments, dispositions, count adjustments) wait, parked, for data they lack. Approved
-refunds are paid only once they pass finance's own check (domain/refund_checks.py)."""
+first; facts that post (shipments, dispositions, count adjustments, recovery moves, vendor claims) wait, parked,
+for data they lack. Approved refunds are paid only once they pass finance's own check (domain/refund_checks.py);
+those paid as store credit are issued at once. Orders paid with store credit redeem it, and give it back when
+cancelled (service_layer/store_credit.py)."""
 
 import json
 import logging
@@ -12,9 +14,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ecomops_common.contracts.orders import OrderPlaced
-from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatus, OrderStatusChanged
+from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized, VendorClaimChanged
 from ecomops_common.contracts.warehouse import (
+    RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
     ReturnReceived,
@@ -22,33 +25,47 @@ from ecomops_common.contracts.warehouse import (
     StockAdjusted,
 )
 from ecomops_common.handlers import Received
+from ecomops_common.money import UnknownCurrency
+from finance_service.domain.accounts import STORE_CREDIT_METHOD, VENDOR_RECEIVABLE
+from finance_service.domain.journal import JournalEntry
 from finance_service.domain.money import ZERO
 from finance_service.domain.payouts import Refund, RefundStatus
 from finance_service.domain.postings import (
+    CLAIM_ACCEPTED,
     DispositionApplied,
     MissingData,
     OrderLine,
     PostingError,
+    RecoveryMove,
     RefundComponent,
     SaleOrder,
     Shipment,
     ShippedUnits,
     StockAdjustment,
+    UnitCost,
+    VendorClaim,
     post_disposition,
+    post_recovery_write_off,
     post_refund_approved,
+    post_return_freight,
     post_stock_adjustment,
+    post_vendor_claim,
+    variant_cost,
 )
 from finance_service.domain.refund_checks import KnownReturn, PaidOrder, RefundedUnits, check
-from finance_service.service_layer.journal import post
+from finance_service.service_layer.journal import post, record_unit_cost
 from finance_service.service_layer.payouts import announce_failure
+from finance_service.service_layer.store_credit import issue_store_credit, redeem_store_credit, restore_store_credit
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 log = logging.getLogger(__name__)
 SYSTEM = "system"
-# Facts that need earlier facts (the order, the RMA, a unit cost): parked until those are known.
+# Facts that need earlier facts (the order, the RMA, a unit cost): parked until those are known, or for a person
+# when they contradict what finance knows.
 DEPENDENT_TYPES: dict[str, type[BaseModel]] = {
     "ShipmentDispatched": ShipmentDispatched, "ReturnDispositionApplied": ReturnDispositionApplied,
-    "StockAdjusted": StockAdjusted, "ReturnReceived": ReturnReceived, "ReturnInspected": ReturnInspected}
+    "StockAdjusted": StockAdjusted, "ReturnReceived": ReturnReceived, "ReturnInspected": ReturnInspected,
+    "RecoveryStockMoved": RecoveryStockMoved, "VendorClaimChanged": VendorClaimChanged}
 
 
 @dataclass(frozen=True)
@@ -65,7 +82,11 @@ class ParkedFact:
 async def record_facts(uow: FinanceUnitOfWork, facts: list[Received[BaseModel]]) -> None:
     """One batch of events from any topic (the consumer group's), in one transaction with its inbox marks."""
     messages = [fact.message for fact in facts]
-    await uow.finance.add_orders([sale_order(m) for m in messages if isinstance(m, OrderPlaced)])
+    placed = [m for m in messages if isinstance(m, OrderPlaced)]
+    await uow.finance.add_orders([sale_order(m) for m in placed])
+    await redeem_store_credit(uow, [m for m in placed if m.payment.method == STORE_CREDIT_METHOD])
+    await restore_store_credit(uow, [m for m in messages if isinstance(m, OrderStatusChanged)
+                                     and m.to_status is OrderStatus.cancelled])
     await uow.finance.add_return_cases([_return_case(m) for m in messages if isinstance(m, ReturnAuthorized)])
     await approve_refunds(uow, [m for m in messages if isinstance(m, RefundApproved)])
     await post_facts(uow, [fact for fact in facts if _type_of(fact) in DEPENDENT_TYPES])
@@ -87,8 +108,9 @@ async def approve_refunds(uow: FinanceUnitOfWork, approvals: Sequence[RefundAppr
 
 async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, list[dict], list[dict]]]) -> None:
     """Held refunds (with their lines and breakdown) against the returns finance knows and what was paid for
-    their orders (domain/refund_checks.py): a payable one becomes a liability to pay out, a refused one is never
-    paid, one whose order is unknown stays held; either is announced as RefundFailed."""
+    their orders (domain/refund_checks.py): a payable one becomes a liability to pay out (one paid as store
+    credit, or back to an order paid with it, is issued at once), a refused one is never paid, one whose order is
+    unknown stays held; either is announced as RefundFailed."""
     if not held:
         return
     now = _now()
@@ -96,7 +118,8 @@ async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, lis
     # Locked: the refunds of one order are checked one after another, each against what the others left.
     orders = await uow.finance.orders({refund.order_id for refund, _, _ in held})
     refunded = await uow.finance.refunded_amounts(orders)
-    entries = []
+    fees = await uow.finance.channel_fees({refund.channel for refund, _, _ in held})
+    entries, store_credit = [], []
     for refund, lines, breakdown in held:
         order = orders.get(refund.order_id)
         check(refund, [RefundedUnits(line["line_id"], line["sku"], line["quantity"]) for line in lines],
@@ -105,16 +128,20 @@ async def check_refunds(uow: FinanceUnitOfWork, held: Sequence[tuple[Refund, lis
                                                    refunded.get(order.order_id, ZERO)))
         if refund.status is RefundStatus.pending:
             refunded[refund.order_id] = refunded.get(refund.order_id, ZERO) + refund.amount
+            refund.pay_back_like(order.payment_method)
             entries.append(post_refund_approved(
                 refund.refund_id, refund.order_id, refund.rma_id, refund.channel, refund.reason, refund.currency,
                 {line["line_id"]: line["sku"] for line in lines},
                 [RefundComponent(c["line_id"], c["kind"], Decimal(c["amount"])) for c in breakdown], refund.amount,
-                refund.approved_at))
+                refund.approved_at, method=refund.method, fees=fees.get(refund.channel)))
+            if refund.method == STORE_CREDIT_METHOD:
+                store_credit.append(refund)
         else:
             if refund.status is RefundStatus.refused:
                 log.error("refund %s of %s refused, it is not paid: %s", refund.refund_id, refund.rma_id,
                           refund.hold_reason)
             announce_failure(uow, refund, refund.status.value, refund.hold_reason, now)
+    await issue_store_credit(uow, store_credit)
     await uow.finance.save_refunds(refund for refund, _, _ in held)
     await post(uow, entries, SYSTEM, now)
 
@@ -136,16 +163,21 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
     orders = await uow.finance.orders([m.order_id for m in messages if isinstance(m, ShipmentDispatched)]
                                       + [case.order_id for case in cases.values()])
     costs = await uow.finance.unit_costs(_skus(messages))
+    fees = await uow.finance.channel_fees({order.channel for order in orders.values()})
     entries, parked, posted, touched = [], [], [], set()
     for fact in facts:
         message = fact.message
         try:
             if isinstance(message, ShipmentDispatched):
                 order = _known(orders, message.order_id, "order")
-                entries.append(order.ship(_shipment(fact.event_id, message), costs))
+                entries.append(order.ship(_shipment(fact.event_id, message), costs, fees.get(order.channel)))
                 touched.add(order.order_id)
             elif isinstance(message, ReturnReceived):
-                _known(cases, message.rma_id, "rma")
+                case = _known(cases, message.rma_id, "rma")
+                if message.shipping_cost and message.currency:  # the retailer paid the return label
+                    entries.append(post_return_freight(
+                        fact.event_id, case.rma_id, case.order_id, case.channel, case.reason, message.sku,
+                        message.shipping_cost, message.currency, message.received_at))
                 await uow.finance.record_receipt(message.rma_id, message.sku, message.quantity, message.received_at)
             elif isinstance(message, ReturnInspected):
                 _known(cases, message.rma_id, "rma")
@@ -155,13 +187,18 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
                 entries.append(post_disposition(DispositionApplied(
                     fact.event_id, message.rma_id, message.sku, message.quantity, message.disposition,
                     message.applied_at), _known(orders, case.order_id, "order"), case.reason, costs))
+            elif isinstance(message, RecoveryStockMoved):
+                entries += await _post_recovery(uow, _recovery_move(message), costs)
+            elif isinstance(message, VendorClaimChanged):
+                entries += post_vendor_claim(_vendor_claim(message),
+                                             await _claim_receivable(uow, entries, message.claim_id))
             else:
                 entries.append(post_stock_adjustment(StockAdjustment(
                     fact.event_id, message.sku, message.node, message.quantity, message.adjusted_at), costs))
             posted.append(fact.event_id)
         except MissingData as missing:
             parked.append(_parked(fact, missing.keys[0]))
-        except PostingError as problem:
+        except (PostingError, UnknownCurrency) as problem:
             parked.append(_parked(fact, f"review:{problem}"[:200]))
     await uow.finance.park(parked)
     await uow.finance.save_orders(orders[order_id] for order_id in touched)
@@ -181,6 +218,28 @@ async def post_parked(uow: FinanceUnitOfWork, limit: int = 500) -> int:
     return len(posted)
 
 
+async def _post_recovery(uow: FinanceUnitOfWork, move: RecoveryMove, costs: dict[str, UnitCost]) -> list:
+    """Units regraded into a variant SKU without a cost give it the base SKU's (announced like any cost); units
+    that leave the books are written off."""
+    cost = variant_cost(move, costs)
+    if cost is not None:
+        await record_unit_cost(uow, move.to_sku, cost, SYSTEM, _now())
+        costs[move.to_sku] = cost
+    entry = post_recovery_write_off(move, costs)
+    return [entry] if entry else []
+
+
+async def _claim_receivable(uow: FinanceUnitOfWork, entries: Sequence[JournalEntry], claim_id: str,
+                            ) -> Decimal | None:
+    """What the claim's acceptance put on the vendor receivable, posted before or in this batch (None: not yet),
+    so its credit settles exactly that."""
+    accepted = next((entry for entry in entries if (entry.kind, entry.source_id) == (CLAIM_ACCEPTED, claim_id)),
+                    None) or await uow.finance.entry_of(CLAIM_ACCEPTED, claim_id)
+    if accepted is None:
+        return None
+    return sum((line.net for line in accepted.lines if line.account == VENDOR_RECEIVABLE), ZERO)
+
+
 def sale_order(placed: OrderPlaced) -> SaleOrder:
     return SaleOrder(placed.order_id, placed.channel, placed.customer.id, placed.currency,
                      placed.payment.method, {line.line_id: OrderLine(line.line_id, line.sku, line.quantity,
@@ -197,7 +256,17 @@ def _shipment(event_id: str, dispatched: ShipmentDispatched) -> Shipment:
 def _refund(approval: RefundApproved) -> Refund:
     return Refund(approval.refund_id, approval.rma_id, approval.order_id, approval.channel, approval.customer_id,
                   approval.amount, approval.currency, approval.reason, approval.timing, approval.approved_at,
-                  status=RefundStatus.held)
+                  status=RefundStatus.held, method=approval.method)
+
+
+def _recovery_move(moved: RecoveryStockMoved) -> RecoveryMove:
+    return RecoveryMove(moved.action_id, moved.action.value, moved.sku, moved.quantity, moved.to_status, moved.at,
+                        moved.to_sku, moved.proceeds, moved.currency, moved.reference)
+
+
+def _vendor_claim(changed: VendorClaimChanged) -> VendorClaim:
+    return VendorClaim(changed.claim_id, changed.vendor_id, changed.status.value, changed.currency,
+                       changed.accepted_amount, changed.credited_amount, changed.credit_reference, changed.at)
 
 
 def _lines(approval: RefundApproved) -> list[dict]:
@@ -230,6 +299,8 @@ def _skus(messages) -> set[str]:
             skus.update(line.sku for line in message.lines)
         elif isinstance(message, ReturnDispositionApplied | StockAdjusted):
             skus.add(message.sku)
+        elif isinstance(message, RecoveryStockMoved):
+            skus.update(sku for sku in (message.sku, message.to_sku) if sku)
     return skus
 
 
@@ -249,7 +320,7 @@ def _parked(fact: Received[BaseModel], waiting_for: str) -> dict[str, Any]:
 
 
 def _occurred_at(message) -> datetime:
-    for name in ("shipped_at", "applied_at", "adjusted_at", "received_at", "inspected_at"):
+    for name in ("shipped_at", "applied_at", "adjusted_at", "received_at", "inspected_at", "at"):
         if at := getattr(message, name, None):
             return at
     raise ValueError(f"{type(message).__name__} has no time")
