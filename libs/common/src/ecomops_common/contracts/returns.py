@@ -169,8 +169,9 @@ class RefundApproved(EventPayload):
     timing: str = Field(description="instant (before receipt), on_receipt or after_inspection")
     lines: list[RefundedLine] = Field(min_length=1, max_length=1_000)
     breakdown: list[RefundComponent] = Field(max_length=10_000, description="Sums to amount")
-    tax: Money = Field(default=Decimal("0"), description="The sales tax in amount (the breakdown's tax components): the "
-                                              "order's tax pro rata to the goods and shipping refunded")
+    tax: Money = Field(default=Decimal("0"),
+                       description="The sales tax in amount (the breakdown's tax components): the order's tax pro "
+                                   "rata to the goods and shipping refunded")
     method: str = Field(default="original_payment",
                         description="How it is paid: original_payment (back to the order's payment), store_credit "
                                     "(a liability finance issues once), or another method such as bank_transfer "
