@@ -1,6 +1,7 @@
 """Conservation: a random mix of 10,000 scans (duplicates, out-of-order and invalid ones among them) leaves
 the warehouse's balances equal to its ledger, nothing negative, and allocation's sellable view equal to the
-warehouse's, also when two changes of one SKU×node race. Both services run as real processes on Kafka and
+warehouse's, also when two changes of one SKU×node race; so do random concurrent exits of returned units from
+the recovery statuses. Both services run as real processes on Kafka and
 PostgreSQL, with tokens of the real provider: the admin lays out the warehouses, a supervisor expects the
 receipts the receive scans name, WH1's scanner and an operator scan over HTTP.
 
@@ -13,12 +14,17 @@ import contextlib
 import json
 import random
 from collections import defaultdict
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import httpx
 import pytest
 
-from ecomops_common.contracts import WAREHOUSE_SCANS
-from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce
+from ecomops_common.contracts import FINANCE_EVENTS, RETURNS_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts.finance import UnitCostChanged
+from ecomops_common.contracts.returns import ReturnAuthorized, ReturnDispositionDecided, ReturnLine
+from ecomops_common.envelope import new_event
+from ecomops_common.testing.plugin import committed_offset_total, consume_until, eventually, produce, produce_events
 
 from .conftest import start_service
 
@@ -170,3 +176,124 @@ async def test_concurrent_changes_of_one_sku_at_one_node_leave_allocation_with_t
             await eventually(allocation_agrees, timeout=10)
         assert seen["on_hand"] == sellable, f"round {n}: allocation has {seen['on_hand']} on hand, the warehouse " \
                                             f"{sellable} sellable"
+
+
+async def test_recovery_moves_conserve_stock(services, identities, kafka_bootstrap, topic_prefix):
+    """Returned units decided into every recovery status, then 240 random exits at once (refurbishments, QA
+    decisions, scraps, liquidations, returns to vendor with their scans, second supervisors approving write-offs),
+    some asking for more than is there or selling a lot twice: every answer is a decision (never a 500), the
+    balances equal the ledger, nothing is negative, and per SKU what the books hold is what came back less what
+    left them by the audited actions."""
+    allocation, warehouse = services
+    rng = random.Random(18)
+    skus = ["SKU-R0", "SKU-R1", "SKU-R2"]
+    layout = {"locations": [{"code": "RET", "kind": "returns"}, {"code": "Q", "kind": "quarantine"},
+                            {"code": "PACK", "kind": "packing"}, {"code": "SHIP", "kind": "shipping"},
+                            *({"code": b, "kind": "storage"} for b in BINS[:3])]}
+    assert (await warehouse.put("/v1/warehouses/WH1/locations", json=layout)).status_code == 200
+    now = datetime.now(UTC)
+    # SKU-R2 is worth 100.00 a unit: scrapping or selling 3 of it is above the 250.00 threshold.
+    await produce_events(kafka_bootstrap, topic_prefix + FINANCE_EVENTS, [new_event(
+        "UnitCostChanged", 1, "finance", "sku", sku, UnitCostChanged(
+            sku=sku, amount=Decimal("100.00" if sku == "SKU-R2" else "1.00"), currency="EUR", at=now))
+        for sku in skus])
+    returned: dict[str, int] = defaultdict(int)
+    decisions = []
+    for n in range(12):
+        rma_id, sku = f"RMA-C{n}", skus[n % 3]
+        authorized = ReturnAuthorized(rma_id=rma_id, order_id=f"o{n}", channel="web-eu", node="WH1",
+                                      authorized_at=now, lines=[ReturnLine(line_id="1", sku=sku, quantity=12)])
+        await produce_events(kafka_bootstrap, topic_prefix + RETURNS_EVENTS,
+                             [new_event("ReturnAuthorized", 1, "returns", "return", rma_id, authorized)])
+
+        async def expected(rma_id: str = rma_id) -> bool:
+            return (await warehouse.get(f"/v1/receipts/{rma_id}")).status_code == 200
+
+        await eventually(expected)
+        receive = {"scan_id": f"{rma_id}-in", "device_id": "dev1", "warehouse_id": "WH1", "kind": "return_receive",
+                   "scanned_at": now.isoformat(), "sku": sku, "quantity": 12, "location": "RET",
+                   "reference": rma_id, "condition": "opened"}
+        assert (await warehouse.post("/v1/scans", json=receive, auth=identities.scanner)).status_code == 200
+        returned[sku] += 12
+        for disposition in ("refurbish", "quarantine", "vendor_return", "liquidate", "scrap", "restock"):
+            decisions.append(new_event("ReturnDispositionDecided", 1, "returns", "return", rma_id,
+                                       ReturnDispositionDecided(rma_id=rma_id, sku=sku, quantity=2,
+                                                                disposition=disposition, decided_at=now)))
+    await produce_events(kafka_bootstrap, topic_prefix + RETURNS_EVENTS, decisions)
+
+    async def all_decided() -> bool:
+        return (await warehouse.get("/v1/stock", params={"status": "return_pending_inspection"})).json() == []
+
+    await eventually(all_decided, timeout=60)
+
+    async def units_at(sku: str, status: str) -> list[tuple[str, int]]:
+        rows = (await warehouse.get("/v1/stock", params={"sku": sku, "node": "WH1", "status": status})).json()
+        return [(row["location"], row["units"]) for row in rows]
+
+    async def random_exit(n: int) -> list[int]:
+        sku = rng.choice(skus)
+        kind = rng.choice(["refurbish", "qa", "scrap", "liquidate", "rtv", "approve"])
+        quantity = rng.randint(1, 4)
+        place = {"node": "WH1", "sku": sku, "quantity": quantity}
+        status = {"refurbish": "refurbish", "qa": "quarantined", "scrap": rng.choice(
+            ["refurbish", "quarantined", "vendor_return", "liquidation"]), "liquidate": "liquidation"}.get(kind)
+        held = await units_at(sku, status) if status else []
+        location = held[0][0] if held else "RET"
+        if kind == "refurbish":
+            body = {**place, "location": location, "outcome": rng.choice(["sellable", "scrap"]),
+                    "to_location": rng.choice(BINS[:3])}
+            return [(await warehouse.post("/v1/recovery/refurbishments", json=body,
+                                          auth=identities.supervisor)).status_code]
+        if kind == "qa":
+            body = {**place, "location": location, "decision": rng.choice(
+                ["sellable", "refurbish", "vendor_return", "scrap"]), "to_location": rng.choice(BINS[:3])}
+            if body["decision"] != "sellable":
+                body["to_location"] = location
+            return [(await warehouse.post("/v1/recovery/qa-decisions", json=body,
+                                          auth=identities.inspector)).status_code]
+        if kind == "scrap":
+            body = {**place, "location": location, "status": status}
+            return [(await warehouse.post("/v1/recovery/scraps", json=body, auth=identities.supervisor)).status_code]
+        if kind == "liquidate":
+            lot = f"LOT-{rng.randint(0, 40)}"  # some lots offered twice
+            body = {"lot_id": lot, "node": "WH1", "buyer": "B-Stock", "currency": "EUR",
+                    "lines": [{"sku": sku, "location": location, "quantity": quantity, "proceeds": "0.50"}]}
+            return [(await warehouse.post("/v1/recovery/liquidations", json=body,
+                                          auth=identities.supervisor)).status_code]
+        if kind == "rtv":
+            rtv_id = f"RTV-C{n}"
+            body = {"rtv_id": rtv_id, "vendor_id": "ACME", "node": "WH1", "lines": [{"sku": sku, "quantity": 1}]}
+            answers = [(await warehouse.post("/v1/vendor-returns", json=body, auth=identities.supervisor)).status_code]
+            if answers[0] == 201:
+                waiting = await units_at(sku, "vendor_return")
+                for step, at in (("pick", waiting[0][0] if waiting else "RET"), ("pack", "PACK"), ("ship", "SHIP")):
+                    scan = {"scan_id": f"{rtv_id}-{step}", "device_id": "dev2", "warehouse_id": "WH1", "kind": step,
+                            "scanned_at": now.isoformat(), "sku": sku, "quantity": 1, "location": at,
+                            "reference": rtv_id}
+                    answers.append((await warehouse.post("/v1/scans", json=scan,
+                                                         auth=identities.scanner)).status_code)
+            return answers
+        pending = (await warehouse.get("/v1/recovery/write-offs", params={"status": "pending_approval"})).json()
+        return [(await warehouse.post(f"/v1/recovery/write-offs/{w['id']}/approve", json={},
+                                      auth=identities.second_supervisor)).status_code for w in pending[:2]]
+
+    answers = []
+    for burst in range(24):  # ten at a time
+        for statuses in await asyncio.gather(*(random_exit(burst * 10 + n) for n in range(10))):
+            answers += statuses
+    assert set(answers) <= {200, 201, 202, 404, 409, 422}, sorted(set(answers))
+    assert answers.count(200) > 50  # most exits found units to move
+
+    assert (await warehouse.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}
+    actions = (await warehouse.get("/v1/recovery/actions", params={"node": "WH1", "limit": 1000},
+                                   auth=identities.supervisor)).json()
+    assert {a["action"] for a in actions} >= {"refurbished", "qa_released", "scrapped", "liquidated", "rtv_shipped"}
+    assert len({a["action_id"] for a in actions}) == len(actions)
+    for sku in skus:
+        rows = (await warehouse.get("/v1/stock", params={"sku": sku, "node": "WH1"})).json()
+        assert all(row["units"] > 0 for row in rows)
+        left_the_books = sum(a["quantity"] for a in actions if a["sku"] == sku and a["to_status"] is None)
+        scrapped_at_inspection = 2 * returned[sku] // 12
+        assert sum(row["units"] for row in rows) == returned[sku] - scrapped_at_inspection - left_the_books, sku
+    lots = [a["reference"] for a in actions if a["action"] == "liquidated"]
+    assert len(lots) == len(set(lots))  # no lot sold twice

@@ -177,6 +177,10 @@ class GradedVariant:
                                                        f"not of {sku}")])
 
 
+# Each step of a return to vendor takes what the one before it did: (units it takes from, units it counts).
+RTV_STEPS = {"pick": ("quantity", "picked"), "pack": ("picked", "packed"), "ship": ("packed", "shipped")}
+
+
 @dataclass
 class RtvLine:
     quantity: int
@@ -204,26 +208,15 @@ class VendorReturn:
             raise ScanRefused("wrong_item", f"return-to-vendor {self.rtv_id} has no {sku} at {node}")
         return line
 
-    def pick(self, node: str, sku: str, quantity: int) -> None:
+    def advance(self, step: str, node: str, sku: str, quantity: int) -> None:
+        """A pick, pack or ship scan against the authorization: at most what the step before it left."""
         line = self._line(node, sku)
-        if quantity > line.quantity - line.picked:
-            raise ScanRefused("over_pick", f"return-to-vendor {self.rtv_id} has {line.quantity - line.picked} of "
-                                           f"{sku} left to pick, {quantity} scanned")
-        line.picked += quantity
-
-    def pack(self, node: str, sku: str, quantity: int) -> None:
-        line = self._line(node, sku)
-        if quantity > line.picked - line.packed:
-            raise ScanRefused("over_pack", f"return-to-vendor {self.rtv_id} has {line.picked - line.packed} picked "
-                                           f"units of {sku} to pack, {quantity} scanned")
-        line.packed += quantity
-
-    def ship(self, node: str, sku: str, quantity: int) -> None:
-        line = self._line(node, sku)
-        if quantity > line.packed - line.shipped:
-            raise ScanRefused("over_ship", f"return-to-vendor {self.rtv_id} has {line.packed - line.shipped} "
-                                           f"packed units of {sku} to ship, {quantity} scanned")
-        line.shipped += quantity
+        before, done = RTV_STEPS[step]
+        left = getattr(line, before) - getattr(line, done)
+        if quantity > left:
+            raise ScanRefused(f"over_{step}", f"return-to-vendor {self.rtv_id} has {left} of {sku} left to {step}, "
+                                              f"{quantity} scanned")
+        setattr(line, done, getattr(line, done) + quantity)
 
 
 

@@ -307,7 +307,7 @@ def _rtv_pick(scan: ScanCommand, location: Location, context: ScanContext) -> li
     packing = _target_location(context, scan, LocationKind.packing)
     source = _place(scan, location.code, StockStatus.vendor_return)
     _require_held(context, scan, source)
-    context.vendor_returns[scan.reference].pick(scan.node, scan.sku, scan.quantity)
+    context.vendor_returns[scan.reference].advance("pick", scan.node, scan.sku, scan.quantity)
     return [_movement(scan, source, _place(scan, packing.code, StockStatus.vendor_return), Reason.rtv_pick)]
 
 
@@ -316,7 +316,7 @@ def _rtv_pack(scan: ScanCommand, location: Location, context: ScanContext) -> li
     shipping = _target_location(context, scan, LocationKind.shipping)
     source = _place(scan, location.code, StockStatus.vendor_return)
     _require_held(context, scan, source)
-    context.vendor_returns[scan.reference].pack(scan.node, scan.sku, scan.quantity)
+    context.vendor_returns[scan.reference].advance("pack", scan.node, scan.sku, scan.quantity)
     return [_movement(scan, source, _place(scan, shipping.code, StockStatus.vendor_return), Reason.rtv_pack)]
 
 
@@ -324,7 +324,7 @@ def _rtv_ship(scan: ScanCommand, location: Location, context: ScanContext) -> li
     _require_kind(location, LocationKind.shipping, scan.kind)
     source = _place(scan, location.code, StockStatus.vendor_return)
     _require_held(context, scan, source)
-    context.vendor_returns[scan.reference].ship(scan.node, scan.sku, scan.quantity)
+    context.vendor_returns[scan.reference].advance("ship", scan.node, scan.sku, scan.quantity)
     return [_movement(scan, source, None, Reason.rtv_ship)]
 
 

@@ -122,12 +122,10 @@ async def liquidate(uow: WarehouseUnitOfWork, lot_id: str, node: str, buyer: str
     """A lot sold through a secondary channel: `lines` are (sku, location, units, proceeds), from liquidation."""
     for index, (_, location, _, _) in enumerate(lines):
         await _checked_layout(uow, node, location, None, f"lines.{index}.location")
-    if await uow.warehouse.reference_used(RecoveryAction.liquidated.value, lot_id):
-        raise RecoveryRefused(f"liquidation lot {lot_id} was sold or waits for approval already")
     return await _carry_out(uow, [RecoveryMove(RecoveryAction.liquidated, node, sku, location, StockStatus.liquidation,
                                                units, reference=lot_id, buyer=buyer, proceeds=proceeds,
                                                currency=currency) for sku, location, units, proceeds in lines],
-                            actor, threshold)
+                            actor, threshold, lot_id)
 
 
 async def authorize_vendor_return(uow: WarehouseUnitOfWork, rtv_id: str, vendor_id: str, node: str,
@@ -176,12 +174,15 @@ async def decide_write_off(uow: WarehouseUnitOfWork, write_off_id: str, actor: s
 
 
 async def _carry_out(uow: WarehouseUnitOfWork, moves: list[RecoveryMove], requested_by: str,
-                     threshold: Decimal) -> RecoveryOutcome:
+                     threshold: Decimal, lot_id: str | None = None) -> RecoveryOutcome:
     """Applies the moves, decided by the requester, unless they write off more than the threshold: then they wait
-    for a second supervisor. Either way, refused first if the units are not there or a disposal record is
-    missing."""
+    for a second supervisor. Either way, refused first if the units are not there, a disposal record is missing
+    or the liquidation lot was sold already."""
     now = datetime.now(UTC)
     stock = await _locked_stock(uow, moves, now)
+    # Checked under the stock's lock: two requests selling one lot at once take their turns here.
+    if lot_id is not None and await uow.warehouse.reference_used(RecoveryAction.liquidated.value, lot_id):
+        raise RecoveryRefused(f"liquidation lot {lot_id} was sold or waits for approval already")
     require_disposal(moves, await uow.warehouse.hazardous({(move.sku, move.node) for move in moves}))
     movements = [m for move in moves for m in recovery_movements(stock.balances, move, requested_by, now)]
     value = write_off_value(moves, await uow.warehouse.unit_costs({move.sku for move in moves}))
