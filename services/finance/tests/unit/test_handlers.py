@@ -7,7 +7,7 @@ from decimal import Decimal as D
 import pytest
 
 from ecomops_common.contracts import FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
-from ecomops_common.contracts.orders import OrderPlaced
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatus, OrderStatusChanged
 from ecomops_common.contracts.returns import RefundApproved, RefundComponent, RefundedLine, ReturnAuthorized, ReturnLine
 from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine, StockAdjusted
 from ecomops_common.errors import Forbidden
@@ -80,6 +80,17 @@ def test_each_topic_has_its_consumer_group_and_message_types():
     }
     for subscription in handlers(FinanceSettings()):
         subscription.decoder()  # every message type is a contract on its topic
+
+
+def test_of_an_orders_status_changes_only_a_cancellation_reaches_the_books():
+    [orders] = [s for s in handlers(FinanceSettings()) if s.topic == ORDER_EVENTS]
+
+    def change(to_status: OrderStatus) -> OrderStatusChanged:
+        return OrderStatusChanged(order_id="o-1", channel="web-eu", external_order_id="1", actor="test",
+                                  from_status=OrderStatus.awaiting_allocation, to_status=to_status)
+
+    assert orders.wants(placed()) and orders.wants(change(OrderStatus.cancelled))
+    assert not any(orders.wants(change(status)) for status in OrderStatus if status is not OrderStatus.cancelled)
 
 
 async def test_a_known_order_shipped_at_a_known_cost_posts_the_shipment_and_commits():

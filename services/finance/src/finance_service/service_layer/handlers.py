@@ -2,7 +2,7 @@
 topic. The runtime makes a consumer group of each entry (ecomops_common.handlers); record_facts commits."""
 
 from ecomops_common.contracts import ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
-from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
+from ecomops_common.contracts.orders import OrderPlaced, OrderStatus, OrderStatusChanged
 from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized, VendorClaimChanged
 from ecomops_common.contracts.warehouse import (
     RecoveryStockMoved,
@@ -17,9 +17,16 @@ from finance_service.service_layer.posting import record_facts
 from finance_service.settings import FinanceSettings
 
 
+def changes_the_books(message: OrderPlaced | OrderStatusChanged) -> bool:
+    """Of an order's status changes only a cancellation matters (it restores redeemed store credit): the others,
+    four or more per order, are skipped before any transaction or inbox row."""
+    return not isinstance(message, OrderStatusChanged) or message.to_status is OrderStatus.cancelled
+
+
 def handlers(settings: FinanceSettings) -> list[Subscription]:
     return [
-        on(ORDER_EVENTS, "finance-service.order-events", record_facts, OrderPlaced, OrderStatusChanged),
+        on(ORDER_EVENTS, "finance-service.order-events", record_facts, OrderPlaced, OrderStatusChanged,
+           wants=changes_the_books),
         on(WAREHOUSE_EVENTS, "finance-service.warehouse-events", record_facts, ShipmentDispatched, ReturnReceived,
            ReturnInspected, ReturnDispositionApplied, StockAdjusted, RecoveryStockMoved),
         on(RETURNS_EVENTS, "finance-service.returns-events", record_facts, ReturnAuthorized, RefundApproved,
