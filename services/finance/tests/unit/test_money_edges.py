@@ -59,8 +59,7 @@ from finance_service.domain.postings import (
     post_recovery_write_off,
     post_refund_approved,
     post_return_freight,
-    post_store_credit_redeemed,
-    post_store_credit_restored,
+    post_store_credit_payment,
     post_vendor_claim,
     variant_cost,
 )
@@ -254,9 +253,9 @@ def test_store_credit_is_issued_redeemed_only_when_it_covers_the_order_and_resto
 
 
 def test_a_redemption_pays_the_receivable_from_store_credit_and_a_restoration_undoes_it():
-    redeemed = post_store_credit_redeemed("O-3", "web", D("30.00"), "EUR", AT)
+    redeemed = post_store_credit_payment("redeemed", "O-3", "web", D("30.00"), "EUR", AT)
     assert (net(redeemed, STORE_CREDIT), net(redeemed, RECEIVABLE)) == (D("30.00"), D("-30.00"))
-    restored = post_store_credit_restored("O-3", "web", D("30.00"), "EUR", AT)
+    restored = post_store_credit_payment("restored", "O-3", "web", D("30.00"), "EUR", AT)
     assert all(amount == 0 for amount in balances([redeemed, restored]).values())
 
 

@@ -417,22 +417,15 @@ def post_vendor_claim(claim: VendorClaim, receivable: Decimal | None = None) -> 
     return entries
 
 
-def post_store_credit_redeemed(order_id: str, channel: str, amount: Decimal, currency: str, at: datetime,
-                               ) -> JournalEntry:
-    """An order paid with store credit: the liability to the customer pays what the customer will owe for it."""
+def post_store_credit_payment(kind: str, order_id: str, channel: str, amount: Decimal, currency: str,
+                              at: datetime) -> JournalEntry:
+    """An order paid with store credit, `redeemed`: the liability to the customer pays what the customer will owe
+    for it; or cancelled after that, `restored`: the credit is the customer's again."""
+    signed = amount if kind == "redeemed" else -amount
     dims = Dimensions(order_id, channel=channel)
-    return build_entry("store_credit_redeemed", order_id, at, [
-        signed_line(STORE_CREDIT, amount, currency, dims), signed_line(RECEIVABLE, -amount, currency, dims),
-    ], description=f"order {order_id} paid with store credit", dims=dims)
-
-
-def post_store_credit_restored(order_id: str, channel: str, amount: Decimal, currency: str, at: datetime,
-                               ) -> JournalEntry:
-    """A cancelled order paid with store credit: the credit is the customer's again."""
-    dims = Dimensions(order_id, channel=channel)
-    return build_entry("store_credit_restored", order_id, at, [
-        signed_line(RECEIVABLE, amount, currency, dims), signed_line(STORE_CREDIT, -amount, currency, dims),
-    ], description=f"order {order_id} cancelled: store credit restored", dims=dims)
+    return build_entry(f"store_credit_{kind}", order_id, at, [
+        signed_line(STORE_CREDIT, signed, currency, dims), signed_line(RECEIVABLE, -signed, currency, dims),
+    ], description=f"order {order_id}: store credit {kind}", dims=dims)
 
 
 def _with_sku(dims: Dimensions, sku: str) -> Dimensions:

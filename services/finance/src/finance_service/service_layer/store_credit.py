@@ -10,7 +10,7 @@ from ecomops_common.contracts.finance import StoreCreditChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
 from ecomops_common.envelope import new_event
 from finance_service.domain.payouts import Refund
-from finance_service.domain.postings import post_store_credit_redeemed, post_store_credit_restored
+from finance_service.domain.postings import post_store_credit_payment
 from finance_service.domain.store_credit import Movement, MovementKind, redemption_id
 from finance_service.service_layer.journal import SOURCE, post
 from finance_service.service_layer.payouts import announce_issued
@@ -43,8 +43,8 @@ async def redeem_store_credit(uow: FinanceUnitOfWork, orders: Sequence[OrderPlac
             continue
         _announce(uow, movement)
         if movement.kind is MovementKind.redeemed:
-            entries.append(post_store_credit_redeemed(placed.order_id, placed.channel, movement.amount,
-                                                      movement.currency, movement.at))
+            entries.append(post_store_credit_payment("redeemed", placed.order_id, placed.channel, movement.amount,
+                                                     movement.currency, movement.at))
     await post(uow, entries, SYSTEM, _now())
 
 
@@ -59,8 +59,8 @@ async def restore_store_credit(uow: FinanceUnitOfWork, cancelled: Sequence[Order
         movement = balance.restore(redeemed, now)
         if await uow.finance.add_movement(movement, balance):
             _announce(uow, movement)
-            entries.append(post_store_credit_restored(changed.order_id, changed.channel, movement.amount,
-                                                      movement.currency, now))
+            entries.append(post_store_credit_payment("restored", changed.order_id, changed.channel, movement.amount,
+                                                     movement.currency, now))
     await post(uow, entries, SYSTEM, now)
 
 
