@@ -7,7 +7,7 @@ UV := $(BOOTSTRAP)/bin/uv
 PY := .venv/bin/python
 ENV := eval "$$(scripts/infra/env.sh)"
 # Each runs as `python -m <svc>_service`; finance pays refunds through the payment simulator, started next to them.
-SERVICES := order allocation warehouse returns finance control
+SERVICES := order allocation warehouse returns finance control catalog supply shipping
 
 include mk/infra.mk
 

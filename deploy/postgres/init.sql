@@ -18,7 +18,10 @@ INSERT INTO ecomops_service_db (name) VALUES
     ('warehouse_service'),
     ('returns_service'),
     ('finance_service'),
-    ('control_service');
+    ('control_service'),
+    ('catalog_service'),
+    ('supply_service'),
+    ('shipping_service');
 
 CREATE TEMP TABLE ecomops_service_role AS
   SELECT name AS role, name AS database FROM ecomops_service_db

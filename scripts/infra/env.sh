@@ -11,7 +11,7 @@ set -euo pipefail
 
 KAFKA_PORT="${KAFKA_PORT:-19092}"
 PG_PORT="${PG_PORT:-15432}"
-SERVICES=(order allocation warehouse returns finance control)
+SERVICES=(order allocation warehouse returns finance control catalog supply shipping)
 
 emit() {
   local name="$1" default="$2"

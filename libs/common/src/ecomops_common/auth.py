@@ -32,8 +32,10 @@ AUDITOR = "auditor"
 CONNECTOR = "connector"
 DEVICE = "device"
 CARRIER = "carrier"
+BUYER = "buyer"  # replenishment and purchase orders
+MERCHANDISER = "merchandiser"  # the SKU master
 STAFF_ROLES = frozenset({ADMIN, SUPERVISOR, WAREHOUSE_OPERATOR, INSPECTOR, REFUND_APPROVER, FINANCE_CLERK,
-                         CUSTOMER_SERVICE, AUDITOR})
+                         CUSTOMER_SERVICE, AUDITOR, BUYER, MERCHANDISER})
 # Customers' names, emails, addresses and phones are shown to these (and to a connector for its own channels'
 # orders); every other caller sees them masked.
 PERSONAL_DATA_ROLES = frozenset({ADMIN, CUSTOMER_SERVICE})

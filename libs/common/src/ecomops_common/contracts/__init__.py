@@ -12,9 +12,11 @@ from pydantic import BaseModel
 from ecomops_common.contracts.allocation import (
     AllocationExceptionRaised,
     AllocationReleased,
+    BackorderPromiseChanged,
     OrderAllocated,
     OrderBackordered,
 )
+from ecomops_common.contracts.catalog import SkuChanged
 from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.finance import (
     JournalEntryPosted,
@@ -35,10 +37,14 @@ from ecomops_common.contracts.returns import (
     SkuVendorAssigned,
     VendorClaimChanged,
 )
+from ecomops_common.contracts.shipping import LabelPurchased, ReturnLabelIssued, TrackingUpdated
+from ecomops_common.contracts.supply import AdvanceShipNoticeIssued, PurchaseOrderChanged
 from ecomops_common.contracts.warehouse import (
     CountRecorded,
+    GoodsReceived,
     GradedVariantDefined,
     OrderFulfilmentChanged,
+    ParcelPacked,
     RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
@@ -46,6 +52,7 @@ from ecomops_common.contracts.warehouse import (
     Scan,
     ShipmentDispatched,
     StockAdjusted,
+    TransferChanged,
     WarehouseExceptionChanged,
 )
 
@@ -60,6 +67,10 @@ WAREHOUSE_EVENTS = "warehouse.events.v1"
 CHANNEL_RETURNS = "channel.returns.v1"
 RETURNS_EVENTS = "returns.events.v1"
 FINANCE_EVENTS = "finance.events.v1"
+CATALOG_SKUS = "catalog.skus.v1"
+SUPPLY_EVENTS = "supply.events.v1"
+SHIPPING_EVENTS = "shipping.events.v1"
+SHIPPING_TRACKING = "shipping.tracking.v1"
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,7 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(ALLOCATION_EVENTS, "OrderBackordered", OrderBackordered, "order_id"),
     ContractSpec(ALLOCATION_EVENTS, "AllocationReleased", AllocationReleased, "order_id"),
     ContractSpec(ALLOCATION_EVENTS, "AllocationExceptionRaised", AllocationExceptionRaised, "<sku>@<node>"),
+    ContractSpec(ALLOCATION_EVENTS, "BackorderPromiseChanged", BackorderPromiseChanged, "order_id"),
     ContractSpec(INVENTORY_STOCK, "StockLevelChanged", StockLevelChanged, "<sku>@<node>"),
     ContractSpec(INVENTORY_AVAILABILITY, "AvailabilityChanged", AvailabilityChanged, "sku"),
     ContractSpec(WAREHOUSE_SCANS, "Scan", Scan, "device_id", enveloped=False),
@@ -94,6 +106,9 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(WAREHOUSE_EVENTS, "CountRecorded", CountRecorded, "<sku>@<node>"),
     ContractSpec(WAREHOUSE_EVENTS, "RecoveryStockMoved", RecoveryStockMoved, "<sku>@<node>"),
     ContractSpec(WAREHOUSE_EVENTS, "GradedVariantDefined", GradedVariantDefined, "variant_sku"),
+    ContractSpec(WAREHOUSE_EVENTS, "ParcelPacked", ParcelPacked, "order_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "GoodsReceived", GoodsReceived, "po_id"),
+    ContractSpec(WAREHOUSE_EVENTS, "TransferChanged", TransferChanged, "reference"),
     ContractSpec(CHANNEL_RETURNS, "ReturnRequest", ReturnRequest, "<channel>:<request_id>", enveloped=False),
     ContractSpec(RETURNS_EVENTS, "ReturnAuthorized", ReturnAuthorized, "rma_id"),
     ContractSpec(RETURNS_EVENTS, "ReturnRefused", ReturnRefused, "<channel>:<request_id>"),
@@ -107,6 +122,12 @@ REGISTRY: tuple[ContractSpec, ...] = (
     ContractSpec(FINANCE_EVENTS, "JournalEntryPosted", JournalEntryPosted, "<order_id|rma_id|entry_id>"),
     ContractSpec(FINANCE_EVENTS, "UnitCostChanged", UnitCostChanged, "sku"),
     ContractSpec(FINANCE_EVENTS, "StoreCreditChanged", StoreCreditChanged, "customer_id"),
+    ContractSpec(CATALOG_SKUS, "SkuChanged", SkuChanged, "sku"),
+    ContractSpec(SUPPLY_EVENTS, "PurchaseOrderChanged", PurchaseOrderChanged, "po_id"),
+    ContractSpec(SUPPLY_EVENTS, "AdvanceShipNoticeIssued", AdvanceShipNoticeIssued, "po_id"),
+    ContractSpec(SHIPPING_EVENTS, "LabelPurchased", LabelPurchased, "order_id"),
+    ContractSpec(SHIPPING_EVENTS, "ReturnLabelIssued", ReturnLabelIssued, "rma_id"),
+    ContractSpec(SHIPPING_TRACKING, "TrackingUpdated", TrackingUpdated, "tracking_number"),
 )
 
 

@@ -1,5 +1,6 @@
 """Events of the allocation service, topic allocation.events.v1 (key: the order id, or `<sku>@<node>`)."""
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
@@ -25,6 +26,8 @@ class BackorderedLine(Document):
     line_id: str
     sku: str
     quantity: int = Field(ge=1, le=INT4_MAX, description="Units of the line still waiting for stock")
+    promised_date: date | None = Field(default=None, description="When inbound supply (purchase orders, "
+                                       "transfers) should cover the units; None when no supply is on its way")
 
 
 class OrderAllocationChanged(EventPayload):
@@ -63,3 +66,17 @@ class AllocationExceptionRaised(EventPayload):
     shortfall: int = Field(ge=1, le=INT4_MAX, description="Reserved units no longer backed by stock")
     affected_order_ids: list[str] = Field(max_length=100_000)
     raised_at: AwareDatetime
+
+
+class BackorderPromiseChanged(EventPayload):
+    """The date a backordered line was promised moved (key: the order id): its supply slipped, was received
+    short or cancelled, or new supply made it earlier. Channels tell the customer."""
+
+    order_id: str
+    line_id: str
+    sku: str
+    quantity: int = Field(ge=1, le=INT4_MAX)
+    previous_date: date | None
+    promised_date: date | None = Field(description="None: no supply on its way covers the units any more")
+    reason: str = Field(description="supply_delayed, supply_earlier, supply_short, supply_cancelled, ...")
+    changed_at: AwareDatetime

@@ -92,6 +92,8 @@ class ChannelOrder(Contract):
     lines: list[ChannelOrderLine] = Field(min_length=1, max_length=500)
     shipping_fee: Money = Decimal("0")
     tax: Money = Decimal("0")
+    reservation_id: str | None = Field(default=None, max_length=64,
+                                       description="The cart's or quote's soft reservation this order converts")
 
     @property
     def idempotency_key(self) -> str:

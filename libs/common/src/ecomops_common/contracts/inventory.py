@@ -1,6 +1,7 @@
 """Stock and availability: inventory.stock.v1 (warehouse -> allocation) and inventory.availability.v1
 (allocation -> channel connectors)."""
 
+from datetime import date
 from enum import StrEnum
 
 from pydantic import AwareDatetime, Field
@@ -62,12 +63,21 @@ class StockLevelChanged(EventPayload):
         description="Units at the node per status (sellable, damaged, in_transit, ...)")
 
 
+class InboundSupply(Document):
+    expected_date: date
+    quantity: int = Field(description="Units expected on that date, net of those already promised to backorders")
+
+
 class NodeAvailability(Document):
     node: str
     on_hand: int
     reserved: int
     safety_stock: int
-    atp: int = Field(description="Available to promise: on_hand - reserved - safety_stock, never below 0")
+    soft_reserved: int = Field(default=0, description="Units held by unexpired soft reservations (carts, quotes)")
+    atp: int = Field(description="Available to promise today: on_hand - reserved - soft_reserved - safety_stock, "
+                                 "never below 0")
+    inbound: list[InboundSupply] = Field(default_factory=list, max_length=1_000,
+                                         description="Open purchase orders and transfers by expected date")
 
 
 class ChannelAvailability(Document):

@@ -33,6 +33,17 @@ class HoldReason(StrEnum):
     inventory_hold = "inventory_hold"
 
 
+class PlacedBundle(Document):
+    """A bundle line the channel sold: the order's `lines` hold its components instead (line ids
+    `<line_id>.<n>`, the bundle's price apportioned over them), which are allocated, shipped and returned."""
+
+    line_id: str
+    sku: str
+    quantity: int
+    unit_price: Money
+    component_line_ids: list[str] = Field(max_length=100)
+
+
 class OrderPlaced(EventPayload):
     order_id: str
     channel: str
@@ -53,6 +64,8 @@ class OrderPlaced(EventPayload):
         default=OrderStatus.awaiting_allocation,
         description="awaiting_allocation, or on_hold with the holds listed: allocate only when awaiting")
     holds: list[HoldReason] = Field(default_factory=list, max_length=len(HoldReason))
+    reservation_id: str | None = Field(default=None, description="The soft reservation the order converts")
+    bundles: list[PlacedBundle] = Field(default_factory=list, max_length=500)
 
 
 class RejectionReason(Document):

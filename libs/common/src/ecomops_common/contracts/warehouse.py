@@ -255,3 +255,61 @@ class GradedVariantDefined(EventPayload):
     channels: list[str] = Field(max_length=100, description="Channels that may sell it; empty: every channel")
     defined_by: str
     at: AwareDatetime
+
+
+class PackedLine(Document):
+    sku: str
+    quantity: int = Field(ge=1, le=INT4_MAX)
+
+
+class ParcelPacked(EventPayload):
+    """Every allocated unit of an order at a node is packed: the parcel is ready for a carrier label (key: the
+    order id). The shipping service buys its label once per `parcel_id`."""
+
+    parcel_id: str = Field(description="`<order_id>@<node>`: one parcel per order and node")
+    order_id: str
+    node: str
+    lines: list[PackedLine] = Field(min_length=1, max_length=1_000)
+    packed_at: AwareDatetime
+
+
+class GoodsReceived(EventPayload):
+    """Units booked in at a node against a purchase order's advance ship notice (key: the purchase order id):
+    the supply service closes its lines, finance posts goods received not invoiced at `unit_cost`."""
+
+    receipt_id: str = Field(description="Unique per receipt: the receive scan's id")
+    po_id: str
+    asn_id: str
+    node: str
+    sku: str
+    quantity: int = Field(ge=1, le=INT4_MAX)
+    unit_cost: Money | None = None
+    currency: str | None = None
+    lot: str | None = None
+    expiry: date | None = None
+    received_by: str
+    received_at: AwareDatetime
+
+
+class TransferStatus(StrEnum):
+    dispatched = "dispatched"
+    received = "received"
+
+
+class TransferLine(Document):
+    sku: str
+    quantity: int = Field(ge=1, le=INT4_MAX, description="Units sent")
+    received: int = Field(ge=0, le=INT4_MAX, description="Units received at the destination so far")
+
+
+class TransferChanged(EventPayload):
+    """A transfer between nodes after a change (key: the transfer reference): allocation counts the units not
+    yet received as inbound supply at `to_node` from `expected_date`."""
+
+    reference: str
+    from_node: str
+    to_node: str
+    status: TransferStatus
+    expected_date: date
+    lines: list[TransferLine] = Field(min_length=1, max_length=1_000)
+    at: AwareDatetime
