@@ -1,5 +1,5 @@
 # One image for every service: the command picks it (`python -m order_service`, ... `python -m control_service`,
-# `payment-simulator`), as docker-compose.yml does. Build from the repo root:
+# `payment-simulator`, `carrier-simulator`), as docker-compose.yml does. Build from the repo root:
 #
 #   docker build --build-arg VERSION="$(git describe --always)" --build-arg REVISION="$(git rev-parse HEAD)" \
 #     --build-arg SOURCE=<repository URL> -t ecomops/service:dev .
@@ -31,6 +31,9 @@ COPY services/warehouse/pyproject.toml services/warehouse/
 COPY services/returns/pyproject.toml services/returns/
 COPY services/finance/pyproject.toml services/finance/
 COPY services/control/pyproject.toml services/control/
+COPY services/catalog/pyproject.toml services/catalog/
+COPY services/supply/pyproject.toml services/supply/
+COPY services/shipping/pyproject.toml services/shipping/
 # --frozen: exactly uv.lock; --no-dev: no test tools; --no-editable: the venv must not point at /app/libs or
 # /app/services, which the runtime stage does not have.
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -46,7 +49,7 @@ ARG VERSION=0.1.0
 ARG REVISION=""
 ARG SOURCE=""
 LABEL org.opencontainers.image.title="ecomops" \
-      org.opencontainers.image.description="Order, allocation, warehouse, returns, finance and control services on Kafka" \
+      org.opencontainers.image.description="Order, allocation, warehouse, returns, finance, control, catalog, supply and shipping services on Kafka" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}" \
       org.opencontainers.image.source="${SOURCE}" \
@@ -61,7 +64,8 @@ ENV PATH=/app/.venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1
 WORKDIR /app
 USER 10001:10001
-# order, allocation, warehouse, returns, finance, control (the ops console); the payment simulator.
-EXPOSE 8001 8002 8003 8004 8005 8006 8090
+# order, allocation, warehouse, returns, finance, control (the ops console), catalog, supply, shipping; the payment
+# and carrier simulators.
+EXPOSE 8001 8002 8003 8004 8005 8006 8007 8008 8009 8090 8091
 # Whichever of them the container runs: ecomops-healthcheck finds the port it listens on (see its docstring).
 HEALTHCHECK --interval=10s --timeout=5s --start-period=20s --retries=6 CMD ["ecomops-healthcheck"]

@@ -6,7 +6,8 @@ BOOTSTRAP := .local/bootstrap
 UV := $(BOOTSTRAP)/bin/uv
 PY := .venv/bin/python
 ENV := eval "$$(scripts/infra/env.sh)"
-# Each runs as `python -m <svc>_service`; finance pays refunds through the payment simulator, started next to them.
+# Each runs as `python -m <svc>_service`; finance pays refunds through the payment simulator and shipping buys labels
+# from the carrier simulator, both started next to them.
 SERVICES := order allocation warehouse returns finance control catalog supply shipping
 
 include mk/infra.mk
@@ -29,18 +30,25 @@ up: install infra-up migrate  ## set up and run the stack locally (Kafka, Postgr
 	  nohup "$$@" >> .local/log/$$name.log 2>&1 & echo $$! > .local/$$name.pid; \
 	}; \
 	start payment-simulator $(PY) -m payment_simulator; \
+	start carrier-simulator $(PY) -m carrier_simulator; \
 	for svc in $(SERVICES); do \
 	  start $$svc env KAFKA_SASL_USERNAME=$$svc KAFKA_SASL_PASSWORD=$$svc-dev-secret $(PY) -m $${svc}_service; \
 	done
-	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz \
-	  http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz http://127.0.0.1:8005/readyz http://127.0.0.1:8006/readyz
+	@$(PY) tools/wait_ready.py http://127.0.0.1:8090/healthz http://127.0.0.1:8091/healthz \
+	  http://127.0.0.1:8001/readyz http://127.0.0.1:8002/readyz http://127.0.0.1:8003/readyz http://127.0.0.1:8004/readyz \
+	  http://127.0.0.1:8005/readyz http://127.0.0.1:8006/readyz http://127.0.0.1:8007/readyz http://127.0.0.1:8008/readyz \
+	  http://127.0.0.1:8009/readyz
 	@echo "order service:      http://127.0.0.1:8001/docs  (logs: .local/log/order.log)"
 	@echo "allocation service: http://127.0.0.1:8002/docs  (logs: .local/log/allocation.log)"
 	@echo "warehouse service:  http://127.0.0.1:8003/docs  (logs: .local/log/warehouse.log)"
 	@echo "returns service:    http://127.0.0.1:8004/docs  (logs: .local/log/returns.log)"
 	@echo "finance service:    http://127.0.0.1:8005/docs  (logs: .local/log/finance.log)"
 	@echo "ops console:        http://127.0.0.1:8006/console/  (logs: .local/log/control.log)"
+	@echo "catalog service:    http://127.0.0.1:8007/docs  (logs: .local/log/catalog.log)"
+	@echo "supply service:     http://127.0.0.1:8008/docs  (logs: .local/log/supply.log)"
+	@echo "shipping service:   http://127.0.0.1:8009/docs  (logs: .local/log/shipping.log)"
 	@echo "payment simulator:  http://127.0.0.1:8090/docs  (logs: .local/log/payment-simulator.log; state in memory)"
+	@echo "carrier simulator:  http://127.0.0.1:8091/docs  (logs: .local/log/carrier-simulator.log; state in memory)"
 
 migrate: install infra-up  ## run every service's schema migrations (as the migration role), as `make up` does
 	@$(ENV); .venv/bin/ecomops-migrate upgrade --service all

@@ -46,7 +46,11 @@ SERVERS = {
     "returns-service": "RETURNS_HTTP_PORT",
     "finance-service": "FINANCE_HTTP_PORT",
     "control-service": "CONTROL_HTTP_PORT",
+    "catalog-service": "CATALOG_HTTP_PORT",
+    "supply-service": "SUPPLY_HTTP_PORT",
+    "shipping-service": "SHIPPING_HTTP_PORT",
     "payment-simulator": "PAYMENT_SIMULATOR_PORT",
+    "carrier-simulator": "CARRIER_SIMULATOR_PORT",
 }
 
 

@@ -17,7 +17,7 @@ from ecomops_common.testing.plugin import eventually, free_port
 # The browser's fixtures, for every e2e test: a real Chromium (the console's tests).
 from .browser import CONSOLE_URL, browser, console_port, page  # noqa: F401
 
-SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control")
+SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control", "catalog", "supply", "shipping")
 # Who calls, as in deploy/keycloak/ecomops-realm.json: machines by client credentials (the connector acts for
 # web-eu, the scanner for node WH1, the carrier for dhl), people by the console's password grant.
 MACHINES = {"connector": "connector-web-eu", "marketplace": "connector-marketplace", "scanner": "scanner-wh1",

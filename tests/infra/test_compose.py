@@ -26,7 +26,7 @@ KEYCLOAK_SH = ROOT / "scripts" / "infra" / "keycloak.sh"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init.sql"
 REALM = ROOT / "deploy" / "keycloak" / "ecomops-realm.json"
 KAFKA_GRANTS = ROOT / "deploy" / "helm" / "ecomops" / "files" / "kafka-acls.json"
-SERVICES = ["order", "allocation", "warehouse", "returns", "finance", "control"]
+SERVICES = ["order", "allocation", "warehouse", "returns", "finance", "control", "catalog", "supply", "shipping"]
 
 # Per-process settings that the local runner passes on the command line or
 # leaves at defaults, so env.sh does not print them.
@@ -41,6 +41,9 @@ ENV_ALLOW_LIST = {f"{svc.upper()}_HTTP_{part}" for svc in SERVICES for part in (
     # the addresses `make up` serves at).
     "CONTROL_PUBLIC_URL", "CONTROL_OIDC_BACKCHANNEL_URL",
     *(f"CONTROL_{svc.upper()}_URL" for svc in SERVICES if svc != "control"),
+    # Containers only: the carrier simulator over the Compose network (locally the default, the address `make up`
+    # serves it at).
+    "SHIPPING_CARRIER_URL",
 }
 
 

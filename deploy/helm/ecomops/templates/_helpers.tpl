@@ -70,6 +70,18 @@ app.kubernetes.io/part-of: ecomops
 {{- required "services.finance.paymentProviderUrl: set the payment provider's refund API URL (required while paymentSimulator.enabled is false, the default)" $url }}
 {{- end }}
 
+{{/* The carrier API shipping buys labels from and reads tracking of: the one given, else this release's simulator. */}}
+{{- define "ecomops.carrierUrl" -}}
+{{- $url := .Values.services.shipping.carrierUrl }}
+{{- if and (not $url) .Values.carrierSimulator.enabled }}
+{{- if eq .Values.environment "production" }}
+{{- fail "carrierSimulator.enabled with environment=production: the shipping service refuses the simulator in production; set environment: development, or services.shipping.carrierUrl to the carrier gateway" }}
+{{- end }}
+{{- $url = printf "http://%s:%v" (include "ecomops.componentName" (dict "root" . "component" "carrier-simulator")) .Values.carrierSimulator.port }}
+{{- end }}
+{{- required "services.shipping.carrierUrl: set the carrier gateway's URL (required while carrierSimulator.enabled is false, the default)" $url }}
+{{- end }}
+
 {{/* Where people reach the ops console (the sign-in's redirect URI is built on it): the one given, else the control
 service's ingress host, else the address `kubectl port-forward` serves it at. */}}
 {{- define "ecomops.controlPublicUrl" -}}
@@ -212,6 +224,9 @@ unprefixed. Takes (dict "root" $ "name" "order" "svc" $svc). */}}
   valueFrom: {secretKeyRef: {name: {{ .svc.secretName }}, key: DATABASE_URL}}
 {{- if eq .name "finance" }}
 - {name: FINANCE_PAYMENT_PROVIDER_URL, value: {{ include "ecomops.paymentProviderUrl" $root | quote }}}
+{{- end }}
+{{- if eq .name "shipping" }}
+- {name: SHIPPING_CARRIER_URL, value: {{ include "ecomops.carrierUrl" $root | quote }}}
 {{- end }}
 {{- if eq .name "control" }}
 - {name: CONTROL_PUBLIC_URL, value: {{ include "ecomops.controlPublicUrl" $root | quote }}}
