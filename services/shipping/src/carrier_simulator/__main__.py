@@ -1,0 +1,4 @@
+from carrier_simulator import main
+
+if __name__ == "__main__":
+    main()
