@@ -4,7 +4,7 @@ from fastapi import FastAPI
 
 from allocation_service.entrypoints import http
 from allocation_service.migrations import MIGRATIONS
-from allocation_service.service_layer import reconcile
+from allocation_service.service_layer import reconcile, soft_reservations
 from allocation_service.service_layer.handlers import handlers
 from allocation_service.service_layer.unit_of_work import SqlAllocationUnitOfWork
 from allocation_service.settings import AllocationSettings
@@ -13,7 +13,7 @@ from ecomops_common.service import ServiceDefinition
 
 PUBLISHES = (
     *contracts_on(ALLOCATION_EVENTS, "OrderAllocated", "OrderBackordered", "AllocationReleased",
-                  "AllocationExceptionRaised"),
+                  "AllocationExceptionRaised", "BackorderPromiseChanged"),
     *contracts_on(INVENTORY_AVAILABILITY, "AvailabilityChanged"),
 )
 
@@ -25,4 +25,6 @@ ALLOCATION_SERVICE = ServiceDefinition(
 def build_app(settings: AllocationSettings | None = None) -> FastAPI:
     service = ALLOCATION_SERVICE.build(settings)
     service.every("reconciliation", service.settings.reconcile_interval_s, reconcile.observe)
+    service.every("soft-reservation-expiry", service.settings.soft_reservation_sweep_interval_s,
+                  soft_reservations.expire_due)
     return service.app

@@ -16,7 +16,9 @@ NO_TOKEN = {"authorization": ""}
 async def test_every_route_needs_a_token_of_the_issuer(allocation):
     routes = [("GET", "/v1/availability?sku=A"), ("GET", "/v1/reservations?order_id=o1"),
               ("GET", "/v1/channels/web-eu/rules"), ("PUT", "/v1/channels/web-eu/rules"), ("PUT", "/v1/stock"),
-              ("GET", "/v1/exceptions"), ("GET", "/v1/reconciliation")]
+              ("GET", "/v1/exceptions"), ("GET", "/v1/reconciliation"), ("GET", "/v1/atp/A"),
+              ("POST", "/v1/soft-reservations"), ("GET", "/v1/soft-reservations/r1"),
+              ("DELETE", "/v1/soft-reservations/r1")]
     for method, path in routes:
         refused = await allocation.request(method, path, headers=NO_TOKEN)
         assert refused.status_code == 401, (method, path)
@@ -75,6 +77,10 @@ async def test_the_openapi_document_names_the_roles_of_every_operation(allocatio
         ("PUT", "/v1/stock"): [{"oidc": [ADMIN]}],
         ("GET", "/v1/availability"): [{"oidc": sorted({CONNECTOR, *staff})}],
         ("GET", "/v1/reservations"): [{"oidc": sorted({CONNECTOR, *staff})}],
+        ("GET", "/v1/atp/{sku}"): [{"oidc": sorted({CONNECTOR, *staff})}],
+        ("POST", "/v1/soft-reservations"): [{"oidc": [CONNECTOR, CUSTOMER_SERVICE, SUPERVISOR]}],
+        ("GET", "/v1/soft-reservations/{reservation_id}"): [{"oidc": [CONNECTOR, CUSTOMER_SERVICE, SUPERVISOR]}],
+        ("DELETE", "/v1/soft-reservations/{reservation_id}"): [{"oidc": [CONNECTOR, CUSTOMER_SERVICE, SUPERVISOR]}],
         ("GET", "/v1/channels/{channel}/rules"): [{"oidc": staff}],
         ("PUT", "/v1/channels/{channel}/rules"): [{"oidc": [ADMIN]}],
         ("GET", "/v1/exceptions"): [{"oidc": staff}],

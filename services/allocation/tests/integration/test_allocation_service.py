@@ -43,7 +43,7 @@ async def test_orders_are_allocated_split_backordered_and_released(allocation, a
     results = await allocation_results(settings, lambda latest: {"o-split", "o-short"} <= set(latest))
     assert sorted((line["node"], line["quantity"]) for line in results["o-split"]["lines"]) == [("WH1", 5), ("WH2", 1)]
     assert results["o-short"]["status"] == "backordered" and results["o-short"]["event_type"] == "OrderBackordered"
-    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 3}]
+    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 3, "promised_date": None}]
 
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert availability["atp"] == 0
@@ -62,7 +62,7 @@ async def test_orders_are_allocated_split_backordered_and_released(allocation, a
     assert results["o-whole"]["event_type"] == "AllocationReleased"
     assert results["o-short"]["status"] == "partially_allocated" and results["o-short"]["reason"] == "backorder_filled"
     assert results["o-short"]["lines"] == [{"line_id": "1", "sku": "B", "node": "WH2", "quantity": 1}]
-    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 2}]
+    assert results["o-short"]["backordered"] == [{"line_id": "1", "sku": "B", "quantity": 2, "promised_date": None}]
     availability = (await allocation.get("/v1/availability", params={"sku": "A"})).json()["items"][0]
     assert availability["atp"] == 2
     assert (await allocation.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}

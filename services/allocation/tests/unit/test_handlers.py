@@ -17,12 +17,27 @@ from allocation_service.service_layer.allocation import (
     take_order_events,
     take_stock_levels,
 )
-from allocation_service.service_layer.handlers import ORDER_EVENTS_CONSUMER, STOCK_LEVELS_CONSUMER, handlers
+from allocation_service.service_layer.handlers import (
+    ORDER_EVENTS_CONSUMER,
+    PURCHASE_ORDERS_CONSUMER,
+    STOCK_LEVELS_CONSUMER,
+    TRANSFERS_CONSUMER,
+    handlers,
+)
 from allocation_service.service_layer.rules import InvalidRules, put_rules
 from allocation_service.settings import AllocationSettings
-from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_AVAILABILITY, INVENTORY_STOCK, ORDER_EVENTS
+from ecomops_common.contracts import (
+    ALLOCATION_EVENTS,
+    INVENTORY_AVAILABILITY,
+    INVENTORY_STOCK,
+    ORDER_EVENTS,
+    SUPPLY_EVENTS,
+    WAREHOUSE_EVENTS,
+)
 from ecomops_common.contracts.inventory import FulfilledUnits, StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
+from ecomops_common.contracts.supply import PurchaseOrderChanged
+from ecomops_common.contracts.warehouse import TransferChanged
 from ecomops_common.testing.fakes import received
 from ecomops_common.testing.samples import order_placed
 
@@ -58,9 +73,12 @@ def results(uow: FakeAllocationUnitOfWork) -> dict[str, tuple[str, dict]]:
 def test_the_registry_keeps_one_consumer_group_per_topic_and_claims_the_inbox():
     assert [(s.topic, s.consumer, s.messages, s.once) for s in handlers(AllocationSettings())] == [
         (ORDER_EVENTS, ORDER_EVENTS_CONSUMER, (OrderPlaced, OrderStatusChanged), True),
-        (INVENTORY_STOCK, STOCK_LEVELS_CONSUMER, (StockLevelChanged,), True)]
-    assert (ORDER_EVENTS_CONSUMER, STOCK_LEVELS_CONSUMER) == (
-        "allocation-service.order-events", "allocation-service.stock-levels")
+        (INVENTORY_STOCK, STOCK_LEVELS_CONSUMER, (StockLevelChanged,), True),
+        (SUPPLY_EVENTS, PURCHASE_ORDERS_CONSUMER, (PurchaseOrderChanged,), True),
+        (WAREHOUSE_EVENTS, TRANSFERS_CONSUMER, (TransferChanged,), True)]
+    assert (ORDER_EVENTS_CONSUMER, STOCK_LEVELS_CONSUMER, PURCHASE_ORDERS_CONSUMER, TRANSFERS_CONSUMER) == (
+        "allocation-service.order-events", "allocation-service.stock-levels", "allocation-service.purchase-orders",
+        "allocation-service.transfers")
 
 
 def test_the_order_events_consumer_wants_new_orders_and_only_the_status_changes_that_ask_something():

@@ -13,10 +13,13 @@ SUPERVISOR_LI = test_issuer().bearer("sup:li", SUPERVISOR)
 READS = ["/v1/accounts", "/v1/costs", "/v1/journal", "/v1/refunds", "/v1/postings/pending",
          "/v1/reports/trial-balance?period=2026-11", "/v1/reports/refund-reconciliation",
          "/v1/reports/refund-leakage", "/v1/reports/return-liability", "/v1/reports/return-margin",
-         "/v1/approval-requests"]
+         "/v1/approval-requests", "/v1/grni"]
 WRITES = [("PUT", "/v1/costs/SKU-1", {"amount": "1.00", "currency": "EUR"}),
           ("POST", "/v1/journal/1/reversal", {"reason": "wrong"}), ("POST", "/v1/refunds/rf-1/retry", None),
-          ("POST", "/v1/refunds/rf-1/manual-settlement", {"reference": "SEPA-1"})]
+          ("POST", "/v1/refunds/rf-1/manual-settlement", {"reference": "SEPA-1"}),
+          ("POST", "/v1/vendor-invoices", {"invoice_id": "INV-1", "po_id": "PO-1", "vendor_id": "V-1",
+                                           "currency": "EUR", "lines": [{"sku": "SKU-1", "quantity": 1,
+                                                                         "unit_price": "1.00"}]})]
 DECISIONS = [("POST", "/v1/approval-requests/1/approve", None),
              ("POST", "/v1/approval-requests/1/deny", {"reason": "not needed"})]
 

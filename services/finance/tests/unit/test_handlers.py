@@ -6,7 +6,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from ecomops_common.contracts import FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts import CATALOG_SKUS, FINANCE_EVENTS, ORDER_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.orders import OrderPlaced, OrderStatus, OrderStatusChanged
 from ecomops_common.contracts.returns import RefundApproved, RefundComponent, RefundedLine, ReturnAuthorized, ReturnLine
 from ecomops_common.contracts.warehouse import ReturnReceived, ShipmentDispatched, ShippedLine, StockAdjusted
@@ -74,9 +74,10 @@ def test_each_topic_has_its_consumer_group_and_message_types():
         ORDER_EVENTS: ("finance-service.order-events", {"OrderPlaced", "OrderStatusChanged"}, True),
         WAREHOUSE_EVENTS: ("finance-service.warehouse-events", {
             "ShipmentDispatched", "ReturnReceived", "ReturnInspected", "ReturnDispositionApplied", "StockAdjusted",
-            "RecoveryStockMoved"}, True),
+            "RecoveryStockMoved", "GoodsReceived"}, True),
         RETURNS_EVENTS: ("finance-service.returns-events", {"ReturnAuthorized", "RefundApproved",
                                                             "VendorClaimChanged"}, True),
+        CATALOG_SKUS: ("finance-service.catalog-skus", {"SkuChanged"}, False),  # idempotent by revision
     }
     for subscription in handlers(FinanceSettings()):
         subscription.decoder()  # every message type is a contract on its topic

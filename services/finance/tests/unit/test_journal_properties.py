@@ -1,8 +1,10 @@
 """Properties: for any sequence of operational events, every entry balances per currency, the account totals are
 the sum of the per-event postings, and the totals say what the events say (revenue = goods shipped, the
 liabilities = refunds approved − paid, sales tax = tax billed − tax refunded, fees = commission − commission given
-back, cost of goods sold = cost shipped − cost returned, the vendor receivable = accepted − settled). And store
-credit and refunds happen exactly once, however often their facts are delivered."""
+back, cost of goods sold = cost shipped − cost returned, the vendor receivable = accepted − settled, goods received
+not invoiced = what is open per PO line, never negative, nothing once fully invoiced; purchase price variance =
+billed − received cost invoiced). And store credit and refunds happen exactly once, however often their facts are
+delivered."""
 
 import asyncio
 from collections import defaultdict
@@ -23,8 +25,10 @@ from finance_service.domain.accounts import (
     CLEARING,
     COGS,
     FEES_PAYABLE,
+    GOODS_RECEIVED_NOT_INVOICED,
     INVENTORY,
     MARKETPLACE_FEES,
+    PURCHASE_PRICE_VARIANCE,
     RECEIVABLE,
     REFUNDS_PAYABLE,
     RETURN_FREIGHT,
@@ -58,6 +62,15 @@ from finance_service.domain.postings import (
     post_stock_adjustment,
     post_vendor_claim,
 )
+from finance_service.domain.purchasing import (
+    GrniBalance,
+    InvoiceLine,
+    VendorInvoice,
+    goods_receipt,
+    match_invoice,
+    post_goods_received,
+    post_vendor_invoice,
+)
 from finance_service.service_layer.posting import record_facts
 
 AT = datetime(2026, 11, 1, tzinfo=UTC)
@@ -82,7 +95,7 @@ def scenario(draw):
                                 to_minor_unit(draw(st.decimals(min_value=0, max_value=20, places=2)), currency),
                                 to_minor_unit(draw(st.decimals(min_value=0, max_value=50, places=2)), currency)))
     steps = draw(st.lists(st.tuples(
-        st.sampled_from(["ship", "refund", "dispose", "count", "recover", "claim", "freight"]),
+        st.sampled_from(["ship", "refund", "dispose", "count", "recover", "claim", "freight", "receive", "invoice"]),
         st.integers(0, 99), st.integers(0, 99)), max_size=30))
     return costs, fees, orders, steps
 
@@ -93,6 +106,7 @@ def test_the_journal_balances_and_its_totals_are_the_sum_of_the_postings(case):
     costs, fees, orders, steps = case
     entries, expected = [], defaultdict(lambda: D(0))
     returnable: list[tuple[SaleOrder, str, int]] = []  # (order, sku, units) shipped and not yet returned
+    grni: dict[tuple[str, str, str], GrniBalance] = {}  # per (PO, SKU, currency)
     for number, (action, a, b) in enumerate(steps):
         event_id = f"e{number}"
         if action == "ship":
@@ -173,6 +187,23 @@ def test_the_journal_balances_and_its_totals_are_the_sum_of_the_postings(case):
             entries.append(post_return_freight(event_id, "R", order.order_id, order.channel, None, sku, D(b) / 7,
                                                "EUR", AT))
             expected[("return freight", "EUR")] += to_minor_unit(D(b) / 7, "EUR")
+        elif action == "receive":  # at the receipt's own cost, or finance's
+            sku, own_cost = SKUS[a % len(SKUS)], D(b) / 8 if a % 2 else None
+            receipt = goods_receipt(event_id, f"PO-{b % 3}", "ASN-1", "WH1", sku, 1 + b % 9, own_cost,
+                                    None if own_cost is None else "EUR", "op-1", AT, costs)
+            entries.append(post_goods_received(receipt))
+            grni.setdefault((receipt.po_id, sku, "EUR"), GrniBalance(receipt.po_id, sku, "EUR")).receive(receipt)
+            expected[("inventory", "EUR")] += receipt.amount
+        elif action == "invoice":
+            open_lines = [balance for balance in grni.values() if balance.open_quantity]
+            if not open_lines:
+                continue
+            balance = open_lines[a % len(open_lines)]
+            billed = VendorInvoice(event_id, balance.po_id, "V-1", "EUR", (
+                InvoiceLine(balance.sku, 1 + b % balance.open_quantity, D(b) / 7),))
+            matched = match_invoice(billed, {(balance.sku, "EUR"): balance}, None)
+            entries.append(post_vendor_invoice(billed, matched, AT))
+            expected[("billed", "EUR")] += sum((line.amount for line in matched), D(0))
 
     # each fact once: a vendor claim's steps repeated post nothing more (the journal keeps one entry per fact)
     entries = list({(entry.kind, entry.source_id): entry for entry in reversed(entries)}.values())
@@ -213,7 +244,12 @@ def test_the_journal_balances_and_its_totals_are_the_sum_of_the_postings(case):
     credited = {entry.source_id for entry in entries if entry.kind == "vendor_claim_credited"}
     assert net(VENDOR_RECEIVABLE, "EUR") == sum((claim_accepted(int(claim.removeprefix("VC-")))
                                                  for claim in claims - credited), D(0)) >= 0
-    assert net(VENDOR_PAYABLES, "EUR") + net(SUPPLIER_RECOVERIES, "EUR") + net(VENDOR_RECEIVABLE, "EUR") == 0
+    assert net(VENDOR_PAYABLES, "EUR") + net(SUPPLIER_RECOVERIES, "EUR") + net(VENDOR_RECEIVABLE, "EUR") == -expected[
+        ("billed", "EUR")]
+    # goods received not invoiced: exactly what is open per PO line, never negative, nothing once all invoiced
+    assert -net(GOODS_RECEIVED_NOT_INVOICED, "EUR") == sum((b.open_value for b in grni.values()), D(0))
+    assert all(b.open_value >= 0 and (b.open_quantity or b.open_value == 0) for b in grni.values())
+    assert net(PURCHASE_PRICE_VARIANCE, "EUR") == sum((b.billed_value - b.invoiced_value for b in grni.values()), D(0))
     # owed by or collected from customers: what was billed less what was paid back (plus liquidators' dues)
     billed_total = sum((order.recognized_shipping + order.recognized_tax for order in billed), D(0))
     assert net(CLEARING, currency) + net(RECEIVABLE, currency) == (

@@ -18,7 +18,7 @@ PUBLISHES = contracts_on(ORDER_EVENTS, "OrderPlaced", "OrderRejected", "OrderSta
 
 ORDER_SERVICE = ServiceDefinition(
     title="Order service", settings=OrderSettings, unit_of_work=SqlOrderUnitOfWork, migrations=MIGRATIONS,
-    publishes=PUBLISHES, handlers=handlers, routers=[http.router])
+    publishes=PUBLISHES, handlers=handlers, routers=[http.router, http.rules_router])
 
 
 def build_app(settings: OrderSettings | None = None) -> FastAPI:

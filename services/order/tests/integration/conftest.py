@@ -1,13 +1,34 @@
+from datetime import UTC, datetime
+
 import pytest
 
+from ecomops_common.db import Database
 from ecomops_common.testing.plugin import serving
 from order_service.bootstrap import build_app
+from order_service.domain.catalog import CatalogSku
+from order_service.service_layer.unit_of_work import SqlOrderUnitOfWork
 from order_service.settings import OrderSettings
 
 
 @pytest.fixture
 def service_under_test() -> str:
     return "order"
+
+
+SAMPLE_SKUS = ("SKU-RED-M", "SKU-RED-M-B", "SKU-RED-M-OPEN")  # the SKUs of the tests' orders
+
+
+@pytest.fixture(autouse=True)
+async def catalog_knows_the_sample_skus(database_url):
+    """The catalog told the order service of the SKUs the tests' orders are for: without it they would be held."""
+    database = Database(database_url)
+    try:
+        async with SqlOrderUnitOfWork(database) as uow:
+            await uow.orders.save_catalog_entries([CatalogSku(sku, 1, active=True) for sku in SAMPLE_SKUS],
+                                                  datetime.now(UTC))
+            await uow.commit()
+    finally:
+        await database.dispose()
 
 
 @pytest.fixture

@@ -101,8 +101,8 @@ async def test_the_openapi_document_names_the_roles_of_every_operation(order_ser
     paths = (await order_service.get("/openapi.json")).json()["paths"]
     roles = {(method.upper(), path): operation["security"][0]["oidc"]
              for path, methods in paths.items() if path.startswith("/v1/") for method, operation in methods.items()}
-    staff = ["admin", "auditor", "customer-service", "finance-clerk", "inspector", "refund-approver", "supervisor",
-             "warehouse-operator"]
+    staff = ["admin", "auditor", "buyer", "customer-service", "finance-clerk", "inspector", "merchandiser",
+             "refund-approver", "supervisor", "warehouse-operator"]
     assert roles == {
         ("POST", "/v1/orders"): ["connector", "customer-service"],
         ("GET", "/v1/orders"): sorted(["connector", *staff]),
@@ -110,6 +110,8 @@ async def test_the_openapi_document_names_the_roles_of_every_operation(order_ser
         ("POST", "/v1/orders/{order_id}/holds/{hold}/release"): ["supervisor"],
         ("POST", "/v1/orders/{order_id}/cancel"): ["connector", "customer-service", "supervisor"],
         ("POST", "/v1/orders/{order_id}/payment"): ["connector", "finance-clerk"],
+        ("GET", "/v1/rules/unknown-skus/{channel}"): ["supervisor"],
+        ("PUT", "/v1/rules/unknown-skus/{channel}"): ["supervisor"],
         ("GET", "/v1/dead-letters"): ["auditor", "supervisor"],  # every service's (ecomops_common.dead_letters)
         ("POST", "/v1/dead-letters/{dlq_topic}/{partition}/{offset}/redrive"): ["supervisor"],
     }

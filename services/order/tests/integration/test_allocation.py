@@ -34,6 +34,11 @@ def allocation_event(order_id: str, revision: int, status: str, nodes: dict[str,
     return new_event(model.__name__, 1, "allocation", "order", order_id, payload)
 
 
+def units(node: str | None, quantity: int) -> dict:
+    """The order's units of line 1 at `node` (None: backordered, no date promised) as GET shows them."""
+    return {"line_id": "1", "sku": SKU, "node": node, "quantity": quantity, "promised_date": None}
+
+
 async def publish(settings: OrderSettings, *envelopes: EventEnvelope) -> None:
     for envelope in envelopes:  # one at a time: each has headers of its own
         await produce(settings.kafka_bootstrap_servers, settings.topic(ALLOCATION_EVENTS),
@@ -70,14 +75,13 @@ async def test_allocation_results_move_the_order_and_replace_its_allocation(orde
     placed = allocation_event(order_id, 1, "allocated", {"berlin": 3})
     await publish(settings, placed)
     allocated = await order_once(order_service, order_id, lambda o: o["status"] == "allocated")
-    assert allocated["allocation"] == [{"line_id": "1", "sku": SKU, "node": "berlin", "quantity": 3}]
+    assert allocated["allocation"] == [units("berlin", 3)]
     assert allocated["allocation_revision"] == 1
 
     await publish(settings, allocation_event(order_id, 2, "partially_allocated", {"berlin": 2}, 1, "shrinkage"))
     partial = await order_once(order_service, order_id, lambda o: o["allocation_revision"] == 2)
     assert partial["status"] == "partially_allocated"
-    assert partial["allocation"] == [{"line_id": "1", "sku": SKU, "node": "berlin", "quantity": 2},
-                                     {"line_id": "1", "sku": SKU, "node": None, "quantity": 1}]
+    assert partial["allocation"] == [units("berlin", 2), units(None, 1)]
 
     # After revision 3: the first event redelivered, then new events with the same and an older revision.
     await publish(settings, allocation_event(order_id, 3, "partially_allocated", {"hamburg": 2}, 1, "re-sourced"),
@@ -86,7 +90,7 @@ async def test_allocation_results_move_the_order_and_replace_its_allocation(orde
                   allocation_event(order_id, 4, "backordered", {}, 3, "shrinkage"))
     backordered = await order_once(order_service, order_id, lambda o: o["allocation_revision"] == 4)
     assert backordered["status"] == "backordered"
-    assert backordered["allocation"] == [{"line_id": "1", "sku": SKU, "node": None, "quantity": 3}]
+    assert backordered["allocation"] == [units(None, 3)]
     by_allocation = [(t["from_status"], t["to_status"], t["reason"]) for t in backordered["history"]
                      if t["actor"] == "allocation"]
     assert by_allocation == [  # the redelivered and the stale events left no trace

@@ -6,7 +6,7 @@ from ecomops_common.auth import ADMIN, AUDITOR, CONNECTOR, CUSTOMER_SERVICE, FIN
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import HoldReason
 from ecomops_common.errors import Forbidden
-from order_service.adapters.fakes import FakeOrders, FakeOrderUnitOfWork, order_row
+from order_service.adapters.fakes import EverySkuKnown, FakeOrders, FakeOrderUnitOfWork, order_row
 from order_service.service_layer import lifecycle
 from order_service.service_layer.callers import check_channel, order_document_for, readable_channels
 from order_service.service_layer.intake import Submission, take_orders
@@ -80,7 +80,7 @@ async def test_a_supervisor_release_is_recorded_by_subject():
 
 
 async def test_the_history_records_who_placed_an_order_over_http_and_the_channel_from_the_topic(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     placed = ChannelOrder.model_validate(order_json())
     from_topic = ChannelOrder.model_validate(order_json(external_order_id="from-topic"))
     await take_orders(uow, [Submission(placed, placed_by="cs-anna"), Submission(from_topic)])

@@ -3,10 +3,12 @@ from decimal import Decimal
 
 from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.money import MINOR_UNIT_DIGITS, to_minor_unit
+from order_service.adapters.fakes import EverySkuKnown
 from order_service.domain.lifecycle import IntakePolicy
 from order_service.domain.model import GradedVariant, Order, OrderLine
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+EVERY_SKU = EverySkuKnown()
 
 
 def make_order(**changes) -> Order:
@@ -20,13 +22,13 @@ def make_order(**changes) -> Order:
 
 
 def codes(order: Order) -> set[str]:
-    order.screen(IntakePolicy(), NOW)
+    order.screen(IntakePolicy(), NOW, catalog=EVERY_SKU)
     return {rejection.code for rejection in order.rejections}
 
 
 def test_a_consistent_order_is_received():
     order = make_order()
-    order.screen(IntakePolicy(), NOW)
+    order.screen(IntakePolicy(), NOW, catalog=EVERY_SKU)
     assert order.status is OrderStatus.awaiting_allocation
     assert order.rejections == []
     assert order.total == Decimal("64.96")
@@ -38,14 +40,14 @@ def test_unknown_currency_rejects():
 
 def test_non_positive_quantity_rejects_with_the_line_path():
     order = make_order(lines=[OrderLine("1", "S", 0, Decimal("1.00"))], payment_amount=Decimal("4.99"))
-    order.screen(IntakePolicy(), NOW)
+    order.screen(IntakePolicy(), NOW, catalog=EVERY_SKU)
     assert order.status is OrderStatus.rejected
     assert [(r.field, r.code) for r in order.rejections] == [("lines.0.quantity", "non_positive_quantity")]
 
 
 def test_payment_amount_must_equal_lines_shipping_and_tax():
     order = make_order(payment_amount=Decimal("60.00"))
-    order.screen(IntakePolicy(), NOW)
+    order.screen(IntakePolicy(), NOW, catalog=EVERY_SKU)
     (rejection,) = order.rejections
     assert rejection.code == "payment_amount_mismatch"
     assert "64.96" in rejection.message
@@ -89,7 +91,7 @@ def test_a_graded_variant_is_sold_only_on_its_channels():
     lines = [OrderLine("1", "SKU-RED-M", 1, Decimal("10.00")), OrderLine("2", "SKU-RED-M-B", 1, Decimal("5.00")),
              OrderLine("3", "SKU-BLUE-OPEN", 1, Decimal("5.00"))]
     on_web = make_order(lines=lines, shipping_fee=Decimal("0"), payment_amount=Decimal("20.00"))
-    on_web.screen(IntakePolicy(), NOW, graded_variants=variants)
+    on_web.screen(IntakePolicy(), NOW, graded_variants=variants, catalog=EVERY_SKU)
     assert on_web.status is OrderStatus.rejected
     (rejection,) = on_web.rejections
     assert (rejection.field, rejection.code) == ("lines.1.sku", "variant_not_sold_on_channel")
@@ -97,5 +99,5 @@ def test_a_graded_variant_is_sold_only_on_its_channels():
 
     at_the_outlet = make_order(channel="outlet", lines=lines, shipping_fee=Decimal("0"),
                                payment_amount=Decimal("20.00"))
-    at_the_outlet.screen(IntakePolicy(), NOW, graded_variants=variants)
+    at_the_outlet.screen(IntakePolicy(), NOW, graded_variants=variants, catalog=EVERY_SKU)
     assert at_the_outlet.status is OrderStatus.awaiting_allocation and at_the_outlet.rejections == []

@@ -2,12 +2,12 @@
 
 from ecomops_common.contracts.channel import ChannelOrder
 from ecomops_common.contracts.orders import OrderPlaced, OrderRejected
-from order_service.adapters.fakes import FakeOrderUnitOfWork
+from order_service.adapters.fakes import EverySkuKnown, FakeOrders, FakeOrderUnitOfWork
 from order_service.service_layer.intake import Submission, take_orders
 
 
 async def test_accepted_order_emits_order_placed_with_total(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     (result,) = await take_orders(uow, [Submission(ChannelOrder.model_validate(order_json()))])
     assert result.created and result.status == "awaiting_allocation"
     ((topic, event),) = uow.published
@@ -19,7 +19,7 @@ async def test_accepted_order_emits_order_placed_with_total(order_json):
 
 
 async def test_resends_in_one_batch_and_later_create_one_order_and_one_event(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     order = ChannelOrder.model_validate(order_json())
     first, copy = await take_orders(uow, [Submission(order), Submission(order)])
     (later,) = await take_orders(uow, [Submission(order)])
@@ -29,7 +29,7 @@ async def test_resends_in_one_batch_and_later_create_one_order_and_one_event(ord
 
 
 async def test_business_rule_violation_is_stored_rejected_and_announced(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     bad = ChannelOrder.model_validate(order_json(currency="XYZ"))
     (result,) = await take_orders(uow, [Submission(bad)])
     assert result.status == "rejected"

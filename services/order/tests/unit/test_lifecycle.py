@@ -4,6 +4,7 @@ from decimal import Decimal
 import pytest
 
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
+from order_service.adapters.fakes import EverySkuKnown
 from order_service.domain.lifecycle import (
     ALLOWED,
     STORE_CREDIT,
@@ -16,6 +17,7 @@ from order_service.domain.lifecycle import (
 from order_service.domain.model import Order, OrderLine
 
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
+EVERY_SKU = EverySkuKnown()
 S = OrderStatus
 
 
@@ -24,7 +26,7 @@ def screened(**changes) -> Order:
                   lines=[OrderLine("1", "SKU", 1, Decimal("10.00"))], shipping_fee=Decimal("0"), tax=Decimal("0"),
                   payment_amount=Decimal("10.00"))
     order = Order(**{**fields, **changes})
-    order.screen(IntakePolicy(fraud_review_threshold=80), NOW)
+    order.screen(IntakePolicy(fraud_review_threshold=80), NOW, catalog=EVERY_SKU)
     return order
 
 

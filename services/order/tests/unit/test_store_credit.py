@@ -10,7 +10,7 @@ from ecomops_common.contracts.channel import ChannelOrder, PaymentUpdate
 from ecomops_common.contracts.finance import StoreCreditChanged
 from ecomops_common.contracts.warehouse import GradedVariantDefined
 from ecomops_common.testing.fakes import FakeDelivery
-from order_service.adapters.fakes import FakeOrderUnitOfWork
+from order_service.adapters.fakes import EverySkuKnown, FakeOrders, FakeOrderUnitOfWork
 from order_service.domain.lifecycle import LifecycleError
 from order_service.service_layer.fulfilment import record_warehouse_events
 from order_service.service_layer.handlers import settles_an_order
@@ -37,7 +37,7 @@ async def placed(uow: FakeOrderUnitOfWork, *documents: ChannelOrder) -> list[str
 
 
 async def test_a_store_credit_order_is_held_and_announced_so(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     (order_id,) = await placed(uow, store_credit_order(order_json))
     assert uow.orders.rows[order_id]["status"] == "on_hold" and uow.orders.holds[order_id] == {"payment_hold"}
     ((_, event),) = uow.published
@@ -46,7 +46,7 @@ async def test_a_store_credit_order_is_held_and_announced_so(order_json):
 
 
 async def test_redeemed_releases_the_hold_once_and_is_announced_with_its_cause(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     (order_id,) = await placed(uow, store_credit_order(order_json))
     redeemed = FakeDelivery(movement(order_id), "e-1", "corr-1", "00-t-01")
     await settle_store_credit(uow, [redeemed])
@@ -61,7 +61,7 @@ async def test_redeemed_releases_the_hold_once_and_is_announced_with_its_cause(o
 
 
 async def test_declined_rejects_as_a_failed_payment_with_the_reason(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     (order_id,) = await placed(uow, store_credit_order(order_json))
     await settle_store_credit(uow, [FakeDelivery(movement(order_id, "declined", reason="balance 10.00 EUR"))])
     assert uow.orders.rows[order_id]["status"] == "rejected" and not uow.orders.holds[order_id]
@@ -72,7 +72,7 @@ async def test_declined_rejects_as_a_failed_payment_with_the_reason(order_json):
 
 async def test_unknown_and_other_orders_are_left_alone(order_json, caplog):
     caplog.set_level(logging.INFO)
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     card = order_json(external_order_id="card-1")
     card["payment"]["status"] = "pending"
     (card_id,) = await placed(uow, ChannelOrder.model_validate(card))
@@ -91,7 +91,7 @@ def test_only_redemptions_and_declines_of_an_order_are_taken():
 
 
 async def test_a_channel_payment_update_does_not_settle_store_credit(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     (order_id,) = await placed(uow, store_credit_order(order_json))
     update = PaymentUpdate(channel="web-eu", external_order_id="sc-1", status="authorized")
     with pytest.raises(LifecycleError, match="paid with store_credit"):
@@ -106,7 +106,7 @@ def variant_defined(sku: str, channels: list[str], at: datetime) -> FakeDelivery
 
 
 async def test_intake_rejects_a_variant_on_a_channel_that_may_not_sell_it(order_json):
-    uow = FakeOrderUnitOfWork()
+    uow = FakeOrderUnitOfWork(FakeOrders(catalog=EverySkuKnown()))
     await record_warehouse_events(uow, [variant_defined("SKU-RED-M", ["web-eu"], AT),
                                         variant_defined("SKU-RED-M", ["outlet"], AT + timedelta(hours=1))])
     await record_warehouse_events(uow, [variant_defined("SKU-RED-M", ["web-eu"], AT)])  # older: changes nothing

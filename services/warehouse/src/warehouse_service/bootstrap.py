@@ -17,7 +17,7 @@ from warehouse_service.settings import WarehouseSettings
 PUBLISHES = (
     *contracts_on(WAREHOUSE_EVENTS, "OrderFulfilmentChanged", "ShipmentDispatched", "ReturnReceived", "ReturnInspected",
                   "ReturnDispositionApplied", "StockAdjusted", "WarehouseExceptionChanged", "CountRecorded",
-                  "RecoveryStockMoved", "GradedVariantDefined"),
+                  "RecoveryStockMoved", "GradedVariantDefined", "ParcelPacked", "GoodsReceived", "TransferChanged"),
     *contracts_on(INVENTORY_STOCK, "StockLevelChanged"),
 )
 

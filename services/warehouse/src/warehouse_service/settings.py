@@ -30,6 +30,8 @@ class WarehouseSettings(ServiceSettings):
     wave_release_lead_minutes: int = Field(default=60, ge=0, description="Release a wave this long before its "
                                                                          "cut-off at the latest")
     wave_check_interval_s: float = Field(default=30, gt=0)
+    transfer_days: int = Field(default=2, ge=0, le=365, description="A transfer dispatched without an expected "
+                                                                   "date is due this many days later")
     reconcile_interval_s: float = Field(default=900, gt=0, description="How often balances are reconciled against "
                                                                        "the whole movement ledger, for the metrics")
 

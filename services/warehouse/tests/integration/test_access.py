@@ -63,7 +63,7 @@ async def test_every_route_needs_a_token_and_states_its_roles(warehouse):
     operations = (await warehouse.get("/openapi.json")).json()["paths"]
     routes = [(method.upper(), re.sub(r"\{[^}]+\}", "x", path), operation) for path, methods in operations.items()
               for method, operation in methods.items() if path.startswith("/v1/")]
-    assert len(routes) == 39  # with the dead-letter routes every service has
+    assert len(routes) == 41  # with the dead-letter routes every service has
     for method, path, operation in routes:
         refused = await warehouse.request(method, path, headers=NO_TOKEN)
         assert refused.status_code == 401, (method, path)

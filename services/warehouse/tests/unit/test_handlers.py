@@ -2,6 +2,7 @@
 what is refused (no Kafka, no PostgreSQL)."""
 
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -129,18 +130,27 @@ async def test_a_receipt_reference_is_taken_once():
 
 async def test_a_transfer_moves_units_in_transit_or_is_refused_whole():
     uow = FakeWarehouseUnitOfWork(stocked(4))
+    dispatch = partial(transfers.dispatch_transfer, uow, "T-1", "BER1", expected_date=None, transfer_days=2)
     with pytest.raises(Conflict, match="two different nodes"):
-        await transfers.dispatch_transfer(uow, "T-1", "BER1", "BER1", [("SKU", "A-01-03", 1)], "op")
+        await dispatch("BER1", [("SKU", "A-01-03", 1)], "op")
     with pytest.raises(Conflict, match="asked for 5, only 4 there"):
-        await transfers.dispatch_transfer(uow, "T-1", "BER1", "HAM1", [("SKU", "A-01-03", 5)], "op")
+        await dispatch("HAM1", [("SKU", "A-01-03", 5)], "op")
+    with pytest.raises(Invalid) as invalid:
+        await transfers.dispatch_transfer(uow, "T-1", "BER1", "HAM1", [("SKU", "A-01-03", 1)], "op",
+                                          expected_date=NOW.date() - timedelta(days=1), transfer_days=2)
+    assert [problem.field for problem in invalid.value.problems] == ["expected_date"]
     assert not uow.commits and not uow.warehouse.movements
-    receipt = await transfers.dispatch_transfer(uow, "T-1", "BER1", "HAM1", [("SKU", "A-01-03", 3)], "op")
+    receipt = await dispatch("HAM1", [("SKU", "A-01-03", 3)], "op")
     assert (receipt.node, receipt.transfer_from, receipt.expected) == ("HAM1", "BER1", {"SKU": 3})
     assert uow.warehouse.balances[("SKU", BIN)] == 1
     assert {e.payload["node"]: e.payload["sellable_on_hand"] for e in uow.events("StockLevelChanged")} == {
         "BER1": 1, "HAM1": 0}
+    (changed,) = uow.events("TransferChanged")  # due two days after dispatch, as none was asked for
+    assert changed.payload["status"] == "dispatched" and changed.payload["lines"] == [
+        {"sku": "SKU", "quantity": 3, "received": 0}]
+    assert changed.payload["expected_date"] == (datetime.now(UTC).date() + timedelta(days=2)).isoformat()
     with pytest.raises(Conflict, match="a receipt or transfer T-1 exists"):
-        await transfers.dispatch_transfer(uow, "T-1", "BER1", "HAM1", [("SKU", "A-01-03", 1)], "op")
+        await dispatch("HAM1", [("SKU", "A-01-03", 1)], "op")
 
 
 async def test_a_count_task_names_a_location_or_a_sku_and_closes_once():

@@ -1,13 +1,17 @@
 """Scans against layout, receipts and stock: applied whole, or refused with a reason."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from functools import partial
 
 import pytest
 
+from warehouse_service.domain.catalog import SkuRules
 from warehouse_service.domain.layout import Location, LocationKind
-from warehouse_service.domain.ledger import Balances, Place, StockStatus
+from warehouse_service.domain.ledger import Balances, Movement, Place, StockStatus
 from warehouse_service.domain.scans import (
     ExpectedReceipt,
+    InboundTerms,
     ScanCommand,
     ScanContext,
     ScanRefused,
@@ -133,3 +137,54 @@ def test_a_pick_takes_units_from_a_bin_to_packing_for_its_task(context):
     assert (task.picked, task.status) == (2, TaskStatus.open)
     apply_scan(scan("pick", 1, location="A-01", scan_id="k6", reference="t1"), context)
     assert task.status is TaskStatus.done
+
+
+MILK = SkuRules("SKU-RED-M", 3, lot_controlled=True, expiry_controlled=True)
+LATER, SOONER = date(2027, 3, 1), date(2027, 1, 1)
+
+
+@pytest.mark.parametrize("rules, bad, reason", [
+    (MILK, scan("receive", 1, reference="PO-1", expiry=LATER), "missing_lot"),
+    (MILK, scan("receive", 1, expiry=LATER), "missing_lot"),  # before the missing receipt: not approvable
+    (MILK, scan("receive", 1, reference="PO-1", lot="L1"), "missing_expiry"),
+    (MILK, scan("receive", 1, reference="PO-1", lot="L1", expiry=date(2026, 11, 21)), "expired"),
+    (SkuRules("SKU-RED-M", 1, is_bundle=True), scan("receive", 1, reference="PO-1"), "bundle_sku"),
+])
+def test_receipts_the_catalog_forbids_are_refused_before_anything_moves(context, rules, bad, reason):
+    context.sku_rules = {"SKU-RED-M": rules}
+    with pytest.raises(ScanRefused) as refused:
+        apply_scan(bad, context)
+    assert refused.value.reason == reason
+    assert context.balances.items() == {} and context.receipts["PO-1"].received == {}
+
+
+def test_a_receipt_against_an_asn_takes_the_lot_and_expiry_it_announced(context):
+    context.sku_rules = {"SKU-RED-M": MILK}
+    context.receipts["ASN-1"] = ExpectedReceipt("ASN-1", "BER1", {"SKU-RED-M": 5}, po_id="PO-7", currency="EUR",
+                                                terms={"SKU-RED-M": InboundTerms(Decimal("1.20"), "L1", LATER)})
+    movement, = apply_scan(scan("receive", 2, reference="ASN-1"), context)
+    assert (movement.target.lot, movement.target.expiry) == ("L1", LATER)
+    movement, = apply_scan(scan("receive", 3, reference="ASN-1", scan_id="s2", lot="L9", expiry=SOONER), context)
+    assert (movement.target.lot, movement.target.expiry) == ("L9", SOONER)  # what the scan says wins
+    assert context.receipts["ASN-1"].fully_received
+
+
+def test_expiry_controlled_units_are_picked_first_expiry_first_out(context):
+    from warehouse_service.domain.tasks import PickTask
+
+    context.sku_rules = {"SKU-RED-M": MILK}
+    for lot, expiry, where in (("L-late", LATER, "A-01"), ("L-soon", SOONER, "A-02"),
+                               ("L-gone", date(2026, 11, 1), "A-02")):
+        context.balances.apply(Movement("SKU-RED-M", 2, None, Place("BER1", where, StockStatus.sellable, lot, None,
+                                                                    expiry), "receipt", None, "op", None, T0))
+    context.tasks = {"t1": PickTask("t1", "o1", "1", "BER1", "SKU-RED-M", 4)}
+    pick = partial(scan, "pick", reference="t1")
+    for bad, reason in ((pick(1, location="A-01", lot="L-late", expiry=LATER), "not_first_expiry"),
+                        (pick(1, location="A-02", lot="L-gone", expiry=date(2026, 11, 1)), "expired"),
+                        (pick(1, location="A-02", lot="L-soon"), "missing_expiry")):
+        with pytest.raises(ScanRefused) as refused:
+            apply_scan(bad, context)
+        assert refused.value.reason == reason
+    apply_scan(pick(2, location="A-02", lot="L-soon", expiry=SOONER, scan_id="k1"), context)
+    apply_scan(pick(2, location="A-01", lot="L-late", expiry=LATER, scan_id="k2"), context)  # the sooner lot is gone
+    assert context.tasks["t1"].picked == 4

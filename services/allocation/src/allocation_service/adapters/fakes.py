@@ -4,13 +4,15 @@ test is one transaction at a time."""
 
 import copy
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from allocation_service.domain.book import AllocationBook, OrderAllocation
 from allocation_service.domain.rules import SourcingRules
 from allocation_service.domain.shrinkage import AllocationException
+from allocation_service.domain.soft_reservations import SoftReservation, SoftReservationStatus
 from allocation_service.domain.stock import StockKey, StockPosition
+from allocation_service.domain.supply import InboundLine, QueuedBackorder, queued
 from ecomops_common.testing.fakes import FakeUnitOfWork
 
 
@@ -22,6 +24,9 @@ class FakeAllocationStore:
         self.released_early: dict[str, str] = {}  # order id -> why, for orders not placed yet
         self.rules: dict[str, dict[str, Any]] = {}  # channel -> {"rules", "updated_by", "updated_at"}
         self.exceptions: list[dict[str, Any]] = []
+        self.inbound: dict[tuple[str, str], InboundLine] = {}  # (source, line id) -> line
+        self.supply_applied: dict[str, tuple[int | None, datetime]] = {}
+        self.soft: dict[str, SoftReservation] = {}
 
     async def add_missing_positions(self, keys: Iterable[StockKey], at: datetime) -> None:
         for sku, node in keys:
@@ -82,6 +87,52 @@ class FakeAllocationStore:
             self.orders[order_id] = copy.deepcopy(book.orders[order_id])
         for order in book.orders_to_save():
             self.orders[order.order_id] = copy.deepcopy(order)
+
+    async def inbound_of(self, skus: Iterable[str]) -> list[InboundLine]:
+        skus = set(skus)
+        return [line for line in self.inbound.values() if line.sku in skus and line.open > 0]
+
+    async def inbound_of_sources(self, sources: Iterable[str]) -> list[InboundLine]:
+        sources = set(sources)
+        return [line for line in self.inbound.values() if line.source in sources]
+
+    async def supply_versions(self, sources: Iterable[str]) -> dict[str, tuple[int | None, datetime]]:
+        return {source: self.supply_applied[source] for source in sources if source in self.supply_applied}
+
+    async def replace_supply(self, source: str, lines: list[InboundLine], revision: int | None,
+                             changed_at: datetime) -> None:
+        self.inbound = {key: line for key, line in self.inbound.items() if line.source != source}
+        self.inbound.update({(line.source, line.line_id): line for line in lines})
+        self.supply_applied[source] = (revision, changed_at)
+
+    async def backorder_queue(self, skus: Iterable[str]) -> list[tuple[QueuedBackorder, date | None]]:
+        skus = set(skus)
+        return [(queued(order.demand, b.line_id, b.sku, b.qty), order.promises.get(b.line_id))
+                for order in self.orders.values() for b in order.backorders if b.sku in skus]
+
+    async def set_promises(self, promises: dict[tuple[str, str], date | None]) -> None:
+        for (order_id, line_id), day in promises.items():
+            self.orders[order_id].promises.pop(line_id, None)
+            if day is not None:
+                self.orders[order_id].promises[line_id] = day
+
+    async def add_soft_reservation(self, reservation: SoftReservation) -> bool:
+        if reservation.reservation_id in self.soft:
+            return False
+        self.soft[reservation.reservation_id] = copy.deepcopy(reservation)
+        return True
+
+    async def soft_reservations(self, reservation_ids: Iterable[str], *, lock: bool) -> list[SoftReservation]:
+        return [copy.deepcopy(self.soft[i]) for i in sorted(set(reservation_ids)) if i in self.soft]
+
+    async def end_soft_reservations(self, reservations: Iterable[SoftReservation]) -> None:
+        for reservation in reservations:
+            self.soft[reservation.reservation_id] = copy.deepcopy(reservation)
+
+    async def soft_reservations_due(self, now: datetime, limit: int) -> list[str]:
+        due = sorted((r.expires_at, r.reservation_id) for r in self.soft.values()
+                     if r.status is SoftReservationStatus.active and r.expires_at <= now)
+        return [reservation_id for _, reservation_id in due[:limit]]
 
     async def add_exception(self, exception_id: str, exception: AllocationException, at: datetime) -> None:
         self.exceptions.append({"id": exception_id, "sku": exception.sku, "node": exception.node,

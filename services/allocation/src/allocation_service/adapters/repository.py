@@ -11,19 +11,26 @@ from sqlalchemy import bindparam, delete, func, insert, select, tuple_, update
 
 from allocation_service.adapters.orm import (
     AllocationExceptionRecord,
+    BackorderPromiseRecord,
     BackorderRecord,
     ChannelRulesRecord,
     FulfilmentRecord,
+    InboundSupplyRecord,
     OrderDemandRecord,
     ReleaseBeforePlacementRecord,
     ReservationRecord,
+    SoftHoldRecord,
+    SoftReservationRecord,
     StockPositionRecord,
+    SupplySourceRecord,
 )
 from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderAllocationStatus
 from allocation_service.domain.rules import SourcingRules
 from allocation_service.domain.shrinkage import AllocationException
+from allocation_service.domain.soft_reservations import SoftHold, SoftReservation, SoftReservationStatus
 from allocation_service.domain.sourcing import Allocation, Backorder, OrderDemand
 from allocation_service.domain.stock import StockKey, StockPosition
+from allocation_service.domain.supply import InboundLine, QueuedBackorder, queued
 from ecomops_common.db import SqlRepository
 
 _positions = StockPositionRecord.__table__
@@ -34,6 +41,11 @@ _fulfilments = FulfilmentRecord.__table__
 _rules = ChannelRulesRecord.__table__
 _exceptions = AllocationExceptionRecord.__table__
 _early_releases = ReleaseBeforePlacementRecord.__table__
+_promises = BackorderPromiseRecord.__table__
+_inbound = InboundSupplyRecord.__table__
+_sources = SupplySourceRecord.__table__
+_soft = SoftReservationRecord.__table__
+_soft_holds = SoftHoldRecord.__table__
 
 
 class AllocationRepository(SqlRepository):
@@ -57,17 +69,14 @@ class AllocationRepository(SqlRepository):
         positions, versions = {}, {}
         for row in (await self.session.execute(statement)).mappings():
             key = (row["sku"], row["node"])
-            positions[key] = StockPosition(row["sku"], row["node"], row["on_hand"], row["reserved"],
-                                           row["safety_stock"])
+            positions[key] = _position(row)
             versions[key] = row["level_version"]
         return positions, versions
 
     async def positions_of(self, skus: Iterable[str]) -> dict[StockKey, StockPosition]:
         statement = select(_positions).where(_positions.c.sku.in_(sorted(set(skus)))).order_by(
             _positions.c.sku, _positions.c.node)
-        return {(r["sku"], r["node"]): StockPosition(r["sku"], r["node"], r["on_hand"], r["reserved"],
-                                                     r["safety_stock"])
-                for r in (await self.session.execute(statement)).mappings()}
+        return {(r["sku"], r["node"]): _position(r) for r in (await self.session.execute(statement)).mappings()}
 
     async def known_nodes(self) -> set[str]:
         return set((await self.session.execute(select(_positions.c.node).distinct())).scalars())
@@ -130,6 +139,8 @@ class AllocationRepository(SqlRepository):
             select(_backorders).where(_backorders.c.order_id.in_(ids)))).mappings().all()
         fulfilments = (await self.session.execute(
             select(_fulfilments).where(_fulfilments.c.order_id.in_(ids)))).mappings().all()
+        promises = (await self.session.execute(
+            select(_promises).where(_promises.c.order_id.in_(ids)))).mappings().all()
         orders = {row["order_id"]: OrderAllocation(demand_from_json(row["order_id"], row["channel"], row["demand"]),
                                                    OrderAllocationStatus(row["status"]), row["revision"])
                   for row in demands}
@@ -139,7 +150,117 @@ class AllocationRepository(SqlRepository):
             orders[b["order_id"]].backorders.append(Backorder(b["line_id"], b["sku"], b["qty"]))
         for f in fulfilments:
             orders[f["order_id"]].fulfilled.append(Allocation(f["line_id"], f["sku"], f["node"], f["qty"]))
+        for p in promises:
+            orders[p["order_id"]].promises[p["line_id"]] = p["promised_date"]
         return list(orders.values())
+
+    # --- inbound supply and backorder promises ---------------------------------------------------------
+
+    async def inbound_of(self, skus: Iterable[str]) -> list[InboundLine]:
+        """The lines of these SKUs with units still to come."""
+        skus = sorted(set(skus))
+        if not skus:
+            return []
+        return _inbound_lines(await self.session.execute(
+            select(_inbound).where(_inbound.c.sku.in_(skus), _inbound.c.open > 0)))
+
+    async def inbound_of_sources(self, sources: Iterable[str]) -> list[InboundLine]:
+        return _inbound_lines(await self.session.execute(
+            select(_inbound).where(_inbound.c.source.in_(sorted(set(sources))))))
+
+    async def supply_versions(self, sources: Iterable[str]) -> dict[str, tuple[int | None, datetime]]:
+        """The change applied per source: (revision, changed_at)."""
+        rows = await self.session.execute(select(_sources).where(_sources.c.source.in_(sorted(set(sources)))))
+        return {row["source"]: (row["revision"], row["changed_at"]) for row in rows.mappings()}
+
+    async def replace_supply(self, source: str, lines: list[InboundLine], revision: int | None,
+                             changed_at: datetime) -> None:
+        await self.session.execute(delete(_inbound).where(_inbound.c.source == source))
+        if lines:
+            await self.session.execute(insert(_inbound), [{
+                "source": line.source, "line_id": line.line_id, "sku": line.sku, "node": line.node,
+                "expected_date": line.expected_date, "ordered": line.ordered, "received": line.received,
+                "open": line.open} for line in lines])
+        statement = self.dialect.insert(_sources).values(source=source, revision=revision, changed_at=changed_at)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["source"], set_={"revision": revision, "changed_at": changed_at}))
+
+    async def backorder_queue(self, skus: Iterable[str]) -> list[tuple[QueuedBackorder, date | None]]:
+        """Every backordered line of these SKUs with its place in the queue and its promised date; read under
+        the SKUs' position locks, which every change of these lines holds."""
+        skus = sorted(set(skus))
+        if not skus:
+            return []
+        statement = (
+            select(_backorders.c.order_id, _backorders.c.line_id, _backorders.c.sku, _backorders.c.qty,
+                   _demands.c.channel, _demands.c.demand, _promises.c.promised_date)
+            .select_from(_backorders.join(_demands, _demands.c.order_id == _backorders.c.order_id)
+                         .outerjoin(_promises, (_promises.c.order_id == _backorders.c.order_id)
+                                    & (_promises.c.line_id == _backorders.c.line_id)))
+            .where(_backorders.c.sku.in_(skus)))
+        return [(queued(demand_from_json(r["order_id"], r["channel"], r["demand"]), r["line_id"], r["sku"], r["qty"]),
+                 r["promised_date"]) for r in (await self.session.execute(statement)).mappings()]
+
+    async def set_promises(self, promises: dict[tuple[str, str], date | None]) -> None:
+        """(order id, line id) -> the line's promised date; None removes it."""
+        if not promises:
+            return
+        await self.session.execute(delete(_promises).where(
+            tuple_(_promises.c.order_id, _promises.c.line_id).in_(sorted(promises))))
+        rows = [{"order_id": order_id, "line_id": line_id, "promised_date": day}
+                for (order_id, line_id), day in sorted(promises.items()) if day is not None]
+        if rows:
+            await self.session.execute(insert(_promises), rows)
+
+    # --- soft reservations -----------------------------------------------------------------------------
+
+    async def add_soft_reservation(self, reservation: SoftReservation) -> bool:
+        """Stores a new soft reservation; False (nothing stored) when its id exists already."""
+        added = await self.session.execute(self.dialect.insert(_soft).values(
+            reservation_id=reservation.reservation_id, channel=reservation.channel, node=reservation.node,
+            lines=json.dumps([list(line) for line in reservation.lines]), status=reservation.status.value,
+            expires_at=reservation.expires_at, created_by=reservation.created_by,
+            created_at=reservation.created_at).on_conflict_do_nothing())
+        if not added.rowcount:
+            return False
+        await self.session.execute(insert(_soft_holds), [
+            {"reservation_id": reservation.reservation_id, "sku": h.sku, "node": h.node, "qty": h.qty}
+            for h in reservation.holds])
+        return True
+
+    async def soft_reservations(self, reservation_ids: Iterable[str], *, lock: bool) -> list[SoftReservation]:
+        """With lock, locked until commit (lock the positions of their SKUs first)."""
+        ids = sorted(set(reservation_ids))
+        if not ids:
+            return []
+        statement = select(_soft).where(_soft.c.reservation_id.in_(ids)).order_by(_soft.c.reservation_id)
+        rows = (await self.session.execute(statement.with_for_update() if lock else statement)).mappings().all()
+        holds: dict[str, list[SoftHold]] = {}
+        for h in (await self.session.execute(select(_soft_holds).where(_soft_holds.c.reservation_id.in_(ids))
+                                             .order_by(_soft_holds.c.sku, _soft_holds.c.node))).mappings():
+            holds.setdefault(h["reservation_id"], []).append(SoftHold(h["sku"], h["node"], h["qty"]))
+        return [SoftReservation(
+            reservation_id=r["reservation_id"], channel=r["channel"], node=r["node"],
+            lines=tuple((sku, qty) for sku, qty in json.loads(r["lines"])),
+            holds=tuple(holds.get(r["reservation_id"], ())), status=SoftReservationStatus(r["status"]),
+            expires_at=r["expires_at"], created_by=r["created_by"], created_at=r["created_at"],
+            ended_by=r["ended_by"], ended_at=r["ended_at"], order_id=r["order_id"]) for r in rows]
+
+    async def end_soft_reservations(self, reservations: Iterable[SoftReservation]) -> None:
+        rows = [{"b_id": r.reservation_id, "status": r.status.value, "ended_by": r.ended_by,
+                 "ended_at": r.ended_at, "order_id": r.order_id} for r in reservations]
+        if rows:
+            await self.session.execute(
+                update(_soft).where(_soft.c.reservation_id == bindparam("b_id"))
+                .values(status=bindparam("status"), ended_by=bindparam("ended_by"), ended_at=bindparam("ended_at"),
+                        order_id=bindparam("order_id")), rows)
+
+    async def soft_reservations_due(self, now: datetime, limit: int) -> list[str]:
+        """Active soft reservations whose time is up, soonest first."""
+        statement = (select(_soft.c.reservation_id)
+                     .where(_soft.c.status == SoftReservationStatus.active.value, _soft.c.expires_at <= now)
+                     .order_by(_soft.c.expires_at).limit(limit))
+        return list((await self.session.execute(statement)).scalars())
 
     # --- rules -----------------------------------------------------------------------------------------
 
@@ -169,9 +290,10 @@ class AllocationRepository(SqlRepository):
                 update(_positions)
                 .where(_positions.c.sku == bindparam("b_sku"), _positions.c.node == bindparam("b_node"))
                 .values(on_hand=bindparam("on_hand"), reserved=bindparam("reserved"),
-                        safety_stock=bindparam("safety_stock"), updated_at=at),
+                        safety_stock=bindparam("safety_stock"), soft_reserved=bindparam("soft_reserved"),
+                        updated_at=at),
                 [{"b_sku": p.sku, "b_node": p.node, "on_hand": p.on_hand, "reserved": p.reserved,
-                  "safety_stock": p.safety_stock} for p in positions])
+                  "safety_stock": p.safety_stock, "soft_reserved": p.soft_reserved} for p in positions])
         if versions:
             await self.session.execute(
                 update(_positions)
@@ -197,6 +319,7 @@ class AllocationRepository(SqlRepository):
             await self.session.execute(delete(_reservations).where(_reservations.c.order_id.in_(ids)))
             await self.session.execute(delete(_backorders).where(_backorders.c.order_id.in_(ids)))
             await self.session.execute(delete(_fulfilments).where(_fulfilments.c.order_id.in_(ids)))
+            await self.session.execute(delete(_promises).where(_promises.c.order_id.in_(ids)))
         reservations = [{"order_id": o.order_id, "line_id": r.line_id, "node": r.node, "sku": r.sku, "qty": r.qty}
                         for o in changed for r in o.reservations]
         if reservations:
@@ -209,6 +332,10 @@ class AllocationRepository(SqlRepository):
                        for o in changed for f in o.fulfilled]
         if fulfilments:
             await self.session.execute(insert(_fulfilments), fulfilments)
+        promises = [{"order_id": o.order_id, "line_id": line_id, "promised_date": day}
+                    for o in changed for line_id, day in o.promises.items()]
+        if promises:
+            await self.session.execute(insert(_promises), promises)
 
     async def add_exception(self, exception_id: str, exception: AllocationException, at: datetime) -> None:
         await self.session.execute(insert(_exceptions).values(
@@ -248,6 +375,16 @@ class AllocationRepository(SqlRepository):
                    .where(_positions.c.sku.is_(None)))
         drift += [{**row, "reserved": None} for row in (await self.session.execute(orphans)).mappings()]
         return drift
+
+
+def _position(row) -> StockPosition:
+    return StockPosition(row["sku"], row["node"], row["on_hand"], row["reserved"], row["safety_stock"],
+                         row["soft_reserved"])
+
+
+def _inbound_lines(result) -> list[InboundLine]:
+    return [InboundLine(r["source"], r["line_id"], r["sku"], r["node"], r["expected_date"], r["ordered"],
+                        r["received"], r["open"]) for r in result.mappings()]
 
 
 def demand_to_json(demand: OrderDemand) -> str:

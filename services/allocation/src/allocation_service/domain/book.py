@@ -8,11 +8,13 @@ exceptions. Every command keeps reserved == the sum of the orders' reservations 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 
 from allocation_service.domain.priority import fill_backorders, priority_key
 from allocation_service.domain.rules import SourcingRules, rules_for
 from allocation_service.domain.shrinkage import AllocationException, Reservation, resolve_shrinkage
+from allocation_service.domain.soft_reservations import SoftHold
 from allocation_service.domain.sourcing import (
     Allocation,
     AllocationPlan,
@@ -22,7 +24,7 @@ from allocation_service.domain.sourcing import (
     apply_plan,
     plan_allocation,
 )
-from allocation_service.domain.stock import StockKey, StockPosition
+from allocation_service.domain.stock import InsufficientStock, StockKey, StockPosition
 
 
 class OrderAllocationStatus(StrEnum):
@@ -48,6 +50,7 @@ class OrderAllocation:
     reservations: list[Allocation] = field(default_factory=list)
     backorders: list[Backorder] = field(default_factory=list)
     fulfilled: list[Allocation] = field(default_factory=list)  # picked by the warehouse: no longer reserved
+    promises: dict[str, date] = field(default_factory=dict)  # line id -> promised date of its backordered units
 
     @property
     def order_id(self) -> str:
@@ -67,6 +70,8 @@ class OrderAllocation:
             picked[f.line_id, f.sku, f.node] += f.qty
         self.fulfilled = [Allocation(line, sku, node, qty) for (line, sku, node), qty in picked.items()]
         self.backorders = [Backorder(line, sku, qty) for (line, sku), qty in waiting.items() if qty]
+        self.promises = {line: day for line, day in self.promises.items() if any(b.line_id == line
+                                                                                  for b in self.backorders)}
         if self.status is OrderAllocationStatus.released:
             return
         plan = AllocationPlan(self.order_id, tuple(self.reservations + self.fulfilled), tuple(self.backorders))
@@ -88,6 +93,7 @@ class AllocationBook:
         self._picked: set[str] = set()  # orders with units fulfilled: saved, but their allocation is unchanged
         self.exceptions: list[AllocationException] = []
         self._loaded = {key: _counts(position) for key, position in self.positions.items()}
+        self._loaded_backorders = {order.order_id: _waiting(order) for order in self.orders.values()}
 
     def positions_of(self, skus: Iterable[str]) -> dict[StockKey, StockPosition]:
         """The positions of these SKUs (the same objects): planning looks at a few SKUs, not every one locked."""
@@ -100,6 +106,20 @@ class AllocationBook:
     def changed_orders(self) -> list[OrderAllocation]:
         """Orders whose allocation changed: each is announced."""
         return [self.orders[order_id] for order_id in self.changed]
+
+    def was_backordered(self, order_id: str, line_id: str, sku: str) -> bool:
+        """Whether the line waited for stock before this transaction (an order not in the book: assumed so)."""
+        loaded = self._loaded_backorders.get(order_id)
+        return loaded is None or (line_id, sku) in loaded
+
+    def joined_backorder_skus(self) -> set[str]:
+        """SKUs whose backorder queue gained units: a new backordered line, or more units of one."""
+        skus = set()
+        for order_id in self.changed:
+            loaded = self._loaded_backorders.get(order_id, {})
+            skus |= {sku for (line_id, sku), qty in _waiting(self.orders[order_id]).items()
+                     if qty > loaded.get((line_id, sku), 0)}
+        return skus
 
     def orders_to_save(self) -> list[OrderAllocation]:
         return [self.orders[order_id] for order_id in dict.fromkeys([*self.changed, *self._picked])]
@@ -124,6 +144,24 @@ class AllocationBook:
 
     def add_order(self, order: OrderAllocation) -> None:
         self.orders[order.order_id] = order
+        self._loaded_backorders.setdefault(order.order_id, {})
+
+    def hold_softly(self, holds: Iterable[SoftHold]) -> None:
+        """A soft reservation's units leave ATP; all or nothing (the holds were planned on these positions)."""
+        holds = list(holds)
+        self._require_locked(h.sku for h in holds)
+        for hold in holds:
+            if hold.qty > self.positions[hold.sku, hold.node].atp:
+                raise InsufficientStock(hold.sku, hold.node, hold.qty, self.positions[hold.sku, hold.node].atp)
+        for hold in holds:
+            self.positions[hold.sku, hold.node].hold_softly(hold.qty)
+
+    def release_soft(self, holds: Iterable[SoftHold]) -> None:
+        """A soft reservation's units return to ATP. Call fill_backorders after the last change."""
+        holds = list(holds)
+        self._require_locked(h.sku for h in holds)
+        for hold in holds:
+            self.positions[hold.sku, hold.node].release_soft(hold.qty)
 
     def release_hold(self, order_id: str) -> None:
         """The order service released the order's last hold: it may be allocated now."""
@@ -228,5 +266,12 @@ class AllocationBook:
             raise RuntimeError(f"positions of {sorted(missing)} are not locked by this transaction")
 
 
-def _counts(position: StockPosition) -> tuple[int, int, int]:
-    return position.on_hand, position.reserved, position.safety_stock
+def _counts(position: StockPosition) -> tuple[int, int, int, int]:
+    return position.on_hand, position.reserved, position.safety_stock, position.soft_reserved
+
+
+def _waiting(order: OrderAllocation) -> dict[tuple[str, str], int]:
+    waiting: dict[tuple[str, str], int] = defaultdict(int)
+    for b in order.backorders:
+        waiting[b.line_id, b.sku] += b.qty
+    return dict(waiting)

@@ -22,11 +22,14 @@ class OrderRequests:
     placed: list[tuple[OrderDemand, bool]] = field(default_factory=list)  # (demand, held)
     to_allocate: set[str] = field(default_factory=set)  # holds released: awaiting allocation now
     to_release: dict[str, str] = field(default_factory=dict)  # order id -> why (cancelled, rejected)
+    converting: dict[str, str] = field(default_factory=dict)  # order id -> the soft reservation it converts
 
-    def order_placed(self, demand: OrderDemand, status: str) -> bool:
+    def order_placed(self, demand: OrderDemand, status: str, reservation_id: str | None = None) -> bool:
         """A new order: held (nothing reserved) until the order service releases its holds, unless it awaits
-        allocation already. Always a request."""
+        allocation already; it converts the soft reservation it names. Always a request."""
         self.placed.append((demand, status != AWAITING_ALLOCATION))
+        if reservation_id:
+            self.converting[demand.order_id] = reservation_id
         return True
 
     def status_changed(self, order_id: str, to_status: str) -> bool:

@@ -33,10 +33,11 @@ class StockPosition:
     on_hand: int
     reserved: int = 0
     safety_stock: int = 0
+    soft_reserved: int = 0  # held by unexpired soft reservations (carts, quotes): not promised to orders either
 
     def __post_init__(self) -> None:
         # reserved may exceed on_hand here: that is a shrunk position waiting for its shortfall to be resolved.
-        for name in ("on_hand", "reserved", "safety_stock"):
+        for name in ("on_hand", "reserved", "safety_stock", "soft_reserved"):
             _require_count(name, getattr(self, name))
 
     @property
@@ -48,9 +49,10 @@ class StockPosition:
         """Available to promise, never negative.
 
         After a count drops on_hand below reserved + safety stock the raw difference is negative; clamping keeps
-        "minus three available" from meaning anything but "nothing to promise".
+        "minus three available" from meaning anything but "nothing to promise". Soft reservations count like
+        reservations until they expire, are released or converted.
         """
-        return max(0, self.on_hand - self.reserved - self.safety_stock)
+        return max(0, self.on_hand - self.reserved - self.soft_reserved - self.safety_stock)
 
     @property
     def shortfall(self) -> int:
@@ -68,6 +70,19 @@ class StockPosition:
         if qty > self.reserved:
             raise ReleaseExceedsReserved(self.sku, self.node, qty, self.reserved)
         self.reserved -= qty
+
+    def hold_softly(self, qty: int) -> None:
+        """A soft reservation takes units from ATP, like a reservation, without an order."""
+        _require_positive(qty)
+        if qty > self.atp:
+            raise InsufficientStock(self.sku, self.node, qty, self.atp)
+        self.soft_reserved += qty
+
+    def release_soft(self, qty: int) -> None:
+        _require_positive(qty)
+        if qty > self.soft_reserved:
+            raise ReleaseExceedsReserved(self.sku, self.node, qty, self.soft_reserved)
+        self.soft_reserved -= qty
 
     def set_on_hand(self, new_on_hand: int) -> int:
         """Records a stock count or receipt; returns the shortfall the caller must re-source (0 if none)."""

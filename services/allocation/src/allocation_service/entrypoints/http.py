@@ -1,26 +1,44 @@
 """HTTP API: availability and reservations for connectors and staff; stock, rules and reconciliation for
 supervisors and admins. Every route takes the issuer's bearer token (ecomops_common.access)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from allocation_service.domain.rules import DEFAULT_RULES, SourcingRules, rules_for
-from allocation_service.service_layer.allocation import OrderUnknown, StockLevel, availability, set_stock_levels
+from allocation_service.domain.soft_reservations import SoftReservation
+from allocation_service.domain.supply import atp_by_date
+from allocation_service.service_layer import soft_reservations
+from allocation_service.service_layer.allocation import OrderUnknown, StockLevel, set_stock_levels
+from allocation_service.service_layer.availability import availability, inbound_plan
 from allocation_service.service_layer.reconcile import reconcile
 from allocation_service.service_layer.rules import put_rules
 from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
 from ecomops_common.access import caller
-from ecomops_common.auth import ADMIN, AUDITOR, CONNECTOR, STAFF_ROLES, SUPERVISOR, Principal
+from ecomops_common.auth import (
+    ADMIN,
+    AUDITOR,
+    CONNECTOR,
+    CUSTOMER_SERVICE,
+    STAFF_ROLES,
+    SUPERVISOR,
+    Principal,
+)
 from ecomops_common.contracts.allocation import AllocatedLine, BackorderedLine
+from ecomops_common.contracts.catalog import SKU_PATTERN
 from ecomops_common.contracts.inventory import AvailabilityChanged
 from ecomops_common.contracts.types import INT4_MAX, Document, Money
+from ecomops_common.errors import FieldProblem, Forbidden
 from ecomops_common.http import entered_unit_of_work
 
 router = APIRouter(prefix="/v1", tags=["allocation"])
 NODE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+CHANNEL_PATTERN = r"^[a-z0-9][a-z0-9._-]{0,63}$"
+RESERVATION_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$"
+SOFT_RESERVERS = (CONNECTOR, CUSTOMER_SERVICE, SUPERVISOR)
+ReservationId = Annotated[str, Path(pattern=RESERVATION_ID_PATTERN)]
 UnitOfWork = Annotated[AllocationUnitOfWork, Depends(entered_unit_of_work)]
 
 
@@ -50,6 +68,79 @@ class StockApplied(BaseModel):
 
 class AvailabilityPage(BaseModel):
     items: list[AvailabilityChanged]
+
+
+class DatedAtpView(BaseModel):
+    date: date
+    inbound: int = Field(description="Units arriving that day that no backorder takes (overdue ones: the first day)")
+    atp: int = Field(description="Available to promise by the end of that day")
+
+
+class NodeAtpView(BaseModel):
+    node: str
+    on_hand: int
+    reserved: int
+    soft_reserved: int
+    safety_stock: int
+    dates: list[DatedAtpView]
+
+
+class AtpView(BaseModel):
+    sku: str
+    as_of: datetime
+    backordered: int = Field(description="Units waiting on backorder: they take inbound first, in queue order")
+    nodes: list[NodeAtpView]
+    total: list[DatedAtpView] = Field(description="The nodes shown, summed per day")
+
+
+class SoftLineInput(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=INT4_MAX)
+
+
+class SoftReservationRequest(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    reservation_id: str | None = Field(default=None, pattern=RESERVATION_ID_PATTERN,
+                                       description="Yours, to resend safely; one is made when omitted")
+    channel: str = Field(pattern=CHANNEL_PATTERN)
+    node: str | None = Field(default=None, pattern=NODE_PATTERN, description="Hold at this node; omit for any")
+    lines: list[SoftLineInput] = Field(min_length=1, max_length=500)
+    expires_in_s: int | None = Field(default=None, ge=1, le=INT4_MAX,
+                                     description="Seconds the units are held; the service's default when omitted")
+
+
+class SoftHoldView(BaseModel):
+    sku: str
+    node: str
+    quantity: int
+
+
+class SoftReservationView(BaseModel):
+    reservation_id: str
+    channel: str
+    node: str | None
+    status: Literal["active", "released", "expired", "converted"]
+    lines: list[SoftLineInput]
+    holds: list[SoftHoldView] = Field(description="Where the units are (were) held")
+    expires_at: datetime
+    created_by: str
+    created_at: datetime
+    ended_by: str | None
+    ended_at: datetime | None
+    order_id: str | None = Field(description="The order that converted it")
+
+    @classmethod
+    def of(cls, reservation: SoftReservation) -> "SoftReservationView":
+        return cls(reservation_id=reservation.reservation_id, channel=reservation.channel, node=reservation.node,
+                   status=reservation.status.value,
+                   lines=[SoftLineInput(sku=sku, quantity=qty) for sku, qty in reservation.lines],
+                   holds=[SoftHoldView(sku=h.sku, node=h.node, quantity=h.qty) for h in reservation.holds],
+                   expires_at=reservation.expires_at, created_by=reservation.created_by,
+                   created_at=reservation.created_at, ended_by=reservation.ended_by, ended_at=reservation.ended_at,
+                   order_id=reservation.order_id)
 
 
 class ReservationsView(BaseModel):
@@ -129,11 +220,80 @@ async def put_stock_levels(body: StockLevels, uow: UnitOfWork):
 
 @router.get("/availability", response_model=AvailabilityPage, dependencies=[caller(CONNECTOR, *STAFF_ROLES)])
 async def get_availability(uow: UnitOfWork, sku: Annotated[list[str], Query(min_length=1, max_length=500)]):
-    """ATP per SKU: per node, in total, and per channel with rules of its own (any other channel sees atp)."""
+    """ATP per SKU: per node, in total, and per channel with rules of its own (any other channel sees atp); per
+    node the units soft reservations hold and the inbound no backorder takes."""
     positions = await uow.allocation.positions_of(sku)
     rules = await uow.allocation.rules_by_channel()
+    plan, _ = await inbound_plan(uow, sku)
     now = datetime.now(UTC)
-    return AvailabilityPage(items=[availability(s, positions.values(), rules, now) for s in dict.fromkeys(sku)])
+    return AvailabilityPage(items=[availability(s, positions.values(), rules, now, plan.remaining)
+                                   for s in dict.fromkeys(sku)])
+
+
+@router.get("/atp/{sku:path}", response_model=AtpView, dependencies=[caller(CONNECTOR, *STAFF_ROLES)])
+async def get_atp_by_date(request: Request, sku: Annotated[str, Path(pattern=SKU_PATTERN)], uow: UnitOfWork,
+                          node: Annotated[str | None, Query(pattern=NODE_PATTERN)] = None,
+                          days: Annotated[int | None, Query(ge=1, le=366)] = None):
+    """ATP per node and day from today (UTC): today's ATP plus the open purchase orders and transfers arrived by
+    then, net of the backorders queued before (they take inbound first). `days`: the service's default if
+    omitted. A SKU allocation has never seen has no nodes."""
+    days = days or request.app.state.runtime.settings.atp_days
+    now = datetime.now(UTC)
+    positions = [p for p in (await uow.allocation.positions_of([sku])).values() if node in (None, p.node)]
+    plan, queue = await inbound_plan(uow, [sku])
+    nodes = [NodeAtpView(node=p.node, on_hand=p.on_hand, reserved=p.reserved, soft_reserved=p.soft_reserved,
+                         safety_stock=p.safety_stock,
+                         dates=[DatedAtpView(date=d.day, inbound=d.inbound, atp=d.atp) for d in atp_by_date(
+                             p.atp, plan.remaining.get(p.key, {}), now.date(), days)]) for p in positions]
+    total = [DatedAtpView(date=dated[0].date, inbound=sum(d.inbound for d in dated), atp=sum(d.atp for d in dated))
+             for dated in zip(*(n.dates for n in nodes), strict=True)]
+    return AtpView(sku=sku, as_of=now, backordered=sum(entry.qty for entry, _ in queue.values()), nodes=nodes,
+                   total=total)
+
+
+@router.post("/soft-reservations", response_model=SoftReservationView, status_code=201,
+             responses={409: {"description": "Not enough stock for the SKUs named (nothing held), or the "
+                                             "reservation_id exists with other lines"},
+                        422: {"description": "Malformed request, unknown node, TTL above the maximum"}})
+async def post_soft_reservation(request: Request, body: SoftReservationRequest, uow: UnitOfWork,
+                                by: Annotated[Principal, caller(*SOFT_RESERVERS)]):
+    """Holds units for a cart or a quote until `expires_at` (all lines or nothing): orders cannot take them, and
+    an order placed with this reservation_id converts them. A connector holds for its own channels only (403).
+    Resending the same request answers the reservation made."""
+    if not by.acts_for(body.channel):
+        raise Forbidden("channel", f"{by.name} acts for the channels {', '.join(sorted(by.channels)) or 'none'}, "
+                                   f"not {body.channel}")
+    settings = request.app.state.runtime.settings
+    expires_in_s = body.expires_in_s or settings.soft_reservation_default_ttl_s
+    if expires_in_s > settings.soft_reservation_max_ttl_s:
+        raise soft_reservations.InvalidSoftReservation([FieldProblem(
+            "expires_in_s", f"at most {settings.soft_reservation_max_ttl_s} seconds")])
+    reservation = await soft_reservations.hold(
+        uow, body.reservation_id, body.channel, body.node, [(line.sku, line.quantity) for line in body.lines],
+        expires_in_s, by.subject)
+    return SoftReservationView.of(reservation)
+
+
+@router.get("/soft-reservations/{reservation_id}", response_model=SoftReservationView)
+async def get_soft_reservation(reservation_id: ReservationId, uow: UnitOfWork,
+                               by: Annotated[Principal, caller(*SOFT_RESERVERS)]):
+    """A connector sees its own channels' soft reservations only (another channel's is not found)."""
+    return SoftReservationView.of(await _visible_soft_reservation(uow, reservation_id, by))
+
+
+@router.delete("/soft-reservations/{reservation_id}", response_model=SoftReservationView)
+async def delete_soft_reservation(reservation_id: ReservationId, uow: UnitOfWork,
+                                  by: Annotated[Principal, caller(*SOFT_RESERVERS)]):
+    """Gives the units back (recorded as ended by the caller); one that ended already is answered as it is."""
+    reservation = await _visible_soft_reservation(uow, reservation_id, by)
+    return SoftReservationView.of(await soft_reservations.release(uow, reservation, by.subject))
+
+
+async def _visible_soft_reservation(uow: AllocationUnitOfWork, reservation_id: str, by: Principal) -> SoftReservation:
+    reservation = await soft_reservations.get(uow, reservation_id)
+    if not by.acts_for(reservation.channel):
+        raise soft_reservations.SoftReservationUnknown(f"soft reservation {reservation_id} is unknown")
+    return reservation
 
 
 @router.get("/reservations", response_model=ReservationsView)
@@ -147,7 +307,8 @@ async def get_reservations(order_id: str, uow: UnitOfWork,
     return ReservationsView(
         order_id=order.order_id, channel=order.demand.channel, status=order.status.value, revision=order.revision,
         lines=[AllocatedLine(line_id=r.line_id, sku=r.sku, node=r.node, quantity=r.qty) for r in order.reservations],
-        backordered=[BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders],
+        backordered=[BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty,
+                                     promised_date=order.promises.get(b.line_id)) for b in order.backorders],
         picked=[AllocatedLine(line_id=f.line_id, sku=f.sku, node=f.node, quantity=f.qty) for f in order.fulfilled])
 
 

@@ -3,7 +3,7 @@ the positions of every SKU it may touch (sorted), then the orders, changes an Al
 announces the result: the orders' new allocations, exceptions and the SKUs' availability."""
 
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -11,10 +11,19 @@ from prometheus_client import Counter
 
 from allocation_service.domain.book import AllocationBook, OrderAllocation, OrderAllocationStatus
 from allocation_service.domain.requests import OrderRequests
+from allocation_service.domain.soft_reservations import SoftReservationStatus
 from allocation_service.domain.sourcing import OrderDemand
 from allocation_service.domain.stock import StockKey, is_stale
+from allocation_service.domain.supply import QUEUE_CHANGED
+from allocation_service.service_layer.availability import (
+    SOURCE,
+    announce_availability,
+    caused_by,
+    inbound_plan,
+    refresh_promises,
+)
 from allocation_service.service_layer.unit_of_work import AllocationUnitOfWork
-from ecomops_common.contracts import ALLOCATION_EVENTS, INVENTORY_AVAILABILITY
+from ecomops_common.contracts import ALLOCATION_EVENTS
 from ecomops_common.contracts.allocation import (
     AllocatedLine,
     AllocationExceptionRaised,
@@ -24,12 +33,7 @@ from ecomops_common.contracts.allocation import (
     OrderAllocated,
     OrderBackordered,
 )
-from ecomops_common.contracts.inventory import (
-    AvailabilityChanged,
-    ChannelAvailability,
-    NodeAvailability,
-    StockLevelChanged,
-)
+from ecomops_common.contracts.inventory import StockLevelChanged
 from ecomops_common.contracts.orders import OrderPlaced, OrderStatusChanged
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import NotFound
@@ -37,7 +41,6 @@ from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
 
 log = logging.getLogger(__name__)
-SOURCE = "allocation"
 RESULTS = Counter("ecomops_allocation_results_total", "Orders' allocations announced, by the allocation's status "
                   "(allocated, partially_allocated, backordered, released), counted once committed", ["status"])
 
@@ -76,7 +79,7 @@ async def take_order_events(uow: AllocationUnitOfWork,
     for received in batch:
         message = received.message
         if isinstance(message, OrderPlaced):
-            asks = requests.order_placed(demand_of(message), message.status.value)
+            asks = requests.order_placed(demand_of(message), message.status.value, message.reservation_id)
         else:
             asks = requests.status_changed(message.order_id, message.to_status.value)
         if asks:
@@ -101,7 +104,8 @@ async def process_order_requests(uow: AllocationUnitOfWork, requests: OrderReque
     """Stores new orders, releases cancelled ones (their stock first goes to backorders), allocates the rest.
 
     A release of an order not placed yet is remembered, and its OrderPlaced, arriving late (redriven from
-    the dead-letter topic), reserves nothing.
+    the dead-letter topic), reserves nothing. A new order naming an active soft reservation of its channel
+    converts it: its units are released just before the order is allocated, so the order may take them.
     """
     now = datetime.now(UTC)
     placed_ids = [demand.order_id for demand, _ in requests.placed]
@@ -119,11 +123,18 @@ async def process_order_requests(uow: AllocationUnitOfWork, requests: OrderReque
     for order_id in requests.to_allocate - known - set(new_orders):
         log.warning("order %s is unknown to allocation (its OrderPlaced was never handled); ignored", order_id)
 
+    converting = {}  # reservation id -> the first new order naming it
+    for order_id, reservation_id in requests.converting.items():
+        if order_id in new_orders:
+            converting.setdefault(reservation_id, order_id)
+    soft_skus = {hold.sku for reservation in await uow.allocation.soft_reservations(converting, lock=False)
+                 for hold in reservation.holds}
     released_skus = await uow.allocation.skus_of_orders(set(requests.to_release) & known)
-    waiting_on_released = await uow.allocation.orders_backordered_on(released_skus)
-    skus = ({line.sku for order in new_orders.values() for line in order.demand.lines}
-            | await uow.allocation.skus_of_orders(existing | waiting_on_released))
-    book, _ = await _open_book(uow, skus, existing, lambda: uow.allocation.orders_backordered_on(released_skus))
+    freed_skus = released_skus | soft_skus
+    waiting_on_freed = await uow.allocation.orders_backordered_on(freed_skus)
+    skus = ({line.sku for order in new_orders.values() for line in order.demand.lines} | soft_skus
+            | await uow.allocation.skus_of_orders(existing | waiting_on_freed))
+    book, _ = await open_book(uow, skus, existing, lambda: uow.allocation.orders_backordered_on(freed_skus))
     for order in new_orders.values():
         book.add_order(order)
 
@@ -133,8 +144,28 @@ async def process_order_requests(uow: AllocationUnitOfWork, requests: OrderReque
     book.fill_backorders(released_skus)
     for order_id in requests.to_allocate & set(book.orders):
         book.release_hold(order_id)
+    await _convert_soft_reservations(uow, book, converting, now)
     book.allocate([i for i in [*new_orders, *requests.to_allocate] if i in book.orders], "placed")
-    await _save_and_announce(uow, book, set(new_orders), {}, causes, now)
+    book.fill_backorders(soft_skus)  # what the converting orders left of their soft reservations
+    await save_and_announce(uow, book, set(new_orders), {}, causes, now)
+
+
+async def _convert_soft_reservations(uow: AllocationUnitOfWork, book: AllocationBook, converting: dict[str, str],
+                                     now: datetime) -> None:
+    """Releases the soft reservations new orders convert (reservation id -> order id): active ones of the
+    order's channel only; an expired, ended or foreign one converts nothing and the order is allocated as any."""
+    converted = []
+    for reservation in await uow.allocation.soft_reservations(converting, lock=True):
+        order = book.orders[converting[reservation.reservation_id]]
+        if not reservation.is_active(now) or reservation.channel != order.demand.channel:
+            log.info("order %s names soft reservation %s, not active for its channel: nothing converted",
+                     order.order_id, reservation.reservation_id)
+            continue
+        book.release_soft(reservation.holds)
+        reservation.status, reservation.order_id = SoftReservationStatus.converted, order.order_id
+        reservation.ended_by, reservation.ended_at = f"channel:{order.demand.channel}", now
+        converted.append(reservation)
+    await uow.allocation.end_soft_reservations(converted)
 
 
 async def set_stock_levels(uow: AllocationUnitOfWork, levels: list[StockLevel]) -> int:
@@ -155,7 +186,7 @@ async def set_stock_levels(uow: AllocationUnitOfWork, levels: list[StockLevel]) 
         return (await uow.allocation.orders_reserved_at(keys) | await uow.allocation.orders_backordered_on(skus)
                 | picked_for)
 
-    book, versions = await _open_book(uow, skus, set(), affected)
+    book, versions = await open_book(uow, skus, set(), affected)
     applied_versions: dict[StockKey, int] = {}
     applied = 0
     for level in levels:
@@ -176,11 +207,11 @@ async def set_stock_levels(uow: AllocationUnitOfWork, levels: list[StockLevel]) 
         applied += 1
     book.fill_backorders(skus)
     causes = {order_id: levels[-1].cause for order_id in book.changed if levels[-1].cause is not None}
-    await _save_and_announce(uow, book, set(), applied_versions, causes, now)
+    await save_and_announce(uow, book, set(), applied_versions, causes, now)
     return applied
 
 
-async def _open_book(uow: AllocationUnitOfWork, skus: set[str], order_ids: set[str], more_order_ids
+async def open_book(uow: AllocationUnitOfWork, skus: set[str], order_ids: set[str], more_order_ids
                      ) -> tuple[AllocationBook, dict[StockKey, int | None]]:
     """Locks positions (sorted), then the orders named and those `more_order_ids()` finds under those locks.
     Also returns the version of the warehouse level each position's on_hand was last set from."""
@@ -189,8 +220,14 @@ async def _open_book(uow: AllocationUnitOfWork, skus: set[str], order_ids: set[s
     return AllocationBook(positions, skus, orders, await uow.allocation.rules_by_channel()), versions
 
 
-async def _save_and_announce(uow: AllocationUnitOfWork, book: AllocationBook, new_order_ids: set[str],
-                             versions: dict[StockKey, int], causes: Mapping[str, Received], now: datetime) -> None:
+async def save_and_announce(uow: AllocationUnitOfWork, book: AllocationBook, new_order_ids: set[str],
+                            versions: dict[StockKey, int], causes: Mapping[str, Received], now: datetime) -> None:
+    """Saves the book and announces it, then commits: changed orders, exceptions, availability of the changed
+    positions and, where backorders joined a queue with inbound supply, the promises that moved."""
+    joined = book.joined_backorder_skus()
+    announced = {position.sku for position in book.changed_positions()}
+    plan, queues = await inbound_plan(uow, joined | announced, book)
+    await refresh_promises(uow, plan, queues, dict.fromkeys(joined, (QUEUE_CHANGED, None)), book, now)
     await uow.allocation.save(book, new_order_ids, versions, now)
     changed = book.changed_orders()
     for order in changed:
@@ -208,20 +245,10 @@ async def _save_and_announce(uow: AllocationUnitOfWork, book: AllocationBook, ne
                                raised_at=now)), ALLOCATION_EVENTS)
         log.warning("stock of %s at %s fell %d short of reservations; re-sourced orders %s", exception.sku,
                     exception.node, exception.shortfall, ", ".join(exception.affected_order_ids))
-    for sku in sorted({position.sku for position in book.changed_positions()}):
-        uow.emit(new_event("AvailabilityChanged", 1, SOURCE, "sku", sku,
-                           availability(sku, book.positions_of([sku]).values(), book.rules_by_channel, now)),
-                 INVENTORY_AVAILABILITY)
+    announce_availability(uow, announced, book.positions.values(), book.rules_by_channel, plan, now)
     await uow.commit()
     for order in changed:
         RESULTS.labels(status=order.status.value).inc()
-
-
-def caused_by(cause: Received | None) -> dict[str, str | None]:
-    """The ids an event takes from the message that caused it; none for an admin's change."""
-    if cause is None:
-        return {}
-    return {"causation_id": cause.event_id, "correlation_id": cause.correlation_id, "traceparent": cause.traceparent}
 
 
 def allocation_event(order: OrderAllocation, reason: str):
@@ -231,7 +258,8 @@ def allocation_event(order: OrderAllocation, reason: str):
         allocated[unit.line_id, unit.sku, unit.node] = allocated.get((unit.line_id, unit.sku, unit.node), 0) + unit.qty
     lines = [AllocatedLine(line_id=line_id, sku=sku, node=node, quantity=qty)
              for (line_id, sku, node), qty in allocated.items()]
-    backordered = [BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty) for b in order.backorders]
+    backordered = [BackorderedLine(line_id=b.line_id, sku=b.sku, quantity=b.qty,
+                                   promised_date=order.promises.get(b.line_id)) for b in order.backorders]
     fields = dict(order_id=order.order_id, channel=order.demand.channel, status=AllocationStatus(order.status.value),
                   revision=order.revision, lines=lines, backordered=backordered, reason=reason,
                   service_level=order.demand.service_level)
@@ -240,16 +268,3 @@ def allocation_event(order: OrderAllocation, reason: str):
     if order.status is OrderAllocationStatus.backordered:
         return "OrderBackordered", OrderBackordered(**fields)
     return "OrderAllocated", OrderAllocated(**fields)
-
-
-def availability(sku: str, positions: Iterable, rules_by_channel, now: datetime) -> AvailabilityChanged:
-    """ATP of one SKU per node, in total, and per channel with rules of its own (after protection).
-    `positions` may include other SKUs' positions."""
-    at_nodes = sorted((p for p in positions if p.sku == sku), key=lambda p: p.node)
-    per_channel = {channel: sum(rules.channel_available(p) for p in at_nodes)
-                   for channel, rules in sorted(rules_by_channel.items())}
-    return AvailabilityChanged(
-        sku=sku, atp=sum(p.atp for p in at_nodes), as_of=now,
-        nodes=[NodeAvailability(node=p.node, on_hand=p.on_hand, reserved=p.reserved, safety_stock=p.safety_stock,
-                                atp=p.atp) for p in at_nodes],
-        channels=[ChannelAvailability(channel=c, atp=atp) for c, atp in per_channel.items()])

@@ -1,10 +1,12 @@
 """In-memory adapters for service-layer unit tests: the repository keeps orders, RMAs, costs, fee rules, refunds,
-store credit, the journal and parked facts in dicts and lists, the unit of work is ecomops_common's fake. The
-reports (SQL aggregates) are not faked: the service layer only hands them to HTTP."""
+store credit, the journal, parked facts and purchasing (catalog revisions, receipts, GRNI, invoices) in dicts and
+lists, the unit of work is ecomops_common's fake. The reports (SQL aggregates) are not faked: the service layer only
+hands them to HTTP."""
 
 import copy
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from types import SimpleNamespace
@@ -16,6 +18,7 @@ from finance_service.domain.approvals import ApprovalRequest, RequestStatus
 from finance_service.domain.journal import JournalEntry
 from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
 from finance_service.domain.postings import ChannelFees, SaleOrder, UnitCost
+from finance_service.domain.purchasing import CatalogRevision, GoodsReceipt, GrniBalance, MatchedLine, VendorInvoice
 from finance_service.domain.store_credit import Movement, StoreCreditBalance
 
 
@@ -34,6 +37,10 @@ class FakeFinance:
         self.approval_requests: dict[int, ApprovalRequest] = {}
         self.journal: list[tuple[JournalEntry, str]] = []  # (entry, posted_by); an entry's id is its place + 1
         self.parked: dict[str, dict[str, Any]] = {}
+        self.catalog: dict[str, CatalogRevision] = {}
+        self.receipts_posted: dict[str, GoodsReceipt] = {}
+        self.grni: dict[tuple[str, str, str], GrniBalance] = {}  # per (po_id, sku, currency)
+        self.invoices: dict[str, dict[str, Any]] = {}
 
     async def add_orders(self, orders: Sequence[SaleOrder]) -> None:
         for order in orders:
@@ -175,6 +182,50 @@ class FakeFinance:
     async def unpark(self, event_ids: Iterable[str]) -> None:
         for event_id in event_ids:
             self.parked.pop(event_id, None)
+
+    async def apply_catalog_revisions(self, revisions: Sequence[CatalogRevision]) -> set[str]:
+        applied = set()
+        for revision in revisions:
+            if revision.sku not in self.catalog or self.catalog[revision.sku].revision < revision.revision:
+                self.catalog[revision.sku] = revision
+                applied.add(revision.sku)
+        return applied
+
+    async def catalog_cost_revision(self, sku: str) -> int | None:
+        revision = self.catalog.get(sku)
+        return revision.revision if revision and revision.cost else None
+
+    async def add_goods_receipts(self, receipts: Sequence[GoodsReceipt]) -> set[str]:
+        new = set()
+        for receipt in receipts:
+            if receipt.receipt_id not in self.receipts_posted:
+                self.receipts_posted[receipt.receipt_id] = receipt
+                key = (receipt.po_id, receipt.sku, receipt.cost.currency)
+                self.grni.setdefault(key, GrniBalance(*key)).receive(receipt)
+                new.add(receipt.receipt_id)
+        return new
+
+    async def grni_balances(self, po_id: str, skus: Iterable[str]) -> dict[tuple[str, str], GrniBalance]:
+        return {(sku, currency): replace(balance) for (po, sku, currency), balance in self.grni.items()
+                if po == po_id and sku in set(skus)}
+
+    async def save_invoiced(self, balances: Iterable[GrniBalance]) -> None:
+        for balance in balances:
+            self.grni[(balance.po_id, balance.sku, balance.currency)] = replace(balance)
+
+    async def add_invoice(self, invoice: VendorInvoice, matched: Sequence[MatchedLine], entry_id: int,
+                          recorded_by: str, at: datetime) -> None:
+        self.invoices[invoice.invoice_id] = {
+            "invoice_id": invoice.invoice_id, "po_id": invoice.po_id, "vendor_id": invoice.vendor_id,
+            "currency": invoice.currency, "entry_id": entry_id, "recorded_by": recorded_by, "recorded_at": at,
+            "lines": json.dumps([{"sku": m.sku, "quantity": m.quantity, "unit_price": str(m.unit_price),
+                                  "amount": str(m.amount), "received_cost": str(m.received_cost)} for m in matched])}
+
+    async def invoice(self, invoice_id: str) -> Any | None:
+        return SimpleNamespace(**self.invoices[invoice_id]) if invoice_id in self.invoices else None
+
+    async def po_vendor(self, po_id: str) -> str | None:
+        return next((invoice["vendor_id"] for invoice in self.invoices.values() if invoice["po_id"] == po_id), None)
 
     def entries(self, kind: str | None = None) -> list[JournalEntry]:
         return [entry for entry, _ in self.journal if kind is None or entry.kind == kind]

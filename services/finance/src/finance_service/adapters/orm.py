@@ -55,7 +55,8 @@ class ReturnCaseRecord(SQLModel, table=True):
 
 
 class UnitCostRecord(SQLModel, table=True):
-    """Cost per SKU until purchasing exists; every change is kept in unit_cost_history."""
+    """Cost per SKU, from the SKU master (finance_catalog_skus) or set by finance staff; every change is kept in
+    unit_cost_history."""
 
     __tablename__ = "unit_costs"
 
@@ -228,7 +229,73 @@ class ParkedFactRecord(SQLModel, table=True):
     parked_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class CatalogSkuRecord(SQLModel, table=True):
+    """The newest SKU master revision finance applied per SKU, with the unit cost it states (None: the catalog
+    does not cost the SKU, so finance staff may)."""
+
+    __tablename__ = "finance_catalog_skus"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, nullable=False))
+    unit_cost: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class GoodsReceiptRecord(SQLModel, table=True):
+    """Each goods receipt posted, once per receipt id, at the cost it was posted at."""
+
+    __tablename__ = "finance_goods_receipts"
+    __table_args__ = (Index("ix_finance_goods_receipts_po", "po_id", "sku"),)
+
+    receipt_id: str = Field(sa_column=Column(String(160), primary_key=True))
+    po_id: str = Field(sa_column=Column(String(64), nullable=False))
+    asn_id: str = Field(sa_column=Column(String(64), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    unit_cost: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    amount: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    received_by: str = Field(sa_column=Column(Text, nullable=False))
+    received_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class GrniBalanceRecord(SQLModel, table=True):
+    """Goods received not invoiced per purchase order, SKU and currency: received, invoiced (at the received cost
+    and as billed), open = received − invoiced. Locked while an invoice is matched against it."""
+
+    __tablename__ = "finance_grni_balances"
+
+    po_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    currency: str = Field(sa_column=Column(String(3), primary_key=True))
+    received_quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    received_value: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    invoiced_quantity: int = Field(sa_column=Column(BigInteger, nullable=False))
+    invoiced_value: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+    billed_value: Decimal = Field(sa_column=Column(MONEY, nullable=False))
+
+
+class VendorInvoiceRecord(SQLModel, table=True):
+    """A vendor invoice, recorded once per invoice id, with its matched lines and journal entry."""
+
+    __tablename__ = "finance_vendor_invoices"
+    __table_args__ = (Index("ix_finance_vendor_invoices_po", "po_id"),)
+
+    invoice_id: str = Field(sa_column=Column(String(64), primary_key=True))
+    po_id: str = Field(sa_column=Column(String(64), nullable=False))
+    vendor_id: str = Field(sa_column=Column(String(64), nullable=False))
+    currency: str = Field(sa_column=Column(String(3), nullable=False))
+    lines: str = Field(sa_column=Column(Text, nullable=False),
+                       description="JSON: sku, quantity, unit_price, amount, received_cost")
+    entry_id: int | None = Field(default=None, sa_column=Column(BigInteger))
+    recorded_by: str = Field(sa_column=Column(String(128), nullable=False))
+    recorded_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 TABLES = [model.__table__ for model in (SaleOrderRecord, ReturnCaseRecord, UnitCostRecord, UnitCostHistoryRecord,
                                         RefundRecord, ChannelFeeRuleRecord, StoreCreditBalanceRecord,
                                         StoreCreditMovementRecord, ApprovalRequestRecord, JournalEntryRecord,
-                                        JournalLineRecord, ParkedFactRecord)]
+                                        JournalLineRecord, ParkedFactRecord, CatalogSkuRecord, GoodsReceiptRecord,
+                                        GrniBalanceRecord, VendorInvoiceRecord)]

@@ -1,5 +1,6 @@
 """Read-only queries behind finance's reports: trial balance, refund reconciliation, leakage, pending return
-liability and the margin impact of returns. Amounts are Decimal; rows are plain dicts, ready for JSON or CSV."""
+liability, the margin impact of returns and goods received not invoiced. Amounts are Decimal; rows are plain dicts,
+ready for JSON or CSV."""
 
 import json
 from collections import defaultdict
@@ -12,6 +13,7 @@ from sqlalchemy import case, func, or_, select
 from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
+    GrniBalanceRecord,
     JournalEntryRecord,
     JournalLineRecord,
     RefundRecord,
@@ -22,6 +24,7 @@ from finance_service.adapters.repository import SALE_ORDER
 from finance_service.domain.accounts import (
     ACCOUNTS,
     FREIGHT,
+    GOODS_RECEIVED_NOT_INVOICED,
     INVENTORY,
     MARKETPLACE_FEES,
     RECEIVABLE,
@@ -39,6 +42,7 @@ from finance_service.domain.payouts import PAYABLE, RefundStatus
 
 _entries, _lines = JournalEntryRecord.__table__, JournalLineRecord.__table__
 _refunds, _returns, _orders = RefundRecord.__table__, ReturnCaseRecord.__table__, SaleOrderRecord.__table__
+_grni = GrniBalanceRecord.__table__
 
 
 class FinanceReports(SqlRepository):
@@ -231,6 +235,32 @@ class FinanceReports(SqlRepository):
                     shares.append((dims, currency, to_minor_unit(
                         amount * min(line["received"], shipped) / shipped_of_sku, currency)))
         return shares
+
+    async def grni(self, po_id: str | None = None, open_only: bool = False, limit: int = 1000) -> dict[str, Any]:
+        """Per purchase order, SKU and currency: received, invoiced (at the received cost, and as billed, the
+        difference being the price variance) and open; totals per currency over every PO, beside the ledger's
+        GRNI account, which must hold exactly what is open."""
+        statement = select(_grni).order_by(_grni.c.po_id, _grni.c.sku, _grni.c.currency).limit(limit)
+        if po_id is not None:
+            statement = statement.where(_grni.c.po_id == po_id)
+        if open_only:
+            statement = statement.where(_grni.c.received_quantity > _grni.c.invoiced_quantity)
+        lines = [{"po_id": row.po_id, "sku": row.sku, "currency": row.currency,
+                  "received_quantity": row.received_quantity, "received_value": row.received_value,
+                  "invoiced_quantity": row.invoiced_quantity, "invoiced_value": row.invoiced_value,
+                  "billed_value": row.billed_value, "price_variance": row.billed_value - row.invoiced_value,
+                  "open_quantity": row.received_quantity - row.invoiced_quantity,
+                  "open_value": row.received_value - row.invoiced_value}
+                 for row in await self.session.execute(statement)]
+        ledger = await self._balances(GOODS_RECEIVED_NOT_INVOICED)
+        open_values = dict((await self.session.execute(select(
+            _grni.c.currency, func.sum(_grni.c.received_value - _grni.c.invoiced_value)).group_by(_grni.c.currency))
+                            ).all())
+        totals = [{"currency": currency, "open_value": _dec(open_values.get(currency)),
+                   "grni_in_ledger": -ledger.get(currency, ZERO),
+                   "ledger_agrees": -ledger.get(currency, ZERO) == _dec(open_values.get(currency))}
+                  for currency in sorted(set(open_values) | set(ledger))]
+        return {"lines": lines, "totals": totals}
 
     async def _refunds_with_returns(self) -> list[Any]:
         return list(await self.session.execute(

@@ -17,7 +17,10 @@ from ecomops_common.db import SqlRepository
 from ecomops_common.money import to_minor_unit
 from finance_service.adapters.orm import (
     ApprovalRequestRecord,
+    CatalogSkuRecord,
     ChannelFeeRuleRecord,
+    GoodsReceiptRecord,
+    GrniBalanceRecord,
     JournalEntryRecord,
     JournalLineRecord,
     ParkedFactRecord,
@@ -28,11 +31,13 @@ from finance_service.adapters.orm import (
     StoreCreditMovementRecord,
     UnitCostHistoryRecord,
     UnitCostRecord,
+    VendorInvoiceRecord,
 )
 from finance_service.domain.approvals import ApprovalRequest, RequestKind, RequestStatus
 from finance_service.domain.journal import Dimensions, JournalEntry, JournalLine
 from finance_service.domain.payouts import PAYABLE, Refund, RefundStatus
 from finance_service.domain.postings import ChannelFees, SaleOrder, UnitCost
+from finance_service.domain.purchasing import CatalogRevision, GoodsReceipt, GrniBalance, MatchedLine, VendorInvoice
 from finance_service.domain.store_credit import Movement, MovementKind, StoreCreditBalance
 
 _orders = SaleOrderRecord.__table__
@@ -47,6 +52,12 @@ _requests = ApprovalRequestRecord.__table__
 _fee_rules = ChannelFeeRuleRecord.__table__
 _credit_balances = StoreCreditBalanceRecord.__table__
 _credit_movements = StoreCreditMovementRecord.__table__
+_catalog = CatalogSkuRecord.__table__
+_receipts = GoodsReceiptRecord.__table__
+_grni = GrniBalanceRecord.__table__
+_invoices = VendorInvoiceRecord.__table__
+GRNI_KEY = ("po_id", "sku", "currency")
+GRNI_INVOICED = ("invoiced_quantity", "invoiced_value", "billed_value")
 SALE_ORDER = TypeAdapter(SaleOrder)
 REFUND_FIELDS = ("status", "generation", "attempts", "next_attempt_at", "provider_reference", "issued_at",
                  "last_error", "hold_reason", "method")
@@ -114,7 +125,10 @@ class FinanceRepository(SqlRepository):
         return {row.sku: UnitCost(_cost_amount(row.amount, row.currency), row.currency) for row in rows}
 
     async def all_unit_costs(self) -> list[Any]:
-        return list(await self.session.execute(select(_costs).order_by(_costs.c.sku)))
+        """Every SKU's cost, and whether the SKU master sets it (from_catalog)."""
+        return list(await self.session.execute(
+            select(_costs, _catalog.c.unit_cost.is_not(None).label("from_catalog"))
+            .outerjoin(_catalog, _catalog.c.sku == _costs.c.sku).order_by(_costs.c.sku)))
 
     async def set_unit_cost(self, sku: str, cost: UnitCost, actor: str, at: datetime) -> None:
         row = {"sku": sku, "amount": cost.amount, "currency": cost.currency, "updated_by": actor, "updated_at": at}
@@ -122,6 +136,85 @@ class FinanceRepository(SqlRepository):
         await self.session.execute(statement.on_conflict_do_update(
             index_elements=["sku"], set_={k: statement.excluded[k] for k in row if k != "sku"}), [row])
         await self.session.execute(_cost_history.insert(), [row])
+
+    # --- the SKU master's costs ----------------------------------------------------------------------------
+
+    async def apply_catalog_revisions(self, revisions: Sequence[CatalogRevision]) -> set[str]:
+        """Stores each SKU's revision where it is newer than the one applied (one statement: a concurrent older
+        one cannot overwrite it); returns the SKUs whose revision was applied."""
+        if not revisions:
+            return set()
+        statement = self.dialect.insert(_catalog).values([
+            {"sku": r.sku, "revision": r.revision, "unit_cost": r.cost.amount if r.cost else None,
+             "currency": r.cost.currency if r.cost else None, "changed_at": r.changed_at} for r in revisions])
+        applied = await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in (
+                "revision", "unit_cost", "currency", "changed_at")},
+            where=_catalog.c.revision < statement.excluded.revision).returning(_catalog.c.sku))
+        return set(applied.scalars())
+
+    async def catalog_cost_revision(self, sku: str) -> int | None:
+        """The SKU master's revision that costs the SKU; None when the catalog does not cost it."""
+        return await self.session.scalar(select(_catalog.c.revision).where(
+            _catalog.c.sku == sku, _catalog.c.unit_cost.is_not(None)))
+
+    # --- goods received not invoiced -----------------------------------------------------------------------
+
+    async def add_goods_receipts(self, receipts: Sequence[GoodsReceipt]) -> set[str]:
+        """Records the receipts not recorded before and adds them to their PO line's goods received not invoiced
+        (incremented in SQL: receipts of one PO line may be posted concurrently); returns the new receipt ids."""
+        first: dict[str, GoodsReceipt] = {}
+        for receipt in receipts:
+            first.setdefault(receipt.receipt_id, receipt)
+        if not first:
+            return set()
+        inserted = await self.session.execute(self.dialect.insert(_receipts).values([
+            {"receipt_id": r.receipt_id, "po_id": r.po_id, "asn_id": r.asn_id, "node": r.node, "sku": r.sku,
+             "quantity": r.quantity, "unit_cost": r.cost.amount, "currency": r.cost.currency, "amount": r.amount,
+             "received_by": r.received_by, "received_at": r.received_at} for r in first.values()
+        ]).on_conflict_do_nothing().returning(_receipts.c.receipt_id))
+        new = set(inserted.scalars())
+        received: dict[tuple[str, str, str], GrniBalance] = {}
+        for receipt in first.values():
+            if receipt.receipt_id in new:
+                key = (receipt.po_id, receipt.sku, receipt.cost.currency)
+                received.setdefault(key, GrniBalance(*key)).receive(receipt)
+        if received:
+            statement = self.dialect.insert(_grni).values([asdict(balance) for balance in received.values()])
+            await self.session.execute(statement.on_conflict_do_update(index_elements=list(GRNI_KEY), set_={
+                name: _grni.c[name] + statement.excluded[name] for name in ("received_quantity", "received_value")}))
+        return new
+
+    async def grni_balances(self, po_id: str, skus: Iterable[str]) -> dict[tuple[str, str], GrniBalance]:
+        """The PO's balances of these SKUs per (SKU, currency), locked until commit: an invoice is matched
+        against them one at a time."""
+        rows = await self.session.execute(self._lock(select(_grni).where(
+            _grni.c.po_id == po_id, _grni.c.sku.in_(set(skus))).order_by(_grni.c.sku, _grni.c.currency)))
+        return {(row.sku, row.currency): _grni_balance(row) for row in rows}
+
+    async def save_invoiced(self, balances: Iterable[GrniBalance]) -> None:
+        rows = [{**{f"key_{name}": getattr(b, name) for name in GRNI_KEY},
+                 **{name: getattr(b, name) for name in GRNI_INVOICED}} for b in balances]
+        if rows:
+            await self.session.execute(update(_grni).where(
+                *(_grni.c[name] == bindparam(f"key_{name}") for name in GRNI_KEY)).values(
+                {name: bindparam(name) for name in GRNI_INVOICED}), rows)
+
+    async def add_invoice(self, invoice: VendorInvoice, matched: Sequence[MatchedLine], entry_id: int,
+                          recorded_by: str, at: datetime) -> None:
+        await self.session.execute(_invoices.insert().values(
+            invoice_id=invoice.invoice_id, po_id=invoice.po_id, vendor_id=invoice.vendor_id,
+            currency=invoice.currency, lines=json.dumps([{
+                "sku": m.sku, "quantity": m.quantity, "unit_price": str(m.unit_price), "amount": str(m.amount),
+                "received_cost": str(m.received_cost)} for m in matched]),
+            entry_id=entry_id, recorded_by=recorded_by, recorded_at=at))
+
+    async def invoice(self, invoice_id: str) -> Any | None:
+        return (await self.session.execute(select(_invoices).where(_invoices.c.invoice_id == invoice_id))).first()
+
+    async def po_vendor(self, po_id: str) -> str | None:
+        """Who invoiced the PO, if anyone did."""
+        return await self.session.scalar(select(_invoices.c.vendor_id).where(_invoices.c.po_id == po_id).limit(1))
 
     # --- channel fee rules ---------------------------------------------------------------------------------
 
@@ -363,6 +456,13 @@ class FinanceRepository(SqlRepository):
 
     async def parked_rows(self, limit: int = 500) -> list[Any]:
         return list(await self.session.execute(select(_parked).order_by(_parked.c.occurred_at).limit(limit)))
+
+
+def _grni_balance(row) -> GrniBalance:
+    # stored with 4 decimals; receipts and invoices are valued in the currency's minor units
+    return GrniBalance(row.po_id, row.sku, row.currency, row.received_quantity,
+                       to_minor_unit(row.received_value, row.currency), row.invoiced_quantity,
+                       to_minor_unit(row.invoiced_value, row.currency), to_minor_unit(row.billed_value, row.currency))
 
 
 def _request(row) -> ApprovalRequest:

@@ -27,6 +27,7 @@ CHART: tuple[Account, ...] = (
     Account("2100", "Carrier payables", AccountType.liability),
     Account("2200", "Refunds payable", AccountType.liability),
     Account("2150", "Vendor payables", AccountType.liability),
+    Account("2160", "Goods received not invoiced", AccountType.liability),
     Account("2300", "Sales tax payable", AccountType.liability),
     Account("2500", "Store credit liability", AccountType.liability),
     Account("2600", "Marketplace fees payable", AccountType.liability),
@@ -36,6 +37,7 @@ CHART: tuple[Account, ...] = (
     Account("4200", "Restocking fee income", AccountType.revenue),
     Account("5000", "Cost of goods sold", AccountType.expense),
     Account("5100", "Inventory write-off", AccountType.expense),
+    Account("5150", "Purchase price variance", AccountType.expense),  # invoiced above (+) or below (−) receipt cost
     Account("5200", "Freight expense", AccountType.expense),
     Account("5210", "Return freight", AccountType.expense),
     Account("5300", "Inventory count gain/loss", AccountType.expense),
@@ -46,9 +48,11 @@ ACCOUNTS = {account.code: account for account in CHART}
 
 CLEARING, RECEIVABLE, VENDOR_RECEIVABLE, INVENTORY = "1100", "1200", "1250", "1400"
 CARRIER_PAYABLES, VENDOR_PAYABLES, REFUNDS_PAYABLE, TAX_PAYABLE = "2100", "2150", "2200", "2300"
+GOODS_RECEIVED_NOT_INVOICED = "2160"
 STORE_CREDIT, FEES_PAYABLE = "2500", "2600"
 REVENUE, SALES_RETURNS, SHIPPING_REVENUE, RESTOCKING_FEES = "4000", "4010", "4100", "4200"
 COGS, WRITE_OFF, FREIGHT, RETURN_FREIGHT, COUNT_GAIN_LOSS = "5000", "5100", "5200", "5210", "5300"
+PURCHASE_PRICE_VARIANCE = "5150"
 SUPPLIER_RECOVERIES, MARKETPLACE_FEES = "5450", "5600"
 
 # What the customer's payment is owed on, by the order's payment method; any other method is a provider's.

@@ -1,24 +1,25 @@
 """HTTP API of finance: the chart of accounts, unit costs, channel fee rules, the journal, refunds and their
-exceptions, store credit, facts waiting to be posted, and reports as JSON or CSV (`?format=csv`). Every route
-takes the issuer's bearer token and names its roles (ecomops_common.access): finance clerks read and write,
-auditors only read. Corrections that move money or the books (a refund retry, a manual settlement, a journal
-reversal) are requests a second person approves: another finance clerk or a supervisor (/v1/approval-requests).
-Who acted is always the token's subject."""
+exceptions, store credit, facts waiting to be posted, vendor invoices and goods received not invoiced, and reports
+as JSON or CSV (`?format=csv`). Every route takes the issuer's bearer token and names its roles
+(ecomops_common.access): finance clerks read and write, auditors only read. Corrections that move money or the
+books (a refund retry, a manual settlement, a journal reversal) are requests a second person approves: another
+finance clerk or a supervisor (/v1/approval-requests). Who acted is always the token's subject."""
 
 import csv
 import io
+import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field, PlainSerializer, WithJsonSchema
 
 from ecomops_common.access import caller
 from ecomops_common.auth import ADMIN, AUDITOR, CUSTOMER_SERVICE, FINANCE_CLERK, SUPERVISOR, Principal
-from ecomops_common.contracts.types import INT8_MAX, CurrencyCode, Document, Money
+from ecomops_common.contracts.types import INT8_MAX, MAX_LINE_QUANTITY, CurrencyCode, Document, Money
 from ecomops_common.http import entered_unit_of_work
 from ecomops_common.money import to_minor_unit
 from finance_service.domain.accounts import CHART, AccountType
@@ -26,9 +27,11 @@ from finance_service.domain.approvals import RequestKind, RequestStatus
 from finance_service.domain.leakage import FeeRule
 from finance_service.domain.payouts import RefundStatus
 from finance_service.domain.postings import ChannelFees, UnitCost
+from finance_service.domain.purchasing import InvoiceLine, VendorInvoice
 from finance_service.service_layer import approvals
 from finance_service.service_layer import journal as books
 from finance_service.service_layer.journal import EntryNotFound
+from finance_service.service_layer.purchasing import InvoiceNotFound, record_vendor_invoice
 from finance_service.service_layer.unit_of_work import FinanceUnitOfWork
 
 router = APIRouter(prefix="/v1", tags=["finance"])
@@ -85,12 +88,14 @@ class UnitCostView(BaseModel):
     currency: str
     updated_by: str
     updated_at: datetime
+    from_catalog: bool = Field(description="The SKU master costs the SKU (catalog.skus.v1): it changes there only")
 
 
-@router.put("/costs/{sku}")
+@router.put("/costs/{sku}", responses={409: {"description": "The SKU master costs this SKU: change it there"}})
 async def set_unit_cost(sku: SKU, cost: UnitCostIn, by: Clerk, uow: UnitOfWork) -> UnitCostSet:
-    """Used for shipments, returns, counts and write-offs posted from now on; facts waiting for this cost are
-    posted; announced as UnitCostChanged. Recorded as updated by the token's subject. (Liquidation is a sale
+    """For a SKU the SKU master does not cost (one it costs answers 409: its cost comes from the catalog). Used
+    for shipments, returns, counts, write-offs and goods receipts posted from now on; facts waiting for this cost
+    are posted; announced as UnitCostChanged. Recorded as updated by the token's subject. (Liquidation is a sale
     with its own proceeds, not a per-SKU value.)"""
     await books.set_unit_cost(uow, sku, UnitCost(cost.amount, cost.currency), by.subject)
     return UnitCostSet(sku=sku, amount=cost.amount, currency=cost.currency, updated_by=by.subject)
@@ -349,12 +354,122 @@ async def deny_request(request_id: RequestId, body: DenialIn, by: Approver, uow:
     return _request_view(await approvals.deny(uow, request_id, body.reason, by.subject))
 
 
+class InvoiceLineIn(Document):
+    sku: str = Field(min_length=1, max_length=64)
+    quantity: int = Field(ge=1, le=MAX_LINE_QUANTITY)
+    unit_price: Money = Field(ge=0, description="What the vendor bills per unit, e.g. \"12.40\"")
+
+
+class VendorInvoiceIn(Document):
+    invoice_id: str = Field(min_length=1, max_length=64, description="The vendor invoice's id: recorded once")
+    po_id: str = Field(min_length=1, max_length=64, description="The purchase order it bills")
+    vendor_id: str = Field(min_length=1, max_length=64)
+    currency: CurrencyCode
+    lines: list[InvoiceLineIn] = Field(min_length=1, max_length=1000)
+
+
+class InvoicedLineView(BaseModel):
+    sku: str
+    quantity: int
+    unit_price: Amount
+    amount: Amount = Field(description="unit_price × quantity, rounded once")
+    received_cost: Amount = Field(description="What the units were received at: taken out of GRNI")
+    price_variance: Amount = Field(description="amount − received_cost, posted to purchase price variance (5150)")
+
+
+class VendorInvoiceView(BaseModel):
+    invoice_id: str
+    po_id: str
+    vendor_id: str
+    currency: str
+    lines: list[InvoicedLineView]
+    amount: Amount = Field(description="Owed the vendor (2150)")
+    received_cost: Amount
+    price_variance: Amount
+    entry_id: int = Field(description="The journal entry that posted it")
+    recorded_by: str
+    recorded_at: datetime
+
+
+@router.post("/vendor-invoices", status_code=status.HTTP_201_CREATED, response_model=VendorInvoiceView, responses={
+    200: {"description": "The same invoice sent again: what was recorded"},
+    409: {"description": "Another invoice is recorded under this invoice_id"},
+    422: {"description": "Malformed, or no three-way match: each line's field (`lines.N.quantity`: beyond what was "
+                         "received and not invoiced yet; `currency`; `vendor_id`: the PO is another vendor's)"}})
+async def record_invoice(body: VendorInvoiceIn, response: Response, by: Clerk, uow: UnitOfWork) -> Any:
+    """A vendor's invoice for goods received against a purchase order, matched three ways: per SKU of the PO no
+    more units than were received and not invoiced yet (two lines of one SKU share them). Posted once per
+    invoice_id: Dr goods received not invoiced (2160) at the received cost, the difference to purchase price
+    variance (5150), Cr vendor payables (2150) at the invoiced amount. Recorded by the token's subject."""
+    invoice = VendorInvoice(body.invoice_id, body.po_id, body.vendor_id, body.currency, tuple(
+        InvoiceLine(line.sku, line.quantity, line.unit_price) for line in body.lines))
+    recorded, created = await record_vendor_invoice(uow, invoice, by.subject)
+    response.status_code = status.HTTP_201_CREATED if created else status.HTTP_200_OK
+    response.headers["Location"] = f"/v1/vendor-invoices/{invoice.invoice_id}"
+    return _invoice_view(recorded)
+
+
+@router.get("/vendor-invoices/{invoice_id}", response_model=VendorInvoiceView, dependencies=[READERS])
+async def vendor_invoice(invoice_id: Annotated[str, Path(min_length=1, max_length=64)], uow: UnitOfWork) -> Any:
+    recorded = await uow.finance.invoice(invoice_id)
+    if recorded is None:
+        raise InvoiceNotFound(f"no vendor invoice {invoice_id}")
+    return _invoice_view(recorded)
+
+
+def _invoice_view(recorded) -> dict[str, Any]:
+    lines = [{**line, "price_variance": str(Decimal(line["amount"]) - Decimal(line["received_cost"]))}
+             for line in json.loads(recorded.lines)]
+    return {**{name: getattr(recorded, name) for name in (
+        "invoice_id", "po_id", "vendor_id", "currency", "entry_id", "recorded_by", "recorded_at")}, "lines": lines,
+        **{total: str(sum((Decimal(line[total]) for line in lines), Decimal(0)))
+           for total in ("amount", "received_cost", "price_variance")}}
+
+
+class GrniLine(BaseModel):
+    po_id: str
+    sku: str
+    currency: str
+    received_quantity: int
+    received_value: Amount
+    invoiced_quantity: int
+    invoiced_value: Amount = Field(description="The received cost of the units invoiced")
+    billed_value: Amount = Field(description="What the vendor invoiced for them")
+    price_variance: Amount = Field(description="billed_value − invoiced_value")
+    open_quantity: int
+    open_value: Amount = Field(description="Received and not invoiced yet")
+
+
+class GrniTotals(BaseModel):
+    currency: str
+    open_value: Amount = Field(description="Over every PO")
+    grni_in_ledger: Amount = Field(description="The credit balance of account 2160")
+    ledger_agrees: bool
+
+
+class GrniReport(BaseModel):
+    lines: list[GrniLine]
+    totals: list[GrniTotals]
+
+
+@router.get("/grni", response_model=GrniReport, dependencies=[READERS])
+async def goods_received_not_invoiced(
+        uow: UnitOfWork, po_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+        open_only: Annotated[bool, Query(description="Only PO lines with units not invoiced yet")] = False,
+        limit: Annotated[int, Query(ge=1, le=5000)] = 1000, format: Format = Format.json) -> Any:
+    """Goods received not invoiced per purchase order, SKU and currency of the received cost: received, invoiced
+    and open, quantities and values; totals per currency beside the ledger's account 2160."""
+    report = await uow.reports.grni(po_id, open_only, limit)
+    return _csv(report["lines"], "grni") if format is Format.csv else _json(report)
+
+
 class PendingPosting(BaseModel):
     event_id: str
     message_type: str
     occurred_at: datetime
     payload: str = Field(description="The fact, as JSON")
-    waiting_for: str = Field(description="order:<id>, rma:<id>, cost:<sku> or review:<problem>")
+    waiting_for: str = Field(description="order:<id>, rma:<id>, cost:<sku> (e.g. goods received at no cost yet) or "
+                                         "review:<problem>")
     parked_at: datetime
 
 

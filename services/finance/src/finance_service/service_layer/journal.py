@@ -1,6 +1,6 @@
-"""Posting to the journal, which announces each new entry; finance staff's changes to the books: unit costs (each
-announced as UnitCostChanged), channel fee rules, and reversals of wrong entries (entries never change; a reversal
-takes a second person's approval, service_layer/approvals.py)."""
+"""Posting to the journal, which announces each new entry; finance staff's changes to the books: unit costs of SKUs
+the SKU master does not cost (each announced as UnitCostChanged), channel fee rules, and reversals of wrong entries
+(entries never change; a reversal takes a second person's approval, service_layer/approvals.py)."""
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -66,8 +66,17 @@ class AlreadyReversed(Conflict):
     pass
 
 
+class CostFromCatalog(Conflict):
+    """The SKU master costs this SKU: its cost changes there, not by hand."""
+
+
 async def set_unit_cost(uow: FinanceUnitOfWork, sku: str, cost: UnitCost, actor: str) -> None:
-    """Used for facts posted from now on; the parked-facts job posts those that waited for it."""
+    """A cost set by hand, for a SKU the SKU master does not cost. Used for facts posted from now on; the
+    parked-facts job posts those that waited for it."""
+    revision = await uow.finance.catalog_cost_revision(sku)
+    if revision is not None:
+        raise CostFromCatalog(f"the unit cost of {sku} comes from the SKU master (catalog revision {revision}); "
+                              "change it in the catalog")
     await record_unit_cost(uow, sku, cost, actor, datetime.now(UTC))
     await uow.commit()
 

@@ -1,8 +1,8 @@
 """From operational events to journal entries. Reference facts (orders, RMAs, receipts, approvals) are recorded
-first; facts that post (shipments, dispositions, count adjustments, recovery moves, vendor claims) wait, parked,
-for data they lack. Approved refunds are paid only once they pass finance's own check (domain/refund_checks.py);
-those paid as store credit are issued at once. Orders paid with store credit redeem it, and give it back when
-cancelled (service_layer/store_credit.py)."""
+first; facts that post (shipments, dispositions, count adjustments, recovery moves, vendor claims, goods received)
+wait, parked, for data they lack. Approved refunds are paid only once they pass finance's own check
+(domain/refund_checks.py); those paid as store credit are issued at once. Orders paid with store credit redeem it,
+and give it back when cancelled (service_layer/store_credit.py)."""
 
 import json
 import logging
@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from ecomops_common.contracts.orders import OrderPlaced, OrderStatus, OrderStatusChanged
 from ecomops_common.contracts.returns import RefundApproved, ReturnAuthorized, VendorClaimChanged
 from ecomops_common.contracts.warehouse import (
+    GoodsReceived,
     RecoveryStockMoved,
     ReturnDispositionApplied,
     ReturnInspected,
@@ -52,6 +53,7 @@ from finance_service.domain.postings import (
     post_vendor_claim,
     variant_cost,
 )
+from finance_service.domain.purchasing import GoodsReceipt, goods_receipt, post_goods_received
 from finance_service.domain.refund_checks import KnownReturn, PaidOrder, RefundedUnits, check
 from finance_service.service_layer.journal import post, record_unit_cost
 from finance_service.service_layer.payouts import announce_failure
@@ -65,7 +67,8 @@ SYSTEM = "system"
 DEPENDENT_TYPES: dict[str, type[BaseModel]] = {
     "ShipmentDispatched": ShipmentDispatched, "ReturnDispositionApplied": ReturnDispositionApplied,
     "StockAdjusted": StockAdjusted, "ReturnReceived": ReturnReceived, "ReturnInspected": ReturnInspected,
-    "RecoveryStockMoved": RecoveryStockMoved, "VendorClaimChanged": VendorClaimChanged}
+    "RecoveryStockMoved": RecoveryStockMoved, "VendorClaimChanged": VendorClaimChanged,
+    "GoodsReceived": GoodsReceived}
 
 
 @dataclass(frozen=True)
@@ -165,6 +168,7 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
     costs = await uow.finance.unit_costs(_skus(messages))
     fees = await uow.finance.channel_fees({order.channel for order in orders.values()})
     entries, parked, posted, touched = [], [], [], set()
+    receipts: list[tuple[GoodsReceipt, JournalEntry]] = []
     for fact in facts:
         message = fact.message
         try:
@@ -192,6 +196,9 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
             elif isinstance(message, VendorClaimChanged):
                 entries += post_vendor_claim(_vendor_claim(message),
                                              await _claim_receivable(uow, entries, message.claim_id))
+            elif isinstance(message, GoodsReceived):
+                receipt = _goods_receipt(message, costs)
+                receipts.append((receipt, post_goods_received(receipt)))
             else:
                 entries.append(post_stock_adjustment(StockAdjustment(
                     fact.event_id, message.sku, message.node, message.quantity, message.adjusted_at), costs))
@@ -202,6 +209,8 @@ async def post_facts(uow: FinanceUnitOfWork, facts: Sequence[Received[BaseModel]
             parked.append(_parked(fact, f"review:{problem}"[:200]))
     await uow.finance.park(parked)
     await uow.finance.save_orders(orders[order_id] for order_id in touched)
+    new_receipts = await uow.finance.add_goods_receipts([receipt for receipt, _ in receipts])
+    entries += [entry for receipt, entry in receipts if receipt.receipt_id in new_receipts]  # once per receipt_id
     await post(uow, entries, SYSTEM, _now())
     return posted
 
@@ -253,6 +262,12 @@ def _shipment(event_id: str, dispatched: ShipmentDispatched) -> Shipment:
                     dispatched.shipped_at, dispatched.shipping_cost, dispatched.currency)
 
 
+def _goods_receipt(received: GoodsReceived, costs: dict[str, UnitCost]) -> GoodsReceipt:
+    return goods_receipt(received.receipt_id, received.po_id, received.asn_id, received.node, received.sku,
+                         received.quantity, received.unit_cost, received.currency, received.received_by,
+                         received.received_at, costs)
+
+
 def _refund(approval: RefundApproved) -> Refund:
     return Refund(approval.refund_id, approval.rma_id, approval.order_id, approval.channel, approval.customer_id,
                   approval.amount, approval.currency, approval.reason, approval.timing, approval.approved_at,
@@ -297,7 +312,7 @@ def _skus(messages) -> set[str]:
     for message in messages:
         if isinstance(message, ShipmentDispatched):
             skus.update(line.sku for line in message.lines)
-        elif isinstance(message, ReturnDispositionApplied | StockAdjusted):
+        elif isinstance(message, ReturnDispositionApplied | StockAdjusted | GoodsReceived):
             skus.add(message.sku)
         elif isinstance(message, RecoveryStockMoved):
             skus.update(sku for sku in (message.sku, message.to_sku) if sku)

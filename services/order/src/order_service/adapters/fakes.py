@@ -3,19 +3,40 @@ ecomops_common's fake. What a test does not seed is simply absent."""
 
 import json
 from collections import defaultdict
-from datetime import datetime
+from collections.abc import Iterator, Mapping
+from dataclasses import replace
+from datetime import date, datetime
 from typing import Any
 
+from ecomops_common.contracts.orders import HoldReason
 from ecomops_common.testing.fakes import FakeUnitOfWork
 from order_service.domain.allocation import ReportedAllocation
+from order_service.domain.catalog import CatalogSku, UnknownSkuAction
 from order_service.domain.lifecycle import OrderState
 from order_service.domain.model import GradedVariant
 from order_service.domain.returns import ReturnStep
 
 
+class EverySkuKnown(Mapping[str, CatalogSku]):
+    """A catalog that knows every SKU, active and plain (no bundle): for tests the SKU master is beside the point."""
+
+    def __getitem__(self, sku: str) -> CatalogSku:
+        return CatalogSku(sku, 1, active=True)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+
 class FakeOrders:
-    def __init__(self, rows: list[dict[str, Any]] = (), stages: dict[str, str] | None = None) -> None:
+    def __init__(self, rows: list[dict[str, Any]] = (), stages: dict[str, str] | None = None,
+                 catalog: dict[str, CatalogSku] | EverySkuKnown | None = None) -> None:
         self.rows = {row["id"]: dict(row) for row in rows}
+        self.catalog = {} if catalog is None else catalog  # what the catalog told already
+        self.unknown_sku_rules: dict[str, UnknownSkuAction] = {}
+        self.awaited: dict[str, frozenset[str]] = {}
         self.holds: dict[str, set[str]] = defaultdict(set)
         self.transitions: list = []
         self.stages = dict(stages or {})  # what the warehouse reported already
@@ -57,6 +78,8 @@ class FakeOrders:
 
     async def save_state(self, state: OrderState, at: datetime) -> None:
         await self.add_states([state])
+        if HoldReason.inventory_hold not in state.holds:
+            self.awaited.pop(state.order_id, None)
         self.rows[state.order_id].update(status=state.status.value, updated_at=at)
 
     async def save_statuses(self, states: list[OrderState], at: datetime) -> None:
@@ -95,6 +118,36 @@ class FakeOrders:
             stored = self.variants.get(variant.sku)
             if stored is None or stored.defined_at <= variant.defined_at:
                 self.variants[variant.sku] = variant
+
+    async def set_promised_dates(self, promises: list[tuple[str, str, date | None]]) -> None:
+        for order_id, line_id, promised in promises:
+            if (allocation := self.allocations.get(order_id)) is None:
+                continue
+            allocation.quantities = tuple(
+                replace(q, promised_date=promised) if q.line_id == line_id and q.node is None else q
+                for q in allocation.quantities)
+
+    async def catalog_entries(self, skus: set[str]) -> dict[str, CatalogSku]:
+        wanted = set(skus) | {part.sku for sku in skus if sku in self.catalog for part in self.catalog[sku].components}
+        return {sku: self.catalog[sku] for sku in wanted if sku in self.catalog}
+
+    async def save_catalog_entries(self, entries: list[CatalogSku], at: datetime) -> list[str]:
+        changed = sorted(entry.sku for entry in entries
+                         if entry.sku not in self.catalog or self.catalog[entry.sku].revision < entry.revision)
+        for entry in entries:
+            if entry.sku in changed:
+                self.catalog[entry.sku] = entry
+        return changed
+
+    async def unknown_sku_actions(self, channels) -> dict[str, UnknownSkuAction]:
+        return {channel: self.unknown_sku_rules[channel] for channel in channels if channel in self.unknown_sku_rules}
+
+    async def add_awaited_skus(self, awaited: dict[str, frozenset[str]]) -> None:
+        self.awaited.update(awaited)
+
+    async def orders_awaiting(self, skus: list[str]) -> dict[str, set[str]]:
+        return {order_id: set(awaited) for order_id, awaited in self.awaited.items()
+                if awaited & set(skus) and HoldReason.inventory_hold in self.holds.get(order_id, ())}
 
 
 class FakeOrderUnitOfWork(FakeUnitOfWork):

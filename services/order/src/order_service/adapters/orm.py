@@ -1,8 +1,9 @@
 """The order service's tables."""
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, Numeric, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from ecomops_common.db import UtcDateTime
@@ -74,6 +75,8 @@ class OrderLineAllocationRecord(SQLModel, table=True):
     sku: str = Field(sa_column=Column(String(64), nullable=False))
     node: str | None = Field(default=None, sa_column=Column(String(64)), description="None: backordered units")
     quantity: int = Field(sa_column=Column(Integer, nullable=False))
+    promised_date: date | None = Field(default=None, sa_column=Column(Date),
+                                       description="Backordered units: when inbound supply should cover them")
 
 
 class OrderFulfilmentStageRecord(SQLModel, table=True):
@@ -118,6 +121,56 @@ class OrderGradedVariantRecord(SQLModel, table=True):
     defined_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class OrderCatalogSkuRecord(SQLModel, table=True):
+    """The SKU master's newest revision of each SKU (SkuChanged), as far as intake needs it."""
+
+    __tablename__ = "order_catalog_skus"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, nullable=False))
+    active: bool = Field(sa_column=Column(Boolean, nullable=False), description="False: discontinued")
+    category: str | None = Field(default=None, sa_column=Column(String(64)))
+    final_sale: bool = Field(sa_column=Column(Boolean, nullable=False))
+    unit_cost: Decimal | None = Field(default=None, sa_column=Column(Numeric(17, 4)),
+                                      description="Weighs the component in a bundle's price")
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class OrderCatalogComponentRecord(SQLModel, table=True):
+    """A bundle's components in the catalog's order (the bundle's newest revision)."""
+
+    __tablename__ = "order_catalog_components"
+
+    bundle_sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    position: int = Field(sa_column=Column(Integer, primary_key=True))
+    component_sku: str = Field(sa_column=Column(String(64), nullable=False))
+    quantity: int = Field(sa_column=Column(Integer, nullable=False), description="Units in one bundle")
+
+
+class OrderAwaitedSkuRecord(SQLModel, table=True):
+    """The SKUs of an order placed on inventory hold (the catalog did not know some, or discontinued them): the
+    hold goes by itself once the catalog knows every one of them, active."""
+
+    __tablename__ = "order_awaited_skus"
+    __table_args__ = (Index("ix_order_awaited_skus_sku", "sku"),)
+
+    order_id: str = Field(sa_column=Column(String(36), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+
+
+class OrderUnknownSkuRuleRecord(SQLModel, table=True):
+    """A channel's policy for orders with SKUs the catalog does not know; without one, the setting's default."""
+
+    __tablename__ = "order_unknown_sku_rules"
+
+    channel: str = Field(sa_column=Column(String(64), primary_key=True))
+    action: str = Field(sa_column=Column(String(16), nullable=False), description="hold or reject")
+    updated_by: str = Field(sa_column=Column(String(128), nullable=False))
+    updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 TABLES = [model.__table__ for model in (OrderRecord, OrderTransitionRecord, OrderHoldRecord,
                                         OrderAllocationRevisionRecord, OrderLineAllocationRecord,
-                                        OrderFulfilmentStageRecord, OrderReturnStepRecord, OrderGradedVariantRecord)]
+                                        OrderFulfilmentStageRecord, OrderReturnStepRecord, OrderGradedVariantRecord,
+                                        OrderCatalogSkuRecord, OrderCatalogComponentRecord, OrderAwaitedSkuRecord,
+                                        OrderUnknownSkuRuleRecord)]

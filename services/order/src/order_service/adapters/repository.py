@@ -2,16 +2,22 @@
 
 import json
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import String, any_, bindparam, delete, insert, select, tuple_, update
+from sqlalchemy import String, and_, any_, bindparam, delete, insert, select, tuple_, update
 from sqlalchemy.dialects import postgresql
 
+from ecomops_common.contracts.orders import HoldReason
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.db import SqlRepository
 from order_service.adapters.orm import (
     OrderAllocationRevisionRecord,
+    OrderAwaitedSkuRecord,
+    OrderCatalogComponentRecord,
+    OrderCatalogSkuRecord,
     OrderFulfilmentStageRecord,
     OrderGradedVariantRecord,
     OrderHoldRecord,
@@ -19,8 +25,10 @@ from order_service.adapters.orm import (
     OrderRecord,
     OrderReturnStepRecord,
     OrderTransitionRecord,
+    OrderUnknownSkuRuleRecord,
 )
 from order_service.domain.allocation import ReportedAllocation
+from order_service.domain.catalog import CatalogSku, Component, UnknownSkuAction
 from order_service.domain.model import GradedVariant
 from order_service.domain.returns import Authorization, ReturnedLine, ReturnStep
 
@@ -32,6 +40,11 @@ _line_allocations = OrderLineAllocationRecord.__table__
 _stages = OrderFulfilmentStageRecord.__table__
 _return_steps = OrderReturnStepRecord.__table__
 _graded_variants = OrderGradedVariantRecord.__table__
+_catalog = OrderCatalogSkuRecord.__table__
+_components = OrderCatalogComponentRecord.__table__
+_awaited = OrderAwaitedSkuRecord.__table__
+_unknown_sku_rules = OrderUnknownSkuRuleRecord.__table__
+_CATALOG_COLUMNS = ("sku", "revision", "active", "category", "final_sale", "unit_cost")
 
 
 class OrderRepository(SqlRepository):
@@ -101,8 +114,11 @@ class OrderRepository(SqlRepository):
             await self.session.execute(insert(_holds), holds)
 
     async def save_state(self, state, at) -> None:
-        """An existing order's new status, holds and transitions."""
+        """An existing order's new status, holds and transitions (and, without its inventory hold, no SKUs
+        awaited any more)."""
         await self.session.execute(delete(_holds).where(_holds.c.order_id == state.order_id))
+        if HoldReason.inventory_hold not in state.holds:
+            await self.session.execute(delete(_awaited).where(_awaited.c.order_id == state.order_id))
         await self.add_states([state])
         await self.session.execute(update(_orders).where(_orders.c.id == state.order_id)
                                    .values(status=state.status.value, updated_at=at))
@@ -177,7 +193,7 @@ class OrderRepository(SqlRepository):
         await self.session.execute(delete(_line_allocations).where(
             _line_allocations.c.order_id.in_([allocation.order_id for allocation in allocations])))
         lines = [{"order_id": allocation.order_id, "line_id": quantity.line_id, "sku": quantity.sku,
-                  "node": quantity.node, "quantity": quantity.quantity}
+                  "node": quantity.node, "quantity": quantity.quantity, "promised_date": quantity.promised_date}
                  for allocation in allocations for quantity in allocation.quantities]
         if lines:
             await self.session.execute(insert(_line_allocations), lines)
@@ -193,9 +209,20 @@ class OrderRepository(SqlRepository):
             _allocation_revisions.c.order_id == order_id))).scalar()
         lines = await self.session.execute(
             select(_line_allocations.c.line_id, _line_allocations.c.sku, _line_allocations.c.node,
-                   _line_allocations.c.quantity)
+                   _line_allocations.c.quantity, _line_allocations.c.promised_date)
             .where(_line_allocations.c.order_id == order_id).order_by(_line_allocations.c.id))
         return revision, [dict(row) for row in lines.mappings()]
+
+    async def set_promised_dates(self, promises: list[tuple[str, str, date | None]]) -> None:
+        """(order id, line id, date): the date the line's backordered units are promised for now."""
+        if promises:
+            await self.session.execute(
+                update(_line_allocations).where(
+                    _line_allocations.c.order_id == bindparam("promise_order_id"),
+                    _line_allocations.c.line_id == bindparam("promise_line_id"), _line_allocations.c.node.is_(None))
+                .values(promised_date=bindparam("promise_date")),
+                [{"promise_order_id": order_id, "promise_line_id": line_id, "promise_date": promised}
+                 for order_id, line_id, promised in promises])
 
     async def add_return_steps(self, steps: list[ReturnStep]) -> None:
         if steps:
@@ -210,12 +237,8 @@ class OrderRepository(SqlRepository):
         """The graded variants among these SKUs, by SKU: one statement for a whole intake batch."""
         if not skus:
             return {}
-        if self.dialect is postgresql:  # one array parameter: a batch's SKUs may outnumber a statement's parameters
-            among = _graded_variants.c.variant_sku == any_(bindparam("skus", sorted(skus),
-                                                                     type_=postgresql.ARRAY(String)))
-        else:
-            among = _graded_variants.c.variant_sku.in_(sorted(skus))
-        rows = await self.session.execute(select(_graded_variants).where(among))
+        rows = await self.session.execute(select(_graded_variants).where(self._among(_graded_variants.c.variant_sku,
+                                                                                     skus)))
         return {row["variant_sku"]: GradedVariant(row["variant_sku"], frozenset(json.loads(row["channels"])),
                                                   row["defined_at"]) for row in rows.mappings()}
 
@@ -230,6 +253,106 @@ class OrderRepository(SqlRepository):
             index_elements=["variant_sku"],
             set_={"channels": statement.excluded.channels, "defined_at": statement.excluded.defined_at},
             where=_graded_variants.c.defined_at <= statement.excluded.defined_at))
+
+    async def catalog_entries(self, skus: set[str]) -> dict[str, CatalogSku]:
+        """The catalog's entries of these SKUs and of the components of the bundles among them, by SKU: one
+        statement for a whole intake batch (a plain SKU's row joins no component)."""
+        if not skus:
+            return {}
+        part = _components.alias("part")
+        component = _catalog.alias("component")
+        statement = (
+            select(*(_catalog.c[name] for name in _CATALOG_COLUMNS), part.c.component_sku.label("part_sku"),
+                   part.c.quantity.label("part_quantity"),
+                   *(component.c[name].label(f"component_{name}") for name in _CATALOG_COLUMNS))
+            .select_from(_catalog.outerjoin(part, part.c.bundle_sku == _catalog.c.sku)
+                         .outerjoin(component, component.c.sku == part.c.component_sku))
+            .where(self._among(_catalog.c.sku, skus)).order_by(_catalog.c.sku, part.c.position))
+        entries: dict[str, CatalogSku] = {}
+        components: dict[str, list[Component]] = {}
+        for row in (await self.session.execute(statement)).mappings():
+            entries.setdefault(row["sku"], _catalog_sku(row, ""))
+            if row["part_sku"] is not None:
+                components.setdefault(row["sku"], []).append(Component(row["part_sku"], row["part_quantity"]))
+                if row["component_sku"] is not None:  # a component the catalog has told of
+                    entries.setdefault(row["component_sku"], _catalog_sku(row, "component_"))
+        for sku, parts in components.items():
+            entries[sku] = CatalogSku(**{**vars(entries[sku]), "components": tuple(parts)})
+        return entries
+
+    async def save_catalog_entries(self, entries: list[CatalogSku], at: datetime) -> list[str]:
+        """Each entry (one per SKU) inserted or replaced with its components, unless the revision stored is as new;
+        the SKUs that changed."""
+        if not entries:
+            return []
+        statement = self.dialect.insert(_catalog).values(
+            [{**{name: getattr(entry, name) for name in _CATALOG_COLUMNS}, "changed_at": at}
+             for entry in sorted(entries, key=lambda e: e.sku)])
+        statement = statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in (*_CATALOG_COLUMNS[1:],
+                                                                                     "changed_at")},
+            where=_catalog.c.revision < statement.excluded.revision).returning(_catalog.c.sku)
+        changed = sorted((await self.session.execute(statement)).scalars())
+        if changed:
+            await self.session.execute(delete(_components).where(_components.c.bundle_sku.in_(changed)))
+            parts = [{"bundle_sku": entry.sku, "position": position, "component_sku": part.sku,
+                      "quantity": part.quantity}
+                     for entry in entries if entry.sku in changed
+                     for position, part in enumerate(entry.components)]
+            if parts:
+                await self.session.execute(insert(_components), parts)
+        return changed
+
+    async def unknown_sku_actions(self, channels: Iterable[str]) -> dict[str, UnknownSkuAction]:
+        """The channels' own unknown-SKU rules (a channel without one is absent)."""
+        channels = sorted(channels)
+        if not channels:
+            return {}
+        rows = await self.session.execute(select(_unknown_sku_rules.c.channel, _unknown_sku_rules.c.action)
+                                          .where(_unknown_sku_rules.c.channel.in_(channels)))
+        return {channel: UnknownSkuAction(action) for channel, action in rows}
+
+    async def unknown_sku_rule(self, channel: str) -> dict[str, Any] | None:
+        row = (await self.session.execute(select(_unknown_sku_rules).where(
+            _unknown_sku_rules.c.channel == channel))).mappings().first()
+        return dict(row) if row else None
+
+    async def set_unknown_sku_rule(self, channel: str, action: UnknownSkuAction, actor: str, at: datetime) -> None:
+        statement = self.dialect.insert(_unknown_sku_rules).values(channel=channel, action=action.value,
+                                                                   updated_by=actor, updated_at=at)
+        await self.session.execute(statement.on_conflict_do_update(index_elements=["channel"], set_={
+            "action": statement.excluded.action, "updated_by": statement.excluded.updated_by,
+            "updated_at": statement.excluded.updated_at}))
+
+    async def add_awaited_skus(self, awaited: dict[str, frozenset[str]]) -> None:
+        rows = [{"order_id": order_id, "sku": sku} for order_id, skus in awaited.items() for sku in sorted(skus)]
+        if rows:
+            await self.session.execute(insert(_awaited), rows)
+
+    async def orders_awaiting(self, skus: list[str]) -> dict[str, set[str]]:
+        """The orders on inventory hold that await any of these SKUs, with every SKU each awaits."""
+        if not skus:
+            return {}
+        waiting = (select(_awaited.c.order_id)
+                   .join(_holds, and_(_holds.c.order_id == _awaited.c.order_id,
+                                      _holds.c.reason == HoldReason.inventory_hold.value))
+                   .where(self._among(_awaited.c.sku, set(skus))))
+        statement = select(_awaited.c.order_id, _awaited.c.sku).where(_awaited.c.order_id.in_(waiting))
+        awaited: dict[str, set[str]] = {}
+        for order_id, sku in await self.session.execute(statement):
+            awaited.setdefault(order_id, set()).add(sku)
+        return awaited
+
+    def _among(self, column, values: set[str]):
+        """`column` is one of `values`: on PostgreSQL one array parameter, as a batch's values may outnumber a
+        statement's parameters."""
+        if self.dialect is postgresql:
+            return column == any_(bindparam(None, sorted(values), type_=postgresql.ARRAY(String)))
+        return column.in_(sorted(values))
+
+
+def _catalog_sku(row, prefix: str) -> CatalogSku:
+    return CatalogSku(**{name: row[prefix + name] for name in _CATALOG_COLUMNS})
 
 
 def _return_step_row(step: ReturnStep) -> dict[str, Any]:

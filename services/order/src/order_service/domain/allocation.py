@@ -1,7 +1,7 @@
 """The order's allocation as the allocation service last reported it: each report replaces the whole of it."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from ecomops_common.contracts.allocation import AllocationStatus
@@ -15,6 +15,7 @@ class AllocatedQuantity:
     sku: str
     node: str | None  # None: units of the line waiting for stock (backordered)
     quantity: int
+    promised_date: date | None = None  # backordered units: when inbound supply should cover them
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from datetime import datetime
 
 from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.errors import Conflict
+from order_service.domain.catalog import UnknownSkuAction
 
 S = OrderStatus
 _BEFORE_SHIPMENT = {S.received, S.on_hold, S.awaiting_allocation, S.allocated, S.partially_allocated,
@@ -60,6 +61,7 @@ class Transition:
 @dataclass(frozen=True)
 class IntakePolicy:
     fraud_review_threshold: int = 80
+    unknown_sku_action: UnknownSkuAction = UnknownSkuAction.hold  # for channels without a rule of their own
 
 
 @dataclass
@@ -104,6 +106,14 @@ class OrderState:
             self.move(S.awaiting_allocation, actor, reason, at)
         else:  # other holds remain: the release is still part of the audit trail
             self.changes.append(Transition(self.status, self.status, actor, reason, at))
+
+    def catalog_caught_up(self, actor: str, note: str, at: datetime) -> bool:
+        """Every SKU the order waits for is known and active now: its inventory hold goes, the others stay.
+        False, nothing changed, when it has none (released by a supervisor, cancelled)."""
+        if HoldReason.inventory_hold not in self.holds:
+            return False
+        self._release(HoldReason.inventory_hold, actor, note, at)
+        return True
 
     def payment_changed(self, payment_status: str, actor: str, at: datetime, detail: str | None = None) -> None:
         """A payment update (channel, connector, finance clerk); `detail` (amount, provider reference) goes into the

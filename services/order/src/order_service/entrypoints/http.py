@@ -1,15 +1,16 @@
 """HTTP API: channel connectors place orders and send payment updates for their own channels and read only
 their orders; customer service places phone orders; staff read orders (customers' personal data masked unless
-their role needs it), supervisors release holds, finance records payments. Every route takes the issuer's
-bearer token and names the roles it needs (ecomops_common.access); the actor recorded is the token's subject."""
+their role needs it), supervisors release holds and set each channel's rule for orders with SKUs the catalog does
+not know, finance records payments. Every route takes the issuer's bearer token and names the roles it needs
+(ecomops_common.access); the actor recorded is the token's subject."""
 
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response, status
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -22,14 +23,17 @@ from ecomops_common.contracts.orders import HoldReason, OrderStatus
 from ecomops_common.contracts.returns import ReturnResolution, ReturnStatus
 from ecomops_common.contracts.types import Document, Money, contains_nul
 from ecomops_common.http import entered_unit_of_work
+from order_service.domain.catalog import UnknownSkuAction
 from order_service.domain.returns import OrderReturn, order_returns
-from order_service.service_layer import lifecycle
+from order_service.service_layer import catalog, lifecycle
 from order_service.service_layer.callers import check_channel, order_document_for, readable_channels
 from order_service.service_layer.intake import IntakeResult, Submission
 from order_service.service_layer.lifecycle import OrderNotFound
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
 
 router = APIRouter(prefix="/v1/orders", tags=["orders"])
+rules_router = APIRouter(prefix="/v1/rules", tags=["rules"])
+Channel = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9._-]{0,63}$")]
 
 
 class RejectionView(BaseModel):
@@ -51,6 +55,8 @@ class AllocationView(BaseModel):
     sku: str
     node: str | None = Field(description="The fulfilment node shipping these units; null: backordered units")
     quantity: int
+    promised_date: date | None = Field(default=None, description="Backordered units: when inbound supply should "
+                                                                 "cover them (null: no supply on its way)")
 
 
 class ReturnLineView(BaseModel):
@@ -258,3 +264,41 @@ def _decode_cursor(cursor: str) -> str:
     except ValueError:  # not base64 (binascii.Error), not ASCII, not UTF-8 (UnicodeDecodeError)
         pass
     raise HTTPException(422, detail=[{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}])
+
+
+class UnknownSkuRuleIn(Document):
+    model_config = ConfigDict(extra="forbid")
+
+    action: UnknownSkuAction = Field(description="hold: on_hold with inventory_hold until the catalog knows every "
+                                                 "SKU of the order; reject: OrderRejected naming lines.N.sku")
+
+
+class UnknownSkuRuleView(BaseModel):
+    channel: str
+    action: UnknownSkuAction
+    updated_by: str | None = Field(description="null: the channel has no rule, the service's default applies")
+    updated_at: datetime | None
+
+
+@rules_router.get("/unknown-skus/{channel}", response_model=UnknownSkuRuleView)
+async def get_unknown_sku_rule(channel: Channel, request: Request, uow: UnitOfWork,
+                               by: Annotated[Principal, caller(SUPERVISOR)]):
+    """What the channel's orders for SKUs the catalog does not know (or discontinued) get: its own rule, else
+    the service's default (ORDER_UNKNOWN_SKU_ACTION)."""
+    return await _unknown_sku_rule_view(uow, request, channel)
+
+
+@rules_router.put("/unknown-skus/{channel}", response_model=UnknownSkuRuleView)
+async def put_unknown_sku_rule(channel: Channel, body: UnknownSkuRuleIn, request: Request, uow: UnitOfWork,
+                               by: Annotated[Principal, caller(SUPERVISOR)]):
+    """Sets the channel's rule for orders placed from now on; recorded as set by the token's subject."""
+    await catalog.set_unknown_sku_rule(uow, channel, body.action, by)
+    return await _unknown_sku_rule_view(uow, request, channel)
+
+
+async def _unknown_sku_rule_view(uow: OrderUnitOfWork, request: Request, channel: str) -> UnknownSkuRuleView:
+    rule = await uow.orders.unknown_sku_rule(channel)
+    if rule is None:
+        return UnknownSkuRuleView(channel=channel, action=request.app.state.runtime.settings.unknown_sku_action,
+                                  updated_by=None, updated_at=None)
+    return UnknownSkuRuleView(**rule)

@@ -1,11 +1,12 @@
-"""Allocation results (allocation.events.v1): each order's allocation replaced whole, its status moved on."""
+"""Allocation results (allocation.events.v1): each order's allocation replaced whole, its status moved on; the
+dates backordered lines are promised for, as supply moves them."""
 
 import logging
 from datetime import UTC, datetime
 from typing import Any
 
 from ecomops_common.contracts import ORDER_EVENTS
-from ecomops_common.contracts.allocation import OrderAllocationChanged
+from ecomops_common.contracts.allocation import BackorderPromiseChanged, OrderAllocationChanged
 from ecomops_common.contracts.orders import OrderStatus
 from ecomops_common.handlers import Received
 from order_service.domain.allocation import AllocatedQuantity, AllocationReport, Outcome, ReportedAllocation
@@ -18,12 +19,29 @@ log = logging.getLogger(__name__)
 
 def report_of(event: OrderAllocationChanged) -> AllocationReport:
     allocated = (AllocatedQuantity(line.line_id, line.sku, line.node, line.quantity) for line in event.lines)
-    backordered = (AllocatedQuantity(line.line_id, line.sku, None, line.quantity) for line in event.backordered)
+    backordered = (AllocatedQuantity(line.line_id, line.sku, None, line.quantity, line.promised_date)
+                   for line in event.backordered)
     return AllocationReport(event.order_id, event.revision, event.status, event.reason, (*allocated, *backordered))
 
 
-async def record_allocations(uow: OrderUnitOfWork, updates: list[Received[OrderAllocationChanged]]) -> None:
-    """Applies the updates of many orders in one transaction, with a fixed number of statements.
+async def record_allocations(uow: OrderUnitOfWork,
+                             events: list[Received[OrderAllocationChanged | BackorderPromiseChanged]]) -> None:
+    """A batch of allocation events in one transaction: the allocations, then the promise changes that no
+    allocation of their order after them in the batch replaced (the topic is keyed by order id: in order)."""
+    updates = [event for event in events if isinstance(event.message, OrderAllocationChanged)]
+    if updates:
+        await _replace_allocations(uow, updates)
+    last_allocation = {event.message.order_id: position for position, event in enumerate(events)
+                       if isinstance(event.message, OrderAllocationChanged)}
+    await uow.orders.set_promised_dates([
+        (event.message.order_id, event.message.line_id, event.message.promised_date)
+        for position, event in enumerate(events) if isinstance(event.message, BackorderPromiseChanged)
+        and position > last_allocation.get(event.message.order_id, -1)])
+    await uow.commit()
+
+
+async def _replace_allocations(uow: OrderUnitOfWork, updates: list[Received[OrderAllocationChanged]]) -> None:
+    """Applies the updates of many orders with a fixed number of statements.
 
     Each order's updates apply in revision order; one not newer than the stored revision changes nothing.
     An unknown order fails the update, to be dead-lettered and redriven once the order exists.
@@ -54,7 +72,6 @@ async def record_allocations(uow: OrderUnitOfWork, updates: list[Received[OrderA
     await _catch_up_with_the_warehouse(uow, rows, states, now)
     await uow.orders.replace_allocations(list(replaced.values()), now)
     await uow.orders.save_statuses([state for state in states.values() if state.changes], now)
-    await uow.commit()
 
 
 async def _catch_up_with_the_warehouse(uow: OrderUnitOfWork, rows: dict[str, dict[str, Any]],

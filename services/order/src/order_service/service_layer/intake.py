@@ -12,6 +12,7 @@ from ecomops_common.contracts.orders import OrderRejected, RejectionReason
 from ecomops_common.envelope import new_event
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
+from order_service.domain.catalog import unorderable_skus
 from order_service.domain.lifecycle import IntakePolicy, OrderState
 from order_service.domain.model import Order, OrderLine, OrderStatus, Rejection, address_complete
 from order_service.service_layer.unit_of_work import OrderUnitOfWork
@@ -43,7 +44,8 @@ def order_of(order_id: str, document: ChannelOrder) -> Order:
     return Order(
         id=order_id, channel=document.channel, external_order_id=document.external_order_id,
         currency=document.currency,
-        lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price) for line in document.lines],
+        lines=[OrderLine(line.line_id, line.sku, line.quantity, line.unit_price, line.category, line.final_sale)
+               for line in document.lines],
         shipping_fee=document.shipping_fee, tax=document.tax, payment_amount=document.payment.amount,
         payment_status=document.payment.status.value, payment_method=document.payment.method,
         fraud_score=document.fraud_score,
@@ -75,15 +77,21 @@ async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
     for index, key in enumerate(keys):
         first_index.setdefault(key, index)
 
-    # The batch's graded variants in one statement: most SKUs are none, and intake is the hot path.
-    graded_variants = await uow.orders.graded_variants({line.sku for index in first_index.values()
-                                                        for line in submissions[index].document.lines})
+    # The batch's graded variants and catalog entries in one statement each: intake is the hot path.
+    skus = {line.sku for index in first_index.values() for line in submissions[index].document.lines}
+    graded_variants = await uow.orders.graded_variants(skus)
+    catalog = await uow.orders.catalog_entries(skus)
+    # Channel rules only where they decide something: an order with a SKU the catalog cannot place as it stands.
+    actions = await uow.orders.unknown_sku_actions(
+        {submissions[index].document.channel for index in first_index.values()
+         if any(unorderable_skus(line.sku, catalog) for line in submissions[index].document.lines)})
     orders: dict[tuple[str, str], Order] = {}
     rows: dict[tuple[str, str], dict[str, Any]] = {}
     for key, index in first_index.items():
         document = submissions[index].document
         order = orders[key] = order_of(new_id(), document)
-        order.screen(policy, now, submissions[index].placed_by, graded_variants)
+        order.screen(policy, now, submissions[index].placed_by, graded_variants, catalog,
+                     actions.get(document.channel))
         rows[key] = {
             "id": order.id, "channel": order.channel, "external_order_id": order.external_order_id,
             "status": order.status.value, "placed_at": document.placed_at,
@@ -94,6 +102,8 @@ async def take_orders(uow: OrderUnitOfWork, submissions: list[Submission],
 
     inserted = await uow.orders.add_new(list(rows.values()))
     await uow.orders.add_states([order.state for order in orders.values() if order.id in inserted])
+    await uow.orders.add_awaited_skus({order.id: order.awaited_skus for order in orders.values()
+                                       if order.id in inserted and order.awaited_skus})
     for key, order in orders.items():
         if order.id in inserted:
             submission = submissions[first_index[key]]
@@ -133,5 +143,16 @@ def _event_for(order: Order, document_json: str, submission: Submission):
         # already made for the row instead of validating it all over again (tests hold it to the model).
         payload = {**json.loads(document_json), "order_id": order.id, "total": str(order.total),
                    "status": order.status.value, "holds": sorted(order.state.holds)}
+        if order.placed_lines != order.lines:  # bundles placed as components, or the catalog's flags
+            payload["lines"] = [_line_json(line) for line in order.placed_lines]
+        if order.bundles:
+            payload["bundles"] = [{"line_id": b.line_id, "sku": b.sku, "quantity": b.quantity,
+                                   "unit_price": str(b.unit_price), "component_line_ids": list(b.component_line_ids)}
+                                  for b in order.bundles]
     return new_event("OrderRejected" if order.rejections else "OrderPlaced", 1, SOURCE, AGGREGATE, order.id,
                      payload, correlation_id=submission.correlation_id, traceparent=submission.traceparent)
+
+
+def _line_json(line: OrderLine) -> dict[str, Any]:
+    return {"line_id": line.line_id, "sku": line.sku, "quantity": line.quantity, "unit_price": str(line.unit_price),
+            "category": line.category, "final_sale": line.final_sale}

@@ -10,8 +10,10 @@ from typing import Any
 
 from ecomops_common.testing.fakes import FakeUnitOfWork
 from warehouse_service.adapters.repository import SkuNode
+from warehouse_service.domain.catalog import SkuRules
 from warehouse_service.domain.layout import Location
-from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, StockStatus
+from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
+from warehouse_service.domain.parcels import Label
 from warehouse_service.domain.recovery import GradedVariant, QaItem, VendorReturn, WriteOff
 from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
 from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick
@@ -43,6 +45,8 @@ class FakeWarehouse:
         self.write_offs: dict[str, WriteOff] = {}
         self.write_off_decisions: dict[str, tuple[str, str, str | None]] = {}  # id -> (status, actor, reason)
         self.actions: list[dict[str, Any]] = []
+        self.skus: dict[str, SkuRules] = {}
+        self.parcels: dict[str, dict[str, Any]] = {}  # parcel id -> row
 
     async def put_locations(self, locations: list[Location]) -> None:
         self.locations.update({(loc.node, loc.code): loc for loc in locations})
@@ -177,12 +181,12 @@ class FakeWarehouse:
     async def save_count_tasks(self, tasks: Iterable[CountTask]) -> None:
         self.count_tasks_by_id.update({task.id: deepcopy(task) for task in tasks})
 
-    async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
-        keys, bins = set(keys), {}
-        for sku, place in sorted(self.balances, key=self.balances.__getitem__):
+    async def sellable_places(self, keys: Iterable[SkuNode]) -> dict[SkuNode, list[tuple[Place, int]]]:
+        keys, places = set(keys), {}
+        for (sku, place), units in self.balances.items():
             if (sku, place.node) in keys and place.status is StockStatus.sellable:
-                bins[sku, place.node] = place.location  # ascending: the fullest bin is written last
-        return bins
+                places.setdefault((sku, place.node), []).append((place, units))
+        return places
 
     async def put_unit_cost(self, sku: str, amount: Decimal, currency: str, at: datetime) -> None:
         if sku not in self.costs or self.costs[sku][2] < at:
@@ -195,7 +199,9 @@ class FakeWarehouse:
         self.hazards[sku, node] = category
 
     async def hazardous(self, keys: Iterable[SkuNode]) -> set[SkuNode]:
-        return set(keys) & self.hazards.keys()
+        keys = set(keys)
+        return keys & self.hazards.keys() | {(sku, node) for sku, node in keys
+                                             if sku in self.skus and self.skus[sku].hazmat_class}
 
     async def open_qa_item(self, item: QaItem, location: str, rma_id: str, at: datetime) -> None:
         known = self.qa_items.get(item.id)
@@ -245,6 +251,47 @@ class FakeWarehouse:
 
     async def add_recovery_actions(self, rows: list[dict[str, Any]]) -> None:
         self.actions += deepcopy(rows)
+
+    async def put_sku_rules(self, rules: SkuRules, at: datetime) -> bool:
+        known = self.skus.get(rules.sku)
+        if known is not None and known.revision >= rules.revision:
+            return False
+        self.skus[rules.sku] = rules
+        return True
+
+    async def sku_rules(self, skus: Iterable[str]) -> dict[str, SkuRules]:
+        return {sku: self.skus[sku] for sku in skus if sku in self.skus}
+
+    async def barcode_skus(self, codes: Iterable[str]) -> dict[str, str]:
+        codes = set(codes)
+        return {code: rules.sku for rules in self.skus.values() for code in rules.barcodes if code in codes}
+
+    async def add_parcel(self, parcel_id: str, order_id: str, node: str, lines: dict[str, int],
+                         at: datetime) -> bool:
+        if parcel_id in self.parcels:
+            return False
+        self.parcels[parcel_id] = {"parcel_id": parcel_id, "order_id": order_id, "node": node, "lines": dict(lines),
+                                   "packed_at": at, "tracking_number": None, "cost_charged": False}
+        return True
+
+    async def put_label(self, parcel_id: str, label: dict[str, Any]) -> bool:
+        if parcel_id not in self.parcels:
+            return False
+        self.parcels[parcel_id].update(label)
+        return True
+
+    async def labels(self, parcel_ids: Iterable[str]) -> dict[str, Label]:
+        return {pid: Label(pid, row["carrier"], row["tracking_number"], row["cost"], row["currency"],
+                           row["cost_charged"])
+                for pid in parcel_ids if (row := self.parcels.get(pid)) and row["tracking_number"]}
+
+    async def charge_label_costs(self, parcel_ids: Iterable[str]) -> None:
+        for pid in parcel_ids:
+            self.parcels[pid]["cost_charged"] = True
+
+    async def parcels_of(self, order_id: str, node: str | None) -> list[dict[str, Any]]:
+        return [dict(row) for _, row in sorted(self.parcels.items())
+                if row["order_id"] == order_id and node in (None, row["node"])]
 
     def _order(self, order_id: str) -> dict[str, Any]:
         return self.orders.setdefault(order_id, {"revision": 0, "backordered": 0, "stage": None})

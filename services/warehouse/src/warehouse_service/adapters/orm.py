@@ -1,6 +1,6 @@
 """The warehouse service's tables."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
@@ -8,6 +8,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Index,
     Integer,
     Numeric,
@@ -103,6 +104,12 @@ class ExpectedReceiptRecord(SQLModel, table=True):
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     created_by: str | None = Field(default=None, sa_column=Column(String(128)),
                                    description="The supervisor who expects it; none for RMAs")
+    expected_date: date | None = Field(default=None, sa_column=Column(Date), description="Of an ASN or transfer")
+    po_id: str | None = Field(default=None, sa_column=Column(String(128)),
+                              description="For an advance ship notice (the reference): its purchase order")
+    currency: str | None = Field(default=None, sa_column=Column(String(3)), description="Of the ASN's unit costs")
+    terms: str = Field(default="{}", sa_column=Column(Text, nullable=False),
+                       description="ASNs, JSON: sku -> unit_cost, lot, expiry")
 
 
 class ScanExceptionRecord(SQLModel, table=True):
@@ -198,6 +205,8 @@ class PickTaskRecord(SQLModel, table=True):
     shipped: int = Field(sa_column=Column(Integer, nullable=False))
     status: str = Field(sa_column=Column(String(16), nullable=False))
     suggested_bin: str | None = Field(default=None, sa_column=Column(String(64)))
+    suggested_lot: str | None = Field(default=None, sa_column=Column(String(64)))
+    suggested_expiry: date | None = Field(default=None, sa_column=Column(Date))
     wave_id: str | None = Field(default=None, sa_column=Column(String(36)))
     created_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
@@ -367,9 +376,59 @@ class RecoveryActionRecord(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class SkuRulesRecord(SQLModel, table=True):
+    """A SKU's handling rules from the catalog (SkuChanged), at the newest revision received."""
+
+    __tablename__ = "warehouse_skus"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, nullable=False))
+    lot_controlled: bool = Field(sa_column=Column(Boolean, nullable=False))
+    serial_controlled: bool = Field(sa_column=Column(Boolean, nullable=False))
+    expiry_controlled: bool = Field(sa_column=Column(Boolean, nullable=False))
+    shelf_life_days: int | None = Field(default=None, sa_column=Column(Integer))
+    hazmat_class: str | None = Field(default=None, sa_column=Column(String(64)))
+    barcodes: str = Field(sa_column=Column(Text, nullable=False), description="JSON list")
+    is_bundle: bool = Field(sa_column=Column(Boolean, nullable=False))
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
+class BarcodeRecord(SQLModel, table=True):
+    """Which SKU a scanned barcode names."""
+
+    __tablename__ = "warehouse_barcodes"
+    __table_args__ = (Index("ix_warehouse_barcodes_sku", "sku"),)
+
+    barcode: str = Field(sa_column=Column(String(64), primary_key=True))
+    sku: str = Field(sa_column=Column(String(64), nullable=False))
+
+
+class ParcelRecord(SQLModel, table=True):
+    """An order's units at a node, packed (ParcelPacked announced once) and labelled (LabelPurchased)."""
+
+    __tablename__ = "warehouse_parcels"
+    __table_args__ = (Index("ix_warehouse_parcels_order", "order_id"),)
+
+    parcel_id: str = Field(sa_column=Column(String(128), primary_key=True), description="<order_id>@<node>")
+    order_id: str = Field(sa_column=Column(String(36), nullable=False))
+    node: str = Field(sa_column=Column(String(64), nullable=False))
+    lines: str = Field(sa_column=Column(Text, nullable=False), description="JSON: sku -> units packed")
+    packed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+    carrier: str | None = Field(default=None, sa_column=Column(Text))
+    service: str | None = Field(default=None, sa_column=Column(Text))
+    tracking_number: str | None = Field(default=None, sa_column=Column(Text))
+    label_url: str | None = Field(default=None, sa_column=Column(Text))
+    cost: Decimal | None = Field(default=None, sa_column=Column(MONEY))
+    currency: str | None = Field(default=None, sa_column=Column(String(3)))
+    estimated_delivery: date | None = Field(default=None, sa_column=Column(Date))
+    label_purchased_at: datetime | None = Field(default=None, sa_column=Column(UtcDateTime()))
+    cost_charged: bool = Field(default=False, sa_column=Column(Boolean, nullable=False),
+                               description="A shipment of the parcel carried the label's cost already")
+
+
 TABLES = [model.__table__ for model in (LocationRecord, StockLevelRecord, StockBalanceRecord, MovementRecord,
                                         ExpectedReceiptRecord, ScanExceptionRecord, CountVarianceRecord,
                                         PickTaskRecord, WaveRecord, WarehouseOrderRecord, CountTaskRecord,
                                         ShortPickRecord, ShipmentRecord, UnitCostRecord, HazardousStockRecord,
                                         QaQueueRecord, GradedVariantRecord, VendorReturnRecord, WriteOffRecord,
-                                        RecoveryActionRecord)]
+                                        RecoveryActionRecord, SkuRulesRecord, BarcodeRecord, ParcelRecord)]

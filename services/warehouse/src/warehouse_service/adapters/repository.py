@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, delete, insert, or_, select, text, tuple
 from ecomops_common.contracts.warehouse import RecoveryAction
 from ecomops_common.db import SqlRepository
 from warehouse_service.adapters.orm import (
+    BarcodeRecord,
     CountTaskRecord,
     CountVarianceRecord,
     ExpectedReceiptRecord,
@@ -20,12 +21,14 @@ from warehouse_service.adapters.orm import (
     HazardousStockRecord,
     LocationRecord,
     MovementRecord,
+    ParcelRecord,
     PickTaskRecord,
     QaQueueRecord,
     RecoveryActionRecord,
     ScanExceptionRecord,
     ShipmentRecord,
     ShortPickRecord,
+    SkuRulesRecord,
     StockBalanceRecord,
     StockLevelRecord,
     UnitCostRecord,
@@ -34,10 +37,12 @@ from warehouse_service.adapters.orm import (
     WaveRecord,
     WriteOffRecord,
 )
+from warehouse_service.domain.catalog import SkuRules
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import BalanceKey, Balances, Movement, Place, StockStatus
+from warehouse_service.domain.parcels import Label
 from warehouse_service.domain.recovery import GradedVariant, QaItem, RecoveryMove, RtvLine, VendorReturn, WriteOff
-from warehouse_service.domain.scans import CountVariance, ExpectedReceipt
+from warehouse_service.domain.scans import CountVariance, ExpectedReceipt, InboundTerms
 from warehouse_service.domain.tasks import CountTask, PickTask, ShortPick, TaskStatus
 from warehouse_service.domain.waves import Wave, WaveStatus
 
@@ -61,6 +66,9 @@ _variants = GradedVariantRecord.__table__
 _vendor_returns = VendorReturnRecord.__table__
 _write_offs = WriteOffRecord.__table__
 _recovery_actions = RecoveryActionRecord.__table__
+_skus = SkuRulesRecord.__table__
+_barcodes = BarcodeRecord.__table__
+_parcels = ParcelRecord.__table__
 
 SkuNode = tuple[str, str]
 
@@ -174,7 +182,10 @@ class WarehouseRepository(SqlRepository):
         result = await self.session.execute(self.dialect.insert(_receipts).on_conflict_do_nothing().values(
             reference=receipt.reference, node=receipt.node, expected=json.dumps(receipt.expected),
             received="{}", damaged="{}", transfer_from=receipt.transfer_from, is_return=receipt.is_return,
-            conditions="{}", created_at=at, created_by=receipt.created_by)
+            conditions="{}", created_at=at, created_by=receipt.created_by, expected_date=receipt.expected_date,
+            po_id=receipt.po_id, currency=receipt.currency, terms=json.dumps({
+                sku: {"unit_cost": str(terms.unit_cost), "lot": terms.lot,
+                      "expiry": terms.expiry and terms.expiry.isoformat()} for sku, terms in receipt.terms.items()}))
             .returning(_receipts.c.reference))
         return result.scalar() is not None
 
@@ -186,7 +197,8 @@ class WarehouseRepository(SqlRepository):
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return {r.reference: ExpectedReceipt(r.reference, r.node, json.loads(r.expected), json.loads(r.received),
                                              json.loads(r.damaged), r.transfer_from, r.is_return,
-                                             json.loads(r.conditions), r.created_by) for r in rows}
+                                             json.loads(r.conditions), r.created_by, r.expected_date, r.po_id,
+                                             r.currency, _terms_of(r.terms)) for r in rows}
 
     async def save_receipts(self, receipts: Iterable[ExpectedReceipt]) -> None:
         rows = [{"b_reference": r.reference, "received": json.dumps(r.received), "damaged": json.dumps(r.damaged),
@@ -351,12 +363,14 @@ class WarehouseRepository(SqlRepository):
             _tasks.c.id)
         rows = await self.session.execute(statement.with_for_update() if lock else statement)
         return [PickTask(r.id, r.order_id, r.line_id, r.node, r.sku, r.quantity, r.picked, TaskStatus(r.status),
-                         r.suggested_bin, r.packed, r.shipped, r.wave_id) for r in rows]
+                         r.suggested_bin, r.packed, r.shipped, r.wave_id, r.suggested_lot, r.suggested_expiry)
+                for r in rows]
 
     async def save_tasks(self, tasks: Iterable[PickTask], at: datetime) -> None:
         rows = [{"id": t.id, "order_id": t.order_id, "line_id": t.line_id, "node": t.node, "sku": t.sku,
                  "quantity": t.quantity, "picked": t.picked, "packed": t.packed, "shipped": t.shipped,
                  "status": t.status.value, "suggested_bin": t.suggested_bin, "wave_id": t.wave_id,
+                 "suggested_lot": t.suggested_lot, "suggested_expiry": t.suggested_expiry,
                  "created_at": at, "updated_at": at}
                 for t in {task.id: task for task in tasks}.values()]
         if rows:
@@ -424,17 +438,17 @@ class WarehouseRepository(SqlRepository):
         return await self._listing(_count_tasks, (_count_tasks.c.created_at, _count_tasks.c.id), limit, node=node,
                                    status=status)
 
-    async def fullest_bins(self, keys: Iterable[SkuNode]) -> dict[SkuNode, str]:
-        """Per SKU×node, the bin holding the most sellable units: where a new pick task suggests to pick."""
+    async def sellable_places(self, keys: Iterable[SkuNode]) -> dict[SkuNode, list[tuple[Place, int]]]:
+        """Per SKU×node, the places (bins, lots) holding sellable units: where new pick tasks suggest to pick."""
         keys = sorted(set(keys))
         if not keys:
             return {}
-        rows = await self.session.execute(
-            select(_balances.c.sku, _balances.c.node, _balances.c.location, _balances.c.units)
-            .where(tuple_(_balances.c.sku, _balances.c.node).in_(keys),
-                   _balances.c.status == StockStatus.sellable.value)
-            .order_by(_balances.c.units))
-        return {(r.sku, r.node): r.location for r in rows}  # ascending: the fullest bin is written last
+        rows = await self.session.execute(select(_balances).where(
+            tuple_(_balances.c.sku, _balances.c.node).in_(keys), _balances.c.status == StockStatus.sellable.value))
+        places: dict[SkuNode, list[tuple[Place, int]]] = {}
+        for row in rows.mappings():
+            places.setdefault((row["sku"], row["node"]), []).append((_place_of(row), row["units"]))
+        return places
 
     async def task_list(self, *, node: str | None, order_id: str | None, status: str | None,
                         limit: int) -> list[dict[str, Any]]:
@@ -465,12 +479,97 @@ class WarehouseRepository(SqlRepository):
                                                   "rma_id": statement.excluded.rma_id, "at": statement.excluded.at}))
 
     async def hazardous(self, keys: Iterable[SkuNode]) -> set[SkuNode]:
+        """Those a disposition called hazardous at their node, and those of a SKU the catalog gives a hazmat
+        class."""
         keys = sorted(set(keys))
         if not keys:
             return set()
         rows = await self.session.execute(select(_hazards.c.sku, _hazards.c.node).where(
             tuple_(_hazards.c.sku, _hazards.c.node).in_(keys)))
-        return {(row.sku, row.node) for row in rows}
+        classed = await self.session.execute(select(_skus.c.sku).where(
+            _skus.c.sku.in_(sorted({sku for sku, _ in keys})), _skus.c.hazmat_class.is_not(None)))
+        classed_skus = set(classed.scalars())
+        return {(row.sku, row.node) for row in rows} | {key for key in keys if key[0] in classed_skus}
+
+    # --- the catalog's SKU rules and barcodes ----------------------------------------------------------
+
+    async def put_sku_rules(self, rules: SkuRules, at: datetime) -> bool:
+        """Keeps the newest revision per SKU, and its barcodes; False (nothing changed) for an older or repeated
+        one."""
+        values = {"sku": rules.sku, "revision": rules.revision, "lot_controlled": rules.lot_controlled,
+                  "serial_controlled": rules.serial_controlled, "expiry_controlled": rules.expiry_controlled,
+                  "shelf_life_days": rules.shelf_life_days, "hazmat_class": rules.hazmat_class,
+                  "barcodes": json.dumps(list(rules.barcodes)), "is_bundle": rules.is_bundle, "changed_at": at}
+        statement = self.dialect.insert(_skus).values(**values)
+        result = await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in values if name != "sku"},
+            where=_skus.c.revision < statement.excluded.revision).returning(_skus.c.sku))
+        if result.scalar() is None:
+            return False
+        await self.session.execute(delete(_barcodes).where(_barcodes.c.sku == rules.sku))
+        # A scan's sku holds 64 characters at most: a longer barcode is never scanned as one.
+        scannable = sorted({code for code in rules.barcodes if len(code) <= 64})
+        if scannable:
+            statement = self.dialect.insert(_barcodes)
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["barcode"], set_={"sku": statement.excluded.sku}),
+                [{"barcode": code, "sku": rules.sku} for code in scannable])
+        return True
+
+    async def sku_rules(self, skus: Iterable[str]) -> dict[str, SkuRules]:
+        skus = sorted(set(skus))
+        if not skus:
+            return {}
+        rows = await self.session.execute(select(_skus).where(_skus.c.sku.in_(skus)))
+        return {r.sku: SkuRules(r.sku, r.revision, r.lot_controlled, r.serial_controlled, r.expiry_controlled,
+                                r.shelf_life_days, r.hazmat_class, tuple(json.loads(r.barcodes)), r.is_bundle)
+                for r in rows}
+
+    async def barcode_skus(self, codes: Iterable[str]) -> dict[str, str]:
+        """barcode -> the SKU it names, of these codes."""
+        codes = sorted(set(codes))
+        if not codes:
+            return {}
+        rows = await self.session.execute(select(_barcodes).where(_barcodes.c.barcode.in_(codes)))
+        return {row.barcode: row.sku for row in rows}
+
+    # --- parcels and their labels ----------------------------------------------------------------------
+
+    async def add_parcel(self, parcel_id: str, order_id: str, node: str, lines: dict[str, int], at: datetime) -> bool:
+        """False when the parcel was packed (and announced) before."""
+        result = await self.session.execute(self.dialect.insert(_parcels).on_conflict_do_nothing().values(
+            parcel_id=parcel_id, order_id=order_id, node=node, lines=json.dumps(lines), packed_at=at)
+            .returning(_parcels.c.parcel_id))
+        return result.scalar() is not None
+
+    async def put_label(self, parcel_id: str, label: dict[str, Any]) -> bool:
+        """Stores the label of a packed parcel; False when no such parcel was packed here."""
+        result = await self.session.execute(update(_parcels).where(_parcels.c.parcel_id == parcel_id)
+                                            .values(**label).returning(_parcels.c.parcel_id))
+        return result.scalar() is not None
+
+    async def labels(self, parcel_ids: Iterable[str]) -> dict[str, Label]:
+        """The labels of these parcels, of those labelled."""
+        ids = sorted(set(parcel_ids))
+        if not ids:
+            return {}
+        rows = await self.session.execute(select(_parcels).where(
+            _parcels.c.parcel_id.in_(ids), _parcels.c.tracking_number.is_not(None)))
+        return {r.parcel_id: Label(r.parcel_id, r.carrier, r.tracking_number, r.cost, r.currency, r.cost_charged)
+                for r in rows}
+
+    async def charge_label_costs(self, parcel_ids: Iterable[str]) -> None:
+        ids = sorted(set(parcel_ids))
+        if ids:
+            await self.session.execute(update(_parcels).where(_parcels.c.parcel_id.in_(ids))
+                                       .values(cost_charged=True))
+
+    async def parcels_of(self, order_id: str, node: str | None) -> list[dict[str, Any]]:
+        statement = select(_parcels).where(_parcels.c.order_id == order_id).order_by(_parcels.c.parcel_id)
+        if node is not None:
+            statement = statement.where(_parcels.c.node == node)
+        rows = (await self.session.execute(statement)).mappings()
+        return [{**row, "lines": json.loads(row["lines"])} for row in rows]
 
     async def open_qa_item(self, item: QaItem, location: str, rma_id: str, at: datetime) -> None:
         """Raises the item, or adds the units to it (open again) when the RMA quarantines more of the SKU."""
@@ -620,6 +719,12 @@ def _movement_row(m: Movement) -> dict[str, Any]:
                     f"{side}_serial": place and place.serial,
                     f"{side}_expiry": place and place.expiry and place.expiry.isoformat()})
     return row
+
+
+def _terms_of(document: str) -> dict[str, InboundTerms]:
+    return {sku: InboundTerms(Decimal(terms["unit_cost"]), terms["lot"],
+                              date.fromisoformat(terms["expiry"]) if terms["expiry"] else None)
+            for sku, terms in json.loads(document).items()}
 
 
 def _rtv_lines_json(rtv: VendorReturn) -> str:

@@ -145,6 +145,11 @@ class Balances:
         """Units per (sku, node) and status, over all locations and lots, in one pass."""
         return units_by_sku_node(self._units)
 
+    def places(self, sku: str, node: str, status: StockStatus) -> list[tuple[Place, int]]:
+        """The places (locations, lots) holding units of a SKU at a node in one status, with their units."""
+        return [(place, units) for (s, place), units in self._units.items()
+                if s == sku and place.node == node and place.status is status]
+
     def on_hand(self, sku: str, node: str, status: StockStatus) -> int:
         """Units of a SKU at a node in one status, over all its locations and lots (e.g. sellable on-hand)."""
         return sum(units for (s, place), units in self._units.items()

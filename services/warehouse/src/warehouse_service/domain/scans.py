@@ -5,15 +5,16 @@ cannot be applied is refused with a reason for the exception queue, never applie
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from decimal import Decimal
 
+from warehouse_service.domain.catalog import SkuRules, is_expired, require_receivable
 from warehouse_service.domain.layout import Location, LocationKind
 from warehouse_service.domain.ledger import Balances, InsufficientStock, Movement, Place, Reason, StockStatus
 from warehouse_service.domain.recovery import VendorReturn
 from warehouse_service.domain.refusals import ScanRefused
-from warehouse_service.domain.tasks import CountTask, PickTask
+from warehouse_service.domain.tasks import CountTask, PickTask, pick_order
 from warehouse_service.domain.waves import WaveStatus, require_released
 
 DAMAGED_CONDITIONS = frozenset({"damaged", "missing_parts", "empty_box"})
@@ -50,6 +51,16 @@ class ScanCommand:
         return self.operator_id or f"device:{self.device_id}"
 
 
+@dataclass(frozen=True)
+class InboundTerms:
+    """What an advance ship notice says of a SKU it announces: its purchase order line's unit cost, and the lot
+    and expiry when the vendor gave one for all its units."""
+
+    unit_cost: Decimal
+    lot: str | None = None
+    expiry: date | None = None
+
+
 @dataclass
 class ExpectedReceipt:
     """A purchase order or advance shipping notice: what a node expects to receive, per SKU."""
@@ -63,6 +74,23 @@ class ExpectedReceipt:
     is_return: bool = False  # a return authorization (RMA): units arrive with their condition
     conditions: dict[str, dict[str, int]] = field(default_factory=dict)  # returns: sku -> condition -> units
     created_by: str | None = None  # the supervisor who expects it; None for an RMA of the returns service
+    expected_date: date | None = None  # of an advance ship notice or a transfer
+    # An advance ship notice (the reference is its id): what its receipts are booked against, announced as
+    # GoodsReceived valued at the line's cost
+    po_id: str | None = None
+    currency: str | None = None
+    terms: dict[str, InboundTerms] = field(default_factory=dict)
+
+    @property
+    def fully_received(self) -> bool:
+        return all(self.received.get(sku, 0) >= units for sku, units in self.expected.items())
+
+    def with_announced_lot(self, scan: ScanCommand) -> ScanCommand:
+        """A receive scan without a lot or expiry takes the ones the advance ship notice gave for its SKU."""
+        terms = self.terms.get(scan.sku)
+        if terms is None:
+            return scan
+        return replace(scan, lot=scan.lot or terms.lot, expiry=scan.expiry or terms.expiry)
 
     def note_condition(self, sku: str, condition: str, quantity: int) -> None:
         by_condition = self.conditions.setdefault(sku, {})
@@ -129,6 +157,7 @@ class ScanContext:
     receipts: Mapping[str, ExpectedReceipt]
     balances: Balances
     known_skus: set[str] | None = None  # None: any SKU may be received
+    sku_rules: Mapping[str, SkuRules] = field(default_factory=dict)  # the catalog's, of the scans' SKUs
     count_auto_adjust_units: int = 0  # a count variance up to this many units is adjusted without approval
     variances: list[CountVariance] = field(default_factory=list)  # counts waiting for a supervisor
     counts: list[Count] = field(default_factory=list)  # every count scan, with or without a variance
@@ -168,10 +197,14 @@ def _receive(scan: ScanCommand, location: Location, context: ScanContext) -> lis
     """Books units against an expected receipt or transfer only: one that matches none creates stock from
     nothing, so it waits in the exception queue until a supervisor other than the scanner approves it."""
     _require_kind(location, LocationKind.receiving, scan.kind)
+    receipt = context.receipts.get(scan.reference or "")
+    if receipt is not None and receipt.node == scan.node:
+        scan = receipt.with_announced_lot(scan)
+    # Before the receipt is matched: a supervisor approving an unexpected receipt books it as scanned.
+    require_receivable(context.sku_rules.get(scan.sku), scan.lot, scan.serial, scan.expiry, scan.scanned_at.date())
     if scan.reference is None:
         raise ScanRefused("no_receipt", "a receive scan needs the reference of an expected receipt or transfer; "
                                         "without one the units wait for a supervisor's approval")
-    receipt = context.receipts.get(scan.reference)
     if receipt is None or receipt.node != scan.node:
         raise ScanRefused("unknown_receipt", f"no open receipt {scan.reference} at {scan.node}")
     source = _place(scan, IN_TRANSIT, StockStatus.in_transit) if receipt.transfer_from else None
@@ -276,9 +309,27 @@ def _pick(scan: ScanCommand, location: Location, context: ScanContext) -> list[M
     require_released(context.wave_status.get(task.wave_id), task.id)
     packing = _target_location(context, scan, LocationKind.packing)
     bin_place = _place(scan, location.code, StockStatus.sellable)
+    _require_first_expiry(scan, context)
     _require_held(context, scan, bin_place)
     task.pick(scan.quantity)
     return [_movement(scan, bin_place, _place(scan, packing.code, StockStatus.picked), Reason.pick)]
+
+
+def _require_first_expiry(scan: ScanCommand, context: ScanContext) -> None:
+    """Expired units are never picked; an expiry-controlled SKU's earliest-expiring units go first."""
+    today = scan.scanned_at.date()
+    if is_expired(scan.expiry, today):
+        raise ScanRefused("expired", f"the units expired on {scan.expiry}: they are not picked")
+    rules = context.sku_rules.get(scan.sku)
+    if rules is None or not rules.expiry_controlled:
+        return
+    if scan.expiry is None:
+        raise ScanRefused("missing_expiry", f"{scan.sku} is expiry-controlled: the pick scan needs the expiry")
+    first = next(iter(pick_order(context.balances.places(scan.sku, scan.node, StockStatus.sellable), True, today)),
+                 None)
+    if first is not None and first.expiry is not None and first.expiry < scan.expiry:
+        raise ScanRefused("not_first_expiry", f"pick the units expiring first: lot {first.lot or '-'} at "
+                                              f"{first.location} expires on {first.expiry}, before {scan.expiry}")
 
 
 def _pack(scan: ScanCommand, location: Location, context: ScanContext) -> list[Movement]:

@@ -1,10 +1,13 @@
 """Pick tasks: what allocation reserved at a node, to be picked line by line. Plain Python: no I/O."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 
 from ecomops_common.contracts.warehouse import FulfilmentStage
 from ecomops_common.errors import FieldProblem, Invalid
+from warehouse_service.domain.catalog import is_expired
 from warehouse_service.domain.ledger import Place
 from warehouse_service.domain.refusals import ScanRefused
 
@@ -29,6 +32,8 @@ class PickTask:
     packed: int = 0
     shipped: int = 0
     wave_id: str | None = None
+    suggested_lot: str | None = None  # with its expiry: the first-expiring lot, for an expiry-controlled SKU
+    suggested_expiry: date | None = None
 
     @property
     def remaining(self) -> int:
@@ -87,6 +92,18 @@ class ShortPick:
     @property
     def missing(self) -> int:
         return self.held - self.found
+
+
+def pick_order(places: Iterable[tuple[Place, int]], expiry_controlled: bool, on: date) -> list[Place]:
+    """Where a SKU's sellable units at a node are picked from, first first; expired units never. An
+    expiry-controlled SKU goes first-expiry-first-out (the fullest place first among lots expiring the same
+    day); any other SKU from the fullest place."""
+    usable = [(place, units) for place, units in places if units > 0 and not is_expired(place.expiry, on)]
+    if expiry_controlled:
+        usable.sort(key=lambda held: (held[0].expiry or date.max, -held[1], held[0].location, held[0].lot or ""))
+    else:
+        usable.sort(key=lambda held: (-held[1], held[0].location, held[0].lot or ""))
+    return [place for place, _ in usable]
 
 
 def sync_tasks(existing: list[PickTask], wanted: dict[tuple[str, str], tuple[str, int]], new_task) -> list[PickTask]:

@@ -1,12 +1,13 @@
 """HTTP API: scans for handhelds that do not speak Kafka (scanners, operators, supervisors), receipts, transfers,
 counts and approvals for supervisors, the exits of returned units from the recovery statuses (refurbishment, QA
 decisions, return to vendor, liquidation, scrap, write-offs beyond the value threshold) for supervisors and
-inspectors, the layout for admins, read models for warehouse staff and auditors, and delivery confirmations for
-carriers. Every route takes the issuer's bearer token and names the roles it needs
-(ecomops_common.access); what a route records as done by someone is the token's subject, never a request field.
-A scanner is bound to its token's node, a carrier client to the parcels it took."""
+inspectors, the layout for admins, read models for warehouse staff and auditors (with the catalog's handling
+rules per SKU), parcels' carrier labels for staff and scanners, and delivery confirmations for carriers. Every
+route takes the issuer's bearer token and names the roles it needs (ecomops_common.access); what a route records
+as done by someone is the token's subject, never a request field. A scanner is bound to its token's node, a
+carrier client to the parcels it took."""
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from ecomops_common.auth import (
     ADMIN,
     AUDITOR,
     CARRIER,
+    CUSTOMER_SERVICE,
     DEVICE,
     INSPECTOR,
     SUPERVISOR,
@@ -50,7 +52,8 @@ REFUSED_FIELD = {"unknown_sku": "sku", "unexpected_sku": "sku", "unknown_locatio
                  "no_packing_location": "to_location", "no_shipping_location": "to_location",
                  "wave_not_released": "reference", "unknown_rma": "reference", "missing_condition": "condition",
                  "over_pack": "quantity", "over_ship": "quantity", "missing_tracking_number": "tracking_number",
-                 "missing_currency": "currency"}
+                 "missing_currency": "currency", "bundle_sku": "sku", "missing_lot": "lot", "missing_serial": "serial",
+                 "missing_expiry": "expiry", "expired": "expiry", "not_first_expiry": "expiry"}
 
 
 UnitOfWork = Annotated[WarehouseUnitOfWork, Depends(entered_unit_of_work)]
@@ -90,6 +93,8 @@ class TransferInput(Document):
     from_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     to_node: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     lines: list[TransferLine] = Field(min_length=1, max_length=1000)
+    expected_date: date | None = Field(default=None, description="When the units are due at to_node (not before "
+                                                                 "today); default: WAREHOUSE_TRANSFER_DAYS from now")
 
 
 class ReceiptView(BaseModel):
@@ -104,6 +109,9 @@ class ReceiptView(BaseModel):
     damaged: dict[str, int]
     discrepancies: dict[str, dict[str, int]] = Field(description="Per SKU: short and damaged units")
     created_by: str | None = Field(default=None, description="Who expects it; none for an RMA")
+    expected_date: date | None = Field(default=None, description="Of an advance ship notice or a transfer")
+    po_id: str | None = Field(default=None, description="For an advance ship notice (the reference): its purchase "
+                                                        "order; receipts are announced as GoodsReceived")
 
 
 class ScanOutcome(BaseModel):
@@ -232,6 +240,9 @@ class PickTaskView(BaseModel):
     shipped: int
     status: str
     suggested_bin: str | None
+    suggested_lot: str | None = Field(description="With suggested_expiry: for an expiry-controlled SKU the lot "
+                                                  "expiring first (never an expired one)")
+    suggested_expiry: date | None
     wave_id: str | None
     created_at: datetime
     updated_at: datetime
@@ -312,11 +323,12 @@ async def expect_receipt(body: ReceiptInput, uow: UnitOfWork, by: Supervisor):
 
 @router.post("/transfers", status_code=status.HTTP_201_CREATED, response_model=ReceiptView,
              responses={409: {"description": "Not enough in a bin, same node, or the reference exists"}})
-async def dispatch_transfer(body: TransferInput, uow: UnitOfWork, by: Supervisor):
+async def dispatch_transfer(body: TransferInput, uow: UnitOfWork, request: Request, by: Supervisor):
     """Ships units from bins at one node to another: in_transit until received there against `reference`."""
     receipt = await transfers.dispatch_transfer(
         uow, body.reference, body.from_node, body.to_node,
-        [(line.sku, line.from_location, line.quantity) for line in body.lines], by.subject)
+        [(line.sku, line.from_location, line.quantity) for line in body.lines], by.subject,
+        expected_date=body.expected_date, transfer_days=request.app.state.runtime.settings.transfer_days)
     return _receipt_view(receipt)
 
 
@@ -508,6 +520,59 @@ async def confirm_delivery(order_id: str, uow: UnitOfWork,
     """The carrier's delivery confirmation (its client, or a supervisor): the order becomes delivered."""
     await progress.confirm_delivery(uow, order_id, by)
     return DeliveredOrder(order_id=order_id, stage="delivered")
+
+
+class ParcelView(BaseModel):
+    parcel_id: str = Field(description="<order_id>@<node>")
+    order_id: str
+    node: str
+    lines: dict[str, int] = Field(description="SKU -> units packed")
+    packed_at: datetime
+    carrier: str | None = Field(description="The label's; none until the shipping service bought it")
+    service: str | None
+    tracking_number: str | None
+    label_url: str | None
+    cost: Decimal | None
+    currency: str | None
+    estimated_delivery: date | None
+    label_purchased_at: datetime | None
+
+
+@router.get("/labels/{order_id}", responses={403: {"description": "A scanner asking for another node (reason "
+                                                                  "node)"},
+                                             404: {"description": "No parcel of the order was packed (at the "
+                                                                  "scanner's node)"}})
+async def get_labels(order_id: str, uow: UnitOfWork,
+                     by: Annotated[Principal, caller(SUPERVISOR, WAREHOUSE_OPERATOR, CUSTOMER_SERVICE, DEVICE)],
+                     node: str | None = None) -> list[ParcelView]:
+    """The order's packed parcels and the carrier labels bought for them; a ship scan without tracking number,
+    carrier or cost takes its parcel's label's. A scanner sees its own node's parcels only."""
+    parcels = await uow.warehouse.parcels_of(order_id, node_filter(by, node))
+    if not parcels:
+        raise NotFound(f"no parcel of order {order_id} was packed")
+    return parcels
+
+
+class SkuRulesView(BaseModel):
+    sku: str
+    revision: int = Field(description="The catalog's revision applied")
+    lot_controlled: bool
+    serial_controlled: bool
+    expiry_controlled: bool = Field(description="Receipts need an expiry; picks go first-expiry-first-out")
+    shelf_life_days: int | None
+    hazmat_class: str | None = Field(description="Scrapping units of a hazmat SKU needs a disposal record")
+    barcodes: list[str] = Field(description="Scans may name the SKU by these")
+    is_bundle: bool = Field(description="Stocked as its components: never received")
+
+
+@router.get("/skus/{sku}", dependencies=[caller(*READERS)], responses={404: {"description": "Not announced by the "
+                                                                                             "catalog"}})
+async def get_sku_rules(sku: str, uow: UnitOfWork) -> SkuRulesView:
+    """How the warehouse handles a SKU, as the catalog's SKU master last said."""
+    rules = (await uow.warehouse.sku_rules([sku])).get(sku)
+    if rules is None:
+        raise NotFound(f"the catalog has not announced SKU {sku}")
+    return SkuRulesView(**{**vars(rules), "barcodes": list(rules.barcodes)})
 
 
 @router.get("/reconciliation", dependencies=[caller(SUPERVISOR, AUDITOR)])
@@ -876,4 +941,5 @@ def _receipt_view(receipt: ExpectedReceipt) -> ReceiptView:
     return ReceiptView(reference=receipt.reference, node=receipt.node, transfer_from=receipt.transfer_from,
                        is_return=receipt.is_return, conditions=receipt.conditions,
                        expected=receipt.expected, received=receipt.received, damaged=receipt.damaged,
-                       discrepancies=receipt.discrepancies(), created_by=receipt.created_by)
+                       discrepancies=receipt.discrepancies(), created_by=receipt.created_by,
+                       expected_date=receipt.expected_date, po_id=receipt.po_id)

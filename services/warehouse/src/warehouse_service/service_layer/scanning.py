@@ -27,6 +27,7 @@ from ecomops_common.errors import Conflict, NotFound
 from ecomops_common.handlers import Received
 from warehouse_service.domain.approvals import require_four_eyes
 from warehouse_service.domain.ledger import Balances, Movement, Reason, StockStatus, units_by_sku_node
+from warehouse_service.domain.parcels import labelled, parcel_id
 from warehouse_service.domain.recovery import RecoveryMove, VendorReturn
 from warehouse_service.domain.scans import (
     TASK_SCANS,
@@ -41,7 +42,10 @@ from warehouse_service.domain.scans import (
 )
 from warehouse_service.domain.tasks import PickTask
 from warehouse_service.service_layer.callers import check_node
+from warehouse_service.service_layer.catalog import named_skus
 from warehouse_service.service_layer.exception_queue import announce_count_variance, announce_scan_exception
+from warehouse_service.service_layer.inbound import announce_goods_received, announce_transfer
+from warehouse_service.service_layer.parcels import announce_parcels
 from warehouse_service.service_layer.progress import announce_progress
 from warehouse_service.service_layer.recovery_log import announce_recovery
 from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
@@ -116,6 +120,8 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
             answers.append(scan.scan_id)
         else:
             answers.append(ScanResult(scan.scan_id, "duplicate"))
+    named, sku_rules = await named_skus(uow, [scan for scan, _ in fresh])
+    fresh = [(scan, document) for scan, (_, document) in zip(named, fresh, strict=True)]
     stock = await LockedStock.open(uow, {(scan.sku, scan.node) for scan, _ in fresh}, now)
     receipts = await uow.warehouse.receipts({s.reference for s, _ in fresh
                                              if s.kind in RECEIPT_SCANS and s.reference}, lock=True)
@@ -131,16 +137,23 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
                           wave_status=await uow.warehouse.wave_statuses(task.wave_id for task in tasks),
                           count_tasks=await uow.warehouse.count_tasks(
                               {s.reference for s, _ in fresh if s.kind == "count" and s.reference}),
-                          vendor_returns=vendor_returns)
+                          vendor_returns=vendor_returns, sku_rules=sku_rules)
+    labels = await uow.warehouse.labels({parcel for s, _ in fresh if (parcel := _parcel_of(s, context))})
+    charged: set[str] = set()  # parcels whose label's cost went with a shipment of this batch
 
     by_id = {scan.scan_id: scan for scan, _ in fresh}
     results: dict[str, ScanResult] = {}
     movements: list[Movement] = []
     refused_rows = []
     for scan, document in fresh:
+        label = labels.get(_parcel_of(scan, context))
+        as_applied = by_id[scan.scan_id] = labelled(scan, label)  # a ship scan completed from its parcel's label
         try:
-            movements += apply_scan(scan, context)
+            movements += apply_scan(as_applied, context)
             results[scan.scan_id] = ScanResult(scan.scan_id, "applied")
+            if label is not None and scan.shipping_cost is None and as_applied.shipping_cost is not None:
+                labels[label.parcel_id] = replace(label, cost_charged=True)  # the parcel's next scans: not again
+                charged.add(label.parcel_id)
         except ScanRefused as refused:
             results[scan.scan_id] = ScanResult(scan.scan_id, "refused", refused.reason, refused.message)
             refused_rows.append({"scan_id": scan.scan_id, "device_id": scan.device_id, "node": scan.node,
@@ -150,6 +163,7 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
 
     await stock.save(uow, movements, now, fulfilled_by(movements, context.tasks))
     await uow.warehouse.save_tasks(tasks, now)
+    await uow.warehouse.charge_label_costs(charged)
     await uow.warehouse.save_count_tasks(context.count_tasks.values())
     await uow.warehouse.save_vendor_returns(vendor_returns.values())
     shipments, recovery_actions = [], []
@@ -159,6 +173,8 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
             _announce_shipment(uow, movement, task, shipped)
             shipments.append({"order_id": task.order_id, "tracking_number": shipped.tracking_number,
                               "carrier": shipped.carrier, "node": task.node, "shipped_at": movement.at})
+        elif movement.reason is Reason.receipt and receipts[movement.reference].po_id:
+            announce_goods_received(uow, movement, receipts[movement.reference])
         elif movement.reason is Reason.return_receipt:
             uow.emit(new_event("ReturnReceived", 1, SOURCE, "return", movement.reference, ReturnReceived(
                 rma_id=movement.reference, node=movement.target.node, sku=movement.sku, quantity=movement.quantity,
@@ -178,6 +194,10 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
             _announce_count(uow, count)
     for variance in context.variances:
         announce_count_variance(uow, variance, WarehouseExceptionStatus.open, variance.counted_by, now)
+    for reference in sorted({m.reference for m in movements if m.reason is Reason.transfer_in}):
+        announce_transfer(uow, receipts[reference], now)
+    await announce_parcels(uow, {(context.tasks[m.reference].order_id, m.source.node) for m in movements
+                                 if m.reason is Reason.pack}, now)
     await announce_progress(uow, {context.tasks[m.reference].order_id for m in movements
                                   if m.reason in (Reason.pick, Reason.pack, Reason.ship)})
     await uow.warehouse.save_receipts(receipts.values())
@@ -190,6 +210,12 @@ async def apply_scans(uow: WarehouseUnitOfWork, scans: list[tuple[ScanCommand, s
     for (scan, _), result in zip(scans, answered, strict=True):
         SCANS.labels(kind=scan.kind, outcome=result.outcome).inc()
     return answered
+
+
+def _parcel_of(scan: ScanCommand, context: ScanContext) -> str | None:
+    """The parcel a ship scan of a pick task ships (None for other scans)."""
+    task = context.tasks.get(scan.reference or "") if scan.kind == "ship" else None
+    return task and parcel_id(task.order_id, task.node)
 
 
 class NoOpenException(NotFound):
@@ -215,22 +241,29 @@ async def resolve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, actor: 
 
 async def approve_scan_exception(uow: WarehouseUnitOfWork, scan_id: str, approver: str, resolution: str) -> None:
     """Books the units of a receive scan that matched no expected receipt, approved by a supervisor other than
-    the scanner; other exceptions are only resolved."""
+    the scanner (units over an advance ship notice's are announced as received against it); other exceptions
+    are only resolved."""
     exception = await uow.warehouse.open_scan_exception(scan_id)
     if exception is None:
         raise NoOpenException(f"no open exception for scan {scan_id}")
     if exception["reason"] not in UNEXPECTED_RECEIPTS:
         raise NotApprovable(f"a {exception['reason']} exception has no units to book: resolve it")
-    scan = scan_command_of(Scan.model_validate_json(exception["scan"]))
+    (scan,), _ = await named_skus(uow, [scan_command_of(Scan.model_validate_json(exception["scan"]))])
     require_four_eyes(approver, exception["scanned_by"] or scan.actor, f"scanned {scan_id}")
     now = datetime.now(UTC)
     stock = await LockedStock.open(uow, {(scan.sku, scan.node)}, now)
+    receipts = await uow.warehouse.receipts([scan.reference] if scan.reference else [], lock=False)
+    receipt = receipts.get(scan.reference or "")
+    if receipt is not None and receipt.node == scan.node:
+        scan = receipt.with_announced_lot(scan)
     try:
         movement = approved_receipt(scan, await uow.warehouse.locations_of([scan.node]), approver, now)
     except ScanRefused as refused:
         raise NotApprovable(refused.message) from None
     stock.balances.apply(movement)
     await stock.save(uow, [movement], now)
+    if receipt is not None and receipt.node == scan.node and receipt.po_id and scan.sku in receipt.terms:
+        announce_goods_received(uow, movement, receipt)  # an over-receipt of an advance ship notice's SKU
     await uow.warehouse.resolve_scan_exception(scan_id, "approved", approver, resolution, now)
     announce_scan_exception(uow, scan, exception["reason"], WarehouseExceptionStatus.approved, approver, now)
     await uow.commit()

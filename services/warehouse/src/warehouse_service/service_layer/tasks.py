@@ -13,7 +13,7 @@ from ecomops_common.ids import new_id
 from warehouse_service.domain.approvals import require_four_eyes
 from warehouse_service.domain.ledger import InsufficientStock, Place, StockStatus
 from warehouse_service.domain.scans import count_adjustment
-from warehouse_service.domain.tasks import PickTask, ShortPick, TaskStatus, sync_tasks
+from warehouse_service.domain.tasks import PickTask, ShortPick, TaskStatus, pick_order, sync_tasks
 from warehouse_service.domain.waves import Wave, WaveRules
 from warehouse_service.service_layer.callers import check_node
 from warehouse_service.service_layer.exception_queue import announce_short_pick
@@ -25,7 +25,8 @@ from warehouse_service.service_layer.unit_of_work import WarehouseUnitOfWork
 async def follow_allocations(uow: WarehouseUnitOfWork, allocations: list[Received[OrderAllocationChanged]],
                              rules: WaveRules) -> None:
     """allocation.events.v1: creates, resizes and cancels tasks; a result not newer than the one followed changes
-    nothing. New tasks join the planned wave of their node, service level and next carrier cut-off."""
+    nothing. New tasks join the planned wave of their node, service level and next carrier cut-off, suggesting
+    the place to pick first (first-expiry-first-out for an expiry-controlled SKU, else the fullest bin)."""
     results = [allocation.message for allocation in allocations]
     now = datetime.now(UTC)
     order_ids = {result.order_id for result in results}
@@ -33,7 +34,8 @@ async def follow_allocations(uow: WarehouseUnitOfWork, allocations: list[Receive
     tasks_by_order: dict[str, list[PickTask]] = defaultdict(list)
     for task in await uow.warehouse.tasks(order_ids=order_ids, lock=True):
         tasks_by_order[task.order_id].append(task)
-    bins = await uow.warehouse.fullest_bins({(line.sku, line.node) for result in results for line in result.lines})
+    places = await uow.warehouse.sellable_places({(line.sku, line.node) for result in results for line in result.lines})
+    sku_rules = await uow.warehouse.sku_rules({line.sku for result in results for line in result.lines})
 
     touched: list[PickTask] = []
     new_tasks: list[tuple[PickTask, str]] = []  # with the order's service level
@@ -50,7 +52,11 @@ async def follow_allocations(uow: WarehouseUnitOfWork, allocations: list[Receive
 
         def new_task(line_id, node, sku, units, order_id=result.order_id,
                      service_level=result.service_level or "standard") -> PickTask:
-            task = PickTask(new_id(), order_id, line_id, node, sku, units, suggested_bin=bins.get((sku, node)))
+            handling = sku_rules.get(sku)
+            first = next(iter(pick_order(places.get((sku, node), ()), bool(handling and handling.expiry_controlled),
+                                         now.date())), None)
+            task = PickTask(new_id(), order_id, line_id, node, sku, units, suggested_bin=first and first.location,
+                            suggested_lot=first and first.lot, suggested_expiry=first and first.expiry)
             tasks_by_order[order_id].append(task)
             new_tasks.append((task, service_level))
             return task
