@@ -103,6 +103,8 @@ async def dead_letters(request: Request,
     groups: dict[str, set[str]] = {}
     for consumer in consumers:
         groups.setdefault(dead_letter_topic(consumer.topic), set()).add(consumer.name)
+    if not groups:  # a service that consumes nothing (the catalog) has no dead letters
+        return []
     found = await _within_deadline(_newest(settings, groups, limit), "reading dead letters")
     return [_view(record) for record in found]
 

@@ -35,6 +35,9 @@ class ControlSettings(ServiceSettings):
     warehouse_url: str = "http://127.0.0.1:8003"
     returns_url: str = "http://127.0.0.1:8004"
     finance_url: str = "http://127.0.0.1:8005"
+    catalog_url: str = "http://127.0.0.1:8007"
+    supply_url: str = "http://127.0.0.1:8008"
+    shipping_url: str = "http://127.0.0.1:8009"
     read_model_generation: int = Field(
         default=1, ge=1, le=1_000_000, description="Part of the consumer groups' names: to rebuild the read model, "
         "start on an empty database with the next generation, whose new groups read every topic from the start")

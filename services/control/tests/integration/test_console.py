@@ -181,8 +181,9 @@ async def test_a_supervisor_sees_every_page(console):
     assert 'id="user-name">sam<' in overview.text and 'data-roles="supervisor"' in overview.text
     shown = tiles(overview.text)
     assert set(shown) == {"orders_placed", "order_release_cycle_time", "fill_rate", "backorder_rate",
-                          "cancellation_rate", "split_shipment_rate", "order_cycle_time", "return_rate",
-                          "refund_cycle_time", "pending_return_liability", "inventory_accuracy", "open_exceptions"}
+                          "cancellation_rate", "split_shipment_rate", "order_cycle_time", "delivery_performance",
+                          "return_rate", "refund_cycle_time", "pending_return_liability", "inventory_accuracy",
+                          "open_exceptions"}
     assert (shown["orders_placed"], shown["fill_rate"], shown["order_release_cycle_time"],
             shown["order_cycle_time"], shown["return_rate"], shown["refund_cycle_time"]) == (
         "1", "66.7 %", "50.0 min", "2.0 h", "50.0 %", "84.0 h")

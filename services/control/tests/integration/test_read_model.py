@@ -26,7 +26,7 @@ WINDOW = {"from": "2026-11-19T00:00:00Z", "to": "2026-11-30T00:00:00Z"}
 KPI_NAMES = ("order_release_cycle_time", "fill_rate", "backorder_rate", "cancellation_rate", "split_shipment_rate",
              "fulfilment_throughput", "order_cycle_time", "inventory_accuracy", "stock_by_status", "return_rate",
              "refund_cycle_time", "pending_return_liability", "recovery_rate", "warehouse_exception_rate",
-             "carrier_performance", "margin_impact_of_returns")
+             "carrier_performance", "delivery_performance", "margin_impact_of_returns")
 
 
 def as_(subject: str, *roles: str) -> dict[str, str]:

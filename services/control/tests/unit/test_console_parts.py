@@ -4,10 +4,12 @@ import base64
 import hashlib
 import re
 import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime
 
 import pytest
 
 from control_service.entrypoints.charts import bar_chart, line_chart, nice_ceiling
+from control_service.entrypoints.console import _kpi_chart
 from control_service.service_layer.console_sessions import (
     HOME,
     code_challenge,
@@ -96,3 +98,12 @@ def test_a_bar_chart_draws_bars_in_proportion():
     widths = {group.get("data-label"): float(group.find(f"{SVG}rect").get("width")) for group in svg.iter(f"{SVG}g")}
     assert widths["size_fit"] == pytest.approx(2 * widths["damaged"]) and widths["other"] == 0
     assert [title.text for title in svg.iter(f"{SVG}title")][1:] == ["size_fit: 20 %", "damaged: 10 %", "other: 0 %"]
+
+
+def test_a_kpi_chart_draws_a_line_per_carrier_and_service():
+    day = datetime(2026, 11, 20, tzinfo=UTC)
+    rows = [{"period": day, "carrier": "dhl", "service": "ground", "value": 0.5, "avg_days_late": None},
+            {"period": day, "carrier": "dhl", "service": "express", "value": 1.0, "avg_days_late": None}]
+    svg = parsed(_kpi_chart("Promised versus actual delivery", rows))
+    assert {group.get("data-series") for group in svg.iter(f"{SVG}g")} == {"dhl / ground", "dhl / express"}
+    assert svg.get("aria-label").endswith("value per period by carrier and service")

@@ -1,6 +1,7 @@
 import pytest
 
 from ecomops_common.contracts import ORDER_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts.catalog import SkuChanged
 from ecomops_common.contracts.warehouse import FulfilmentStage, OrderFulfilmentChanged, ShipmentDispatched, ShippedLine
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.issuer import test_issuer
@@ -13,6 +14,13 @@ from returns_service.settings import ReturnsSettings
 def as_(subject: str, *roles: str, **claims) -> dict[str, str]:
     """Headers of a request by `subject` with `roles`, signed by the test issuer the service trusts."""
     return test_issuer().bearer(subject, *roles, **claims)
+
+
+def sku_changed(sku: str, revision: int, **fields):
+    """The catalog service's record of a SKU, changed by the merchandiser mia."""
+    return new_event("SkuChanged", 1, "catalog", "sku", sku, SkuChanged(
+        sku=sku, revision=revision, status="active", name=sku.title(), changed_by="merch:mia",
+        changed_at="2026-11-25T09:00:00Z", **fields))
 
 
 @pytest.fixture

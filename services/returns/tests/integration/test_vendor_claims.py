@@ -7,13 +7,13 @@ import json
 import pytest
 
 from ecomops_common.auth import FINANCE_CLERK, INSPECTOR, SUPERVISOR
-from ecomops_common.contracts import FINANCE_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
+from ecomops_common.contracts import CATALOG_SKUS, FINANCE_EVENTS, RETURNS_EVENTS, WAREHOUSE_EVENTS
 from ecomops_common.contracts.finance import UnitCostChanged
 from ecomops_common.contracts.warehouse import ReturnInspected, ReturnReceived
 from ecomops_common.envelope import new_event
 from ecomops_common.testing.plugin import consume_until, eventually, produce_events
 
-from .conftest import as_, sold_and_delivered
+from .conftest import as_, sku_changed, sold_and_delivered
 
 pytestmark = pytest.mark.integration
 AT = "2026-11-25T10:00:00Z"
@@ -37,15 +37,18 @@ async def test_defective_returns_accumulate_into_the_vendors_claim_which_goes_to
     sam, bo, ola = as_("sup:sam", SUPERVISOR), as_("clerk:bo", FINANCE_CLERK), as_("op-7", INSPECTOR)
     await sold_and_delivered(returns, "o-vc1", [("1", "KETTLE", 3)], categories={"1": "kitchen"})
 
-    by_clerk = await returns.put("/v1/vendors/skus/KETTLE", json={"vendor_id": "acme"}, headers=bo)
-    assert by_clerk.status_code == 403
-    bad = await returns.put("/v1/vendors/skus/KETTLE", json={"vendor_id": "acme corp!", "assigned_by": "x"},
-                            headers=sam)
-    assert {tuple(d["loc"]) for d in bad.json()["detail"]} == {("body", "vendor_id"), ("body", "assigned_by")}
-    assigned = await returns.put("/v1/vendors/skus/KETTLE", json={"vendor_id": "acme", "vendor_sku": "AC-K1"},
-                                 headers=sam)
-    assert (assigned.status_code, assigned.json()["assigned_by"]) == (200, "sup:sam")
-    assert [row["sku"] for row in (await returns.get("/v1/vendors/skus", headers=bo)).json()] == ["KETTLE"]
+    # The SKU's vendor is the catalog's: no route assigns one by hand.
+    assert (await returns.put("/v1/vendors/skus/KETTLE", json={"vendor_id": "acme"}, headers=sam)).status_code \
+        in (404, 405)
+    await produce_events(settings.kafka_bootstrap_servers, settings.topic(CATALOG_SKUS), [
+        sku_changed("KETTLE", 1, category="kitchen", vendor_id="acme", vendor_sku="AC-K1")])
+
+    async def vendor_known() -> bool:
+        return bool((await returns.get("/v1/vendors/skus", headers=bo)).json())
+
+    await eventually(vendor_known)
+    [vendor_row] = (await returns.get("/v1/vendors/skus", headers=bo)).json()
+    assert (vendor_row["sku"], vendor_row["vendor_id"], vendor_row["assigned_by"]) == ("KETTLE", "acme", "merch:mia")
 
     assert (await returns.put("/v1/rules/vendor-claims", json={"reasons": ["defective"], "grades": ["C"]},
                               headers=sam)).status_code == 403
@@ -130,7 +133,7 @@ async def test_defective_returns_accumulate_into_the_vendors_claim_which_goes_to
             changes[-1]["credit_reference"]) == ("12.50", "10.00", "10.00", "CN-1")
     [vendor] = await events_of(settings, "SkuVendorAssigned", 1)
     assert (vendor["sku"], vendor["vendor_id"], vendor["vendor_sku"], vendor["assigned_by"]) == (
-        "KETTLE", "acme", "AC-K1", "sup:sam")
+        "KETTLE", "acme", "AC-K1", "merch:mia")
 
 
 async def test_a_hazardous_category_is_forced_to_quarantine(returns):

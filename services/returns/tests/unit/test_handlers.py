@@ -9,9 +9,11 @@ import pytest
 
 from ecomops_common.auth import CONNECTOR, CUSTOMER_SERVICE, Principal
 from ecomops_common.contracts import CHANNEL_ORDERS, RETURNS_EVENTS
+from ecomops_common.contracts.catalog import SkuChanged
 from ecomops_common.contracts.finance import RefundIssued, UnitCostChanged
 from ecomops_common.contracts.orders import OrderPlaced
 from ecomops_common.contracts.returns import ReturnRequest
+from ecomops_common.contracts.shipping import ReturnLabelIssued
 from ecomops_common.contracts.warehouse import (
     FulfilmentStage,
     OrderFulfilmentChanged,
@@ -29,7 +31,14 @@ from returns_service.adapters.repository import RMA_DOCUMENT
 from returns_service.domain.rma import RmaStatus, SettlementStatus, WriteOff
 from returns_service.domain.vendor_claims import ClaimRule
 from returns_service.service_layer import rules, vendor_claims
-from returns_service.service_layer.handling import decide, decide_write_off, follow_finance, inspect_at_bench
+from returns_service.service_layer.catalog import follow_catalog
+from returns_service.service_layer.handling import (
+    decide,
+    decide_write_off,
+    follow_finance,
+    follow_shipping,
+    inspect_at_bench,
+)
 from returns_service.service_layer.handling import follow_warehouse as follow_warehouse_with
 from returns_service.service_layer.intake import follow_orders, request_returns, take_channel_returns
 
@@ -76,6 +85,12 @@ def warehouse(rma_id: str, kind: str, quantity: int = 1, **more):
         return ReturnInspected(**common, condition=more.get("condition", "new"), inspected_at=NOW,
                                inspector=more.get("inspector"))
     return ReturnDispositionApplied(**common, disposition=more["disposition"], applied_at=NOW)
+
+
+def sku_changed(sku: str = "SHIRT", revision: int = 1, **fields) -> SkuChanged:
+    """The catalog's record of a SKU, as the catalog service publishes it."""
+    return SkuChanged(sku=sku, revision=revision, status="active", name=sku.title(), changed_by="merch:mia",
+                      changed_at=NOW, **fields)
 
 
 def statuses(uow: FakeReturnsUnitOfWork) -> list[str]:
@@ -446,9 +461,9 @@ async def test_a_hazardous_category_is_quarantined_and_said_so():
 async def test_defective_units_accumulate_into_the_vendors_one_draft_and_the_claim_goes_to_credit():
     uow = FakeReturnsUnitOfWork()
     await sold_with_tax(uow)
-    await vendor_claims.assign_vendor(uow, "SHIRT", "acme", "AC-1", "sup:sam")
+    await follow_catalog(uow, received(sku_changed(vendor_id="acme", vendor_sku="AC-1")))
     [assigned] = uow.events("SkuVendorAssigned")
-    assert (assigned.payload["vendor_id"], assigned.payload["assigned_by"]) == ("acme", "sup:sam")
+    assert (assigned.payload["vendor_id"], assigned.payload["assigned_by"]) == ("acme", "merch:mia")
     cost = UnitCostChanged(sku="SHIRT", amount="4.00", currency="EUR", at=NOW)
     await vendor_claims.record_unit_costs(uow, received(cost, cost.model_copy(update={"amount": D("3"),
                                                                                      "at": DELIVERED})))
@@ -470,3 +485,71 @@ async def test_defective_units_accumulate_into_the_vendors_one_draft_and_the_cla
     assert (changes[-1].payload["claimed_amount"], changes[-1].payload["credited_amount"]) == ("4.00", "4.00")
     with pytest.raises(NotFound):
         await vendor_claims.submit(uow, "VC-404", "sup:sam", None)
+
+
+async def test_the_catalog_newest_revision_of_a_sku_is_kept_and_its_vendor_published_when_it_changes():
+    uow = FakeReturnsUnitOfWork()
+    first = sku_changed(revision=1, category="apparel", vendor_id="acme", vendor_sku="AC-1")
+    await follow_catalog(uow, received(first, first))  # redelivered in the batch: one assignment
+    assert [(e.payload["sku"], e.payload["vendor_id"], e.payload["vendor_sku"], e.payload["assigned_by"])
+            for e in uow.events("SkuVendorAssigned")] == [("SHIRT", "acme", "AC-1", "merch:mia")]
+    assert (uow.returns.vendors["SHIRT"]["assigned_by"], uow.returns.skus["SHIRT"]["revision"]) == ("merch:mia", 1)
+
+    renamed = sku_changed(revision=2, category="apparel", vendor_id="acme", vendor_sku="AC-1", returnable=False)
+    await follow_catalog(uow, received(renamed, first))  # same vendor: nothing published; the older one ignored
+    assert len(uow.events("SkuVendorAssigned")) == 1
+    assert (uow.returns.skus["SHIRT"]["revision"], uow.returns.skus["SHIRT"]["returnable"]) == (2, False)
+    await follow_catalog(uow, received(sku_changed(revision=1, vendor_id="other")))  # late: changes nothing
+    assert (len(uow.events("SkuVendorAssigned")), uow.returns.vendors["SHIRT"]["vendor_id"]) == (1, "acme")
+
+    await follow_catalog(uow, received(sku_changed(revision=3, vendor_id="bolt"), sku_changed(revision=4)))
+    assert "SHIRT" not in uow.returns.vendors  # the newest names no vendor: claims go to nobody
+    await follow_catalog(uow, received(sku_changed(revision=5, vendor_id="bolt")))
+    assert [e.payload["vendor_id"] for e in uow.events("SkuVendorAssigned")] == ["acme", "bolt"]
+    assert uow.commits == 5
+
+
+async def test_the_catalog_rules_of_a_sku_win_over_the_order_lines_flags():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow, lines=[("1", "SHIRT", 2), ("2", "MUG", 1), ("3", "CAP", 1)])
+    await follow_catalog(uow, received(sku_changed(returnable=False), sku_changed("MUG", final_sale=True),
+                                       sku_changed("CAP", category="hygiene")))
+    [outcome] = await request_returns(uow, [request(lines=[("SHIRT", 1), ("MUG", 1), ("CAP", 1)])], "WH1")
+    assert [(r.rule, r.field) for r in outcome.refusals] == [
+        ("not_returnable", "lines.0.line_id"), ("final_sale", "lines.1.line_id"),
+        ("non_returnable_category", "lines.2.line_id")]
+    # delivered 3 days ago: the SKU's own 2-day window closes it, whatever the channel's 30 days
+    await follow_catalog(uow, received(sku_changed(revision=2, return_window_days=2),
+                                       sku_changed("MUG", revision=2), sku_changed("CAP", revision=2)))
+    [outcome] = await request_returns(uow, [request(lines=[("SHIRT", 1)])], "WH1")
+    assert [r.rule for r in outcome.refusals] == ["outside_return_window"]
+    await authorized(uow, lines=[("MUG", 1)])  # no final sale in the catalog's newest revision: returnable again
+
+
+async def test_a_sku_with_a_hazmat_class_is_quarantined_whatever_its_category():
+    uow = FakeReturnsUnitOfWork()
+    await sold_with_tax(uow)
+    await follow_catalog(uow, received(sku_changed(hazmat_class="UN3480")))
+    await received_and_inspected(uow, asked())  # grade A of apparel: the table would restock it
+    [decided] = uow.events("ReturnDispositionDecided")
+    assert (decided.payload["disposition"], decided.payload["rule_id"], decided.payload["hazardous"]) == (
+        "quarantine", "hazmat-class", True)
+
+
+async def test_the_rma_shows_its_return_label_once():
+    uow = FakeReturnsUnitOfWork()
+    await sold_and_delivered(uow)
+    rma_id = await authorized(uow)
+    label = ReturnLabelIssued(rma_id=rma_id, order_id="o-1", carrier="dhl", service="ground", tracking_number="RT-1",
+                              label_url="https://labels.example/RT-1.pdf", cost="4.20", currency="EUR",
+                              issued_at=NOW)
+    unknown = label.model_copy(update={"rma_id": "RMA-404"})
+    await follow_shipping(uow, received(label, unknown))
+    await follow_shipping(uow, received(label))  # redelivered: nothing changes
+    rma = uow.returns.saved[rma_id]
+    assert (rma.return_label.carrier, rma.return_label.tracking_number, rma.return_label.cost) == ("dhl", "RT-1",
+                                                                                                  D("4.20"))
+    assert [(s.stage, s.actor, s.note) for s in rma.timeline][-1] == ("return_label_issued", "shipping",
+                                                                      "dhl ground RT-1")
+    assert [s.stage for s in uow.returns.audit].count("return_label_issued") == 1
+    assert not uow.events("ReturnStatusChanged")  # not a status of the RMA: nothing published

@@ -8,12 +8,21 @@ from returns_service.domain.dispositions import (
     DEFAULT_HAZARDOUS,
     DEFAULT_TABLE,
     HAZARDOUS_RULE,
+    HAZMAT_RULE,
     DispositionRule,
     DispositionTable,
     HazardousCategories,
     decide_disposition,
 )
-from returns_service.domain.policy import RequestedLine, ReturnPolicy, ShippedLine, check_request, return_node
+from returns_service.domain.policy import (
+    CatalogSku,
+    RequestedLine,
+    ReturnPolicy,
+    ShippedLine,
+    as_catalog_says,
+    check_request,
+    return_node,
+)
 
 NOW = datetime(2026, 11, 22, 12, tzinfo=UTC)
 SHIPPED = {"1": ShippedLine("1", "TSHIRT-M", "apparel", shipped=3, returned_or_requested=1),
@@ -93,3 +102,39 @@ def test_a_hazardous_category_goes_to_quarantine_whatever_the_table_says():
         "restock", "restock-everything")
     assert "batteries" in DEFAULT_HAZARDOUS.categories
     assert [p.field for p in HazardousCategories(frozenset({""})).validate()] == ["categories"]
+
+
+def test_a_sku_with_a_hazmat_class_goes_to_quarantine_whatever_its_category():
+    table = DispositionTable((DispositionRule("restock-everything", "restock"),))
+    assert decide_disposition(table, set(), "apparel", "A", "changed_mind", hazmat_class="UN3480") == (
+        "quarantine", HAZMAT_RULE)
+
+
+def test_the_catalog_wins_over_the_order_lines_flags():
+    line = ShippedLine("1", "SALE-HAT", "apparel", shipped=1, final_sale=True)
+    assert as_catalog_says(line, None) == line  # unknown to the catalog: the order line's flags
+    said = as_catalog_says(line, CatalogSku(returnable=False, final_sale=False, return_window_days=7,
+                                            category="hats"))
+    assert (said.returnable, said.final_sale, said.window_days, said.category) == (False, False, 7, "hats")
+    assert as_catalog_says(line, CatalogSku()).category == "apparel"  # the catalog has no category: the line's
+
+
+@pytest.mark.parametrize("catalog, days, broken", [
+    (CatalogSku(returnable=False), 5, [("not_returnable", "lines.0.line_id")]),
+    (CatalogSku(final_sale=True), 5, [("final_sale", "lines.0.line_id")]),
+    (CatalogSku(return_window_days=3), 5, [("outside_return_window", "lines.0.line_id")]),
+    (CatalogSku(return_window_days=90), 60, []),  # the SKU's window over the channel's 30 days
+    (CatalogSku(category="hygiene"), 5, [("non_returnable_category", "lines.0.line_id")]),
+    (CatalogSku(), 31, [("outside_return_window", "lines.0.line_id")]),
+])
+def test_each_catalog_rule_refuses_with_its_name(catalog, days, broken):
+    shipped = {"1": as_catalog_says(SHIPPED["1"], catalog)}
+    assert [(r.rule, r.field) for r in check_request([RequestedLine("1", 1)], "size_fit", shipped,
+                                                     NOW - timedelta(days=days), NOW, ReturnPolicy())] == broken
+
+
+def test_the_skus_window_comes_before_the_categorys_and_the_channels():
+    policy = ReturnPolicy(return_window_days=14, window_days_by_category={"apparel": 60})
+    assert policy.window_for("apparel", 5) == timedelta(days=5)
+    assert policy.window_for("apparel") == timedelta(days=60)
+    assert policy.window_for("toys") == timedelta(days=14)

@@ -7,7 +7,16 @@ import pytest
 
 from returns_service.domain.dispositions import DEFAULT_TABLE
 from returns_service.domain.refunds import ApprovalRefused
-from returns_service.domain.rma import Rma, RmaError, RmaLine, RmaStatus, Stage, WriteOff, cycle_time_summary
+from returns_service.domain.rma import (
+    ReturnLabel,
+    Rma,
+    RmaError,
+    RmaLine,
+    RmaStatus,
+    Stage,
+    WriteOff,
+    cycle_time_summary,
+)
 
 T0 = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
@@ -103,3 +112,18 @@ def test_an_inspected_unit_of_a_hazardous_category_is_forced_to_quarantine(rma):
     assert (inspection.disposition, inspection.rule_id, inspection.hazardous, inspection.notes) == (
         "quarantine", "hazardous-category", True, "swollen cell")
     assert rma.lines[0].dispositions == {"quarantine": 1}
+
+
+def test_a_hazmat_class_forces_quarantine_and_marks_the_inspection_hazardous(rma):
+    rma.receive("TSHIRT-M", 1, "new", T0, "dev9")
+    inspection = rma.inspect("TSHIRT-M", 1, "A", DEFAULT_TABLE, T0, "inspector:ola", hazmat_class="UN3480")
+    assert (inspection.disposition, inspection.rule_id, inspection.hazardous) == ("quarantine", "hazmat-class", True)
+
+
+def test_the_return_label_is_attached_once_and_on_the_timeline(rma):
+    label = ReturnLabel("dhl", "ground", "RT-1", None, Decimal("4.20"), "EUR", T0)
+    assert rma.attach_label(label) and not rma.attach_label(label)
+    assert rma.return_label == label
+    assert [(s.stage, s.actor) for s in rma.timeline] == [("authorized", "portal"), ("return_label_issued", "shipping")]
+    assert rma.attach_label(ReturnLabel("ups", "ground", "RT-2", None, Decimal("5"), "EUR", T0))  # a new label
+    assert rma.return_label.tracking_number == "RT-2"

@@ -15,8 +15,10 @@ from returns_service.domain.vendor_claims import (
     InvalidClaimStep,
     UnitCost,
     VendorClaim,
+    VendorOf,
     claim_line,
     new_claim,
+    vendor_change,
 )
 
 D = Decimal
@@ -159,3 +161,15 @@ def test_an_unknown_outcome_is_invalid():
     with pytest.raises(InvalidClaimStep) as refused:
         submitted().respond("maybe", None, "sup:sam", T0)
     assert [p.field for p in refused.value.problems] == ["outcome"]
+
+
+@pytest.mark.parametrize("held, catalog, change", [
+    (None, VendorOf("acme", "AC-1"), "assigned"),
+    (VendorOf("acme", "AC-1"), VendorOf("acme", "AC-1"), None),
+    (VendorOf("acme", "AC-1"), VendorOf("acme", "AC-2"), "assigned"),  # the vendor's own number changed
+    (VendorOf("acme"), VendorOf("bolt"), "assigned"),
+    (VendorOf("acme"), None, "removed"),
+    (None, None, None),
+])
+def test_what_the_catalogs_vendor_does_to_the_one_held(held, catalog, change):
+    assert vendor_change(held, catalog) == change

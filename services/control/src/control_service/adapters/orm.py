@@ -232,6 +232,22 @@ class VendorClaimRecord(SQLModel, table=True):
     at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class DeliveryRecord(SQLModel, table=True):
+    """An outbound parcel delivered, as its carrier's tracking said: promised-versus-actual delivery per carrier and
+    service."""
+
+    __tablename__ = "control_deliveries"
+    __table_args__ = (Index("ix_control_deliveries_delivered", "delivered_at"),)
+
+    tracking_number: str = Field(sa_column=_str(255, primary_key=True))
+    order_id: str = Field(sa_column=_str(64, nullable=False))
+    carrier: str = Field(sa_column=_str(128, nullable=False))
+    service: str = Field(sa_column=_str(128, nullable=False))
+    promised_date: date | None = Field(default=None, sa_column=Column(Date), description="Promised to the customer")
+    estimated_delivery: date | None = Field(default=None, sa_column=Column(Date), description="The service's")
+    delivered_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class CountRecord(SQLModel, table=True):
     __tablename__ = "counts"
     __table_args__ = (Index("ix_counts_counted_at", "counted_at"),)
@@ -342,5 +358,5 @@ class SignInRecord(SQLModel, table=True):
 TABLES = [model.__table__ for model in (
     EventRecord, OrderFactRecord, OrderLineRecord, ShipmentLineRecord, FulfilmentWorkRecord, ReturnFactRecord,
     ReturnLineRecord, ReturnUnitsRecord, StockLevelRecord, AvailabilityRecord, SkuPriceRecord, SkuVendorRecord,
-    VendorClaimRecord, CountRecord,
+    VendorClaimRecord, DeliveryRecord, CountRecord,
     WarehouseExceptionRecord, InboxItemRecord, DeadLetterRecord, AlertRecord, ConsoleSessionRecord, SignInRecord)]

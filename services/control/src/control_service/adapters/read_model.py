@@ -142,6 +142,27 @@ _KPI_SQL: dict[str, tuple[str, dict[str, str]]] = {
                      ::numeric / 3600, 2) AS median_transit_hours
         FROM order_facts WHERE delivered_at >= :start AND delivered_at < :end {where}
         GROUP BY 1, 2 ORDER BY 1, 2""", {"carrier": "carrier", "channel": "channel"}),
+    "delivery_performance": ("""
+        WITH d AS (SELECT d.carrier, d.service, d.promised_date, d.estimated_delivery, d.delivered_at,
+                          (d.delivered_at AT TIME ZONE 'UTC')::date AS delivered_on
+                   FROM control_deliveries d LEFT JOIN order_facts o ON o.order_id = d.order_id
+                   WHERE d.delivered_at >= :start AND d.delivered_at < :end {where})
+        SELECT date_trunc(:grain, delivered_at) AS period, carrier, service, count(*) AS delivered,
+               count(promised_date) AS promised,
+               count(*) FILTER (WHERE delivered_on <= promised_date) AS on_time,
+               count(*) FILTER (WHERE delivered_on > promised_date) AS late,
+               round((count(*) FILTER (WHERE delivered_on <= promised_date))::numeric
+                     / nullif(count(promised_date), 0), 4) AS value,
+               round(avg(delivered_on - promised_date) FILTER (WHERE delivered_on > promised_date), 2)
+                 AS avg_days_late,
+               count(estimated_delivery) AS estimated,
+               count(*) FILTER (WHERE delivered_on <= estimated_delivery) AS on_time_vs_estimate,
+               round((count(*) FILTER (WHERE delivered_on <= estimated_delivery))::numeric
+                     / nullif(count(estimated_delivery), 0), 4) AS on_time_share_vs_estimate,
+               round(avg(delivered_on - estimated_delivery) FILTER (WHERE delivered_on > estimated_delivery), 2)
+                 AS avg_days_late_vs_estimate
+        FROM d GROUP BY 1, 2, 3 ORDER BY 1, 2, 3""", {"carrier": "d.carrier", "service": "d.service",
+                                                      "channel": "o.channel"}),
     "margin_impact_of_returns": ("""
         WITH paid AS (SELECT date_trunc(:grain, refunded_at) AS period, channel, sum(refunded_amount) AS refunds_paid
                       FROM return_facts WHERE refunded_at >= :start AND refunded_at < :end {where} GROUP BY 1, 2),
@@ -498,7 +519,11 @@ class ReadModel(SqlRepository):
                     FROM return_facts WHERE refunded_at >= :start AND refunded_at < :end
                       AND authorized_at IS NOT NULL) / 3600 AS refund_cycle_p50_hours,
                    (SELECT (count(*) FILTER (WHERE counted = expected))::numeric / nullif(count(*), 0)
-                    FROM counts WHERE counted_at >= :start AND counted_at < :end) AS inventory_accuracy
+                    FROM counts WHERE counted_at >= :start AND counted_at < :end) AS inventory_accuracy,
+                   (SELECT (count(*) FILTER (WHERE (delivered_at AT TIME ZONE 'UTC')::date <= promised_date))::numeric
+                           / nullif(count(promised_date), 0)
+                    FROM control_deliveries WHERE delivered_at >= :start AND delivered_at < :end)
+                     AS on_time_delivery
             FROM o"""), {"start": start, "end": end})).one()
         return dict(row._mapping)
 

@@ -78,7 +78,8 @@ WAREHOUSE_EXCEPTIONS = Table("warehouse_exceptions", ("exception_id",), {
 ONCE = {name: Table(name, key, {}) for name, key in (
     ("order_lines", ("order_id", "line_id")), ("shipment_lines", ("event_id", "line_id")),
     ("fulfilment_work", ("event_id",)), ("return_lines", ("rma_id", "line_id")), ("return_units", ("event_id",)),
-    ("counts", ("count_id",)), ("dead_letters", ("dlq_topic", "partition", "offset")))}
+    ("counts", ("count_id",)), ("dead_letters", ("dlq_topic", "partition", "offset")),
+    ("control_deliveries", ("tracking_number",)))}
 TABLES = {table.name: table for table in (ORDER_FACTS, RETURN_FACTS, STOCK_LEVELS, AVAILABILITY, SKU_PRICES,
                                           SKU_VENDORS, VENDOR_CLAIMS, WAREHOUSE_EXCEPTIONS, *ONCE.values())}
 

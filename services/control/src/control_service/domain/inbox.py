@@ -7,7 +7,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from ecomops_common.auth import ADMIN, AUDITOR, CUSTOMER_SERVICE, FINANCE_CLERK, INSPECTOR, REFUND_APPROVER, SUPERVISOR
+from ecomops_common.auth import (
+    ADMIN,
+    AUDITOR,
+    BUYER,
+    CUSTOMER_SERVICE,
+    FINANCE_CLERK,
+    INSPECTOR,
+    REFUND_APPROVER,
+    SUPERVISOR,
+)
 
 
 @dataclass(frozen=True)
@@ -30,6 +39,8 @@ APPROVE_REFUND = Action("approve_refund", "Approve refund")
 DENY_REFUND = Action("deny_refund", "Deny refund")
 RETRY_REFUND = Action("retry_refund", "Request retry")
 REDRIVE = Action("redrive", "Redrive", bulk=True)
+APPROVE_PURCHASE_ORDER = Action("approve_purchase_order", "Approve")
+CANCEL_PURCHASE_ORDER = Action("cancel_purchase_order", "Cancel purchase order")
 
 
 @dataclass(frozen=True)
@@ -65,6 +76,13 @@ KINDS = {kind.name: kind for kind in (
     Kind("write_off", "Write-off awaiting a second supervisor's approval", SUPERVISOR, timedelta(days=1), ()),
     Kind("vendor_claim", "Vendor claim awaiting submission or the vendor's answer", SUPERVISOR, timedelta(days=7),
          ()),
+    # The carriers' and the supply side's: closed by the parcel's next tracking event (or its delivery) and by the
+    # purchase order's approval or cancellation.
+    Kind("tracking_exception", "Parcel exception at the carrier", SUPERVISOR, timedelta(hours=4), (ACKNOWLEDGE,)),
+    Kind("late_label", "Label bought that misses the promised date", CUSTOMER_SERVICE, timedelta(hours=4),
+         (ACKNOWLEDGE,)),
+    Kind("po_approval", "Purchase order awaiting approval", BUYER, timedelta(days=1),
+         (APPROVE_PURCHASE_ORDER, CANCEL_PURCHASE_ORDER)),
 )}
 # The supervisor queues that escalate past a configured age (their kinds' SLAs are the defaults).
 ESCALATING = ("refund_approval", "qa_decision", "write_off", "vendor_claim")

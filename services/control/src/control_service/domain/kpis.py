@@ -4,7 +4,7 @@ and whether it is a figure per period (day or hour) or a position now. The read 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-PERIOD_FILTERS = ("channel", "node", "sku", "category", "carrier")
+PERIOD_FILTERS = ("channel", "node", "sku", "category", "carrier", "service")
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,11 @@ KPIS = {kpi.name: kpi for kpi in (
         "Orders delivered in the period per carrier: on time (delivered on or before the promised date; orders "
         "without a promise count as on time), late, the on-time share and the median hours from ship to delivery.",
         "ratio", ("carrier", "channel")),
+    Kpi("delivery_performance", "Promised versus actual delivery",
+        "Outbound parcels delivered in the period (the carrier's delivered event, its UTC date) per carrier and "
+        "service: on time against the date promised to the customer (delivered on or before it; over the parcels "
+        "with a promise), its share (value) and the average days late of the late ones; the same against the "
+        "service's estimated delivery date.", "ratio", ("carrier", "service", "channel")),
     Kpi("margin_impact_of_returns", "Margin impact of returns",
         "Refunds paid in the period minus the value recovered by restocking returned units in the period (at their "
         "latest selling price): what returns cost the margin.", "money", ("channel",)),

@@ -11,7 +11,11 @@ from pydantic import BaseModel
 
 from control_service.domain.inbox import CloseItem, OpenItem
 from control_service.domain.vendors import claim_wait
-from ecomops_common.contracts.allocation import AllocationExceptionRaised, OrderAllocationChanged
+from ecomops_common.contracts.allocation import (
+    AllocationExceptionRaised,
+    BackorderPromiseChanged,
+    OrderAllocationChanged,
+)
 from ecomops_common.contracts.finance import (
     JournalEntryPosted,
     RefundFailed,
@@ -31,6 +35,8 @@ from ecomops_common.contracts.returns import (
     SkuVendorAssigned,
     VendorClaimChanged,
 )
+from ecomops_common.contracts.shipping import LabelPurchased, ReturnLabelIssued, TrackingStatus, TrackingUpdated
+from ecomops_common.contracts.supply import PurchaseOrderChanged, PurchaseOrderStatus
 from ecomops_common.contracts.warehouse import (
     CountRecorded,
     GradedVariantDefined,
@@ -453,6 +459,76 @@ def _store_credit(p: StoreCreditChanged, seen: Seen, context: Context, out: Proj
                    + (f" ({p.reason})" if p.reason else ""))
 
 
+def _backorder_promise(p: BackorderPromiseChanged, seen: Seen, context: Context, out: Projection) -> None:
+    out.order_id = p.order_id
+    out.summary = (f"backorder promise of line {p.line_id} ({p.quantity} × {p.sku}): {p.previous_date or 'none'} → "
+                   f"{p.promised_date or 'no supply covers it'} ({p.reason})")
+
+
+def _label_purchased(p: LabelPurchased, seen: Seen, context: Context, out: Projection) -> None:
+    """A label that cannot meet the promised date waits for someone (to tell the customer) until it is
+    delivered."""
+    out.order_id = p.order_id
+    out.summary = (f"label {p.carrier} {p.service} {p.tracking_number} for parcel {p.parcel_id} at {p.node}: "
+                   f"{p.cost} {p.currency}, ships {p.ship_date}, estimated {p.estimated_delivery}"
+                   + ("" if p.meets_promise else f", misses the promised {p.promised_date}"))
+    if not p.meets_promise:
+        out.opened.append(OpenItem(
+            late_label_item(p.tracking_number), "late_label", p.purchased_at, p.purchased_at,
+            f"{p.carrier} {p.service} estimates {p.estimated_delivery}, {p.promised_date} was promised",
+            {"order_id": p.order_id, "parcel_id": p.parcel_id, "tracking_number": p.tracking_number},
+            order_id=p.order_id, node=p.node))
+
+
+def _return_label(p: ReturnLabelIssued, seen: Seen, context: Context, out: Projection) -> None:
+    out.order_id, out.rma_id = p.order_id, p.rma_id
+    out.summary = f"return label {p.carrier} {p.service} {p.tracking_number} for {p.rma_id}: {p.cost} {p.currency}"
+
+
+def _tracking(p: TrackingUpdated, seen: Seen, context: Context, out: Projection) -> None:
+    """A carrier exception opens an item the parcel's next event closes; a delivered outbound parcel is a row of
+    promised-versus-actual delivery (per carrier and service) and ends a late label's wait."""
+    at = p.occurred_at
+    out.order_id, out.rma_id = p.order_id, p.rma_id
+    out.summary = (f"{p.carrier} {p.service} {p.tracking_number}: {p.status}"
+                   + (f" ({p.description})" if p.description else ""))
+    item_id = f"tracking_exception:{p.tracking_number}"
+    if p.status == TrackingStatus.exception:
+        out.opened.append(OpenItem(item_id, "tracking_exception", at, at, out.summary,
+                                   {"tracking_number": p.tracking_number, "order_id": p.order_id,
+                                    "rma_id": p.rma_id}, order_id=p.order_id, rma_id=p.rma_id))
+    else:
+        out.closed.append(CloseItem(item_id, at, f"carrier:{p.carrier}"))
+    if p.status == TrackingStatus.delivered:
+        if p.promised_date and p.estimated_delivery and p.estimated_delivery > p.promised_date:
+            # its label missed the promise: that item may be read later (another topic), so the closing is kept
+            out.closed.append(CloseItem(late_label_item(p.tracking_number), at, f"carrier:{p.carrier}",
+                                        may_precede_open=True))
+        if p.order_id and not p.rma_id:
+            out.row("control_deliveries", tracking_number=p.tracking_number, order_id=p.order_id, carrier=p.carrier,
+                    service=p.service, promised_date=p.promised_date, estimated_delivery=p.estimated_delivery,
+                    delivered_at=at)
+
+
+def late_label_item(tracking_number: str) -> str:
+    return f"late_label:{tracking_number}"
+
+
+def _purchase_order(p: PurchaseOrderChanged, seen: Seen, context: Context, out: Projection) -> None:
+    """A draft waits for a buyer's approval; approving or cancelling it (any status past draft) ends the wait."""
+    units = sum(line.quantity for line in p.lines)
+    out.summary = (f"purchase order {p.po_id} to {p.vendor_id} for {p.node}: {p.status} ({p.reason}) by "
+                   f"{p.changed_by}; {units} units, {p.total} {p.currency}, expected {p.expected_date}")
+    item_id = f"po_approval:{p.po_id}"
+    if p.status == PurchaseOrderStatus.draft:
+        out.opened.append(OpenItem(item_id, "po_approval", p.changed_at, p.changed_at,
+                                   f"{p.po_id} to {p.vendor_id} for {p.node}: {units} units, {p.total} {p.currency}, "
+                                   f"created by {p.created_by}", {"po_id": p.po_id, "vendor_id": p.vendor_id},
+                                   node=p.node, keeps_since=True))
+    else:
+        out.closed.append(CloseItem(item_id, p.changed_at, p.changed_by))
+
+
 PROJECTORS: dict[type[BaseModel], Callable[[Any, Seen, Context, Projection], None]] = {
     OrderPlaced: _order_placed, OrderRejected: _order_rejected, OrderStatusChanged: _order_status,
     AllocationExceptionRaised: _allocation_exception, StockLevelChanged: _stock_level,
@@ -464,7 +540,9 @@ PROJECTORS: dict[type[BaseModel], Callable[[Any, Seen, Context, Projection], Non
     ReturnDispositionDecided: _disposition_decided, RefundApproved: _refund_approved, RefundIssued: _refund_issued,
     RefundFailed: _refund_failed, JournalEntryPosted: _journal_entry, RecoveryStockMoved: _recovery_moved,
     GradedVariantDefined: _graded_variant, SkuVendorAssigned: _sku_vendor, VendorClaimChanged: _vendor_claim,
-    UnitCostChanged: _unit_cost, StoreCreditChanged: _store_credit,
+    UnitCostChanged: _unit_cost, StoreCreditChanged: _store_credit, BackorderPromiseChanged: _backorder_promise,
+    LabelPurchased: _label_purchased, ReturnLabelIssued: _return_label, TrackingUpdated: _tracking,
+    PurchaseOrderChanged: _purchase_order,
 }
 for _changed in OrderAllocationChanged.__subclasses__():
     PROJECTORS[_changed] = _allocation

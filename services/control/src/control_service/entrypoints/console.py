@@ -469,6 +469,8 @@ async def overview(request: Request, uow: UnitOfWork, user: Staff, slas: Slas,
               figures["split_shipment_rate"], link=kpi("split_shipment_rate")),
         _tile("order_cycle_time", "Order cycle time p50", _hours(figures["order_cycle_p50_hours"]),
               figures["order_cycle_p50_hours"], link=kpi("order_cycle_time"), hint="placement to shipped"),
+        _tile("delivery_performance", "On-time delivery", percent(figures["on_time_delivery"]),
+              figures["on_time_delivery"], link=kpi("delivery_performance"), hint="parcels by the promised date"),
         _tile("return_rate", "Return rate", percent(figures["return_rate"]), figures["return_rate"],
               link=kpi("return_rate"), hint="units returned ÷ shipped"),
         _tile("refund_cycle_time", "Refund cycle p50", _hours(figures["refund_cycle_p50_hours"]),
@@ -695,18 +697,22 @@ Breakdown = Annotated[str | None, Query(alias="by", max_length=16)]
 @router.get("/kpis/{name}.csv")
 async def kpi_csv(uow: UnitOfWork, user: Staff, slas: Slas, name: KpiName, start: From = None, end: To = None,
                   grain: Grain = "day", channel: Name | None = None, node: Name | None = None, sku: Name | None = None,
-                  category: Name | None = None, carrier: Name | None = None, by: Breakdown = None) -> Response:
+                  category: Name | None = None, carrier: Name | None = None, service: Name | None = None,
+                  by: Breakdown = None) -> Response:
     """The KPI's rows as CSV, for a signed-in person (GET /v1/kpis/{name}?format=csv takes a bearer token)."""
     return as_csv(await compute_kpi(uow, user.principal, name, start, end, grain, {
-        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, by, slas=slas))
+        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier, "service": service},
+        by, slas=slas))
 
 
 @router.get("/kpis/{name}")
 async def kpi_page(request: Request, uow: UnitOfWork, user: Staff, slas: Slas, name: KpiName, start: From = None,
                    end: To = None, grain: Grain = "day", channel: Name | None = None, node: Name | None = None,
                    sku: Name | None = None, category: Name | None = None, carrier: Name | None = None,
-                   by: Breakdown = None, page: PageNumber = 1, page_size: PageSize = MAX_PAGE_SIZE) -> HTMLResponse:
-    given = {"channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}
+                   service: Name | None = None, by: Breakdown = None, page: PageNumber = 1,
+                   page_size: PageSize = MAX_PAGE_SIZE) -> HTMLResponse:
+    given = {"channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier,
+             "service": service}
     result = await compute_kpi(uow, user.principal, name, start, end, grain, given, by, slas=slas)
     kpi = KPIS[name]
     rows = result.rows[(page - 1) * page_size:page * page_size]
@@ -722,23 +728,27 @@ async def kpi_page(request: Request, uow: UnitOfWork, user: Staff, slas: Slas, n
 
 
 def _kpi_chart(title: str, rows: list[dict[str, Any]]):
-    """The KPI's main figure per period, one line per value of its breakdown column (channel, node, ...)."""
+    """The KPI's main figure per period, one line per value of its breakdown columns (channel, node, carrier and
+    service, ...)."""
     if not rows or "period" not in rows[0]:
         return None
     figure = next((column for column in ("value", "p50", "shipped", "units") if column in rows[0]), None)
     if figure is None:
         return None
-    dimension = next((column for column in rows[0] if column not in ("period", figure)
-                      and isinstance(rows[0][column], str | None)), None)
+    dimensions = [column for column in rows[0] if column not in ("period", figure)  # text columns, not figures
+                  and all(isinstance(row[column], str | None) for row in rows)
+                  and any(isinstance(row[column], str) for row in rows)]
     periods = sorted({row["period"] for row in rows if row["period"] is not None})
     at = {period: index for index, period in enumerate(periods)}
     by_line: dict[str, list[Any]] = {}
     for row in rows:
         if row["period"] is None:
             continue
-        line = by_line.setdefault(str(row[dimension]) if dimension else figure, [None] * len(periods))
+        name = " / ".join(str(row[dimension]) for dimension in dimensions) if dimensions else figure
+        line = by_line.setdefault(name, [None] * len(periods))
         line[at[row["period"]]] = row[figure]
     biggest = sorted(by_line, key=lambda line: -sum(1 for v in by_line[line] if v is not None))[:CHART_SERIES]
     labels = [period.strftime("%m-%d %H:%M" if any(p.hour for p in periods) else "%m-%d") for period in periods]
     return line_chart(labels, {line: by_line[line] for line in sorted(biggest)},
-                      title=f"{title}: {figure} per period" + (f" by {dimension}" if dimension else ""))
+                      title=f"{title}: {figure} per period" + (f" by {' and '.join(dimensions)}" if dimensions
+                                                                   else ""))

@@ -178,12 +178,13 @@ async def get_kpi(name: Annotated[str, Path(max_length=64)], uow: UnitOfWork, by
                   end: Annotated[datetime | None, Query(alias="to", description="Default: now")] = None,
                   grain: Literal["hour", "day", "week", "month"] = "day", channel: Name | None = None,
                   node: Name | None = None, sku: Name | None = None, category: Name | None = None,
-                  carrier: Name | None = None,
+                  carrier: Name | None = None, service: Name | None = None,
                   breakdown: Annotated[str | None, Query(alias="by", max_length=16)] = None,
                   format: Literal["json", "csv"] = "json"):
     """One KPI per period (or now, for positions), filtered as it allows; `format=csv` for a spreadsheet."""
     result = await compute_kpi(uow, by, name, start, end, grain, {
-        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier}, breakdown, slas=slas)
+        "channel": channel, "node": node, "sku": sku, "category": category, "carrier": carrier, "service": service},
+        breakdown, slas=slas)
     return as_csv(result) if format == "csv" else result
 
 

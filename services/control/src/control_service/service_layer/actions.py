@@ -33,7 +33,8 @@ class ServiceClient:
     def __init__(self, settings: ControlSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.urls = {"order": settings.order_url, "allocation": settings.allocation_url,
                      "warehouse": settings.warehouse_url, "returns": settings.returns_url,
-                     "finance": settings.finance_url}
+                     "finance": settings.finance_url, "catalog": settings.catalog_url,
+                     "supply": settings.supply_url, "shipping": settings.shipping_url}
         self.group_prefix = settings.topic_prefix  # consumer groups are prefixed like topics
         self.http = httpx.AsyncClient(timeout=settings.service_timeout_s, transport=transport)
 
@@ -109,6 +110,10 @@ async def _call_owner(action: str, ref: dict[str, Any], *, token: str, note: str
             return await _decide_refund(action == "approve_refund", ref["rma_id"], token, note, services)
         case "retry_refund":
             return await post("POST", "finance", f"/v1/refunds/{_p(ref['refund_id'])}/retry", token)
+        case "approve_purchase_order" | "cancel_purchase_order":
+            step = action.split("_")[0]
+            return await post("POST", "supply", f"/v1/purchase-orders/{_p(ref['po_id'])}/{step}", token,
+                              {"note": note})
         case "redrive":
             group = ref["consumer"].removeprefix(services.group_prefix)
             service = group.split(".", 1)[0].removesuffix("-service")

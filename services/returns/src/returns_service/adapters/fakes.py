@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from ecomops_common.testing.fakes import FakeUnitOfWork
-from returns_service.domain.policy import ShippedLine
+from returns_service.domain.policy import CatalogSku, ShippedLine
 from returns_service.domain.rma import Rma, Stage
 from returns_service.domain.vendor_claims import DRAFT, UnitCost, VendorClaim
 
@@ -26,6 +26,7 @@ class FakeReturns:
         self.saved: dict[str, Rma] = {}
         self.audit: list[Stage] = []
         self.stored_rules: dict[str, dict[str, dict[str, Any]]] = {}
+        self.skus: dict[str, dict[str, Any]] = {}
         self.vendors: dict[str, dict[str, Any]] = {}
         self.costs: dict[str, dict[str, Any]] = {}
         self.saved_claims: dict[str, VendorClaim] = {}
@@ -107,9 +108,26 @@ class FakeReturns:
         self.stored_rules.setdefault(kind, {})[key] = {"kind": kind, "key": key, "document": copy.deepcopy(document),
                                                        "updated_by": actor, "updated_at": at}
 
-    async def assign_vendor(self, sku: str, vendor_id: str, vendor_sku: str | None, actor: str, at: datetime) -> None:
-        self.vendors[sku] = {"sku": sku, "vendor_id": vendor_id, "vendor_sku": vendor_sku, "assigned_by": actor,
-                             "assigned_at": at}
+    async def catalog_revisions(self, skus: Iterable[str]) -> dict[str, int]:
+        return {sku: self.skus[sku]["revision"] for sku in set(skus) if sku in self.skus}
+
+    async def put_catalog_skus(self, skus: list[dict[str, Any]]) -> None:
+        for row in skus:
+            if row["sku"] not in self.skus or row["revision"] > self.skus[row["sku"]]["revision"]:
+                self.skus[row["sku"]] = dict(row)
+
+    async def catalog_skus(self, skus: Iterable[str]) -> dict[str, CatalogSku]:
+        return {sku: CatalogSku(*(self.skus[sku][name] for name in ("returnable", "final_sale", "return_window_days",
+                                                                     "category", "hazmat_class")))
+                for sku in set(skus) if sku in self.skus}
+
+    async def put_vendors(self, assignments: list[dict[str, Any]]) -> None:
+        for row in assignments:
+            self.vendors[row["sku"]] = dict(row)
+
+    async def remove_vendors(self, skus: Iterable[str]) -> None:
+        for sku in skus:
+            self.vendors.pop(sku, None)
 
     async def sku_vendors(self, skus: Iterable[str] | None = None, vendor_id: str | None = None,
                           limit: int = 1000) -> dict[str, dict[str, Any]]:

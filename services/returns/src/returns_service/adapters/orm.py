@@ -111,8 +111,24 @@ class ReturnRuleRecord(SQLModel, table=True):
     updated_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
 
 
+class CatalogSkuRecord(SQLModel, table=True):
+    """What the catalog (SkuChanged) says of a SKU's returns, its newest revision: it wins over the order line's
+    flags."""
+
+    __tablename__ = "returns_skus"
+
+    sku: str = Field(sa_column=Column(String(64), primary_key=True))
+    revision: int = Field(sa_column=Column(Integer, nullable=False))
+    returnable: bool = Field(sa_column=Column(Boolean, nullable=False))
+    final_sale: bool = Field(sa_column=Column(Boolean, nullable=False))
+    return_window_days: int | None = Field(default=None, sa_column=Column(Integer))
+    category: str | None = Field(default=None, sa_column=Column(String(64)))
+    hazmat_class: str | None = Field(default=None, sa_column=Column(String(64)), description="Set: hazardous")
+    changed_at: datetime = Field(sa_column=Column(UtcDateTime(), nullable=False))
+
+
 class SkuVendorRecord(SQLModel, table=True):
-    """Who supplies a SKU, for vendor claims."""
+    """Who supplies a SKU, as the catalog names it, for vendor claims (assigned_by: who changed the catalog)."""
 
     __tablename__ = "sku_vendors"
     __table_args__ = (Index("ix_sku_vendors_vendor", "vendor_id", "sku"),)
@@ -152,5 +168,5 @@ class VendorClaimRecord(SQLModel, table=True):
 
 
 TABLES = [model.__table__ for model in (SalesOrderRecord, SalesOrderLineRecord, ReturnRequestRecord, RmaRecord,
-                                        RmaAuditRecord, ReturnRuleRecord, SkuVendorRecord, UnitCostRecord,
-                                        VendorClaimRecord)]
+                                        RmaAuditRecord, ReturnRuleRecord, CatalogSkuRecord, SkuVendorRecord,
+                                        UnitCostRecord, VendorClaimRecord)]

@@ -8,10 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 
 from ecomops_common.db import SqlRepository
 from returns_service.adapters.orm import (
+    CatalogSkuRecord,
     ReturnRequestRecord,
     ReturnRuleRecord,
     RmaAuditRecord,
@@ -22,7 +23,7 @@ from returns_service.adapters.orm import (
     UnitCostRecord,
     VendorClaimRecord,
 )
-from returns_service.domain.policy import ShippedLine
+from returns_service.domain.policy import CatalogSku, ShippedLine
 from returns_service.domain.rma import Rma, RmaStatus, SettlementStatus, Stage
 from returns_service.domain.vendor_claims import DRAFT, UnitCost, VendorClaim
 
@@ -32,6 +33,7 @@ _requests = ReturnRequestRecord.__table__
 _rmas = RmaRecord.__table__
 _audit = RmaAuditRecord.__table__
 _rules = ReturnRuleRecord.__table__
+_skus = CatalogSkuRecord.__table__
 _vendors = SkuVendorRecord.__table__
 _costs = UnitCostRecord.__table__
 _claims = VendorClaimRecord.__table__
@@ -191,13 +193,37 @@ class ReturnsRepository(SqlRepository):
         await self.session.execute(statement.on_conflict_do_update(index_elements=["kind", "key"], set_={
             "document": statement.excluded.document, "updated_by": actor, "updated_at": at}))
 
+    # --- the catalog's SKUs -----------------------------------------------------------------------------------
+
+    async def catalog_revisions(self, skus: Iterable[str]) -> dict[str, int]:
+        rows = await self.session.execute(select(_skus.c.sku, _skus.c.revision).where(_skus.c.sku.in_(set(skus))))
+        return {sku: revision for sku, revision in rows}
+
+    async def put_catalog_skus(self, skus: list[dict[str, Any]]) -> None:
+        """sku, revision, returnable, final_sale, return_window_days, category, hazmat_class, changed_at per SKU; a
+        revision not above the one stored changes nothing."""
+        statement = self.dialect.insert(_skus)
+        await self.session.execute(statement.on_conflict_do_update(
+            index_elements=["sku"], set_={name: statement.excluded[name] for name in skus[0] if name != "sku"},
+            where=statement.excluded.revision > _skus.c.revision), skus)
+
+    async def catalog_skus(self, skus: Iterable[str]) -> dict[str, CatalogSku]:
+        rows = await self.session.execute(select(_skus).where(_skus.c.sku.in_(set(skus))))
+        return {row["sku"]: CatalogSku(row["returnable"], row["final_sale"], row["return_window_days"],
+                                       row["category"], row["hazmat_class"]) for row in rows.mappings()}
+
     # --- vendors, unit costs and vendor claims ------------------------------------------------------------
 
-    async def assign_vendor(self, sku: str, vendor_id: str, vendor_sku: str | None, actor: str, at: datetime) -> None:
-        row = {"sku": sku, "vendor_id": vendor_id, "vendor_sku": vendor_sku, "assigned_by": actor, "assigned_at": at}
-        statement = self.dialect.insert(_vendors).values(row)
+    async def put_vendors(self, assignments: list[dict[str, Any]]) -> None:
+        """sku, vendor_id, vendor_sku, assigned_by, assigned_at per SKU: its vendor from now on."""
+        statement = self.dialect.insert(_vendors)
         await self.session.execute(statement.on_conflict_do_update(
-            index_elements=["sku"], set_={name: statement.excluded[name] for name in row if name != "sku"}))
+            index_elements=["sku"], set_={name: statement.excluded[name]
+                                          for name in ("vendor_id", "vendor_sku", "assigned_by", "assigned_at")}),
+            assignments)
+
+    async def remove_vendors(self, skus: Iterable[str]) -> None:
+        await self.session.execute(delete(_vendors).where(_vendors.c.sku.in_(set(skus))))
 
     async def sku_vendors(self, skus: Iterable[str] | None = None, vendor_id: str | None = None,
                           limit: int = 1000) -> dict[str, dict[str, Any]]:

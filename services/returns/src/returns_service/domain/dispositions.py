@@ -79,6 +79,7 @@ DEFAULT_TABLE = DispositionTable((
 
 
 HAZARDOUS_RULE = "hazardous-category"  # the rule_id of a disposition forced by a hazardous category
+HAZMAT_RULE = "hazmat-class"  # the rule_id of a disposition forced by the SKU's hazmat class (the catalog's)
 
 
 @dataclass(frozen=True)
@@ -96,8 +97,11 @@ DEFAULT_HAZARDOUS = HazardousCategories(frozenset({"batteries", "aerosols", "che
 
 
 def decide_disposition(table: DispositionTable, hazardous: Collection[str], category: str, grade: str,
-                       reason: str) -> Decision:
-    """Quarantine for a hazardous category (rule HAZARDOUS_RULE), else the table's first matching rule."""
+                       reason: str, hazmat_class: str | None = None) -> Decision:
+    """Quarantine for a SKU with a hazmat class (rule HAZMAT_RULE) or of a hazardous category (HAZARDOUS_RULE),
+    else the table's first matching rule."""
+    if hazmat_class is not None:
+        return Decision("quarantine", HAZMAT_RULE)
     if category in hazardous:
         return Decision("quarantine", HAZARDOUS_RULE)
     return table.decide(category, grade, reason)

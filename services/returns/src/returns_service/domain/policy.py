@@ -4,7 +4,7 @@ A refusal names the rule and why, so customer service can tell the customer and 
 """
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
@@ -31,7 +31,10 @@ class ReturnPolicy:
     return_node: str | None = None  # where parcels go; None: back to the node that shipped the units
     transit_days: int = 7  # from authorization to the expected arrival, for the aging queue
 
-    def window_for(self, category: str) -> timedelta:
+    def window_for(self, category: str, sku_days: int | None = None) -> timedelta:
+        """The SKU's own window when the catalog sets one, else the category's, else the channel's."""
+        if sku_days is not None:
+            return timedelta(days=sku_days)
         return timedelta(days=self.window_days_by_category.get(category, self.return_window_days))
 
     def validate(self) -> list[FieldProblem]:
@@ -62,6 +65,29 @@ class ShippedLine:
     returned_or_requested: int = 0  # units of the line in earlier return requests
     final_sale: bool = False
     node: str | None = None  # that shipped the units
+    returnable: bool = True  # False: the catalog says the SKU cannot be returned
+    window_days: int | None = None  # the SKU's own return window (the catalog's), over the channel's
+
+
+@dataclass(frozen=True)
+class CatalogSku:
+    """What the catalog (SkuChanged) says of a SKU that returns decide by."""
+
+    returnable: bool = True
+    final_sale: bool = False
+    return_window_days: int | None = None
+    category: str | None = None
+    hazmat_class: str | None = None  # set: the SKU is hazardous (its returned units go to quarantine)
+
+
+def as_catalog_says(line: ShippedLine, sku: CatalogSku | None) -> ShippedLine:
+    """The line with the catalog's rules of its SKU over the order line's flags: returnability, final sale, the
+    SKU's own window and its category (the order line's when the catalog has none). A SKU the catalog does not know
+    keeps the order line's."""
+    if sku is None:
+        return line
+    return replace(line, category=sku.category or line.category, final_sale=sku.final_sale,
+                   returnable=sku.returnable, window_days=sku.return_window_days)
 
 
 @dataclass(frozen=True)
@@ -118,13 +144,16 @@ def check_request(lines: Collection[RequestedLine], reason: str, shipped: Mappin
         if line is None or line.shipped <= 0:
             refusals.append(Refusal("not_shipped", f"{path}.line_id", f"line {requested.line_id} was not shipped"))
             continue
+        if not line.returnable:
+            refusals.append(Refusal("not_returnable", f"{path}.line_id", f"{line.sku} cannot be returned"))
         if line.category in policy.non_returnable_categories:
             refusals.append(Refusal("non_returnable_category", f"{path}.line_id",
                                     f"{line.sku} is in category {line.category}, which cannot be returned"))
         if line.final_sale:
             refusals.append(Refusal("final_sale", f"{path}.line_id", f"{line.sku} was sold as final sale"))
-        if delivered_at is not None and now > delivered_at + policy.window_for(line.category):
-            days = policy.window_for(line.category).days
+        window = policy.window_for(line.category, line.window_days)
+        if delivered_at is not None and now > delivered_at + window:
+            days = window.days
             refusals.append(Refusal("outside_return_window", f"{path}.line_id",
                                     f"{line.sku} was delivered {delivered_at.date()}: the {days}-day window closed"))
         returnable = line.shipped - line.returned_or_requested

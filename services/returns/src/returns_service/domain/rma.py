@@ -126,6 +126,19 @@ class Settlement:
         return f"{self.kind} of {self.amount} {self.currency}{paid_as}"
 
 
+@dataclass(frozen=True)
+class ReturnLabel:
+    """The prepaid label the shipping service bought for the RMA's parcel, for the customer."""
+
+    carrier: str
+    service: str
+    tracking_number: str
+    label_url: str | None
+    cost: Decimal
+    currency: str
+    issued_at: datetime
+
+
 @dataclass
 class Rma:
     id: str
@@ -149,6 +162,7 @@ class Rma:
     conditions: list[str] = field(default_factory=list)  # seen at receipt, e.g. empty_box
     settlements: list[Settlement] = field(default_factory=list)
     expected_by: datetime | None = None
+    return_label: ReturnLabel | None = None
 
     @property
     def settlement_kind(self) -> str:
@@ -164,6 +178,15 @@ class Rma:
 
     def line_of(self, sku: str) -> RmaLine | None:
         return next((line for line in self.lines if line.sku == sku), None)
+
+    def attach_label(self, label: ReturnLabel) -> bool:
+        """The return label the shipping service issued; False when it is the one held already (a redelivery)."""
+        if label == self.return_label:
+            return False
+        self.return_label = label
+        self.timeline.append(Stage("return_label_issued", label.issued_at, "shipping",
+                                   f"{label.carrier} {label.service} {label.tracking_number}"))
+        return True
 
     def receive(self, sku: str, quantity: int, condition: str, at: datetime, actor: str) -> None:
         """The warehouse's return receipt. Units that were not expected are flagged, never lost."""
@@ -185,10 +208,10 @@ class Rma:
     def inspect(self, sku: str, quantity: int, grade: str, table: DispositionTable, at: datetime, inspector: str,
                 serial: str | None = None, missing_accessories: tuple[str, ...] = (),
                 write_off_approval_value: Decimal | None = None, hazardous_categories: Collection[str] = (),
-                notes: str | None = None) -> Inspection:
-        """Grades received units; the rule table decides their disposition (units of a hazardous category go to
-        quarantine whatever it says), and the rule is recorded. A write-off (scrap, liquidate) of units worth
-        more than write_off_approval_value waits for a supervisor."""
+                notes: str | None = None, hazmat_class: str | None = None) -> Inspection:
+        """Grades received units; the rule table decides their disposition (units of a SKU with a hazmat class or
+        of a hazardous category go to quarantine whatever it says), and the rule is recorded. A write-off (scrap,
+        liquidate) of units worth more than write_off_approval_value waits for a supervisor."""
         line = self.line_of(sku)
         if line is None:
             raise RmaError(f"{sku} is not on RMA {self.id}")
@@ -197,7 +220,7 @@ class Rma:
         if quantity <= 0 or line.inspected + quantity > line.received:
             raise RmaError(f"{line.received - line.inspected} received units of {sku} wait for inspection, "
                            f"{quantity} inspected")
-        decision = decide_disposition(table, hazardous_categories, line.category, grade, self.reason)
+        decision = decide_disposition(table, hazardous_categories, line.category, grade, self.reason, hazmat_class)
         mismatch = serial is not None and bool(line.shipped_serials) and serial not in line.shipped_serials
         value = line.unit_price * quantity
         waits = (decision.disposition in WRITE_OFFS and write_off_approval_value is not None
@@ -205,7 +228,8 @@ class Rma:
         inspection = Inspection(sku, quantity, grade, decision.disposition, decision.rule_id, mismatch,
                                 tuple(missing_accessories), inspector, f"{self.id}-I{len(self.inspections) + 1}",
                                 value, WriteOff.pending_approval if waits else None,
-                                hazardous=line.category in hazardous_categories, notes=notes, serial=serial)
+                                hazardous=hazmat_class is not None or line.category in hazardous_categories,
+                                notes=notes, serial=serial)
         line.inspected += quantity
         line.grades[grade] = line.grades.get(grade, 0) + quantity
         line.dispositions[decision.disposition] = line.dispositions.get(decision.disposition, 0) + quantity

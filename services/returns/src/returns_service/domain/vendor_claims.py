@@ -1,7 +1,7 @@
-"""Vendor claims (supplier recovery): inspected units whose return reason and grade the claim rule names, of a
-SKU with a vendor, accumulate with their evidence into that vendor's one draft claim; the claim then goes
-draft → submitted → accepted / partially_accepted / rejected → credited, each step by an authenticated person
-and kept on its timeline. Plain Python: no I/O."""
+"""Which vendor supplies a SKU (the catalog names it) and vendor claims (supplier recovery): inspected units whose
+return reason and grade the claim rule names, of a SKU with a vendor, accumulate with their evidence into that
+vendor's one draft claim; the claim then goes draft → submitted → accepted / partially_accepted / rejected →
+credited, each step by an authenticated person and kept on its timeline. Plain Python: no I/O."""
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -46,6 +46,21 @@ class ClaimRule:
 
 
 DEFAULT_CLAIM_RULE = ClaimRule()
+
+
+class VendorOf(NamedTuple):
+    """Who supplies a SKU, as the catalog names it."""
+
+    vendor_id: str
+    vendor_sku: str | None = None
+
+
+def vendor_change(held: VendorOf | None, catalog: VendorOf | None) -> str | None:
+    """What the catalog's vendor of a SKU does to the one held: `assigned` (another vendor or vendor SKU),
+    `removed` (the catalog names none any more) or None (unchanged)."""
+    if catalog == held:
+        return None
+    return "assigned" if catalog is not None else "removed"
 
 
 class UnitCost(NamedTuple):

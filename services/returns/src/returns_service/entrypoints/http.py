@@ -1,9 +1,9 @@
 """HTTP API: return requests from channel connectors (their own channels only), customer service and supervisors;
 the RMA with its timeline and the work queues for staff; inspections at the bench by inspectors; refund decisions
 by refund approvers and write-off approvals by supervisors, never by who inspected the items; the rules for
-admins; SKUs' vendors and vendor claims for supervisors and finance clerks. Every route takes the issuer's
-bearer token and names its roles (ecomops_common.access); what a route records as who did it is the token's
-subject, never a request field."""
+admins; SKUs' vendors (the catalog's) and vendor claims for supervisors and finance clerks. Every route takes the
+issuer's bearer token and names its roles (ecomops_common.access); what a route records as who did it is the
+token's subject, never a request field."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -50,12 +50,23 @@ READERS = (INSPECTOR, REFUND_APPROVER, SUPERVISOR, CUSTOMER_SERVICE, AUDITOR)
 class StageView(BaseModel):
     stage: str = Field(description="authorized, received, inspected, write_off_pending_approval, "
                                    "write_off_approved, write_off_rejected, refund_pending_approval, "
-                                   "refund_approved, refund_denied, refunded, exchange_ordered, dispositioned or "
-                                   "closed")
+                                   "refund_approved, refund_denied, refunded, exchange_ordered, dispositioned, "
+                                   "return_label_issued or closed")
     actor: str = Field(description="Who did it: the token's subject; `policy`, `warehouse`, `warehouse:<node>`, "
-                                   "`channel:<channel>`, `finance` or `returns` for the platform's own steps")
+                                   "`channel:<channel>`, `finance`, `shipping` or `returns` for the platform's own "
+                                   "steps")
     note: str | None
     at: datetime
+
+
+class ReturnLabelView(BaseModel):
+    carrier: str
+    service: str
+    tracking_number: str
+    label_url: str | None
+    cost: Money
+    currency: str
+    issued_at: datetime
 
 
 class RmaView(BaseModel):
@@ -81,6 +92,9 @@ class RmaView(BaseModel):
     timeline: list[StageView] = Field(description="Every step from the audit log, oldest first")
     cycle_times_s: dict[str, float] = Field(description="Seconds from authorization to the first time of each "
                                                         "later stage")
+    return_label: ReturnLabelView | None = Field(description="The prepaid label the shipping service issued for "
+                                                           "the parcel; null until it has")
+
 
 
 async def _view(uow: ReturnsUnitOfWork, rma_id: str, by: Principal) -> RmaView:
@@ -411,36 +425,18 @@ async def put_claim_rule(body: ClaimRuleInput, uow: UnitOfWork, by: Annotated[Pr
     return await _put_rule(uow, rules.VENDOR_CLAIMS, rules.TABLE_KEY, body, by)
 
 
-SKU = Annotated[str, Path(min_length=1, max_length=64)]
-VendorId = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")]
-
-
-class VendorAssignment(Document):
-    model_config = ConfigDict(extra="forbid")  # who assigned is the token's subject
-
-    vendor_id: VendorId
-    vendor_sku: str | None = Field(default=None, min_length=1, max_length=64, description="The vendor's own number")
-
-
 class SkuVendorView(BaseModel):
     sku: str
     vendor_id: str
     vendor_sku: str | None
-    assigned_by: str
+    assigned_by: str = Field(description="Who changed the SKU's vendor in the catalog")
     assigned_at: datetime
-
-
-@router.put("/vendors/skus/{sku}", response_model=SkuVendorView)
-async def assign_vendor(sku: SKU, body: VendorAssignment, uow: UnitOfWork,
-                        by: Annotated[Principal, caller(SUPERVISOR)]):
-    """Who supplies the SKU (SkuVendorAssigned), recorded as assigned by the token's subject."""
-    return await vendor_claims.assign_vendor(uow, sku, body.vendor_id, body.vendor_sku, by.subject)
 
 
 @router.get("/vendors/skus", response_model=list[SkuVendorView], dependencies=[caller(*CLAIM_READERS)])
 async def list_sku_vendors(uow: UnitOfWork, vendor_id: Annotated[str | None, Query(max_length=64)] = None,
                            limit: Annotated[int, Query(ge=1, le=1000)] = 1000):
-    """SKUs with their vendor, in SKU order."""
+    """SKUs with their vendor as the catalog names it (catalog.skus.v1), in SKU order."""
     return list((await uow.returns.sku_vendors(vendor_id=vendor_id, limit=limit)).values())
 
 

@@ -20,6 +20,7 @@ from ecomops_common.contracts.returns import (
     ReturnStatus,
     ReturnStatusChanged,
 )
+from ecomops_common.contracts.shipping import ReturnLabelIssued
 from ecomops_common.contracts.warehouse import (
     OrderFulfilmentChanged,
     ReturnDispositionApplied,
@@ -30,10 +31,11 @@ from ecomops_common.contracts.warehouse import (
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import NotFound
 from ecomops_common.handlers import Received
-from returns_service.domain.policy import starts_return_window
+from returns_service.domain.policy import CatalogSku, starts_return_window
 from returns_service.domain.rma import (
     CONDITION_GRADES,
     Inspection,
+    ReturnLabel,
     Rma,
     RmaError,
     Settlement,
@@ -83,6 +85,7 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
         return
     rules = await load_rules(uow)
     rmas = await uow.returns.rmas(event.rma_id for event in events)
+    skus = await uow.returns.catalog_skus(event.sku for event in events if isinstance(event, ReturnInspected))
     inspected: list[tuple[Rma, Inspection]] = []
     for event in events:
         rma = rmas.get(event.rma_id)
@@ -98,7 +101,7 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
                 inspected.append((rma, inspect(
                     uow, rma, rules, event.sku, event.quantity, CONDITION_GRADES[event.condition.value],
                     event.inspector or f"warehouse:{event.node}", event.inspected_at, event.serial, missing,
-                    write_off_approval_value)))
+                    write_off_approval_value, hazmat_class=_hazmat_class(skus.get(event.sku)))))
             else:
                 rma.apply_disposition(event.sku, event.quantity, event.disposition, event.applied_at)
         except RmaError as refused:
@@ -111,12 +114,13 @@ async def follow_warehouse(uow: ReturnsUnitOfWork, received: list[Received[Wareh
 
 def inspect(uow: ReturnsUnitOfWork, rma: Rma, rules: Rules, sku: str, quantity: int, grade: str, inspector: str,
             at: datetime, serial: str | None = None, missing_accessories: tuple[str, ...] = (),
-            write_off_approval_value: Decimal | None = None, notes: str | None = None) -> Inspection:
-    """Grades units; the disposition the rule table decides (quarantine for a hazardous category) goes to the
-    warehouse, unless it is a write-off above write_off_approval_value, which waits for a supervisor
-    (decide_write_off)."""
+            write_off_approval_value: Decimal | None = None, notes: str | None = None,
+            hazmat_class: str | None = None) -> Inspection:
+    """Grades units; the disposition the rule table decides (quarantine for a SKU the catalog gives a hazmat class,
+    or of a hazardous category) goes to the warehouse, unless it is a write-off above write_off_approval_value,
+    which waits for a supervisor (decide_write_off)."""
     inspection = rma.inspect(sku, quantity, grade, rules.dispositions, at, inspector, serial, missing_accessories,
-                             write_off_approval_value, rules.hazardous.categories, notes)
+                             write_off_approval_value, rules.hazardous.categories, notes, hazmat_class)
     if inspection.write_off is not WriteOff.pending_approval:
         _disposition_decided(uow, rma, inspection, at)
     return inspection
@@ -128,8 +132,9 @@ async def inspect_at_bench(uow: ReturnsUnitOfWork, rma_id: str, sku: str, quanti
     """An inspection recorded over HTTP by the inspector's subject; RmaError says why it is refused."""
     at = datetime.now(UTC)
     rma, rules = await _locked(uow, rma_id), await load_rules(uow)
+    hazmat_class = _hazmat_class((await uow.returns.catalog_skus([sku])).get(sku))
     inspection = inspect(uow, rma, rules, sku, quantity, grade, inspector, at, serial, missing_accessories,
-                         write_off_approval_value, notes)
+                         write_off_approval_value, notes, hazmat_class)
     await claim_defects(uow, [(rma, inspection)], rules.vendor_claims, at)
     await progress(uow, [rma], rules, at)
     await uow.commit()
@@ -181,6 +186,22 @@ async def follow_finance(uow: ReturnsUnitOfWork, refunds: list[Received[RefundIs
         except RmaError as refused:
             log.warning("RefundIssued %s not applied: %s", event.refund_id, refused)
     await progress(uow, rmas.values(), await load_rules(uow), at)
+    await uow.commit()
+
+
+async def follow_shipping(uow: ReturnsUnitOfWork, labels: list[Received[ReturnLabelIssued]]) -> None:
+    """The shipping service issued an RMA's return label: the RMA shows it. The label held already changes nothing
+    (no inbox row is needed); one for an RMA this service does not know is logged, not retried."""
+    issued = [received.message for received in labels]
+    rmas = await uow.returns.rmas(event.rma_id for event in issued)
+    changed = {}
+    for event in issued:
+        if (rma := rmas.get(event.rma_id)) is None:
+            log.warning("ReturnLabelIssued for unknown RMA %s ignored", event.rma_id)
+        elif rma.attach_label(ReturnLabel(event.carrier, event.service, event.tracking_number, event.label_url,
+                                          event.cost, event.currency, event.issued_at)):
+            changed[rma.id] = rma
+    await uow.returns.save_rmas(changed.values(), datetime.now(UTC))
     await uow.commit()
 
 
@@ -258,6 +279,10 @@ async def _locked(uow: ReturnsUnitOfWork, rma_id: str) -> Rma:
     if rma is None:
         raise RmaNotFound(f"RMA {rma_id} not found")
     return rma
+
+
+def _hazmat_class(sku: CatalogSku | None) -> str | None:
+    return sku.hazmat_class if sku is not None else None
 
 
 def _event(event_type: str, rma: Rma, payload) -> object:

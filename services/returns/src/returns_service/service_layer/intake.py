@@ -1,6 +1,6 @@
-"""Return requests, checked against what the order shipped and the channel's return and refund policies, and the
-placed orders this needs (prices, categories, final sale, shipping fee and tax, payment method) from the order
-service's events."""
+"""Return requests, checked against what the order shipped, the catalog's rules of its SKUs and the channel's return
+and refund policies, and the placed orders this needs (prices, categories, final sale, shipping fee and tax,
+payment method) from the order service's events."""
 
 import json
 from collections.abc import Sequence
@@ -22,7 +22,14 @@ from ecomops_common.envelope import new_event
 from ecomops_common.errors import Forbidden
 from ecomops_common.handlers import Received
 from ecomops_common.ids import new_id
-from returns_service.domain.policy import AskedLine, Refusal, check_request, resolve_lines, return_node
+from returns_service.domain.policy import (
+    AskedLine,
+    Refusal,
+    as_catalog_says,
+    check_request,
+    resolve_lines,
+    return_node,
+)
 from returns_service.domain.refunds import check_settlement, other_refund_method
 from returns_service.domain.rma import Rma, RmaLine, Stage
 from returns_service.service_layer.handling import progress
@@ -108,7 +115,8 @@ async def _authorize(uow: ReturnsUnitOfWork, request: ReturnRequest, rules: Rule
         return RequestOutcome(answered["rma_id"]), None
     policy = rules.return_policy(request.channel)
     lines_of_order = await uow.returns.order_lines(order_id)
-    shipped = {line_id: line for line_id, (line, _) in lines_of_order.items()}
+    catalog = await uow.returns.catalog_skus(line.sku for line, _ in lines_of_order.values())
+    shipped = {line_id: as_catalog_says(line, catalog.get(line.sku)) for line_id, (line, _) in lines_of_order.items()}
     requested, refusals = resolve_lines([AskedLine(line.sku, line.quantity, line.line_id) for line in request.lines],
                                         shipped)
     refusals += check_request(requested, request.reason, shipped, order["delivered_at"], now, policy)

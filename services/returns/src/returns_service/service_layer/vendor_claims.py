@@ -1,15 +1,13 @@
-"""Supplier recovery: which vendor supplies a SKU, finance's unit costs, and vendor claims from the first defective
-unit graded to the vendor's credit note. Every change of a claim publishes it whole (VendorClaimChanged), in the
-transaction that made it."""
+"""Supplier recovery: finance's unit costs and vendor claims from the first defective unit graded to the vendor's
+credit note. Every change of a claim publishes it whole (VendorClaimChanged), in the transaction that made it."""
 
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from ecomops_common.contracts import RETURNS_EVENTS
 from ecomops_common.contracts.finance import UnitCostChanged
-from ecomops_common.contracts.returns import SkuVendorAssigned, VendorClaimChanged, VendorClaimLine
+from ecomops_common.contracts.returns import VendorClaimChanged, VendorClaimLine
 from ecomops_common.envelope import new_event
 from ecomops_common.errors import NotFound
 from ecomops_common.handlers import Received
@@ -21,17 +19,6 @@ from returns_service.service_layer.unit_of_work import SOURCE, ReturnsUnitOfWork
 
 class ClaimNotFound(NotFound):
     pass
-
-
-async def assign_vendor(uow: ReturnsUnitOfWork, sku: str, vendor_id: str, vendor_sku: str | None,
-                        actor: str) -> dict[str, Any]:
-    """The SKU's vendor from now on (claims already drafted keep theirs)."""
-    at = datetime.now(UTC)
-    await uow.returns.assign_vendor(sku, vendor_id, vendor_sku, actor, at)
-    uow.emit(new_event("SkuVendorAssigned", 1, SOURCE, "sku", sku, SkuVendorAssigned(
-        sku=sku, vendor_id=vendor_id, vendor_sku=vendor_sku, assigned_by=actor, at=at)), RETURNS_EVENTS)
-    await uow.commit()
-    return (await uow.returns.sku_vendors([sku]))[sku]
 
 
 async def record_unit_costs(uow: ReturnsUnitOfWork, changes: list[Received[UnitCostChanged]]) -> None:
