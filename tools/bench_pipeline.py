@@ -48,7 +48,7 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS, WAREHOUSE_SCANS
+from ecomops_common.contracts import CATALOG_SKUS, CHANNEL_ORDERS, ORDER_EVENTS, WAREHOUSE_SCANS
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.producer import kafka_producer
 from ecomops_common.testing.samples import channel_order
@@ -66,6 +66,7 @@ from benchlib import (
     Row,
     ServiceUnderTest,
     bench_producer,
+    catalog_records,
     delete_topics_of_run,
     events_timeout_s,
     latency_figures,
@@ -460,8 +461,12 @@ class PipelineBenchmark(Benchmark):
         return f"{sum(map(len, self.workloads.values())):,} orders ({units:,} units)"
 
     async def seed(self, stack: Stack) -> str:
-        """Each warehouse: a dock and a bin, an expected receipt of every SKU, its receive and putaway scans
-        (100,000 units of each SKU at each warehouse); then waits until allocation holds every level."""
+        """Every SKU in the SKU master (as the catalog service publishes it: the order service holds orders for
+        SKUs it does not know); each warehouse: a dock and a bin, an expected receipt of every SKU, its receive and
+        putaway scans (100,000 units of each SKU at each warehouse); then waits until allocation holds every
+        level, by which time the order service has long read the catalog it took from the start."""
+        await produce_all(stack.options.kafka_bootstrap, stack.topic(CATALOG_SKUS), catalog_records(self.skus))
+        now = datetime.now(UTC).isoformat()
         warehouse = stack.services["warehouse"]
         units = 100_000
         async with warehouse.admin_client() as client:
@@ -474,7 +479,6 @@ class PipelineBenchmark(Benchmark):
                 response = await client.post("/v1/receipts", json=receipt)
                 if response.status_code != 201:
                     raise RuntimeError(f"POST receipt: HTTP {response.status_code}: {response.text[:300]}")
-        now = datetime.now(UTC).isoformat()
 
         def scan(node: str, sku: str, kind: str, **extra: str) -> Message:
             document = {"scan_id": f"{node}-{sku}-{kind}", "device_id": "bench", "warehouse_id": node,

@@ -21,6 +21,8 @@ import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 from urllib.parse import urlsplit, urlunsplit
@@ -30,6 +32,8 @@ import httpx
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from prometheus_client.parser import text_string_to_metric_families
 
+from ecomops_common.contracts.catalog import SkuChanged, SkuStatus
+from ecomops_common.envelope import new_event
 from ecomops_common.kafka_security import connection_options
 from ecomops_common.migrations import for_service, upgrade
 from ecomops_common.testing.issuer import admin_headers, test_issuer
@@ -477,6 +481,17 @@ async def measure_flat_out(service: ServiceUnderTest, watcher: FirstEventWatcher
         **await cpu.figures(measure),
     }
     return measurement
+
+
+def catalog_records(skus: list[str]) -> list[Message]:
+    """The SKUs as the catalog service publishes them (SkuChanged on catalog.skus.v1): the order service holds
+    orders for SKUs the SKU master does not know."""
+    now = datetime.now(UTC)
+    envelopes = [new_event("SkuChanged", 1, "catalog", "sku", sku, SkuChanged(
+        sku=sku, revision=1, status=SkuStatus.active, name=sku, unit_cost=Decimal("8.00"), currency="EUR",
+        changed_by="bench", changed_at=now)) for sku in skus]
+    return [(envelope.event_id, envelope.aggregate_id.encode(), envelope.model_dump_json().encode(),
+             envelope.kafka_headers()) for envelope in envelopes]
 
 
 async def produce_all(bootstrap: str, topic: str, messages: list[Message]) -> None:

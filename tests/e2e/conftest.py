@@ -2,17 +2,22 @@ import contextlib
 import importlib.util
 import json
 import sys
+from collections import defaultdict
 from datetime import UTC, datetime
+from decimal import Decimal
 from types import SimpleNamespace
 
 import httpx
 import jwt
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from ecomops_common.contracts import CATALOG_SKUS
+from ecomops_common.kafka_security import connection_options
 from ecomops_common.testing import samples
 from ecomops_common.testing.infrastructure import repo_root
 from ecomops_common.testing.issuer import ProviderAuth, client_credentials, provider_token, staff_credentials
-from ecomops_common.testing.plugin import eventually, free_port
+from ecomops_common.testing.plugin import committed_offset_total, eventually, free_port
 
 # The browser's fixtures, for every e2e test: a real Chromium (the console's tests).
 from .browser import CONSOLE_URL, browser, console_port, page  # noqa: F401
@@ -25,7 +30,8 @@ MACHINES = {"connector": "connector-web-eu", "marketplace": "connector-marketpla
 PEOPLE = {"admin": "ada.admin", "supervisor": "sam.supervisor", "second_supervisor": "sue.supervisor",
           "operator": "olga.operator", "inspector": "ian.inspector", "approver": "rita.approver",
           "finance": "fred.finance", "second_finance": "fay.finance", "service": "cara.service",
-          "auditor": "aud.auditor", "lead": "lee.lead"}
+          "auditor": "aud.auditor", "lead": "lee.lead", "buyer": "bob.buyer", "second_buyer": "bea.buyer",
+          "merchandiser": "mia.merchandiser"}
 
 
 def channel_order(external_order_id: str) -> dict:
@@ -123,7 +129,18 @@ def payment_provider(service_process):
 
 
 @pytest.fixture
-async def stack(new_database, service_process, payment_provider, kafka_bootstrap, topic_prefix, identities,
+def carrier(service_process):
+    """The simulated carrier as a process of its own, its days half a second long so parcels arrive within a test;
+    never failing, slow or late here (shipping's own tests cover those)."""
+    port = free_port()
+    return service_process("carrier_simulator", {
+        "CARRIER_SIMULATOR_PORT": str(port), "CARRIER_SIMULATOR_SECONDS_PER_DAY": "0.5",
+        **{f"CARRIER_SIMULATOR_{rate}_RATE": "0" for rate in ("LATE", "EXCEPTION", "FAILURE", "SLOW")}},
+        port, ready_path="/healthz")
+
+
+@pytest.fixture
+async def stack(new_database, service_process, payment_provider, carrier, kafka_bootstrap, topic_prefix, identities,
                 console_port):  # noqa: F811 (the fixture imported above)
     """The services as processes on one broker, each with a database of its own, as in production, and the
     simulated payment provider (`stack.payments`). Their clients call as the demo admin unless a request names
@@ -133,6 +150,7 @@ async def stack(new_database, service_process, payment_provider, kafka_bootstrap
     new_database comes before service_process so the processes stop before their databases are dropped."""
     ports = {service: console_port if service == "control" else free_port() for service in SERVICES}
     settings = {"finance": {"payment_provider_url": payment_provider.base_url},
+                "shipping": {"carrier_url": carrier.base_url},
                 "control": {"public_url": CONSOLE_URL, **{f"{service}_url": f"http://127.0.0.1:{port}"
                                                           for service, port in ports.items() if service != "control"}}}
     started = {service: start_service(
@@ -141,10 +159,39 @@ async def stack(new_database, service_process, payment_provider, kafka_bootstrap
         for service in SERVICES}
     for process in started.values():  # started together, they get ready in the time of the slowest
         process.wait_ready()
-    started["payments"] = payment_provider
+    started["payments"], started["carrier"] = payment_provider, carrier
     async with contextlib.AsyncExitStack() as clients:
-        yield SimpleNamespace(**{service: await clients.enter_async_context(httpx.AsyncClient(
-            base_url=process.base_url, auth=identities.admin, timeout=30)) for service, process in started.items()})
+        running = SimpleNamespace(kafka=kafka_bootstrap, topic_prefix=topic_prefix, **{
+            service: await clients.enter_async_context(httpx.AsyncClient(
+                base_url=process.base_url, auth=identities.admin, timeout=30)) for service, process in started.items()})
+        await define_skus(running, identities, {"sku": "SKU-RED-M", "name": "Red shirt, M", "category": "apparel"})
+        yield running
+
+
+async def define_skus(stack: SimpleNamespace, identities: SimpleNamespace, *records: dict,
+                      read_by: tuple[str, ...] = ("order",)) -> None:
+    """A merchandiser puts the SKUs into the SKU master; then waits until the services named have read every
+    SkuChanged published so far (their consumer groups' committed offsets): the order service holds orders for
+    SKUs it does not know."""
+    for record in records:
+        sku, body = record["sku"], {name: value for name, value in record.items() if name != "sku"}
+        answer = await stack.catalog.put(f"/v1/skus/{sku}", json=body, auth=identities.merchandiser)
+        assert answer.status_code in (200, 201), answer.text
+    topic = stack.topic_prefix + CATALOG_SKUS
+    consumer = AIOKafkaConsumer(**connection_options(stack.kafka))
+    await consumer.start()
+    try:
+        await consumer.topics()  # the cluster's metadata, with the topic's partitions
+        partitions = [TopicPartition(topic, partition) for partition in consumer.partitions_for_topic(topic) or ()]
+        published = sum((await consumer.end_offsets(partitions)).values())
+    finally:
+        await consumer.stop()
+
+    async def read() -> bool:
+        return all([await committed_offset_total(stack.kafka, f"{stack.topic_prefix}{service}-service.catalog-skus",
+                                                 topic) >= published for service in read_by])
+
+    await eventually(read)
 
 
 async def order_in_status(order_service: httpx.AsyncClient, order_id: str, status: str) -> dict:
@@ -215,6 +262,15 @@ async def open_return(stack: SimpleNamespace, identities: SimpleNamespace, reque
 
     await eventually(expected_at_the_dock)
     return rma
+
+
+async def journal_totals(stack: SimpleNamespace, identities: SimpleNamespace) -> dict[str, str]:
+    """Account balances (debit − credit) over finance's journal."""
+    totals: dict[str, Decimal] = defaultdict(Decimal)
+    for entry in (await stack.finance.get("/v1/journal", params={"limit": 500}, auth=identities.finance)).json():
+        for line in entry["lines"]:
+            totals[line["account"]] += Decimal(line["debit"]) - Decimal(line["credit"])
+    return {account: str(amount) for account, amount in totals.items() if amount}
 
 
 async def rma_in(returns: httpx.AsyncClient, rma_id: str, check) -> dict:

@@ -10,8 +10,6 @@ processes, each step by who takes it in real life with tokens of the real provid
 - a hazardous unit is forced to quarantine; the QA decision to scrap it needs a disposal record and, above the
   value threshold, a second supervisor; finance writes it off once."""
 
-from collections import defaultdict
-from decimal import Decimal as D
 
 import pytest
 
@@ -19,6 +17,8 @@ from ecomops_common.testing.plugin import eventually
 from ecomops_common.testing.samples import channel_order
 
 from .conftest import (
+    define_skus,
+    journal_totals,
     open_return,
     order_in_status,
     receive_and_put_away,
@@ -29,15 +29,6 @@ from .conftest import (
 )
 
 pytestmark = [pytest.mark.e2e, pytest.mark.integration]
-
-
-async def journal_totals(stack, identities) -> dict[str, str]:
-    """Account balances (debit − credit) over finance's journal."""
-    totals: dict[str, D] = defaultdict(D)
-    for entry in (await stack.finance.get("/v1/journal", params={"limit": 500}, auth=identities.finance)).json():
-        for line in entry["lines"]:
-            totals[line["account"]] += D(line["debit"]) - D(line["credit"])
-    return {account: str(amount) for account, amount in totals.items() if amount}
 
 
 async def shipped_order(stack, identities, external_order_id: str, **changes) -> dict:
@@ -52,14 +43,13 @@ async def shipped_order(stack, identities, external_order_id: str, **changes) ->
 
 async def test_defective_return_goes_back_to_its_vendor_and_is_recovered(stack, identities):
     await receive_and_put_away(stack.warehouse, identities, {"WH1": 3})
-    unit_cost = {"amount": "8.00", "currency": "EUR"}
-    assert (await stack.finance.put("/v1/costs/SKU-RED-M", json=unit_cost, auth=identities.finance)).status_code == 200
+    # The SKU master names the vendor and the cost: returns files claims against ACME, finance values at 8.00
+    await define_skus(stack, identities, {"sku": "SKU-RED-M", "name": "Red shirt, M", "category": "apparel",
+                                          "vendor_id": "ACME", "vendor_sku": "A-77", "unit_cost": "8.00",
+                                          "currency": "EUR"}, read_by=("order", "finance", "returns"))
     fees = {"commission_rate": "0.10", "refund_reversal_rate": "1"}
     assert (await stack.finance.put("/v1/rules/channel-fees/web-eu", json=fees,
                                     auth=identities.finance)).status_code == 200
-    vendor = await stack.returns.put("/v1/vendors/skus/SKU-RED-M", json={"vendor_id": "ACME", "vendor_sku": "A-77"},
-                                     auth=identities.supervisor)
-    assert vendor.status_code == 200, vendor.text
     policy = {"timing": "after_inspection"}
     assert (await stack.returns.put("/v1/rules/refund-policies/web-eu", json=policy,
                                     auth=identities.admin)).status_code == 200
@@ -209,12 +199,13 @@ async def test_store_credit_is_issued_once_and_pays_a_later_order(stack, identit
 async def test_hazardous_return_is_quarantined_and_scrapped_with_a_disposal_record(stack, identities):
     second = await subject_of(identities.second_supervisor)
     await receive_and_put_away(stack.warehouse, identities, {"WH1": 2})
-    # Worth 300.00 a unit: a write-off of it is above the warehouse's threshold.
-    assert (await stack.finance.put("/v1/costs/SKU-RED-M", json={"amount": "300.00", "currency": "EUR"},
-                                    auth=identities.finance)).status_code == 200
+    # Worth 300.00 a unit (a write-off of it is above the warehouse's threshold), in a hazardous category.
+    await define_skus(stack, identities, {"sku": "SKU-RED-M", "name": "Power bank", "category": "batteries",
+                                          "unit_cost": "300.00", "currency": "EUR"},
+                      read_by=("order", "finance", "returns"))
     assert (await stack.returns.put("/v1/rules/hazardous-categories", json={"categories": ["batteries"]},
                                     auth=identities.admin)).status_code == 200
-    lines = [{"line_id": "1", "sku": "SKU-RED-M", "quantity": 1, "unit_price": "399.00", "category": "batteries"}]
+    lines = [{"line_id": "1", "sku": "SKU-RED-M", "quantity": 1, "unit_price": "399.00"}]
     await shipped_order(stack, identities, "haz-1", lines=lines, shipping_fee="0.00",
                         payment={"status": "authorized", "amount": "399.00", "method": "card"})
     rma = await open_return(stack, identities, {

@@ -19,7 +19,7 @@ from ecomops_common.testing.issuer import admin_headers
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control")
+SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control", "catalog", "supply", "shipping")
 MODES = [GenerationMode.POSITIVE, GenerationMode.NEGATIVE]
 MAX_EXAMPLES = 30  # random cases per operation, after its boundary cases: the run stays well under 3 minutes
 

@@ -24,11 +24,14 @@ import pytest
 import yaml
 
 from allocation_service.settings import AllocationSettings
+from catalog_service.settings import CatalogSettings
 from control_service.settings import ControlSettings
 from ecomops_common.settings import ServiceSettings
 from finance_service.settings import FinanceSettings, is_payment_simulator
 from order_service.settings import OrderSettings
 from returns_service.settings import ReturnsSettings
+from shipping_service.settings import ShippingSettings
+from supply_service.settings import SupplySettings
 from warehouse_service.settings import WarehouseSettings
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,15 +45,18 @@ NAMESPACE = "shop"
 SETTINGS: dict[str, type[ServiceSettings]] = {
     "order": OrderSettings, "allocation": AllocationSettings, "warehouse": WarehouseSettings,
     "returns": ReturnsSettings, "finance": FinanceSettings, "control": ControlSettings,
+    "catalog": CatalogSettings, "supply": SupplySettings, "shipping": ShippingSettings,
 }
 # The pods that run this repo's image (other components, e.g. observability, bring their own images and users).
-ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator", "kafka-setup"}
+ECOMOPS_COMPONENTS = {*SETTINGS, *(f"{service}-migrate" for service in SETTINGS), "payment-simulator",
+                      "carrier-simulator", "kafka-setup"}
 POD_OWNERS = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job"}
 # Pod Security "restricted" allows only these volume types.
 RESTRICTED_VOLUMES = {"configMap", "csi", "downwardAPI", "emptyDir", "ephemeral", "persistentVolumeClaim",
                       "projected", "secret"}
 
-# What an install must be told (templates/_helpers.tpl refuses to render without them), besides the payment provider.
+# What an install must be told (templates/_helpers.tpl refuses to render without them), besides the payment provider
+# and the carrier gateway.
 REQUIRED_SETTINGS = ("--set", "oidc.issuer=https://id.example.com/realms/ecomops",
                      "--set", "kafka.sasl.existingSecret=ecomops-kafka-users")
 
@@ -540,14 +546,23 @@ def test_what_an_install_needs_is_refused_when_missing(helm: str, values_file: s
     assert named in result.stderr, result.stderr
 
 
-def test_without_the_simulator_the_provider_url_is_required(helm: str) -> None:
-    result = render(helm, None, *REQUIRED_SETTINGS)  # the chart's defaults: simulator off, no provider URL
+PROVIDER = ("--set", "services.finance.paymentProviderUrl=https://payments.example.com")
+
+
+@pytest.mark.parametrize(("given", "named"), [
+    ((), "services.finance.paymentProviderUrl"),  # the chart's defaults: simulators off, no provider URL
+    (PROVIDER, "services.shipping.carrierUrl"),
+])
+def test_without_a_simulator_its_real_counterpart_is_required(helm: str, given: tuple[str, ...], named: str) -> None:
+    result = render(helm, None, *REQUIRED_SETTINGS, *given)
     assert result.returncode != 0
-    assert "services.finance.paymentProviderUrl" in result.stderr, result.stderr
+    assert named in result.stderr, result.stderr
 
 
-def test_the_simulator_is_refused_in_production(helm: str) -> None:
-    result = render(helm, None, *REQUIRED_SETTINGS, "--set", "paymentSimulator.enabled=true")
+@pytest.mark.parametrize("enabled", [("paymentSimulator.enabled=true",),
+                                     ("carrierSimulator.enabled=true", *PROVIDER[1:])])
+def test_the_simulators_are_refused_in_production(helm: str, enabled: tuple[str, ...]) -> None:
+    result = render(helm, None, *REQUIRED_SETTINGS, *(part for setting in enabled for part in ("--set", setting)))
     assert result.returncode != 0
     assert "refuses the simulator in production" in result.stderr, result.stderr
 

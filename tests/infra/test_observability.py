@@ -26,7 +26,7 @@ FILES = ROOT / "deploy" / "helm" / "ecomops" / "files" / "observability"
 DASHBOARDS = sorted((FILES / "grafana" / "dashboards").glob("*.json"))
 COMPOSE = ROOT / "docker-compose.yml"
 OBSERVABILITY_COMPOSE = ROOT / "deploy" / "observability" / "compose.yaml"
-SERVICES = ["order", "allocation", "warehouse", "returns", "finance", "control"]
+SERVICES = ["order", "allocation", "warehouse", "returns", "finance", "control", "catalog", "supply", "shipping"]
 # Metrics of Prometheus itself that the files use.
 PROMETHEUS_METRICS = {"up"}
 _SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),

@@ -24,7 +24,7 @@ from ecomops_common.testing.plugin import TEST_MIGRATION_ROLE, TEST_RUNTIME_ROLE
 
 pytestmark = pytest.mark.integration
 
-SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control")
+SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control", "catalog", "supply", "shipping")
 
 
 @pytest.fixture

@@ -231,7 +231,7 @@ unprefixed. Takes (dict "root" $ "name" "order" "svc" $svc). */}}
 {{- if eq .name "control" }}
 - {name: CONTROL_PUBLIC_URL, value: {{ include "ecomops.controlPublicUrl" $root | quote }}}
 {{- /* The console's actions and pages call the owning services at their Services in this release. */}}
-{{- range $other := list "order" "allocation" "warehouse" "returns" "finance" }}
+{{- range $other := list "order" "allocation" "warehouse" "returns" "finance" "catalog" "supply" "shipping" }}
 - {name: CONTROL_{{ upper $other }}_URL, value: {{ printf "http://%s:%v" (include "ecomops.componentName" (dict "root" $root "component" $other)) (get $root.Values.services $other).port | quote }}}
 {{- end }}
 {{- end }}
