@@ -106,6 +106,9 @@ bench-pipeline: install infra-up  ## every service on one box: orders/s channel 
 bench-console: install infra-up  ## console and API page medians at 100,000 orders, projection events/s (in-process, Kafka)
 	@$(ENV); $(PY) tools/bench_console.py $(BENCH_ARGS)
 
+forecast-accuracy: install  ## the supply forecast's error (WAPE, MAE, bias) on generated history with a known truth
+	@$(PY) tools/forecast_accuracy.py $(BENCH_ARGS)
+
 reconcile: install  ## allocation reservations and warehouse ledger against their counters; exit 1 on drift
 	@$(ENV); .venv/bin/allocation-reconcile && .venv/bin/warehouse-reconcile
 
@@ -115,4 +118,4 @@ dlq:  ## list dead letters of a topic: make dlq TOPIC=channel.orders.v1
 outbox:  ## list a service's parked outbox rows: make outbox SERVICE=order
 	@$(ENV); .venv/bin/ecomops-outbox list --service $(SERVICE)
 
-.PHONY: help install up migrate down test helm-in-background chromium unit lint schemas helm-check docs bench-intake bench-allocation bench-scans bench-console bench-pipeline reconcile dlq outbox
+.PHONY: help install up migrate down test helm-in-background chromium unit lint schemas helm-check docs bench-intake bench-allocation bench-scans bench-console bench-pipeline forecast-accuracy reconcile dlq outbox

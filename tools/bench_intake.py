@@ -21,7 +21,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from ecomops_common.auth import CONNECTOR
-from ecomops_common.contracts import CHANNEL_ORDERS, ORDER_EVENTS
+from ecomops_common.contracts import CATALOG_SKUS, CHANNEL_ORDERS, ORDER_EVENTS
 from ecomops_common.testing.issuer import test_issuer
 from ecomops_common.testing.samples import channel_order
 
@@ -37,6 +37,7 @@ from benchlib import (
     Message,
     Row,
     ServiceUnderTest,
+    catalog_records,
     consumer_figures,
     cpu_rows,
     events_timeout_s,
@@ -53,6 +54,7 @@ from benchlib import (
     run_main,
     send_at_fixed_rate,
     tagged_ids,
+    wait_for_rows,
 )
 
 CHANNEL = "bench"
@@ -312,6 +314,14 @@ class IntakeBenchmark(Benchmark):
             *cpu_rows("topic", "topic run"),
             *cpu_rows("http", "HTTP run"),
         ]
+
+    async def seed(self, env: ServiceUnderTest) -> str:
+        """The order's SKUs in the SKU master, as the catalog publishes them (else every order would be held)."""
+        skus = sorted({line["sku"] for line in channel_order()["lines"]})
+        await produce_all(env.kafka_bootstrap, env.topic(CATALOG_SKUS), catalog_records(skus))
+        await wait_for_rows(env.database_dsn(), "SELECT count(*) FROM order_catalog_skus", len(skus), 60,
+                            "the SKU master, at the order service,")
+        return f"{len(skus)} SKU(s) in the SKU master"
 
     async def measure(self, env: ServiceUnderTest, report: BenchReport) -> None:
         options = self.options

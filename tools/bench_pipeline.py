@@ -77,6 +77,7 @@ from benchlib import (
     run_main,
     send_at_fixed_rate,
     tagged_ids,
+    wait_for_rows,
 )
 
 SERVICES = ("order", "allocation", "warehouse", "returns", "finance", "control")
@@ -491,15 +492,9 @@ class PipelineBenchmark(Benchmark):
         await asyncio.sleep(1.0)  # a putaway before its receive would wait in the exception queue
         await produce_all(stack.options.kafka_bootstrap, scans_topic, [
             scan(node, sku, "putaway", to_location=BIN) for node in NODES for sku in self.skus])
-        allocation = await asyncpg.connect(stack.services["allocation"].database_dsn())
-        try:
-            deadline, wanted = time.monotonic() + 120, len(NODES) * len(self.skus)
-            while await allocation.fetchval("SELECT count(*) FROM stock_positions WHERE on_hand > 0") < wanted:
-                if time.monotonic() > deadline:
-                    raise RuntimeError("allocation never received the warehouses' stock levels")
-                await asyncio.sleep(0.5)
-        finally:
-            await allocation.close()
+        await wait_for_rows(stack.services["allocation"].database_dsn(),
+                            "SELECT count(*) FROM stock_positions WHERE on_hand > 0", len(NODES) * len(self.skus),
+                            120, "the warehouses' stock levels, at allocation,")
         return f"{len(NODES)} warehouses × {len(self.skus)} SKUs × {units:,} units"
 
     async def run(self) -> BenchReport:

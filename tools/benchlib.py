@@ -494,6 +494,20 @@ def catalog_records(skus: list[str]) -> list[Message]:
              envelope.kafka_headers()) for envelope in envelopes]
 
 
+async def wait_for_rows(database_dsn: str, count_sql: str, wanted: int, timeout_s: float, what: str) -> None:
+    """Until `count_sql` counts `wanted` rows in the service's database (what it has consumed); RuntimeError naming
+    `what` after `timeout_s`."""
+    database = await asyncpg.connect(database_dsn)
+    try:
+        deadline = time.monotonic() + timeout_s
+        while await database.fetchval(count_sql) < wanted:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what} never arrived")
+            await asyncio.sleep(0.2)
+    finally:
+        await database.close()
+
+
 async def produce_all(bootstrap: str, topic: str, messages: list[Message]) -> None:
     """Messages produced and flushed, not measured: a warm-up's."""
     producer = bench_producer(bootstrap, linger_ms=5)

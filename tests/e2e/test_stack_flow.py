@@ -37,7 +37,8 @@ async def test_orders_flow_from_channel_to_allocation_and_back(stack, identities
                                        auth=identities.connector)).json()
     # Allocated, and at once released to the warehouse, which made its pick tasks.
     allocated = await order_in_status(order_service, placed["id"], "released_to_warehouse")
-    assert allocated["allocation"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH1", "quantity": 3}]
+    assert allocated["allocation"] == [
+        {"line_id": "1", "sku": "SKU-RED-M", "node": "WH1", "quantity": 3, "promised_date": None}]
     assert [(t["to_status"], t["actor"]) for t in allocated["history"]][-2:] == [
         ("allocated", "allocation"), ("released_to_warehouse", "warehouse")]
 
@@ -146,7 +147,8 @@ async def test_a_short_pick_re_sources_the_line_to_another_node(stack, identitie
 
     async def allocated_at_wh2() -> bool:
         view = (await order_service.get(f"/v1/orders/{order['id']}")).json()
-        return view["allocation"] == [{"line_id": "1", "sku": "SKU-RED-M", "node": "WH2", "quantity": 3}]
+        return view["allocation"] == [
+            {"line_id": "1", "sku": "SKU-RED-M", "node": "WH2", "quantity": 3, "promised_date": None}]
 
     await eventually(allocated_at_wh2)
     exception, = (await allocation.get("/v1/exceptions")).json()
