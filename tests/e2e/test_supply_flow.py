@@ -320,3 +320,5 @@ async def test_a_carts_soft_reservation_holds_stock_until_it_expires_or_becomes_
     converted = (await stack.allocation.get("/v1/soft-reservations/cart-1", auth=identities.connector)).json()
     assert converted["status"] == "converted" and converted["order_id"] == placed.json()["id"]
     assert await atp() == 2
+    # Reserved and soft-reserved counters agree with the reservations that hold them
+    assert (await stack.allocation.get("/v1/reconciliation")).json() == {"ok": True, "drift": []}

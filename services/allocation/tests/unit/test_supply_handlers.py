@@ -9,7 +9,7 @@ import pytest
 from allocation_service.adapters.fakes import FakeAllocationStore, FakeAllocationUnitOfWork
 from allocation_service.domain.soft_reservations import ShortOfStock, SoftReservationStatus
 from allocation_service.domain.stock import StockPosition
-from allocation_service.service_layer import soft_reservations
+from allocation_service.service_layer import reconcile, soft_reservations
 from allocation_service.service_layer.allocation import take_order_events
 from allocation_service.service_layer.supply import take_purchase_orders, take_transfers, wants_purchase_order
 from ecomops_common.contracts.orders import OrderPlaced
@@ -172,6 +172,16 @@ async def test_expired_soft_reservations_are_released_to_backorders_first():
     assert uow.events("OrderAllocated")[-1].payload["reason"] == "backorder_filled"
     node = latest_availability(uow, "A")["nodes"][0]
     assert (node["soft_reserved"], node["reserved"], node["atp"]) == (0, 2, 3)
+
+
+async def test_reconciliation_checks_the_soft_reserved_counters_against_the_active_holds():
+    uow = FakeAllocationUnitOfWork(FakeAllocationStore([StockPosition("A", "WH1", on_hand=5)]))
+    await hold(uow)
+    await hold(uow, reservation_id="r2", lines=(("A", 1),))
+    await soft_reservations.release(uow, uow.allocation.soft["r2"], "sup-jane")  # ended: holds nothing any more
+    assert await reconcile.reconcile(uow) == []
+    uow.allocation.positions["A", "WH1"].soft_reserved = 4  # a counter gone wrong
+    assert await reconcile.reconcile(uow) == [reconcile.Drift("A", "WH1", 4, 3, counter="soft_reserved")]
 
 
 async def test_releasing_by_a_caller_records_them_and_a_second_release_changes_nothing():

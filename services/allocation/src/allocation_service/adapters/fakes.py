@@ -147,13 +147,22 @@ class FakeAllocationStore:
         return len(waiting), sum(b.qty for order in waiting for b in order.backorders)
 
     async def reservation_drift(self) -> list[dict[str, Any]]:
-        live: dict[StockKey, int] = {}
+        reserved: dict[StockKey, int] = {}
         for order in self.orders.values():
             for r in order.reservations:
-                live[r.sku, r.node] = live.get((r.sku, r.node), 0) + r.qty
-        drift = [{"sku": p.sku, "node": p.node, "reserved": p.reserved, "live": live.get(key, 0)}
-                 for key, p in sorted(self.positions.items()) if p.reserved != live.get(key, 0)]
-        return drift + [{"sku": sku, "node": node, "reserved": None, "live": units}
+                reserved[r.sku, r.node] = reserved.get((r.sku, r.node), 0) + r.qty
+        soft_held: dict[StockKey, int] = {}
+        for reservation in self.soft.values():
+            if reservation.status is SoftReservationStatus.active:
+                for h in reservation.holds:
+                    soft_held[h.sku, h.node] = soft_held.get((h.sku, h.node), 0) + h.qty
+        return [*self._counter_drift("reserved", reserved), *self._counter_drift("soft_reserved", soft_held)]
+
+    def _counter_drift(self, counter: str, live: dict[StockKey, int]) -> list[dict[str, Any]]:
+        drift = [{"sku": p.sku, "node": p.node, "reserved": getattr(p, counter), "live": live.get(key, 0),
+                  "counter": counter}
+                 for key, p in sorted(self.positions.items()) if getattr(p, counter) != live.get(key, 0)]
+        return drift + [{"sku": sku, "node": node, "reserved": None, "live": units, "counter": counter}
                         for (sku, node), units in sorted(live.items()) if (sku, node) not in self.positions]
 
 

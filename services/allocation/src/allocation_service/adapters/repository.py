@@ -356,25 +356,35 @@ class AllocationRepository(SqlRepository):
         return orders, units
 
     async def reservation_drift(self) -> list[dict[str, Any]]:
-        """Positions whose reserved counter differs from the sum of their live reservations."""
-        live = (select(_reservations.c.sku, _reservations.c.node, func.sum(_reservations.c.qty).label("live"))
-                .group_by(_reservations.c.sku, _reservations.c.node).subquery())
+        """Positions whose reserved counter differs from the sum of their live reservations, or whose
+        soft_reserved counter from the units their active soft reservations hold."""
+        reservations = (select(_reservations.c.sku, _reservations.c.node, func.sum(_reservations.c.qty).label("live"))
+                        .group_by(_reservations.c.sku, _reservations.c.node).subquery())
+        soft_holds = (select(_soft_holds.c.sku, _soft_holds.c.node, func.sum(_soft_holds.c.qty).label("live"))
+                      .join(_soft, _soft.c.reservation_id == _soft_holds.c.reservation_id)
+                      .where(_soft.c.status == SoftReservationStatus.active.value)
+                      .group_by(_soft_holds.c.sku, _soft_holds.c.node).subquery())
+        return [*await self._counter_drift("reserved", reservations),
+                *await self._counter_drift("soft_reserved", soft_holds)]
+
+    async def _counter_drift(self, counter: str, live) -> list[dict[str, Any]]:
+        column = _positions.c[counter]
         statement = (
-            select(_positions.c.sku, _positions.c.node, _positions.c.reserved,
+            select(_positions.c.sku, _positions.c.node, column.label("reserved"),
                    func.coalesce(live.c.live, 0).label("live"))
             .select_from(_positions.outerjoin(live, (live.c.sku == _positions.c.sku)
                                               & (live.c.node == _positions.c.node)))
-            .where(_positions.c.reserved != func.coalesce(live.c.live, 0))
+            .where(column != func.coalesce(live.c.live, 0))
             .order_by(_positions.c.sku, _positions.c.node)
         )
-        drift = [dict(row) for row in (await self.session.execute(statement)).mappings()]
-        # Reservations at a node that has no position row at all are drift too.
+        drift = [{**row, "counter": counter} for row in (await self.session.execute(statement)).mappings()]
+        # Units held at a node that has no position row at all are drift too.
         orphans = (select(live.c.sku, live.c.node, live.c.live)
                    .select_from(live.outerjoin(_positions, (live.c.sku == _positions.c.sku)
                                                & (live.c.node == _positions.c.node)))
                    .where(_positions.c.sku.is_(None)))
-        drift += [{**row, "reserved": None} for row in (await self.session.execute(orphans)).mappings()]
-        return drift
+        return drift + [{**row, "reserved": None, "counter": counter}
+                        for row in (await self.session.execute(orphans)).mappings()]
 
 
 def _position(row) -> StockPosition:

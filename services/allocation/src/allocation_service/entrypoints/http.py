@@ -199,8 +199,9 @@ class ExceptionView(BaseModel):
 class DriftView(BaseModel):
     sku: str
     node: str
-    reserved: int | None
-    live: int
+    counter: str = Field(description="reserved (orders' reservations) or soft_reserved (active soft reservations)")
+    reserved: int | None = Field(description="The position's counter; null when it has no position at all")
+    live: int = Field(description="Units the reservation records hold")
 
 
 class ReconciliationReport(BaseModel):

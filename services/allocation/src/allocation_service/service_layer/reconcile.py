@@ -1,4 +1,5 @@
-"""Reconciliation: the reserved counters must equal the sum of live reservations, and nothing may be negative."""
+"""Reconciliation: the reserved counters must equal the sum of live reservations, the soft_reserved counters the units
+active soft reservations hold, and nothing may be negative."""
 
 from dataclasses import dataclass
 
@@ -16,11 +17,12 @@ class Drift:
     sku: str
     node: str
     reserved: int | None  # the counter; None when there is no position row at all
-    live: int  # units held by reservation records
+    live: int  # units held by reservation records (of active soft reservations, for soft_reserved)
+    counter: str = "reserved"  # or soft_reserved
 
 
 async def reconcile(uow: AllocationUnitOfWork) -> list[Drift]:
-    """Positions whose counter disagrees with their reservations; empty when all is well."""
+    """Positions whose counters disagree with their reservations; empty when all is well."""
     return [Drift(**row) for row in await uow.allocation.reservation_drift()]
 
 
