@@ -158,16 +158,23 @@ class ProjectionRepository(SqlRepository):
              for i in items])
 
     async def close_items(self, items: list[CloseItem]) -> None:
-        if not items:
-            return
-        await self.session.execute(
-            update(_items).where(_items.c.item_id == bindparam("b_item"), _items.c.status == "open",
-                                 _items.c.since <= bindparam("b_at"))
-            .values(status="closed", closed_at=bindparam("b_at"), closed_by=bindparam("b_by")),
-            [{"b_item": i.item_id, "b_at": i.at, "b_by": i.by} for i in items])
+        in_place = [i for i in items if not i.may_precede_open]
+        if in_place:
+            await self.session.execute(
+                update(_items).where(_items.c.item_id == bindparam("b_item"), _items.c.status == "open",
+                                     _items.c.since <= bindparam("b_at"))
+                .values(status="closed", closed_at=bindparam("b_at"), closed_by=bindparam("b_by")),
+                [{"b_item": i.item_id, "b_at": i.at, "b_by": i.by} for i in in_place])
         early = [i for i in items if i.may_precede_open]
         if early:
-            await self.session.execute(insert(_items).on_conflict_do_nothing(), [
+            # One upsert, not an update then an insert: an opening committed by another topic's consumer while
+            # this transaction runs is waited for and closed, where an insert would only find it and do nothing.
+            statement = insert(_items)
+            closing = statement.excluded
+            await self.session.execute(statement.on_conflict_do_update(
+                index_elements=["item_id"],
+                set_={"status": "closed", "closed_at": closing.closed_at, "closed_by": closing.closed_by},
+                where=and_(_items.c.status == "open", _items.c.since <= closing.closed_at)), [
                 {"item_id": i.item_id, "kind": i.kind, "status": "closed", "since": i.at, "visible_from": i.at,
                  "closed_at": i.at, "closed_by": i.by, "summary": "", "reference": "{}"} for i in early])
 
