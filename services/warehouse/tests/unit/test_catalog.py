@@ -32,7 +32,7 @@ def test_receipts_the_sku_master_forbids_are_refused(rules, lot, serial, expiry,
     (None, None, None, None),  # a SKU the catalog has not announced: received without rules
 ])
 def test_receipts_that_meet_the_rules_pass(rules, lot, serial, expiry):
-    require_receivable(rules, lot, serial, expiry, TODAY)
+    assert require_receivable(rules, lot, serial, expiry, TODAY) is None  # no ScanRefused
 
 
 def test_units_are_usable_up_to_their_expiry_date():
